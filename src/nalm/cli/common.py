@@ -1,0 +1,16 @@
+"""Options and helpers shared by subcommands."""
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_RESULTS = "results/nalm.sqlite"
+
+
+def add_results_option(parser) -> None:
+    parser.add_argument("--results", default=DEFAULT_RESULTS, metavar="PATH",
+                        help=f"results store (SQLite; default {DEFAULT_RESULTS})")
+
+
+def report_dir(results: str, experiment: str) -> Path:
+    """Reports go beside the store: results/<experiment>/."""
+    return Path(results).parent / experiment

@@ -1,0 +1,30 @@
+"""``nalm list``: experiments, units, models and task presets."""
+from __future__ import annotations
+
+from ..experiments import EXPERIMENTS
+from ..tasks import PRESETS, TARGETS
+from ..units import ACTIVATIONS, UNITS
+
+
+def add_parser(sub) -> None:
+    sub.add_parser("list", help="experiments, units, targets and presets")
+
+
+def listing() -> dict[str, list[str]]:
+    """What can be named on the command line (computed here, printed by main)."""
+    return {
+        "experiments": [f"{name}: {e.description}" for name, e in EXPERIMENTS.items()],
+        "units": [f"{name}: {cls.__name__}" for name, cls in UNITS.items()],
+        "models": ["<unit> (every layer), <unit>/<unit> (two layers), "
+                   f"mlp-<activation> with activation one of none, {', '.join(ACTIVATIONS)}"],
+        "targets": list(TARGETS),
+        "presets": list(PRESETS),
+    }
+
+
+def main(args) -> int:
+    for section, items in listing().items():
+        print(f"{section}:")
+        for item in items:
+            print(f"  {item}")
+    return 0

@@ -1,0 +1,30 @@
+"""``nalm``: the root command; each subcommand lives in its own module."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import list_cmd, report_cmd, run_cmd
+
+COMMANDS = {"run": run_cmd, "report": report_cmd, "list": list_cmd}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nalm", description="Neural arithmetic units: benchmarks and reports.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in COMMANDS.items():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command].main(args) or 0
+    except (ValueError, KeyError) as error:  # bad input: one line, no traceback
+        print(f"nalm: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

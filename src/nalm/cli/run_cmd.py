@@ -1,0 +1,61 @@
+"""``nalm run EXPERIMENT``: train what the store lacks, then print the report."""
+from __future__ import annotations
+
+import json
+
+from ..experiments import get_experiment, run_experiment
+from ..experiments.runner import selection
+from ..results import ResultsStore
+from .common import add_results_option
+from .report_cmd import write_report
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)")
+    p.add_argument("experiment")
+    p.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
+                   help="models: a unit name (nalu), two joined by a slash (nau/nmu), or mlp-<activation>")
+    p.add_argument("--targets", nargs="+", metavar="TARGET", help="add sub mul div square sqrt")
+    p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
+    p.add_argument("--iterations", type=int)
+    p.add_argument("--paper-scale", action="store_true", help="the published protocol's iterations")
+    p.add_argument("--device", help="cpu (default) or cuda")
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default 1)")
+    p.add_argument("--config", metavar="JSON", help="training config overrides, e.g. '{\"lr\": 0.01}'")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+    add_results_option(p)
+
+
+def overrides(args, experiment) -> dict:
+    """Training overrides from the command line; unknown keys are rejected later by TrainConfig."""
+    out = dict(experiment.paper_scale) if args.paper_scale else {}
+    if args.config:
+        try:
+            extra = json.loads(args.config)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--config is not valid JSON: {error}") from None
+        if not isinstance(extra, dict):
+            raise ValueError("--config must be a JSON object")
+        out.update(extra)
+    for key in ("iterations", "device", "threads"):
+        if getattr(args, key) is not None:
+            out[key] = getattr(args, key)
+    return out
+
+
+def main(args) -> int:
+    experiment = get_experiment(args.experiment)
+    changes = overrides(args, experiment)
+    models, targets, _ = selection(experiment, args.models, args.targets, args.seeds)
+    for model in models:  # every config is checked before the store is touched
+        experiment.config_for(model, changes)
+    with ResultsStore(args.results) as store:
+        summary = run_experiment(experiment, store, models=models, targets=targets, seeds=args.seeds,
+                                 overrides=changes, progress=not args.quiet)
+        print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
+              f"{summary.diverged} diverged; results in {args.results}")
+        if not args.quiet:
+            text, paths = write_report(experiment, store, args.results, models=models, targets=targets)
+            print(text)
+            print("Report written to " + ", ".join(map(str, paths)))
+    return 0

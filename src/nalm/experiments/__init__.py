@@ -1,0 +1,22 @@
+"""The benchmarks, one module per paper table, and the runner that stores their results."""
+from . import blog_static, madsen2020_static, mistry2022_single, trask2018_static
+from .runner import RunSummary, run_experiment
+from .spec import Experiment, Published
+
+EXPERIMENTS = {
+    e.name: e
+    for e in (blog_static.EXPERIMENT, trask2018_static.EXPERIMENT, madsen2020_static.EXPERIMENT,
+              mistry2022_single.EXPERIMENT)
+}
+
+
+def get_experiment(name: str) -> Experiment:
+    from ..units.registry import UnknownNameError
+
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise UnknownNameError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}") from None
+
+
+__all__ = ["EXPERIMENTS", "Experiment", "Published", "RunSummary", "get_experiment", "run_experiment"]

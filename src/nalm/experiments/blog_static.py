@@ -1,0 +1,41 @@
+"""The seed blog's function-learning table (its reproduction of Trask et al. 2018, Table 1).
+
+Protocol (shared/PROTOCOLS.md 2.2): [a, b] from sums of 5 entries of a fixed v ∈ U[5, 10]^100,
+500 training and 50 test samples, two layers with hidden size 2, RMSprop lr 1e-3,
+full-batch, 1e5 iterations; score = 100 × MAE / mean MAE of untrained ReLU6 MLPs. Unlike
+the blog, every (model, target, seed) starts from a fresh initialization (the blog reused
+trained models across targets), several seeds are run, and extrapolation is measured too.
+"""
+from ..tasks import presets
+from ..train import TrainConfig
+from .spec import Experiment, Published
+
+TARGETS = ("add", "sub", "mul", "div", "square", "sqrt")
+
+PUBLISHED = Published(
+    source="seed blog (vrxacs, kevinzakka's port with FauxNALU), one run, interpolation",
+    metric="normalized_interpolation",
+    models={"ReLU6": "mlp-relu6", "None": "mlp-none", "NAC": "nac", "NALU": "nalu", "FauxNALU": "faux-nalu"},
+    values={
+        "ReLU6": {"add": 4.837, "sub": 92.562, "mul": 49.224, "div": 104.827, "square": 50.320, "sqrt": 13.426},
+        "None": {"add": 0.137, "sub": 1.901, "mul": 0.408, "div": 6.532, "square": 0.492, "sqrt": 4.493},
+        "NAC": {"add": 0.049, "sub": 0.462, "mul": 89.212, "div": 7373.894, "square": 89.430, "sqrt": 2385.364},
+        "NALU": {"add": 0.230, "sub": 62.604, "mul": 0.380, "div": 0.186, "square": 0.711, "sqrt": 0.326},
+        "FauxNALU": {"add": 0.326, "sub": 1.214, "mul": 0.511, "div": 6.039, "square": 0.421, "sqrt": 8.255},
+    },
+    protocol={"iterations": 100_000, "optimizer": "rmsprop", "lr": 1e-3, "seeds": 1, "baseline_models": 100},
+)
+
+EXPERIMENT = Experiment(
+    name="blog-static",
+    description=__doc__.strip().splitlines()[0],
+    tasks=(presets.blog(),),
+    models=("mlp-relu6", "mlp-none", "nac", "nalu", "faux-nalu"),
+    targets=TARGETS,
+    seeds=5,
+    train=TrainConfig(optimizer="rmsprop", lr=1e-3, iterations=10_000, eval_every=1000, eval_samples=50, hidden=2),
+    paper_scale={"iterations": 100_000},
+    baseline_models=100,
+    primary="normalized_interpolation",
+    published=(PUBLISHED,),
+)

@@ -1,0 +1,170 @@
+"""Run an experiment into the results store: resume, train populations, score, store.
+
+Each model is one population of every (task, target, seed) not yet stored. Scoring adds the
+metrics of shared/PROTOCOLS.md section 3 to what the engine measured: the success threshold
+(per task and target), success, solved-at, sparsity error, and the normalized errors
+against untrained ReLU6 MLPs on the same data.
+"""
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..results import ResultsStore, RunKey, RunRecord, config_hash
+from ..tasks import check_target, task_to_dict
+from ..train import Member, MemberResult, TrainConfig, train_population
+from ..train import metrics as M
+from ..units import ArithmeticUnit, build_model, parse_model
+from .spec import Experiment
+
+BASELINE_MODEL = "mlp-relu6"
+
+
+@dataclass
+class RunSummary:
+    trained: int
+    skipped: int
+    diverged: int
+
+
+def selection(experiment: Experiment, models=None, targets=None, seeds=None) -> tuple[list, list, list]:
+    """Validated models, targets and seeds (defaults: the experiment's)."""
+    models = list(models or experiment.models)
+    for model in models:
+        parse_model(model)  # raises naming the unknown unit or activation
+    targets = list(targets or experiment.targets)
+    for target in targets:
+        check_target(target)
+    seeds = experiment.seeds if seeds is None else seeds
+    if not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    return models, targets, list(range(seeds))
+
+
+def run_config(experiment: Experiment, model: str, target: str, seed: int, task_index: int, train: TrainConfig) -> dict:
+    """Everything that defines one member run, as stored (its hash is part of the run's key)."""
+    return {
+        "experiment": experiment.name, "model": model, "target": target, "seed": seed,
+        "task_index": task_index, "task": task_to_dict(experiment.tasks[task_index]),
+        "train": train.to_dict(), "baseline": {"model": BASELINE_MODEL, "count": experiment.baseline_models},
+        "threshold": {"eps": 1e-5, "samples": experiment.threshold_samples},
+    }
+
+
+def environment(config: TrainConfig) -> dict:
+    return {
+        "nalm": __version__, "torch": torch.__version__, "numpy": np.__version__,
+        "python": sys.version.split()[0], "platform": platform.platform(),
+        "device": config.device, "threads": config.threads,
+        "cuda_device": torch.cuda.get_device_name() if config.device.startswith("cuda") else None,
+    }
+
+
+def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, targets=None, seeds=None,
+                   overrides: dict | None = None, progress: bool = False) -> RunSummary:
+    """Train and store every member run of the experiment that the store does not hold yet."""
+    models, targets, seeds = selection(experiment, models, targets, seeds)
+    for model in models:  # validate every config before anything is trained
+        experiment.config_for(model, overrides)
+    summary = RunSummary(0, 0, 0)
+    thresholds: dict = {}
+    for model in models:
+        config = experiment.config_for(model, overrides)
+        pending = []
+        for task_index in range(len(experiment.tasks)):
+            for target in targets:
+                for seed in seeds:
+                    run = run_config(experiment, model, target, seed, task_index, config)
+                    key = RunKey(experiment.name, model, target, seed, config_hash(run))
+                    if store.has(key):
+                        summary.skipped += 1
+                    else:
+                        pending.append((task_index, run))
+        if not pending:
+            continue
+        members = [Member(run["seed"], run["target"], experiment.tasks[i]) for i, run in pending]
+        results = train_population(model, members, config, progress=progress)
+        baselines = baseline_errors(experiment, members, config)
+        records = []
+        for (task_index, run), result in zip(pending, results):
+            key = (task_index, run["target"])
+            if key not in thresholds:
+                thresholds[key] = threshold(experiment, *key)
+            metrics = score(result, thresholds[key], baselines[(result.member.task, result.member.seed, run["target"])],
+                            model, config)
+            records.append(RunRecord(
+                experiment=experiment.name, model=model, target=run["target"], seed=run["seed"], config=run,
+                environment=environment(config), metrics=metrics, curve=result.curve, weights=result.weights,
+                diverged=result.diverged,
+            ))
+        store.put_many(records)  # one transaction per population: all of it or nothing
+        summary.trained += len(records)
+        summary.diverged += sum(r.diverged for r in records)
+    return summary
+
+
+def threshold(experiment: Experiment, task_index: int, target: str) -> float:
+    """Madsen's success threshold: extrapolation MSE of the solution with weights off by 1e-5."""
+    task = experiment.tasks[task_index]
+    layout = task.layout(0)
+
+    def sample(n, rng):
+        return task.sample(n, rng, extrapolation=True, seed=0), layout[:, 0], layout[:, 1]
+
+    return M.simulate_threshold(target, sample, n=experiment.threshold_samples, seed=0)
+
+
+def baseline_errors(experiment: Experiment, members: list[Member], config: TrainConfig) -> dict:
+    """Mean MAE of untrained ReLU6 MLPs per (task, seed, target), on each member's own data."""
+    keys = list(dict.fromkeys((m.task, m.seed, m.target) for m in members))
+    k = experiment.baseline_models
+    population = [Member(seed, target, task, init_seed=1_000_000 + seed * k + i)
+                  for task, seed, target in keys for i in range(k)]
+    untrained = train_population(BASELINE_MODEL, population, config.replace(iterations=0, hidden=config.hidden or 2))
+    out = {}
+    for j, key in enumerate(keys):
+        group = untrained[j * k:(j + 1) * k]
+        out[key] = {which: float(np.mean([r.metrics[f"{which}_mae"] for r in group]))
+                    for which in ("interpolation", "extrapolation")}
+    return out
+
+
+def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str, config: TrainConfig) -> dict:
+    """The engine's metrics plus success, solved-at, sparsity and normalized errors."""
+    metrics = dict(result.metrics)
+    steps = np.asarray(result.curve["step"])
+    interpolation = np.asarray(result.curve["interpolation"], dtype=float)
+    extrapolation = np.asarray(result.curve["extrapolation"], dtype=float)
+    metrics["threshold"] = threshold_mse
+    metrics["success"] = (not result.diverged) and M.is_success(interpolation, extrapolation, threshold_mse)
+    metrics["solved_at"] = None if result.diverged else M.solved_at(steps, extrapolation, threshold_mse)
+    metrics["sparsity_error"] = sparsity_error(model, result, config)
+    metrics["diverged_at"] = result.diverged_at
+    for which in ("interpolation", "extrapolation"):
+        metrics[f"baseline_{which}_mae"] = baseline[which]
+        error = np.inf if result.diverged else metrics[f"{which}_mae"]
+        metrics[f"normalized_{which}"] = float(M.normalized_error(np.asarray(error), baseline[which]))
+    return metrics
+
+
+def load_network(model: str, in_features: int, weights: dict, config: TrainConfig):
+    """A standalone network holding one member's stored weights."""
+    net = build_model(model, in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
+                      dtype=getattr(torch, config.dtype))
+    net.load_state_dict({name: torch.as_tensor(np.asarray(value)) for name, value in weights.items()})
+    return net
+
+
+def sparsity_error(model: str, result: MemberResult, config: TrainConfig) -> float | None:
+    """Madsen's sparsity error of the arithmetic units' weights at the best step."""
+    if parse_model(model)[0] == "mlp":
+        return None
+    net = load_network(model, result.member.task.in_features, result.best_weights, config)
+    with torch.no_grad():
+        weights = [layer.weight.numpy() for layer in net if isinstance(layer, ArithmeticUnit)]
+    return M.sparsity_error(weights)

@@ -1,0 +1,55 @@
+"""What defines an experiment: tasks, models, targets, seeds, the training protocol, and the
+published numbers to put beside ours."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..train import TrainConfig
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published table: ``values[label][target]`` for the model ``models[label]``."""
+
+    source: str
+    metric: str  # "normalized_interpolation" or "success_rate"
+    models: dict[str, str]  # published label -> our model name
+    values: dict[str, dict[str, float]]
+    protocol: dict  # the settings the published numbers used, compared with ours in reports
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A benchmark: every (task, model, target, seed) it trains and how.
+
+    ``train`` holds the default (quick) scale; ``paper_scale`` the changes that give the
+    published protocol. ``unit_options`` maps the iteration count to per-unit options, so
+    regularizer schedules scale with the run's length. ``model_train`` overrides training
+    settings per model (e.g. a learning rate for the NPU units).
+    """
+
+    name: str
+    description: str
+    tasks: tuple
+    models: tuple[str, ...]
+    targets: tuple[str, ...]
+    seeds: int
+    train: TrainConfig
+    paper_scale: dict = field(default_factory=dict)
+    unit_options: Callable[[int], dict] = lambda iterations: {}
+    model_train: dict[str, dict] = field(default_factory=dict)
+    baseline_models: int = 10
+    threshold_samples: int = 100_000
+    primary: str = "success_rate"
+    published: tuple[Published, ...] = ()
+    task_labels: tuple[str, ...] = ()
+
+    def config_for(self, model: str, overrides: dict | None = None) -> TrainConfig:
+        """The training config of one model: defaults, then per-model settings, then overrides."""
+        config = self.train.replace(**{**self.model_train.get(model, {}), **(overrides or {})})
+        options = {**self.unit_options(config.iterations), **config.unit_options}
+        return config.replace(unit_options=options)
+
+    def task_label(self, index: int) -> str:
+        return self.task_labels[index] if self.task_labels else ""

@@ -1,0 +1,103 @@
+"""Markdown reports: the published table's shape, our numbers, the published ones beside them."""
+from __future__ import annotations
+
+import math
+
+from ..experiments.spec import Experiment, Published
+from .summary import Cell
+
+METRIC_NAMES = {
+    "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained ReLU6 MLP, 0 = perfect)",
+    "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained ReLU6 MLP, 0 = perfect)",
+    "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
+}
+
+
+def number(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if math.isinf(value):
+        return "inf"
+    if value == 0:
+        return "0"
+    return f"{value:.3g}" if 1e-3 <= abs(value) < 1e5 else f"{value:.2e}"
+
+
+def percent(rate: float) -> str:
+    return f"{100 * rate:.0f}%"
+
+
+def value(cell: Cell, metric: str) -> str:
+    if metric == "success_rate":
+        low, high = cell.success_interval
+        return f"{percent(cell.success_rate)} [{percent(low)}, {percent(high)}]"
+    median, low, high = getattr(cell, metric)
+    return f"{number(median)} [{number(low)}, {number(high)}]"
+
+
+def published_value(published: Published, label: str, target: str) -> str:
+    v = published.values.get(label, {}).get(target)
+    if v is None:
+        return "–"
+    return percent(v) if published.metric == "success_rate" else number(v)
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def render(experiment: Experiment, cells: list[Cell]) -> str:
+    """The whole report as Markdown."""
+    if not cells:
+        return f"# {experiment.name}\n\nNo stored runs yet: `nalm run {experiment.name}` first.\n"
+    models = list(dict.fromkeys(c.model for c in cells))
+    targets = [t for t in experiment.targets if any(c.target == t for c in cells)]
+    targets += sorted({c.target for c in cells} - set(targets))
+    iterations = sorted(set().union(*(c.iterations for c in cells)))
+    seeds = sorted({c.seeds for c in cells})
+    out = [f"# {experiment.name}", "", experiment.description, "",
+           f"Our runs: {', '.join(map(str, iterations))} iterations, {'/'.join(map(str, seeds))} seeds per cell.", ""]
+    by_key = {(c.task_index, c.model, c.target): c for c in cells}
+    for task_index in sorted({c.task_index for c in cells}):
+        label = experiment.task_label(task_index)
+        if label:
+            out += [f"## Range {label}", ""]
+        for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate"]):
+            out += [f"**{METRIC_NAMES[metric]}**", ""]
+            rows = [[t] + [value(by_key[(task_index, m, t)], metric) if (task_index, m, t) in by_key else "–"
+                           for m in models] for t in targets]
+            out += table(["target", *models], rows) + [""]
+    for published in experiment.published:
+        out += published_section(published, by_key, targets, iterations, seeds)
+    out += ["## Every cell", ""]
+    rows = [[experiment.task_label(c.task_index) or "–", c.model, c.target, str(c.seeds), str(c.diverged),
+             value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
+             number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error)] for c in cells]
+    out += table(["range", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
+                  "success", "solved at (median)", "sparsity error"], rows)
+    return "\n".join(out) + "\n"
+
+
+def published_section(published: Published, by_key: dict, targets: list[str], iterations, seeds) -> list[str]:
+    """Ours beside the published numbers, and where the protocols differ."""
+    ours_metric = published.metric
+    out = [f"## Beside the published numbers: {published.source}", ""]
+    rows = []
+    for label, model in published.models.items():
+        row = [f"{label} (`{model}`)"]
+        for t in targets:
+            cell = by_key.get((0, model, t))
+            ours = "–" if cell is None else (
+                percent(cell.success_rate) if ours_metric == "success_rate" else number(getattr(cell, ours_metric)[0]))
+            row.append(f"{ours} / {published_value(published, label, t)}")
+        rows.append(row)
+    out += ["Each cell: ours / published.", ""] + table(["model", *targets], rows) + [""]
+    ours = {"iterations": iterations, "seeds": seeds}
+    differences = [f"{k}: ours {', '.join(map(str, ours[k]))}, published {v}"
+                   for k, v in published.protocol.items() if k in ours and list(ours[k]) != [v]]
+    if differences:
+        out += ["The protocols differ, so compare with care: " + "; ".join(differences) + ".", ""]
+    else:
+        out += ["Our protocol matches the published one in iterations and seeds.", ""]
+    return out

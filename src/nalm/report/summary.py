@@ -1,0 +1,72 @@
+"""Summaries of stored runs: one row per (task, model, target), computed, never printed here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..results import RunRecord
+from ..train import metrics as M
+
+
+@dataclass
+class Cell:
+    """The aggregate of one (task, model, target) over its seeds."""
+
+    task_index: int
+    model: str
+    target: str
+    seeds: int
+    diverged: int
+    normalized_interpolation: tuple[float, float, float]  # median, low, high
+    normalized_extrapolation: tuple[float, float, float]
+    successes: int
+    success_interval: tuple[float, float]
+    solved_at: tuple[float, float, float] | None  # median, and a mean interval low/high, over successes
+    sparsity_error: float | None  # mean over successful runs
+    iterations: set = field(default_factory=set)
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.seeds
+
+    def as_row(self) -> dict:
+        return {
+            "task_index": self.task_index, "model": self.model, "target": self.target, "seeds": self.seeds,
+            "diverged": self.diverged,
+            "normalized_interpolation_median": self.normalized_interpolation[0],
+            "normalized_interpolation_low": self.normalized_interpolation[1],
+            "normalized_interpolation_high": self.normalized_interpolation[2],
+            "normalized_extrapolation_median": self.normalized_extrapolation[0],
+            "normalized_extrapolation_low": self.normalized_extrapolation[1],
+            "normalized_extrapolation_high": self.normalized_extrapolation[2],
+            "success_rate": self.success_rate, "success_low": self.success_interval[0],
+            "success_high": self.success_interval[1],
+            "solved_at_median": None if self.solved_at is None else self.solved_at[0],
+            "sparsity_error_mean": self.sparsity_error,
+            "iterations": ";".join(str(i) for i in sorted(self.iterations)),
+        }
+
+
+def summarize(runs: list[RunRecord]) -> list[Cell]:
+    """Group runs by (task, model, target) and aggregate them over seeds."""
+    groups: dict[tuple, list[RunRecord]] = {}
+    for run in runs:
+        groups.setdefault((run.config["task_index"], run.model, run.target), []).append(run)
+    cells = []
+    for (task_index, model, target), group in sorted(groups.items()):
+        metrics = [r.metrics for r in group]
+        successes = [m for m in metrics if m["success"]]
+        solved = [m["solved_at"] for m in successes if m["solved_at"] is not None]
+        sparsity = [m["sparsity_error"] for m in successes if m["sparsity_error"] is not None]
+        cells.append(Cell(
+            task_index=task_index, model=model, target=target, seeds=len(group),
+            diverged=sum(r.diverged for r in group),
+            normalized_interpolation=M.median_interval([m["normalized_interpolation"] for m in metrics]),
+            normalized_extrapolation=M.median_interval([m["normalized_extrapolation"] for m in metrics]),
+            successes=len(successes), success_interval=M.wilson_interval(len(successes), len(group)),
+            solved_at=(float(np.median(solved)), *M.mean_interval(solved)[1:]) if solved else None,
+            sparsity_error=float(np.mean(sparsity)) if sparsity else None,
+            iterations={r.config["train"]["iterations"] for r in group},
+        ))
+    return cells

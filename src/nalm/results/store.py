@@ -1,0 +1,416 @@
+"""SQLite store of experiment results, one row per member run.
+
+A *member run* is one (experiment, model, target, seed, config) combination.
+The store is what makes long experiment sweeps resumable: a runner asks
+:meth:`ResultsStore.has` / :meth:`ResultsStore.completed_keys` before training
+and calls :meth:`ResultsStore.put` after, so a killed sweep picks up where it
+stopped.
+
+Durability: the database runs in WAL mode with ``synchronous=FULL`` and every
+``put``/``put_many`` is a single transaction, so killing the process at any
+moment loses at most the transaction in flight and never corrupts the file.
+(WAL needs a local filesystem; do not put the store on NFS.)
+
+Everything except the weights is stored as JSON text.  Weights are stored as
+JSON too, ``{name: {"shape": [...], "data": [flat values]}}``: Python writes
+floats with ``repr``, which round-trips float64 exactly, and the result stays
+readable with any SQLite client.  NaN and infinities are written as the
+non-standard ``NaN``/``Infinity`` tokens that :mod:`json` reads back.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import hashlib
+import json
+import numbers
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+import numpy as np
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResultsStore",
+    "RunKey",
+    "RunRecord",
+    "StoreError",
+    "config_hash",
+]
+
+SCHEMA_VERSION = 1
+APPLICATION = "nalm"
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    -- AUTOINCREMENT so that a replaced or deleted run's id is never reused
+    run_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment  TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    seed        INTEGER NOT NULL,
+    config_hash TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    metrics     TEXT NOT NULL,
+    curve       TEXT NOT NULL,
+    weights     TEXT NOT NULL,
+    diverged    INTEGER NOT NULL,
+    created     TEXT NOT NULL,
+    UNIQUE (experiment, model, target, seed, config_hash)
+);
+"""
+
+_COLUMNS = (
+    "run_id", "experiment", "model", "target", "seed", "config_hash", "config",
+    "environment", "metrics", "curve", "weights", "diverged", "created",
+)
+_ORDER = "ORDER BY experiment, model, target, seed, config_hash, run_id"
+_FILTERABLE = ("model", "target", "seed", "config_hash")
+
+
+class StoreError(ValueError):
+    """The file is not a results store this version of nalm can open."""
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars/arrays turn up in metrics and configs all the time; convert
+    # them so that np.float64(0.5) and 0.5 also hash to the same config.
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"object of type {type(value).__name__} is not JSON serialisable")
+
+
+def _dumps(value: Any) -> str:
+    # sort_keys + compact separators make the text canonical, which the config
+    # hash relies on; allow_nan is the default but we depend on it for metrics.
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), allow_nan=True, default=_json_default
+    )
+
+
+def config_hash(config: dict) -> str:
+    """First 16 hex chars of the sha256 of the canonical JSON of ``config``."""
+    return hashlib.sha256(_dumps(config).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunKey:
+    """Identity of a member run; two records with the same key are the same run."""
+
+    experiment: str
+    model: str
+    target: str
+    seed: int
+    config_hash: str
+
+
+@dataclasses.dataclass
+class RunRecord:
+    """Everything recorded about one member run.
+
+    ``weights`` may hold nested lists or numpy arrays on the way in; records
+    read from a store always hold float64 numpy arrays.  ``created`` and
+    ``run_id`` are filled in by :meth:`ResultsStore.put` once the write has
+    committed.
+    """
+
+    experiment: str
+    model: str
+    target: str
+    seed: int
+    config: dict
+    environment: dict
+    metrics: dict
+    curve: dict
+    weights: dict
+    diverged: bool = False
+    created: str = ""
+    run_id: int | None = None
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey(self.experiment, self.model, self.target, self.seed, config_hash(self.config))
+
+
+def _validate(record: RunRecord) -> None:
+    for name in ("experiment", "model", "target"):
+        value = getattr(record, name)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    seed = record.seed
+    # bool is an Integral too, but seed=True is surely a mistake
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    for name in ("config", "environment", "metrics", "curve", "weights"):
+        value = getattr(record, name)
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be a dict, got {type(value).__name__}")
+
+
+def _encode_weights(weights: dict) -> str:
+    encoded = {}
+    for name, value in weights.items():
+        if hasattr(value, "detach"):  # a torch tensor, possibly on a GPU or requiring grad
+            value = value.detach().cpu()
+        array = np.asarray(value, dtype=np.float64)
+        encoded[str(name)] = {"shape": list(array.shape), "data": array.ravel().tolist()}
+    return _dumps(encoded)
+
+
+def _decode_weights(text: str) -> dict[str, np.ndarray]:
+    return {
+        name: np.array(entry["data"], dtype=np.float64).reshape(entry["shape"])
+        for name, entry in json.loads(text).items()
+    }
+
+
+def _encode_field(record: RunRecord, name: str) -> str:
+    try:
+        if name == "weights":
+            return _encode_weights(record.weights)
+        return _dumps(getattr(record, name))
+    except (TypeError, ValueError) as exc:
+        label = f"{record.experiment}/{record.model}/{record.target}/seed={record.seed}"
+        raise ValueError(f"run {label}: {name} cannot be stored as JSON: {exc}") from exc
+
+
+def _row_to_record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        experiment=row["experiment"],
+        model=row["model"],
+        target=row["target"],
+        seed=row["seed"],
+        config=json.loads(row["config"]),
+        environment=json.loads(row["environment"]),
+        metrics=json.loads(row["metrics"]),
+        curve=json.loads(row["curve"]),
+        weights=_decode_weights(row["weights"]),
+        diverged=bool(row["diverged"]),
+        created=row["created"],
+        run_id=row["run_id"],
+    )
+
+
+def _check_store(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise StoreError unless ``conn`` is a nalm store we understand."""
+    not_ours = StoreError(f"{path}: not a nalm results store")
+    try:
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if has_meta else {}
+    except sqlite3.DatabaseError as exc:  # e.g. a corrupt file with a valid header
+        raise StoreError(f"{path}: not a nalm results store ({exc})") from None
+    if meta.get("application") != APPLICATION:
+        raise not_ours
+    try:
+        version = int(meta["schema_version"])
+    except (KeyError, ValueError):
+        raise not_ours from None
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: written by a newer nalm (store schema version {version}; "
+            f"this nalm supports schema version {SCHEMA_VERSION})"
+        )
+
+
+class ResultsStore:
+    """One SQLite file of member-run results; see the module docstring."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if self.path.exists() and self.path.stat().st_size > 0:
+            self._check_existing()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # timeout: parallel sweep workers may share one store and wait on its lock
+        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            with self._transaction():
+                # not executescript(): it would COMMIT our transaction early
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('application', ?), "
+                    "('schema_version', ?)",
+                    (APPLICATION, str(SCHEMA_VERSION)),
+                )
+            # re-check: another process may have created the file since we looked
+            _check_store(self._conn, self.path)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _check_existing(self) -> None:
+        """Refuse foreign files without writing a single byte to them."""
+        with open(self.path, "rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+        if header != _SQLITE_HEADER:
+            raise StoreError(f"{self.path}: not a nalm results store (not an SQLite database)")
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            _check_store(conn, self.path)
+        finally:
+            conn.close()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # IMMEDIATE takes the write lock up front, so a concurrent writer waits
+        # on the busy timeout instead of failing halfway through.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------
+
+    def put(self, record: RunRecord) -> None:
+        """Store one member run.
+
+        A run with the same key (experiment, model, target, seed, config hash)
+        is *replaced*: the old row is deleted and the new one gets a new run_id.
+        """
+        self.put_many([record])
+
+    def put_many(self, records: Iterable[RunRecord]) -> None:
+        """Store several runs in one transaction: either all are written or none.
+
+        Raises ValueError naming the run and field if any record is invalid or
+        cannot be serialised; nothing from the call is then written.
+        """
+        written: list[tuple[RunRecord, str, int]] = []
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        with self._transaction():
+            for record in records:
+                _validate(record)
+                created = record.created or now
+                row = {name: _encode_field(record, name)
+                       for name in ("config", "environment", "metrics", "curve", "weights")}
+                cursor = self._conn.execute(
+                    "INSERT OR REPLACE INTO runs (experiment, model, target, seed, config_hash,"
+                    " config, environment, metrics, curve, weights, diverged, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.experiment, record.model, record.target, int(record.seed),
+                     config_hash(record.config), row["config"], row["environment"],
+                     row["metrics"], row["curve"], row["weights"], int(bool(record.diverged)),
+                     created),
+                )
+                written.append((record, created, cursor.lastrowid))
+        # only touch the caller's objects once the data is safely committed
+        for record, created, run_id in written:
+            record.created, record.run_id = created, run_id
+
+    # -- reading -------------------------------------------------------------
+
+    def has(self, key: RunKey) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM runs WHERE experiment = ? AND model = ? AND target = ?"
+            " AND seed = ? AND config_hash = ?",
+            (key.experiment, key.model, key.target, key.seed, key.config_hash),
+        ).fetchone()
+        return row is not None
+
+    def completed_keys(self, experiment: str) -> set[RunKey]:
+        rows = self._conn.execute(
+            "SELECT experiment, model, target, seed, config_hash FROM runs WHERE experiment = ?",
+            (experiment,),
+        )
+        return {RunKey(*row) for row in rows}
+
+    def runs(self, experiment: str | None = None, **filters: Any) -> list[RunRecord]:
+        """Records ordered by experiment, model, target, seed.
+
+        ``filters`` may name model, target, seed or config_hash (exact match).
+        """
+        unknown = set(filters) - set(_FILTERABLE)
+        if unknown:
+            raise TypeError(f"unknown filter(s) {sorted(unknown)}; allowed: {list(_FILTERABLE)}")
+        if experiment is not None:
+            filters = {"experiment": experiment, **filters}
+        where = " AND ".join(f"{name} = ?" for name in filters)
+        sql = f"SELECT * FROM runs {'WHERE ' + where if where else ''} {_ORDER}"
+        return [_row_to_record(row) for row in self._conn.execute(sql, tuple(filters.values()))]
+
+    def get(self, run_id: int) -> RunRecord:
+        row = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no run with run_id {run_id} in {self.path}")
+        return _row_to_record(row)
+
+    def experiments(self) -> list[str]:
+        rows = self._conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY experiment")
+        return [row[0] for row in rows]
+
+    def export_csv(self, path_or_file: str | os.PathLike | IO[str],
+                   experiment: str | None = None) -> int:
+        """Write one CSV row per run and return the number of rows written.
+
+        Columns: run_id, experiment, model, target, seed, config_hash, diverged,
+        created, then one column per metric key (union over the runs, sorted;
+        empty where a run lacks it), then ``config`` as canonical JSON.  A metric
+        whose name clashes with a fixed column is written as ``metric.<name>``.
+        """
+        records = self.runs(experiment)
+        fixed = ["run_id", "experiment", "model", "target", "seed", "config_hash",
+                 "diverged", "created"]
+        metric_keys = sorted({key for record in records for key in record.metrics})
+        reserved = set(fixed) | {"config"}
+        metric_columns = {key: f"metric.{key}" if key in reserved else key for key in metric_keys}
+        header = fixed + list(metric_columns.values()) + ["config"]
+
+        def write(handle: IO[str]) -> None:
+            writer = csv.DictWriter(handle, fieldnames=header)
+            writer.writeheader()
+            for record in records:
+                row = {
+                    "run_id": record.run_id, "experiment": record.experiment,
+                    "model": record.model, "target": record.target, "seed": record.seed,
+                    "config_hash": record.key.config_hash, "diverged": int(record.diverged),
+                    "created": record.created,
+                }
+                for key, value in record.metrics.items():
+                    # scalars go in as-is (float repr round-trips); anything else as JSON
+                    scalar = value is None or isinstance(value, (str, int, float))
+                    row[metric_columns[key]] = value if scalar else _dumps(value)
+                row["config"] = _dumps(record.config)
+                writer.writerow(row)
+
+        if hasattr(path_or_file, "write"):
+            write(path_or_file)  # type: ignore[arg-type]
+        else:
+            with open(path_or_file, "w", newline="", encoding="utf-8") as handle:
+                write(handle)
+        return len(records)

@@ -1,0 +1,72 @@
+"""Training configuration: a dataclass that rejects unknown keys."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .optim import OPTIMIZERS
+
+DTYPES = ("float32", "float64")
+
+
+@dataclass
+class TrainConfig:
+    """How every member of a population is trained and evaluated.
+
+    Args:
+        optimizer: ``adam``, ``rmsprop`` or ``sgd``.
+        lr: learning rate.
+        batch_size: samples per step when the task draws a fresh batch every step.
+        iterations: optimizer steps (0 evaluates the initialization only).
+        eval_every: evaluate on the fixed interpolation and extrapolation sets every this
+            many steps (and after the last step).
+        eval_samples: size of each fixed evaluation set.
+        hidden: hidden size of the two-layer networks; ``None`` for a single layer.
+        grad_clip: clip gradient elements to ±this value (``None``: no clipping).
+        unit_options: keyword arguments per unit name, e.g. ``{"nmu": {"regularizer_start": 2e4}}``.
+        dtype: ``float32`` or ``float64``.
+        device: ``cpu`` or ``cuda``.
+        threads: CPU threads for PyTorch (1 is fastest for these tiny models; see benchmarks/).
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: int = 128
+    iterations: int = 100_000
+    eval_every: int = 1000
+    eval_samples: int = 10_000
+    hidden: int | None = 2
+    grad_clip: float | None = None
+    unit_options: dict = field(default_factory=dict)
+    dtype: str = "float32"
+    device: str = "cpu"
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
+        for name in ("batch_size", "eval_every", "eval_samples", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.iterations, int) or self.iterations < 0:
+            raise ValueError(f"iterations must be a non-negative integer, got {self.iterations!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """Build from a mapping, naming any unknown key."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return self.from_dict({**self.to_dict(), **changes})

@@ -1,0 +1,116 @@
+"""The data a population trains on: one random stream per (task, seed), shared by members.
+
+Members with the same task and seed (e.g. one seed trained on several targets) see the same
+inputs; each (task, seed) has its own generators, so what a member sees never depends on
+which other members are in the population.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_target, stream
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of a population: its seed, target and task.
+
+    ``seed`` selects the data stream and, unless ``init_seed`` is given, the initialization.
+    """
+
+    seed: int
+    target: str
+    task: object
+    init_seed: int | None = None
+
+    @property
+    def model_seed(self) -> int:
+        return self.seed if self.init_seed is None else self.init_seed
+
+    def __post_init__(self) -> None:
+        check_target(self.target)
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+
+
+class PopulationData:
+    """Training batches and fixed evaluation sets for a list of members.
+
+    Inputs come as ``(batch, d)`` when all members share one stream, else ``(M, batch, d)``;
+    targets always as ``(M, batch, 1)``.
+    """
+
+    def __init__(self, members: list[Member], *, batch_size: int, eval_samples: int, device, dtype):
+        self.members = members
+        self.batch_size = batch_size
+        self.device, self.dtype = device, dtype
+        self.np_dtype = np.float32 if dtype == torch.float32 else np.float64
+        self.keys = list(dict.fromkeys((m.task, m.seed) for m in members))
+        index = {key: i for i, key in enumerate(self.keys)}
+        self.key_of_member = torch.tensor([index[(m.task, m.seed)] for m in members], device=device)
+        self.identity = len(self.keys) == len(members)  # member i uses stream i
+        self.layouts = self._tensor(np.stack([task.layout(seed) for task, seed in self.keys]))  # (S, d, 2)
+        self.target_groups = [
+            (TARGETS[t], torch.tensor([i for i, m in enumerate(members) if m.target == t], device=device))
+            for t in dict.fromkeys(m.target for m in members)
+        ]
+        self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
+        self.fixed_train = None
+        if all(task.train_samples is not None for task, _ in self.keys):
+            self.fixed_train = self._draw(lambda task, seed, rng: task.train_samples, TRAIN, extrapolation=False)
+        self.eval_sets = {
+            "interpolation": self._draw(lambda *_: eval_samples, INTERPOLATION, extrapolation=False),
+            "extrapolation": self._draw(lambda *_: eval_samples, EXTRAPOLATION, extrapolation=True),
+        }
+
+    def _tensor(self, array: np.ndarray) -> Tensor:
+        return torch.as_tensor(array, dtype=self.dtype).to(self.device)
+
+    def _draw(self, size, which: int, extrapolation: bool) -> Tensor:
+        """One fixed set per stream, stacked to (S, n, d)."""
+        sets = []
+        for task, seed in self.keys:
+            rng = stream(seed, which)
+            sets.append(task.sample(size(task, seed, rng), rng, extrapolation, self.np_dtype, seed=seed))
+        if len({s.shape for s in sets}) > 1:
+            raise ValueError("members' tasks give training sets of different sizes")
+        return self._tensor(np.stack(sets))
+
+    def train_batch(self) -> tuple[Tensor, Tensor]:
+        """The next training batch: a fresh draw per stream, or the whole fixed set."""
+        if self.fixed_train is not None:
+            return self.per_member(self.fixed_train)
+        batch = np.stack([
+            task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
+            for (task, seed), rng in zip(self.keys, self.train_rngs)
+        ])  # (S, batch, d)
+        return self.per_member(self._tensor(batch))
+
+    def eval_chunks(self, which: str, max_elements: int = 1 << 22):
+        """``(x, y)`` chunks covering one fixed evaluation set, bounded in memory."""
+        data = self.eval_sets[which]
+        s, n, d = data.shape
+        chunk = max(1, min(n, max_elements // (len(self.members) * d)))
+        for start in range(0, n, chunk):
+            yield self.per_member(data[:, start:start + chunk])
+
+    def per_member(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Inputs for the population and each member's targets, from per-stream inputs."""
+        operands = torch.matmul(x, self.layouts)  # (S, batch, 2): a and b
+        if len(self.keys) == 1:
+            x_members = x[0]  # (batch, d), broadcast over members
+            operands = operands.expand(len(self.members), -1, -1)
+        elif self.identity:
+            x_members = x
+        else:
+            x_members = x[self.key_of_member]  # (M, batch, d)
+            operands = operands[self.key_of_member]
+        y = operands.new_empty(operands.shape[:2] + (1,))  # (M, batch, 1)
+        for op, index in self.target_groups:
+            picked = operands[index]
+            y[index, :, 0] = op(picked[..., 0], picked[..., 1])
+        return x_members, y

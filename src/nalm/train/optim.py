@@ -1,0 +1,84 @@
+"""Optimizers for populations: every member steps independently, frozen members not at all.
+
+The updates are those of ``torch.optim`` (same formulas and defaults, so a population of one
+follows ``torch.optim.Adam`` to rounding), applied to parameters whose first dimension is
+the member. ``step(active)`` takes a boolean mask of shape (M,): inactive (diverged) members
+keep their parameters and optimizer state untouched. Element-wise updates never mix
+members, so each member's trajectory is the one it would have alone.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+
+class PopulationOptimizer:
+    """Adam, RMSprop or SGD over population parameters, with an ``active`` member mask.
+
+    Args:
+        params: parameters with a leading member dimension.
+        name: ``'adam'`` (β = 0.9, 0.999, ε = 1e-8), ``'rmsprop'`` (α = 0.99, ε = 1e-8) or
+            ``'sgd'``, with PyTorch's defaults.
+        lr: learning rate.
+        grad_clip: clip each gradient element to [-grad_clip, grad_clip] first (iNALU).
+    """
+
+    def __init__(self, params, name: str = "adam", lr: float = 1e-3, grad_clip: float | None = None):
+        if name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.params = [p for p in params if p.requires_grad]
+        self.name, self.lr, self.grad_clip = name, lr, grad_clip
+        self.steps = 0  # shared: all active members step together, frozen ones never resume
+        self.state = [[torch.zeros_like(p) for _ in range(self.slots)] for p in self.params]
+
+    @property
+    def slots(self) -> int:
+        return {"adam": 2, "rmsprop": 1, "sgd": 0}[self.name]
+
+    @torch.no_grad()
+    def step(self, active: Tensor | None = None) -> None:
+        self.steps += 1
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            g = p.grad
+            if self.grad_clip is not None:
+                g = g.clamp(-self.grad_clip, self.grad_clip)
+            if active is not None:
+                keep = active.view(-1, *[1] * (p.dim() - 1))
+                g = torch.where(keep, g, 0.0)  # a diverged member's nan must not reach its state
+            new_state, update = self._update(g, state)
+            if active is None:
+                for s, new in zip(state, new_state):
+                    s.copy_(new)
+                p.sub_(update)
+            else:
+                for s, new in zip(state, new_state):
+                    s.copy_(torch.where(keep, new, s))
+                p.sub_(torch.where(keep, update, 0.0))
+
+    def _update(self, g: Tensor, state: list[Tensor]) -> tuple[list[Tensor], Tensor]:
+        if self.name == "sgd":
+            return [], self.lr * g
+        if self.name == "rmsprop":
+            (square_avg,) = state
+            square_avg = square_avg * 0.99 + (1 - 0.99) * g * g
+            return [square_avg], self.lr * g / (square_avg.sqrt() + 1e-8)
+        exp_avg, exp_avg_sq = state
+        beta1, beta2 = 0.9, 0.999
+        exp_avg = exp_avg.lerp(g, 1 - beta1)
+        exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * g * g
+        bias1 = 1 - beta1 ** self.steps
+        bias2 = 1 - beta2 ** self.steps
+        denom = exp_avg_sq.sqrt() / math.sqrt(bias2) + 1e-8
+        return [exp_avg, exp_avg_sq], (self.lr / bias1) * exp_avg / denom
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None

@@ -1,0 +1,16 @@
+"""Arithmetic units as ``torch.nn.Module``s, the MLP baseline, and the unit registry."""
+from .base import ArithmeticUnit, seed_members_
+from .inalu import INALU
+from .mlp import ACTIVATIONS, Linear
+from .nac import NAC, MultiplicativeNAC
+from .nalu import NALU, FauxNALU
+from .nau_nmu import NAU, NMU
+from .network import MLP, Network, build_model, parse_model
+from .npu import NPU, RealNPU
+from .registry import UNITS, UnknownNameError, unit_class
+
+__all__ = [
+    "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "INALU", "Linear", "MLP", "MultiplicativeNAC",
+    "NAC", "NALU", "NAU", "NMU", "NPU", "Network", "RealNPU", "UNITS", "UnknownNameError",
+    "build_model", "parse_model", "seed_members_", "unit_class",
+]

@@ -1,0 +1,204 @@
+"""The NALU of Trask et al. (2018) and the seed blog's FauxNALU ablation.
+
+Both mix an additive path and a log-space multiplicative path with a learned sigmoid gate;
+they differ only in the weight the paths use (a NAC's constrained weight, or a plain linear
+layer), so the gate lives in one shared base class.
+"""
+from __future__ import annotations
+
+import math
+
+from torch import Tensor, nn
+
+from . import functional as F
+from .base import ArithmeticUnit
+
+GATES = ("vector", "scalar")
+
+
+class _Gated(ArithmeticUnit):
+    """Gate parameters and mixing shared by :class:`NALU` and :class:`FauxNALU`."""
+
+    def __init__(self, in_features, out_features, *, gate, gate_bias, eps, members, device, dtype):
+        if gate not in GATES:
+            raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        self.gate, self.eps = gate, eps
+        # 'scalar' is the seed blog's own code: one gate row shared by every output.
+        self.G = self.new_parameter(1 if gate == "scalar" else out_features, in_features)
+        self.gate_bias = self.new_parameter(1 if gate == "scalar" else out_features) if gate_bias else None
+
+    def init_gate(self, G: Tensor, gate_bias: Tensor | None) -> None:
+        nn.init.kaiming_uniform_(G)  # as the seed blog's port; the paper gives no init
+        if gate_bias is not None:
+            nn.init.zeros_(gate_bias)  # start undecided between the paths
+
+    def gate_values(self, x: Tensor) -> Tensor:
+        """g = σ(x Gᵀ [+ b]), shape ``(..., batch, out)`` or ``(..., batch, 1)``."""
+        logits = F.linear(x, self.G)
+        if self.gate_bias is not None:
+            logits = logits + self.over_batch(self.gate_bias)
+        return logits.sigmoid()
+
+    def options(self) -> dict:
+        return {"gate": self.gate, "gate_bias": self.gate_bias is not None, "eps": self.eps}
+
+
+class NALU(_Gated):
+    r"""Neural arithmetic logic unit: a gated mix of a NAC and a NAC in log space.
+
+    Trask et al., "Neural Arithmetic Logic Units", NeurIPS 2018, eq. 2:
+
+    .. math::
+        a = x W_a^T,\quad m = \exp(\log(|x| + \epsilon) W_m^T),\quad
+        g = \sigma(x G^T),\quad y = g \odot a + (1 - g) \odot m
+
+    with NAC weights :math:`W = \tanh(\hat W) \odot \sigma(\hat M)`. In the paper both paths
+    share one weight (:math:`W_a = W_m`), which is the default.
+
+    Args:
+        in_features, out_features: sizes of each input and output sample.
+        gate: ``'vector'`` (the paper: G has shape ``(out, in)``, one gate per output) or
+            ``'scalar'`` (the seed blog's code: G has shape ``(1, in)``, shared by all outputs).
+        shared_weights: one NAC weight for both paths (the paper); ``False`` gives each path
+            its own ``W_hat``/``M_hat`` (as iNALU later did).
+        gate_bias: add a trainable bias to the gate logits (zero-initialized).
+        eps: added to :math:`|x|` before the log (ports use 1e-10 to 1e-6).
+        members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
+
+    Shape:
+        As for :class:`~nalm.units.nac.NAC`.
+
+    Attributes:
+        W_hat, M_hat: the NAC matrices (of the additive path when weights are separate).
+        W_hat_mul, M_hat_mul: the multiplicative path's matrices, only when
+            ``shared_weights=False``.
+        G: the gate matrix; gate_bias: the gate bias or ``None``.
+        weight: the additive path's effective weight; ``mul_weight``: the multiplicative one.
+        All matrices use ``kaiming_uniform_``, as in the port the seed blog used.
+
+    Numerics:
+        The multiplicative path is not clamped: in float32 ``exp`` overflows to ``inf`` once
+        :math:`\log(|x|+\epsilon) W_m^T` exceeds about 88, and with the gate closed on that
+        path :math:`0 \cdot \infty` gives ``nan``. This is the paper's unit, faithful to its
+        failure modes; the training engine records such a member as diverged and goes on.
+
+    Examples::
+
+        >>> import torch
+        >>> nalu = NALU(2, 1, dtype=torch.float64)
+        >>> with torch.no_grad():
+        ...     _ = nalu.W_hat.fill_(30.0), nalu.M_hat.fill_(30.0)  # W = [1, 1]
+        ...     _ = nalu.G.fill_(-30.0)  # gate on the multiplicative path
+        >>> nalu(torch.tensor([[3.0, 4.0]], dtype=torch.float64))
+        tensor([[12.0000]], dtype=torch.float64, grad_fn=<...>)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        gate: str = "vector",
+        shared_weights: bool = True,
+        gate_bias: bool = False,
+        eps: float = 1e-7,
+        members=None,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(in_features, out_features, gate=gate, gate_bias=gate_bias, eps=eps,
+                         members=members, device=device, dtype=dtype)
+        self.shared_weights = shared_weights
+        self.W_hat = self.new_parameter(out_features, in_features)
+        self.M_hat = self.new_parameter(out_features, in_features)
+        if not shared_weights:
+            self.W_hat_mul = self.new_parameter(out_features, in_features)
+            self.M_hat_mul = self.new_parameter(out_features, in_features)
+        self.reset_parameters()
+
+    def init_member(self, G, W_hat, M_hat, gate_bias=None, W_hat_mul=None, M_hat_mul=None):
+        self.init_gate(G, gate_bias)
+        for p in (W_hat, M_hat, W_hat_mul, M_hat_mul):
+            if p is not None:
+                nn.init.kaiming_uniform_(p)
+
+    @property
+    def weight(self) -> Tensor:
+        return F.nac_weight(self.W_hat, self.M_hat)
+
+    @property
+    def mul_weight(self) -> Tensor:
+        if self.shared_weights:
+            return self.weight
+        return F.nac_weight(self.W_hat_mul, self.M_hat_mul)
+
+    def options(self) -> dict:
+        return {**super().options(), "shared_weights": self.shared_weights}
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        add = F.linear(x, self.weight)
+        mul = F.linear(F.log_magnitude(x, self.eps), self.mul_weight).exp()
+        return F.gated_mix(self.gate_values(x), add, mul)
+
+
+class FauxNALU(_Gated):
+    r"""The seed blog's FauxNALU: a NALU whose NAC is a plain linear layer with bias.
+
+    Named in the seed blog (vrxacs, "A quick introduction to Neural Arithmetic Logic Units")
+    after early ports that stored :math:`W` itself as a Parameter and so trained an
+    unconstrained linear layer. It is an ablation: the NALU's gate and log-space path
+    without the NAC's weight constraint. One linear layer serves both paths:
+
+    .. math::
+        a = x W^T + b,\quad m = \exp(\log(|x| + \epsilon) W^T + b),\quad
+        y = g \odot a + (1 - g) \odot m,\quad g = \sigma(x G^T)
+
+    Args:
+        in_features, out_features, gate, gate_bias, eps, members, device, dtype: as for
+            :class:`NALU`.
+
+    Shape:
+        As for :class:`NALU`.
+
+    Attributes:
+        weight, bias: the linear layer, initialized as ``torch.nn.Linear`` does.
+        G, gate_bias: as for :class:`NALU`.
+
+    Numerics:
+        As for :class:`NALU`: the multiplicative path may overflow to ``inf``.
+
+    Examples::
+
+        >>> import torch
+        >>> FauxNALU(100, 2, members=4)(torch.rand(8, 100)).shape
+        torch.Size([4, 8, 2])
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, gate: str = "vector", gate_bias: bool = False,
+                 eps: float = 1e-7, members=None, device=None, dtype=None):
+        super().__init__(in_features, out_features, gate=gate, gate_bias=gate_bias, eps=eps,
+                         members=members, device=device, dtype=dtype)
+        self.weight = self.new_parameter(out_features, in_features)
+        self.bias = self.new_parameter(out_features)
+        self.reset_parameters()
+
+    def init_member(self, G, weight, bias, gate_bias=None):
+        self.init_gate(G, gate_bias)
+        init_linear_(weight, bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        bias = self.over_batch(self.bias)
+        add = F.linear(x, self.weight) + bias
+        mul = (F.linear(F.log_magnitude(x, self.eps), self.weight) + bias).exp()
+        return F.gated_mix(self.gate_values(x), add, mul)
+
+
+def init_linear_(weight: Tensor, bias: Tensor | None) -> None:
+    """``torch.nn.Linear.reset_parameters``: kaiming_uniform_(a=√5) and U(±1/√fan_in) bias."""
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(weight.shape[1])
+        nn.init.uniform_(bias, -bound, bound)

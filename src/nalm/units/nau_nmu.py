@@ -1,0 +1,151 @@
+"""The Neural Addition Unit and Neural Multiplication Unit of Madsen & Johansen (2020)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from . import functional as F
+from .base import ArithmeticUnit
+
+
+class _Regularized(ArithmeticUnit):
+    """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer."""
+
+    lower: float  # weight range, enforced in forward and by project_()
+
+    def __init__(self, in_features, out_features, *, regularizer_scale, regularizer_start,
+                 regularizer_end, members, device, dtype):
+        super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        self.regularizer_scale = regularizer_scale
+        self.regularizer_start = regularizer_start
+        self.regularizer_end = regularizer_end
+        self.W = self.new_parameter(out_features, in_features)
+        self.reset_parameters()
+
+    @property
+    def weight(self) -> Tensor:
+        return self.W.clamp(self.lower, 1.0)
+
+    def sparsity(self) -> Tensor:
+        """R = mean(min(|W|, 1 - |W|)) per member: zero exactly when every |W| is 0 or 1."""
+        w = self.weight.abs()
+        return self.per_member_mean(torch.minimum(w, 1 - w))
+
+    def regularization(self, step: int) -> Tensor:
+        scale = F.ramp(step, self.regularizer_scale, self.regularizer_start, self.regularizer_end)
+        if scale == 0:
+            return self.new_zeros_per_member()
+        return scale * self.sparsity()
+
+    def project_(self) -> None:
+        with torch.no_grad():
+            self.W.clamp_(self.lower, 1.0)
+
+    def options(self) -> dict:
+        return {
+            "regularizer_scale": self.regularizer_scale,
+            "regularizer_start": self.regularizer_start,
+            "regularizer_end": self.regularizer_end,
+        }
+
+
+class NAU(_Regularized):
+    r"""Neural addition unit: :math:`y = x W^T` with :math:`W \in [-1, 1]`.
+
+    Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, section 2.3. The weight is
+    clamped to [-1, 1] in the forward pass and clipped in place after every optimizer step
+    (:meth:`project_`). The regularizer :math:`\lambda(t) \cdot \text{mean}(\min(|W|, 1-|W|))`
+    pulls weights to -1, 0 or 1, with :math:`\lambda(t)` ramping linearly from 0 at
+    ``regularizer_start`` to ``regularizer_scale`` at ``regularizer_end`` (defaults: the
+    paper's 0.01, 5e3 and 5e4).
+
+    Args:
+        in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
+        regularizer_scale, regularizer_start, regularizer_end: the schedule above.
+
+    Shape:
+        As for :class:`~nalm.units.nac.NAC`.
+
+    Attributes:
+        W: the trained weight, initialized :math:`U[-r, r]`,
+            :math:`r = \min(0.5, \sqrt{3} \sqrt{2 / (in + out)})` (Madsen & Johansen 2020).
+        weight: W clamped to [-1, 1] (read only).
+
+    Examples::
+
+        >>> import torch
+        >>> nau = NAU(3, 1)
+        >>> with torch.no_grad():
+        ...     _ = nau.W.copy_(torch.tensor([[1.0, -1.0, 0.0]]))
+        >>> nau(torch.tensor([[5.0, 2.0, 9.0]]))
+        tensor([[3.]], grad_fn=<...>)
+    """
+
+    lower = -1.0
+
+    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 0.01,
+                 regularizer_start: float = 5e3, regularizer_end: float = 5e4, members=None,
+                 device=None, dtype=None):
+        super().__init__(in_features, out_features, regularizer_scale=regularizer_scale,
+                         regularizer_start=regularizer_start, regularizer_end=regularizer_end,
+                         members=members, device=device, dtype=dtype)
+
+    def init_member(self, W: Tensor) -> None:
+        r = min(0.5, math.sqrt(3.0) * math.sqrt(2.0 / (self.in_features + self.out_features)))
+        nn.init.uniform_(W, -r, r)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return F.linear(x, self.weight)
+
+
+class NMU(_Regularized):
+    r"""Neural multiplication unit: :math:`y_j = \prod_i (W_{ji} x_i + 1 - W_{ji})`, :math:`W \in [0, 1]`.
+
+    Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, section 2.4. A weight of 1
+    multiplies its input in, a weight of 0 leaves a factor of 1. Weights are clamped to
+    [0, 1] in the forward pass and clipped after every optimizer step; the regularizer is
+    :math:`\lambda(t) \cdot \text{mean}(\min(W, 1-W))` with the paper's defaults 10, 1e6 and
+    2e6 (shorter benchmarks move the ramp earlier).
+
+    Args:
+        in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
+        regularizer_scale, regularizer_start, regularizer_end: the schedule, as for :class:`NAU`.
+
+    Shape:
+        As for :class:`~nalm.units.nac.NAC`.
+
+    Attributes:
+        W: the trained weight, initialized :math:`U[0.25, 0.75]` (Madsen & Johansen 2020).
+        weight: W clamped to [0, 1] (read only).
+
+    Numerics:
+        A product of many large inputs can overflow to ``inf``; nothing is clamped.
+
+    Examples::
+
+        >>> import torch
+        >>> nmu = NMU(3, 1)
+        >>> with torch.no_grad():
+        ...     _ = nmu.W.copy_(torch.tensor([[1.0, 1.0, 0.0]]))
+        >>> nmu(torch.tensor([[5.0, -2.0, 9.0]]))
+        tensor([[-10.]], grad_fn=<...>)
+    """
+
+    lower = 0.0
+
+    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 10.0,
+                 regularizer_start: float = 1e6, regularizer_end: float = 2e6, members=None,
+                 device=None, dtype=None):
+        super().__init__(in_features, out_features, regularizer_scale=regularizer_scale,
+                         regularizer_start=regularizer_start, regularizer_end=regularizer_end,
+                         members=members, device=device, dtype=dtype)
+
+    def init_member(self, W: Tensor) -> None:
+        nn.init.uniform_(W, 0.25, 0.75)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return F.nmu(x, self.over_batch(self.weight))

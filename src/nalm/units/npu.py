@@ -1,0 +1,132 @@
+"""The Neural Power Unit and its real-valued variant (Heim, Pevný & Šmídl 2020)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from . import functional as F
+from .base import ArithmeticUnit
+
+
+class RealNPU(ArithmeticUnit):
+    r"""Real neural power unit: :math:`z = \exp(W \log r) \odot \cos(W k)`.
+
+    Heim, Pevný & Šmídl, "Neural Power Units", NeurIPS 2020, eq. 7, with the relevance gate
+    :math:`\hat g = \text{clip}(g, 0, 1)`, :math:`r = \hat g \odot (|x| + \epsilon) + 1 - \hat g`
+    and :math:`k = \hat g \odot \pi \odot [x < 0]`. Exponents in W raise inputs to powers
+    (1 multiplies, -1 divides, 0.5 takes a square root); the cosine restores the sign of
+    negative inputs. The regularizer is an L1 penalty :math:`\beta(t) \sum |W|` whose weight
+    grows from ``beta_start`` by ``beta_growth`` every ``beta_step`` steps up to
+    ``beta_end`` (1e-7 → 1e-5, ×10 every 10k steps, as in the NALM benchmark of Mistry et
+    al. 2022).
+
+    Args:
+        in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
+        eps: added to :math:`|x|` inside the log.
+        beta_start, beta_end, beta_growth, beta_step: the L1 schedule.
+
+    Shape:
+        As for :class:`~nalm.units.nac.NAC`.
+
+    Attributes:
+        W: exponents, Glorot-uniform initialized (Heim et al. 2020).
+        g: the relevance gate, one per input, initialized to 0.5.
+
+    Numerics:
+        ``exp`` can overflow to ``inf`` for large exponents and inputs; nothing is clamped.
+
+    Examples::
+
+        >>> import torch
+        >>> npu = RealNPU(2, 1, dtype=torch.float64)
+        >>> with torch.no_grad():
+        ...     _ = npu.W.copy_(torch.tensor([[1.0, 1.0]])), npu.g.fill_(1.0)
+        >>> npu(torch.tensor([[-3.0, 4.0]], dtype=torch.float64)).round(decimals=6)
+        tensor([[-12.0000]], dtype=torch.float64, grad_fn=<...>)
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7,
+                 beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
+                 beta_step: int = 10_000, members=None, device=None, dtype=None):
+        super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        self.eps = eps
+        self.beta = (beta_start, beta_end, beta_growth, beta_step)
+        self.create_parameters()
+        self.reset_parameters()
+
+    def create_parameters(self) -> None:
+        self.W = self.new_parameter(self.out_features, self.in_features)
+        self.g = self.new_parameter(self.in_features)
+
+    def init_member(self, W: Tensor, g: Tensor) -> None:
+        nn.init.xavier_uniform_(W)
+        nn.init.constant_(g, 0.5)
+
+    def beta_at(self, step: int) -> float:
+        start, end, growth, every = self.beta
+        if growth <= 1 or start >= end:
+            return min(start, end)
+        # Compare exponents rather than powers: growth ** (step // every) overflows on long runs.
+        if step // every >= math.log(end / start, growth):
+            return end
+        return start * growth ** (step // every)
+
+    def regularization(self, step: int) -> Tensor:
+        weights = [p for name, p in self.named_parameters(recurse=False) if name != "g"]
+        return self.beta_at(step) * sum(self.per_member_sum(w.abs()) for w in weights)
+
+    def options(self) -> dict:
+        start, end, growth, every = self.beta
+        return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every}
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return F.npu(x, self.W, None, self.over_batch(self.g), self.eps)
+
+
+class NPU(RealNPU):
+    r"""Neural power unit with complex weights :math:`W = W_{re} + i W_{im}`.
+
+    Heim, Pevný & Šmídl, "Neural Power Units", NeurIPS 2020, eq. 5-6:
+
+    .. math::
+        z = \exp(W_{re} \log r - W_{im} k) \odot \cos(W_{re} k + W_{im} \log r)
+
+    with :math:`r`, :math:`k` and the gate as in :class:`RealNPU`. :math:`W_{im}` starts at
+    zero, so at initialization the NPU computes what a RealNPU with the same :math:`W_{re}`
+    does.
+
+    Args:
+        As for :class:`RealNPU`.
+
+    Shape:
+        As for :class:`~nalm.units.nac.NAC`.
+
+    Attributes:
+        W_re: real part, Glorot uniform; W_im: imaginary part, zeros; g: gate, 0.5.
+
+    Examples::
+
+        >>> import torch
+        >>> npu = NPU(2, 1, dtype=torch.float64)
+        >>> with torch.no_grad():
+        ...     _ = npu.W_re.copy_(torch.tensor([[1.0, 1.0]])), npu.g.fill_(1.0)
+        >>> npu(torch.tensor([[-3.0, -4.0]], dtype=torch.float64)).round(decimals=6)
+        tensor([[12.0000]], dtype=torch.float64, grad_fn=<...>)
+    """
+
+    def create_parameters(self) -> None:
+        self.W_re = self.new_parameter(self.out_features, self.in_features)
+        self.W_im = self.new_parameter(self.out_features, self.in_features)
+        self.g = self.new_parameter(self.in_features)
+
+    def init_member(self, W_re: Tensor, W_im: Tensor, g: Tensor) -> None:
+        nn.init.xavier_uniform_(W_re)
+        nn.init.zeros_(W_im)
+        nn.init.constant_(g, 0.5)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return F.npu(x, self.W_re, self.W_im, self.over_batch(self.g), self.eps)

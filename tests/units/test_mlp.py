@@ -1,0 +1,112 @@
+"""The MLP baseline and its population-capable Linear layer."""
+import pytest
+import torch
+from torch import nn
+
+import nalm
+from nalm.units import ACTIVATIONS, MLP, Linear, Network
+
+F64 = torch.float64
+TRASK_FIGURE_1 = ["hardtanh", "sigmoid", "relu6", "tanh", "tanhshrink", "hardshrink", "leakyrelu",
+                  "softshrink", "softsign", "relu", "prelu", "softplus", "elu", "selu"]
+
+
+def test_activations_include_trask_figure_1():
+    assert set(TRASK_FIGURE_1) <= set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_is_initialized_and_computes_like_torch_linear(bias):
+    torch.manual_seed(0)
+    ours = Linear(5, 3, bias=bias, dtype=F64)
+    torch.manual_seed(0)
+    ref = nn.Linear(5, 3, bias=bias, dtype=F64)
+    assert torch.equal(ours.weight.detach(), ref.weight.detach())
+    if bias:
+        assert torch.equal(ours.bias.detach(), ref.bias.detach())
+    else:
+        assert ours.bias is None and set(dict(ours.named_parameters())) == {"weight"}
+    x = torch.randn(4, 2, 5, dtype=F64)
+    torch.testing.assert_close(ours(x), ref(x), rtol=1e-14, atol=1e-14)
+
+
+def test_structure():
+    mlp = MLP(2, 1, hidden=(8, 8, 8), activation="relu6")
+    kinds = [type(m) for m in mlp]
+    assert kinds == [Linear, nn.ReLU6, Linear, nn.ReLU6, Linear, nn.ReLU6, Linear]
+    assert [(m.in_features, m.out_features) for m in mlp if isinstance(m, Linear)] == \
+        [(2, 8), (8, 8), (8, 8), (8, 1)]
+    assert isinstance(mlp, Network) and mlp.members is None
+    default = MLP(3, 2)  # one hidden layer of 2, relu6
+    assert [type(m) for m in default] == [Linear, nn.ReLU6, Linear]
+    assert (default[0].out_features, default[2].in_features) == (2, 2)
+    assert [type(m) for m in MLP(3, 2, hidden=5, activation="tanh")] == [Linear, nn.Tanh, Linear]
+    single = MLP(3, 2, hidden=())
+    assert len(single) == 1 and (single[0].in_features, single[0].out_features) == (3, 2)
+    assert MLP(3, 2, members=4).members == 4
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_forward_matches_a_plain_torch_mlp(name):
+    torch.manual_seed(1)
+    mlp = MLP(3, 2, hidden=(4, 5), activation=name, dtype=F64)
+    linears = [m for m in mlp if isinstance(m, Linear)]
+    act = nn.PReLU(init=0.25, dtype=F64) if name == "prelu" else ACTIVATIONS[name]()
+    x = torch.randn(16, 3, dtype=F64) * 3
+    h = x
+    for i, lin in enumerate(linears):
+        if i:
+            h = act(h)
+        h = h @ lin.weight.detach().T + lin.bias.detach()
+    torch.testing.assert_close(mlp(x), h, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("activation", [None, "none"])
+def test_no_activation_is_a_linear_network(activation):
+    torch.manual_seed(2)
+    mlp = MLP(3, 2, hidden=(4, 5), activation=activation, dtype=F64)
+    assert not any(isinstance(m, tuple(ACTIVATIONS.values())) for m in mlp)
+    x, z = torch.randn(6, 3, dtype=F64), torch.randn(6, 3, dtype=F64)
+    f0 = mlp(torch.zeros(1, 3, dtype=F64))
+    torch.testing.assert_close(mlp(2.5 * x - z) - f0, 2.5 * (mlp(x) - f0) - (mlp(z) - f0), rtol=1e-12, atol=1e-12)
+    assert nalm.build_model("mlp-none", 3, 2, hidden=4).activation is None
+
+
+def test_prelu_has_one_slope_per_member():
+    torch.manual_seed(3)
+    pop = MLP(2, 1, hidden=3, activation="prelu", members=3, dtype=F64)
+    slope = pop[1].weight
+    assert torch.equal(slope.detach().reshape(-1), torch.full((3,), 0.25, dtype=F64))
+    with torch.no_grad():
+        slope.copy_(torch.tensor([0.0, 0.5, -1.0], dtype=F64).reshape(3, 1, 1))
+        pop[0].weight.fill_(1.0)
+        pop[0].bias.fill_(0.0)
+        pop[2].weight.fill_(1.0)
+        pop[2].bias.fill_(0.0)
+    x = torch.tensor([[-1.0, -1.0]], dtype=F64)  # every hidden pre-activation is -2
+    torch.testing.assert_close(pop(x)[:, 0, 0], torch.tensor([0.0, -3.0, 6.0], dtype=F64))
+
+
+def test_unknown_activation_lists_the_known_ones():
+    with pytest.raises(ValueError) as info:
+        MLP(2, 1, hidden=4, activation="swishy")
+    for known in ("swishy", "relu6", "tanh", "prelu", "none"):
+        assert known in str(info.value)
+    with pytest.raises(ValueError) as info:
+        nalm.build_model("mlp-swishy", 2, 1)
+    assert "relu6" in str(info.value) and "swishy" in str(info.value)
+
+
+def test_mlp_has_no_regularizer_and_nothing_to_project():
+    torch.manual_seed(4)
+    for members in (None, 3):
+        mlp = MLP(2, 1, hidden=4, members=members)
+        for step in (0, 10**6):
+            reg = mlp.regularization(step)
+            assert reg.shape == (() if members is None else (members,)) and (reg == 0).all()
+        before = [p.detach().clone() for p in mlp.parameters()]
+        with torch.no_grad():
+            mlp[0].weight.mul_(100)
+        before[0] = before[0] * 100
+        mlp.project_()
+        assert all(torch.equal(p, b) for p, b in zip(mlp.parameters(), before))

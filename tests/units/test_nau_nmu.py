@@ -1,0 +1,208 @@
+"""NAU and NMU: exact sums and products, clamping, projection, and the ramped regularizer."""
+import math
+
+import pytest
+import torch
+
+import nalm
+from nalm.units import NAU, NMU, Network
+
+F64 = torch.float64
+
+
+def set_(param, value):
+    with torch.no_grad():
+        param.copy_(torch.as_tensor(value, dtype=param.dtype).expand_as(param))
+
+
+# -- NAU ----------------------------------------------------------------------------------------
+def test_nau_subtracts_exactly():
+    g = torch.Generator().manual_seed(0)
+    nau = NAU(2, 2, dtype=F64)
+    set_(nau.W, [[1.0, -1.0], [1.0, 1.0]])
+    x = (torch.rand(1000, 2, generator=g, dtype=F64) * 2 - 1) * 1e6
+    y = nau(x)
+    assert torch.equal(y[:, 0], x[:, 0] - x[:, 1])
+    assert torch.equal(y[:, 1], x[:, 0] + x[:, 1])
+
+
+def test_nau_is_linear_for_any_weight_inside_the_range():
+    torch.manual_seed(1)
+    nau = NAU(4, 3, dtype=F64)
+    set_(nau.W, torch.rand(3, 4, dtype=F64) * 2 - 1)
+    x = torch.randn(5, 4, dtype=F64)
+    torch.testing.assert_close(nau(x), x @ nau.W.detach().T, rtol=1e-14, atol=1e-14)
+
+
+def test_nau_clamps_its_weight_in_forward():
+    nau = NAU(3, 1, dtype=F64)
+    set_(nau.W, [[3.0, -2.0, 0.5]])
+    x = torch.tensor([[5.0, 2.0, 4.0]], dtype=F64)
+    assert torch.equal(nau.weight, torch.tensor([[1.0, -1.0, 0.5]], dtype=F64))
+    assert torch.equal(nau(x), torch.tensor([[5.0]], dtype=F64))
+    assert torch.equal(nau.W.detach(), torch.tensor([[3.0, -2.0, 0.5]], dtype=F64))  # not in place
+
+
+@pytest.mark.parametrize("n_in, n_out, r", [(10, 1, 0.5), (100, 2, math.sqrt(3) * math.sqrt(2 / 102))])
+def test_nau_init_is_uniform_in_plus_minus_r(n_in, n_out, r):
+    torch.manual_seed(2)
+    nau = NAU(n_in, n_out, members=50, dtype=F64)
+    w = nau.W.detach()
+    assert w.abs().max() <= r
+    assert w.max() > 0.97 * r and w.min() < -0.97 * r
+
+
+# -- NMU ----------------------------------------------------------------------------------------
+def test_nmu_multiplies_exactly_including_negative_inputs():
+    nmu = NMU(3, 2, dtype=F64)
+    set_(nmu.W, [[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    x = torch.tensor([[-3.0, 4.0, 1e9], [-3.0, -4.0, 0.0], [7.0, -11.0, -5.0], [0.0, 13.0, 2.0]], dtype=F64)
+    expected = torch.stack([x[:, 0] * x[:, 1], x[:, 1] * x[:, 2]], dim=1)
+    assert torch.equal(nmu(x), expected)
+    assert nmu(x)[0, 0] == -12 and nmu(x)[1, 0] == 12
+
+
+def test_nmu_product_of_real_inputs():
+    g = torch.Generator().manual_seed(3)
+    nmu = NMU(2, 1, dtype=F64)
+    set_(nmu.W, [[1.0, 1.0]])
+    x = (torch.rand(500, 2, generator=g, dtype=F64) * 2 - 1) * 1e3
+    torch.testing.assert_close(nmu(x)[:, 0], x[:, 0] * x[:, 1], rtol=1e-12, atol=1e-9)
+
+
+def test_nmu_follows_its_formula_for_fractional_weights():
+    torch.manual_seed(4)
+    nmu = NMU(3, 2, dtype=F64)
+    w = torch.rand(2, 3, dtype=F64)
+    set_(nmu.W, w)
+    x = torch.randn(6, 3, dtype=F64)
+    expected = torch.ones(6, 2, dtype=F64)
+    for j in range(2):
+        for i in range(3):
+            expected[:, j] *= w[j, i] * x[:, i] + 1 - w[j, i]
+    torch.testing.assert_close(nmu(x), expected, rtol=1e-13, atol=1e-14)
+
+
+def test_nmu_clamps_its_weight_to_zero_one_in_forward():
+    nmu = NMU(3, 1, dtype=F64)
+    set_(nmu.W, [[2.0, -1.0, 1.0]])  # acts as [1, 0, 1]
+    x = torch.tensor([[3.0, 100.0, -5.0]], dtype=F64)
+    assert torch.equal(nmu.weight, torch.tensor([[1.0, 0.0, 1.0]], dtype=F64))
+    assert torch.equal(nmu(x), torch.tensor([[-15.0]], dtype=F64))
+
+
+def test_nmu_init_is_uniform_quarter_to_three_quarters():
+    torch.manual_seed(5)
+    w = NMU(20, 10, members=5).W.detach()
+    assert w.min() >= 0.25 and w.max() <= 0.75
+    assert w.min() < 0.26 and w.max() > 0.74
+
+
+# -- projection -------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls, expected", [
+    (NAU, [-1.0, -0.5, 0.0, 0.2, 1.0, 1.0]),
+    (NMU, [0.0, 0.0, 0.0, 0.2, 1.0, 1.0]),
+])
+@pytest.mark.parametrize("members", [None, 3])
+def test_project_clips_the_weight_in_place(cls, expected, members):
+    unit = cls(6, 1, members=members, dtype=F64)
+    set_(unit.W, [[-3.0, -0.5, 0.0, 0.2, 1.0, 7.5]])
+    param = unit.W
+    unit.project_()
+    assert unit.W is param  # same Parameter, so an optimizer keeps tracking it
+    assert torch.equal(unit.W.detach(), torch.tensor([expected], dtype=F64).expand_as(unit.W))
+
+
+# -- regularization ---------------------------------------------------------------------------
+def sparsity(w, lower):
+    w = w.clamp(lower, 1).abs()
+    return torch.minimum(w, 1 - w).mean()
+
+
+def reg_unit(cls, members=None, scale=0.5, start=100, end=300):
+    torch.manual_seed(6)
+    unit = cls(4, 3, members=members, dtype=F64, regularizer_scale=scale,
+               regularizer_start=start, regularizer_end=end)
+    low = -1.0 if cls is NAU else 0.0
+    set_(unit.W, torch.rand_like(unit.W) * (1 - low) + low)
+    return unit
+
+
+@pytest.mark.parametrize("cls", [NAU, NMU])
+def test_regularizer_ramps_from_start_to_end(cls):
+    unit = reg_unit(cls)
+    lower = unit.lower
+    r = sparsity(unit.W.detach(), lower)
+    assert r > 0
+    for step in (0, 50, 99, 100):
+        reg = unit.regularization(step)
+        assert reg.shape == () and reg.item() == 0.0
+    torch.testing.assert_close(unit.regularization(150), 0.5 * 0.25 * r, rtol=1e-12, atol=0)
+    torch.testing.assert_close(unit.regularization(200), 0.5 * 0.5 * r, rtol=1e-12, atol=0)
+    for step in (300, 301, 10**7):
+        torch.testing.assert_close(unit.regularization(step), 0.5 * r, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("cls", [NAU, NMU])
+def test_regularizer_of_a_population_is_one_value_per_member(cls):
+    unit = reg_unit(cls, members=4)
+    reg = unit.regularization(10**6)
+    assert reg.shape == (4,)
+    expected = torch.stack([sparsity(unit.W.detach()[m], unit.lower) for m in range(4)])
+    torch.testing.assert_close(reg, 0.5 * expected, rtol=1e-12, atol=0)
+    assert unit.regularization(0).shape == (4,) and (unit.regularization(0) == 0).all()
+
+
+@pytest.mark.parametrize("cls", [NAU, NMU])
+def test_regularizer_is_zero_at_zero_one_and_minus_one(cls):
+    unit = reg_unit(cls)
+    values = [[-1.0, 0.0, 1.0, 1.0]] if cls is NAU else [[0.0, 0.0, 1.0, 1.0]]
+    set_(unit.W, values)
+    assert unit.regularization(10**6).item() == 0.0
+    set_(unit.W, 0.5)
+    assert unit.regularization(10**6).item() == pytest.approx(0.5 * 0.5)
+
+
+@pytest.mark.parametrize("cls", [NAU, NMU])
+def test_regularizer_has_a_gradient(cls):
+    unit = reg_unit(cls)
+    unit.regularization(10**6).backward()
+    assert unit.W.grad is not None and (unit.W.grad.abs() > 0).all()
+
+
+def test_paper_default_schedules():
+    nau, nmu = NAU(2, 1), NMU(2, 1)
+    assert (nau.regularizer_scale, nau.regularizer_start, nau.regularizer_end) == (0.01, 5e3, 5e4)
+    assert (nmu.regularizer_scale, nmu.regularizer_start, nmu.regularizer_end) == (10.0, 1e6, 2e6)
+
+
+def test_network_regularization_sums_its_layers():
+    options = {"nau": {"regularizer_start": 0, "regularizer_end": 10, "regularizer_scale": 1.0},
+               "nmu": {"regularizer_start": 0, "regularizer_end": 20, "regularizer_scale": 3.0}}
+    for members in (None, 3):
+        torch.manual_seed(7)
+        net = nalm.build_model("nau/nmu", 4, 1, hidden=3, unit_options=options, members=members, dtype=F64)
+        assert isinstance(net, Network)
+        nau, nmu = net
+        assert nau.regularizer_end == 10 and nmu.regularizer_end == 20
+        for step in (0, 5, 10, 15, 100):
+            expected = nau.regularization(step) + nmu.regularization(step)
+            reg = net.regularization(step)
+            assert reg.shape == (() if members is None else (members,))
+            torch.testing.assert_close(reg, expected, rtol=1e-14, atol=0)
+        # and it is the independently computed value
+        w0, w1 = nau.W.detach(), nmu.W.detach()
+        if members is None:
+            expected = 1.0 * 0.5 * sparsity(w0, -1) + 3.0 * 0.25 * sparsity(w1, 0)
+        else:
+            expected = torch.stack([0.5 * sparsity(w0[m], -1) + 0.75 * sparsity(w1[m], 0)
+                                    for m in range(members)])
+        torch.testing.assert_close(net.regularization(5), expected, rtol=1e-12, atol=0)
+
+
+def test_network_project_projects_every_layer():
+    net = nalm.build_model("nau/nmu", 2, 1, hidden=2)
+    set_(net[0].W, 5.0)
+    set_(net[1].W, -5.0)
+    net.project_()
+    assert (net[0].W == 1).all() and (net[1].W == 0).all()

@@ -1,0 +1,145 @@
+"""NPU and RealNPU: signed products through the cosine, the complex-weight formula, the gate,
+and the growing L1 regularizer."""
+import math
+
+import pytest
+import torch
+
+from nalm.units import NPU, RealNPU
+
+F64 = torch.float64
+
+
+def set_(param, value):
+    with torch.no_grad():
+        param.copy_(torch.as_tensor(value, dtype=param.dtype).expand_as(param))
+
+
+def power_unit(cls, exponents, gate=1.0, **options):
+    exponents = torch.tensor(exponents, dtype=F64)
+    unit = cls(exponents.shape[1], exponents.shape[0], dtype=F64, **options)
+    set_(unit.W if cls is RealNPU else unit.W_re, exponents)
+    set_(unit.g, gate)
+    return unit
+
+
+SIGNED = [((-3.0, -4.0), 12.0), ((-3.0, 4.0), -12.0), ((3.0, -4.0), -12.0), ((3.0, 4.0), 12.0),
+          ((-0.5, 8.0), -4.0), ((-1e3, -1e3), 1e6)]
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU])
+@pytest.mark.parametrize("inputs, product", SIGNED)
+def test_product_carries_the_right_sign(cls, inputs, product):
+    unit = power_unit(cls, [[1.0, 1.0]])
+    y = unit(torch.tensor([inputs], dtype=F64))
+    torch.testing.assert_close(y, torch.tensor([[product]], dtype=F64), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU])
+def test_products_of_random_signed_inputs(cls):
+    g = torch.Generator().manual_seed(0)
+    unit = power_unit(cls, [[1.0, 1.0], [1.0, -1.0]])
+    x = (torch.rand(500, 2, generator=g, dtype=F64) + 0.5) * torch.where(
+        torch.rand(500, 2, generator=g) < 0.5, -1.0, 1.0).to(F64)
+    y = unit(x)
+    torch.testing.assert_close(y[:, 0], x[:, 0] * x[:, 1], rtol=1e-6, atol=0)
+    torch.testing.assert_close(y[:, 1], x[:, 0] / x[:, 1], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU])
+def test_powers(cls):
+    unit = power_unit(cls, [[0.5, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    y = unit(torch.tensor([[9.0, -5.0], [-3.0, 7.0]], dtype=F64))
+    torch.testing.assert_close(y[0], torch.tensor([3.0, 81.0, 729.0], dtype=F64), rtol=1e-6, atol=0)
+    torch.testing.assert_close(y[1, 1:], torch.tensor([9.0, -27.0], dtype=F64), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU])
+def test_a_closed_gate_ignores_its_input(cls):
+    unit = power_unit(cls, [[1.0, 1.0]], gate=[1.0, 0.0])
+    x = torch.tensor([[-3.0, 0.0], [-3.0, -1e6], [-3.0, 5.0]], dtype=F64)
+    torch.testing.assert_close(unit(x), torch.full((3, 1), -3.0, dtype=F64), rtol=1e-6, atol=0)
+    set_(unit.g, [1.0, -2.0])  # clipped to 0
+    torch.testing.assert_close(unit(x), torch.full((3, 1), -3.0, dtype=F64), rtol=1e-6, atol=0)
+    set_(unit.g, [7.0, 0.0])  # clipped to 1
+    torch.testing.assert_close(unit(x), torch.full((3, 1), -3.0, dtype=F64), rtol=1e-6, atol=0)
+
+
+def reference_npu(x, w_re, w_im, g, eps=1e-7):
+    """Re exp(W · log x̃) with complex W and the gated complex log of x (Heim et al., eq. 5)."""
+    g = g.clamp(0, 1)
+    log_r = torch.log(g * (x.abs() + eps) + 1 - g)
+    k = g * math.pi * (x < 0).to(x.dtype)
+    log_x = torch.complex(log_r, k)
+    w = torch.complex(w_re, w_im)
+    return torch.exp(log_x @ w.T).real
+
+
+def test_npu_matches_the_complex_formula():
+    torch.manual_seed(1)
+    w_re, w_im = torch.randn(3, 4, dtype=F64), torch.randn(3, 4, dtype=F64) * 0.5
+    g = torch.tensor([0.1, 0.5, 0.9, 1.0], dtype=F64)
+    unit = NPU(4, 3, dtype=F64)
+    set_(unit.W_re, w_re), set_(unit.W_im, w_im), set_(unit.g, g)
+    x = torch.randn(10, 4, dtype=F64) * 3
+    torch.testing.assert_close(unit(x), reference_npu(x, w_re, w_im, g), rtol=1e-12, atol=1e-12)
+
+
+def test_real_npu_is_the_npu_without_imaginary_weights():
+    torch.manual_seed(2)
+    w = torch.randn(3, 4, dtype=F64)
+    g = torch.rand(4, dtype=F64)
+    x = torch.randn(10, 4, dtype=F64) * 3
+    real = RealNPU(4, 3, dtype=F64)
+    set_(real.W, w), set_(real.g, g)
+    assert set(dict(real.named_parameters())) == {"W", "g"}
+    torch.testing.assert_close(real(x), reference_npu(x, w, torch.zeros_like(w), g), rtol=1e-12, atol=1e-12)
+
+
+def test_npu_init():
+    torch.manual_seed(3)
+    unit = NPU(50, 40, dtype=F64)
+    bound = math.sqrt(6 / 90)  # Glorot uniform
+    assert unit.W_re.abs().max() <= bound and unit.W_re.abs().max() > 0.95 * bound
+    assert torch.equal(unit.W_im.detach(), torch.zeros(40, 50, dtype=F64))
+    assert torch.equal(unit.g.detach(), torch.full((50,), 0.5, dtype=F64))
+    assert set(dict(unit.named_parameters())) == {"W_re", "W_im", "g"}
+    real = RealNPU(50, 40, members=3, dtype=F64)
+    assert real.W.abs().max() <= bound and real.W.abs().max() > 0.95 * bound
+    assert torch.equal(real.g.detach(), torch.full((3, 50), 0.5, dtype=F64))
+
+
+# -- regularization ---------------------------------------------------------------------------
+@pytest.mark.parametrize("step, beta", [(0, 1e-7), (9_999, 1e-7), (10_000, 1e-6), (19_999, 1e-6),
+                                        (20_000, 1e-5), (35_000, 1e-5), (1_000_000, 1e-5)])
+def test_l1_weight_grows_tenfold_every_10k_steps_up_to_1e_5(step, beta):
+    assert RealNPU(2, 1).beta_at(step) == pytest.approx(beta, rel=1e-12)
+
+
+@pytest.mark.parametrize("step", [3_100_000, 5_000_000])
+def test_l1_weight_stays_capped_on_long_runs(step):
+    """Madsen & Johansen's static task runs 5e6 steps; the schedule must not overflow there."""
+    unit = RealNPU(2, 1)
+    assert unit.beta_at(step) == pytest.approx(1e-5, rel=1e-12)
+    assert torch.isfinite(unit.regularization(step))
+
+
+def test_l1_regularizer_of_npu_counts_both_weights_but_not_the_gate():
+    torch.manual_seed(4)
+    unit = NPU(3, 2, dtype=F64)
+    set_(unit.W_im, torch.randn(2, 3, dtype=F64))
+    set_(unit.g, 7.0)
+    expected = unit.W_re.detach().abs().sum() + unit.W_im.detach().abs().sum()
+    torch.testing.assert_close(unit.regularization(0), 1e-7 * expected, rtol=1e-12, atol=0)
+    torch.testing.assert_close(unit.regularization(25_000), 1e-5 * expected, rtol=1e-12, atol=0)
+
+
+def test_l1_regularizer_of_a_population_is_per_member():
+    torch.manual_seed(5)
+    unit = RealNPU(3, 2, members=4, dtype=F64, beta_start=1e-3, beta_end=1e-1, beta_growth=2.0, beta_step=5)
+    reg = unit.regularization(12)  # 1e-3 * 2**2
+    assert reg.shape == (4,)
+    expected = torch.stack([unit.W.detach()[m].abs().sum() for m in range(4)]) * 4e-3
+    torch.testing.assert_close(reg, expected, rtol=1e-12, atol=0)
+    reg.sum().backward()
+    assert unit.W.grad is not None and unit.W.grad.abs().min() > 0
