@@ -39,12 +39,13 @@ class Range:
             return value
         if isinstance(value, str):
             try:
-                parts = [p.strip().strip("[]").split(",") for p in value.replace("∪", "U").split("U")]
+                text = value.replace("∪", "U").replace("\u2212", "-")  # also the Unicode minus sign
+                parts = [p.strip().strip("[]").split(",") for p in text.split("U")]
                 value = [[float(lo), float(hi)] for lo, hi in parts]
             except ValueError:
                 raise ValueError(f"bad range {value!r}: expected e.g. '[1,2]' or '[-6,-2]U[2,6]'") from None
         try:
-            if len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+            if len(value) == 2 and all(isinstance(v, (int, float, np.number)) for v in value):
                 value = [value]
             return cls(tuple((float(lo), float(hi)) for lo, hi in value))
         except (TypeError, ValueError) as error:
@@ -62,16 +63,14 @@ class Range:
         if len(self.intervals) == 1:
             low, high = self.intervals[0]
             return low + (high - low) * u
-        # Walk the total length: position t in [0, length) falls into one interval.
-        t = u * self.length
-        out = np.empty_like(t)
-        start = 0.0
-        for low, high in self.intervals:
-            inside = (t >= start) & (t < start + high - low)
-            out[inside] = low + (t[inside] - start)
-            start += high - low
-        out[t >= start] = self.intervals[-1][1]  # only u rounding up to 1
-        return out
+        # Position t along the concatenated intervals; searchsorted picks the interval, and
+        # clipping keeps a position rounded onto a boundary inside it.
+        lows = np.array([low for low, _ in self.intervals], dtype=dtype)
+        highs = np.array([high for _, high in self.intervals], dtype=dtype)
+        ends = np.cumsum(highs - lows)
+        t = u * ends[-1]
+        k = np.minimum(np.searchsorted(ends, t, side="right"), len(ends) - 1)
+        return np.clip(lows[k] + (t - (ends[k] - (highs[k] - lows[k]))), lows[k], highs[k])
 
     def to_list(self) -> list[list[float]]:
         return [list(i) for i in self.intervals]

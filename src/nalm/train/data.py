@@ -40,8 +40,7 @@ class Member:
 class PopulationData:
     """Training batches and fixed evaluation sets for a list of members.
 
-    Inputs come as ``(batch, d)`` when all members share one stream, else ``(M, batch, d)``;
-    targets always as ``(M, batch, 1)``.
+    Inputs come as ``(M, batch, d)``, targets as ``(M, batch, 1)``.
     """
 
     def __init__(self, members: list[Member], *, batch_size: int, eval_samples: int, device, dtype):
@@ -59,7 +58,7 @@ class PopulationData:
             for t in dict.fromkeys(m.target for m in members)
         ]
         self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
-        self.fixed_train = None
+        self.fixed_train = self._fixed_batch = None
         if all(task.train_samples is not None for task, _ in self.keys):
             self.fixed_train = self._draw(lambda task, seed, rng: task.train_samples, TRAIN, extrapolation=False)
         self.eval_sets = {
@@ -83,7 +82,9 @@ class PopulationData:
     def train_batch(self) -> tuple[Tensor, Tensor]:
         """The next training batch: a fresh draw per stream, or the whole fixed set."""
         if self.fixed_train is not None:
-            return self.per_member(self.fixed_train)
+            if self._fixed_batch is None:
+                self._fixed_batch = self.per_member(self.fixed_train)
+            return self._fixed_batch
         batch = np.stack([
             task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
             for (task, seed), rng in zip(self.keys, self.train_rngs)
@@ -101,10 +102,10 @@ class PopulationData:
     def per_member(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Inputs for the population and each member's targets, from per-stream inputs."""
         operands = torch.matmul(x, self.layouts)  # (S, batch, 2): a and b
-        if len(self.keys) == 1:
-            x_members = x[0]  # (batch, d), broadcast over members
-            operands = operands.expand(len(self.members), -1, -1)
-        elif self.identity:
+        # Always one contiguous (M, batch, d) block, even when members share a stream: a
+        # broadcast input takes another matmul kernel, whose rounding differs, and members
+        # must compute exactly what they would alone.
+        if self.identity:
             x_members = x
         else:
             x_members = x[self.key_of_member]  # (M, batch, d)

@@ -72,7 +72,7 @@ class PopulationOptimizer:
             return [square_avg], self.lr * g / (square_avg.sqrt() + 1e-8)
         exp_avg, exp_avg_sq = state
         beta1, beta2 = 0.9, 0.999
-        exp_avg = exp_avg.lerp(g, 1 - beta1)
+        exp_avg = exp_avg * beta1 + (1 - beta1) * g  # not lerp: its fused kernel rounds differently on short tensors
         exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * g * g
         bias1 = 1 - beta1 ** self.steps
         bias2 = 1 - beta2 ** self.steps

@@ -7,24 +7,70 @@ Every function broadcasts over leading dimensions, so the same code serves a sin
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import Tensor
 
+_SIMD_MULTIPLE = 64  # a multiple of two SIMD registers of any width ATen uses
+
+
+def simd(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
+    """``fn(t)`` with every element computed by ATen's SIMD kernel.
+
+    ATen computes the last ``numel % (2 · SIMD width)`` elements of an element-wise op with
+    a scalar routine whose transcendental functions (exp, log, tanh, sigmoid, cos) can round
+    differently by one ulp. Which elements fall there depends on the tensor's total size, so
+    a member of a population would not compute exactly what it computes alone. Padding to a
+    multiple of 64 sends every element through the SIMD path; under Adam, chaotic runs such
+    as a diverging NALU otherwise amplify that one ulp into different weights.
+    """
+    n = t.numel()
+    if n % _SIMD_MULTIPLE == 0 or t.device.type != "cpu":
+        return fn(t)
+    padded = torch.nn.functional.pad(t.reshape(-1), (0, _SIMD_MULTIPLE - n % _SIMD_MULTIPLE), value=1.0)
+    return fn(padded)[:n].view(t.shape)
+
+
+def exp(t: Tensor) -> Tensor:
+    return simd(torch.exp, t)
+
+
+def log(t: Tensor) -> Tensor:
+    return simd(torch.log, t)
+
+
+def sigmoid(t: Tensor) -> Tensor:
+    return simd(torch.sigmoid, t)
+
+
+def cos(t: Tensor) -> Tensor:
+    return simd(torch.cos, t)
+
 
 def linear(x: Tensor, weight: Tensor) -> Tensor:
-    """``x @ weight.T``, broadcasting a shared ``(batch, in)`` input over members."""
+    """``x @ weight.T``, broadcasting a shared ``(batch, in)`` input over members.
+
+    A population weight ``(M, out, in)`` always goes through one batched matmul, whatever
+    M is and whether the input is shared: each member then gets exactly the arithmetic it
+    would get alone (bit for bit), which keeps chaotic training runs (NALU under Adam)
+    identical inside and outside a population.
+    """
+    if weight.dim() == 3:
+        if x.dim() == 2:
+            x = x.expand(weight.shape[0], -1, -1)  # (M, batch, in), a view
+        return torch.bmm(x, weight.transpose(1, 2))  # (M, batch, out)
     return torch.matmul(x, weight.transpose(-1, -2))
 
 
 def nac_weight(w_hat: Tensor, m_hat: Tensor) -> Tensor:
     """W = tanh(Ŵ) ⊙ σ(M̂) (Trask et al. 2018, eq. 1): biased toward -1, 0 and 1."""
-    return torch.tanh(w_hat) * torch.sigmoid(m_hat)
+    return simd(torch.tanh, w_hat) * sigmoid(m_hat)
 
 
 def log_magnitude(x: Tensor, eps: float) -> Tensor:
     """log(|x| + eps), the input of every log-space path (eps keeps log(0) finite)."""
-    return torch.log(x.abs() + eps)
+    return log(x.abs() + eps)
 
 
 def gated_mix(gate: Tensor, add: Tensor, mul: Tensor) -> Tensor:
@@ -49,11 +95,11 @@ def npu(x: Tensor, w_re: Tensor, w_im: Tensor | None, gate: Tensor, eps: float) 
     ``w_im=None`` gives the RealNPU, whose imaginary weights are fixed at zero.
     """
     g = gate.clamp(0, 1)
-    magnitude = torch.log(g * (x.abs() + eps) + 1 - g)  # (*, batch, in): log r
+    magnitude = log(g * (x.abs() + eps) + 1 - g)  # (*, batch, in): log r
     phase = g * math.pi * (x < 0).to(x.dtype)  # (*, batch, in): k
     if w_im is None:
-        return torch.exp(linear(magnitude, w_re)) * torch.cos(linear(phase, w_re))
-    return torch.exp(linear(magnitude, w_re) - linear(phase, w_im)) * torch.cos(
+        return exp(linear(magnitude, w_re)) * cos(linear(phase, w_re))
+    return exp(linear(magnitude, w_re) - linear(phase, w_im)) * cos(
         linear(phase, w_re) + linear(magnitude, w_im)
     )
 

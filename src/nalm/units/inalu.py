@@ -103,7 +103,7 @@ class INALU(ArithmeticUnit):
         self.check_input(x)
         add = F.linear(x, self.weight)
         w_mul = self.mul_weight
-        log_x = torch.log(x.abs().clamp(min=self.eps))
-        mul = F.linear(log_x, w_mul).clamp(max=self.omega).exp()
+        log_x = F.log(x.abs().clamp(min=self.eps))
+        mul = F.exp(F.linear(log_x, w_mul).clamp(max=self.omega))
         mul = mul * F.sign_product(x, self.over_batch(w_mul))
-        return F.gated_mix(self.over_batch(self.G).sigmoid(), add, mul)
+        return F.gated_mix(F.sigmoid(self.over_batch(self.G)), add, mul)

@@ -88,6 +88,22 @@ ACTIVATIONS = {
 """Activations by name: the 14 of Trask et al.'s Figure 1, plus gelu and silu."""
 
 
+class Activation(nn.Module):
+    """A ``torch.nn`` activation computed with :func:`~nalm.units.functional.simd`, so a
+    population member's output is bit-identical to the same MLP's alone."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        object.__setattr__(self, "fn", ACTIVATIONS[name]())  # parameter-free: keep it out of repr
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.simd(self.fn, x)
+
+    def extra_repr(self) -> str:
+        return self.name
+
+
 def make_activation(name: str | None, *, members=None, device=None, dtype=None) -> nn.Module:
     """The activation module called ``name`` (``None``: identity, a linear network)."""
     if name is None or name == "none":
@@ -96,4 +112,4 @@ def make_activation(name: str | None, *, members=None, device=None, dtype=None) 
         raise ValueError(f"unknown activation {name!r}; known: none, {', '.join(ACTIVATIONS)}")
     if name == "prelu":
         return PReLU(members=members, device=device, dtype=dtype)
-    return ACTIVATIONS[name]()
+    return Activation(name)

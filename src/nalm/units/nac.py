@@ -105,4 +105,4 @@ class MultiplicativeNAC(NAC):
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
-        return F.linear(F.log_magnitude(x, self.eps), self.weight).exp()
+        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))

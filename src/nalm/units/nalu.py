@@ -38,7 +38,7 @@ class _Gated(ArithmeticUnit):
         logits = F.linear(x, self.G)
         if self.gate_bias is not None:
             logits = logits + self.over_batch(self.gate_bias)
-        return logits.sigmoid()
+        return F.sigmoid(logits)
 
     def options(self) -> dict:
         return {"gate": self.gate, "gate_bias": self.gate_bias is not None, "eps": self.eps}
@@ -139,7 +139,7 @@ class NALU(_Gated):
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         add = F.linear(x, self.weight)
-        mul = F.linear(F.log_magnitude(x, self.eps), self.mul_weight).exp()
+        mul = F.exp(F.linear(F.log_magnitude(x, self.eps), self.mul_weight))
         return F.gated_mix(self.gate_values(x), add, mul)
 
 
@@ -192,7 +192,7 @@ class FauxNALU(_Gated):
         self.check_input(x)
         bias = self.over_batch(self.bias)
         add = F.linear(x, self.weight) + bias
-        mul = (F.linear(F.log_magnitude(x, self.eps), self.weight) + bias).exp()
+        mul = F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight) + bias)
         return F.gated_mix(self.gate_values(x), add, mul)
 
 

@@ -1,0 +1,93 @@
+"""The population engine: members train exactly as they would alone, divergence is contained."""
+import numpy as np
+import pytest
+import torch
+
+from nalm.tasks import StaticTask, presets
+from nalm.train import Member, TrainConfig, train_population
+from nalm.units import build_model, seed_members_
+
+TASK = presets.madsen2020()
+
+
+def max_weight_difference(a, b) -> float:
+    return max(float(np.abs(a.weights[k] - b.weights[k]).max()) for k in a.weights)
+
+
+@pytest.mark.parametrize("model", ["nalu", "nau/nmu", "nac/nac-mul", "mlp-relu6"])
+def test_member_of_64_matches_the_same_seed_trained_alone(model):
+    config = TrainConfig(iterations=150, eval_every=50, eval_samples=64, dtype="float64")
+    members = [Member(seed, target, TASK) for seed in range(16) for target in ("add", "sub", "mul", "div")]
+    population = train_population(model, members, config)
+    for index in (0, 37, 63):
+        alone = train_population(model, [members[index]], config)[0]
+        assert max_weight_difference(population[index], alone) <= 1e-10
+        assert population[index].curve == alone.curve
+
+
+def test_trained_weights_move_and_differ_between_seeds():
+    config = TrainConfig(iterations=50, eval_every=25, eval_samples=32)
+    members = [Member(0, "add", TASK), Member(1, "add", TASK)]
+    first, second = train_population("nac", members, config)
+    torch.manual_seed(0)
+    initial = build_model("nac", 100, 1).state_dict()
+    assert max_weight_difference(first, second) > 1e-3
+    assert np.abs(first.weights["0.W_hat"] - initial["0.W_hat"].numpy()).max() > 1e-3
+
+
+def test_a_diverging_member_is_frozen_and_the_others_train_on():
+    # NAC• on inputs up to 1e30 overflows exp for a large enough learning rate.
+    huge = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
+                      interpolation=[1e20, 1e30], extrapolation=[1e30, 1e31])
+    sane = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first")
+    members = [Member(0, "add", sane), Member(0, "mul", huge), Member(1, "add", sane)]
+    config = TrainConfig(iterations=200, eval_every=50, eval_samples=32, lr=0.05)
+    results = train_population("nac-mul", members, config)
+    alone = train_population("nac-mul", [members[0]], config)[0]
+    assert results[1].diverged and results[1].diverged_at is not None
+    assert all(np.isfinite(w).all() for w in results[1].weights.values())  # frozen at finite weights
+    assert not results[0].diverged and not results[2].diverged
+    assert max_weight_difference(results[0], alone) < 1e-6
+
+
+def test_nac_population_learns_addition_and_mlp_does_not_extrapolate():
+    task = StaticTask(input_size=2, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
+                      interpolation=[1, 2], extrapolation=[100, 1000])
+    config = TrainConfig(iterations=1500, eval_every=500, eval_samples=256, lr=0.1, hidden=None)
+    members = [Member(seed, "add", task) for seed in range(4)]
+    nac = train_population("nac", members, config)
+    mlp = train_population("mlp-relu6", members, config.replace(hidden=8, lr=0.01))
+    for r in nac:  # a+b ≈ 1100 on [100, 1000]; Adam's β2 = 0.999 makes the last digits slow
+        assert r.metrics["extrapolation_mae"] / 1100 < 2e-2
+        assert r.metrics["interpolation_mae"] < 0.05
+    for r in mlp:
+        assert r.metrics["interpolation_mae"] < 0.2  # it fits where it was trained...
+        assert r.metrics["extrapolation_mae"] / 1100 > 0.5  # ...and nowhere else
+
+
+def test_best_step_is_the_lowest_interpolation_error():
+    config = TrainConfig(iterations=400, eval_every=100, eval_samples=64)
+    result = train_population("nau", [Member(3, "add", TASK)], config)[0]
+    curve = result.curve
+    best = int(np.argmin(curve["interpolation"]))
+    assert result.metrics["best_step"] == curve["step"][best]
+    assert result.metrics["best_extrapolation_mse"] == curve["extrapolation"][best]
+    assert curve["step"] == [0, 100, 200, 300, 400]
+
+
+def test_population_rejects_mixed_input_sizes_and_empty_populations():
+    config = TrainConfig(iterations=1)
+    other = StaticTask(input_size=10)
+    with pytest.raises(ValueError, match="input sizes"):
+        train_population("nac", [Member(0, "add", TASK), Member(0, "add", other)], config)
+    with pytest.raises(ValueError, match="at least one member"):
+        train_population("nac", [], config)
+
+
+def test_seed_members_matches_seeded_construction():
+    net = build_model("nalu", 5, 1, members=3)
+    seed_members_(net, [7, 8, 9])
+    torch.manual_seed(8)
+    alone = build_model("nalu", 5, 1)
+    for name, p in alone.named_parameters():
+        assert torch.equal(dict(net.named_parameters())[name][1], p)

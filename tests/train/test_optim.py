@@ -1,0 +1,50 @@
+"""Population optimizers follow torch.optim, and frozen members do not move."""
+import pytest
+import torch
+
+from nalm.train import PopulationOptimizer
+
+REFERENCE = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}
+
+
+@pytest.mark.parametrize("name", list(REFERENCE))
+def test_matches_torch_optim(name):
+    torch.manual_seed(0)
+    ours = torch.nn.Parameter(torch.randn(3, 4, 5, dtype=torch.float64))
+    theirs = torch.nn.Parameter(ours.detach().clone())
+    optimizer = PopulationOptimizer([ours], name, lr=0.01)
+    reference = REFERENCE[name]([theirs], lr=0.01)
+    for step in range(20):
+        target = torch.randn(3, 4, 5, dtype=torch.float64)
+        for p in (ours, theirs):
+            p.grad = None
+            ((p - target) ** 2).sum().backward()
+        optimizer.step()
+        reference.step()
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_inactive_members_keep_parameters_and_state():
+    p = torch.nn.Parameter(torch.zeros(3, 2))
+    optimizer = PopulationOptimizer([p], "adam", lr=0.1)
+    p.grad = torch.tensor([[1.0, 1.0], [float("nan"), 1.0], [1.0, -1.0]])
+    optimizer.step(torch.tensor([True, False, True]))
+    assert torch.equal(p[1].detach(), torch.zeros(2))
+    assert torch.isfinite(optimizer.state[0][0]).all() and torch.isfinite(optimizer.state[0][1]).all()
+    assert (p[0] != 0).all() and (p[2] != 0).all()
+
+
+def test_gradient_clipping_is_per_element():
+    p = torch.nn.Parameter(torch.zeros(2, 1))
+    optimizer = PopulationOptimizer([p], "sgd", lr=1.0, grad_clip=0.1)
+    p.grad = torch.tensor([[5.0], [-0.05]])
+    optimizer.step()
+    torch.testing.assert_close(p.detach(), torch.tensor([[-0.1], [0.05]]))
+
+
+def test_rejects_unknown_optimizer_and_bad_lr():
+    p = torch.nn.Parameter(torch.zeros(1))
+    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'"):
+        PopulationOptimizer([p], "adagrad")
+    with pytest.raises(ValueError, match="learning rate"):
+        PopulationOptimizer([p], "adam", lr=0)
