@@ -105,6 +105,12 @@ def test_unknown_activation_lists_the_known_ones():
     assert "relu6" in str(info.value) and "swishy" in str(info.value)
 
 
+@pytest.mark.parametrize("hidden", [4, ()])
+def test_unknown_activation_is_rejected_whatever_the_depth(hidden):
+    with pytest.raises(ValueError, match="relu6"):
+        MLP(2, 1, hidden=hidden, activation="swishy")
+
+
 def test_mlp_has_no_regularizer_and_nothing_to_project():
     torch.manual_seed(4)
     for members in (None, 3):

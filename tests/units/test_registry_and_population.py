@@ -239,10 +239,9 @@ def test_member_zero_is_initialized_like_a_standalone_unit(make):
     alone = make()
     for (name, p), q in zip(alone.named_parameters(), pop.parameters()):
         assert torch.equal(q[0], p), name
-    members = [torch.cat([p[m].reshape(-1) for p in pop.parameters()]) for m in range(M)]
-    varied = [name for name, p in pop.named_parameters() if not (p == p[0]).all()]
-    if varied:  # random init: the members must differ
-        assert not torch.equal(members[0], members[1])
+    # the members draw one after another from the generator: they are not copies of member 0
+    flat = [torch.cat([p[m].reshape(-1) for p in pop.parameters()]) for m in range(M)]
+    assert all(not torch.equal(flat[0], flat[m]) for m in range(1, M))
 
 
 @pytest.mark.parametrize("build", [
@@ -264,7 +263,8 @@ def test_seed_members_reproduces_standalone_models(build):
         pop_params = dict(pop.named_parameters())
         for name, p in alone.named_parameters():
             assert torch.equal(pop_params[name][m].reshape(p.shape), p.detach()), (name, m)
-    assert not torch.equal(pop[0].parameters().__next__()[0], pop[0].parameters().__next__()[1])
+    first = next(pop.parameters())
+    assert not torch.equal(first[0], first[1])
 
 
 def test_seed_members_rejects_a_wrong_number_of_seeds():
@@ -333,7 +333,7 @@ def test_population_rejects_wrong_member_count(make):
         module(torch.rand(M + 1, B, IN))
     message = str(info.value)
     assert f"{M} members" in message and str((M + 1, B, IN)) in message
-    for shape in ((B, IN + 1), (IN,), (2, M, B, IN), (M, B, IN + 1)):
+    for shape in ((M - 1, B, IN), (1, B, IN), (B, IN + 1), (IN,), (2, M, B, IN), (M, B, IN + 1)):
         with pytest.raises(ValueError):
             module(torch.rand(shape))
 
@@ -350,6 +350,13 @@ def test_bad_constructor_arguments(cls, bad):
     members = args.pop("members", None)
     with pytest.raises(ValueError):
         cls(args["in_features"], args["out_features"], members=members)
+
+
+def test_boolean_member_count_is_rejected():
+    """``True`` is an int to isinstance; it must still be refused with a ValueError."""
+    for cls in [*nalm.UNITS.values(), nalm.units.Linear, MLP]:
+        with pytest.raises(ValueError):
+            cls(3, 2, members=True)
 
 
 def test_bad_hidden_width_and_gate():

@@ -7,6 +7,26 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def uniform(rng: np.random.Generator, shape, dtype=np.float64, out: np.ndarray | None = None) -> np.ndarray:
+    """U[0, 1) from the generator's raw 64-bit output: 23 random mantissa bits per float32
+    (two per draw), 52 per float64. About twice as fast as ``rng.random`` here, which matters
+    because a population draws a fresh batch per seed at every step."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape))
+    if dtype == np.float32:
+        bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+        ones = ((bits >> np.uint32(9)) | np.uint32(0x3F800000)).view(np.float32)  # [1, 2)
+    elif dtype == np.float64:
+        bits = rng.bit_generator.random_raw(n)
+        ones = ((bits >> np.uint64(12)) | np.uint64(0x3FF0000000000000)).view(np.float64)
+    else:
+        raise ValueError(f"uniform draws need float32 or float64, not {dtype}")
+    if out is None:
+        return (ones - 1).reshape(shape)  # exact: Sterbenz
+    np.subtract(ones.reshape(shape), 1, out=out)
+    return out
+
+
 @dataclass(frozen=True)
 class Range:
     """A union of disjoint closed intervals, sampled uniformly by total length.
@@ -59,10 +79,16 @@ class Range:
 
     def sample(self, shape, rng: np.random.Generator, dtype=np.float64) -> np.ndarray:
         """Uniform samples: one uniform draw per value, mapped through the intervals."""
-        u = rng.random(shape, dtype=dtype)
+        return self.from_uniform(uniform(rng, shape, dtype))
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Map U[0, 1) draws onto the range (in place for a single interval)."""
+        dtype = u.dtype
         if len(self.intervals) == 1:
             low, high = self.intervals[0]
-            return low + (high - low) * u
+            u *= dtype.type(high - low)
+            u += dtype.type(low)
+            return u
         # Position t along the concatenated intervals; searchsorted picks the interval, and
         # clipping keeps a position rounded onto a boundary inside it.
         lows = np.array([low for low, _ in self.intervals], dtype=dtype)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ranges import Range
+from .ranges import Range, uniform
 
 TARGETS = {
     "add": lambda a, b: a + b,
@@ -120,8 +120,11 @@ class StaticTask:
     def sample(self, n: int, rng: np.random.Generator, extrapolation: bool = False, dtype=np.float64,
                *, seed: int | None = None) -> np.ndarray:
         """n inputs of shape (n, d) from the interpolation or the extrapolation range."""
-        r = self.extrapolation if extrapolation else self.interpolation
-        return r.sample((n, self.input_size), rng, dtype=dtype)
+        return self.from_uniform(uniform(rng, (n, self.input_size), dtype), extrapolation)
+
+    def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
+        """Inputs from U[0, 1) draws of any shape ``(..., d)``; what :meth:`sample` does after drawing."""
+        return (self.extrapolation if extrapolation else self.interpolation).from_uniform(u)
 
     def describe(self) -> str:
         return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.input_size}, "

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..tasks.ranges import uniform
 from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_target, stream
 
 
@@ -52,12 +53,15 @@ class PopulationData:
         index = {key: i for i, key in enumerate(self.keys)}
         self.key_of_member = torch.tensor([index[(m.task, m.seed)] for m in members], device=device)
         self.identity = len(self.keys) == len(members)  # member i uses stream i
-        self.layouts = self._tensor(np.stack([task.layout(seed) for task, seed in self.keys]))  # (S, d, 2)
+        # (S, 2, d), used transposed: bmm then takes its fast BLAS path, as in the units.
+        self.layouts = self._tensor(np.stack([task.layout(seed).T for task, seed in self.keys]))
         self.target_groups = [
             (TARGETS[t], torch.tensor([i for i, m in enumerate(members) if m.target == t], device=device))
             for t in dict.fromkeys(m.target for m in members)
         ]
         self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
+        tasks = list(dict.fromkeys(task for task, _ in self.keys))
+        self.task_streams = [(t, [i for i, (task, _) in enumerate(self.keys) if task == t]) for t in tasks]
         self.fixed_train = self._fixed_batch = None
         if all(task.train_samples is not None for task, _ in self.keys):
             self.fixed_train = self._draw(lambda task, seed, rng: task.train_samples, TRAIN, extrapolation=False)
@@ -85,10 +89,19 @@ class PopulationData:
             if self._fixed_batch is None:
                 self._fixed_batch = self.per_member(self.fixed_train)
             return self._fixed_batch
-        batch = np.stack([
-            task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
-            for (task, seed), rng in zip(self.keys, self.train_rngs)
-        ])  # (S, batch, d)
+        d = self.layouts.shape[-1]
+        if not all(hasattr(task, "from_uniform") for task, _ in self.task_streams):
+            batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
+                              for (task, seed), rng in zip(self.keys, self.train_rngs)])
+            return self.per_member(self._tensor(batch))
+        batch = np.empty((len(self.keys), self.batch_size, d), self.np_dtype)  # (S, batch, d)
+        for s, rng in enumerate(self.train_rngs):
+            uniform(rng, (self.batch_size, d), self.np_dtype, out=batch[s])
+        for task, streams in self.task_streams:
+            if len(streams) == len(self.keys):
+                task.from_uniform(batch)
+            else:
+                batch[streams] = task.from_uniform(batch[streams])
         return self.per_member(self._tensor(batch))
 
     def eval_chunks(self, which: str, max_elements: int = 1 << 22):
@@ -101,7 +114,7 @@ class PopulationData:
 
     def per_member(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Inputs for the population and each member's targets, from per-stream inputs."""
-        operands = torch.matmul(x, self.layouts)  # (S, batch, 2): a and b
+        operands = torch.bmm(x, self.layouts.transpose(1, 2))  # (S, batch, 2): a and b
         # Always one contiguous (M, batch, d) block, even when members share a stream: a
         # broadcast input takes another matmul kernel, whose rounding differs, and members
         # must compute exactly what they would alone.

@@ -37,9 +37,9 @@ class ArithmeticUnit(nn.Module):
     ) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int) or value < 1:
+            if not _is_count(value):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if members is not None and (not isinstance(members, int) or members < 1):
+        if members is not None and not _is_count(members):
             raise ValueError(f"members must be a positive integer or None, got {members!r}")
         self.in_features = in_features
         self.out_features = out_features
@@ -121,6 +121,10 @@ class ArithmeticUnit(nn.Module):
     def options(self) -> dict:
         """Constructor options shown by ``repr`` (beyond the shapes)."""
         return {}
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def member_indices(members: int | None) -> Iterable[int | None]:

@@ -61,6 +61,8 @@ class MLP(Network):
 
     def __init__(self, in_features: int, out_features: int, hidden: int | Sequence[int] = 2,
                  activation: str | None = "relu6", *, members=None, device=None, dtype=None):
+        if activation is not None and activation != "none" and activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; known: none, {', '.join(ACTIVATIONS)}")
         widths = [in_features, *([hidden] if isinstance(hidden, int) else hidden), out_features]
         factory = {"members": members, "device": device, "dtype": dtype}
         layers: list[nn.Module] = []

@@ -51,6 +51,9 @@ class RealNPU(ArithmeticUnit):
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
                  beta_step: int = 10_000, members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 < beta_start:
+            raise ValueError(f"beta_step must be a positive integer and beta_start positive, "
+                             f"got {beta_step!r} and {beta_start!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
         self.create_parameters()
