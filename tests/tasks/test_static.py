@@ -161,6 +161,7 @@ _FORMULAS = {
     "div": lambda a, b: a / b,
     "square": lambda a, b: a * a,
     "sqrt": lambda a, b: np.sqrt(a),
+    "identity": lambda a, b: a,
 }
 
 

@@ -86,7 +86,7 @@ def test_prelu_has_one_slope_per_member():
     slope = pop[1].weight
     assert torch.equal(slope.detach().reshape(-1), torch.full((3,), 0.25, dtype=F64))
     with torch.no_grad():
-        slope.copy_(torch.tensor([0.0, 0.5, -1.0], dtype=F64).reshape(3, 1, 1))
+        slope.copy_(torch.tensor([0.0, 0.5, -1.0], dtype=F64).reshape(3, 1))
         pop[0].weight.fill_(1.0)
         pop[0].bias.fill_(0.0)
         pop[2].weight.fill_(1.0)
@@ -124,3 +124,12 @@ def test_mlp_has_no_regularizer_and_nothing_to_project():
         before[0] = before[0] * 100
         mlp.project_()
         assert all(torch.equal(p, b) for p, b in zip(mlp.parameters(), before))
+
+
+def test_population_state_slices_load_into_a_standalone_mlp():
+    # Stored results keep member slices of population parameters; they must load as they are.
+    population = MLP(3, 1, hidden=(4, 4), activation="prelu", members=5)
+    alone = MLP(3, 1, hidden=(4, 4), activation="prelu")
+    alone.load_state_dict({name: p[2] for name, p in population.state_dict().items()})
+    x = torch.rand(6, 3)
+    torch.testing.assert_close(alone(x), population(x)[2])

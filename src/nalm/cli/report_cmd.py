@@ -21,8 +21,11 @@ def write_report(experiment, store: ResultsStore, results: str, models=None, tar
     runs = [r for r in store.runs(experiment.name)
             if (models is None or r.model in models) and (targets is None or r.target in targets)]
     cells = summarize(runs)
-    text = render(experiment, cells)
     folder = report_dir(results, experiment.name)
+    figures = sorted(folder.glob(f"{experiment.name}-*.png"))
+    text = render(experiment, cells)
+    if figures:  # drawn by `nalm plot` (or `nalm run`); linked relative to report.md
+        text += "\n## Figures\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in figures)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "report.md", folder / "summary.csv", folder / "runs.csv"]
     paths[0].write_text(text)

@@ -1,12 +1,15 @@
 """``nalm run EXPERIMENT``: train what the store lacks, then print the report."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from ..experiments import get_experiment, run_experiment
 from ..experiments.runner import selection
 from ..results import ResultsStore
-from .common import add_results_option
+from ..tasks import Range
+from ..report import plot_experiment
+from .common import add_results_option, report_dir
 from .report_cmd import write_report
 
 
@@ -18,9 +21,11 @@ def add_parser(sub) -> None:
     p.add_argument("--targets", nargs="+", metavar="TARGET", help="add sub mul div square sqrt")
     p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     p.add_argument("--iterations", type=int)
-    p.add_argument("--paper-scale", action="store_true", help="the published protocol's iterations")
+    p.add_argument("--paper-scale", action="store_true", help="the published protocol's iterations and seeds")
     p.add_argument("--device", help="cpu (default) or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default 1)")
+    p.add_argument("--interpolation", metavar="RANGE", help="training range, e.g. '[1,2]' (one-task experiments)")
+    p.add_argument("--extrapolation", metavar="RANGE", help="test range, e.g. '[-6,-2]U[2,6]'")
     p.add_argument("--config", metavar="JSON", help="training config overrides, e.g. '{\"lr\": 0.01}'")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     add_results_option(p)
@@ -43,9 +48,23 @@ def overrides(args, experiment) -> dict:
     return out
 
 
+def with_ranges(experiment, interpolation: str | None, extrapolation: str | None):
+    """The experiment with its task's ranges replaced (stored configs record the change)."""
+    if interpolation is None and extrapolation is None:
+        return experiment
+    if len(experiment.tasks) != 1:
+        raise ValueError(f"{experiment.name} has {len(experiment.tasks)} tasks; --interpolation and "
+                         "--extrapolation apply to one-task experiments")
+    changes = {k: Range.parse(v) for k, v in (("interpolation", interpolation), ("extrapolation", extrapolation))
+               if v is not None}
+    return dataclasses.replace(experiment, tasks=(dataclasses.replace(experiment.tasks[0], **changes),))
+
+
 def main(args) -> int:
-    experiment = get_experiment(args.experiment)
+    experiment = with_ranges(get_experiment(args.experiment), args.interpolation, args.extrapolation)
     changes = overrides(args, experiment)
+    if args.paper_scale and args.seeds is None:
+        args.seeds = experiment.paper_seeds
     models, targets, _ = selection(experiment, args.models, args.targets, args.seeds)
     for model in models:  # every config is checked before the store is touched
         experiment.config_for(model, changes)
@@ -55,6 +74,9 @@ def main(args) -> int:
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")
         if not args.quiet:
+            runs = store.runs(experiment.name)
+            if runs:
+                plot_experiment(experiment, runs, report_dir(args.results, experiment.name))
             text, paths = write_report(experiment, store, args.results, models=models, targets=targets)
             print(text)
             print("Report written to " + ", ".join(map(str, paths)))

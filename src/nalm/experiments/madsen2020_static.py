@@ -45,6 +45,7 @@ EXPERIMENT = Experiment(
     seeds=10,
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=50_000, eval_every=1000,
                       eval_samples=10_000, hidden=2),
+    paper_seeds=100,
     paper_scale={"iterations": 5_000_000},
     unit_options=unit_options,
     threshold_samples=1_000_000,

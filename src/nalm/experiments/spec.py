@@ -23,8 +23,9 @@ class Published:
 class Experiment:
     """A benchmark: every (task, model, target, seed) it trains and how.
 
-    ``train`` holds the default (quick) scale; ``paper_scale`` the changes that give the
-    published protocol. ``unit_options`` maps the iteration count to per-unit options, so
+    ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
+    ``paper_seeds`` the seed count that give the published protocol. ``unit_options`` maps
+    the iteration count to per-unit options, so
     regularizer schedules scale with the run's length. ``model_train`` overrides training
     settings per model (e.g. a learning rate for the NPU units).
     """
@@ -37,6 +38,7 @@ class Experiment:
     seeds: int
     train: TrainConfig
     paper_scale: dict = field(default_factory=dict)
+    paper_seeds: int | None = None
     unit_options: Callable[[int], dict] = lambda iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
     baseline_models: int = 10

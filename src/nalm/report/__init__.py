@@ -1,5 +1,21 @@
-"""Tables (and later figures) from the results store."""
+"""Tables and figures from the results store."""
+from __future__ import annotations
+
+from pathlib import Path
+
 from .markdown import render
 from .summary import Cell, summarize
 
-__all__ = ["Cell", "render", "summarize"]
+
+def plot_experiment(experiment, runs, folder: Path, log: bool = True) -> list[Path]:
+    """Every figure of an experiment, redrawn from its stored runs."""
+    from . import figures, identity  # matplotlib only when figures are asked for
+
+    paths = []
+    if experiment.targets == ("identity",):
+        paths += identity.plot_identity_experiment(experiment, runs, Path(folder), log=log)
+    paths += figures.plot_all(experiment.name, runs, summarize(runs), folder)
+    return paths
+
+
+__all__ = ["Cell", "plot_experiment", "render", "summarize"]

@@ -1,9 +1,11 @@
 """Markdown reports: the published table's shape, our numbers, the published ones beside them."""
 from __future__ import annotations
 
+import json
 import math
 
 from ..experiments.spec import Experiment, Published
+from ..tasks import task_to_dict
 from .summary import Cell
 
 METRIC_NAMES = {
@@ -58,18 +60,25 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     seeds = sorted({c.seeds for c in cells})
     out = [f"# {experiment.name}", "", experiment.description, "",
            f"Our runs: {', '.join(map(str, iterations))} iterations, {'/'.join(map(str, seeds))} seeds per cell.", ""]
-    by_key = {(c.task_index, c.model, c.target): c for c in cells}
-    for task_index in sorted({c.task_index for c in cells}):
+    settings = list(dict.fromkeys((c.task_index, json.dumps(c.task, sort_keys=True), max(c.iterations)) for c in cells))
+    default_task = json.dumps(task_to_dict(experiment.tasks[0]), sort_keys=True)
+    for task_index, task, iters in settings:
         label = experiment.task_label(task_index)
-        if label:
-            out += [f"## Range {label}", ""]
+        if len(settings) > 1:
+            custom = "" if task == json.dumps(task_to_dict(experiment.tasks[task_index]), sort_keys=True) else \
+                f"custom ranges {json.loads(task)['interpolation']} → {json.loads(task)['extrapolation']}, "
+            out += [f"## {label + ', ' if label else ''}{custom}{iters} iterations", ""]
+        by_key = {(c.model, c.target): c for c in cells if (c.task_index, json.dumps(c.task, sort_keys=True), max(c.iterations)) == (task_index, task, iters)}
         for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate"]):
             out += [f"**{METRIC_NAMES[metric]}**", ""]
-            rows = [[t] + [value(by_key[(task_index, m, t)], metric) if (task_index, m, t) in by_key else "–"
-                           for m in models] for t in targets]
+            rows = [[t] + [value(by_key[(m, t)], metric) if (m, t) in by_key else "–" for m in models] for t in targets]
             out += table(["target", *models], rows) + [""]
+    # The published tables are compared with the longest runs of the experiment's own task.
+    comparable = [c for c in cells if c.task_index == 0 and json.dumps(c.task, sort_keys=True) == default_task]
+    longest = max((max(c.iterations) for c in comparable), default=None)
+    by_key = {(c.model, c.target): c for c in comparable if max(c.iterations) == longest}
     for published in experiment.published:
-        out += published_section(published, by_key, targets, iterations, seeds)
+        out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += ["## Every cell", ""]
     rows = [[experiment.task_label(c.task_index) or "–", c.model, c.target, str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
@@ -87,7 +96,7 @@ def published_section(published: Published, by_key: dict, targets: list[str], it
     for label, model in published.models.items():
         row = [f"{label} (`{model}`)"]
         for t in targets:
-            cell = by_key.get((0, model, t))
+            cell = by_key.get((model, t))
             ours = "–" if cell is None else (
                 percent(cell.success_rate) if ours_metric == "success_rate" else number(getattr(cell, ours_metric)[0]))
             row.append(f"{ours} / {published_value(published, label, t)}")

@@ -1,6 +1,11 @@
-"""Summaries of stored runs: one row per (task, model, target), computed, never printed here."""
+"""Summaries of stored runs: one row per (setting, model, target), computed, never printed here.
+
+A setting is a task (with its ranges) and an iteration count: runs of one experiment made with
+other ranges or lengths are never pooled into one median.
+"""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +30,7 @@ class Cell:
     solved_at: tuple[float, float, float] | None  # median, and a mean interval low/high, over successes
     sparsity_error: float | None  # mean over successful runs
     iterations: set = field(default_factory=set)
+    task: dict = field(default_factory=dict)  # the task's stored config
 
     @property
     def success_rate(self) -> float:
@@ -48,13 +54,19 @@ class Cell:
         }
 
 
+def setting(run: RunRecord) -> tuple:
+    """What must agree for runs to be pooled: task index, task config and iteration count."""
+    config = run.config
+    return config["task_index"], json.dumps(config.get("task", {}), sort_keys=True), config["train"]["iterations"]
+
+
 def summarize(runs: list[RunRecord]) -> list[Cell]:
-    """Group runs by (task, model, target) and aggregate them over seeds."""
+    """Group runs by (setting, model, target) and aggregate them over seeds."""
     groups: dict[tuple, list[RunRecord]] = {}
     for run in runs:
-        groups.setdefault((run.config["task_index"], run.model, run.target), []).append(run)
+        groups.setdefault((*setting(run), run.model, run.target), []).append(run)
     cells = []
-    for (task_index, model, target), group in sorted(groups.items()):
+    for (task_index, task, iterations, model, target), group in sorted(groups.items()):
         metrics = [r.metrics for r in group]
         successes = [m for m in metrics if m["success"]]
         solved = [m["solved_at"] for m in successes if m["solved_at"] is not None]
@@ -67,6 +79,6 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             successes=len(successes), success_interval=M.wilson_interval(len(successes), len(group)),
             solved_at=(float(np.median(solved)), *M.mean_interval(solved)[1:]) if solved else None,
             sparsity_error=float(np.mean(sparsity)) if sparsity else None,
-            iterations={r.config["train"]["iterations"] for r in group},
+            iterations={iterations}, task=json.loads(task),
         ))
     return cells

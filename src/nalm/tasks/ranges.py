@@ -7,24 +7,33 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def uniform(rng: np.random.Generator, shape, dtype=np.float64, out: np.ndarray | None = None) -> np.ndarray:
-    """U[0, 1) from the generator's raw 64-bit output: 23 random mantissa bits per float32
-    (two per draw), 52 per float64. About twice as fast as ``rng.random`` here, which matters
-    because a population draws a fresh batch per seed at every step."""
-    dtype = np.dtype(dtype)
-    n = int(np.prod(shape))
-    if dtype == np.float32:
-        bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
-        ones = ((bits >> np.uint32(9)) | np.uint32(0x3F800000)).view(np.float32)  # [1, 2)
-    elif dtype == np.float64:
-        bits = rng.bit_generator.random_raw(n)
+def raw_bits(rng: np.random.Generator, n: int, dtype) -> np.ndarray:
+    """The generator's raw 64-bit output, enough for n floats of ``dtype`` (two float32 per draw)."""
+    return rng.bit_generator.random_raw((n + 1) // 2 if np.dtype(dtype) == np.float32 else n)
+
+
+def uniform_from_bits(bits: np.ndarray, n: int, dtype) -> np.ndarray:
+    """n U[0, 1) floats from raw bits: 23 random mantissa bits per float32, 52 per float64.
+
+    Vectorized over any number of streams' bits at once, and about twice as fast as
+    ``rng.random``, which matters because a population draws a fresh batch per seed at
+    every step.
+    """
+    if np.dtype(dtype) == np.float32:
+        words = bits.view(np.uint32).reshape(*bits.shape[:-1], -1)[..., :n]
+        ones = ((words >> np.uint32(9)) | np.uint32(0x3F800000)).view(np.float32)  # [1, 2)
+    elif np.dtype(dtype) == np.float64:
         ones = ((bits >> np.uint64(12)) | np.uint64(0x3FF0000000000000)).view(np.float64)
     else:
-        raise ValueError(f"uniform draws need float32 or float64, not {dtype}")
-    if out is None:
-        return (ones - 1).reshape(shape)  # exact: Sterbenz
-    np.subtract(ones.reshape(shape), 1, out=out)
-    return out
+        raise ValueError(f"uniform draws need float32 or float64, not {np.dtype(dtype)}")
+    ones -= 1  # exact (Sterbenz)
+    return ones
+
+
+def uniform(rng: np.random.Generator, shape, dtype=np.float64) -> np.ndarray:
+    """U[0, 1) draws of the given shape (see :func:`uniform_from_bits`)."""
+    n = math.prod(shape)
+    return uniform_from_bits(raw_bits(rng, n, dtype), n, dtype).reshape(shape)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,10 @@ TARGETS = {
     "div": lambda a, b: a / b,
     "square": lambda a, b: a * a,
     "sqrt": lambda a, b: a ** 0.5,
+    "identity": lambda a, b: a,
 }
-"""Target operations by name; each takes (a, b) as numpy arrays or torch tensors."""
+"""Target operations by name; each takes (a, b) as numpy arrays or torch tensors. ``identity``
+is Trask et al.'s Figure 1 task (with a one-element subset, a = x)."""
 
 PLACEMENTS = ("random", "first", "scattered")
 

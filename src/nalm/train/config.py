@@ -21,7 +21,8 @@ class TrainConfig:
         eval_every: evaluate on the fixed interpolation and extrapolation sets every this
             many steps (and after the last step).
         eval_samples: size of each fixed evaluation set.
-        hidden: hidden size of the two-layer networks; ``None`` for a single layer.
+        hidden: hidden size of the two-layer networks; ``None`` for a single layer; a list of
+            widths for deeper MLPs (e.g. ``[8, 8, 8]``, Trask et al.'s identity experiment).
         grad_clip: clip gradient elements to ±this value (``None``: no clipping).
         unit_options: keyword arguments per unit name, e.g. ``{"nmu": {"regularizer_start": 2e4}}``.
         dtype: ``float32`` or ``float64``.
@@ -35,7 +36,7 @@ class TrainConfig:
     iterations: int = 100_000
     eval_every: int = 1000
     eval_samples: int = 10_000
-    hidden: int | None = 2
+    hidden: int | list[int] | None = 2
     grad_clip: float | None = None
     unit_options: dict = field(default_factory=dict)
     dtype: str = "float32"
@@ -53,6 +54,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not isinstance(self.iterations, int) or self.iterations < 0:
             raise ValueError(f"iterations must be a non-negative integer, got {self.iterations!r}")
+        widths = [self.hidden] if isinstance(self.hidden, int) else self.hidden or []
+        if isinstance(self.hidden, tuple):
+            self.hidden = list(self.hidden)
+        if not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths):
+            raise ValueError(f"hidden must be a positive integer, a list of them, or None; got {self.hidden!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
 

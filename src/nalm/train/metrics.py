@@ -25,6 +25,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..tasks.static import TARGETS
+
 __all__ = [
     "wilson_interval",
     "simulate_threshold",
@@ -101,15 +103,9 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 # --------------------------------------------------------------------------- threshold
 
-# The exact operation applied to the two subset sums; square and sqrt ignore b.
-_TARGETS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "square": lambda a, b: a * a,
-    "sqrt": lambda a, b: np.sqrt(a),
-}
+# The exact operations applied to the two subset sums are the tasks' own (square, sqrt
+# and identity ignore b).
+_TARGETS = TARGETS
 
 Sampler = Callable[[int, np.random.Generator], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
 

@@ -52,7 +52,7 @@ class PReLU(nn.Module):
     def __init__(self, *, members=None, device=None, dtype=None):
         super().__init__()
         self.members = members
-        shape = (1,) if members is None else (members, 1, 1)
+        shape = (1,) if members is None else (members, 1)  # member m's slice: PyTorch's (1,)
         self.weight = nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
         self.reset_parameters()
 
@@ -64,7 +64,8 @@ class PReLU(nn.Module):
             nn.init.constant_(self.weight if index is None else self.weight[index], 0.25)
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.where(x >= 0, x, self.weight * x)
+        slope = self.weight if self.members is None else self.weight.unsqueeze(1)  # (M, 1, 1)
+        return torch.where(x >= 0, x, slope * x)
 
 
 ACTIVATIONS = {
@@ -86,6 +87,8 @@ ACTIVATIONS = {
     "silu": nn.SiLU,
 }
 """Activations by name: the 14 of Trask et al.'s Figure 1, plus gelu and silu."""
+
+FIGURE1_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name not in ("gelu", "silu"))
 
 
 class Activation(nn.Module):

@@ -1,0 +1,29 @@
+"""``nalm plot EXPERIMENT``: redraw every figure from the results store, no training."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..experiments import get_experiment
+from ..report import plot_experiment
+from ..results import ResultsStore
+from .common import add_results_option, report_dir
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("plot", help="figures (PNG, SVG) of an experiment's stored runs")
+    p.add_argument("experiment")
+    p.add_argument("--linear", action="store_true", help="linear instead of logarithmic error axes")
+    add_results_option(p)
+
+
+def main(args) -> int:
+    experiment = get_experiment(args.experiment)
+    if not Path(args.results).exists():
+        raise ValueError(f"no results store at {args.results}: run `nalm run {experiment.name}` first")
+    with ResultsStore(args.results) as store:
+        runs = store.runs(experiment.name)
+    if not runs:
+        raise ValueError(f"the store {args.results} holds no runs of {experiment.name}")
+    paths = plot_experiment(experiment, runs, report_dir(args.results, experiment.name), log=not args.linear)
+    print("Figures written to " + ", ".join(map(str, paths)))
+    return 0

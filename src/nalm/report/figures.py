@@ -1,0 +1,445 @@
+"""Figures from stored runs: error heatmaps, success-rate bars and extrapolation curves.
+
+Every figure has a *data* function, which computes the numbers and can be tested on its
+own, and a *plot* function, which draws them and writes ``<stem>.png`` and ``<stem>.svg``.
+
+Matplotlib is imported only inside the plot functions (it is not a hard dependency of
+nalm), and only through :class:`matplotlib.figure.Figure`: no pyplot, no global backend,
+no global state beyond a scoped :func:`matplotlib.rc_context` for font sizes.
+
+Rows are labelled by target. Like :func:`nalm.report.summarize`, the figures never pool
+runs of different *settings* (task index, task config, iteration count,
+:func:`nalm.report.summary.setting`): when several are present each row is one
+(setting, target) pair, labelled e.g. ``"add, task 1"`` or ``"add, 20000 steps"``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from ..results import RunRecord
+from ..tasks import TARGETS
+from .summary import Cell, setting
+
+__all__ = [
+    "heatmap_data", "plot_heatmap",
+    "success_data", "plot_success",
+    "curve_data", "plot_curves",
+    "plot_all",
+]
+
+# Normalized errors are shown on a log color scale clipped to this range (0 = perfect,
+# 100 = untrained ReLU6 MLP); values outside take the end colors, annotations stay exact.
+ERROR_RANGE = (1e-3, 1e4)
+ERROR_LABEL = "100 × MAE / MAE of untrained ReLU6 MLP"
+
+# Colorblind-safe colors (tab10) cycled together with line styles / hatches: series i
+# gets color i % 10 and style i % 4 (hatch i % 7), so 20 lines (70 bar series) stay distinct.
+LINE_STYLES = ("-", "--", ":", "-.")
+HATCHES = ("", "//", "..", "\\\\", "xx", "oo", "++")
+ERROR_COLORMAP = "viridis"  # perceptually uniform and colorblind-safe
+MISSING_COLOR = "#d9d9d9"
+
+_STYLE = {
+    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "figure.titlesize": 12,
+    "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9, "legend.title_fontsize": 9,
+    "hatch.linewidth": 0.8, "svg.hashsalt": "nalm",  # stable ids in the SVG
+}
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def _color(i: int):
+    from matplotlib import colormaps
+    return colormaps["tab10"](i % 10)
+
+
+def _cell_setting(cell: Cell) -> tuple:
+    """The cell's setting in the form of :func:`nalm.report.summary.setting`."""
+    return cell.task_index, json.dumps(cell.task, sort_keys=True), min(cell.iterations, default=0)
+
+
+def _row_labels(keys) -> dict:
+    """``{(setting, target): label}``: the target, plus what tells the settings apart.
+
+    Ordered by setting, then targets in nalm's order (add, sub, mul, div, square, sqrt, ...),
+    then unknown targets by name.
+    """
+    order = {name: i for i, name in enumerate(TARGETS)}
+    keys = sorted(set(keys), key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
+    settings = list(dict.fromkeys(k[0] for k in keys))
+    tasks = list(dict.fromkeys(s[:2] for s in settings))
+    iterations = {s[2] for s in settings}
+    labels = {}
+    for task_setting, target in keys:
+        parts = [target]
+        if len(tasks) > 1:
+            index, task = task_setting[:2]
+            versions = [t for i, t in tasks if i == index]  # one task index run with several configs
+            parts.append(f"task {index}" + (f" ({versions.index(task) + 1})" if len(versions) > 1 else ""))
+        if len(iterations) > 1:
+            parts.append(f"{task_setting[2]} steps")
+        labels[(task_setting, target)] = ", ".join(parts)
+    return labels
+
+
+def _cell_rows(cells: list[Cell]) -> dict:
+    return _row_labels((_cell_setting(c), c.target) for c in cells)
+
+
+def _save(figure, path_stem) -> list[Path]:
+    """Write ``<stem>.png`` and ``<stem>.svg`` (creating the folder) and return both paths."""
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.parent / f"{stem.name}.png", stem.parent / f"{stem.name}.svg"]
+    figure.savefig(paths[0], dpi=150, metadata={"Software": None})
+    figure.savefig(paths[1], metadata={"Date": None})
+    return paths
+
+
+def _short(value: float) -> str:
+    """A number in 3 significant digits, for annotations: '2260' rather than '2.26e+03'; '–' if missing."""
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "inf"
+    rounded = float(f"{value:.3g}")
+    return f"{rounded:.0f}" if 100 <= abs(rounded) < 1e5 else f"{value:.3g}"
+
+
+def _models(names) -> list[str]:
+    """Models in one order (by name) for every figure, so a model keeps its color throughout."""
+    return sorted(set(names))
+
+
+# --------------------------------------------------------------------------- heatmap
+
+
+def heatmap_data(cells: list[Cell]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Median normalized errors as ``(targets, models, interpolation, extrapolation)``.
+
+    Both matrices have shape ``(len(targets), len(models))`` and hold the median over
+    seeds (``Cell.normalized_interpolation[0]`` / ``normalized_extrapolation[0]``); a
+    (target, model) without a cell is NaN, a diverged median is inf. Targets are in nalm's
+    target order (add, sub, mul, div, square, sqrt), models by name.
+    """
+    rows = _cell_rows(cells)
+    targets = list(dict.fromkeys(rows.values()))
+    models = _models(c.model for c in cells)
+    interpolation = np.full((len(targets), len(models)), np.nan)
+    extrapolation = np.full((len(targets), len(models)), np.nan)
+    for c in cells:
+        i, j = targets.index(rows[(_cell_setting(c), c.target)]), models.index(c.model)
+        interpolation[i, j] = c.normalized_interpolation[0]
+        extrapolation[i, j] = c.normalized_extrapolation[0]
+    return targets, models, interpolation, extrapolation
+
+
+def _draw_error_panel(ax, matrix: np.ndarray, targets, models, title: str, norm, cmap):
+    """One heatmap panel: clipped log colors, every cell annotated with its exact value."""
+    shown = np.clip(np.where(np.isposinf(matrix), ERROR_RANGE[1], matrix), *ERROR_RANGE)  # 0 -> low end
+    image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
+    for (i, j), value in np.ndenumerate(matrix):
+        if np.isnan(value):
+            color = "black"
+        else:
+            r, g, b, _ = cmap(norm(shown[i, j]))
+            color = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+        ax.text(j, i, _short(value), ha="center", va="center", fontsize=9, color=color)
+    ax.set_xticks(range(len(models)), models, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(len(targets)), targets)
+    ax.set_xticks(np.arange(len(models) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(targets) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title(title)
+    return image
+
+
+def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None) -> list[Path]:
+    """Heatmaps of the median normalized error, interpolation | extrapolation, targets × models.
+
+    The two panels are side by side, or one above the other for more than six models.
+    Colors are on a log scale clipped to ``ERROR_RANGE``; inf takes the top color and is
+    annotated 'inf', a missing cell is gray and annotated '–'. Writes ``<stem>.png`` and
+    ``<stem>.svg`` and returns their paths.
+    """
+    import matplotlib
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import Figure
+
+    if not cells:
+        raise ValueError("no cells to plot")
+    targets, models, interpolation, extrapolation = heatmap_data(cells)
+    cmap = matplotlib.colormaps[ERROR_COLORMAP].with_extremes(bad=MISSING_COLOR)
+    norm = LogNorm(*ERROR_RANGE)
+    panel_width = 0.95 * len(models) + 0.4
+    panel_height = 0.5 * len(targets) + 0.5
+    labels_width = 0.08 * max(len(t) for t in targets) + 0.4
+    stacked = len(models) > 6  # side by side, many models would make a figure too wide to read
+    if stacked:
+        size = (panel_width + labels_width + 1.3, 2 * panel_height + 2.0)
+    else:
+        size = (2 * panel_width + labels_width + 1.3, panel_height + 1.8)
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=size, layout="constrained")
+        axes = figure.subplots(2, 1, sharex=True) if stacked else figure.subplots(1, 2, sharey=True)
+        _draw_error_panel(axes[0], interpolation, targets, models, "interpolation", norm, cmap)
+        image = _draw_error_panel(axes[1], extrapolation, targets, models, "extrapolation", norm, cmap)
+        if stacked:
+            axes[0].tick_params(labelbottom=False)
+        else:
+            axes[1].tick_params(labelleft=False)
+        colorbar = figure.colorbar(image, ax=list(axes), extend="both", shrink=0.9)
+        colorbar.set_label(ERROR_LABEL)
+        figure.suptitle(title or "Normalized error, median over seeds (0 = perfect, 100 = untrained)")
+        return _save(figure, path_stem)
+
+
+# --------------------------------------------------------------------------- success rate
+
+
+def success_data(cells: list[Cell]) -> list[tuple[str, str, float, float, float]]:
+    """``(model, target, rate, low, high)`` per cell, in the order of ``cells``.
+
+    ``rate`` is ``Cell.success_rate`` and ``(low, high)`` the cell's Wilson 95% interval,
+    all as fractions in [0, 1].
+    """
+    rows = _cell_rows(cells)
+    return [(c.model, rows[(_cell_setting(c), c.target)], c.success_rate, *c.success_interval) for c in cells]
+
+
+def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list[Path]:
+    """Grouped bars of the success rate: one group per target, one bar per model.
+
+    Each model has its own color and hatch; error bars are the Wilson 95% intervals. A 0%
+    bar, which has no height, is shown as a dot of the model's color on the baseline; a
+    model without a cell for a target leaves a gap. Writes PNG and SVG, returns the paths.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    data = success_data(cells)
+    if not data:
+        raise ValueError("no cells to plot")
+    models = _models(d[0] for d in data)
+    targets = list(dict.fromkeys(_cell_rows(cells).values()))
+    by_key = {(model, target): (rate, low, high) for model, target, rate, low, high in data}
+    width = 0.8 / len(models)
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(max(5.0, len(targets) * (0.28 * len(models) + 0.5) + 2.5), 4.2),
+                        layout="constrained")
+        ax = figure.subplots()
+        for j, model in enumerate(models):
+            present = [(i, by_key[(model, t)]) for i, t in enumerate(targets) if (model, t) in by_key]
+            x = np.array([i for i, _ in present]) + (j - (len(models) - 1) / 2) * width
+            rate = np.array([100 * v[0] for _, v in present])
+            low = np.array([100 * v[1] for _, v in present])
+            high = np.array([100 * v[2] for _, v in present])
+            ax.bar(x, rate, width, label=model, color=_color(j), hatch=HATCHES[j % len(HATCHES)],
+                   edgecolor="black", linewidth=0.6,
+                   yerr=np.vstack([rate - low, high - rate]), error_kw={"capsize": 2, "elinewidth": 0.9})
+            zero = rate == 0
+            ax.plot(x[zero], rate[zero], "o", color=_color(j), markeredgecolor="black", markersize=5,
+                    clip_on=False, zorder=3)
+        ax.set_xticks(range(len(targets)), targets)
+        ax.set_xlim(-0.6, len(targets) - 0.4)
+        ax.set_ylim(-3, 103)  # room for the 0% dots above the axis
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.yaxis.set_major_formatter(PercentFormatter(100))
+        ax.set_ylabel("success rate (Wilson 95% interval)")
+        ax.set_xlabel("target")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        ax.set_title(title or "Success rate over seeds")
+        return _save(figure, path_stem)
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def _percentile(sorted_values: np.ndarray, q: float) -> np.ndarray:
+    """numpy's default ('linear') percentile along axis 0 of already sorted columns, inf-aware.
+
+    ``np.percentile`` turns inf into nan when it interpolates between two infs or weights
+    an inf by zero; here interpolating between x and inf gives inf only when the inf has a
+    positive weight, and between inf and inf gives inf. Finite data give numpy's numbers.
+    """
+    position = q / 100 * (sorted_values.shape[0] - 1)
+    below = int(math.floor(position))
+    fraction = position - below
+    low = sorted_values[below]
+    high = sorted_values[min(below + 1, sorted_values.shape[0] - 1)]
+    with np.errstate(invalid="ignore"):  # numpy's symmetric lerp, so that finite results match bit for bit
+        if fraction < 0.5:
+            mixed = low + (high - low) * fraction
+        else:
+            mixed = high - (high - low) * (1 - fraction)
+    mixed = np.where(np.isinf(high), np.inf, mixed)  # (x, inf) with a positive weight on inf
+    return np.where((fraction == 0) | (low == high), low, mixed)
+
+
+def _matching_runs(runs: list[RunRecord], model: str, target: str, run_setting: tuple | None) -> list[RunRecord]:
+    selected = [r for r in runs if r.model == model and r.target == target
+                and (run_setting is None or setting(r) == run_setting)]
+    if len({setting(r) for r in selected}) > 1:
+        raise ValueError(f"runs of {model}/{target} come from several settings "
+                         "(task, task config or iterations); pass run_setting")
+    return selected
+
+
+def curve_data(runs: list[RunRecord], model: str, target: str, run_setting: tuple | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Extrapolation MSE against step over the seeds of one (model, target).
+
+    Returns ``(steps, median, low, high)``: per step the median over the runs and the
+    25th and 75th percentiles (numpy's default linear interpolation). Only steps that
+    every run evaluated are used, so runs with different evaluation grids can be mixed.
+
+    Non-finite MSEs (nan, ±inf: a diverged run) count as +inf, the worst value, as in
+    :func:`nalm.train.metrics.median_interval`; so the median or the band can be inf.
+    (``np.percentile`` itself would return nan there, so the percentiles are computed
+    here with an inf-aware interpolation that equals numpy's on finite data.)
+
+    ``run_setting`` (a :func:`nalm.report.summary.setting` tuple) selects one setting
+    when the runs hold several; it is required then, so that settings are never pooled.
+    Raises ValueError when no run matches or the runs have no step in common.
+    """
+    selected = _matching_runs(runs, model, target, run_setting)
+    if not selected:
+        raise ValueError(f"no runs of {model}/{target}")
+    curves = []
+    for run in selected:
+        values = np.asarray(run.curve["extrapolation"], dtype=np.float64)  # None -> nan
+        curves.append(dict(zip(run.curve["step"], np.where(np.isfinite(values), values, np.inf))))
+    steps = sorted(set.intersection(*(set(c) for c in curves)))
+    if not steps:
+        raise ValueError(f"runs of {model}/{target} have no evaluation step in common")
+    values = np.sort(np.array([[c[s] for s in steps] for c in curves]), axis=0)  # (runs, steps)
+    return (np.asarray(steps), _percentile(values, 50), _percentile(values, 25), _percentile(values, 75))
+
+
+def _thresholds(runs: list[RunRecord]) -> list[float]:
+    """The distinct success thresholds stored in the runs' metrics."""
+    found = {float(r.metrics["threshold"]) for r in runs if r.metrics.get("threshold") is not None}
+    return sorted(t for t in found if math.isfinite(t) and t > 0)
+
+
+def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | None = None,
+                title: str | None = None) -> list[Path]:
+    """Extrapolation MSE curves: one panel per target, one median line per model, 25–75% band.
+
+    The y axis is logarithmic. The success threshold is drawn as a dashed line: taken from
+    ``threshold_by_target[target]`` if given, else from the runs' ``metrics['threshold']``.
+    Infinite values (diverged runs) are drawn at a dotted 'inf' line at the top of the
+    panel and zeros at its bottom, since neither has a place on a log axis. A model whose
+    runs share no evaluation step in a panel is left out of it. Writes PNG and SVG and
+    returns the paths.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if not runs:
+        raise ValueError("no runs to plot")
+    rows = _row_labels((setting(r), r.target) for r in runs)
+    models = _models(r.model for r in runs)
+    columns = 2 if len(rows) == 4 else min(3, len(rows))
+    lines = math.ceil(len(rows) / columns)
+    width = 4.2 * columns + 0.4
+    # the legend below the panels: as many columns as fit the width (9 pt text ~ 0.07 in a char)
+    entry_width = 0.07 * max(len(m) for m in [*models, "success threshold"]) + 0.7
+    legend_columns = max(1, min(len(models) + 2, int(width // entry_width)))
+    legend_lines = math.ceil((len(models) + 2) / legend_columns)
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(width, 3.2 * lines + 0.9 + 0.22 * legend_lines), layout="constrained")
+        axes = figure.subplots(lines, columns, squeeze=False).ravel()
+        for ax, ((run_setting, target), label) in zip(axes, rows.items()):
+            panel_runs = [r for r in runs if r.target == target and setting(r) == run_setting]
+            series = {}
+            for model in models:
+                try:
+                    series[model] = curve_data(panel_runs, model, target)
+                except ValueError:  # no runs of this model here, or no evaluation step in common
+                    pass
+            if threshold_by_target and threshold_by_target.get(target) is not None:
+                thresholds = [float(threshold_by_target[target])]
+            else:
+                thresholds = _thresholds(panel_runs)
+            _draw_curve_panel(ax, series, models, thresholds)
+            ax.set_title(label)
+        for ax in axes[len(rows):]:
+            ax.set_visible(False)
+        for ax in axes[:len(rows)]:
+            ax.set_xlabel("step")
+            ax.set_ylabel("extrapolation MSE")
+        handles = [Line2D([], [], color=_color(j), linestyle=LINE_STYLES[j % len(LINE_STYLES)], linewidth=1.8,
+                          label=m) for j, m in enumerate(models)]
+        handles += [Patch(color="gray", alpha=0.25, label="25–75th percentile"),
+                    Line2D([], [], color="black", linestyle="--", linewidth=1.2, label="success threshold")]
+        figure.legend(handles=handles, loc="outside lower center", ncols=legend_columns)
+        # Wrapped to the figure's width: a one-panel figure is narrower than a long title.
+        figure.suptitle(textwrap.fill(title or "Extrapolation MSE over training (median over seeds)",
+                                      width=max(30, int(width * 9))))
+        return _save(figure, path_stem)
+
+
+def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[float]) -> None:
+    """Median lines and bands on a log axis; inf and 0, which a log axis cannot show, are drawn
+    at labelled dotted lines just above and below the data."""
+    from matplotlib.ticker import EngFormatter
+
+    values = np.concatenate([np.concatenate(s[1:]) for s in series.values()] + [np.array(thresholds)])
+    shown = values[np.isfinite(values) & (values > 0)]
+    low_end, high_end = (shown.min(), shown.max()) if shown.size else (1.0, 1.0)
+    extremes = {"inf": high_end * 10 if np.isinf(values).any() else None,
+                "0": low_end / 10 if (values <= 0).any() else None}
+    floor, ceiling = extremes["0"] or low_end, extremes["inf"] or high_end
+    for j, model in enumerate(models):
+        if model not in series:
+            continue
+        steps, *curves = series[model]
+        median, low, high = (np.clip(a, floor, ceiling) for a in curves)
+        color = _color(j)
+        ax.fill_between(steps, low, high, color=color, alpha=0.18, linewidth=0)
+        ax.plot(steps, median, color=color, linestyle=LINE_STYLES[j % len(LINE_STYLES)], linewidth=1.8)
+    for threshold in thresholds:
+        ax.axhline(threshold, color="black", linestyle="--", linewidth=1.2)
+    for label, level in extremes.items():
+        if level is not None:
+            ax.axhline(level, color="gray", linestyle=":", linewidth=1)
+            ax.annotate(label, (0, level), xycoords=("axes fraction", "data"), xytext=(3, 2),
+                        textcoords="offset points", fontsize=9, color="gray", va="bottom")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 80000 -> 80k
+    ax.set_ylim(floor / 3, ceiling * 3)
+    ax.grid(alpha=0.3, which="major")
+
+
+# --------------------------------------------------------------------------- all figures
+
+
+def plot_all(experiment_name: str, runs: list[RunRecord], cells: list[Cell], folder) -> list[Path]:
+    """Write ``<experiment>-heatmap``, ``-success`` and ``-curves`` (PNG + SVG) into ``folder``.
+
+    A figure with nothing to show (no cells, or no runs) is skipped. Returns the paths written.
+    """
+    folder = Path(folder)
+    paths = []
+    if cells:
+        paths += plot_heatmap(cells, folder / f"{experiment_name}-heatmap",
+                              title=f"{experiment_name}: normalized error, median over seeds (0 = perfect, 100 = untrained)")
+        paths += plot_success(cells, folder / f"{experiment_name}-success",
+                              title=f"{experiment_name}: success rate over seeds")
+    if runs:
+        paths += plot_curves(runs, folder / f"{experiment_name}-curves",
+                             title=f"{experiment_name}: extrapolation MSE (median over seeds)")
+    return paths

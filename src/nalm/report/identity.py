@@ -1,0 +1,64 @@
+"""Trask et al.'s Figure 1 from the results store: absolute error against the input value."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from ..results import RunRecord
+from ..train import TrainConfig
+
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+          "#bcbd22", "#17becf"]
+STYLES = ["-", "--", ":", "-."]  # with 10 colors, (color, style) pairs repeat only after 20 curves
+
+
+def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndarray]:
+    """Per model: mean over seeds of |f(x) - x| at each grid point, from the stored weights."""
+    from ..experiments.runner import load_network  # the runner builds networks; avoid a cycle
+
+    x = torch.as_tensor(grid, dtype=torch.float64).reshape(-1, 1)
+    errors: dict[str, list[np.ndarray]] = {}
+    for run in runs:
+        config = TrainConfig.from_dict(run.config["train"])
+        net = load_network(run.model, 1, run.weights, config).double()
+        with torch.no_grad():
+            errors.setdefault(run.model, []).append((net(x) - x).abs().squeeze(1).numpy())
+    return {model: np.mean(e, axis=0) for model, e in errors.items()}
+
+
+def plot_identity(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
+                  path_stem: Path, log: bool = True) -> list[Path]:
+    """One curve per model, told apart by color and line style; the training range shaded."""
+    fig = Figure(figsize=(10, 6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.axvspan(*train_range, color="0.9", zorder=0, label="training range")
+    for i, (model, error) in enumerate(sorted(errors.items())):
+        label = model.removeprefix("mlp-")
+        ax.plot(grid, error, color=COLORS[i % len(COLORS)], linestyle=STYLES[i % len(STYLES)],
+                linewidth=2.2 if not model.startswith("mlp-") else 1.5, label=label)
+    if log:
+        ax.set_yscale("log")
+        top = max(float(np.nanmax(e)) for e in errors.values())
+        ax.set_ylim(bottom=top * 1e-5)  # a unit that is exact at x = 0 would otherwise stretch the axis
+    ax.set_xlabel("input value x", fontsize=11)
+    ax.set_ylabel("mean absolute error |f(x) − x| over seeds", fontsize=11)
+    ax.set_title("Identity function: error inside and outside the training range (Trask et al. 2018, Fig. 1)",
+                 fontsize=12)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, title="activation / unit")
+    path_stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
+    for path in paths:
+        fig.savefig(path, dpi=120)
+    return paths
+
+
+def plot_identity_experiment(experiment, runs: list[RunRecord], folder: Path, log: bool = True) -> list[Path]:
+    task = experiment.tasks[0]
+    (low, high), = task.extrapolation.intervals
+    grid = np.linspace(low, high, 401)
+    errors = error_by_input(runs, grid)
+    return plot_identity(errors, grid, task.interpolation.intervals[0], folder / f"{experiment.name}-error", log)

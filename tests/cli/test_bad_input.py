@@ -1,0 +1,165 @@
+"""Bad input: a non-zero exit, one line on stderr naming the problem, and nothing written."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+SMALL = '{"eval_samples": 64, "eval_every": 25}'
+
+
+def base(results, **change) -> list[str]:
+    """A valid tiny ``nalm run`` command line with some options changed."""
+    options = {"experiment": "blog-static", "--units": ["nac"], "--targets": ["add"], "--seeds": ["1"],
+               "--iterations": ["5"], "--config": [SMALL]}
+    options.update(change)
+    argv = ["run", options.pop("experiment")]
+    for flag, values in options.items():
+        argv += [flag, *values]
+    return argv + ["--results", str(results), "--quiet"]
+
+
+# (argv changes, a word the message must contain)
+BAD_RUNS = {
+    "unknown experiment": ({"experiment": "no-such-experiment"}, "no-such-experiment"),
+    "unknown unit": ({"--units": ["nac/bogus"]}, "bogus"),
+    "unknown single unit": ({"--units": ["nac", "nalu2"]}, "nalu2"),
+    "three layers": ({"--units": ["nac/nau/nmu"]}, "nac/nau/nmu"),
+    "unknown target": ({"--targets": ["add", "modulo"]}, "modulo"),
+    "unknown MLP activation": ({"--units": ["mlp-foo"]}, "mlp-foo"),
+    "unknown config key": ({"--config": ['{"bogus": 1}']}, "bogus"),
+    "invalid JSON": ({"--config": ['{"lr": 0.01']}, "JSON"),
+    "JSON not an object": ({"--config": ["[1, 2]"]}, "JSON object"),
+    "negative iterations": ({"--iterations": ["-5"]}, "iterations"),
+    "zero seeds": ({"--seeds": ["0"]}, "seeds"),
+    "negative seeds": ({"--seeds": ["-2"]}, "seeds"),
+    "bad config value": ({"--config": ['{"lr": -1}']}, "lr"),
+    "bad optimizer": ({"--config": ['{"optimizer": "lbfgs"}']}, "lbfgs"),
+    "zero threads": ({"--threads": ["0"]}, "threads"),
+}
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under ``folder`` with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def check_refused(code: int, out: str, err: str, *words: str) -> None:
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err  # one line, no traceback
+    assert lines[0].startswith("nalm: error: ")
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert "Traceback" not in err and "trained" not in out
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty working directory (so that a stray default ``results/`` would show up)."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.mark.parametrize("case", list(BAD_RUNS))
+def test_bad_run_without_a_store_writes_nothing(case, workdir, run_nalm):
+    change, word = BAD_RUNS[case]
+    results = workdir / "results" / "r.sqlite"
+    code, out, err = run_nalm(base(results, **change))
+    check_refused(code, out, err, word)
+    assert not results.exists()
+    assert list(workdir.iterdir()) == []  # not even the results folder
+
+
+@pytest.mark.parametrize("case", list(BAD_RUNS))
+def test_bad_run_leaves_an_existing_store_unchanged(case, workdir, blog_store, run_nalm):
+    change, word = BAD_RUNS[case]
+    results = workdir / "r.sqlite"
+    results.write_bytes(blog_store.read_bytes())
+    before = snapshot(workdir)
+    code, out, err = run_nalm(base(results, **change))
+    check_refused(code, out, err, word)
+    assert snapshot(workdir) == before
+
+
+def test_a_text_file_is_not_a_store(workdir, run_nalm):
+    results = workdir / "notes.txt"
+    results.write_text("these are my notes, not a results store\n")
+    before = snapshot(workdir)
+    code, out, err = run_nalm(base(results))
+    check_refused(code, out, err, "not a nalm results store", "notes.txt")
+    assert snapshot(workdir) == before
+
+
+def test_a_foreign_sqlite_database_is_not_a_store(workdir, run_nalm):
+    results = workdir / "other.sqlite"
+    conn = sqlite3.connect(results)
+    conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, what TEXT)")
+    conn.execute("INSERT INTO runs (what) VALUES ('somebody else''s data')")
+    conn.commit()
+    conn.close()
+    before = snapshot(workdir)
+    code, out, err = run_nalm(base(results))
+    check_refused(code, out, err, "not a nalm results store", "other.sqlite")
+    assert snapshot(workdir) == before
+
+
+def test_report_refuses_a_text_file(workdir, run_nalm):
+    results = workdir / "notes.txt"
+    results.write_text("not a store\n")
+    before = snapshot(workdir)
+    code, out, err = run_nalm(["report", "blog-static", "--results", results])
+    check_refused(code, out, err, "not a nalm results store")
+    assert snapshot(workdir) == before
+
+
+def test_report_without_a_store_creates_nothing(workdir, run_nalm):
+    results = workdir / "results" / "r.sqlite"
+    code, out, err = run_nalm(["report", "blog-static", "--results", results])
+    check_refused(code, out, err, "no results store", str(results))
+    assert out == ""
+    assert list(workdir.iterdir()) == []
+
+
+def test_report_of_an_unknown_experiment(workdir, blog_store, run_nalm):
+    results = workdir / "r.sqlite"
+    results.write_bytes(blog_store.read_bytes())
+    before = snapshot(workdir)
+    code, out, err = run_nalm(["report", "no-such-experiment", "--results", results])
+    check_refused(code, out, err, "no-such-experiment")
+    assert snapshot(workdir) == before
+
+
+# Bad input that is only detected after the store has been created (or not caught at all):
+# known bugs, see the reasons. strict: once fixed, these pass and the marker must go.
+STORE_TOUCHED = "bug: run_cmd.main opens (creates) the store before this is checked"
+BUGGY_RUNS = {
+    "target invalid for a range": (
+        {"experiment": "mistry2022-single", "--units": ["nau"], "--targets": ["sqrt"]}, "sqrt",
+        STORE_TOUCHED + " (the threshold of sqrt on mistry2022-single's negative ranges is nan; "
+        "found only after training the population)"),
+    "two-layer model without a hidden size": (
+        {"--units": ["nau/nmu"], "--config": ['{"hidden": null}']}, "nau/nmu",
+        STORE_TOUCHED + " (build_model's check runs in train_population, not in config_for)"),
+    "unknown unit option": (
+        {"--config": ['{"unit_options": {"nac": {"bogus": 1}}}']}, "bogus",
+        STORE_TOUCHED + "; the TypeError from NAC.__init__ escapes main() as a traceback"),
+    "unknown device": (
+        {"--device": ["bogus"]}, "bogus",
+        STORE_TOUCHED + "; TrainConfig does not check device, torch's RuntimeError escapes main()"),
+}
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason))
+    for case, (_, _, reason) in BUGGY_RUNS.items()])
+def test_bad_run_detected_late_writes_nothing(case, workdir, run_nalm):
+    change, word, _ = BUGGY_RUNS[case]
+    results = workdir / "r.sqlite"
+    code, out, err = run_nalm(base(results, **change))
+    check_refused(code, out, err, word)
+    assert list(workdir.iterdir()) == []

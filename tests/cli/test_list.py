@@ -1,0 +1,48 @@
+"""``nalm list``: everything that can be named on the command line."""
+from __future__ import annotations
+
+import nalm
+from nalm.cli.list_cmd import listing
+from nalm.cli.main import main
+from nalm.experiments import EXPERIMENTS
+from nalm.tasks import PRESETS, TARGETS
+
+EXPERIMENT_NAMES = ["blog-static", "trask2018-static", "madsen2020-static", "mistry2022-single"]
+
+
+def test_listing_returns_the_data_without_printing(capsys):
+    data = listing()
+    assert capsys.readouterr() == ("", "")  # computing the listing prints nothing
+    assert list(data) == ["experiments", "units", "models", "targets", "presets"]
+    assert all(isinstance(items, list) and all(isinstance(i, str) for i in items) for items in data.values())
+    names = [item.split(":")[0] for item in data["experiments"]]
+    assert names == list(EXPERIMENTS)
+    assert set(EXPERIMENT_NAMES) <= set(names)
+    assert [item.split(":")[0] for item in data["units"]] == list(nalm.UNITS)
+    for item, (name, cls) in zip(data["units"], nalm.UNITS.items()):
+        assert item == f"{name}: {cls.__name__}"
+    assert data["targets"] == list(TARGETS)
+    assert {"add", "sub", "mul", "div", "square", "sqrt"} <= set(TARGETS)
+    assert data["presets"] == list(PRESETS) and {"blog", "madsen2020", "mistry2022", "trask2018"} <= set(PRESETS)
+    assert "mlp-<activation>" in data["models"][0] and "relu6" in data["models"][0]
+
+
+def test_every_experiment_has_a_description():
+    for item in listing()["experiments"]:
+        name, description = item.split(": ", 1)
+        assert name in EXPERIMENTS and description.strip() == EXPERIMENTS[name].description
+
+
+def test_nalm_list_prints_the_listing(capsys):
+    assert main(["list"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    expected = []
+    for section, items in listing().items():
+        expected += [f"{section}:", *(f"  {item}" for item in items)]
+    assert lines == expected
+    for name in EXPERIMENT_NAMES + list(EXPERIMENTS) + list(nalm.UNITS) + list(TARGETS) + list(PRESETS):
+        assert any(line.strip().startswith(name) for line in lines), name
+    for section in ("experiments:", "units:", "models:", "targets:", "presets:"):
+        assert section in lines

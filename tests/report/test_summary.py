@@ -1,0 +1,193 @@
+"""``summarize`` and ``render`` on hand-made runs (no training)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nalm.experiments import EXPERIMENTS
+from nalm.report import Cell, render, summarize
+from nalm.results import RunRecord
+from nalm.tasks import task_to_dict
+from nalm.train import metrics as M
+
+
+def record(model="nac", target="add", seed=0, *, task_index=0, iterations=1000, diverged=False,
+           experiment="blog-static", **metrics) -> RunRecord:
+    values = {"normalized_interpolation": 1.0, "normalized_extrapolation": 2.0, "success": False,
+              "solved_at": None, "sparsity_error": None}
+    values.update(metrics)
+    config = {"experiment": experiment, "model": model, "target": target, "seed": seed, "task_index": task_index,
+              "task": task_to_dict(EXPERIMENTS[experiment].tasks[task_index]), "train": {"iterations": iterations}}
+    return RunRecord(experiment=experiment, model=model, target=target, seed=seed, config=config,
+                     environment={}, metrics=values, curve={}, weights={}, diverged=diverged)
+
+
+def ten_seeds(model="nac", target="add", **kwargs) -> list[RunRecord]:
+    """10 seeds: 7 successes (solved at 100..700, sparsity 0.01..0.07), 3 failures, 2 of them diverged."""
+    runs = []
+    for seed in range(10):
+        success = seed < 7
+        diverged = seed >= 8
+        runs.append(record(
+            model, target, seed, diverged=diverged, success=success,
+            solved_at=100 * (seed + 1) if success else None,
+            sparsity_error=0.01 * (seed + 1) if success else 0.4,  # failures' sparsity must not count
+            normalized_interpolation=math.inf if diverged else float(seed + 1),
+            normalized_extrapolation=math.inf if diverged else 10.0 * (seed + 1), **kwargs))
+    return runs
+
+
+def test_one_cell_of_ten_seeds():
+    (cell,) = summarize(ten_seeds())
+    assert isinstance(cell, Cell)
+    assert (cell.task_index, cell.model, cell.target) == (0, "nac", "add")
+    assert cell.seeds == 10 and cell.successes == 7 and cell.diverged == 2
+    assert cell.success_rate == pytest.approx(0.7)
+    assert cell.success_interval == M.wilson_interval(7, 10)
+    assert cell.success_interval == pytest.approx((0.3968, 0.8922), abs=1e-4)
+    # medians over all seeds, diverged (inf) ranking worst
+    assert cell.normalized_interpolation == (5.5, 2.0, math.inf)
+    assert cell.normalized_interpolation == M.median_interval([1, 2, 3, 4, 5, 6, 7, 8, math.inf, math.inf])
+    assert cell.normalized_extrapolation == (55.0, 20.0, math.inf)
+    # solved at: median over successes, with the mean's interval
+    solved = [100, 200, 300, 400, 500, 600, 700]
+    assert cell.solved_at[0] == 400.0
+    assert cell.solved_at[1:] == pytest.approx(M.mean_interval(solved)[1:])
+    assert cell.sparsity_error == pytest.approx(0.04)  # mean over successes only
+    assert cell.iterations == {1000}
+
+
+def test_cells_group_by_task_model_and_target():
+    mistry = {"experiment": "mistry2022-single"}  # an experiment with several tasks
+    runs = (ten_seeds("nac", "add", **mistry) + ten_seeds("nac", "sub", **mistry) + ten_seeds("nalu", "add", **mistry)
+            + [record("nac", "add", s, task_index=1, iterations=500, **mistry) for s in range(3)])
+    cells = summarize(runs[::-1])  # order of the runs does not matter
+    keys = [(c.task_index, c.model, c.target) for c in cells]
+    assert keys == [(0, "nac", "add"), (0, "nac", "sub"), (0, "nalu", "add"), (1, "nac", "add")]
+    assert [c.seeds for c in cells] == [10, 10, 10, 3]
+    assert cells[3].successes == 0 and cells[3].success_interval == M.wilson_interval(0, 3)
+    assert cells[3].solved_at is None and cells[3].sparsity_error is None and cells[3].diverged == 0
+    assert cells[3].iterations == {500}
+
+
+def test_all_successes_and_no_successes():
+    runs = [record(seed=s, success=True, solved_at=1000, sparsity_error=0.0) for s in range(4)]
+    (cell,) = summarize(runs)
+    assert cell.success_rate == 1.0 and cell.success_interval == M.wilson_interval(4, 4)
+    assert cell.solved_at[0] == 1000.0 and cell.sparsity_error == 0.0
+    (cell,) = summarize([record(seed=s) for s in range(4)])
+    assert cell.success_rate == 0.0 and cell.success_interval[0] == 0.0 and cell.success_interval[1] > 0
+
+
+def test_summarize_nothing():
+    assert summarize([]) == []
+
+
+def test_as_row():
+    (cell,) = summarize(ten_seeds())
+    row = cell.as_row()
+    assert row["model"] == "nac" and row["target"] == "add" and row["seeds"] == 10 and row["diverged"] == 2
+    assert row["success_rate"] == pytest.approx(0.7)
+    assert (row["success_low"], row["success_high"]) == M.wilson_interval(7, 10)
+    assert row["normalized_interpolation_median"] == 5.5
+    assert row["normalized_extrapolation_low"] == 20.0
+    assert row["solved_at_median"] == 400.0
+    assert row["sparsity_error_mean"] == pytest.approx(0.04)
+    assert row["iterations"] == "1000"
+
+
+# -- render ---------------------------------------------------------------------
+
+
+def table_rows(text: str, first: str) -> list[list[str]]:
+    """The cells of every Markdown table row whose first cell is ``first``."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("| "):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if cells[0] == first:
+                rows.append(cells)
+    return rows
+
+
+def test_render_blog_with_the_published_numbers():
+    experiment = EXPERIMENTS["blog-static"]
+    text = render(experiment, summarize(ten_seeds("nac", "add") + ten_seeds("mlp-relu6", "add")))
+    assert text.startswith("# blog-static\n")
+    assert "Our runs: 1000 iterations, 10 seeds per cell." in text
+    # primary metric table: median [low, high]
+    assert "| target | mlp-relu6 | nac |" in text
+    assert ["add", "5.5 [2, inf]", "5.5 [2, inf]"] in table_rows(text, "add")
+    assert ["add", "55 [20, inf]", "55 [20, inf]"] in table_rows(text, "add")  # extrapolation
+    assert ["add", "70% [40%, 89%]", "70% [40%, 89%]"] in table_rows(text, "add")  # success rate
+    # ours beside the published ones (interpolation medians; 0.049 is the blog's NAC a+b)
+    assert "## Beside the published numbers: seed blog" in text
+    assert table_rows(text, "NAC (`nac`)") == [["NAC (`nac`)", "5.5 / 0.049"]]
+    assert table_rows(text, "ReLU6 (`mlp-relu6`)") == [["ReLU6 (`mlp-relu6`)", "5.5 / 4.84"]]
+    assert table_rows(text, "NALU (`nalu`)") == [["NALU (`nalu`)", "– / 0.23"]]
+    assert ("The protocols differ, so compare with care: iterations: ours 1000, published 100000; "
+            "seeds: ours 10, published 1.") in text
+    # every cell
+    every = table_rows(text, "–")
+    assert ["–", "nac", "add", "10", "2", "5.5 [2, inf]", "55 [20, inf]", "70% [40%, 89%]", "400", "0.04"] in every
+
+
+def test_render_only_the_targets_run():
+    text = render(EXPERIMENTS["blog-static"], summarize(ten_seeds("nac", "sub") + ten_seeds("nac", "add")))
+    assert table_rows(text, "target")[0] == ["target", "nac"]
+    assert table_rows(text, "model") == [["model", "add", "sub"]]  # in the experiment's order
+    assert not table_rows(text, "mul")
+    assert table_rows(text, "NAC (`nac`)") == [["NAC (`nac`)", "5.5 / 0.049", "5.5 / 0.462"]]
+
+
+def test_render_madsen_success_rates_beside_the_published_ones():
+    runs = ten_seeds("nau", "add", experiment="madsen2020-static")
+    text = render(EXPERIMENTS["madsen2020-static"], summarize(runs))
+    assert "Madsen & Johansen (2020)" in text
+    assert table_rows(text, "NAU (`nau`)") == [["NAU (`nau`)", "70% / 100%"]]
+    assert table_rows(text, "NALU (`nalu`)") == [["NALU (`nalu`)", "– / 14%"]]
+    assert ("iterations: ours 1000, published 5000000; seeds: ours 10, published 100.") in text
+
+
+def test_render_says_when_the_protocols_match():
+    runs = [record("nac", "add", 0, iterations=100_000, normalized_interpolation=0.05)]
+    text = render(EXPERIMENTS["blog-static"], summarize(runs))
+    assert "Our protocol matches the published one in iterations and seeds." in text
+    assert "compare with care" not in text
+    assert table_rows(text, "NAC (`nac`)") == [["NAC (`nac`)", "0.05 / 0.049"]]
+
+
+def test_render_mistry_ranges():
+    experiment = EXPERIMENTS["mistry2022-single"]
+    runs = [record("nau", "add", s, task_index=i, experiment=experiment.name, success=s == 0, solved_at=0 if s == 0 else None)
+            for i in (0, 8) for s in range(2)]
+    text = render(experiment, summarize(runs))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert any("[-20,-10] -> [-40,-20]" in h for h in headings)
+    assert any("[10,20] -> [20,40]" in h for h in headings)
+    assert not any("[-2,-1] ->" in h for h in headings)  # not run
+    assert "Beside the published" not in text  # no published table for this experiment
+    every = [row for row in table_rows(text, "[10,20] -> [20,40]")]
+    assert every and every[0][1:5] == ["nau", "add", "2", "0"] and every[0][7].startswith("50% ")
+
+
+def test_render_nothing():
+    text = render(EXPERIMENTS["blog-static"], [])
+    assert text.startswith("# blog-static") and "No stored runs yet" in text and "nalm run blog-static" in text
+
+
+def test_render_formats_numbers():
+    runs = [record("nac", "add", s, normalized_interpolation=v, normalized_extrapolation=v)
+            for s, v in enumerate([123456.0, 0.000123, 0.0])]
+    text = render(EXPERIMENTS["blog-static"], summarize(runs))
+    # median 0.000123 (3 values); interval (min, max) = (0, 123456)
+    assert ["add", "1.23e-04 [0, 1.23e+05]"] in table_rows(text, "add")
+
+
+def test_runs_of_other_lengths_are_not_pooled():
+    runs = ([record("nac", "add", s, iterations=1000, success=True, solved_at=500) for s in range(4)]
+            + [record("nac", "add", s, iterations=50) for s in range(2)])
+    cells = summarize(runs)
+    assert sorted((c.iterations == {1000}, c.seeds, c.successes) for c in cells) == [(False, 2, 0), (True, 4, 4)]
