@@ -278,10 +278,6 @@ def test_per_model_training_settings_and_unit_options():
 # -- known bugs -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: runner.threshold / metrics.simulate_threshold: with a = x1, b = x2 and no unused input "
-    "(mistry2022-single, blog-static) the eps perturbations cancel exactly for add, so the "
-    "threshold is float rounding noise (~1e-30) and even a NAU within 4e-7 of [1, 1] fails"))
 @pytest.mark.parametrize("name", ["mistry2022-single", "blog-static"])
 def test_the_add_threshold_of_two_input_tasks_is_not_degenerate(name):
     assert threshold(EXPERIMENTS[name], 0, "add") > 1e-20

@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from ..experiments import get_experiment, run_experiment
-from ..experiments.runner import selection
+from ..experiments import get_experiment
+from ..experiments.runner import execute, prepare
 from ..results import ResultsStore
 from ..tasks import Range
 from ..report import plot_experiment
@@ -65,12 +65,10 @@ def main(args) -> int:
     changes = overrides(args, experiment)
     if args.paper_scale and args.seeds is None:
         args.seeds = experiment.paper_seeds
-    models, targets, _ = selection(experiment, args.models, args.targets, args.seeds)
-    for model in models:  # every config is checked before the store is touched
-        experiment.config_for(model, changes)
+    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=changes)
+    models, targets = plan.models, plan.targets  # everything is checked before the store is touched
     with ResultsStore(args.results) as store:
-        summary = run_experiment(experiment, store, models=models, targets=targets, seeds=args.seeds,
-                                 overrides=changes, progress=not args.quiet)
+        summary = execute(plan, store, progress=not args.quiet)
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")
         if not args.quiet:

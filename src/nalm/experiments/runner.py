@@ -65,20 +65,50 @@ def environment(config: TrainConfig) -> dict:
     }
 
 
+@dataclass
+class Plan:
+    """A validated selection: everything checked, thresholds simulated, nothing trained."""
+
+    experiment: Experiment
+    models: list[str]
+    targets: list[str]
+    seeds: list[int]
+    configs: dict[str, TrainConfig]
+    thresholds: dict[tuple[int, str], float]
+
+
+def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None) -> Plan:
+    """Check every model, config and threshold, so that bad input fails before a store is touched."""
+    models, targets, seeds = selection(experiment, models, targets, seeds)
+    configs = {model: experiment.config_for(model, overrides) for model in models}
+    for model, config in configs.items():
+        try:  # one standalone build catches bad hidden sizes and unit options
+            build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
+                        unit_options=config.unit_options, device=config.device)
+        except TypeError as error:
+            raise ValueError(f"model {model}: {error}") from None
+    thresholds = {(i, target): threshold(experiment, i, target)
+                  for i in range(len(experiment.tasks)) for target in targets}
+    return Plan(experiment, models, targets, seeds, configs, thresholds)
+
+
 def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, targets=None, seeds=None,
                    overrides: dict | None = None, progress: bool = False) -> RunSummary:
     """Train and store every member run of the experiment that the store does not hold yet."""
-    models, targets, seeds = selection(experiment, models, targets, seeds)
-    for model in models:  # validate every config before anything is trained
-        experiment.config_for(model, overrides)
+    plan = prepare(experiment, models=models, targets=targets, seeds=seeds, overrides=overrides)
+    return execute(plan, store, progress=progress)
+
+
+def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSummary:
+    """Train the plan's runs that the store lacks, one population per model, and store them."""
+    experiment = plan.experiment
     summary = RunSummary(0, 0, 0)
-    thresholds: dict = {}
-    for model in models:
-        config = experiment.config_for(model, overrides)
+    for model in plan.models:
+        config = plan.configs[model]
         pending = []
         for task_index in range(len(experiment.tasks)):
-            for target in targets:
-                for seed in seeds:
+            for target in plan.targets:
+                for seed in plan.seeds:
                     run = run_config(experiment, model, target, seed, task_index, config)
                     key = RunKey(experiment.name, model, target, seed, config_hash(run))
                     if store.has(key):
@@ -92,10 +122,7 @@ def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, 
         baselines = baseline_errors(experiment, members, config)
         records = []
         for (task_index, run), result in zip(pending, results):
-            key = (task_index, run["target"])
-            if key not in thresholds:
-                thresholds[key] = threshold(experiment, *key)
-            metrics = score(result, thresholds[key], baselines[(result.member.task, result.member.seed, run["target"])],
+            metrics = score(result, plan.thresholds[(task_index, run["target"])], baselines[(result.member.task, result.member.seed, run["target"])],
                             model, config)
             records.append(RunRecord(
                 experiment=experiment.name, model=model, target=run["target"], seed=run["seed"], config=run,
@@ -112,11 +139,12 @@ def threshold(experiment: Experiment, task_index: int, target: str) -> float:
     """Madsen's success threshold: extrapolation MSE of the solution with weights off by 1e-5."""
     task = experiment.tasks[task_index]
     layout = task.layout(0)
+    partition = bool(np.all(layout.sum(axis=1) == 1))  # a and b use every input once
 
     def sample(n, rng):
         return task.sample(n, rng, extrapolation=True, seed=0), layout[:, 0], layout[:, 1]
 
-    return M.simulate_threshold(target, sample, n=experiment.threshold_samples, seed=0)
+    return M.simulate_threshold(target, sample, n=experiment.threshold_samples, seed=0, output_eps=partition)
 
 
 def baseline_errors(experiment: Experiment, members: list[Member], config: TrainConfig) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import torch
+
 from .optim import OPTIMIZERS
 
 DTYPES = ("float32", "float64")
@@ -59,6 +61,12 @@ class TrainConfig:
             self.hidden = list(self.hidden)
         if not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths):
             raise ValueError(f"hidden must be a positive integer, a list of them, or None; got {self.hidden!r}")
+        try:
+            device = torch.device(self.device)
+        except RuntimeError:
+            raise ValueError(f"unknown device {self.device!r}; use cpu or cuda") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device cuda requested, but this PyTorch has no CUDA device available")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
 

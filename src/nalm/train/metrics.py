@@ -126,6 +126,7 @@ def simulate_threshold(
     eps: float = 1e-5,
     seed: int = 0,
     chunk: int = 100_000,
+    output_eps: bool = False,
 ) -> float:
     """Madsen & Johansen's success threshold: the MSE of a near-perfect solution.
 
@@ -146,6 +147,12 @@ def simulate_threshold(
     weights are perturbed; sub is ``a - b`` of two positively weighted sums rather
     than one layer with -1 weights. Returned is ``mean((op(a_eps, b_eps) - op(a, b))**2)``
     over ``n`` samples, in float64.
+
+    ``output_eps=True`` also moves the weights that combine a and b by eps for add and sub
+    (``(1 - eps)(a_eps ± b_eps)``). This is for tasks where a and b together use every
+    input exactly once (a single module on [x1, x2], the blog's [a, b]): there the
+    first-layer perturbations cancel exactly for add, a + b being the sum of all inputs,
+    and the threshold would be rounding noise that no trained model can meet.
 
     Samples are drawn ``chunk`` rows at a time from one ``numpy.random.default_rng(seed)``
     to bound memory; for a sampler that draws all its numbers from ``rng`` in row
@@ -189,7 +196,10 @@ def simulate_threshold(
         b_eps = x @ (mask_b * (1.0 - eps) + (1.0 - mask_b) * eps)
         # Invalid values are reported once, below, rather than as numpy warnings.
         with np.errstate(all="ignore"):
-            total += float(np.sum((op(a_eps, b_eps) - op(a, b)) ** 2))
+            near = op(a_eps, b_eps)
+            if output_eps and target in ("add", "sub"):
+                near = (1.0 - eps) * near
+            total += float(np.sum((near - op(a, b)) ** 2))
 
     threshold = total / n
     if not math.isfinite(threshold):
