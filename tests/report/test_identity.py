@@ -1,0 +1,42 @@
+"""The data behind Figure 1: MLPs fail outside the training range, a NAC does not."""
+import numpy as np
+import pytest
+
+from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.report import plot_experiment
+from nalm.report.identity import error_by_input
+from nalm.results import ResultsStore
+
+EXPERIMENT = EXPERIMENTS["trask2018-identity"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    path = tmp_path_factory.mktemp("identity") / "r.sqlite"
+    with ResultsStore(path) as store:
+        run_experiment(EXPERIMENT, store, models=["mlp-relu6", "mlp-tanh", "nac"], seeds=2,
+                       overrides={"iterations": 1000, "eval_every": 500, "eval_samples": 256})
+        return store.runs(EXPERIMENT.name)
+
+
+def test_mlps_fail_outside_the_training_range_and_the_nac_does_not(runs):
+    grid = np.linspace(-20, 20, 81)
+    errors = error_by_input(runs, grid)
+    inside, outside = np.abs(grid) <= 5, np.abs(grid) >= 18
+    for mlp in ("mlp-relu6", "mlp-tanh"):
+        assert errors[mlp][inside].mean() < 0.5
+        assert errors[mlp][outside].mean() > 10 * errors[mlp][inside].mean()
+        assert errors[mlp][outside].mean() > 5  # a bounded activation saturates: |f(±20) - ±20| is large
+    assert errors["nac"].max() < 0.02 * 20  # within 2% of |x| = 20 everywhere
+
+
+def test_every_figure_is_written(runs, tmp_path):
+    paths = plot_experiment(EXPERIMENT, runs, tmp_path)
+    names = {p.name for p in paths}
+    for stem in ("error", "heatmap", "success", "curves"):
+        for suffix in ("png", "svg"):
+            assert f"{EXPERIMENT.name}-{stem}.{suffix}" in names
+    for p in paths:
+        data = p.read_bytes()
+        assert len(data) > 1000
+        assert data.startswith(b"\x89PNG") if p.suffix == ".png" else b"<svg" in data
