@@ -91,3 +91,9 @@ def test_seed_members_matches_seeded_construction():
     alone = build_model("nalu", 5, 1)
     for name, p in alone.named_parameters():
         assert torch.equal(dict(net.named_parameters())[name][1], p)
+
+
+def test_population_rejects_mixing_fixed_training_sets_and_fresh_batches():
+    fixed = StaticTask(train_samples=64)
+    with pytest.raises(ValueError, match="fixed training sets"):
+        train_population("nac", [Member(0, "add", TASK), Member(0, "add", fixed)], TrainConfig(iterations=1))

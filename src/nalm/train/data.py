@@ -62,12 +62,15 @@ class PopulationData:
         self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
         tasks = list(dict.fromkeys(task for task, _ in self.keys))
         self.task_streams = [(t, [i for i, (task, _) in enumerate(self.keys) if task == t]) for t in tasks]
+        fixed = {task.train_samples is not None for task in tasks}
+        if len(fixed) > 1:
+            raise ValueError("a population cannot mix tasks with fixed training sets and fresh batches")
         self.fixed_train = self._fixed_batch = None
-        if all(task.train_samples is not None for task, _ in self.keys):
-            self.fixed_train = self._draw(lambda task, seed, rng: task.train_samples, TRAIN, extrapolation=False)
+        if fixed == {True}:
+            self.fixed_train = self._draw(lambda task: task.train_samples, TRAIN, extrapolation=False)
         self.eval_sets = {
-            "interpolation": self._draw(lambda *_: eval_samples, INTERPOLATION, extrapolation=False),
-            "extrapolation": self._draw(lambda *_: eval_samples, EXTRAPOLATION, extrapolation=True),
+            "interpolation": self._draw(lambda task: eval_samples, INTERPOLATION, extrapolation=False),
+            "extrapolation": self._draw(lambda task: eval_samples, EXTRAPOLATION, extrapolation=True),
         }
 
     def _tensor(self, array: np.ndarray) -> Tensor:
@@ -78,7 +81,7 @@ class PopulationData:
         sets = []
         for task, seed in self.keys:
             rng = stream(seed, which)
-            sets.append(task.sample(size(task, seed, rng), rng, extrapolation, self.np_dtype, seed=seed))
+            sets.append(task.sample(size(task), rng, extrapolation, self.np_dtype, seed=seed))
         if len({s.shape for s in sets}) > 1:
             raise ValueError("members' tasks give training sets of different sizes")
         return self._tensor(np.stack(sets))
@@ -90,7 +93,7 @@ class PopulationData:
                 self._fixed_batch = self.per_member(self.fixed_train)
             return self._fixed_batch
         d = self.layouts.shape[-1]
-        if not all(hasattr(task, "from_uniform") for task, _ in self.task_streams):
+        if not all(hasattr(task, "from_uniform") for task, _ in self.task_streams):  # e.g. PoolTask
             batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
                               for (task, seed), rng in zip(self.keys, self.train_rngs)])
             return self.per_member(self._tensor(batch))

@@ -1,0 +1,16 @@
+"""Extract the closed-form formula a trained network of arithmetic units computes.
+
+>>> import torch, nalm
+>>> nmu = nalm.NMU(3, 1)
+>>> with torch.no_grad():
+...     _ = nmu.W.copy_(torch.tensor([[1.0, 1.0, 0.0]]))
+>>> print(nalm.explain(nmu))
+y = x0*x1
+"""
+from .formula import Explanation, explain, relative_error
+from .layers import ExplainError, LayerFormula
+from .printing import compact_str
+from .verify import Verification, target_expression, verify
+
+__all__ = ["ExplainError", "Explanation", "LayerFormula", "Verification", "compact_str", "explain",
+           "relative_error", "target_expression", "verify"]

@@ -1,0 +1,213 @@
+"""One symbolic rule per unit: round the unit's weights and write its outputs as SymPy expressions.
+
+Each rule takes the unit, the SymPy expressions of its inputs and the numeric values of its
+inputs on the probe (some gates depend on the input), and returns a :class:`LayerFormula`:
+the output expressions and, for every rounded quantity, how far it was from its rounded
+value. The rounding targets are the values at which each unit computes exact arithmetic:
+
+========================  =====================================================================
+NAC, NAU                  weights to -1, 0, 1: ``y = Σ w_i x_i``
+NAC• (``nac-mul``)        weights to -1, 0, 1: ``y = Π |x_i|^w_i`` (the sign is lost)
+NMU                       weights to 0, 1: ``y = Π_{w_i = 1} x_i``
+NALU                      both paths as above, the gate σ(x Gᵀ) averaged over the probe
+iNALU                     as the NALU with a constant gate; its sign recovery makes the
+                          multiplicative path ``Π x_i^w_i``
+NPU, RealNPU              exponents to the nearest multiple of 1/2, the relevance gate to 0, 1,
+                          imaginary exponents to 0 (a nonzero one is refused: complex formula)
+========================  =====================================================================
+
+A gate that averages between ``GATE_UNDECIDED`` is not rounded: the formula keeps both
+paths mixed by its mean value (rounded to two decimals) and the layer reports it undecided.
+The FauxNALU and the MLP's Linear layer are refused: an unconstrained linear layer with a
+bias has no value to round its weights to, so any formula would be a guess.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import sympy
+import torch
+
+from ..units import INALU, NAC, NALU, NAU, NMU, NPU, MultiplicativeNAC, RealNPU
+
+GATE_UNDECIDED = (0.1, 0.9)
+"""A gate whose mean over the probe lies strictly between these is reported undecided."""
+
+
+class ExplainError(ValueError):
+    """The module has no symbolic rule (or its rounded weights give no real formula)."""
+
+
+@dataclass
+class LayerFormula:
+    """A unit's rounded formula and how much rounding moved each of its weights.
+
+    Attributes:
+        unit: the unit's class name.
+        outputs: one SymPy expression per output, in terms of the layer's inputs.
+        distances: per rounded quantity (``weight``, ``mul_weight``, ``gate``, ``W_re``, ...),
+            the absolute distance of every entry from its rounded value.
+        notes: remarks for the reader, e.g. an undecided gate.
+    """
+
+    unit: str
+    outputs: list[sympy.Expr]
+    distances: dict[str, np.ndarray]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def max_distance(self) -> float:
+        """The largest distance of any rounded quantity in this layer (0 when none)."""
+        return max((float(d.max()) for d in self.distances.values() if d.size), default=0.0)
+
+
+def numpy_of(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float64).numpy()
+
+
+def to_sympy(value: float) -> sympy.Rational:
+    """An exactly representable rounded value (integer or half-integer) as a SymPy number."""
+    return sympy.Rational(int(round(2 * value)), 2)
+
+
+def round_to(w: np.ndarray, low: float, high: float, step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``w`` clipped to [low, high] and rounded to multiples of ``step``, and the distances."""
+    clipped = np.clip(w, low, high)
+    rounded = np.round(clipped / step) * step
+    return rounded, np.abs(clipped - rounded)
+
+
+def linear(weights: np.ndarray, inputs: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+    """y_j = Σ_i w_ji x_i for rounded weights."""
+    return [sympy.Add(*(to_sympy(w) * x for w, x in zip(row, inputs) if w != 0)) for row in weights]
+
+
+def power_product(weights: np.ndarray, inputs: Sequence[sympy.Expr], magnitude: bool) -> list[sympy.Expr]:
+    """y_j = Π_i x_i^w_ji, or Π_i |x_i|^w_ji when ``magnitude`` (paths that drop the sign)."""
+    out = []
+    for row in weights:
+        factors = [(sympy.Abs(x) if magnitude else x) ** to_sympy(w) for w, x in zip(row, inputs) if w != 0]
+        out.append(sympy.Mul(*factors))
+    return out
+
+
+def decide_gate(mean: np.ndarray, layer: str) -> tuple[list[sympy.Expr], np.ndarray, list[str]]:
+    """Round per-output mean gate values to 0/1, or keep an undecided one as a number."""
+    low, high = GATE_UNDECIDED
+    gates, distances, notes = [], [], []
+    for j, g in enumerate(mean):
+        if low < g < high:
+            gates.append(sympy.Float(round(float(g), 2), 3))
+            distances.append(min(g, 1 - g))
+            notes.append(f"{layer}: gate of output {j} is undecided (mean {g:.2f}); both paths kept")
+        else:
+            gates.append(sympy.Integer(int(g >= 0.5)))
+            distances.append(abs(g - round(g)))
+    return gates, np.asarray(distances), notes
+
+
+def gated(gates, add, mul) -> list[sympy.Expr]:
+    return [g * a + (1 - g) * m for g, a, m in zip(gates, add, mul)]
+
+
+# -- rules ---------------------------------------------------------------------------------
+def nac_rule(unit, inputs, probe) -> LayerFormula:
+    w, d = round_to(numpy_of(unit.weight), -1, 1)
+    if isinstance(unit, MultiplicativeNAC):
+        return LayerFormula("MultiplicativeNAC", power_product(w, inputs, magnitude=True), {"weight": d})
+    return LayerFormula(type(unit).__name__, linear(w, inputs), {"weight": d})
+
+
+def nmu_rule(unit, inputs, probe) -> LayerFormula:
+    w, d = round_to(numpy_of(unit.weight), 0, 1)
+    # w x + 1 - w is x at w = 1 and 1 at w = 0.
+    return LayerFormula("NMU", power_product(w, inputs, magnitude=False), {"weight": d})
+
+
+def nalu_rule(unit, inputs, probe) -> LayerFormula:
+    w_add, d_add = round_to(numpy_of(unit.weight), -1, 1)
+    w_mul, d_mul = round_to(numpy_of(unit.mul_weight), -1, 1)
+    with torch.no_grad():
+        values = numpy_of(unit.gate_values(probe))  # (batch, out) or (batch, 1) for a scalar gate
+    mean = np.broadcast_to(values.mean(0), (unit.out_features,))
+    gates, d_gate, notes = decide_gate(mean, "NALU")
+    distances = {"weight": d_add, "gate": d_gate}
+    if not unit.shared_weights:
+        distances["mul_weight"] = d_mul
+    mul = power_product(w_mul, inputs, magnitude=True)
+    return LayerFormula("NALU", gated(gates, linear(w_add, inputs), mul), distances, notes)
+
+
+def inalu_rule(unit, inputs, probe) -> LayerFormula:
+    w_add, d_add = round_to(numpy_of(unit.weight), -1, 1)
+    w_mul, d_mul = round_to(numpy_of(unit.mul_weight), -1, 1)
+    mean = 1 / (1 + np.exp(-numpy_of(unit.G)))  # the gate does not depend on the input
+    gates, d_gate, notes = decide_gate(mean, "iNALU")
+    # With |w| in {0, 1} the sign recovery is Π_{w≠0} sign(x_i), so sign·|x|^w = x^w.
+    mul = power_product(w_mul, inputs, magnitude=False)
+    distances = {"weight": d_add, "mul_weight": d_mul, "gate": d_gate}
+    return LayerFormula("INALU", gated(gates, linear(w_add, inputs), mul), distances, notes)
+
+
+def npu_rule(unit, inputs, probe) -> LayerFormula:
+    complex_unit = isinstance(unit, NPU)
+    w, d_w = round_to(numpy_of(unit.W_re if complex_unit else unit.W), -np.inf, np.inf, 0.5)
+    g, d_g = round_to(numpy_of(unit.g), 0, 1)
+    distances = {"W_re" if complex_unit else "W": d_w, "g": d_g}
+    if complex_unit:
+        w_im, d_im = round_to(numpy_of(unit.W_im), -np.inf, np.inf, 0.5)
+        if np.any(w_im != 0):
+            raise ExplainError("NPU: imaginary exponents W_im round to nonzero values; "
+                               "the formula is complex, which explain does not support")
+        distances["W_im"] = np.abs(numpy_of(unit.W_im))
+    w = w * g  # a closed relevance gate turns its input into the constant 1
+    return LayerFormula(type(unit).__name__, [npu_output(row, inputs) for row in w], distances)
+
+
+def npu_output(row: np.ndarray, inputs: Sequence[sympy.Expr]) -> sympy.Expr:
+    """exp(Σ w log|x|) cos(π Σ w [x<0]) with rounded exponents.
+
+    An integer exponent folds its share of the cosine into the power: |x|^w (-1)^(w[x<0]) = x^w.
+    Half-integer exponents keep |x|^w and their share of the cosine, which is 0 or ±1
+    depending on which of their inputs are negative (it vanishes for positive inputs).
+    """
+    factors, phase = [], []
+    for w, x in zip(row, inputs):
+        if w == 0:
+            continue
+        if float(w).is_integer():
+            factors.append(x ** to_sympy(w))
+        else:
+            factors.append(sympy.Abs(x) ** to_sympy(w))
+            phase.append(to_sympy(w) * sympy.Heaviside(-x, 0))
+    if phase:
+        factors.append(sympy.cos(sympy.pi * sympy.Add(*phase)))
+    return sympy.Mul(*factors)
+
+
+RULES: list[tuple[type, Callable]] = [
+    (INALU, inalu_rule), (NALU, nalu_rule), (NAU, nac_rule), (NAC, nac_rule),
+    (NMU, nmu_rule), (RealNPU, npu_rule),
+]
+"""Unit classes and their rules; subclasses (NAC•, NPU) match their parents' entries."""
+
+
+def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: torch.Tensor) -> LayerFormula:
+    """The rounded formula of one unit, its outputs in terms of ``inputs``.
+
+    ``probe`` is the unit's own input on the probe samples, shape ``(batch, in_features)``.
+    """
+    if getattr(unit, "members", None) is not None:
+        raise ExplainError(f"{type(unit).__name__} holds a population of {unit.members} members; "
+                           "explain a standalone unit (see nalm.experiments.runner.load_network)")
+    for cls, rule in RULES:
+        if isinstance(unit, cls):
+            return rule(unit, inputs, probe)
+    name = type(unit).__name__
+    if name in ("FauxNALU", "Linear"):
+        raise ExplainError(f"{name} has an unconstrained linear layer (weight and bias): its weights "
+                           "have no values to round to, so there is no formula to extract")
+    raise ExplainError(f"no symbolic rule for {name}; explain supports NAC, NAC•, NALU, iNALU, NAU, "
+                       "NMU, NPU and RealNPU")

@@ -1,0 +1,95 @@
+"""Check an extracted formula against the task's true target, symbolically and numerically.
+
+``matches_target`` is decided symbolically only: the rounded formula minus the target
+expression (built from the task's layout) must simplify to zero. Small numeric errors are
+reported beside it but never turn a mismatch into a match.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..tasks.static import TARGETS, check_target
+from .formula import Explanation, relative_error
+
+VERIFY_STREAM = 1000
+"""Stream id (beside the tasks' own 0..3) for verification samples: draws never meet training data."""
+
+SYMBOLIC_TARGETS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "square": lambda a, b: a ** 2,
+    "sqrt": lambda a, b: sympy.sqrt(a),
+    "identity": lambda a, b: a,
+}
+""":data:`nalm.tasks.static.TARGETS` written for SymPy expressions."""
+
+
+def target_expression(task, target: str, seed: int, symbols) -> sympy.Expr:
+    """The target as a formula of the inputs: a and b are sums over the layout's subsets."""
+    check_target(target)
+    layout = np.asarray(task.layout(seed))
+    if layout.shape[0] != len(symbols):
+        raise ValueError(f"the task has {layout.shape[0]} inputs, the formula {len(symbols)}")
+    a, b = (sympy.Add(*(int(c) * s for c, s in zip(layout[:, k], symbols) if c)) for k in (0, 1))
+    return SYMBOLIC_TARGETS[target](a, b)
+
+
+def equal(formula: sympy.Expr, target: sympy.Expr) -> bool:
+    """Whether the two expressions are identical as functions (symbolic proof, no sampling)."""
+    difference = formula - target
+    # Cheap canonical forms first: they settle polynomials and products of powers.
+    for form in (sympy.expand(sympy.powsimp(difference)), sympy.expand(sympy.powdenest(difference, force=False))):
+        if form == 0:
+            return True
+    if len(difference.free_symbols) <= 30:  # simplify is slow on large sums
+        return sympy.simplify(difference) == 0
+    return sympy.simplify(sympy.factor_terms(sympy.together(difference))) == 0
+
+
+@dataclass
+class Verification:
+    """How the rounded formula compares with the target and with the network.
+
+    The errors are max relative errors (see :func:`~nalm.explain.formula.relative_error`),
+    keyed by range: ``interpolation`` and ``extrapolation``.
+    """
+
+    target: str
+    target_expr: sympy.Expr
+    matches_target: bool
+    formula_vs_target: dict[str, float]
+    formula_vs_network: dict[str, float]
+    network_vs_target: dict[str, float]
+
+
+def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000) -> Verification:
+    """Compare the formula with ``TARGETS[target]`` on the task's data of ``seed``.
+
+    Draws ``n`` interpolation and ``n`` extrapolation samples (a verification stream of the
+    seed), computes the true target from ``[a, b] = x @ task.layout(seed)``, the network's
+    output and the formula's, and decides ``matches_target`` symbolically.
+    """
+    if len(explanation.outputs) != 1:
+        raise ValueError(f"the tasks have one output; the formula has {len(explanation.outputs)}")
+    layout = np.asarray(task.layout(seed))
+    errors = {"formula_vs_target": {}, "formula_vs_network": {}, "network_vs_target": {}}
+    for which in ("interpolation", "extrapolation"):
+        rng = np.random.default_rng([seed, VERIFY_STREAM])
+        x = task.sample(n, rng, extrapolation=which == "extrapolation", seed=seed)
+        if explanation.positive and not (x > 0).all():
+            raise ValueError(f"the formula assumed positive inputs, but the task's {which} range has "
+                             "others: explain it again with positive=False")
+        ab = x @ layout
+        truth = np.asarray(TARGETS[target](ab[:, 0], ab[:, 1]))
+        formula = explanation.evaluate(x)[:, 0]
+        network = explanation.network(x)[:, 0]
+        errors["formula_vs_target"][which] = relative_error(formula, truth)
+        errors["formula_vs_network"][which] = relative_error(formula, network)
+        errors["network_vs_target"][which] = relative_error(network, truth)
+    expected = target_expression(task, target, seed, explanation.symbols)
+    return Verification(target, expected, equal(explanation.expr, expected), **errors)
