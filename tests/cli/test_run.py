@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import numpy as np
@@ -228,3 +229,16 @@ def test_report_shows_the_published_blog_numbers(loud_run, run_nalm):
     assert "| NALU (`nalu`) | – / 0.23 | – / 62.6 |" in out  # not run: only the published value
     assert ("The protocols differ, so compare with care: iterations: ours 50, published 100000; "
             "seeds: ours 2, published 1.") in out
+
+
+def test_a_learning_rate_sweep_trains_and_reports_each_rate_apart(tmp_path, run_nalm):
+    results = tmp_path / "r.sqlite"
+    config = json.dumps({"eval_samples": 64, "eval_every": 25, "lr": [0.001, 0.01]})
+    code, out, err = run_nalm(["run", "blog-static", "--units", "nac", "--targets", "add", "--seeds", "2",
+                               "--iterations", "50", "--config", config, "--results", results])
+    assert code == 0, err
+    assert "trained 4 runs" in out
+    with ResultsStore(results) as store:
+        rates = sorted(r.config["train"]["lr"] for r in store.runs("blog-static"))
+    assert rates == [0.001, 0.001, 0.01, 0.01]
+    assert "50 iterations, lr 0.001" in out and "50 iterations, lr 0.01" in out  # one section per rate

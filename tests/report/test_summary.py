@@ -131,7 +131,7 @@ def test_render_blog_with_the_published_numbers():
             "seeds: ours 10, published 1.") in text
     # every cell
     every = table_rows(text, "–")
-    assert ["–", "nac", "add", "10", "2", "5.5 [2, inf]", "55 [20, inf]", "70% [40%, 89%]", "400", "0.04"] in every
+    assert ["–", "1000", "0", "nac", "add", "10", "2", "5.5 [2, inf]", "55 [20, inf]", "70% [40%, 89%]", "400", "0.04"] in every
 
 
 def test_render_only_the_targets_run():
@@ -170,7 +170,7 @@ def test_render_mistry_ranges():
     assert not any("[-2,-1] ->" in h for h in headings)  # not run
     assert "Beside the published" not in text  # no published table for this experiment
     every = [row for row in table_rows(text, "[10,20] -> [20,40]")]
-    assert every and every[0][1:5] == ["nau", "add", "2", "0"] and every[0][7].startswith("50% ")
+    assert every and every[0][3:7] == ["nau", "add", "2", "0"] and every[0][9].startswith("50% ")
 
 
 def test_render_nothing():

@@ -97,3 +97,19 @@ def test_population_rejects_mixing_fixed_training_sets_and_fresh_batches():
     fixed = StaticTask(train_samples=64)
     with pytest.raises(ValueError, match="fixed training sets"):
         train_population("nac", [Member(0, "add", TASK), Member(0, "add", fixed)], TrainConfig(iterations=1))
+
+
+def test_learning_rates_are_a_population_dimension():
+    config = TrainConfig(iterations=120, eval_every=60, eval_samples=64, dtype="float64", lr=[1e-3, 1e-2])
+    members = [Member(seed, "add", TASK, lr=lr) for seed in range(3) for lr in (1e-3, 1e-2)]
+    population = train_population("nalu", members, config)
+    for index in (1, 4):
+        alone = train_population("nalu", [members[index]], config.replace(lr=members[index].lr))[0]
+        assert max_weight_difference(population[index], alone) == 0.0
+    # the rate matters: same seed, different rates, different weights
+    assert max_weight_difference(population[0], population[1]) > 1e-4
+
+
+def test_a_list_of_rates_needs_a_rate_per_member():
+    with pytest.raises(ValueError, match="rate per member"):
+        train_population("nac", [Member(0, "add", TASK)], TrainConfig(iterations=1, lr=[1e-3, 1e-2]))

@@ -48,3 +48,25 @@ def test_rejects_unknown_optimizer_and_bad_lr():
         PopulationOptimizer([p], "adagrad")
     with pytest.raises(ValueError, match="learning rate"):
         PopulationOptimizer([p], "adam", lr=0)
+
+
+def test_per_member_rates_match_separate_optimizers():
+    torch.manual_seed(1)
+    start = torch.randn(2, 3, dtype=torch.float64)
+    together = torch.nn.Parameter(start.clone())
+    apart = [torch.nn.Parameter(start[i:i + 1].clone()) for i in range(2)]
+    optimizer = PopulationOptimizer([together], "adam", lr=[0.1, 0.001])
+    separate = [PopulationOptimizer([apart[0]], "adam", lr=0.1), PopulationOptimizer([apart[1]], "adam", lr=0.001)]
+    for _ in range(5):
+        target = torch.randn(2, 3, dtype=torch.float64)
+        together.grad = 2 * (together.detach() - target)
+        optimizer.step()
+        for i in range(2):
+            apart[i].grad = 2 * (apart[i].detach() - target[i:i + 1])
+            separate[i].step()
+    assert torch.equal(together.detach(), torch.cat([a.detach() for a in apart]))
+
+
+def test_rates_must_match_the_member_count():
+    with pytest.raises(ValueError, match="one per member"):
+        PopulationOptimizer([torch.nn.Parameter(torch.zeros(3, 2))], "adam", lr=[0.1, 0.2])

@@ -107,23 +107,25 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSu
         config = plan.configs[model]
         pending = []
         for task_index in range(len(experiment.tasks)):
-            for target in plan.targets:
-                for seed in plan.seeds:
-                    run = run_config(experiment, model, target, seed, task_index, config)
-                    key = RunKey(experiment.name, model, target, seed, config_hash(run))
-                    if store.has(key):
-                        summary.skipped += 1
-                    else:
-                        pending.append((task_index, run))
+            for lr in config.rates:  # a learning-rate sweep is one more population dimension
+                for target in plan.targets:
+                    for seed in plan.seeds:
+                        run = run_config(experiment, model, target, seed, task_index, config.replace(lr=lr))
+                        key = RunKey(experiment.name, model, target, seed, config_hash(run))
+                        if store.has(key):
+                            summary.skipped += 1
+                        else:
+                            pending.append((task_index, run))
         if not pending:
             continue
-        members = [Member(run["seed"], run["target"], experiment.tasks[i]) for i, run in pending]
+        members = [Member(run["seed"], run["target"], experiment.tasks[i], lr=run["train"]["lr"])
+                   for i, run in pending]
         results = train_population(model, members, config, progress=progress)
         baselines = baseline_errors(experiment, members, config)
         records = []
         for (task_index, run), result in zip(pending, results):
-            metrics = score(result, plan.thresholds[(task_index, run["target"])], baselines[(result.member.task, result.member.seed, run["target"])],
-                            model, config)
+            baseline = baselines[(result.member.task, result.member.seed, run["target"])]
+            metrics = score(result, plan.thresholds[(task_index, run["target"])], baseline, model, config)
             records.append(RunRecord(
                 experiment=experiment.name, model=model, target=run["target"], seed=run["seed"], config=run,
                 environment=environment(config), metrics=metrics, curve=result.curve, weights=result.weights,
@@ -153,7 +155,7 @@ def baseline_errors(experiment: Experiment, members: list[Member], config: Train
     k = experiment.baseline_models
     population = [Member(seed, target, task, init_seed=1_000_000 + seed * k + i)
                   for task, seed, target in keys for i in range(k)]
-    untrained = train_population(BASELINE_MODEL, population, config.replace(iterations=0, hidden=config.hidden or 2))
+    untrained = train_population(BASELINE_MODEL, population, config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0]))
     out = {}
     for j, key in enumerate(keys):
         group = untrained[j * k:(j + 1) * k]

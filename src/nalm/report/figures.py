@@ -61,7 +61,7 @@ def _color(i: int):
 
 def _cell_setting(cell: Cell) -> tuple:
     """The cell's setting in the form of :func:`nalm.report.summary.setting`."""
-    return cell.task_index, json.dumps(cell.task, sort_keys=True), min(cell.iterations, default=0)
+    return cell.setting
 
 
 def _row_labels(keys) -> dict:
@@ -75,6 +75,7 @@ def _row_labels(keys) -> dict:
     settings = list(dict.fromkeys(k[0] for k in keys))
     tasks = list(dict.fromkeys(s[:2] for s in settings))
     iterations = {s[2] for s in settings}
+    rates = {s[3] for s in settings}
     labels = {}
     for task_setting, target in keys:
         parts = [target]
@@ -84,6 +85,8 @@ def _row_labels(keys) -> dict:
             parts.append(f"task {index}" + (f" ({versions.index(task) + 1})" if len(versions) > 1 else ""))
         if len(iterations) > 1:
             parts.append(f"{task_setting[2]} steps")
+        if len(rates) > 1:
+            parts.append(f"lr {task_setting[3]:g}")
         labels[(task_setting, target)] = ", ".join(parts)
     return labels
 

@@ -60,30 +60,38 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     seeds = sorted({c.seeds for c in cells})
     out = [f"# {experiment.name}", "", experiment.description, "",
            f"Our runs: {', '.join(map(str, iterations))} iterations, {'/'.join(map(str, seeds))} seeds per cell.", ""]
-    settings = list(dict.fromkeys((c.task_index, json.dumps(c.task, sort_keys=True), max(c.iterations)) for c in cells))
-    default_task = json.dumps(task_to_dict(experiment.tasks[0]), sort_keys=True)
-    for task_index, task, iters in settings:
+    settings = list(dict.fromkeys(c.setting for c in cells))
+    rates = {lr for *_, lr in settings}
+    for run_setting in settings:
+        task_index, task, iters, lr = run_setting
         label = experiment.task_label(task_index)
         if len(settings) > 1:
             custom = "" if task == json.dumps(task_to_dict(experiment.tasks[task_index]), sort_keys=True) else \
                 f"custom ranges {json.loads(task)['interpolation']} → {json.loads(task)['extrapolation']}, "
-            out += [f"## {label + ', ' if label else ''}{custom}{iters} iterations", ""]
-        by_key = {(c.model, c.target): c for c in cells if (c.task_index, json.dumps(c.task, sort_keys=True), max(c.iterations)) == (task_index, task, iters)}
+            rate = f", lr {lr:g}" if len(rates) > 1 else ""
+            out += [f"## {label + ', ' if label else ''}{custom}{iters} iterations{rate}", ""]
+        by_key = {(c.model, c.target): c for c in cells if c.setting == run_setting}
         for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate"]):
             out += [f"**{METRIC_NAMES[metric]}**", ""]
             rows = [[t] + [value(by_key[(m, t)], metric) if (m, t) in by_key else "–" for m in models] for t in targets]
             out += table(["target", *models], rows) + [""]
-    # The published tables are compared with the longest runs of the experiment's own task.
+    # The published tables are compared with the longest runs of the experiment's own task,
+    # at its default learning rate where that was run.
+    default_task = json.dumps(task_to_dict(experiment.tasks[0]), sort_keys=True)
     comparable = [c for c in cells if c.task_index == 0 and json.dumps(c.task, sort_keys=True) == default_task]
     longest = max((max(c.iterations) for c in comparable), default=None)
-    by_key = {(c.model, c.target): c for c in comparable if max(c.iterations) == longest}
+    comparable = [c for c in comparable if max(c.iterations) == longest]
+    if any(c.setting[3] == experiment.train.lr for c in comparable):
+        comparable = [c for c in comparable if c.setting[3] == experiment.train.lr]
+    by_key = {(c.model, c.target): c for c in comparable}
     for published in experiment.published:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += ["## Every cell", ""]
-    rows = [[experiment.task_label(c.task_index) or "–", c.model, c.target, str(c.seeds), str(c.diverged),
+    rows = [[experiment.task_label(c.task_index) or "–", str(c.setting[2]), f"{c.setting[3]:g}", c.model, c.target,
+             str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
              number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error)] for c in cells]
-    out += table(["range", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
+    out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
                   "success", "solved at (median)", "sparsity error"], rows)
     return "\n".join(out) + "\n"
 

@@ -1,7 +1,7 @@
 """Summaries of stored runs: one row per (setting, model, target), computed, never printed here.
 
-A setting is a task (with its ranges) and an iteration count: runs of one experiment made with
-other ranges or lengths are never pooled into one median.
+A setting is a task (with its ranges), an iteration count and a learning rate: runs of one
+experiment made with other ranges, lengths or rates are never pooled into one median.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class Cell:
     sparsity_error: float | None  # mean over successful runs
     iterations: set = field(default_factory=set)
     task: dict = field(default_factory=dict)  # the task's stored config
+    setting: tuple = ()  # see setting()
 
     @property
     def success_rate(self) -> float:
@@ -55,9 +56,11 @@ class Cell:
 
 
 def setting(run: RunRecord) -> tuple:
-    """What must agree for runs to be pooled: task index, task config and iteration count."""
+    """What must agree for runs to be pooled: task index, task config, iterations, learning rate."""
     config = run.config
-    return config["task_index"], json.dumps(config.get("task", {}), sort_keys=True), config["train"]["iterations"]
+    train = config["train"]
+    return (config["task_index"], json.dumps(config.get("task", {}), sort_keys=True), train["iterations"],
+            train.get("lr", 0.0))
 
 
 def summarize(runs: list[RunRecord]) -> list[Cell]:
@@ -66,7 +69,7 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
     for run in runs:
         groups.setdefault((*setting(run), run.model, run.target), []).append(run)
     cells = []
-    for (task_index, task, iterations, model, target), group in sorted(groups.items()):
+    for (task_index, task, iterations, lr, model, target), group in sorted(groups.items()):
         metrics = [r.metrics for r in group]
         successes = [m for m in metrics if m["success"]]
         solved = [m["solved_at"] for m in successes if m["solved_at"] is not None]
@@ -79,6 +82,6 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             successes=len(successes), success_interval=M.wilson_interval(len(successes), len(group)),
             solved_at=(float(np.median(solved)), *M.mean_interval(solved)[1:]) if solved else None,
             sparsity_error=float(np.mean(sparsity)) if sparsity else None,
-            iterations={iterations}, task=json.loads(task),
+            iterations={iterations}, task=json.loads(task), setting=(task_index, task, iterations, lr),
         ))
     return cells

@@ -17,7 +17,8 @@ class TrainConfig:
 
     Args:
         optimizer: ``adam``, ``rmsprop`` or ``sgd``.
-        lr: learning rate.
+        lr: learning rate; a list sweeps it: the runner trains one member per (seed, target,
+            learning rate), all in one population.
         batch_size: samples per step when the task draws a fresh batch every step.
         iterations: optimizer steps (0 evaluates the initialization only).
         eval_every: evaluate on the fixed interpolation and extrapolation sets every this
@@ -33,7 +34,7 @@ class TrainConfig:
     """
 
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float | list[float] = 1e-3
     batch_size: int = 128
     iterations: int = 100_000
     eval_every: int = 1000
@@ -67,8 +68,9 @@ class TrainConfig:
             raise ValueError(f"unknown device {self.device!r}; use cpu or cuda") from None
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("device cuda requested, but this PyTorch has no CUDA device available")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        rates = self.lr if isinstance(self.lr, list) else [self.lr]
+        if not rates or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in rates):
+            raise ValueError(f"lr must be a positive number or a non-empty list of them, got {self.lr!r}")
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
@@ -78,6 +80,11 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
         return cls(**values)
+
+    @property
+    def rates(self) -> list[float]:
+        """The learning rates to run: ``lr`` itself, or each of a list."""
+        return list(self.lr) if isinstance(self.lr, list) else [self.lr]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -20,13 +20,15 @@ from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_t
 class Member:
     """One model of a population: its seed, target and task.
 
-    ``seed`` selects the data stream and, unless ``init_seed`` is given, the initialization.
+    ``seed`` selects the data stream and, unless ``init_seed`` is given, the initialization;
+    ``lr``, if given, replaces the training config's learning rate for this member.
     """
 
     seed: int
     target: str
     task: object
     init_seed: int | None = None
+    lr: float | None = None
 
     @property
     def model_seed(self) -> int:

@@ -51,7 +51,10 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     seed_members_(net, [member.model_seed for member in members])
     data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                           device=device, dtype=dtype)
-    optimizer = PopulationOptimizer(net.parameters(), config.optimizer, config.lr, config.grad_clip)
+    if isinstance(config.lr, list) and any(member.lr is None for member in members):
+        raise ValueError("a list of learning rates needs a rate per member (Member.lr)")
+    rates = [config.lr if member.lr is None else member.lr for member in members]
+    optimizer = PopulationOptimizer(net.parameters(), config.optimizer, rates, config.grad_clip)
     tracker = _Tracker(net, m)
 
     diverged = torch.zeros(m, dtype=torch.bool, device=device)

@@ -23,17 +23,25 @@ class PopulationOptimizer:
         params: parameters with a leading member dimension.
         name: ``'adam'`` (β = 0.9, 0.999, ε = 1e-8), ``'rmsprop'`` (α = 0.99, ε = 1e-8) or
             ``'sgd'``, with PyTorch's defaults.
-        lr: learning rate.
+        lr: learning rate, one for all members or one per member (a sequence or tensor of M).
         grad_clip: clip each gradient element to [-grad_clip, grad_clip] first (iNALU).
     """
 
     def __init__(self, params, name: str = "adam", lr: float = 1e-3, grad_clip: float | None = None):
         if name not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got {lr}")
         self.params = [p for p in params if p.requires_grad]
-        self.name, self.lr, self.grad_clip = name, lr, grad_clip
+        members = self.params[0].shape[0] if self.params and self.params[0].dim() else 1
+        rates = torch.as_tensor(lr, dtype=torch.float64).flatten()
+        if rates.numel() == 1:
+            rates = rates.expand(members)
+        if rates.numel() != members or not bool((rates > 0).all()):
+            raise ValueError(f"learning rate must be positive, one or one per member ({members}), got {lr}")
+        # Kept per member even when all are equal, so a member's arithmetic never depends on
+        # whether its neighbours share its rate.
+        self.rates = rates
+        self._rates: dict = {}
+        self.name, self.grad_clip = name, grad_clip
         self.steps = 0  # shared: all active members step together, frozen ones never resume
         self.state = [[torch.zeros_like(p) for _ in range(self.slots)] for p in self.params]
 
@@ -53,7 +61,8 @@ class PopulationOptimizer:
             if active is not None:
                 keep = active.view(-1, *[1] * (p.dim() - 1))
                 g = torch.where(keep, g, 0.0)  # a diverged member's nan must not reach its state
-            new_state, update = self._update(g, state)
+            lr = self._rates_like(p)
+            new_state, update = self._update(g, state, lr)
             if active is None:
                 for s, new in zip(state, new_state):
                     s.copy_(new)
@@ -63,13 +72,20 @@ class PopulationOptimizer:
                     s.copy_(torch.where(keep, new, s))
                 p.sub_(torch.where(keep, update, 0.0))
 
-    def _update(self, g: Tensor, state: list[Tensor]) -> tuple[list[Tensor], Tensor]:
+    def _rates_like(self, p: Tensor) -> Tensor:
+        """The per-member rates in p's dtype and device, shaped to broadcast over p (cached)."""
+        key = (p.device, p.dtype, p.dim())
+        if key not in self._rates:
+            self._rates[key] = self.rates.to(p.device, p.dtype).view(-1, *[1] * (p.dim() - 1))
+        return self._rates[key]
+
+    def _update(self, g: Tensor, state: list[Tensor], lr: Tensor) -> tuple[list[Tensor], Tensor]:
         if self.name == "sgd":
-            return [], self.lr * g
+            return [], lr * g
         if self.name == "rmsprop":
             (square_avg,) = state
             square_avg = square_avg * 0.99 + (1 - 0.99) * g * g
-            return [square_avg], self.lr * g / (square_avg.sqrt() + 1e-8)
+            return [square_avg], lr * g / (square_avg.sqrt() + 1e-8)
         exp_avg, exp_avg_sq = state
         beta1, beta2 = 0.9, 0.999
         exp_avg = exp_avg * beta1 + (1 - beta1) * g  # not lerp: its fused kernel rounds differently on short tensors
@@ -77,7 +93,7 @@ class PopulationOptimizer:
         bias1 = 1 - beta1 ** self.steps
         bias2 = 1 - beta2 ** self.steps
         denom = exp_avg_sq.sqrt() / math.sqrt(bias2) + 1e-8
-        return [exp_avg, exp_avg_sq], (self.lr / bias1) * exp_avg / denom
+        return [exp_avg, exp_avg_sq], (lr / bias1) * exp_avg / denom
 
     def zero_grad(self) -> None:
         for p in self.params:
