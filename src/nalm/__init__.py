@@ -8,9 +8,10 @@ from .units import (
     INALU, MLP, NAC, NALU, NAU, NMU, NPU, UNITS, FauxNALU, MultiplicativeNAC, RealNPU,
     build_model, unit_class,
 )
+from .explain import explain
 
 __version__ = "0.1.0"
 __all__ = [
     "FauxNALU", "INALU", "MLP", "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMU", "NPU",
-    "RealNPU", "UNITS", "build_model", "unit_class",
+    "RealNPU", "UNITS", "build_model", "explain", "unit_class",
 ]

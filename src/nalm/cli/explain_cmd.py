@@ -15,6 +15,7 @@ from .common import add_results_option
 TASK_KINDS = {"StaticTask": StaticTask, "PoolTask": PoolTask}
 PROBE_SAMPLES = 1000
 
+
 def add_parser(sub) -> None:
     p = sub.add_parser("explain", help="the rounded formula a stored run computes, checked against its target")
     p.add_argument("run_id", type=int, metavar="RUN_ID", help="a run id of the results store")
