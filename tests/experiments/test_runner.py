@@ -119,6 +119,7 @@ def test_a_nau_that_learns_add_is_a_success(small_madsen_runs):
         assert m["best_extrapolation_mse"] < m["threshold"]
         weights = r.weights["0.W"].ravel()
         assert sorted(np.round(weights, 2).tolist()) == [0.0] * 6 + [1.0] * 4
+        assert m["formula_matches"] is True and m["formula"].startswith("y = ")
 
 
 def test_an_mlp_on_the_same_task_is_not_a_success(small_madsen_runs):
@@ -130,6 +131,7 @@ def test_an_mlp_on_the_same_task_is_not_a_success(small_madsen_runs):
         assert r.metrics["success"] is False
         assert r.metrics["solved_at"] is None
         assert r.metrics["sparsity_error"] is None
+        assert r.metrics["formula"] is None and r.metrics["formula_matches"] is None
         assert r.metrics["threshold"] == nau_threshold  # one threshold per (task, target)
         assert r.metrics["best_extrapolation_mse"] > r.metrics["threshold"]
 

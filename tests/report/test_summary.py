@@ -131,7 +131,7 @@ def test_render_blog_with_the_published_numbers():
             "seeds: ours 10, published 1.") in text
     # every cell
     every = table_rows(text, "–")
-    assert ["–", "1000", "0", "nac", "add", "10", "2", "5.5 [2, inf]", "55 [20, inf]", "70% [40%, 89%]", "400", "0.04"] in every
+    assert ["–", "1000", "0", "nac", "add", "10", "2", "5.5 [2, inf]", "55 [20, inf]", "70% [40%, 89%]", "400", "0.04", "–"] in every
 
 
 def test_render_only_the_targets_run():
@@ -191,3 +191,13 @@ def test_runs_of_other_lengths_are_not_pooled():
             + [record("nac", "add", s, iterations=50) for s in range(2)])
     cells = summarize(runs)
     assert sorted((c.iterations == {1000}, c.seeds, c.successes) for c in cells) == [(False, 2, 0), (True, 4, 4)]
+
+
+def test_the_formula_column_counts_seeds_whose_formula_equals_the_target():
+    runs = [record("nac", "add", s, formula_matches=s < 3, formula="y = x0 + x1") for s in range(5)]
+    runs += [record("mlp-relu6", "add", s, formula_matches=None) for s in range(5)]
+    cells = {c.model: c for c in summarize(runs)}
+    assert cells["nac"].formulas == 3 and cells["mlp-relu6"].formulas is None
+    text = render(EXPERIMENTS["blog-static"], list(cells.values()))
+    assert "seeds whose rounded formula equals the target" in text
+    assert ["add", "–", "3/5"] in table_rows(text, "add")

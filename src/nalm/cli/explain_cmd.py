@@ -5,21 +5,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..experiments.runner import load_network
-from ..explain import Explanation, Verification, explain, verify
+from ..explain import Explanation, Verification, explain_and_verify
 from ..results import ResultsStore
 from ..tasks import PoolTask, StaticTask
-from ..tasks.static import INTERPOLATION, stream
 from ..train import TrainConfig
 from .common import add_results_option
 
 TASK_KINDS = {"StaticTask": StaticTask, "PoolTask": PoolTask}
-PROBE_SAMPLES = 1000
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("explain", help="the rounded formula a stored run computes, checked against its target")
     p.add_argument("run_id", type=int, metavar="RUN_ID", help="a run id of the results store")
     add_results_option(p)
+
 
 @dataclass
 class RunExplanation:
@@ -30,6 +29,7 @@ class RunExplanation:
     explanation: Explanation
     verification: Verification
 
+
 def task_from_config(config: dict):
     """The task a stored run trained on, rebuilt from ``config['task']``."""
     fields = dict(config["task"])
@@ -38,9 +38,6 @@ def task_from_config(config: dict):
         raise ValueError(f"unknown task kind {kind!r} in the stored config")
     return TASK_KINDS[kind](**fields)
 
-def positive_ranges(task) -> bool:
-    """Whether every input of both ranges is positive (so the formula may assume it)."""
-    return all(low > 0 for r in (task.interpolation, task.extrapolation) for low, _ in r.intervals)
 
 def explain_run(results: str, run_id: int) -> RunExplanation:
     """Load a run, explain its network on its interpolation data, verify it against its target."""
@@ -50,10 +47,9 @@ def explain_run(results: str, run_id: int) -> RunExplanation:
         run = store.get(run_id)  # KeyError naming the id if absent
     task = task_from_config(run.config)
     network = load_network(run.model, task.in_features, run.weights, TrainConfig.from_dict(run.config["train"]))
-    probe = task.sample(PROBE_SAMPLES, stream(run.seed, INTERPOLATION), seed=run.seed)
-    explanation = explain(network, probe=probe, positive=positive_ranges(task))
-    return RunExplanation(run_id, run.model, run.target, run.seed, explanation,
-                          verify(explanation, task, run.target, run.seed))
+    explanation, verification = explain_and_verify(network, task, run.target, run.seed)
+    return RunExplanation(run_id, run.model, run.target, run.seed, explanation, verification)
+
 
 def render(result: RunExplanation) -> str:
     e, v = result.explanation, result.verification
@@ -70,6 +66,7 @@ def render(result: RunExplanation) -> str:
                      f"extrapolation {errors['extrapolation']:.3g}")
     lines.append(f"matches the target: {'yes' if v.matches_target else 'no'}")
     return "\n".join(lines)
+
 
 def main(args) -> int:
     print(render(explain_run(args.results, args.run_id)))

@@ -16,6 +16,7 @@ import torch
 
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
+from ..explain import ExplainError, explain_and_verify
 from ..tasks import check_target, task_to_dict
 from ..train import Member, MemberResult, TrainConfig, train_population
 from ..train import metrics as M
@@ -174,6 +175,7 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str
     metrics["success"] = (not result.diverged) and M.is_success(interpolation, extrapolation, threshold_mse)
     metrics["solved_at"] = None if result.diverged else M.solved_at(steps, extrapolation, threshold_mse)
     metrics["sparsity_error"] = sparsity_error(model, result, config)
+    metrics["formula"], metrics["formula_matches"] = formula(model, result, config)
     metrics["diverged_at"] = result.diverged_at
     for which in ("interpolation", "extrapolation"):
         metrics[f"baseline_{which}_mae"] = baseline[which]
@@ -188,6 +190,20 @@ def load_network(model: str, in_features: int, weights: dict, config: TrainConfi
                       dtype=getattr(torch, config.dtype))
     net.load_state_dict({name: torch.as_tensor(np.asarray(value)) for name, value in weights.items()})
     return net
+
+
+def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
+    """The rounded formula of the final weights and whether it equals the target exactly
+    (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights)."""
+    if parse_model(model)[0] == "mlp" or result.diverged:
+        return None, None
+    member = result.member
+    net = load_network(model, member.task.in_features, result.weights, config)
+    try:
+        explanation, verification = explain_and_verify(net, member.task, member.target, member.seed)
+    except ExplainError:
+        return None, None
+    return str(explanation), verification.matches_target
 
 
 def sparsity_error(model: str, result: MemberResult, config: TrainConfig) -> float | None:

@@ -10,7 +10,7 @@ y = x0*x1
 from .formula import Explanation, explain, relative_error
 from .layers import ExplainError, LayerFormula
 from .printing import compact_str
-from .verify import Verification, target_expression, verify
+from .verify import Verification, explain_and_verify, target_expression, verify
 
 __all__ = ["ExplainError", "Explanation", "LayerFormula", "Verification", "compact_str", "explain",
            "relative_error", "target_expression", "verify"]

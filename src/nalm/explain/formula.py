@@ -102,7 +102,10 @@ class Explanation:
         """The rounded formula on inputs ``x`` of shape (n, d), in float64: shape (n, outputs)."""
         x = np.asarray(x, dtype=np.float64)
         if self._function is None:
-            self._function = sympy.lambdify(self.symbols, self.outputs, modules="numpy")
+            # A rounded formula can be undefined (a rounded divisor of 0 gives zoo); numpy has no
+            # zoo, so undefined outputs evaluate to nan, and verification reports a mismatch.
+            outputs = [sympy.nan if o.has(sympy.zoo, sympy.nan) else o for o in self.outputs]
+            self._function = sympy.lambdify(self.symbols, outputs, modules="numpy")
         with np.errstate(all="ignore"):
             columns = self._function(*x.T)
         return np.stack([np.broadcast_to(np.asarray(c, dtype=np.float64), (len(x),)) for c in columns], axis=1)

@@ -12,7 +12,7 @@ import numpy as np
 import sympy
 
 from ..tasks.static import TARGETS, check_target
-from .formula import Explanation, relative_error
+from .formula import Explanation, explain, relative_error
 
 VERIFY_STREAM = 1000
 """Stream id (beside the tasks' own 0..3) for verification samples: draws never meet training data."""
@@ -41,6 +41,8 @@ def target_expression(task, target: str, seed: int, symbols) -> sympy.Expr:
 
 def equal(formula: sympy.Expr, target: sympy.Expr) -> bool:
     """Whether the two expressions are identical as functions (symbolic proof, no sampling)."""
+    if formula.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return False  # a rounded formula that is undefined somewhere (e.g. 1/0) is not the target
     difference = formula - target
     if differs_somewhere(difference):
         return False
@@ -66,7 +68,7 @@ def differs_somewhere(difference: sympy.Expr, points: int = 3) -> bool:
         value = difference.xreplace(point)
         if value.free_symbols:
             return False  # symbols the point does not cover (none expected); let SymPy decide
-        if value != 0 and abs(sympy.N(value, 30)) > 1e-20:
+        if value.has(sympy.zoo, sympy.nan) or (value != 0 and abs(sympy.N(value, 30)) > 1e-20):
             return True
     return False
 
@@ -113,3 +115,17 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
         errors["network_vs_target"][which] = relative_error(network, truth)
     expected = target_expression(task, target, seed, explanation.symbols)
     return Verification(target, expected, equal(explanation.expr, expected), **errors)
+
+
+def positive_ranges(task) -> bool:
+    """Whether every input of both ranges is positive (so the formula may assume it)."""
+    return all(low > 0 for r in (task.interpolation, task.extrapolation) for low, _ in r.intervals)
+
+
+def explain_and_verify(network, task, target: str, seed: int, probe_samples: int = 1000):
+    """Explain a trained network on its seed's interpolation data, then verify it against the target."""
+    from ..tasks.static import INTERPOLATION, stream
+
+    probe = task.sample(probe_samples, stream(seed, INTERPOLATION), seed=seed)
+    explanation = explain(network, probe=probe, positive=positive_ranges(task))
+    return explanation, verify(explanation, task, target, seed)

@@ -12,6 +12,7 @@ METRIC_NAMES = {
     "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained ReLU6 MLP, 0 = perfect)",
     "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained ReLU6 MLP, 0 = perfect)",
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
+    "formulas": "seeds whose rounded formula equals the target exactly (`nalm explain`; – : no formula)",
 }
 
 
@@ -30,6 +31,8 @@ def percent(rate: float) -> str:
 
 
 def value(cell: Cell, metric: str) -> str:
+    if metric == "formulas":
+        return "–" if cell.formulas is None else f"{cell.formulas}/{cell.seeds}"
     if metric == "success_rate":
         low, high = cell.success_interval
         return f"{percent(cell.success_rate)} [{percent(low)}, {percent(high)}]"
@@ -71,7 +74,7 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
             rate = f", lr {lr:g}" if len(rates) > 1 else ""
             out += [f"## {label + ', ' if label else ''}{custom}{iters} iterations{rate}", ""]
         by_key = {(c.model, c.target): c for c in cells if c.setting == run_setting}
-        for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate"]):
+        for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate", "formulas"]):
             out += [f"**{METRIC_NAMES[metric]}**", ""]
             rows = [[t] + [value(by_key[(m, t)], metric) if (m, t) in by_key else "–" for m in models] for t in targets]
             out += table(["target", *models], rows) + [""]
@@ -90,9 +93,10 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     rows = [[experiment.task_label(c.task_index) or "–", str(c.setting[2]), f"{c.setting[3]:g}", c.model, c.target,
              str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
-             number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error)] for c in cells]
+             number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error), value(c, "formulas")]
+            for c in cells]
     out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
-                  "success", "solved at (median)", "sparsity error"], rows)
+                  "success", "solved at (median)", "sparsity error", "formula = target"], rows)
     return "\n".join(out) + "\n"
 
 

@@ -32,6 +32,7 @@ class Cell:
     iterations: set = field(default_factory=set)
     task: dict = field(default_factory=dict)  # the task's stored config
     setting: tuple = ()  # see setting()
+    formulas: int | None = None  # seeds whose rounded formula equals the target (None: no formula)
 
     @property
     def success_rate(self) -> float:
@@ -51,8 +52,15 @@ class Cell:
             "success_high": self.success_interval[1],
             "solved_at_median": None if self.solved_at is None else self.solved_at[0],
             "sparsity_error_mean": self.sparsity_error,
+            "formula_matches": self.formulas,
             "iterations": ";".join(str(i) for i in sorted(self.iterations)),
         }
+
+
+def formula_matches(metrics: list[dict]) -> int | None:
+    """How many runs' rounded formulas equal the target; None when no run has a formula."""
+    checked = [m["formula_matches"] for m in metrics if m.get("formula_matches") is not None]
+    return sum(checked) if checked else None
 
 
 def setting(run: RunRecord) -> tuple:
@@ -83,5 +91,6 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             solved_at=(float(np.median(solved)), *M.mean_interval(solved)[1:]) if solved else None,
             sparsity_error=float(np.mean(sparsity)) if sparsity else None,
             iterations={iterations}, task=json.loads(task), setting=(task_index, task, iterations, lr),
+            formulas=formula_matches(metrics),
         ))
     return cells
