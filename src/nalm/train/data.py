@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..tasks.ranges import raw_bits, uniform_from_bits
+from ..tasks.ranges import uniform_streams
 from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_target, stream
 
 
@@ -99,9 +99,8 @@ class PopulationData:
             batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
                               for (task, seed), rng in zip(self.keys, self.train_rngs)])
             return self.per_member(self._tensor(batch))
-        n = self.batch_size * d
-        bits = np.stack([raw_bits(rng, n, self.np_dtype) for rng in self.train_rngs])
-        batch = uniform_from_bits(bits, n, self.np_dtype).reshape(len(self.keys), self.batch_size, d)
+        batch = uniform_streams(self.train_rngs, self.batch_size * d, self.np_dtype)
+        batch = batch.reshape(len(self.keys), self.batch_size, d)  # (S, batch, d)
         for task, streams in self.task_streams:
             if len(streams) == len(self.keys):
                 task.from_uniform(batch)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import Tensor, nn
 
 from . import functional as F
@@ -35,10 +36,18 @@ class _Gated(ArithmeticUnit):
 
     def gate_values(self, x: Tensor) -> Tensor:
         """g = σ(x Gᵀ [+ b]), shape ``(..., batch, out)`` or ``(..., batch, 1)``."""
-        logits = F.linear(x, self.G)
+        return self._gate(F.linear(x, self.G))
+
+    def _gate(self, logits: Tensor) -> Tensor:
         if self.gate_bias is not None:
             logits = logits + self.over_batch(self.gate_bias)
         return F.sigmoid(logits)
+
+    def linear_and_gate(self, x: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
+        """(x Wᵀ, g) from one matmul, so a large input is read once for both."""
+        out = F.linear(x, torch.cat([weight, self.G], dim=-2))
+        linear, logits = out.split([weight.shape[-2], self.G.shape[-2]], dim=-1)
+        return linear, self._gate(logits)
 
     def options(self) -> dict:
         return {"gate": self.gate, "gate_bias": self.gate_bias is not None, "eps": self.eps}
@@ -138,9 +147,9 @@ class NALU(_Gated):
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
-        add = F.linear(x, self.weight)
+        add, gate = self.linear_and_gate(x, self.weight)
         mul = F.exp(F.linear(F.log_magnitude(x, self.eps), self.mul_weight))
-        return F.gated_mix(self.gate_values(x), add, mul)
+        return F.gated_mix(gate, add, mul)
 
 
 class FauxNALU(_Gated):
@@ -191,9 +200,9 @@ class FauxNALU(_Gated):
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         bias = self.over_batch(self.bias)
-        add = F.linear(x, self.weight) + bias
+        linear, gate = self.linear_and_gate(x, self.weight)
         mul = F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight) + bias)
-        return F.gated_mix(self.gate_values(x), add, mul)
+        return F.gated_mix(gate, linear + bias, mul)
 
 
 def init_linear_(weight: Tensor, bias: Tensor | None) -> None:
