@@ -41,6 +41,8 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     in_features = {m.task.in_features for m in members}
     if len(in_features) != 1:
         raise ValueError(f"members' tasks have different input sizes {sorted(in_features)}")
+    if isinstance(config.lr, list) and any(member.lr is None for member in members):
+        raise ValueError("a list of learning rates needs a rate per member (Member.lr)")
     torch.set_num_threads(config.threads)
     device = torch.device(config.device)
     dtype = getattr(torch, config.dtype)
@@ -51,8 +53,6 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     seed_members_(net, [member.model_seed for member in members])
     data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                           device=device, dtype=dtype)
-    if isinstance(config.lr, list) and any(member.lr is None for member in members):
-        raise ValueError("a list of learning rates needs a rate per member (Member.lr)")
     rates = [config.lr if member.lr is None else member.lr for member in members]
     optimizer = PopulationOptimizer(net.parameters(), config.optimizer, rates, config.grad_clip)
     tracker = _Tracker(net, m)
