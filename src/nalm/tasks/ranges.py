@@ -96,7 +96,8 @@ class Range:
         dtype = u.dtype
         if len(self.intervals) == 1:
             low, high = self.intervals[0]
-            u *= dtype.type(high - low)
+            if high - low != 1:  # a unit width (U[1, 2], say) saves a pass over a large batch
+                u *= dtype.type(high - low)
             u += dtype.type(low)
             return u
         # Position t along the concatenated intervals; searchsorted picks the interval, and
