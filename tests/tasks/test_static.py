@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from nalm.tasks import TARGETS, PoolTask, Range, StaticTask, check_target, stream, task_to_dict
+from nalm.tasks import TARGETS, PoolTask, Range, StaticTask, check_target, stream, task_from_dict, task_to_dict
 from nalm.tasks.static import EXTRAPOLATION, INTERPOLATION, LAYOUT, TRAIN
 
 SEEDS = range(20)
@@ -457,3 +457,9 @@ def test_pool_too_small_raises():
     with pytest.raises(ValueError, match="do not fit"):
         PoolTask(pool_size=9, terms=5)
     PoolTask(pool_size=10, terms=5)  # exactly fits
+
+
+@pytest.mark.parametrize("task", [StaticTask(), StaticTask(interpolation="[-2,2]", extrapolation="[-6,-2]U[2,6]"),
+                                  PoolTask()])
+def test_task_from_dict_inverts_task_to_dict(task):
+    assert task_from_dict(json.loads(json.dumps(task_to_dict(task)))) == task

@@ -7,11 +7,10 @@ from pathlib import Path
 from ..experiments.runner import load_network
 from ..explain import Explanation, Verification, explain_and_verify
 from ..results import ResultsStore
-from ..tasks import PoolTask, StaticTask
+from ..tasks import task_from_dict
 from ..train import TrainConfig
 from .common import add_results_option
 
-TASK_KINDS = {"StaticTask": StaticTask, "PoolTask": PoolTask}
 
 
 def add_parser(sub) -> None:
@@ -30,22 +29,13 @@ class RunExplanation:
     verification: Verification
 
 
-def task_from_config(config: dict):
-    """The task a stored run trained on, rebuilt from ``config['task']``."""
-    fields = dict(config["task"])
-    kind = fields.pop("kind")
-    if kind not in TASK_KINDS:
-        raise ValueError(f"unknown task kind {kind!r} in the stored config")
-    return TASK_KINDS[kind](**fields)
-
-
 def explain_run(results: str, run_id: int) -> RunExplanation:
     """Load a run, explain its network on its interpolation data, verify it against its target."""
     if not Path(results).exists():
         raise ValueError(f"no results store at {results}")
     with ResultsStore(results) as store:
         run = store.get(run_id)  # KeyError naming the id if absent
-    task = task_from_config(run.config)
+    task = task_from_dict(run.config["task"])
     network = load_network(run.model, task.in_features, run.weights, TrainConfig.from_dict(run.config["train"]))
     explanation, verification = explain_and_verify(network, task, run.target, run.seed)
     return RunExplanation(run_id, run.model, run.target, run.seed, explanation, verification)

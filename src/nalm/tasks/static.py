@@ -188,3 +188,13 @@ def task_to_dict(task) -> dict:
     """A task as plain data, for stored configs: its kind and every field."""
     fields = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
     return {"kind": type(task).__name__, **{k: v.to_list() if isinstance(v, Range) else v for k, v in fields.items()}}
+
+
+def task_from_dict(data: dict):
+    """The task a stored config describes: the inverse of :func:`task_to_dict`."""
+    fields = dict(data)
+    kind = fields.pop("kind")
+    kinds = {"StaticTask": StaticTask, "PoolTask": PoolTask}
+    if kind not in kinds:
+        raise ValueError(f"unknown task kind {kind!r} in the stored config")
+    return kinds[kind](**fields)

@@ -59,6 +59,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
 
     diverged = torch.zeros(m, dtype=torch.bool, device=device)
     diverged_at: list[int | None] = [None] * m
+    any_diverged = False
     bar = tqdm(total=config.iterations, disable=not progress, desc=model, unit="step", leave=False)
     for step in range(config.iterations + 1):
         if step % config.eval_every == 0 or step == config.iterations:
@@ -68,13 +69,18 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
         x, y = data.train_batch()
         loss = ((net(x) - y) ** 2).mean(dim=(1, 2)) + net.regularization(step)  # (M,)
         bad = ~torch.isfinite(loss)
-        if bad.any():
+        if bad.any():  # one host sync per step; rare divergences then cost a little more
             for i in torch.nonzero(bad & ~diverged).flatten().tolist():
                 diverged_at[i] = step
             diverged |= bad
+            any_diverged = True
         optimizer.zero_grad()
-        torch.where(diverged, 0.0, loss).sum().backward()
-        optimizer.step(~diverged if diverged.any() else None)
+        if any_diverged:
+            torch.where(diverged, 0.0, loss).sum().backward()
+            optimizer.step(~diverged)
+        else:
+            loss.sum().backward()
+            optimizer.step()
         net.project_()
         bar.update()
     bar.close()

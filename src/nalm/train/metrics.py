@@ -103,10 +103,6 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 # --------------------------------------------------------------------------- threshold
 
-# The exact operations applied to the two subset sums are the tasks' own (square, sqrt
-# and identity ignore b).
-_TARGETS = TARGETS
-
 Sampler = Callable[[int, np.random.Generator], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
 
 
@@ -163,8 +159,8 @@ def simulate_threshold(
     ``a`` or ``div`` by a zero ``b``): such a threshold would make every run succeed
     or none.
     """
-    if target not in _TARGETS:
-        raise ValueError(f"target must be one of {sorted(_TARGETS)}, got {target!r}")
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
     n, chunk, seed = int(n), int(chunk), int(seed)
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
@@ -174,7 +170,7 @@ def simulate_threshold(
     if not 0.0 <= eps < 1.0:
         raise ValueError(f"eps must be in [0, 1), got {eps!r}")
 
-    op = _TARGETS[target]
+    op = TARGETS[target]
     rng = np.random.default_rng(seed)
     first_masks = None
     total = 0.0
