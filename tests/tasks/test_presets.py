@@ -26,7 +26,7 @@ PROTOCOL_PAIRS = [
 
 
 def test_preset_names():
-    assert set(PRESETS) == {"blog", "trask2018", "madsen2020", "mistry2022"}
+    assert set(PRESETS) == {"blog", "trask2018", "madsen2020", "mistry2022", "madsen2020-recurrent"}
     assert PRESETS["madsen2020"]() == madsen2020()
     assert PRESETS["blog"]() == blog()
     assert PRESETS["trask2018"]() == trask2018()

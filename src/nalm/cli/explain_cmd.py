@@ -36,7 +36,7 @@ def explain_run(results: str, run_id: int) -> RunExplanation:
     with ResultsStore(results) as store:
         run = store.get(run_id)  # KeyError naming the id if absent
     task = task_from_dict(run.config["task"])
-    network = load_network(run.model, task.in_features, run.weights, TrainConfig.from_dict(run.config["train"]))
+    network = load_network(run.model, task, run.weights, TrainConfig.from_dict(run.config["train"]))
     explanation, verification = explain_and_verify(network, task, run.target, run.seed)
     return RunExplanation(run_id, run.model, run.target, run.seed, explanation, verification)
 

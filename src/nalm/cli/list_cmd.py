@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..experiments import EXPERIMENTS
 from ..tasks import PRESETS, TARGETS
 from ..units import ACTIVATIONS, UNITS
+from ..units.recurrent import BASELINE_CELLS
 
 
 def add_parser(sub) -> None:
@@ -16,7 +17,8 @@ def listing() -> dict[str, list[str]]:
         "experiments": [f"{name}: {e.description}" for name, e in EXPERIMENTS.items()],
         "units": [f"{name}: {cls.__name__}" for name, cls in UNITS.items()],
         "models": ["<unit> (every layer), <unit>/<unit> (two layers), "
-                   f"mlp-<activation> with activation one of none, {', '.join(ACTIVATIONS)}"],
+                   f"mlp-<activation> with activation one of none, {', '.join(ACTIVATIONS)}",
+                   f"recurrent tasks: <unit> or <unit>/<unit> (cell/readout), or {', '.join(BASELINE_CELLS)}"],
         "targets": list(TARGETS),
         "presets": list(PRESETS),
     }

@@ -17,11 +17,13 @@ def add_parser(sub) -> None:
     p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)")
     p.add_argument("experiment")
     p.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
-                   help="models: a unit name (nalu), two joined by a slash (nau/nmu), or mlp-<activation>")
+                   help="models: a unit name (nalu), two joined by a slash (nau/nmu), mlp-<activation>, "
+                        "or for recurrent experiments lstm, gru, rnn-tanh, rnn-relu")
     p.add_argument("--targets", nargs="+", metavar="TARGET", help="add sub mul div square sqrt")
     p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     p.add_argument("--iterations", type=int)
-    p.add_argument("--paper-scale", action="store_true", help="the published protocol's iterations and seeds")
+    p.add_argument("--paper-scale", action="store_true",
+                   help="the published protocol's iterations and seeds (and tasks, where they differ)")
     p.add_argument("--device", help="cpu (default) or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default 1)")
     p.add_argument("--interpolation", metavar="RANGE", help="training range, e.g. '[1,2]' (one-task experiments)")
@@ -61,7 +63,10 @@ def with_ranges(experiment, interpolation: str | None, extrapolation: str | None
 
 
 def main(args) -> int:
-    experiment = with_ranges(get_experiment(args.experiment), args.interpolation, args.extrapolation)
+    experiment = get_experiment(args.experiment)
+    if args.paper_scale and experiment.paper_tasks:
+        experiment = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
+    experiment = with_ranges(experiment, args.interpolation, args.extrapolation)
     changes = overrides(args, experiment)
     if args.paper_scale and args.seeds is None:
         args.seeds = experiment.paper_seeds

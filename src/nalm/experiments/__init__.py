@@ -1,12 +1,13 @@
 """The benchmarks, one module per paper table, and the runner that stores their results."""
-from . import blog_static, madsen2020_static, mistry2022_single, trask2018_identity, trask2018_static
+from . import (blog_static, madsen2020_static, mistry2022_single, trask2018_identity, trask2018_recurrent,
+               trask2018_static)
 from .runner import RunSummary, run_experiment
 from .spec import Experiment, Published
 
 EXPERIMENTS = {
     e.name: e
     for e in (blog_static.EXPERIMENT, trask2018_identity.EXPERIMENT, trask2018_static.EXPERIMENT,
-              madsen2020_static.EXPERIMENT, mistry2022_single.EXPERIMENT)
+              trask2018_recurrent.EXPERIMENT, madsen2020_static.EXPERIMENT, mistry2022_single.EXPERIMENT)
 }
 
 

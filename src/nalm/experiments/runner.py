@@ -3,10 +3,11 @@
 Each model is one population of every (task, target, seed) not yet stored. Scoring adds the
 metrics of shared/PROTOCOLS.md section 3 to what the engine measured: the success threshold
 (per task and target), success, solved-at, sparsity error, and the normalized errors
-against untrained ReLU6 MLPs on the same data.
+against untrained baseline models (ReLU6 MLPs; LSTMs for recurrent tasks) on the same data.
 """
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 from dataclasses import dataclass
@@ -20,11 +21,8 @@ from ..explain import ExplainError, explain_and_verify
 from ..tasks import check_target, task_to_dict
 from ..train import Member, MemberResult, TrainConfig, train_population
 from ..train import metrics as M
-from ..units import ArithmeticUnit, build_model, parse_model
+from ..units import build_model, is_baseline, parse_model
 from .spec import Experiment
-
-BASELINE_MODEL = "mlp-relu6"
-
 
 @dataclass
 class RunSummary:
@@ -52,7 +50,7 @@ def run_config(experiment: Experiment, model: str, target: str, seed: int, task_
     return {
         "experiment": experiment.name, "model": model, "target": target, "seed": seed,
         "task_index": task_index, "task": task_to_dict(experiment.tasks[task_index]),
-        "train": train.to_dict(), "baseline": {"model": BASELINE_MODEL, "count": experiment.baseline_models},
+        "train": train.to_dict(), "baseline": {"model": experiment.baseline_model, "count": experiment.baseline_models},
         "threshold": {"eps": 1e-5, "samples": experiment.threshold_samples},
     }
 
@@ -85,7 +83,8 @@ def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, ov
     for model, config in configs.items():
         try:  # one standalone build catches bad hidden sizes and unit options
             build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
-                        unit_options=config.unit_options, device=config.device)
+                        unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent,
+                        device=config.device)
         except TypeError as error:
             raise ValueError(f"model {model}: {error}") from None
     thresholds = {(i, target): threshold(experiment, i, target)
@@ -139,24 +138,41 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSu
 
 
 def threshold(experiment: Experiment, task_index: int, target: str) -> float:
-    """Madsen's success threshold: extrapolation MSE of the solution with weights off by 1e-5."""
+    """Madsen's success threshold: extrapolation MSE of the solution with weights off by 1e-5.
+
+    For a recurrent task the perturbed weights are those on the input (the state carries
+    a and b exactly), so the threshold is that of the inputs summed over time.
+    """
     task = experiment.tasks[task_index]
     layout = task.layout(0)
     partition = bool(np.all(layout.sum(axis=1) == 1))  # a and b use every input once
 
-    def sample(n, rng):
-        return task.sample(n, rng, extrapolation=True, seed=0), layout[:, 0], layout[:, 1]
+    n = experiment.threshold_samples
+    if task.recurrent:  # long sequences are slow to draw: draw once, in one chunk, for every target
+        totals = _recurrent_totals(task, n)
+        return M.simulate_threshold(target, lambda size, rng: (totals, layout[:, 0], layout[:, 1]), n=n,
+                                    chunk=n, seed=0, output_eps=partition)
 
-    return M.simulate_threshold(target, sample, n=experiment.threshold_samples, seed=0, output_eps=partition)
+    def sample(size, rng):
+        return task.totals(size, rng, extrapolation=True, seed=0), layout[:, 0], layout[:, 1]
+
+    return M.simulate_threshold(target, sample, n=n, seed=0, output_eps=partition)
+
+
+@functools.lru_cache(maxsize=4)
+def _recurrent_totals(task, n: int) -> np.ndarray:
+    """What ``simulate_threshold(seed=0, chunk=n)`` would draw: n extrapolation sequences' totals."""
+    return task.totals(n, np.random.default_rng(0), extrapolation=True, seed=0)
 
 
 def baseline_errors(experiment: Experiment, members: list[Member], config: TrainConfig) -> dict:
-    """Mean MAE of untrained ReLU6 MLPs per (task, seed, target), on each member's own data."""
+    """Mean MAE of the experiment's untrained baseline models per (task, seed, target), on each
+    member's own data."""
     keys = list(dict.fromkeys((m.task, m.seed, m.target) for m in members))
     k = experiment.baseline_models
     population = [Member(seed, target, task, init_seed=1_000_000 + seed * k + i)
                   for task, seed, target in keys for i in range(k)]
-    untrained = train_population(BASELINE_MODEL, population, config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0]))
+    untrained = train_population(experiment.baseline_model, population, config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0]))
     out = {}
     for j, key in enumerate(keys):
         group = untrained[j * k:(j + 1) * k]
@@ -184,10 +200,10 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str
     return metrics
 
 
-def load_network(model: str, in_features: int, weights: dict, config: TrainConfig):
-    """A standalone network holding one member's stored weights."""
-    net = build_model(model, in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
-                      dtype=getattr(torch, config.dtype))
+def load_network(model: str, task, weights: dict, config: TrainConfig):
+    """A standalone network for ``task`` holding one member's stored weights."""
+    net = build_model(model, task.in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
+                      recurrent=task.recurrent, dtype=getattr(torch, config.dtype))
     net.load_state_dict({name: torch.as_tensor(np.asarray(value)) for name, value in weights.items()})
     return net
 
@@ -195,10 +211,10 @@ def load_network(model: str, in_features: int, weights: dict, config: TrainConfi
 def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
     """The rounded formula of the final weights and whether it equals the target exactly
     (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights)."""
-    if parse_model(model)[0] == "mlp" or result.diverged:
+    if is_baseline(model) or result.diverged or result.member.task.recurrent:
         return None, None
     member = result.member
-    net = load_network(model, member.task.in_features, result.weights, config)
+    net = load_network(model, member.task, result.weights, config)
     try:
         explanation, verification = explain_and_verify(net, member.task, member.target, member.seed)
     except ExplainError:
@@ -208,9 +224,9 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
 
 def sparsity_error(model: str, result: MemberResult, config: TrainConfig) -> float | None:
     """Madsen's sparsity error of the arithmetic units' weights at the best step."""
-    if parse_model(model)[0] == "mlp":
+    if is_baseline(model):
         return None
-    net = load_network(model, result.member.task.in_features, result.best_weights, config)
+    net = load_network(model, result.member.task, result.best_weights, config)
     with torch.no_grad():
-        weights = [layer.weight.numpy() for layer in net if isinstance(layer, ArithmeticUnit)]
+        weights = [unit.weight.numpy() for unit in net.units()]
     return M.sparsity_error(weights)

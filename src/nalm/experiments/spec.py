@@ -24,10 +24,12 @@ class Experiment:
     """A benchmark: every (task, model, target, seed) it trains and how.
 
     ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
-    ``paper_seeds`` the seed count that give the published protocol. ``unit_options`` maps
+    ``paper_seeds`` the seed count that give the published protocol, with ``paper_tasks``
+    (if given) in place of ``tasks``. ``unit_options`` maps
     the iteration count to per-unit options, so
     regularizer schedules scale with the run's length. ``model_train`` overrides training
-    settings per model (e.g. a learning rate for the NPU units).
+    settings per model (e.g. a learning rate for the NPU units). Normalized errors divide by
+    the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
     """
 
     name: str
@@ -41,11 +43,13 @@ class Experiment:
     paper_seeds: int | None = None
     unit_options: Callable[[int], dict] = lambda iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
+    baseline_model: str = "mlp-relu6"
     baseline_models: int = 10
     threshold_samples: int = 100_000
     primary: str = "success_rate"
     published: tuple[Published, ...] = ()
     task_labels: tuple[str, ...] = ()
+    paper_tasks: tuple = ()
 
     def config_for(self, model: str, overrides: dict | None = None) -> TrainConfig:
         """The training config of one model: defaults, then per-model settings, then overrides."""

@@ -16,6 +16,7 @@ import sympy
 import torch
 from torch import nn
 
+from ..units.recurrent import RecurrentNetwork
 from .layers import ExplainError, LayerFormula, layer_formula
 from .printing import compact_str
 
@@ -178,6 +179,9 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
     >>> print(explain(nac))
     y = x0 - x1
     """
+    if isinstance(module, RecurrentNetwork):
+        raise ExplainError("formulas are extracted from feed-forward networks of units; a recurrent "
+                           "network's formula would be a sum over time steps, which is not supported yet")
     layers = units_of(module)
     if not layers:
         raise ExplainError("an empty network has no formula")

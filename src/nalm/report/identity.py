@@ -8,6 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..results import RunRecord
+from ..tasks import task_from_dict
 from ..train import TrainConfig
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -23,7 +24,7 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
     errors: dict[str, list[np.ndarray]] = {}
     for run in runs:
         config = TrainConfig.from_dict(run.config["train"])
-        net = load_network(run.model, 1, run.weights, config).double()
+        net = load_network(run.model, task_from_dict(run.config["task"]), run.weights, config).double()
         with torch.no_grad():
             errors.setdefault(run.model, []).append((net(x) - x).abs().squeeze(1).numpy())
     return {model: np.mean(e, axis=0) for model, e in errors.items()}

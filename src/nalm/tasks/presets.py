@@ -13,11 +13,17 @@
                extrapolation U[2, 6].
 ``mistry2022`` Mistry et al. (2022), single-module benchmark: 2 inputs, a = x1, b = x2, one
                of nine interpolation → extrapolation range pairs (``mistry2022_ranges``).
+``madsen2020-  Madsen & Johansen's recurrent static-function dataset (stable-nalu,
+recurrent``    ``SimpleFunctionRecurrentDataset`` and ``experiments/simple_function_recurrent.py``):
+               100 inputs per time step, the madsen2020 subsets, x ∈ U[1, 2] at every step,
+               training sequences of 10 steps, extrapolation sequences of 1000 steps from
+               the same range (a and b grow 100 times larger).
 =============  ==========================================================================
 """
 from __future__ import annotations
 
 from .ranges import Range
+from .recurrent import RecurrentTask
 from .static import PoolTask, StaticTask
 
 MISTRY2022_RANGES = (
@@ -45,6 +51,10 @@ def madsen2020() -> StaticTask:
     return StaticTask()
 
 
+def madsen2020_recurrent() -> RecurrentTask:
+    return RecurrentTask(interpolation=[1, 2], extrapolation=[1, 2], length=10, extrapolation_length=1000)
+
+
 def mistry2022(interpolation: str, extrapolation: str) -> StaticTask:
     return StaticTask(input_size=2, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
                       interpolation=Range.parse(interpolation), extrapolation=Range.parse(extrapolation))
@@ -55,4 +65,5 @@ def mistry2022_ranges() -> list[StaticTask]:
     return [mistry2022(i, e) for i, e in MISTRY2022_RANGES]
 
 
-PRESETS = {"blog": blog, "trask2018": trask2018, "madsen2020": madsen2020, "mistry2022": mistry2022_ranges}
+PRESETS = {"blog": blog, "trask2018": trask2018, "madsen2020": madsen2020, "mistry2022": mistry2022_ranges,
+           "madsen2020-recurrent": madsen2020_recurrent}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -71,6 +72,8 @@ class StaticTask:
     extrapolation: Range = field(default_factory=lambda: Range.parse([2, 6]))
     train_samples: int | None = None
 
+    recurrent: ClassVar[bool] = False
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
         object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
@@ -89,6 +92,11 @@ class StaticTask:
     @property
     def in_features(self) -> int:
         return self.input_size
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample."""
+        return (self.input_size,)
 
     @property
     def subset_size(self) -> int:
@@ -128,6 +136,11 @@ class StaticTask:
         """Inputs from U[0, 1) draws of any shape ``(..., d)``; what :meth:`sample` does after drawing."""
         return (self.extrapolation if extrapolation else self.interpolation).from_uniform(u)
 
+    def totals(self, n: int, rng: np.random.Generator, extrapolation: bool = False, *,
+               seed: int | None = None) -> np.ndarray:
+        """n vectors of shape (n, d) whose subsets sum to a and b: here, the inputs themselves."""
+        return self.sample(n, rng, extrapolation, seed=seed)
+
     def describe(self) -> str:
         return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.input_size}, "
                 f"subsets of {self.subset_size} overlapping by {self.overlap_size}, placement {self.placement}")
@@ -163,6 +176,8 @@ class PoolTask:
             raise ValueError(f"{2 * self.terms} distinct terms do not fit in a pool of {self.pool_size}")
 
     in_features = 2
+    input_shape = (2,)
+    recurrent = False
 
     def layout(self, seed: int) -> np.ndarray:
         return np.eye(2)
@@ -179,6 +194,8 @@ class PoolTask:
         sums = v[picks].reshape(n, 2, self.terms).sum(-1)
         return sums.astype(dtype)
 
+    totals = sample
+
     def describe(self) -> str:
         return (f"[a, b] = sums of {self.terms} entries of a vector from {self.interpolation} (train) / "
                 f"{self.extrapolation} (test)")
@@ -194,7 +211,9 @@ def task_from_dict(data: dict):
     """The task a stored config describes: the inverse of :func:`task_to_dict`."""
     fields = dict(data)
     kind = fields.pop("kind")
-    kinds = {"StaticTask": StaticTask, "PoolTask": PoolTask}
+    from .recurrent import RecurrentTask  # it builds on StaticTask
+
+    kinds = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask}
     if kind not in kinds:
         raise ValueError(f"unknown task kind {kind!r} in the stored config")
     return kinds[kind](**fields)

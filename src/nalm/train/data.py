@@ -6,6 +6,7 @@ which other members are in the population.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,8 @@ class Member:
 class PopulationData:
     """Training batches and fixed evaluation sets for a list of members.
 
-    Inputs come as ``(M, batch, d)``, targets as ``(M, batch, 1)``.
+    Inputs come as ``(M, batch, d)`` (recurrent tasks: ``(M, batch, T, d)``), targets as
+    ``(M, batch, 1)``.
     """
 
     def __init__(self, members: list[Member], *, batch_size: int, eval_samples: int, device, dtype):
@@ -63,6 +65,10 @@ class PopulationData:
         ]
         self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
         tasks = list(dict.fromkeys(task for task, _ in self.keys))
+        shapes = {task.input_shape for task in tasks}
+        if len(shapes) > 1:
+            raise ValueError(f"members' tasks give inputs of different shapes {sorted(shapes)}")
+        self.input_shape = shapes.pop()
         self.task_streams = [(t, [i for i, (task, _) in enumerate(self.keys) if task == t]) for t in tasks]
         fixed = {task.train_samples is not None for task in tasks}
         if len(fixed) > 1:
@@ -94,13 +100,12 @@ class PopulationData:
             if self._fixed_batch is None:
                 self._fixed_batch = self.per_member(self.fixed_train)
             return self._fixed_batch
-        d = self.layouts.shape[-1]
         if not all(hasattr(task, "from_uniform") for task, _ in self.task_streams):  # e.g. PoolTask
             batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
                               for (task, seed), rng in zip(self.keys, self.train_rngs)])
             return self.per_member(self._tensor(batch))
-        batch = uniform_streams(self.train_rngs, self.batch_size * d, self.np_dtype)
-        batch = batch.reshape(len(self.keys), self.batch_size, d)  # (S, batch, d)
+        batch = uniform_streams(self.train_rngs, self.batch_size * math.prod(self.input_shape), self.np_dtype)
+        batch = batch.reshape(len(self.keys), self.batch_size, *self.input_shape)  # (S, batch, [T,] d)
         for task, streams in self.task_streams:
             if len(streams) == len(self.keys):
                 task.from_uniform(batch)
@@ -108,17 +113,18 @@ class PopulationData:
                 batch[streams] = task.from_uniform(batch[streams])
         return self.per_member(self._tensor(batch))
 
-    def eval_chunks(self, which: str, max_elements: int = 1 << 22):
+    def eval_chunks(self, which: str, max_elements: int = 1 << 24):
         """``(x, y)`` chunks covering one fixed evaluation set, bounded in memory."""
         data = self.eval_sets[which]
-        s, n, d = data.shape
-        chunk = max(1, min(n, max_elements // (len(self.members) * d)))
+        n = data.shape[1]
+        chunk = max(1, min(n, max_elements // (len(self.members) * math.prod(data.shape[2:]))))
         for start in range(0, n, chunk):
             yield self.per_member(data[:, start:start + chunk])
 
     def per_member(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Inputs for the population and each member's targets, from per-stream inputs."""
-        operands = torch.bmm(x, self.layouts.transpose(1, 2))  # (S, batch, 2): a and b
+        totals = x if x.dim() == 3 else x.sum(dim=2)  # (S, batch, d): sequences summed over time
+        operands = torch.bmm(totals, self.layouts.transpose(1, 2))  # (S, batch, 2): a and b
         # Always one contiguous (M, batch, d) block, even when members share a stream: a
         # broadcast input takes another matmul kernel, whose rounding differs, and members
         # must compute exactly what they would alone.

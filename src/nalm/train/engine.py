@@ -41,6 +41,9 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     in_features = {m.task.in_features for m in members}
     if len(in_features) != 1:
         raise ValueError(f"members' tasks have different input sizes {sorted(in_features)}")
+    recurrent = {m.task.recurrent for m in members}
+    if len(recurrent) != 1:
+        raise ValueError("a population cannot mix recurrent and static tasks")
     if isinstance(config.lr, list) and any(member.lr is None for member in members):
         raise ValueError("a list of learning rates needs a rate per member (Member.lr)")
     torch.set_num_threads(config.threads)
@@ -49,7 +52,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     m = len(members)
 
     net = build_model(model, in_features.pop(), 1, hidden=config.hidden, unit_options=config.unit_options,
-                      members=m, device=device, dtype=dtype)
+                      recurrent=recurrent.pop(), members=m, device=device, dtype=dtype)
     seed_members_(net, [member.model_seed for member in members])
     data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                           device=device, dtype=dtype)

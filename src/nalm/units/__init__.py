@@ -5,12 +5,14 @@ from .mlp import ACTIVATIONS, Linear
 from .nac import NAC, MultiplicativeNAC
 from .nalu import NALU, FauxNALU
 from .nau_nmu import NAU, NMU
-from .network import MLP, Network, build_model, parse_model
+from .network import MLP, Network, build_model, is_baseline, parse_model
 from .npu import NPU, RealNPU
+from .recurrent import GRUCell, LSTMCell, RecurrentNetwork, RNNCell
 from .registry import UNITS, UnknownNameError, unit_class
 
 __all__ = [
-    "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "INALU", "Linear", "MLP", "MultiplicativeNAC",
-    "NAC", "NALU", "NAU", "NMU", "NPU", "Network", "RealNPU", "UNITS", "UnknownNameError",
-    "build_model", "parse_model", "seed_members_", "unit_class",
+    "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "GRUCell", "INALU", "LSTMCell", "Linear", "MLP",
+    "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMU", "NPU", "Network", "RNNCell", "RealNPU",
+    "RecurrentNetwork", "UNITS", "UnknownNameError", "build_model", "is_baseline", "parse_model",
+    "seed_members_", "unit_class",
 ]

@@ -4,7 +4,9 @@ A model name is what the CLI and the results store use:
 
 * a registered unit name, used in every layer: ``nalu``;
 * two unit names joined by a slash, first layer then second: ``nau/nmu``;
-* an MLP baseline ``mlp-<activation>``; ``mlp-none`` is the linear network.
+* an MLP baseline ``mlp-<activation>``; ``mlp-none`` is the linear network;
+* for recurrent tasks, a recurrent baseline: ``lstm``, ``gru``, ``rnn-tanh`` or ``rnn-relu``
+  (a unit name there makes a unit cell, see :mod:`~nalm.units.recurrent`).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from torch import Tensor, nn
 
 from .base import ArithmeticUnit
 from .mlp import ACTIVATIONS, Linear, make_activation
+from .recurrent import BASELINE_CELLS, RecurrentNetwork, recurrent_network
 from .registry import UNITS, unit_class
 
 
@@ -33,6 +36,9 @@ class Network(nn.Sequential):
     @property
     def members(self) -> int | None:
         return self[0].members
+
+    def units(self) -> list[ArithmeticUnit]:
+        return [m for m in self if isinstance(m, ArithmeticUnit)]
 
 
 class MLP(Network):
@@ -74,14 +80,17 @@ class MLP(Network):
         self.activation = activation
 
 
+BASELINES = ("mlp", "rnn")
 
 
 def parse_model(name: str) -> tuple[str, ...]:
-    """Split a model name into its layer unit names, or ``('mlp', activation)``.
+    """Split a model name into its layer unit names, ``('mlp', activation)`` or ``('rnn', cell)``.
 
-    >>> parse_model("nau/nmu"), parse_model("mlp-relu6")
-    (('nau', 'nmu'), ('mlp', 'relu6'))
+    >>> parse_model("nau/nmu"), parse_model("mlp-relu6"), parse_model("lstm")
+    (('nau', 'nmu'), ('mlp', 'relu6'), ('rnn', 'lstm'))
     """
+    if name in BASELINE_CELLS:
+        return ("rnn", name)
     if name.startswith("mlp-"):
         act = name[len("mlp-"):]
         if act != "none" and act not in ACTIVATIONS:
@@ -95,13 +104,21 @@ def parse_model(name: str) -> tuple[str, ...]:
     return parts
 
 
+def is_baseline(name: str) -> bool:
+    """Whether a model name is an MLP or RNN baseline rather than a network of units."""
+    return parse_model(name)[0] in BASELINES
+
+
 def build_model(name: str, in_features: int, out_features: int, *, hidden: int | None = 2,
-                unit_options: dict | None = None, members=None, device=None, dtype=None) -> Network:
+                unit_options: dict | None = None, recurrent: bool = False, members=None, device=None,
+                dtype=None) -> Network | RecurrentNetwork:
     """Build the network a model name describes.
 
     ``hidden=None`` makes a single layer (the single-module benchmark); otherwise the network
     has two layers with ``hidden`` units between them. A slash name needs two layers.
     ``unit_options`` maps a unit name to keyword arguments for that unit's constructor.
+    ``recurrent=True`` builds a :class:`~nalm.units.recurrent.RecurrentNetwork` whose cell
+    reads ``in_features`` per time step and keeps ``hidden`` numbers of state.
 
     >>> build_model("nau/nmu", 100, 1, members=4)
     Network(
@@ -111,6 +128,15 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
     """
     factory = {"members": members, "device": device, "dtype": dtype}
     layers = parse_model(name)
+    if recurrent:
+        if layers[0] == "mlp":
+            raise ValueError(f"model {name!r} is not recurrent; use a unit name or one of {', '.join(BASELINE_CELLS)}")
+        if hidden is None:
+            raise ValueError(f"recurrent model {name!r} needs a hidden (state) size")
+        return recurrent_network(layers, in_features, out_features, hidden, unit_options=unit_options or {},
+                                 **factory)
+    if layers[0] == "rnn":
+        raise ValueError(f"model {name!r} is recurrent; it needs a recurrent task")
     if layers[0] == "mlp":
         act = None if layers[1] == "none" else layers[1]
         return MLP(in_features, out_features, () if hidden is None else hidden, act, **factory)

@@ -1,0 +1,40 @@
+"""Trask et al. (2018), Table 1, recurrent columns: a and b accumulate over a sequence.
+
+The paper does not publish its recurrent protocol; the task is Madsen & Johansen's recurrent
+static-function dataset (preset ``madsen2020-recurrent``: 100 inputs per step, subsets of 25
+overlapping by 12, x ∈ U[1, 2], 10 training steps). Models as in their script: a unit cell
+with a hidden state of 2 read out by the same unit (``nau/nmu``: NAU cell, NMU readout), and
+LSTM/GRU/RNN cells read out by a linear layer; Adam lr 1e-3, batch 128. Their extrapolation
+sequences have 1000 steps; the default scale tests 100 (10 times the training length) and
+``--paper-scale`` 1000 with their 1e5 iterations. Score: 100 × MAE / mean MAE of untrained
+LSTMs, and Madsen's success criterion. No published numbers are put beside ours: the paper's
+recurrent setting is not specified enough to match.
+"""
+import dataclasses
+
+from ..tasks import presets
+from ..train import TrainConfig
+from .blog_static import TARGETS
+from .madsen2020_static import unit_options
+from .spec import Experiment
+
+PAPER_TASK = presets.madsen2020_recurrent()
+
+EXPERIMENT = Experiment(
+    name="trask2018-recurrent",
+    description=__doc__.strip().splitlines()[0],
+    tasks=(dataclasses.replace(PAPER_TASK, extrapolation_length=100),),
+    paper_tasks=(PAPER_TASK,),
+    models=("nac", "nalu", "nau/nmu", "lstm"),  # also available: gru, rnn-tanh, rnn-relu
+    targets=TARGETS,
+    seeds=3,
+    train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=1500, eval_every=500,
+                      eval_samples=500, hidden=2),
+    paper_scale={"iterations": 100_000, "eval_every": 1000, "eval_samples": 1000},
+    paper_seeds=100,
+    unit_options=unit_options,
+    baseline_model="lstm",
+    baseline_models=3,
+    threshold_samples=10_000,
+    primary="success_rate",
+)

@@ -1,0 +1,81 @@
+"""Recurrent arithmetic tasks: the static task's inputs arrive one vector per time step.
+
+a and b sum their subsets over every time step; the target op(a, b) is given once, after
+the last step. A model must therefore accumulate a and b in its state. Extrapolation tests
+longer sequences (and, if its range differs, other values), so a and b grow far beyond
+anything seen in training.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from .ranges import Range, uniform
+from .static import StaticTask
+
+
+@dataclass(frozen=True)
+class RecurrentTask(StaticTask):
+    """A :class:`StaticTask` per time step, summed over ``length`` steps.
+
+    Args:
+        input_size, subset_ratio, overlap_ratio, placement, interpolation, extrapolation,
+            train_samples: as for :class:`StaticTask`, for the vector of one time step.
+        length: time steps of a training (and interpolation) sequence.
+        extrapolation_length: time steps of an extrapolation sequence.
+
+    The defaults are Madsen & Johansen's recurrent static-function dataset (see
+    :func:`~nalm.tasks.presets.madsen2020_recurrent`).
+
+    >>> task = RecurrentTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
+    ...                      length=3, extrapolation_length=30)
+    >>> x = task.sample(2, np.random.default_rng(0))
+    >>> x.shape, task.sample(2, np.random.default_rng(0), extrapolation=True).shape
+    ((2, 3, 4), (2, 30, 4))
+    >>> a, b = task.totals_of(x) @ task.layout(0)[:, 0], task.totals_of(x) @ task.layout(0)[:, 1]
+    >>> bool(np.allclose(a, x[:, :, :2].sum(axis=(1, 2))))
+    True
+    """
+
+    extrapolation: Range = field(default_factory=lambda: Range.parse([1, 2]))
+    length: int = 10
+    extrapolation_length: int = 1000
+
+    recurrent: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("length", "extrapolation_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.length, self.input_size)
+
+    def sample(self, n: int, rng: np.random.Generator, extrapolation: bool = False, dtype=np.float64,
+               *, seed: int | None = None) -> np.ndarray:
+        """n sequences of shape (n, T, d); T is ``extrapolation_length`` for extrapolation."""
+        steps = self.extrapolation_length if extrapolation else self.length
+        return self.from_uniform(uniform(rng, (n, steps, self.input_size), dtype), extrapolation)
+
+    @staticmethod
+    def totals_of(x: np.ndarray) -> np.ndarray:
+        """Each input summed over time, (n, T, d) → (n, d): a and b are sums of its subsets."""
+        return x.sum(axis=-2)
+
+    def totals(self, n: int, rng: np.random.Generator, extrapolation: bool = False, *,
+               seed: int | None = None, chunk_elements: int = 1 << 24) -> np.ndarray:
+        """The time totals of n fresh sequences, drawn in chunks so long sequences fit in memory."""
+        per_sample = (self.extrapolation_length if extrapolation else self.length) * self.input_size
+        chunk = max(1, chunk_elements // per_sample)
+        return np.concatenate([self.totals_of(self.sample(min(chunk, n - start), rng, extrapolation))
+                               for start in range(0, n, chunk)])
+
+    def describe(self) -> str:
+        return (f"{self.length} steps of x in {self.interpolation} (train) / {self.extrapolation_length} steps "
+                f"of x in {self.extrapolation} (test), d={self.input_size}, subsets of {self.subset_size} "
+                f"overlapping by {self.overlap_size}, placement {self.placement}, summed over time")
