@@ -33,6 +33,7 @@ def test_recurrent_runs_are_stored_scored_and_reported(run_nalm, tmp_path):
 
     code, out, err = run_nalm(["report", "trask2018-recurrent", "--results", store])
     assert code == 0, err
+    assert "100 = untrained LSTM" in out
     for model in ("lstm", "nau/nmu"):  # one cell row each: 1 seed, 0 diverged
         assert re.search(rf"\| {model} \| mul \| 1 \| 0 \|", out), out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .markdown import render
-from .summary import Cell, summarize
+from .summary import Cell, baseline_name, summarize
 
 
 def plot_experiment(experiment, runs, folder: Path, log: bool = True) -> list[Path]:
@@ -14,7 +14,8 @@ def plot_experiment(experiment, runs, folder: Path, log: bool = True) -> list[Pa
     paths = []
     if experiment.targets == ("identity",):
         paths += identity.plot_identity_experiment(experiment, runs, Path(folder), log=log)
-    paths += figures.plot_all(experiment.name, runs, summarize(runs), folder)
+    paths += figures.plot_all(experiment.name, runs, summarize(runs), folder,
+                              baseline=baseline_name(experiment.baseline_model))
     return paths
 
 

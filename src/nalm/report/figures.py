@@ -33,9 +33,9 @@ __all__ = [
 ]
 
 # Normalized errors are shown on a log color scale clipped to this range (0 = perfect,
-# 100 = untrained ReLU6 MLP); values outside take the end colors, annotations stay exact.
+# 100 = untrained baseline); values outside take the end colors, annotations stay exact.
 ERROR_RANGE = (1e-3, 1e4)
-ERROR_LABEL = "100 × MAE / MAE of untrained ReLU6 MLP"
+ERROR_LABEL = "100 × MAE / MAE of untrained {baseline}"
 
 # Colorblind-safe colors (tab10) cycled together with line styles / hatches: series i
 # gets color i % 10 and style i % 4 (hatch i % 7), so 20 lines (70 bar series) stay distinct.
@@ -164,7 +164,7 @@ def _draw_error_panel(ax, matrix: np.ndarray, targets, models, title: str, norm,
     return image
 
 
-def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None) -> list[Path]:
+def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baseline: str = "ReLU6 MLP") -> list[Path]:
     """Heatmaps of the median normalized error, interpolation | extrapolation, targets × models.
 
     The two panels are side by side, or one above the other for more than six models.
@@ -199,7 +199,7 @@ def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None) -> list
         else:
             axes[1].tick_params(labelleft=False)
         colorbar = figure.colorbar(image, ax=list(axes), extend="both", shrink=0.9)
-        colorbar.set_label(ERROR_LABEL)
+        colorbar.set_label(ERROR_LABEL.format(baseline=baseline))
         figure.suptitle(title or "Normalized error, median over seeds (0 = perfect, 100 = untrained)")
         return _save(figure, path_stem)
 
@@ -430,15 +430,17 @@ def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[floa
 # --------------------------------------------------------------------------- all figures
 
 
-def plot_all(experiment_name: str, runs: list[RunRecord], cells: list[Cell], folder) -> list[Path]:
+def plot_all(experiment_name: str, runs: list[RunRecord], cells: list[Cell], folder,
+             baseline: str = "ReLU6 MLP") -> list[Path]:
     """Write ``<experiment>-heatmap``, ``-success`` and ``-curves`` (PNG + SVG) into ``folder``.
 
-    A figure with nothing to show (no cells, or no runs) is skipped. Returns the paths written.
+    A figure with nothing to show (no cells, or no runs) is skipped. ``baseline`` names what
+    normalized errors divide by. Returns the paths written.
     """
     folder = Path(folder)
     paths = []
     if cells:
-        paths += plot_heatmap(cells, folder / f"{experiment_name}-heatmap",
+        paths += plot_heatmap(cells, folder / f"{experiment_name}-heatmap", baseline=baseline,
                               title=f"{experiment_name}: normalized error, median over seeds (0 = perfect, 100 = untrained)")
         paths += plot_success(cells, folder / f"{experiment_name}-success",
                               title=f"{experiment_name}: success rate over seeds")

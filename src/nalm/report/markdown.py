@@ -6,14 +6,28 @@ import math
 
 from ..experiments.spec import Experiment, Published
 from ..tasks import task_to_dict
-from .summary import Cell
+from .summary import Cell, baseline_name
 
 METRIC_NAMES = {
-    "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained ReLU6 MLP, 0 = perfect)",
-    "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained ReLU6 MLP, 0 = perfect)",
+    "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
+    "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
     "formulas": "seeds whose rounded formula equals the target exactly (`nalm explain`; – : no formula)",
 }
+
+
+def task_note(experiment: Experiment, task_index: int, task: str) -> str:
+    """How a stored task differs from the experiment's: nothing, the paper's, or custom."""
+    def key(t) -> str:
+        return json.dumps(task_to_dict(t), sort_keys=True)
+
+    if task == key(experiment.tasks[task_index]):
+        return ""
+    if task in map(key, experiment.paper_tasks):
+        return "the paper's task, "
+    stored = json.loads(task)
+    lengths = f", {stored['length']} → {stored['extrapolation_length']} steps" if "length" in stored else ""
+    return f"custom ranges {stored['interpolation']} → {stored['extrapolation']}{lengths}, "
 
 
 def number(value: float | None) -> str:
@@ -69,13 +83,12 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
         task_index, task, iters, lr = run_setting
         label = experiment.task_label(task_index)
         if len(settings) > 1:
-            custom = "" if task == json.dumps(task_to_dict(experiment.tasks[task_index]), sort_keys=True) else \
-                f"custom ranges {json.loads(task)['interpolation']} → {json.loads(task)['extrapolation']}, "
+            custom = task_note(experiment, task_index, task)
             rate = f", lr {lr:g}" if len(rates) > 1 else ""
             out += [f"## {label + ', ' if label else ''}{custom}{iters} iterations{rate}", ""]
         by_key = {(c.model, c.target): c for c in cells if c.setting == run_setting}
         for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate", "formulas"]):
-            out += [f"**{METRIC_NAMES[metric]}**", ""]
+            out += [f"**{METRIC_NAMES[metric].format(baseline=baseline_name(experiment.baseline_model))}**", ""]
             rows = [[t] + [value(by_key[(m, t)], metric) if (m, t) in by_key else "–" for m in models] for t in targets]
             out += table(["target", *models], rows) + [""]
     # The published tables are compared with the longest runs of the experiment's own task,

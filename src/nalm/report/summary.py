@@ -94,3 +94,8 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             formulas=formula_matches(metrics),
         ))
     return cells
+
+
+def baseline_name(model: str) -> str:
+    """How reports name the untrained baseline that normalized errors divide by."""
+    return {"mlp-relu6": "ReLU6 MLP", "lstm": "LSTM"}.get(model, model)
