@@ -19,7 +19,7 @@ def test_nac_cell_learns_a_running_sum_for_sequences_ten_times_longer_and_lstm_d
     nac = train_population("nac", members, config)
     lstm = train_population("lstm", members, config.replace(hidden=4))
     target = 100 * 2 * 1.5  # mean of a + b on 100 steps of U[1, 2]
-    for r in nac:  # measured: 0.05-0.3% error on 100 steps
+    for r in nac:  # measured: 0.11% and 0.17% error on 100 steps
         assert not r.diverged
         assert r.metrics["interpolation_mae"] < 0.05
         assert r.metrics["extrapolation_mae"] / target < 1e-2
