@@ -24,6 +24,7 @@ from ..train import metrics as M
 from ..units import build_model, is_baseline, parse_model
 from .spec import Experiment
 
+
 @dataclass
 class RunSummary:
     trained: int
