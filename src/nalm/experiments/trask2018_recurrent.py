@@ -9,6 +9,11 @@ sequences have 1000 steps; the default scale tests 100 (10 times the training le
 ``--paper-scale`` 1000 with their 1e5 iterations. Score: 100 × MAE / mean MAE of untrained
 LSTMs, and Madsen's success criterion. No published numbers are put beside ours: the paper's
 recurrent setting is not specified enough to match.
+
+Memory at paper scale: each seed's 1000 extrapolation sequences of 1000 steps hold 1e8
+numbers (400 MB in float32), so 100 seeds need 40 GB at once. Grow ``--seeds`` in steps
+instead (``--seeds 10``, then ``--seeds 20``, ...): stored runs are skipped, and only the
+seeds being trained are held.
 """
 import dataclasses
 
