@@ -37,6 +37,10 @@ def test_recurrent_runs_are_stored_scored_and_reported(run_nalm, tmp_path):
     for model in ("lstm", "nau/nmu"):  # one cell row each: 1 seed, 0 diverged
         assert re.search(rf"\| {model} \| mul \| 1 \| 0 \|", out), out
 
+    code, out, err = run_nalm(["plot", "trask2018-recurrent", "--results", store])
+    assert code == 0, err
+    assert "trask2018-recurrent-lengths.png" in out and "trask2018-recurrent-heatmap.png" in out
+
 
 def test_static_models_are_refused_before_anything_is_written(run_nalm, tmp_path):
     store = tmp_path / "r.sqlite"

@@ -9,11 +9,13 @@ from .summary import Cell, baseline_name, summarize
 
 def plot_experiment(experiment, runs, folder: Path, log: bool = True) -> list[Path]:
     """Every figure of an experiment, redrawn from its stored runs."""
-    from . import figures, identity  # matplotlib only when figures are asked for
+    from . import figures, identity, lengths  # matplotlib only when figures are asked for
 
     paths = []
     if experiment.targets == ("identity",):
         paths += identity.plot_identity_experiment(experiment, runs, Path(folder), log=log)
+    if experiment.tasks[0].recurrent:
+        paths += lengths.plot_length_experiment(experiment, runs, Path(folder))
     paths += figures.plot_all(experiment.name, runs, summarize(runs), folder,
                               baseline=baseline_name(experiment.baseline_model))
     return paths
