@@ -70,6 +70,10 @@ class ArithmeticUnit(nn.Module):
         """Fill one member's parameters (standalone shapes) in place."""
         raise NotImplementedError
 
+    linear_map = False
+    """Whether ``forward(x)`` is exactly ``functional.linear(x, self.weight)`` (NAC, NAU):
+    a recurrent cell of such a unit then splits its weight into input and state parts."""
+
     # -- engine interface ----------------------------------------------------------------
     def regularization(self, step: int) -> Tensor:
         """The loss term at ``step``: a scalar, or one value per member ``(M,)``."""

@@ -84,6 +84,7 @@ class NAU(_Regularized):
     """
 
     lower = -1.0
+    linear_map = True
 
     def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 0.01,
                  regularizer_start: float = 5e3, regularizer_end: float = 5e4, members=None,
