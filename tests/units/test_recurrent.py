@@ -115,3 +115,14 @@ def test_explain_refuses_recurrent_networks():
 
     with pytest.raises(ExplainError, match="feed-forward"):
         explain(build_model("nac", 3, 1, hidden=2, recurrent=True))
+
+
+@pytest.mark.parametrize("model", ["nac", "nau"])
+def test_linear_cells_compute_what_the_unit_computes_step_by_step(model):
+    torch.manual_seed(3)
+    net = build_model(model, 4, 1, hidden=2, recurrent=True, members=3, dtype=torch.float64)
+    x = torch.rand(3, 5, 7, 4, dtype=torch.float64)
+    h = torch.zeros(3, 5, 2, dtype=torch.float64)
+    for t in range(7):
+        h = net.cell(torch.cat([x[:, :, t], h], dim=-1))
+    torch.testing.assert_close(net(x), net.output(h), rtol=1e-12, atol=1e-12)

@@ -158,14 +158,13 @@ class RecurrentNetwork(nn.Module):
             baseline cell from :data:`BASELINE_CELLS` (``cell(x_t, state)``).
         output: a unit or :class:`~nalm.units.mlp.Linear` from the hidden state to the output.
         input_size: d, the size of one time step's input.
+        learn_initial_state: learn the first state (initialized to zeros) instead of
+            starting every sequence from zeros.
 
     Shape:
         - Input: ``(batch, T, d)``, or ``(M, batch, T, d)`` / ``(batch, T, d)`` for a
           population of M members.
         - Output: ``(batch, out)``, or ``(M, batch, out)``.
-
-        learn_initial_state: learn the first state (initialized to zeros) instead of
-            starting every sequence from zeros.
 
     Attributes:
         initial_state: the first state, ``(state_size, hidden)`` per member: a parameter if
