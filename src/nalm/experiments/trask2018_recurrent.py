@@ -4,10 +4,11 @@ The paper does not publish its recurrent protocol; the task is Madsen & Johansen
 static-function dataset (preset ``madsen2020-recurrent``: 100 inputs per step, subsets of 25
 overlapping by 12, x ∈ U[1, 2], 10 training steps). Models as in their script: a unit cell
 with a hidden state of 2 read out by the same unit (``nau/nmu``: NAU cell, NMU readout), and
-LSTM/GRU/RNN cells read out by a linear layer; Adam lr 1e-3, batch 128. Their extrapolation
+LSTM/GRU/RNN cells read out by a linear layer (the state starts at zero rather than at
+their learned vector; see :mod:`nalm.units.recurrent`); Adam lr 1e-3, batch 128. Their extrapolation
 sequences have 1000 steps; the default scale tests 100 (10 times the training length) and
 ``--paper-scale`` 1000 with their 1e5 iterations. Score: 100 × MAE / mean MAE of untrained
-LSTMs, and Madsen's success criterion. No published numbers are put beside ours: the paper's
+LSTMs, and Madsen's success criterion (threshold simulated on 10,000 extrapolation sequences). No published numbers are put beside ours: the paper's
 recurrent setting is not specified enough to match.
 
 Memory at paper scale: each seed's 1000 extrapolation sequences of 1000 steps hold 1e8
