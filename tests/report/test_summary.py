@@ -201,3 +201,17 @@ def test_the_formula_column_counts_seeds_whose_formula_equals_the_target():
     text = render(EXPERIMENTS["blog-static"], list(cells.values()))
     assert "seeds whose rounded formula equals the target" in text
     assert ["add", "–", "3/5"] in table_rows(text, "add")
+
+
+def test_sections_say_whether_a_stored_task_is_the_default_the_papers_or_custom():
+    import dataclasses
+    import json
+
+    from nalm.report.markdown import task_note
+
+    experiment = EXPERIMENTS["trask2018-recurrent"]
+    key = lambda task: json.dumps(task_to_dict(task), sort_keys=True)  # noqa: E731
+    assert task_note(experiment, 0, key(experiment.tasks[0])) == ""
+    assert task_note(experiment, 0, key(experiment.paper_tasks[0])) == "the paper's task, "
+    custom = dataclasses.replace(experiment.tasks[0], length=5, extrapolation_length=50)
+    assert task_note(experiment, 0, key(custom)) == "custom ranges [[1.0, 2.0]] → [[1.0, 2.0]], 5 → 50 steps, "

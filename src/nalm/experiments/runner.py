@@ -211,8 +211,9 @@ def load_network(model: str, task, weights: dict, config: TrainConfig):
 
 def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
     """The rounded formula of the final weights and whether it equals the target exactly
-    (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights)."""
-    if is_baseline(model) or result.diverged or result.member.task.recurrent:
+    (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights,
+    recurrent networks)."""
+    if is_baseline(model) or result.diverged:
         return None, None
     member = result.member
     net = load_network(model, member.task, result.weights, config)

@@ -25,9 +25,8 @@ class Experiment:
 
     ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
     ``paper_seeds`` the seed count that give the published protocol, with ``paper_tasks``
-    (if given) in place of ``tasks``. ``unit_options`` maps
-    the iteration count to per-unit options, so
-    regularizer schedules scale with the run's length. ``model_train`` overrides training
+    (if given) in place of ``tasks``. ``unit_options`` maps the iteration count to per-unit
+    options, so regularizer schedules scale with the run's length. ``model_train`` overrides training
     settings per model (e.g. a learning rate for the NPU units). Normalized errors divide by
     the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
     """
