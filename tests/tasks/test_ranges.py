@@ -226,3 +226,17 @@ def test_every_uniform_draw_is_mapped_inside_the_union():
     x = r.from_uniform(np.full(1000, u))
     # the draw sits on the boundary between the second and third interval: 2.6 or 8.5 are both right
     assert np.all(np.isclose(x, 2.6) | np.isclose(x, 8.5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mapped_streams_equal_each_stream_sampled_alone(dtype):
+    """uniform_streams with per-stream maps (the engine's path) gives every stream exactly the
+    samples that Range.sample draws from the same generator state."""
+    from nalm.tasks.ranges import uniform_streams
+
+    ranges = [Range.parse("[1, 2]"), Range.parse("[-6, -2] U [2, 6]"), Range.parse("[0.1, 0.2]")]
+    streams = uniform_streams([np.random.default_rng(i) for i in range(3)], 1001, dtype,
+                              maps=[r.from_uniform for r in ranges])
+    assert streams.shape == (3, 1001) and streams.dtype == dtype
+    for i, r in enumerate(ranges):
+        np.testing.assert_array_equal(streams[i], r.sample((1001,), np.random.default_rng(i), dtype))

@@ -35,13 +35,17 @@ def test_trained_weights_move_and_differ_between_seeds():
     assert np.abs(first.weights["0.W_hat"] - initial["0.W_hat"].numpy()).max() > 1e-3
 
 
-def test_a_diverging_member_is_frozen_and_the_others_train_on():
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"))
+
+
+@pytest.mark.parametrize("device", ["cpu", CUDA])
+def test_a_diverging_member_is_frozen_and_the_others_train_on(device):
     # NAC• on inputs up to 1e30 overflows exp for a large enough learning rate.
     huge = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
                       interpolation=[1e20, 1e30], extrapolation=[1e30, 1e31])
     sane = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first")
     members = [Member(0, "add", sane), Member(0, "mul", huge), Member(1, "add", sane)]
-    config = TrainConfig(iterations=200, eval_every=50, eval_samples=32, lr=0.05)
+    config = TrainConfig(iterations=200, eval_every=50, eval_samples=32, lr=0.05, device=device)
     results = train_population("nac-mul", members, config)
     alone = train_population("nac-mul", [members[0]], config)[0]
     assert results[1].diverged and results[1].diverged_at is not None

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def uniform_streams(rngs, n: int, dtype=np.float64) -> np.ndarray:
+def uniform_streams(rngs, n: int, dtype=np.float64, maps=None) -> np.ndarray:
     """n U[0, 1) draws from each generator, as one (len(rngs), n) array.
 
     Built from the generators' raw 64-bit output, which is about twice as fast as
     ``rng.random`` and matters because a population draws a fresh batch per seed at every
     step: the random bits fill a float's mantissa under the exponent of 1.0, giving [1, 2),
     and subtracting 1 is exact. float32 takes 23 random bits (two per draw), float64 52.
-    Each stream's bits are shifted straight into the output, so no stacking copy is made.
+
+    ``maps``, one per generator, turn each stream's draws into samples (such as
+    :meth:`Range.from_uniform`). Each row goes through every step while it is in cache,
+    rather than the whole batch (5 MB for 100 madsen2020 members) through one step at a time.
     """
     dtype = np.dtype(dtype)
     if dtype == np.float32:
@@ -24,12 +27,16 @@ def uniform_streams(rngs, n: int, dtype=np.float64) -> np.ndarray:
     else:
         raise ValueError(f"uniform draws need float32 or float64, not {dtype}")
     out = np.empty((len(rngs), n), dtype=words)
-    for row, rng in zip(out, rngs):
+    for row, rng, to_samples in zip(out, rngs, maps or [None] * len(rngs)):
         np.right_shift(rng.bit_generator.random_raw(draws).view(words)[:n], words(shift), out=row)
-    np.bitwise_or(out, words(one), out=out)
-    floats = out.view(dtype)  # [1, 2)
-    floats -= 1
-    return floats
+        np.bitwise_or(row, words(one), out=row)
+        floats = row.view(dtype)  # [1, 2)
+        floats -= 1
+        if to_samples is not None:
+            samples = to_samples(floats)
+            if samples is not floats:
+                floats[...] = samples
+    return out.view(dtype)
 
 
 def uniform(rng: np.random.Generator, shape, dtype=np.float64) -> np.ndarray:

@@ -57,7 +57,7 @@ class PopulationData:
         index = {key: i for i, key in enumerate(self.keys)}
         self.key_of_member = torch.tensor([index[(m.task, m.seed)] for m in members], device=device)
         self.identity = len(self.keys) == len(members)  # member i uses stream i
-        # (S, 2, d), used transposed: bmm then takes its fast BLAS path, as in the units.
+        # (S, 2, d), the left operand: bmm then takes its fast BLAS path, as in the units.
         self.layouts = self._tensor(np.stack([task.layout(seed).T for task, seed in self.keys]))
         self.target_groups = [
             (TARGETS[t], torch.tensor([i for i, m in enumerate(members) if m.target == t], device=device))
@@ -69,7 +69,6 @@ class PopulationData:
         if len(shapes) > 1:
             raise ValueError(f"members' tasks give inputs of different shapes {sorted(shapes)}")
         self.input_shape = shapes.pop()
-        self.task_streams = [(t, [i for i, (task, _) in enumerate(self.keys) if task == t]) for t in tasks]
         fixed = {task.train_samples is not None for task in tasks}
         if len(fixed) > 1:
             raise ValueError("a population cannot mix tasks with fixed training sets and fresh batches")
@@ -100,17 +99,13 @@ class PopulationData:
             if self._fixed_batch is None:
                 self._fixed_batch = self.per_member(self.fixed_train)
             return self._fixed_batch
-        if not all(hasattr(task, "from_uniform") for task, _ in self.task_streams):  # e.g. PoolTask
+        if not all(hasattr(task, "from_uniform") for task, _ in self.keys):  # e.g. PoolTask
             batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
                               for (task, seed), rng in zip(self.keys, self.train_rngs)])
             return self.per_member(self._tensor(batch))
-        batch = uniform_streams(self.train_rngs, self.batch_size * math.prod(self.input_shape), self.np_dtype)
+        batch = uniform_streams(self.train_rngs, self.batch_size * math.prod(self.input_shape), self.np_dtype,
+                                maps=[task.from_uniform for task, _ in self.keys])
         batch = batch.reshape(len(self.keys), self.batch_size, *self.input_shape)  # (S, batch, [T,] d)
-        for task, streams in self.task_streams:
-            if len(streams) == len(self.keys):
-                task.from_uniform(batch)
-            else:
-                batch[streams] = task.from_uniform(batch[streams])
         return self.per_member(self._tensor(batch))
 
     def eval_chunks(self, which: str, max_elements: int = 1 << 24):
@@ -124,7 +119,7 @@ class PopulationData:
     def per_member(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Inputs for the population and each member's targets, from per-stream inputs."""
         totals = x if x.dim() == 3 else x.sum(dim=2)  # (S, batch, d): sequences summed over time
-        operands = torch.bmm(totals, self.layouts.transpose(1, 2))  # (S, batch, 2): a and b
+        operands = torch.bmm(self.layouts, totals.transpose(1, 2)).transpose(1, 2)  # (S, batch, 2): a and b
         # Always one contiguous (M, batch, d) block, even when members share a stream: a
         # broadcast input takes another matmul kernel, whose rounding differs, and members
         # must compute exactly what they would alone.

@@ -16,6 +16,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..units import build_model, seed_members_
+from .allocator import keep_freed_memory
 from .config import TrainConfig
 from .data import Member, PopulationData
 from .optim import PopulationOptimizer
@@ -47,13 +48,17 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     if isinstance(config.lr, list) and any(member.lr is None for member in members):
         raise ValueError("a list of learning rates needs a rate per member (Member.lr)")
     torch.set_num_threads(config.threads)
+    keep_freed_memory()
     device = torch.device(config.device)
     dtype = getattr(torch, config.dtype)
     m = len(members)
 
+    # Initialized on the CPU and then moved, so that a seed starts from the same weights on
+    # any device (CUDA's generator draws other numbers); the data is device-independent too.
     net = build_model(model, in_features.pop(), 1, hidden=config.hidden, unit_options=config.unit_options,
-                      recurrent=recurrent.pop(), members=m, device=device, dtype=dtype)
+                      recurrent=recurrent.pop(), members=m, dtype=dtype)
     seed_members_(net, [member.model_seed for member in members])
+    net.to(device)
     data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                           device=device, dtype=dtype)
     rates = [config.lr if member.lr is None else member.lr for member in members]

@@ -64,13 +64,19 @@ def linear(x: Tensor, weight: Tensor) -> Tensor:
 
 
 class _BatchedLinear(torch.autograd.Function):
-    """bmm(x, Wᵀ) whose weight gradient is computed as gᵀ·x: autograd's own x ᵀ·g takes a
-    transposed-operand BLAS path that is several times slower for (batch, 100) inputs."""
+    """x·Wᵀ for populations, computed as (W·xᵀ)ᵀ, whose weight gradient is computed as gᵀ·x.
+
+    Both products have the few outputs as rows. For 100 members with (128, 100) inputs and
+    2 outputs, BLAS ran W·xᵀ in 0.43 ms against 0.94 ms for x·Wᵀ, and gᵀ·x in 0.39 ms
+    against 2.8 ms for autograd's own xᵀ·g (1 thread, float32, our 2-core machine).
+    """
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor) -> Tensor:
         ctx.save_for_backward(x, weight)
-        return torch.bmm(x, weight.transpose(1, 2))
+        # Made contiguous (a copy of only M·batch·out values): reductions over a transposed
+        # layout would sum in another order than a member alone does.
+        return torch.bmm(weight, x.transpose(1, 2)).transpose(1, 2).contiguous()  # (M, batch, out)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
