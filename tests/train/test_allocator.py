@@ -1,26 +1,48 @@
 """nalm.train.allocator: glibc keeps freed blocks for reuse, unless the environment opts out."""
+import os
 import platform
+import subprocess
+import sys
 
 import pytest
 
 from nalm.train import allocator
 
-glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
+# Three 5 MB tensors allocated and freed per "step", as in a population's training step;
+# prints the page faults of 20 steps after a warm-up step.
+STEPS = """
+import resource, torch
+from nalm.train.allocator import keep_freed_memory
+keep_freed_memory()
+def step():
+    a = torch.ones(1_310_720); b = a + 1; c = b * 2
+    return float(c[0])
+step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
 
 
-@pytest.fixture
-def fresh():
+def page_faults(glibc_defaults: bool) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "NALM_GLIBC_DEFAULTS"}
+    if glibc_defaults:
+        env["NALM_GLIBC_DEFAULTS"] = "1"
+    out = subprocess.run([sys.executable, "-c", STEPS], env=env, capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_freed_blocks_are_reused_instead_of_faulted_in_again():
+    # Measured: about 1,300 faults kept against 47,000 with glibc's defaults (20 steps × 15 MB).
+    assert 10 * page_faults(glibc_defaults=False) < page_faults(glibc_defaults=True)
+
+
+def test_the_environment_can_keep_glibcs_defaults(monkeypatch):
     allocator.keep_freed_memory.cache_clear()
-    yield allocator.keep_freed_memory
-    allocator.keep_freed_memory.cache_clear()
-
-
-@glibc
-def test_glibc_accepts_both_thresholds(fresh, monkeypatch):
-    monkeypatch.delenv("NALM_GLIBC_DEFAULTS", raising=False)
-    assert fresh() is True
-
-
-def test_the_environment_can_keep_glibcs_defaults(fresh, monkeypatch):
     monkeypatch.setenv("NALM_GLIBC_DEFAULTS", "1")
-    assert fresh() is False
+    try:
+        assert allocator.keep_freed_memory() is False
+    finally:
+        allocator.keep_freed_memory.cache_clear()
