@@ -64,6 +64,9 @@ class PopulationData:
             for t in dict.fromkeys(m.target for m in members)
         ]
         self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
+        # How each stream's U[0, 1) draws become inputs; None where a task samples otherwise (PoolTask).
+        self.train_maps = (None if not all(hasattr(task, "from_uniform") for task, _ in self.keys)
+                           else [task.from_uniform for task, _ in self.keys])
         tasks = list(dict.fromkeys(task for task, _ in self.keys))
         shapes = {task.input_shape for task in tasks}
         if len(shapes) > 1:
@@ -99,12 +102,12 @@ class PopulationData:
             if self._fixed_batch is None:
                 self._fixed_batch = self.per_member(self.fixed_train)
             return self._fixed_batch
-        if not all(hasattr(task, "from_uniform") for task, _ in self.keys):  # e.g. PoolTask
+        if self.train_maps is None:
             batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
                               for (task, seed), rng in zip(self.keys, self.train_rngs)])
             return self.per_member(self._tensor(batch))
         batch = uniform_streams(self.train_rngs, self.batch_size * math.prod(self.input_shape), self.np_dtype,
-                                maps=[task.from_uniform for task, _ in self.keys])
+                                maps=self.train_maps)
         batch = batch.reshape(len(self.keys), self.batch_size, *self.input_shape)  # (S, batch, [T,] d)
         return self.per_member(self._tensor(batch))
 
