@@ -193,7 +193,7 @@ def member_result(curve, diverged=False, weights=None):
 
 
 def test_score_success_solved_at_and_sparsity():
-    config = EXPERIMENTS["mistry2022-single"].config_for("nau")
+    config = EXPERIMENTS["mistry2022-single"].config_for("nau", "add")
     curve = {"step": [0, 100, 200, 300], "interpolation": [9.0, 1e-9, 1e-10, 1e-8],
              "extrapolation": [9.0, 1e-3, 1e-7, 1e-7]}
     m = score(member_result(curve), 1e-6, {"interpolation": 2.0, "extrapolation": 4.0}, "nau", config)
@@ -210,7 +210,7 @@ def test_score_success_solved_at_and_sparsity():
 
 
 def test_score_a_diverged_member():
-    config = EXPERIMENTS["mistry2022-single"].config_for("nau")
+    config = EXPERIMENTS["mistry2022-single"].config_for("nau", "add")
     curve = {"step": [0, 100], "interpolation": [1e-9, math.nan], "extrapolation": [1e-9, math.nan]}
     m = score(member_result(curve, diverged=True), 1e-6, {"interpolation": 2.0, "extrapolation": 4.0}, "nau", config)
     assert m["success"] is False and m["solved_at"] is None and m["diverged_at"] == 7
@@ -218,7 +218,7 @@ def test_score_a_diverged_member():
 
 
 def test_score_an_mlp_has_no_sparsity():
-    config = EXPERIMENTS["mistry2022-single"].config_for("mlp-none")
+    config = EXPERIMENTS["mistry2022-single"].config_for("mlp-none", "add")
     curve = {"step": [0], "interpolation": [1.0], "extrapolation": [1.0]}
     weights = {"0.weight": np.array([[1.0, 1.0]]), "0.bias": np.array([0.0])}
     m = score(member_result(curve, weights=weights), 1e-6, {"interpolation": 1.0, "extrapolation": 1.0},
@@ -271,10 +271,10 @@ def test_invalid_overrides_train_and_store_nothing(tmp_path):
 
 def test_per_model_training_settings_and_unit_options():
     madsen, mistry = EXPERIMENTS["madsen2020-static"], EXPERIMENTS["mistry2022-single"]
-    config = madsen.config_for("nau/nmu", {"iterations": 1000})
+    config = madsen.config_for("nau/nmu", "mul", {"iterations": 1000})
     assert config.unit_options["nmu"] == {"regularizer_start": 200, "regularizer_end": 400}
-    assert mistry.config_for("npu").lr == 5e-3 and mistry.config_for("nau").lr == 1e-3
-    assert mistry.config_for("npu", {"lr": 0.1}).lr == 0.1  # overrides win
+    assert mistry.config_for("npu", "add").lr == 5e-3 and mistry.config_for("nau", "add").lr == 1e-3
+    assert mistry.config_for("npu", "add", {"lr": 0.1}).lr == 0.1  # overrides win
 
 
 # -- known bugs -------------------------------------------------------------------

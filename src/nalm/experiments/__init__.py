@@ -2,7 +2,7 @@
 from . import (blog_static, madsen2020_static, mistry2022_single, trask2018_identity, trask2018_recurrent,
                trask2018_static)
 from .runner import RunSummary, run_experiment
-from .spec import Experiment, Published
+from .spec import Deviation, Experiment, Published
 
 EXPERIMENTS = {
     e.name: e
@@ -20,4 +20,4 @@ def get_experiment(name: str) -> Experiment:
         raise UnknownNameError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}") from None
 
 
-__all__ = ["EXPERIMENTS", "Experiment", "Published", "RunSummary", "get_experiment", "run_experiment"]
+__all__ = ["EXPERIMENTS", "Deviation", "Experiment", "Published", "RunSummary", "get_experiment", "run_experiment"]

@@ -14,7 +14,7 @@ from .blog_static import TARGETS
 from .spec import Experiment, Published
 
 
-def unit_options(iterations: int) -> dict:
+def unit_options(model: str, target: str, iterations: int) -> dict:
     return {"nmu": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}}
 
 

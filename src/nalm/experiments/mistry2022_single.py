@@ -20,7 +20,7 @@ EXPERIMENT = Experiment(
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=50_000, eval_every=1000,
                       eval_samples=10_000, hidden=None),
     paper_seeds=25,
-    unit_options=lambda iterations: {"nmu": {"regularizer_start": 20_000, "regularizer_end": 35_000}},
+    unit_options=lambda model, target, iterations: {"nmu": {"regularizer_start": 20_000, "regularizer_end": 35_000}},
     model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}},
     threshold_samples=1_000_000,
     primary="success_rate",

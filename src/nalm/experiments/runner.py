@@ -8,6 +8,7 @@ against untrained baseline models (ReLU6 MLPs; LSTMs for recurrent tasks) on the
 from __future__ import annotations
 
 import functools
+import json
 import platform
 import sys
 from dataclasses import dataclass
@@ -73,16 +74,22 @@ class Plan:
     models: list[str]
     targets: list[str]
     seeds: list[int]
-    configs: dict[str, TrainConfig]
+    configs: dict[tuple[str, str], TrainConfig]  # per (model, target)
     thresholds: dict[tuple[int, str], float]
 
 
 def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None) -> Plan:
     """Check every model, config and threshold, so that bad input fails before a store is touched."""
     models, targets, seeds = selection(experiment, models, targets, seeds)
-    configs = {model: experiment.config_for(model, overrides) for model in models}
-    for model, config in configs.items():
-        try:  # one standalone build catches bad hidden sizes and unit options
+    configs = {(model, target): experiment.config_for(model, target, overrides)
+               for model in models for target in targets}
+    checked = set()
+    for (model, _), config in configs.items():
+        key = (model, json.dumps(config.to_dict(), sort_keys=True))
+        if key in checked:
+            continue
+        checked.add(key)
+        try:  # one standalone build per distinct config catches bad hidden sizes and unit options
             build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
                         unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent,
                         device=config.device)
@@ -101,15 +108,18 @@ def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, 
 
 
 def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSummary:
-    """Train the plan's runs that the store lacks, one population per model, and store them."""
+    """Train the plan's runs that the store lacks, one population per model and config, and store them."""
     experiment = plan.experiment
     summary = RunSummary(0, 0, 0)
     for model in plan.models:
-        config = plan.configs[model]
-        pending = []
-        for task_index in range(len(experiment.tasks)):
-            for lr in config.rates:  # a learning-rate sweep is one more population dimension
-                for target in plan.targets:
+        # Runs whose configs agree (all of them, unless unit options depend on the target)
+        # train as one population.
+        populations: dict[str, tuple[TrainConfig, list]] = {}
+        for target in plan.targets:
+            config = plan.configs[(model, target)]
+            _, pending = populations.setdefault(json.dumps(config.to_dict(), sort_keys=True), (config, []))
+            for task_index in range(len(experiment.tasks)):
+                for lr in config.rates:  # a learning-rate sweep is one more population dimension
                     for seed in plan.seeds:
                         run = run_config(experiment, model, target, seed, task_index, config.replace(lr=lr))
                         key = RunKey(experiment.name, model, target, seed, config_hash(run))
@@ -117,25 +127,33 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSu
                             summary.skipped += 1
                         else:
                             pending.append((task_index, run))
-        if not pending:
-            continue
-        members = [Member(run["seed"], run["target"], experiment.tasks[i], lr=run["train"]["lr"])
-                   for i, run in pending]
-        results = train_population(model, members, config, progress=progress)
-        baselines = baseline_errors(experiment, members, config)
-        records = []
-        for (task_index, run), result in zip(pending, results):
-            baseline = baselines[(result.member.task, result.member.seed, run["target"])]
-            metrics = score(result, plan.thresholds[(task_index, run["target"])], baseline, model, config)
-            records.append(RunRecord(
-                experiment=experiment.name, model=model, target=run["target"], seed=run["seed"], config=run,
-                environment=environment(config), metrics=metrics, curve=result.curve, weights=result.weights,
-                diverged=result.diverged,
-            ))
-        store.put_many(records)  # one transaction per population: all of it or nothing
-        summary.trained += len(records)
-        summary.diverged += sum(r.diverged for r in records)
+        for config, pending in populations.values():
+            if pending:
+                records = train_and_store(plan, model, config, pending, store, progress)
+                summary.trained += len(records)
+                summary.diverged += sum(r.diverged for r in records)
     return summary
+
+
+def train_and_store(plan: Plan, model: str, config: TrainConfig, pending: list, store: ResultsStore,
+                    progress: bool) -> list[RunRecord]:
+    """Train one population of ``pending`` (task index, run config) pairs and store its runs."""
+    experiment = plan.experiment
+    members = [Member(run["seed"], run["target"], experiment.tasks[i], lr=run["train"]["lr"])
+               for i, run in pending]
+    results = train_population(model, members, config, progress=progress)
+    baselines = baseline_errors(experiment, members, config)
+    records = []
+    for (task_index, run), result in zip(pending, results):
+        baseline = baselines[(result.member.task, result.member.seed, run["target"])]
+        metrics = score(result, plan.thresholds[(task_index, run["target"])], baseline, model, config)
+        records.append(RunRecord(
+            experiment=experiment.name, model=model, target=run["target"], seed=run["seed"], config=run,
+            environment=environment(config), metrics=metrics, curve=result.curve, weights=result.weights,
+            diverged=result.diverged,
+        ))
+    store.put_many(records)  # one transaction per population: all of it or nothing
+    return records
 
 
 def threshold(experiment: Experiment, task_index: int, target: str) -> float:

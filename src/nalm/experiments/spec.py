@@ -20,13 +20,26 @@ class Published:
 
 
 @dataclass(frozen=True)
+class Deviation:
+    """A deliberate departure from the experiment's source, shown on its protocol card and
+    under its report's table."""
+
+    setting: str  # a setting of the card, e.g. "iterations" or "unit options: nmu"
+    reference: str  # what the source does
+    ours: str  # what this experiment does instead
+    reason: str
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A benchmark: every (task, model, target, seed) it trains and how.
 
     ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
     ``paper_seeds`` the seed count that give the published protocol, with ``paper_tasks``
-    (if given) in place of ``tasks``. ``unit_options`` maps the iteration count to per-unit
-    options, so regularizer schedules scale with the run's length. ``model_train`` overrides training
+    (if given) in place of ``tasks``. ``unit_options(model, target, iterations)`` gives the
+    per-unit options of one model on one target, so regularizer schedules scale with the run's
+    length and may differ per model (one schedule for both layers of ``nau/nmu``) or per target
+    (the NPU's on division); runs whose configs differ train as separate populations. ``model_train`` overrides training
     settings per model (e.g. a learning rate for the NPU units). Normalized errors divide by
     the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
     """
@@ -40,7 +53,7 @@ class Experiment:
     train: TrainConfig
     paper_scale: dict = field(default_factory=dict)
     paper_seeds: int | None = None
-    unit_options: Callable[[int], dict] = lambda iterations: {}
+    unit_options: Callable[[str, str, int], dict] = lambda model, target, iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
     baseline_model: str = "mlp-relu6"
     baseline_models: int = 10
@@ -49,11 +62,14 @@ class Experiment:
     published: tuple[Published, ...] = ()
     task_labels: tuple[str, ...] = ()
     paper_tasks: tuple = ()
+    sources: dict[str, str] = field(default_factory=dict)  # protocol-card setting -> its source
+    deviations: tuple[Deviation, ...] = ()
 
-    def config_for(self, model: str, overrides: dict | None = None) -> TrainConfig:
-        """The training config of one model: defaults, then per-model settings, then overrides."""
+    def config_for(self, model: str, target: str, overrides: dict | None = None) -> TrainConfig:
+        """The training config of one model on one target: defaults, then per-model settings,
+        then overrides; unit options given in the overrides replace the experiment's per unit."""
         config = self.train.replace(**{**self.model_train.get(model, {}), **(overrides or {})})
-        options = {**self.unit_options(config.iterations), **config.unit_options}
+        options = {**self.unit_options(model, target, config.iterations), **config.unit_options}
         return config.replace(unit_options=options)
 
     def task_label(self, index: int) -> str:
