@@ -46,3 +46,18 @@ def test_nalm_list_prints_the_listing(capsys):
         assert any(line.strip().startswith(name) for line in lines), name
     for section in ("experiments:", "units:", "models:", "targets:", "presets:"):
         assert section in lines
+
+
+def test_show_and_list_with_an_experiment_print_its_protocol_card(capsys):
+    assert main(["show", "madsen2020-static"]) == 0
+    shown = capsys.readouterr().out
+    assert main(["list", "madsen2020-static"]) == 0
+    assert capsys.readouterr().out == shown
+    assert shown.startswith("madsen2020-static: ")
+    assert "model nau/nmu" in shown and "source:" in shown and "threshold" in shown
+
+
+def test_show_names_an_unknown_experiment(capsys):
+    assert main(["show", "no-such-experiment"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment 'no-such-experiment'" in err and len(err.strip().splitlines()) == 1

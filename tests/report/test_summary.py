@@ -215,3 +215,17 @@ def test_sections_say_whether_a_stored_task_is_the_default_the_papers_or_custom(
     assert task_note(experiment, 0, key(experiment.paper_tasks[0])) == "the paper's task, "
     custom = dataclasses.replace(experiment.tasks[0], length=5, extrapolation_length=50)
     assert task_note(experiment, 0, key(custom)) == "custom ranges [[1.0, 2.0]] → [[1.0, 2.0]], 5 → 50 steps, "
+
+
+def test_render_lists_the_experiments_deviations_under_the_tables():
+    import dataclasses
+
+    from nalm.experiments import Deviation
+
+    experiment = dataclasses.replace(EXPERIMENTS["blog-static"], deviations=(
+        Deviation("iterations", "1e5 full-batch iterations", "1e4 by default", "the default fits a CPU session"),))
+    text = render(experiment, summarize(ten_seeds("nac", "add")))
+    section = text[text.index("## Where this protocol departs from its source"):text.index("## Every cell")]
+    assert ("- **iterations**: source: 1e5 full-batch iterations; nalm: 1e4 by default. "
+            "Reason: the default fits a CPU session") in section
+    assert "`nalm show blog-static`" in section

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from ..experiments import EXPERIMENTS
+from . import show_cmd
 from ..tasks import PRESETS, TARGETS
 from ..units import ACTIVATIONS, UNITS
 from ..units.recurrent import BASELINE_CELLS
 
 
 def add_parser(sub) -> None:
-    sub.add_parser("list", help="experiments, units, targets and presets")
+    p = sub.add_parser("list", help="experiments, units, targets and presets; with an experiment, its protocol")
+    p.add_argument("experiment", nargs="?", help="print this experiment's protocol card (as `nalm show`)")
 
 
 def listing() -> dict[str, list[str]]:
@@ -25,6 +27,8 @@ def listing() -> dict[str, list[str]]:
 
 
 def main(args) -> int:
+    if args.experiment:
+        return show_cmd.main(args)
     for section, items in listing().items():
         print(f"{section}:")
         for item in items:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd
+from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, show_cmd
 
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
-            "explain": explain_cmd}
+            "explain": explain_cmd, "show": show_cmd}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,9 +24,9 @@ class Deviation:
     """A deliberate departure from the experiment's source, shown on its protocol card and
     under its report's table."""
 
-    setting: str  # a setting of the card, e.g. "iterations" or "unit options: nmu"
-    reference: str  # what the source does
-    ours: str  # what this experiment does instead
+    setting: str  # a setting of the card, e.g. "iterations" or "model nau/nmu"
+    reference: str  # what the source does, e.g. "5e6 iterations (Madsen & Johansen 2020, section 4.1)"
+    ours: str  # what this experiment does instead, e.g. "5e4 iterations by default"
     reason: str
 
 

@@ -102,6 +102,7 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     by_key = {(c.model, c.target): c for c in comparable}
     for published in experiment.published:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
+    out += deviations_section(experiment)
     out += ["## Every cell", ""]
     rows = [[experiment.task_label(c.task_index) or "–", str(c.setting[2]), f"{c.setting[3]:g}", c.model, c.target,
              str(c.seeds), str(c.diverged),
@@ -111,6 +112,15 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
                   "success", "solved at (median)", "sparsity error", "formula = target"], rows)
     return "\n".join(out) + "\n"
+
+
+def deviations_section(experiment: Experiment) -> list[str]:
+    """Where the experiment departs from its source, as on its protocol card (`nalm show`)."""
+    out = ["## Where this protocol departs from its source", ""]
+    if not experiment.deviations:
+        return out + [f"Nowhere: every setting follows its source (`nalm show {experiment.name}`).", ""]
+    out += [f"- **{d.setting}**: source: {d.reference}; nalm: {d.ours}. Reason: {d.reason}" for d in experiment.deviations]
+    return out + ["", f"Every setting and its source: `nalm show {experiment.name}`.", ""]
 
 
 def published_section(published: Published, by_key: dict, targets: list[str], iterations, seeds) -> list[str]:

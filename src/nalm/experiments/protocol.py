@@ -1,0 +1,150 @@
+"""An experiment's protocol card: every setting it runs with, where each comes from, and
+where it deliberately departs from its source.
+
+The card is computed from the :class:`~nalm.experiments.spec.Experiment` itself (its tasks,
+training config, each model's resolved unit options and the options the built units
+report), so it cannot drift from what ``nalm run`` does. Sources are the experiment's own
+``sources`` entries, looked up by the setting's name; a model's row falls back to the
+sources of the units it is built from (``"unit <name>"``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ..tasks import task_to_dict
+from ..units import build_model
+from .spec import Deviation, Experiment
+
+MISSING = "(no source given)"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One line of a protocol card."""
+
+    name: str
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ProtocolCard:
+    experiment: str
+    description: str
+    settings: tuple[Setting, ...]
+    deviations: tuple[Deviation, ...]
+
+    def missing_sources(self) -> list[str]:
+        """Names of the settings that cite no source."""
+        return [s.name for s in self.settings if s.source == MISSING]
+
+
+def protocol_card(experiment: Experiment) -> ProtocolCard:
+    """The card of ``experiment`` at its default scale (paper scale noted beside)."""
+    e, train = experiment, experiment.train
+    rows: list[tuple[str, str]] = [
+        ("task", describe_tasks(e.tasks)),
+        ("ranges", "; ".join(e.task_labels) if e.task_labels else
+                   f"interpolation {range_text(e.tasks[0].interpolation)}, "
+                   f"extrapolation {range_text(e.tasks[0].extrapolation)}"),
+        ("targets", ", ".join(e.targets)),
+        ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
+        ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
+        ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
+        ("batch_size", f"{train.batch_size}"),
+        ("network", describe_network(train.hidden)),
+        ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
+                       f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
+        ("threshold", describe_threshold(e)),
+        ("baseline", f"{e.baseline_models} untrained {e.baseline_model} networks on each member's data"),
+        ("metric", e.primary),
+    ]
+    if e.paper_tasks:
+        rows.insert(2, ("paper task", describe_tasks(e.paper_tasks)))
+    settings = [Setting(name, value, e.sources.get(name, MISSING)) for name, value in rows]
+    settings += [model_setting(e, model) for model in e.models]
+    settings += [Setting(f"published: {p.metric}", p.source, p.source) for p in e.published]
+    return ProtocolCard(e.name, e.description, tuple(settings), e.deviations)
+
+
+def paper(experiment: Experiment, key: str) -> str:
+    value = experiment.paper_scale.get(key)
+    return "" if value is None else f" (--paper-scale: {value:,})"
+
+
+def describe_tasks(tasks) -> str:
+    """The fields the tasks share (ranges apart), as ``Kind(field value, ...)``."""
+    fields = [task_to_dict(t) for t in tasks]
+    shared = {k: v for k, v in fields[0].items()
+              if k not in ("kind", "interpolation", "extrapolation") and all(f.get(k) == v for f in fields)}
+    return f"{fields[0]['kind']}({', '.join(f'{k} {json.dumps(v)}' for k, v in shared.items())})"
+
+
+def range_text(value) -> str:
+    return repr(value).removeprefix("Range(").removesuffix(")")
+
+
+def describe_network(hidden) -> str:
+    if hidden is None:
+        return "a single layer"
+    if isinstance(hidden, list):
+        return f"hidden layers of {', '.join(map(str, hidden))}"
+    return f"two layers, hidden size {hidden}"
+
+
+def describe_threshold(experiment: Experiment) -> str:
+    rule = getattr(experiment, "threshold_rule", None)
+    if rule is not None:
+        return rule.describe()
+    return (f"extrapolation MSE of the solution with weights off by 1e-5, simulated on "
+            f"{experiment.threshold_samples:,} samples")
+
+
+def model_setting(experiment: Experiment, model: str) -> Setting:
+    """A model's layers with every option they run with (per target where options differ)."""
+    by_layers: dict[str, list[str]] = {}
+    for target in experiment.targets:
+        config = experiment.config_for(model, target)
+        net = build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
+                          unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent)
+        overrides = experiment.model_train.get(model, {})
+        layers = describe_layers(net)
+        extra = ", ".join(f"{k} {v}" for k, v in overrides.items() if k != "unit_options")
+        by_layers.setdefault((extra + "; " if extra else "") + layers, []).append(target)
+    if len(by_layers) == 1:
+        value = next(iter(by_layers))
+    else:
+        value = "; ".join(f"{', '.join(targets)}: {text}" for text, targets in by_layers.items())
+    source = experiment.sources.get(f"model {model}")
+    if source is None:
+        names = ("mlp",) if model.startswith("mlp-") else tuple(dict.fromkeys(model.split("/")))
+        found = [experiment.sources[f"unit {n}"] for n in names if f"unit {n}" in experiment.sources]
+        source = "; ".join(found) if len(found) == len(names) else MISSING
+    return Setting(f"model {model}", value, source)
+
+
+def describe_layers(net) -> str:
+    """``NAU(in_features=100, ...) → NMU(...)``: each child module with its options."""
+    parts = []
+    for name, child in net.named_children():
+        label = "" if name.isdigit() else f"{name}: "
+        parts.append(f"{label}{type(child).__name__}({child.extra_repr()})")
+    return " → ".join(parts)
+
+
+def render_card(card: ProtocolCard) -> str:
+    """The card as plain text, for ``nalm show``."""
+    out = [f"{card.experiment}: {card.description}", ""]
+    width = max(len(s.name) for s in card.settings)
+    for s in card.settings:
+        out.append(f"  {s.name.ljust(width)}  {s.value}")
+        out.append(f"  {'':{width}}  source: {s.source}")
+    out.append("")
+    if card.deviations:
+        out.append("Deliberate deviations from the source:")
+        for d in card.deviations:
+            out.append(f"  - {d.setting}: source: {d.reference}; nalm: {d.ours}. Reason: {d.reason}")
+    else:
+        out.append("No deliberate deviations from the source.")
+    return "\n".join(out) + "\n"
