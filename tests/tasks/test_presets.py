@@ -26,7 +26,8 @@ PROTOCOL_PAIRS = [
 
 
 def test_preset_names():
-    assert set(PRESETS) == {"blog", "trask2018", "madsen2020", "mistry2022", "madsen2020-recurrent"}
+    assert set(PRESETS) == {"blog", "trask2018", "madsen2020", "mistry2022", "madsen2020-recurrent",
+                            "nalm-recurrent-100"}
     assert PRESETS["madsen2020"]() == madsen2020()
     assert PRESETS["blog"]() == blog()
     assert PRESETS["trask2018"]() == trask2018()

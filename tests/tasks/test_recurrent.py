@@ -50,9 +50,48 @@ def test_stored_config_round_trips_and_bad_lengths_are_refused():
             RecurrentTask(extrapolation_length=bad)
 
 
-def test_preset_is_madsen_and_johansens_recurrent_dataset():
+def test_madsen2020_recurrent_is_stable_nalus_last_running_dataset():
+    # stable-nalu c434f99: vector_size 10, U[1, 2) at every step, 10 and 1000 steps.
     task = PRESETS["madsen2020-recurrent"]()
-    assert (task.input_size, task.subset_size, task.overlap_size) == (100, 25, 12)
+    assert task.input_size == 10 and task.placement == "ranges"
     assert (task.length, task.extrapolation_length) == (10, 1000)
     assert task.interpolation == task.extrapolation  # longer sequences, same values
     assert task.interpolation.intervals == ((1.0, 2.0),)
+
+
+def test_ranges_placement_draws_each_subset_as_a_range_of_random_start_and_length():
+    # _simple_function_abstact.py:52-60: start ~ U{0..d-1}, length ~ U{1..d-start}, a and b
+    # independent. Over 4000 seeds: every (start, length) pair occurs, with P(start = s) = 1/10
+    # and, given the start, uniform lengths; a and b are disjoint, overlap or nest.
+    task = PRESETS["madsen2020-recurrent"]()
+    counts = np.zeros((10, 11))
+    relations = set()
+    for seed in range(4000):
+        a, b = task.subsets(seed)
+        for subset in (a, b):
+            np.testing.assert_array_equal(subset, np.arange(subset[0], subset[0] + len(subset)))
+            counts[subset[0], len(subset)] += 1
+        shared = len(set(a) & set(b))
+        relations.add("disjoint" if shared == 0 else "nested" if shared in (len(a), len(b)) else "overlap")
+        np.testing.assert_array_equal(task.layout(seed).sum(axis=0), [len(a), len(b)])
+    assert relations == {"disjoint", "nested", "overlap"}
+    for start in range(10):
+        row = counts[start, 1:11 - start]
+        assert (row > 0).all() and not counts[start, 11 - start:].any()
+        assert abs(row.sum() / 8000 - 0.1) < 0.02
+        assert abs(row / row.sum() * len(row) - 1).max() < 0.5  # about 80 draws per length
+
+
+def test_ranges_placement_ignores_the_ratios_and_round_trips():
+    task = RecurrentTask(input_size=3, subset_ratio=1.0, overlap_ratio=0.0, placement="ranges")
+    assert task_from_dict(task_to_dict(task)) == task
+    assert "random start and length" in task.describe()
+    with pytest.raises(ValueError, match="placement must be one of"):
+        RecurrentTask(placement="range")
+
+
+def test_nalm_recurrent_100_is_nalms_own_hundred_input_design():
+    task = PRESETS["nalm-recurrent-100"]()
+    assert (task.input_size, task.subset_size, task.overlap_size, task.placement) == (100, 25, 12, "random")
+    assert (task.length, task.extrapolation_length) == (10, 1000)
+    assert task.interpolation == task.extrapolation and task.interpolation.intervals == ((1.0, 2.0),)

@@ -94,6 +94,25 @@ def test_initial_state_is_zero_unless_learned():
     assert lstm.initial_state.shape == (4, 2, 2)  # (h, c) per member
 
 
+def test_network_options_reach_the_network_and_a_learned_state_trains_member_by_member():
+    # stable-nalu c434f99 simple_function_recurrent.py:16-25,41-46: a parameter of zeros that the
+    # optimizer moves. Member m's gradient is the one it gets alone (float64).
+    x = torch.rand(3, 4, 5, 3, dtype=torch.float64)  # (members, batch, T, d)
+    options = {"recurrent": {"learn_initial_state": True}}
+    pop = build_model("nac", 3, 1, hidden=2, recurrent=True, members=3, dtype=torch.float64, unit_options=options)
+    seed_members_(pop, [0, 1, 2])
+    assert torch.equal(pop.initial_state, torch.zeros(3, 1, 2, dtype=torch.float64))
+    pop(x).sum().backward()
+    for m in range(3):
+        torch.manual_seed(m)
+        alone = build_model("nac", 3, 1, hidden=2, recurrent=True, dtype=torch.float64, unit_options=options)
+        alone(x[m]).sum().backward()
+        torch.testing.assert_close(pop.initial_state.grad[m], alone.initial_state.grad, rtol=0, atol=1e-12)
+        assert alone.initial_state.grad.abs().sum() > 0
+    lstm = build_model("lstm", 3, 1, hidden=2, recurrent=True, unit_options=options)
+    assert dict(lstm.named_parameters())["initial_state"].shape == (2, 2)  # h and c both learned
+
+
 def test_bad_shapes_and_models_are_refused():
     net = build_model("lstm", 3, 1, hidden=2, recurrent=True, members=2)
     with pytest.raises(ValueError, match=r"expected input of shape \(2, batch, T, 3\)"):

@@ -7,13 +7,17 @@ anything seen in training.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from .ranges import Range, uniform
-from .static import StaticTask
+from .static import LAYOUT, StaticTask, stream
+
+RANGES = "ranges"
+"""The recurrent-only placement: a and b are each one contiguous range, drawn independently."""
 
 
 @dataclass(frozen=True)
@@ -21,13 +25,22 @@ class RecurrentTask(StaticTask):
     """A :class:`StaticTask` per time step, summed over ``length`` steps.
 
     Args:
-        input_size, subset_ratio, overlap_ratio, placement, interpolation, extrapolation,
+        input_size, subset_ratio, overlap_ratio, interpolation, extrapolation,
             train_samples: as for :class:`StaticTask`, for the vector of one time step.
+        placement: as for :class:`StaticTask`, or ``'ranges'``: per seed, a starts at
+            ``s_a ~ U{0, …, d-1}`` and has ``n_a ~ U{1, …, d-s_a}`` elements, and b likewise and
+            independently, so the two may be disjoint, overlap or nest (the ratios play no
+            part). This is Madsen & Johansen's recurrent dataset, stable-nalu c434f99
+            ``stable_nalu/dataset/_simple_function_abstact.py:52-60``; their
+            ``numpy.random.RandomState`` is replaced by this seed's layout stream, so the
+            distribution is theirs but not the draws.
         length: time steps of a training (and interpolation) sequence.
         extrapolation_length: time steps of an extrapolation sequence.
 
-    The defaults are Madsen & Johansen's recurrent static-function dataset (see
-    :func:`~nalm.tasks.presets.madsen2020_recurrent`).
+    The field defaults are :class:`StaticTask`'s per step with 10 training and 1000
+    extrapolation steps; the named protocols are the presets
+    :func:`~nalm.tasks.presets.madsen2020_recurrent` and
+    :func:`~nalm.tasks.presets.nalm_recurrent_100`.
 
     >>> task = RecurrentTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
     ...                      length=3, extrapolation_length=30)
@@ -46,6 +59,11 @@ class RecurrentTask(StaticTask):
     recurrent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
+        if self.placement == RANGES:
+            dataclasses.replace(self, placement="scattered")  # every check but the placement's
+            object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
+            object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
+            return
         super().__post_init__()
         for name in ("length", "extrapolation_length"):
             value = getattr(self, name)
@@ -55,6 +73,22 @@ class RecurrentTask(StaticTask):
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.length, self.input_size)
+
+    def subsets(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted indices of the elements summed into a and into b for this seed.
+
+        >>> task = RecurrentTask(input_size=10, placement="ranges")
+        >>> [(int(s[0]), len(s)) for s in task.subsets(seed=0)]  # (start, length) of a and of b
+        [(8, 2), (5, 2)]
+        """
+        if self.placement != RANGES:
+            return super().subsets(seed)
+        rng = stream(seed, LAYOUT)
+        ranges = []
+        for _ in range(2):
+            start = int(rng.integers(0, self.input_size))
+            ranges.append(np.arange(start, start + int(rng.integers(1, self.input_size - start + 1))))
+        return ranges[0], ranges[1]
 
     def sample(self, n: int, rng: np.random.Generator, extrapolation: bool = False, dtype=np.float64,
                *, seed: int | None = None) -> np.ndarray:
@@ -76,6 +110,10 @@ class RecurrentTask(StaticTask):
                                for start in range(0, n, chunk)])
 
     def describe(self) -> str:
+        if self.placement == RANGES:
+            return (f"{self.length} steps of x in {self.interpolation} (train) / {self.extrapolation_length} steps "
+                    f"of x in {self.extrapolation} (test), d={self.input_size}, a and b each a contiguous range "
+                    f"of random start and length per seed, summed over time")
         return (f"{self.length} steps of x in {self.interpolation} (train) / {self.extrapolation_length} steps "
                 f"of x in {self.extrapolation} (test), d={self.input_size}, subsets of {self.subset_size} "
                 f"overlapping by {self.overlap_size}, placement {self.placement}, summed over time")

@@ -7,11 +7,14 @@ unit for unit cells (or the second unit of a slash name, so ``nau/nmu`` accumula
 with a NAU and multiplies them with an NMU), a linear layer for the RNN, GRU and LSTM
 baselines.
 
-One deliberate difference: the state starts at zero, as in PyTorch's RNNs, unless
-``learn_initial_state=True`` (Madsen & Johansen learn it, starting from zero). a and b are
-sums over time and start at 0; a learned start instead compensates for recurrent weights
-short of 1 on the training length (a recurrent NAC settled at weights near 0.98 with a start
-near 3, which fails on longer sequences) and slows the units' way to exact weights.
+The first state is zero, as in PyTorch's RNNs, unless ``learn_initial_state=True``:
+Madsen & Johansen learn it as a parameter initialized to zeros, for every cell including the
+LSTM's (h, c) (stable-nalu c434f99 ``stable_nalu/network/simple_function_recurrent.py:16-25,
+41-46``). Through :func:`recurrent_network` it is the network option
+``unit_options[NETWORK_OPTIONS]["learn_initial_state"]``. a and b are sums over time and
+start at 0; a learned start can instead compensate for recurrent weights short of 1 on the
+training length (a recurrent NAC settled at weights near 0.98 with a start near 3, which
+fails on longer sequences).
 
 The baseline cells are ``torch.nn.RNNCell``, ``GRUCell`` and ``LSTMCell`` with PyTorch's
 initialization and gate order, written with the population-aware linear of
@@ -29,6 +32,10 @@ from .base import ArithmeticUnit
 from .mlp import Linear
 
 State = tuple[Tensor, ...]
+
+NETWORK_OPTIONS = "recurrent"
+"""The ``unit_options`` key whose options go to :class:`RecurrentNetwork` rather than to a unit
+(no unit is registered under this name)."""
 
 
 class _BaselineCell(ArithmeticUnit):
@@ -258,7 +265,14 @@ class RecurrentNetwork(nn.Module):
 
 def recurrent_network(layers: tuple[str, ...], input_size: int, out_features: int, hidden: int, *,
                       unit_options: dict, members=None, device=None, dtype=None) -> RecurrentNetwork:
-    """The recurrent network of a parsed model name (see :func:`~nalm.units.network.parse_model`)."""
+    """The recurrent network of a parsed model name (see :func:`~nalm.units.network.parse_model`).
+
+    ``unit_options[NETWORK_OPTIONS]`` holds :class:`RecurrentNetwork`'s own keyword options.
+
+    >>> net = recurrent_network(("nac",), 3, 1, 2, unit_options={"recurrent": {"learn_initial_state": True}})
+    >>> [name for name, _ in net.named_parameters()]
+    ['initial_state', 'cell.W_hat', 'cell.M_hat', 'output.W_hat', 'output.M_hat']
+    """
     from .registry import unit_class
 
     factory = {"members": members, "device": device, "dtype": dtype}
@@ -269,4 +283,4 @@ def recurrent_network(layers: tuple[str, ...], input_size: int, out_features: in
         first, second = layers if len(layers) == 2 else layers * 2
         cell = unit_class(first)(input_size + hidden, hidden, **unit_options.get(first, {}), **factory)
         output = unit_class(second)(hidden, out_features, **unit_options.get(second, {}), **factory)
-    return RecurrentNetwork(cell, output, input_size=input_size)
+    return RecurrentNetwork(cell, output, input_size=input_size, **unit_options.get(NETWORK_OPTIONS, {}))

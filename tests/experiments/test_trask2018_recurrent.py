@@ -1,0 +1,43 @@
+"""trask2018-recurrent follows stable-nalu's recurrent script (c434f99) and names where it departs."""
+
+from nalm.experiments import EXPERIMENTS
+from nalm.tasks import PRESETS
+from nalm.units import build_model
+
+EXPERIMENT = EXPERIMENTS["trask2018-recurrent"]
+
+
+def test_the_task_is_the_reference_dataset_with_shorter_tests_at_the_default_scale():
+    reference = PRESETS["madsen2020-recurrent"]()
+    assert EXPERIMENT.paper_tasks == (reference,)
+    (task,) = EXPERIMENT.tasks
+    assert task.input_size == 10 and task.placement == "ranges" and task.extrapolation_length == 100
+    assert any(d.setting == "extrapolation length" for d in EXPERIMENT.deviations)
+
+
+def test_paper_scale_is_the_scripts_training_and_evaluation():
+    # experiments/simple_function_recurrent.py:28-31,74-76,87,103: Adam lr 1e-3, batch 128,
+    # 1e5 iterations, batches of 2048 evaluated every 1000 steps; batch job: 10 seeds.
+    config = EXPERIMENT.config_for("nac", "add", EXPERIMENT.paper_scale)
+    assert (config.optimizer, config.lr, config.batch_size, config.hidden) == ("adam", 1e-3, 128, 2)
+    assert (config.iterations, config.eval_every, config.eval_samples) == (100_000, 1000, 2048)
+    assert EXPERIMENT.paper_seeds == 10
+
+
+def test_every_model_learns_its_first_state_from_zeros():
+    for model in EXPERIMENT.models:
+        config = EXPERIMENT.config_for(model, "mul")
+        net = build_model(model, 10, 1, hidden=config.hidden, unit_options=config.unit_options, recurrent=True)
+        state = dict(net.named_parameters())["initial_state"]
+        assert not state.any()
+    assert EXPERIMENT.config_for("nau/nmu", "mul").unit_options["nmu"] == {"regularizer_start": 300.0,
+                                                                          "regularizer_end": 600.0}
+
+
+def test_every_setting_has_a_source_and_the_regularizer_is_explained():
+    for setting in ("task", "optimizer", "iterations", "hidden", "unit options: recurrent", "regularizer", "seeds"):
+        assert "stable-nalu" in EXPERIMENT.sources[setting]
+    assert "nalm" in EXPERIMENT.sources["unit options: nmu"]
+    task_deviation = next(d for d in EXPERIMENT.deviations if d.setting == "task" and "e088f71" in d.reference)
+    assert "1-5" in task_deviation.reference and "c434f99" in task_deviation.ours
+    assert "Madsen" not in PRESETS["nalm-recurrent-100"].__doc__
