@@ -117,3 +117,48 @@ def test_learning_rates_are_a_population_dimension():
 def test_a_list_of_rates_needs_a_rate_per_member():
     with pytest.raises(ValueError, match="rate per member"):
         train_population("nac", [Member(0, "add", TASK)], TrainConfig(iterations=1, lr=[1e-3, 1e-2]))
+
+
+PLATEAU = {"inalu": {"reinitialize": {"every": 5, "min_stored": 10, "threshold": 1.0}}}
+
+
+def test_members_reinitialize_at_their_own_steps_exactly_as_alone():
+    task = presets.mistry2022_ranges()[0]
+    config = TrainConfig(iterations=80, eval_every=10, eval_samples=64, dtype="float64", hidden=None, lr=0.1,
+                         grad_clip=0.1, unit_options=PLATEAU)
+    members = [Member(seed, target, task) for seed in range(3) for target in ("add", "mul", "div")]
+    population = train_population("inalu", members, config)
+    times = [r.metrics["reinitialized_at"] for r in population]
+    assert len({tuple(t) for t in times}) >= 3  # members plateau at different steps, some never
+    for index in (0, 1, 2, 8):
+        alone = train_population("inalu", [members[index]], config)[0]
+        assert alone.metrics["reinitialized_at"] == times[index]
+        assert max_weight_difference(population[index], alone) <= 1e-10
+        assert population[index].curve == alone.curve
+
+
+def test_plateau_rule_and_reinitialization_from_the_members_own_seed():
+    from nalm.train.engine import _PlateauWatch
+    from nalm.units import INALU, PlateauReset
+
+    torch.manual_seed(0)
+    net = INALU(2, 1, members=3, dtype=torch.float64)
+    before = {name: p.detach().clone() for name, p in net.named_parameters()}
+    watch = _PlateauWatch(PlateauReset(every=1, min_stored=3, threshold=1.0), seeds=[7, 8, 9])
+    watch.evaluated(0, np.array([2.0, 0.5, 4.0]))
+    watch.evaluated(2, np.array([2.0, 0.5, 1.0]))
+    watch.check(2, net, None)  # 3 stored: not more than min_stored
+    assert watch.reinitialized_at == [[], [], []]
+    # Steps 0-1 store e(0), steps 2-3 e(2). Member 0: 2 <= 2 + 0 and 2 > 1: plateau. Member 1:
+    # its error 0.5 is below the threshold. Member 2: 4 > 1 + 0: still falling.
+    watch.check(3, net, None)
+    assert watch.reinitialized_at == [[3], [], []]
+    assert watch.since.tolist() == [4, 0, 0]
+    seed = int(np.random.SeedSequence([7, 1]).generate_state(1, np.uint64)[0])
+    expected = INALU(2, 1, members=3, dtype=torch.float64)
+    seed_members_(expected, [seed] * 3)
+    for name, p in net.named_parameters():
+        assert torch.equal(p[0], getattr(expected, name)[0]) and not torch.equal(p[0], before[name][0])
+        assert torch.equal(p[1:], before[name][1:])
+    watch.check(4, net, np.array([False, True, True]))  # diverged members are never reinitialized
+    assert watch.reinitialized_at == [[3], [], []]

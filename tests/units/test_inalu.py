@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from nalm.units import INALU
+from nalm.units import INALU, PlateauReset, build_model
 
 F64 = torch.float64
 BIG = 40.0  # tanh(40) == sigmoid(40) == 1.0 exactly in float64
@@ -117,35 +117,49 @@ def test_init_follows_the_paper():
     assert abs(big.G.mean().item()) < 0.03 and abs(big.G.std().item() - 0.2) < 0.02
 
 
-def test_regularizer_is_off_by_default():
+def test_regularizer_and_reinitialization_default_to_the_nalm_benchmark():
     unit = INALU(3, 2)
-    for step in (0, 10**4, 10**8):
-        assert unit.regularization(step).shape == () and unit.regularization(step).item() == 0.0
+    assert (unit.regularizer_scale, unit.regularizer_threshold) == (0.05, 20.0)
+    assert (unit.regularizer_start, unit.regularizer_max_error) == (10_001, 1.0)
+    assert unit.regularizer_reads_error
+    assert unit.plateau_reset == PlateauReset(every=10, min_stored=5000, threshold=1.0)
+    assert INALU(3, 2, reinitialize=False).plateau_reset is None
+    assert INALU(3, 2, reinitialize={"every": 2, "min_stored": 7}).plateau_reset == PlateauReset(2, 7, 1.0)
 
 
-@pytest.mark.parametrize("members", [None, 3])
-def test_regularizer_pushes_pre_activations_away_from_zero(members):
-    torch.manual_seed(5)
-    unit = INALU(3, 2, regularizer_start=10, members=members, dtype=F64)
-    with torch.no_grad():
-        unit.W_hat[..., 0, 0] = 25.0  # beyond the threshold: no penalty
-        unit.M_hat_mul[..., 1, 2] = -30.0
-    shape = () if members is None else (members,)
-    assert unit.regularization(9).shape == shape and (unit.regularization(9) == 0).all()
+def constant_inalu(**options):
+    """Five parameters at 1, -2, 25, 0.5, -3: mean(max(20 - |P|, 0)) = 19, 18, 0, 19.5, 17."""
+    unit = INALU(3, 2, members=3, dtype=F64, **options)
+    for p, value in zip((unit.W_hat, unit.M_hat, unit.W_hat_mul, unit.M_hat_mul, unit.G), (1, -2, 25, 0.5, -3)):
+        set_(p, value)
+    return unit
 
-    def penalty(ps):  # 0.05 * mean(max(min(-w, w) + 20, 0)) over all four matrices
-        w = torch.cat([p.reshape(-1) for p in ps])
-        return 0.05 * torch.clamp(torch.minimum(-w, w) + 20, min=0).mean()
 
-    mats = [unit.W_hat, unit.M_hat, unit.W_hat_mul, unit.M_hat_mul]
-    if members is None:
-        expected = penalty([p.detach() for p in mats])
-    else:
-        expected = torch.stack([penalty([p.detach()[m] for p in mats]) for m in range(members)])
-    for step in (10, 11, 10**6):
-        reg = unit.regularization(step)
-        assert reg.shape == shape
-        torch.testing.assert_close(reg, expected, rtol=1e-12, atol=0)
-    reg.sum().backward()
-    assert unit.W_hat.grad[..., 0, 1].abs().min() > 0 and (unit.W_hat.grad[..., 0, 0] == 0).all()
-    assert unit.G.grad is None or (unit.G.grad == 0).all()
+def test_regularizer_sums_five_parameters_gate_included_per_member_below_the_error_bound():
+    unit = constant_inalu()
+    on = 0.05 * (19 + 18 + 0 + 19.5 + 17)  # 3.675
+    error = torch.tensor([0.5, 1.0, float("nan")], dtype=F64)
+    assert torch.equal(unit.regularization(10_000, error), torch.zeros(3, dtype=F64))
+    for step in (10_001, 50_000):
+        torch.testing.assert_close(unit.regularization(step, error), torch.tensor([on, 0.0, 0.0], dtype=F64),
+                                   rtol=1e-15, atol=0)
+    assert torch.equal(unit.regularization(20_000), torch.zeros(3, dtype=F64))  # error unknown: off
+    unit.regularization(20_000, error).sum().backward()
+    assert (unit.G.grad[0] == 0.05 / 2 * 1).all()  # d/dG mean(20 - |G|) at G = -3: +1/2 per entry
+    assert (unit.G.grad[1:] == 0).all() and (unit.W_hat_mul.grad == 0).all()
+
+
+def test_regularizer_without_error_bound_or_start():
+    unit = constant_inalu(regularizer_max_error=None, regularizer_start=0)
+    torch.testing.assert_close(unit.regularization(0), torch.full((3,), 3.675, dtype=F64), rtol=1e-15, atol=0)
+    assert torch.equal(constant_inalu(regularizer_start=None).regularization(10**6, torch.zeros(3, dtype=F64)),
+                       torch.zeros(3, dtype=F64))
+
+
+def test_mistry2022_single_clips_inalu_gradients_and_keeps_its_aids():
+    from nalm.experiments.mistry2022_single import EXPERIMENT
+
+    config = EXPERIMENT.config_for("inalu", "mul")
+    assert config.grad_clip == 0.1 and EXPERIMENT.config_for("nau", "add").grad_clip is None
+    unit = build_model("inalu", 2, 1, hidden=None, unit_options=config.unit_options)[0]
+    assert unit.plateau_reset == PlateauReset() and unit.regularizer_start == 10_001

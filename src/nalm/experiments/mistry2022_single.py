@@ -2,12 +2,13 @@
 
 Protocol (shared/PROTOCOLS.md 2.4): one unit, input [a, b], ops + − × ÷, nine interpolation
 → extrapolation range pairs, 50k iterations, batch 128, Adam lr 1e-3 (5e-3 for the NPU
-units), 25 seeds, NMU regularizer ramping from 20k to 35k steps. G-NALU is not implemented.
+units), 25 seeds, NMU regularizer ramping from 20k to 35k steps, iNALU gradients clipped to
+±0.1. G-NALU is not implemented.
 """
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
-from .spec import Experiment
+from .spec import Deviation, Experiment
 
 EXPERIMENT = Experiment(
     name="mistry2022-single",
@@ -21,7 +22,23 @@ EXPERIMENT = Experiment(
                       eval_samples=10_000, hidden=None),
     paper_seeds=25,
     unit_options=lambda model, target, iterations: {"nmu": {"regularizer_start": 20_000, "regularizer_end": 35_000}},
-    model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}},
+    model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}, "inalu": {"grad_clip": 0.1}},
     threshold_samples=1_000_000,
     primary="success_rate",
+    sources={
+        "model training: inalu": "gradients clipped by value to ±0.1 after backward, before the optimizer step: "
+                                 "bmistry4/nalm-benchmark lfs_batch_jobs/single_layer_task/benchmarking/"
+                                 "single_layer_benchmark.sh:87 (--clip-grad-value 0.1), "
+                                 "experiments/single_layer_benchmark.py:680-682",
+        "unit options: inalu": "regularizer 0.05·Σ mean(max(20 − |P|, 0)) over the five parameters, on after "
+                               "step 10,000 while the latest interpolation MSE < 1; re-initialization on "
+                               "plateaus (--reinit): bmistry4/nalm-benchmark experiments/"
+                               "single_layer_benchmark.py:663, 696-707, stable_nalu/functional/regualizer.py:128-133",
+    },
+    deviations=(
+        Deviation(setting="unit options: inalu",
+                  reference="a re-initialized model draws its weights from the global RNG where training has left it",
+                  ours="a member draws them under a seed derived from its model seed and re-initialization count",
+                  reason="a member's new weights must not depend on the other members of its population"),
+    ),
 )

@@ -1,10 +1,10 @@
 """The population engine: many models of one architecture trained at once.
 
 Each member has its own seed (initialization and data stream), target, optimizer state,
-regularizer schedule, weight projection and best-step tracking; the unit interface
-(``regularization(step)``, ``project_()``) means no unit needs special handling here. A
-member whose loss becomes nan/inf is frozen at its last finite weights and recorded as
-diverged; the rest train on.
+regularizer schedule, weight projection, re-initializations and best-step tracking; the unit
+interface (``regularization(step, error)``, ``project_()``, ``plateau_reset``) means no unit
+needs special handling here. A member whose loss becomes nan/inf is frozen at its last finite
+weights and recorded as diverged; the rest train on.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..units import build_model, seed_members_
+from ..units import PlateauReset, build_model, reinitialize_member_, seed_members_
 from .allocator import keep_freed_memory
 from .config import TrainConfig
 from .data import Member, PopulationData
@@ -64,6 +64,8 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     rates = [config.lr if member.lr is None else member.lr for member in members]
     optimizer = PopulationOptimizer(net.parameters(), config.optimizer, rates, config.grad_clip)
     tracker = _Tracker(net, m)
+    plateau = _PlateauWatch.of(net, [member.model_seed for member in members])
+    error = None  # each member's interpolation MSE at the latest evaluation, on the device
 
     diverged = torch.zeros(m, dtype=torch.bool, device=device)
     diverged_at: list[int | None] = [None] * m
@@ -72,10 +74,14 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     for step in range(config.iterations + 1):
         if step % config.eval_every == 0 or step == config.iterations:
             tracker.evaluate(step, data)
+            interpolation = tracker.last["interpolation"][0]
+            error = interpolation.to(device)
+            if plateau is not None:
+                plateau.evaluated(step, interpolation.numpy())
         if step == config.iterations:
             break
         x, y = data.train_batch()
-        loss = ((net(x) - y) ** 2).mean(dim=(1, 2)) + net.regularization(step)  # (M,)
+        loss = ((net(x) - y) ** 2).mean(dim=(1, 2)) + net.regularization(step, error)  # (M,)
         bad = ~torch.isfinite(loss)
         if bad.any():  # one host sync per step; rare divergences then cost a little more
             for i in torch.nonzero(bad & ~diverged).flatten().tolist():
@@ -90,9 +96,84 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
             loss.sum().backward()
             optimizer.step()
         net.project_()
+        if plateau is not None:
+            plateau.check(step, net, diverged.cpu().numpy() if any_diverged else None)
         bar.update()
     bar.close()
-    return tracker.results(members, diverged.tolist(), diverged_at)
+    results = tracker.results(members, diverged.tolist(), diverged_at)
+    if plateau is not None:
+        for result, steps in zip(results, plateau.reinitialized_at):
+            result.metrics["reinitialized_at"] = steps
+    return results
+
+
+class _PlateauWatch:
+    """Re-initializes the members whose stored errors stop falling (see :class:`PlateauReset`).
+
+    After every optimizer step a member stores its interpolation MSE at the latest evaluation,
+    as the NALM benchmark stores ``interpolation_error`` (experiments/single_layer_benchmark.py:697);
+    the stored errors are therefore constant between evaluations, and a member's store is
+    kept as the evaluations' errors and the step its store began. A re-initialized member
+    draws its new weights under a seed derived from its model seed and how many times it has
+    been re-initialized, so they do not depend on the population; its optimizer state is
+    kept, as in the reference (only ``model.reset_parameters()`` is called, line 703).
+    """
+
+    def __init__(self, policy: PlateauReset, seeds: list[int]):
+        self.policy = policy
+        self.seeds = seeds
+        self.eval_steps: list[int] = []
+        self.eval_errors: list[np.ndarray] = []  # one (M,) row per evaluation
+        self.since = np.zeros(len(seeds), dtype=np.int64)  # first step of each member's store
+        self.reinitialized_at: list[list[int]] = [[] for _ in seeds]
+
+    @classmethod
+    def of(cls, net, seeds: list[int]) -> "_PlateauWatch | None":
+        policies = {unit.plateau_reset for unit in net.units()} - {None}
+        if len(policies) > 1:
+            raise ValueError(f"the network's units declare different plateau resets: {policies}")
+        return cls(policies.pop(), seeds) if policies else None
+
+    def evaluated(self, step: int, interpolation: np.ndarray) -> None:
+        self.eval_steps.append(step)
+        self.eval_errors.append(np.asarray(interpolation, dtype=np.float64))
+
+    def check(self, step: int, net, diverged: np.ndarray | None) -> None:
+        """After the optimizer step at ``step``: re-initialize the members that plateau."""
+        policy = self.policy
+        if step % policy.every != 0 or step == 0:
+            return
+        stored = step + 1 - self.since
+        candidates = stored > policy.min_stored
+        if diverged is not None:
+            candidates &= ~diverged
+        if not candidates.any():
+            return
+        half = stored // 2
+        mean_first, _ = self._moments(self.since, self.since + half)
+        mean_last, std_last = self._moments(self.since + half, np.full_like(self.since, step + 1))
+        with np.errstate(invalid="ignore"):
+            plateaued = candidates & (mean_first <= mean_last + std_last) & (mean_last > policy.threshold)
+        for index in np.flatnonzero(plateaued).tolist():
+            self.reinitialized_at[index].append(step)
+            seed = int(np.random.SeedSequence([self.seeds[index], len(self.reinitialized_at[index])])
+                       .generate_state(1, np.uint64)[0])
+            reinitialize_member_(net, index, seed)
+            self.since[index] = step + 1
+
+    def _moments(self, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each member's mean and population standard deviation of its stored errors at steps
+        ``[start, end)``, from how many of those steps each evaluation's error was stored."""
+        begins = np.asarray(self.eval_steps, dtype=np.int64)[:, None]  # (K, 1)
+        ends = np.append(begins[1:, 0], np.iinfo(np.int64).max)[:, None]
+        counts = np.clip(np.minimum(ends, end) - np.maximum(begins, start), 0, None)  # (K, M)
+        errors = np.stack(self.eval_errors)
+        used = counts > 0
+        n = counts.sum(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(used, counts * errors, 0.0).sum(0) / n
+            variance = np.where(used, counts * (errors - mean) ** 2, 0.0).sum(0) / n
+        return mean, np.sqrt(variance)
 
 
 class _Tracker:

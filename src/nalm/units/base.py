@@ -1,8 +1,13 @@
 """What every arithmetic unit offers the training engine, so the engine needs no special cases.
 
-A unit is a ``torch.nn.Module`` with three extra duties:
+A unit is a ``torch.nn.Module`` with these extra duties:
 
 * ``regularization(step)``: the term added to the loss at a training step (zero by default);
+  a unit whose regularizer also depends on how well each member does sets
+  ``regularizer_reads_error`` and takes ``regularization(step, error)`` (see
+  :func:`unit_regularization`);
+* ``plateau_reset``: ``None``, or a :class:`PlateauReset` under which the engine
+  re-initializes a member whose error has stopped falling;
 * ``project_()``: an in-place correction applied after every optimizer step (a no-op by
   default; NAU and NMU clip their weights here);
 * populations: ``members=M`` gives every parameter a leading member dimension, so one module
@@ -13,10 +18,29 @@ A unit is a ``torch.nn.Module`` with three extra duties:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 import torch
 from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class PlateauReset:
+    """When the engine re-initializes a member whose error has stopped falling.
+
+    Every ``every`` steps, once more than ``min_stored`` errors have been stored since the
+    member's last (re-)initialization (one per step: the member's interpolation MSE at the
+    latest evaluation), the stored errors are split into halves; the member is re-initialized,
+    and its store emptied, when the first half's mean is at most the second half's mean plus
+    its (population) standard deviation and the second half's mean exceeds ``threshold``.
+    The defaults are iNALU's scheme as the NALM benchmark runs it (bmistry4/nalm-benchmark
+    experiments/single_layer_benchmark.py:324-338 and 696-707).
+    """
+
+    every: int = 10
+    min_stored: int = 5000
+    threshold: float = 1.0
 
 
 class ArithmeticUnit(nn.Module):
@@ -75,7 +99,14 @@ class ArithmeticUnit(nn.Module):
     a recurrent cell of such a unit then splits its weight into input and state parts."""
 
     # -- engine interface ----------------------------------------------------------------
-    def regularization(self, step: int) -> Tensor:
+    regularizer_reads_error = False
+    """Whether :meth:`regularization` takes ``error``: each member's interpolation MSE at the
+    latest evaluation, a float64 tensor, scalar or ``(M,)`` (``None`` when unknown)."""
+
+    plateau_reset: PlateauReset | None = None
+    """Re-initialize members whose error has stopped falling (``None``: never)."""
+
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         """The loss term at ``step``: a scalar, or one value per member ``(M,)``."""
         return self.new_zeros_per_member()
 
@@ -127,6 +158,11 @@ class ArithmeticUnit(nn.Module):
         return {}
 
 
+def unit_regularization(unit: ArithmeticUnit, step: int, error: Tensor | None) -> Tensor:
+    """``unit``'s loss term at ``step``, given ``error`` only if the unit reads it."""
+    return unit.regularization(step, error) if unit.regularizer_reads_error else unit.regularization(step)
+
+
 def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
@@ -147,9 +183,35 @@ def seed_members_(module: nn.Module, seeds: Iterable[int]) -> None:
     for layer in layers:
         if layer.members != len(seeds):
             raise ValueError(f"{len(seeds)} seeds given for a layer of {layer.members} members")
-    devices = sorted({p.device.index for p in module.parameters() if p.device.type == "cuda"})
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=_cuda_devices(module)):
         for index, seed in enumerate(seeds):
             torch.manual_seed(seed)
             for layer in layers:
                 layer.reset_member(index)
+
+
+def reinitialize_member_(module: nn.Module, index: int, seed: int) -> None:
+    """Initialize member ``index`` of every population layer of ``module`` again, under ``seed``.
+
+    Member ``index`` gets the weights that :func:`seed_members_` gives a member seeded with
+    ``seed``, on any device: the draws are made on the CPU (CUDA's generator draws other
+    numbers) and copied in. Other members and the global RNG state are untouched.
+    """
+    layers = [layer for layer in module.modules() if hasattr(layer, "reset_member")]
+    with torch.random.fork_rng(devices=_cuda_devices(module)), torch.no_grad():
+        torch.manual_seed(seed)
+        for layer in layers:
+            own = list(layer.parameters(recurse=False))
+            placed = [p.data for p in own]
+            for p in own:
+                p.data = p.data.to("cpu", copy=True)
+            try:
+                layer.reset_member(index)
+            finally:
+                for p, data in zip(own, placed):
+                    data[index].copy_(p.data[index])
+                    p.data = data
+
+
+def _cuda_devices(module: nn.Module) -> list[int]:
+    return sorted({p.device.index for p in module.parameters() if p.device.type == "cuda"})

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, PlateauReset
 
 
 class INALU(ArithmeticUnit):
@@ -22,21 +22,39 @@ class INALU(ArithmeticUnit):
     with NAC weights :math:`W = \tanh(\hat W) \odot \sigma(\hat M)` for each path, a gate
     that does not depend on the input, and the sign
     :math:`s_j = \text{clip}(\prod_i (\text{sign}(x_i) |W_{m,ji}| + 1 - |W_{m,ji}|), -1, 1)`.
-    The regularizer :math:`0.05 \cdot \text{mean}(\max(\min(-w, w) + t, 0))` over the
-    pre-activation matrices pushes them away from zero, so tanh and sigmoid saturate; the
-    paper switches it on once the loss drops below 1, here it starts at step
-    ``regularizer_start`` (a step-based schedule keeps the unit interface loss-free; ``None``,
-    the default, leaves it off, since at initialization the term is about 1). The
-    paper's gradient clipping (±0.1) is a training option, and its re-initialization on
-    plateaus is not part of the unit.
+
+    The paper's training aids, as the NALM benchmark runs them (bmistry4/nalm-benchmark
+    experiments/single_layer_benchmark.py), are part of the unit except the first:
+
+    * gradient clipping to ±0.1 (``--clip-grad-value 0.1``, lfs_batch_jobs/single_layer_task/
+      benchmarking/single_layer_benchmark.sh:87) is a training option,
+      :attr:`~nalm.train.TrainConfig.grad_clip`;
+    * the regularizer
+      :math:`0.05 \sum_{P \in \{\hat W, \hat M, \hat W_m, \hat M_m, G\}} \text{mean}(\max(20 - |P|, 0))`,
+      over the five parameters, gate included (stable_nalu/layer/inalu.py:31-35,
+      stable_nalu/functional/regualizer.py:128-133), pushes them away from zero so tanh and
+      sigmoid saturate. It is on, per member, at steps after 10,000 while the member's
+      interpolation MSE at the latest evaluation is below 1
+      (single_layer_benchmark.py:663; daschloer/inalu nalu_syn_simple_arith.py tests the
+      training batch's loss after epoch 10 instead);
+    * re-initialization on plateaus: :attr:`plateau_reset` tells the engine to re-initialize a
+      member whose stored errors stop falling (see :class:`~nalm.units.base.PlateauReset`;
+      single_layer_benchmark.py:696-707). The reference keeps the optimizer's state, and so
+      does the engine.
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
         eps: lower bound on :math:`|x|` inside the log (paper: 1e-7).
         omega: upper bound on the log-space output before ``exp`` (paper: 20), so the
             multiplicative path cannot overflow.
-        regularizer_scale, regularizer_threshold, regularizer_start: 0.05, t = 20, and the
-            first step with the regularizer on (``None``: never).
+        regularizer_scale, regularizer_threshold: 0.05 and the 20 in :math:`\max(20 - |P|, 0)`.
+        regularizer_start: the first step with the regularizer on (10,001: the reference's
+            ``epoch_i > 10000``); ``None``: never.
+        regularizer_max_error: the regularizer is on only for members whose interpolation MSE
+            at the latest evaluation is below this (reference: 1); ``None``: whatever the
+            error. Without an error (``regularization(step)``) a bound keeps it off.
+        reinitialize: re-initialize members on plateaus (the reference's ``--reinit``), with
+            :class:`~nalm.units.base.PlateauReset`'s defaults, or a dict of its fields.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -57,14 +75,23 @@ class INALU(ArithmeticUnit):
         tensor([[-12.0000]], dtype=torch.float64, grad_fn=<...>)
     """
 
+    regularizer_reads_error = True
+
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, omega: float = 20.0,
                  regularizer_scale: float = 0.05, regularizer_threshold: float = 20.0,
-                 regularizer_start: int | None = None, members=None, device=None, dtype=None):
+                 regularizer_start: int | None = 10_001, regularizer_max_error: float | None = 1.0,
+                 reinitialize: bool | dict = True, members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
         self.eps, self.omega = eps, omega
         self.regularizer_scale = regularizer_scale
         self.regularizer_threshold = regularizer_threshold
         self.regularizer_start = regularizer_start
+        self.regularizer_max_error = regularizer_max_error
+        self.reinitialize = reinitialize
+        if isinstance(reinitialize, dict):
+            self.plateau_reset = PlateauReset(**reinitialize)
+        else:
+            self.plateau_reset = PlateauReset() if reinitialize else None
         self.W_hat = self.new_parameter(out_features, in_features)
         self.M_hat = self.new_parameter(out_features, in_features)
         self.W_hat_mul = self.new_parameter(out_features, in_features)
@@ -86,18 +113,24 @@ class INALU(ArithmeticUnit):
     def mul_weight(self) -> Tensor:
         return F.nac_weight(self.W_hat_mul, self.M_hat_mul)
 
-    def regularization(self, step: int) -> Tensor:
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
+        off = self.new_zeros_per_member()
         if self.regularizer_start is None or step < self.regularizer_start:
-            return self.new_zeros_per_member()
+            return off
+        if self.regularizer_max_error is not None and error is None:
+            return off
         t = self.regularizer_threshold
-        penalties = [
+        penalty = self.regularizer_scale * sum(
             self.per_member_mean(torch.clamp(t - p.abs(), min=0))  # max(min(-w, w) + t, 0)
-            for p in (self.W_hat, self.M_hat, self.W_hat_mul, self.M_hat_mul)
-        ]
-        return self.regularizer_scale * sum(penalties) / len(penalties)
+            for p in (self.W_hat, self.M_hat, self.W_hat_mul, self.M_hat_mul, self.G)
+        )
+        if self.regularizer_max_error is None:
+            return penalty
+        return torch.where(error.to(penalty.device) < self.regularizer_max_error, penalty, off)
 
     def options(self) -> dict:
-        return {"eps": self.eps, "omega": self.omega, "regularizer_start": self.regularizer_start}
+        return {"eps": self.eps, "omega": self.omega, "regularizer_start": self.regularizer_start,
+                "regularizer_max_error": self.regularizer_max_error, "reinitialize": self.reinitialize}
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)

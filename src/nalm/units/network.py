@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, unit_regularization
 from .mlp import ACTIVATIONS, Linear, make_activation
 from .recurrent import BASELINE_CELLS, RecurrentNetwork, recurrent_network
 from .registry import UNITS, unit_class
@@ -24,8 +24,9 @@ from .registry import UNITS, unit_class
 class Network(nn.Sequential):
     """``nn.Sequential`` of units that sums their regularizers and projects each of them."""
 
-    def regularization(self, step: int) -> Tensor:
-        terms = [m.regularization(step) for m in self if isinstance(m, ArithmeticUnit)]
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
+        """The units' terms summed; ``error`` reaches the units that read it."""
+        terms = [unit_regularization(m, step, error) for m in self if isinstance(m, ArithmeticUnit)]
         return torch.stack(terms).sum(0)
 
     def project_(self) -> None:

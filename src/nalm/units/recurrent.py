@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, unit_regularization
 from .mlp import Linear
 
 State = tuple[Tensor, ...]
@@ -215,8 +215,8 @@ class RecurrentNetwork(nn.Module):
     def units(self) -> list[ArithmeticUnit]:
         return [self.cell, self.output]
 
-    def regularization(self, step: int) -> Tensor:
-        return self.cell.regularization(step) + self.output.regularization(step)
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
+        return unit_regularization(self.cell, step, error) + unit_regularization(self.output, step, error)
 
     def project_(self) -> None:
         self.cell.project_()
