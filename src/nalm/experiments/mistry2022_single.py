@@ -7,7 +7,8 @@ units), 25 seeds, NMU regularizer ramping from 20k to 35k steps. G-NALU is not i
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
-from .spec import Experiment
+from ..train.thresholds import MistryReference
+from .spec import Deviation, Experiment
 
 EXPERIMENT = Experiment(
     name="mistry2022-single",
@@ -22,6 +23,14 @@ EXPERIMENT = Experiment(
     paper_seeds=25,
     unit_options=lambda model, target, iterations: {"nmu": {"regularizer_start": 20_000, "regularizer_end": 35_000}},
     model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}},
-    threshold_samples=1_000_000,
+    threshold_rule=MistryReference(eps=1e-5),
     primary="success_rate",
+    sources={"threshold": "nalm-benchmark export/single_layer_task/benchmark/generate_exp_thresholds.r:24-58 "
+                          "(the perturbed module), exp_setups.csv (epsilon 1e-5 for every operation and range)"},
+    deviations=(
+        Deviation("threshold",
+                  reference="mean over 1e6 draws of R's generator (seed 1234) of the perturbed module's squared error",
+                  ours="the expectation that mean estimates, in closed form",
+                  reason="exact and free of sampling noise; the two differ by the Monte Carlo error only"),
+    ),
 )

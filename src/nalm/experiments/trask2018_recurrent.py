@@ -20,6 +20,7 @@ import dataclasses
 
 from ..tasks import presets
 from ..train import TrainConfig
+from ..train.thresholds import PerturbedWeights
 from .blog_static import TARGETS
 from .madsen2020_static import unit_options
 from .spec import Experiment
@@ -41,6 +42,6 @@ EXPERIMENT = Experiment(
     unit_options=unit_options,
     baseline_model="lstm",
     baseline_models=3,
-    threshold_samples=10_000,
+    threshold_rule=PerturbedWeights(samples=10_000),
     primary="success_rate",
 )
