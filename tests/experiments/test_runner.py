@@ -13,6 +13,7 @@ from nalm.results import ResultsStore
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
 from nalm.train import Member, MemberResult
+from nalm.train.thresholds import PerturbedWeights
 
 SMALL = {"eval_samples": 64, "eval_every": 25}
 
@@ -73,12 +74,12 @@ def test_madsen_add_threshold_is_positive_finite_and_as_simulated(tmp_path):
     (record,) = runs
     value = record.metrics["threshold"]
     assert isinstance(value, float) and math.isfinite(value) and value > 0
-    # Analytically: 100 inputs in U[2, 6], a and b sum 25 each overlapping by 12, so 62
-    # inputs are in neither and 12 in both; (a_eps + b_eps) - (a + b) = 2 eps (sum of the 62
-    # - sum of the 12), whose mean square is 4 eps^2 (50^2 * 4^2 + 74 * 16 / 12).
-    expected = 4e-10 * ((62 - 12) ** 2 * 4 ** 2 + 74 * 16 / 12)
+    # Analytically, on the reference script's subsets (26 overlapping by 13 of 100 inputs in
+    # U[2, 6]): 61 inputs are in neither and 13 in both; (a_eps + b_eps) - (a + b) = 2 eps (sum
+    # of the 61 - sum of the 13), whose mean square is 4 eps^2 (48^2 * 4^2 + 74 * 16 / 12).
+    expected = 4e-10 * ((61 - 13) ** 2 * 4 ** 2 + 74 * 16 / 12)
     assert value == pytest.approx(expected, rel=0.01)
-    assert record.config["threshold"] == {"eps": 1e-5, "samples": 1_000_000}
+    assert record.config["threshold"] == {"rule": "madsen-reference", "eps": 1e-5, "samples": 1_000_000, "seed": 0}
     assert record.metrics["success"] is False and record.metrics["solved_at"] is None
 
 
@@ -90,7 +91,7 @@ def small_madsen() -> Experiment:
     """
     task = StaticTask(input_size=10, overlap_ratio=0.0, interpolation=[-1, 1], extrapolation=[-3, 3])
     return dataclasses.replace(EXPERIMENTS["madsen2020-static"], name="madsen2020-small", tasks=(task,),
-                               model_train={"nau": {"hidden": None}})
+                               model_train={"nau": {"hidden": None}}, threshold_rule=PerturbedWeights())
 
 
 @pytest.fixture(scope="module")

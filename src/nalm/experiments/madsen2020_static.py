@@ -10,8 +10,9 @@ under a NAC•.
 """
 from ..tasks import presets
 from ..train import TrainConfig
+from ..train.thresholds import MadsenReference
 from .blog_static import TARGETS
-from .spec import Experiment, Published
+from .spec import Deviation, Experiment, Published
 
 
 def unit_options(model: str, target: str, iterations: int) -> dict:
@@ -48,7 +49,22 @@ EXPERIMENT = Experiment(
     paper_seeds=100,
     paper_scale={"iterations": 5_000_000},
     unit_options=unit_options,
-    threshold_samples=1_000_000,
+    threshold_rule=MadsenReference(),
     primary="success_rate",
     published=(PUBLISHED,),
+    sources={"threshold": "stable-nalu export/function_task_static_mse_expectation.r:33-59 (subsets), "
+                          ":97-104 (eps 1e-5), :120 (1e6 samples); its values in paper/results/sft-last.csv"},
+    deviations=(
+        Deviation("threshold",
+                  reference="the R script's perfect solution sums subsets of 26 overlapping by 13 "
+                            "(inclusive R ranges), while the data sums 25 overlapping by 12",
+                  ours="the same: the script's 26/13 subsets, not the task's 25/12",
+                  reason="reproduced so that success rates compare with the published ones; "
+                         "on the task's own subsets the add, div and sqrt thresholds would be 8-17% higher"),
+        Deviation("threshold samples",
+                  reference="1e6 draws of R's generator, unseeded",
+                  ours="1e6 draws of numpy.random.default_rng(0)",
+                  reason="R's stream is not reproduced; the thresholds agree with the published ones "
+                         "within 0.4%"),
+    ),
 )

@@ -7,7 +7,6 @@ against untrained baseline models (ReLU6 MLPs; LSTMs for recurrent tasks) on the
 """
 from __future__ import annotations
 
-import functools
 import json
 import platform
 import sys
@@ -53,7 +52,7 @@ def run_config(experiment: Experiment, model: str, target: str, seed: int, task_
         "experiment": experiment.name, "model": model, "target": target, "seed": seed,
         "task_index": task_index, "task": task_to_dict(experiment.tasks[task_index]),
         "train": train.to_dict(), "baseline": {"model": experiment.baseline_model, "count": experiment.baseline_models},
-        "threshold": {"eps": 1e-5, "samples": experiment.threshold_samples},
+        "threshold": experiment.threshold_rule.to_dict(),
     }
 
 
@@ -68,7 +67,7 @@ def environment(config: TrainConfig) -> dict:
 
 @dataclass
 class Plan:
-    """A validated selection: everything checked, thresholds simulated, nothing trained."""
+    """A validated selection: everything checked, thresholds computed, nothing trained."""
 
     experiment: Experiment
     models: list[str]
@@ -157,31 +156,8 @@ def train_and_store(plan: Plan, model: str, config: TrainConfig, pending: list, 
 
 
 def threshold(experiment: Experiment, task_index: int, target: str) -> float:
-    """Madsen's success threshold: extrapolation MSE of the solution with weights off by 1e-5.
-
-    For a recurrent task the perturbed weights are those on the input (the state carries
-    a and b exactly), so the threshold is that of the inputs summed over time.
-    """
-    task = experiment.tasks[task_index]
-    layout = task.layout(0)
-    partition = bool(np.all(layout.sum(axis=1) == 1))  # a and b use every input once
-
-    n = experiment.threshold_samples
-    if task.recurrent:  # long sequences are slow to draw: draw once, in one chunk, for every target
-        totals = _recurrent_totals(task, n)
-        return M.simulate_threshold(target, lambda size, rng: (totals, layout[:, 0], layout[:, 1]), n=n,
-                                    chunk=n, seed=0, output_eps=partition)
-
-    def sample(size, rng):
-        return task.totals(size, rng, extrapolation=True, seed=0), layout[:, 0], layout[:, 1]
-
-    return M.simulate_threshold(target, sample, n=n, seed=0, output_eps=partition)
-
-
-@functools.lru_cache(maxsize=4)
-def _recurrent_totals(task, n: int) -> np.ndarray:
-    """What ``simulate_threshold(seed=0, chunk=n)`` would draw: n extrapolation sequences' totals."""
-    return task.totals(n, np.random.default_rng(0), extrapolation=True, seed=0)
+    """The success threshold of one task and target, by the experiment's threshold rule."""
+    return experiment.threshold_rule.threshold(experiment.tasks[task_index], target)
 
 
 def baseline_errors(experiment: Experiment, members: list[Member], config: TrainConfig) -> dict:

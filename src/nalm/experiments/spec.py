@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..train import TrainConfig
+from ..train.thresholds import PerturbedWeights, ThresholdRule
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Experiment:
     (the NPU's on division); runs whose configs differ train as separate populations. ``model_train`` overrides training
     settings per model (e.g. a learning rate for the NPU units). Normalized errors divide by
     the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
+    ``threshold_rule`` gives the success threshold of each (task, target)
+    (:mod:`nalm.train.thresholds`): the reference's own rule where the experiment has one.
     """
 
     name: str
@@ -57,7 +60,7 @@ class Experiment:
     model_train: dict[str, dict] = field(default_factory=dict)
     baseline_model: str = "mlp-relu6"
     baseline_models: int = 10
-    threshold_samples: int = 100_000
+    threshold_rule: ThresholdRule = PerturbedWeights()
     primary: str = "success_rate"
     published: tuple[Published, ...] = ()
     task_labels: tuple[str, ...] = ()

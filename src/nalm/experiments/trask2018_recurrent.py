@@ -22,6 +22,7 @@ import dataclasses
 
 from ..tasks import presets
 from ..train import TrainConfig
+from ..train.thresholds import PerturbedWeights
 from .blog_static import TARGETS
 from .spec import Deviation, Experiment
 
@@ -60,7 +61,7 @@ EXPERIMENT = Experiment(
     unit_options=unit_options,
     baseline_model="lstm",
     baseline_models=3,
-    threshold_samples=10_000,
+    threshold_rule=PerturbedWeights(samples=10_000),
     primary="success_rate",
     sources={
         "task": "stable-nalu c434f99 stable_nalu/dataset/simple_function_recurrent.py:5-9, "

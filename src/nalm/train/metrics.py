@@ -139,10 +139,11 @@ def simulate_threshold(
     and the operation itself is applied exactly: ``a_eps + b_eps``, ``a_eps - b_eps``,
     ``a_eps * b_eps``, ``a_eps / b_eps``, ``a_eps * a_eps`` or ``sqrt(a_eps)``. This is
     the definition of the authors' simulation (stable-nalu,
-    ``export/function_task_static_mse_expectation.r``): only the subset-selection
+    ``export/function_task_static_mse_expectation.r:20-59``): only the subset-selection
     weights are perturbed; sub is ``a - b`` of two positively weighted sums rather
     than one layer with -1 weights. Returned is ``mean((op(a_eps, b_eps) - op(a, b))**2)``
-    over ``n`` samples, in float64.
+    over ``n`` samples, in float64. The subsets are the caller's masks: the script's own
+    are one element longer than its task's (:class:`nalm.train.thresholds.MadsenReference`).
 
     ``output_eps=True`` also moves the weights that combine a and b by eps for add and sub
     (``(1 - eps)(a_eps ± b_eps)``). This is for tasks where a and b together use every
