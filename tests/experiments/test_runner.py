@@ -6,13 +6,15 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from nalm.experiments import EXPERIMENTS, Experiment, RunSummary, get_experiment, run_experiment
-from nalm.experiments.runner import score, threshold
+from nalm.experiments.runner import score, sparsity_error, threshold
 from nalm.results import ResultsStore
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
 from nalm.train import Member, MemberResult
+from nalm.units import UNITS, seed_members_
 
 SMALL = {"eval_samples": 64, "eval_every": 25}
 
@@ -332,3 +334,52 @@ def test_per_model_training_settings_and_unit_options():
 @pytest.mark.parametrize("name", ["mistry2022-single", "blog-static"])
 def test_the_add_threshold_of_two_input_tasks_is_not_degenerate(name):
     assert threshold(EXPERIMENTS[name], 0, "add") > 1e-20
+
+
+# -- sparsity error per unit -------------------------------------------------------
+
+SATURATED = 40.0  # tanh(40) and sigmoid(40) round to 1.0 in float64; tanh(0) = 0, sigmoid(0) = 0.5
+
+
+@pytest.mark.parametrize("model, weights, expected", [
+    # max min(|w|, |1 - |w||) over the unit's weight
+    ("nau", {"0.W": [[0.75, -1.0]]}, 0.25),
+    ("nmu", {"0.W": [[0.6, 1.0]]}, 0.4),
+    # NAC: W = tanh(W_hat) * sigmoid(M_hat) = [0.5, -1]
+    ("nac", {"0.W_hat": [[SATURATED, -SATURATED]], "0.M_hat": [[0.0, SATURATED]]}, 0.5),
+    # RealNPU: the exponents only; the gate at 0.5 would be the worst value
+    ("real-npu", {"0.W": [[1.0, 0.7]], "0.g": [0.5, 0.5]}, 0.3),
+    # NPU: the mean of the real part's 0.2 and the imaginary part's 0.05
+    ("npu", {"0.W_re": [[0.9, -0.2]], "0.W_im": [[0.05, 0.0]], "0.g": [0.5, 0.5]}, 0.125),
+    # iNALU: the mean of the additive path's 0.5 (W = [0.5, 1]) and the multiplicative path's 0
+    ("inalu", {"0.W_hat": [[SATURATED, SATURATED]], "0.M_hat": [[0.0, SATURATED]],
+               "0.W_hat_mul": [[SATURATED, 0.0]], "0.M_hat_mul": [[SATURATED, SATURATED]], "0.G": [0.0]}, 0.25),
+    # NALU: its one weight [1, -1]; the gate (0.5 after the sigmoid) is not measured
+    ("nalu", {"0.G": [[0.0, 0.0]], "0.W_hat": [[SATURATED, -SATURATED]], "0.M_hat": [[SATURATED, SATURATED]]}, 0.0),
+    # two layers: the larger of the units' errors
+    ("nau/nmu", {"0.W": [[1.0, 0.1], [0.0, -1.0]], "1.W": [[0.7, 1.0]]}, 0.3),
+])
+def test_sparsity_error_of_each_unit(model, weights, expected):
+    config = EXPERIMENTS["mistry2022-single"].config_for(model, "add", {"dtype": "float64"})
+    if "/" in model:
+        config = config.replace(hidden=2)
+    weights = {name: np.array(value, dtype=np.float64) for name, value in weights.items()}
+    result = member_result({"step": [0], "interpolation": [1.0], "extrapolation": [1.0]}, weights=weights)
+    assert sparsity_error(model, result, config) == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", ["nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "npu", "real-npu", "inalu"])
+def test_a_members_sparsity_error_is_its_standalone_units(name):
+    cls = UNITS[name]
+    population = cls(3, 2, members=4, dtype=torch.float64)
+    seed_members_(population, [10, 11, 12, 13])
+    with torch.no_grad():
+        for p in population.parameters():  # off the initialization, so that no member is at a tie
+            p.add_(torch.rand(p.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64) - 0.5)
+        errors = population.sparsity_error()
+    assert errors.shape == (4,)
+    for m in range(4):
+        alone = cls(3, 2, dtype=torch.float64)
+        alone.load_state_dict({k: v[m] for k, v in population.state_dict().items()})
+        with torch.no_grad():
+            assert alone.sparsity_error().item() == errors[m].item()
