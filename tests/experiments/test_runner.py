@@ -6,14 +6,16 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from nalm.experiments import EXPERIMENTS, Experiment, RunSummary, get_experiment, run_experiment
-from nalm.experiments.runner import score, threshold
+from nalm.experiments.runner import score, sparsity_error, threshold
 from nalm.results import ResultsStore
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
 from nalm.train import Member, MemberResult
 from nalm.train.thresholds import PerturbedWeights
+from nalm.units import UNITS, seed_members_
 
 SMALL = {"eval_samples": 64, "eval_every": 25}
 
@@ -184,20 +186,33 @@ def test_the_baseline_does_not_depend_on_the_model_or_its_training(tmp_path):
 # -- scoring one member ------------------------------------------------------------
 
 
-def member_result(curve, diverged=False, weights=None):
-    task = EXPERIMENTS["mistry2022-single"].tasks[6]  # [1, 2] -> [2, 6], two inputs
+def member_result(curve, diverged_at=None, weights=None, best_step=None):
+    """A member's training result on mistry2022-single's [1, 2] -> [2, 6] task (two inputs).
+
+    ``best_step``: the engine's best step, which it keeps tracking on a diverged member's
+    frozen weights (default: the curve's lowest interpolation MSE, nan skipped)."""
+    task = EXPERIMENTS["mistry2022-single"].tasks[6]
     metrics = {"interpolation_mse": curve["interpolation"][-1], "extrapolation_mse": curve["extrapolation"][-1],
                "interpolation_mae": 0.5, "extrapolation_mae": 2.0}
+    if best_step is None:
+        best_step = curve["step"][int(np.nanargmin(curve["interpolation"]))]
+    metrics["best_step"] = best_step
     weights = weights if weights is not None else {"0.W": np.array([[0.999, 0.002]])}
-    return MemberResult(member=Member(0, "add", task), diverged=diverged, diverged_at=7 if diverged else None,
+    return MemberResult(member=Member(0, "add", task), diverged=diverged_at is not None, diverged_at=diverged_at,
                         curve=curve, metrics=metrics, weights=weights, best_weights=weights)
 
 
+BASELINE = {"interpolation": 2.0, "extrapolation": 4.0}
+
+
+def score_nau(result):
+    return score(result, 1e-6, BASELINE, "nau", EXPERIMENTS["mistry2022-single"].config_for("nau", "add"))
+
+
 def test_score_success_solved_at_and_sparsity():
-    config = EXPERIMENTS["mistry2022-single"].config_for("nau", "add")
     curve = {"step": [0, 100, 200, 300], "interpolation": [9.0, 1e-9, 1e-10, 1e-8],
              "extrapolation": [9.0, 1e-3, 1e-7, 1e-7]}
-    m = score(member_result(curve), 1e-6, {"interpolation": 2.0, "extrapolation": 4.0}, "nau", config)
+    m = score_nau(member_result(curve))
     assert m["threshold"] == 1e-6
     assert m["success"] is True  # extrapolation 1e-7 at the best interpolation step (200)
     assert m["solved_at"] == 200  # the first step whose extrapolation MSE is below the threshold
@@ -206,16 +221,52 @@ def test_score_success_solved_at_and_sparsity():
     assert m["baseline_interpolation_mae"] == 2.0 and m["diverged_at"] is None
     # best interpolation step at 300 instead, where extrapolation is above the threshold
     curve["interpolation"][3], curve["extrapolation"][3] = 1e-12, 1e-5
-    m = score(member_result(curve), 1e-6, {"interpolation": 2.0, "extrapolation": 4.0}, "nau", config)
+    m = score_nau(member_result(curve))
     assert m["success"] is False and m["solved_at"] == 200
 
 
-def test_score_a_diverged_member():
-    config = EXPERIMENTS["mistry2022-single"].config_for("nau", "add")
-    curve = {"step": [0, 100], "interpolation": [1e-9, math.nan], "extrapolation": [1e-9, math.nan]}
-    m = score(member_result(curve, diverged=True), 1e-6, {"interpolation": 2.0, "extrapolation": 4.0}, "nau", config)
-    assert m["success"] is False and m["solved_at"] is None and m["diverged_at"] == 7
+def test_a_member_that_succeeded_before_it_diverged_is_a_success():
+    # Solved at 100, best interpolation at 200, nan from 300 on (stable-nalu's R export skips nan).
+    curve = {"step": [0, 100, 200, 300, 400], "interpolation": [9.0, 1e-9, 1e-10, math.nan, math.nan],
+             "extrapolation": [9.0, 1e-7, 1e-8, math.nan, math.nan]}
+    m = score_nau(member_result(curve, diverged_at=300))
+    assert m["success"] is True and m["solved_at"] == 100 and m["diverged_at"] == 300
+    assert m["best_step"] == 200 and m["best_interpolation_mse"] == 1e-10 and m["best_extrapolation_mse"] == 1e-8
+    assert m["sparsity_error"] == pytest.approx(0.002)  # the engine's best weights are the scored best step's
+    # Trask's normalized error is of the final model, which diverged: worst of all
     assert m["normalized_interpolation"] == math.inf and m["normalized_extrapolation"] == math.inf
+
+
+def test_a_diverged_member_whose_best_step_misses_the_threshold_fails():
+    curve = {"step": [0, 100, 200], "interpolation": [9.0, 1e-10, math.nan],
+             "extrapolation": [9.0, 1e-5, math.nan]}
+    m = score_nau(member_result(curve, diverged_at=150))
+    assert m["success"] is False and m["solved_at"] is None and m["diverged_at"] == 150
+
+
+def test_evaluations_of_the_frozen_weights_after_divergence_do_not_count():
+    # Diverged at step 150: the engine froze the weights of step 150, never evaluated by the
+    # reference (its weights turn nan), and evaluated them at 200 and 300, below the threshold.
+    curve = {"step": [0, 100, 200, 300], "interpolation": [9.0, 1e-9, 1e-12, 1e-12],
+             "extrapolation": [9.0, 1e-3, 1e-9, 1e-9]}
+    m = score_nau(member_result(curve, diverged_at=150, best_step=200))
+    assert m["success"] is False and m["solved_at"] is None
+    assert m["best_step"] == 100 and m["best_interpolation_mse"] == 1e-9 and m["best_extrapolation_mse"] == 1e-3
+    assert m["sparsity_error"] is None  # the best weights kept are the frozen ones, not step 100's
+
+
+def test_the_evaluation_at_the_divergence_step_counts():
+    # Evaluated before the step whose loss was not finite: the weights the reference had too.
+    curve = {"step": [0, 100, 200], "interpolation": [9.0, 1e-9, 1e-9], "extrapolation": [9.0, 1e-7, 1e-7]}
+    m = score_nau(member_result(curve, diverged_at=100))
+    assert m["success"] is True and m["solved_at"] == 100
+
+
+def test_a_member_diverged_at_its_first_step_fails():
+    curve = {"step": [0, 100], "interpolation": [math.nan, math.nan], "extrapolation": [math.nan, math.nan]}
+    m = score_nau(member_result(curve, diverged_at=0, best_step=0))
+    assert m["success"] is False and m["solved_at"] is None and m["best_step"] is None
+    assert m["sparsity_error"] is None
 
 
 def test_score_an_mlp_has_no_sparsity():
@@ -284,3 +335,52 @@ def test_per_model_training_settings_and_unit_options():
 @pytest.mark.parametrize("name", ["mistry2022-single", "blog-static"])
 def test_the_add_threshold_of_two_input_tasks_is_not_degenerate(name):
     assert threshold(EXPERIMENTS[name], 0, "add") > 1e-20
+
+
+# -- sparsity error per unit -------------------------------------------------------
+
+SATURATED = 40.0  # tanh(40) and sigmoid(40) round to 1.0 in float64; tanh(0) = 0, sigmoid(0) = 0.5
+
+
+@pytest.mark.parametrize("model, weights, expected", [
+    # max min(|w|, |1 - |w||) over the unit's weight
+    ("nau", {"0.W": [[0.75, -1.0]]}, 0.25),
+    ("nmu", {"0.W": [[0.6, 1.0]]}, 0.4),
+    # NAC: W = tanh(W_hat) * sigmoid(M_hat) = [0.5, -1]
+    ("nac", {"0.W_hat": [[SATURATED, -SATURATED]], "0.M_hat": [[0.0, SATURATED]]}, 0.5),
+    # RealNPU: the exponents only; the gate at 0.5 would be the worst value
+    ("real-npu", {"0.W": [[1.0, 0.7]], "0.g": [0.5, 0.5]}, 0.3),
+    # NPU: the mean of the real part's 0.2 and the imaginary part's 0.05
+    ("npu", {"0.W_re": [[0.9, -0.2]], "0.W_im": [[0.05, 0.0]], "0.g": [0.5, 0.5]}, 0.125),
+    # iNALU: the mean of the additive path's 0.5 (W = [0.5, 1]) and the multiplicative path's 0
+    ("inalu", {"0.W_hat": [[SATURATED, SATURATED]], "0.M_hat": [[0.0, SATURATED]],
+               "0.W_hat_mul": [[SATURATED, 0.0]], "0.M_hat_mul": [[SATURATED, SATURATED]], "0.G": [0.0]}, 0.25),
+    # NALU: its one weight [1, -1]; the gate (0.5 after the sigmoid) is not measured
+    ("nalu", {"0.G": [[0.0, 0.0]], "0.W_hat": [[SATURATED, -SATURATED]], "0.M_hat": [[SATURATED, SATURATED]]}, 0.0),
+    # two layers: the larger of the units' errors
+    ("nau/nmu", {"0.W": [[1.0, 0.1], [0.0, -1.0]], "1.W": [[0.7, 1.0]]}, 0.3),
+])
+def test_sparsity_error_of_each_unit(model, weights, expected):
+    config = EXPERIMENTS["mistry2022-single"].config_for(model, "add", {"dtype": "float64"})
+    if "/" in model:
+        config = config.replace(hidden=2)
+    weights = {name: np.array(value, dtype=np.float64) for name, value in weights.items()}
+    result = member_result({"step": [0], "interpolation": [1.0], "extrapolation": [1.0]}, weights=weights)
+    assert sparsity_error(model, result, config) == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", ["nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "npu", "real-npu", "inalu"])
+def test_a_members_sparsity_error_is_its_standalone_units(name):
+    cls = UNITS[name]
+    population = cls(3, 2, members=4, dtype=torch.float64)
+    seed_members_(population, [10, 11, 12, 13])
+    with torch.no_grad():
+        for p in population.parameters():  # off the initialization, so that no member is at a tie
+            p.add_(torch.rand(p.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64) - 0.5)
+        errors = population.sparsity_error()
+    assert errors.shape == (4,)
+    for m in range(4):
+        alone = cls(3, 2, dtype=torch.float64)
+        alone.load_state_dict({k: v[m] for k, v in population.state_dict().items()})
+        with torch.no_grad():
+            assert alone.sparsity_error().item() == errors[m].item()

@@ -56,7 +56,7 @@ def protocol_card(experiment: Experiment) -> ProtocolCard:
         ("network", describe_network(train.hidden)),
         ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
                        f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
-        ("threshold", describe_threshold(e)),
+        ("threshold", e.threshold_rule.describe()),
         ("baseline", f"{e.baseline_models} untrained {e.baseline_model} networks on each member's data"),
         ("metric", e.primary),
     ]
@@ -91,14 +91,6 @@ def describe_network(hidden) -> str:
     if isinstance(hidden, list):
         return f"hidden layers of {', '.join(map(str, hidden))}"
     return f"two layers, hidden size {hidden}"
-
-
-def describe_threshold(experiment: Experiment) -> str:
-    rule = getattr(experiment, "threshold_rule", None)
-    if rule is not None:
-        return rule.describe()
-    return (f"extrapolation MSE of the solution with weights off by 1e-5, simulated on "
-            f"{experiment.threshold_samples:,} samples")
 
 
 def model_setting(experiment: Experiment, model: str) -> Setting:

@@ -78,7 +78,7 @@ class Plan:
 
 
 def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None) -> Plan:
-    """Check every model, config and threshold, so that bad input fails before a store is touched."""
+    """Check every model, config, device and threshold, so that bad input fails before a store is touched."""
     models, targets, seeds = selection(experiment, models, targets, seeds)
     configs = {(model, target): experiment.config_for(model, target, overrides)
                for model in models for target in targets}
@@ -88,6 +88,7 @@ def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, ov
         if key in checked:
             continue
         checked.add(key)
+        config.check_device()
         try:  # one standalone build per distinct config catches bad hidden sizes and unit options
             build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
                         unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent,
@@ -177,15 +178,38 @@ def baseline_errors(experiment: Experiment, members: list[Member], config: Train
 
 
 def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str, config: TrainConfig) -> dict:
-    """The engine's metrics plus success, solved-at, sparsity and normalized errors."""
+    """The engine's metrics plus success, solved-at, sparsity and normalized errors.
+
+    A member that diverged is scored on the evaluations it had before it diverged, as the
+    reference scores the evaluations it has: it evaluates, then steps, with no check on the
+    loss (stable-nalu ``experiments/simple_function_static.py:353-388``), so after a nan loss
+    every evaluation is nan, and its R export skips nan evaluations when it picks the best step (``which.min``), finds the first
+    solved step (``which``) and reads success at the best step (stable-nalu
+    ``export/function_task_static.r:14-30,49-55``). So a member that met the threshold at its best
+    interpolation step before it blew up succeeds, with its solved-at; ``diverged`` and
+    ``diverged_at`` still say that it diverged. The engine keeps evaluating a diverged member's
+    frozen weights; those evaluations (after ``diverged_at``) are not scored, and its best-step
+    metrics are those of the curve up to ``diverged_at``.
+
+    Normalized errors (Trask et al.'s, of the final model) of a diverged member are infinite:
+    the reference's final model is nan, and an infinite error ranks it worst in the median over
+    seeds, as :func:`~nalm.train.metrics.median_interval` ranks nan. The frozen weights' finite
+    error is not used: no reference run ever has those weights at the end of training.
+    """
     metrics = dict(result.metrics)
-    steps = np.asarray(result.curve["step"])
-    interpolation = np.asarray(result.curve["interpolation"], dtype=float)
-    extrapolation = np.asarray(result.curve["extrapolation"], dtype=float)
+    steps, interpolation, extrapolation = scored_curve(result)
+    if result.diverged:
+        best = M.best_step_index(interpolation)
+        metrics["best_step"] = None if best is None else int(steps[best])
+        metrics["best_interpolation_mse"] = None if best is None else float(interpolation[best])
+        metrics["best_extrapolation_mse"] = None if best is None else float(extrapolation[best])
     metrics["threshold"] = threshold_mse
-    metrics["success"] = (not result.diverged) and M.is_success(interpolation, extrapolation, threshold_mse)
-    metrics["solved_at"] = None if result.diverged else M.solved_at(steps, extrapolation, threshold_mse)
-    metrics["sparsity_error"] = sparsity_error(model, result, config)
+    metrics["success"] = M.is_success(interpolation, extrapolation, threshold_mse)
+    metrics["solved_at"] = M.solved_at(steps, extrapolation, threshold_mse)
+    # The engine's best weights are from its own best step, which after a divergence may be an
+    # evaluation of the frozen weights: their sparsity is then not that of the scored best step.
+    best_weights_scored = not result.diverged or metrics["best_step"] == result.metrics.get("best_step")
+    metrics["sparsity_error"] = sparsity_error(model, result, config) if best_weights_scored else None
     metrics["formula"], metrics["formula_matches"] = formula(model, result, config)
     metrics["diverged_at"] = result.diverged_at
     for which in ("interpolation", "extrapolation"):
@@ -193,6 +217,16 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str
         error = np.inf if result.diverged else metrics[f"{which}_mae"]
         metrics[f"normalized_{which}"] = float(M.normalized_error(np.asarray(error), baseline[which]))
     return metrics
+
+
+def scored_curve(result: MemberResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps, interpolation and extrapolation MSE of the evaluations that count: all of them, or
+    for a diverged member those up to ``diverged_at`` (the evaluation at ``diverged_at`` itself is
+    of the weights before the step whose loss was not finite)."""
+    steps = np.asarray(result.curve["step"])
+    keep = slice(None) if result.diverged_at is None else steps <= result.diverged_at
+    return (steps[keep], np.asarray(result.curve["interpolation"], dtype=float)[keep],
+            np.asarray(result.curve["extrapolation"], dtype=float)[keep])
 
 
 def load_network(model: str, task, weights: dict, config: TrainConfig):
@@ -219,10 +253,14 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
 
 
 def sparsity_error(model: str, result: MemberResult, config: TrainConfig) -> float | None:
-    """Madsen's sparsity error of the arithmetic units' weights at the best step."""
+    """Madsen's sparsity error at the best step: the largest of the units' own
+    :meth:`~nalm.units.base.ArithmeticUnit.sparsity_error` (each unit says which of its weights
+    count), as the reference reader keeps the largest error logged at a step (nalm-benchmark
+    ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``; stable-nalu exports it at the best
+    step, ``export/function_task_static.r:54``). ``None`` for baselines, nan if a weight is nan."""
     if is_baseline(model):
         return None
     net = load_network(model, result.member.task, result.best_weights, config)
     with torch.no_grad():
-        weights = [unit.weight.numpy() for unit in net.units()]
-    return M.sparsity_error(weights)
+        errors = [float(unit.sparsity_error()) for unit in net.units()]
+    return float(np.max(errors))

@@ -29,7 +29,7 @@ class TrainConfig:
         grad_clip: clip gradient elements to ±this value (``None``: no clipping).
         unit_options: keyword arguments per unit name, e.g. ``{"nmu": {"regularizer_start": 2e4}}``.
         dtype: ``float32`` or ``float64``.
-        device: ``cpu`` or ``cuda``.
+        device: ``cpu`` or ``cuda`` (whether this machine has one: :meth:`check_device`).
         threads: CPU threads for PyTorch (1 is fastest for these tiny models; see benchmarks/).
     """
 
@@ -66,11 +66,19 @@ class TrainConfig:
             device = torch.device(self.device)
         except RuntimeError:
             raise ValueError(f"unknown device {self.device!r}; use cpu or cuda") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device cuda requested, but this PyTorch has no CUDA device available")
         rates = self.lr if isinstance(self.lr, list) else [self.lr]
         if not rates or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in rates):
             raise ValueError(f"lr must be a positive number or a non-empty list of them, got {self.lr!r}")
+
+    def check_device(self) -> None:
+        """Raise a ValueError unless this machine can train on ``device``.
+
+        Checked when training starts, not when a config is built: a config read back from a
+        store written on a GPU machine must still build on a CPU-only one (to explain, report
+        and plot its runs, which load weights on the CPU).
+        """
+        if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device cuda requested, but this PyTorch has no CUDA device available")
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":

@@ -113,6 +113,24 @@ class ArithmeticUnit(nn.Module):
     def project_(self) -> None:
         """Called after each optimizer step; the default does nothing."""
 
+    def sparsity_error(self) -> Tensor:
+        """How far the unit is from a discrete solution: a scalar, or one value per member ``(M,)``.
+
+        Madsen & Johansen's sparsity error (ICLR 2020, section 4.1), the largest distance of a
+        weight from {-1, 0, 1}, ``max min(|w|, |1 - |w||)`` (stable-nalu
+        ``stable_nalu/functional/sparsity_error.py:4-6``), taken by default over the effective
+        ``self.weight`` (NAC, NAC•, NAU, NMU: nalm-benchmark ``stable_nalu/layer/nac.py:74-78``,
+        ``re_regualized_linear_nac.py:63-66``, ``re_regualized_linear_mnac.py:69-75``). Units
+        with other weights override it. nan when a weight is nan.
+        """
+        return self.largest_distance_from_integers(self.weight)
+
+    def largest_distance_from_integers(self, w: Tensor) -> Tensor:
+        """``max min(|w|, |1 - |w||)`` over everything but the member dimension."""
+        w = w.abs()
+        distance = torch.minimum(w, (1 - w).abs())
+        return distance.amax() if self.members is None else distance.flatten(1).amax(1)
+
     # -- helpers for subclasses ----------------------------------------------------------
     def new_zeros_per_member(self) -> Tensor:
         p = next(self.parameters())

@@ -132,6 +132,13 @@ class INALU(ArithmeticUnit):
         return {"eps": self.eps, "omega": self.omega, "regularizer_start": self.regularizer_start,
                 "regularizer_max_error": self.regularizer_max_error, "reinitialize": self.reinitialize}
 
+    def sparsity_error(self) -> Tensor:
+        """The mean of the two paths' sparsity errors; the gate is not measured (nalm-benchmark
+        ``stable_nalu/layer/inalu.py:63-70``, read as the run's error by
+        ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``)."""
+        return (self.largest_distance_from_integers(self.weight)
+                + self.largest_distance_from_integers(self.mul_weight)) / 2
+
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         add = F.linear(x, self.weight)

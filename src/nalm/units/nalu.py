@@ -145,6 +145,15 @@ class NALU(_Gated):
     def options(self) -> dict:
         return {**super().options(), "shared_weights": self.shared_weights}
 
+    def sparsity_error(self) -> Tensor:
+        """The larger of the two paths' sparsity errors; the gate is not measured.
+
+        Each path's NAC logs its own error and the reader keeps the largest (nalm-benchmark
+        ``stable_nalu/layer/_abstract_nalu.py:36-44``, ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``).
+        """
+        return torch.maximum(self.largest_distance_from_integers(self.weight),
+                             self.largest_distance_from_integers(self.mul_weight))
+
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         add, gate = self.linear_and_gate(x, self.weight)

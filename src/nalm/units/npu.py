@@ -88,6 +88,12 @@ class RealNPU(ArithmeticUnit):
         self.check_input(x)
         return F.npu(x, self.W, None, self.over_batch(self.g), self.eps)
 
+    def sparsity_error(self) -> Tensor:
+        """The sparsity error of the exponents W; the gate is not measured (nalm-benchmark
+        ``stable_nalu/layer/npu_real.py:93``: only ``W_real`` is read,
+        ``stable_nalu/reader/tensorboard_metric_reader.py:120-130``)."""
+        return self.largest_distance_from_integers(self.W)
+
 
 class NPU(RealNPU):
     r"""Neural power unit with complex weights :math:`W = W_{re} + i W_{im}`.
@@ -133,3 +139,10 @@ class NPU(RealNPU):
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         return F.npu(x, self.W_re, self.W_im, self.over_batch(self.g), self.eps)
+
+    def sparsity_error(self) -> Tensor:
+        """The mean of the real and imaginary parts' sparsity errors; the gate is not measured
+        (nalm-benchmark ``stable_nalu/layer/npu.py:93-97``,
+        ``stable_nalu/reader/tensorboard_metric_reader.py:120-140``)."""
+        return (self.largest_distance_from_integers(self.W_re)
+                + self.largest_distance_from_integers(self.W_im)) / 2

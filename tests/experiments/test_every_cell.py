@@ -1,0 +1,67 @@
+"""Every cell of every table runs: each experiment, with every model it lists or publishes, on
+every target and task (its paper-scale tasks too), trains a few steps and is scored and stored.
+
+The scale is as small as the runner allows (3 steps, 8 evaluation samples, 8 threshold samples,
+one baseline model), so the whole file takes seconds; the numbers are not checked, only that
+every run is stored and every metric is a value the reports can read.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.results import ResultsStore
+
+TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
+
+
+def models_of(experiment) -> list[str]:
+    """The experiment's models and those its published tables name, each once."""
+    published = [model for table in experiment.published for model in table.models.values()]
+    return list(dict.fromkeys([*experiment.models, *published]))
+
+
+def variants() -> list:
+    """Each experiment, and beside it the same with its paper-scale tasks where they differ."""
+    out = []
+    for name, experiment in EXPERIMENTS.items():
+        out.append(pytest.param(experiment, id=name))
+        if experiment.paper_tasks:
+            paper = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
+            out.append(pytest.param(paper, id=f"{name}-paper-tasks"))
+    return out
+
+
+def check_metrics(run) -> None:
+    for key, value in run.metrics.items():
+        where = f"{run.model} {run.target} task {run.config['task_index']}: {key}"
+        if value is None or isinstance(value, (bool, str)):
+            continue
+        assert isinstance(value, (int, float)), f"{where} is {value!r}"
+        if key.startswith("normalized_") and run.diverged:
+            assert value == math.inf, where  # the runner's documented score of a diverged member
+        elif key in ("interpolation_mse", "extrapolation_mse", "interpolation_mae", "extrapolation_mae",
+                     "best_extrapolation_mse", "normalized_extrapolation"):
+            assert not math.isnan(value), where  # an untrained unit's extrapolation may overflow to inf
+        else:
+            assert math.isfinite(value), f"{where} is {value!r}"
+
+
+@pytest.mark.parametrize("experiment", variants())
+def test_every_model_target_and_task_runs_and_is_stored(experiment, tmp_path):
+    tiny = dataclasses.replace(experiment, threshold_samples=8, baseline_models=1)
+    models = models_of(experiment)
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_experiment(tiny, store, models=models, seeds=1, overrides=TINY)
+        runs = store.runs(tiny.name)
+    rates = {model: len(tiny.config_for(model, experiment.targets[0], TINY).rates) for model in models}
+    expected = sum(rates.values()) * len(experiment.targets) * len(experiment.tasks)
+    assert summary.trained == len(runs) == expected
+    cells = {(r.model, r.target, r.config["task_index"]) for r in runs}
+    assert cells == {(m, t, i) for m in models for t in experiment.targets for i in range(len(experiment.tasks))}
+    for run in runs:
+        assert [len(run.curve[k]) for k in ("step", "interpolation", "extrapolation")] == [3, 3, 3]
+        check_metrics(run)
