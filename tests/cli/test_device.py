@@ -37,7 +37,8 @@ def cuda_store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cuda")
     runs = []
     for name, models in (("trask2018-identity", ["nac", "mlp-relu6"]), ("trask2018-recurrent", ["nau/nmu"])):
-        experiment = dataclasses.replace(EXPERIMENTS[name], threshold_samples=8, baseline_models=1)
+        rule = dataclasses.replace(EXPERIMENTS[name].threshold_rule, samples=8)
+        experiment = dataclasses.replace(EXPERIMENTS[name], threshold_rule=rule, baseline_models=1)
         with ResultsStore(folder / f"{name}.sqlite") as store:
             run_experiment(experiment, store, models=models, targets=experiment.targets[:1], seeds=1,
                            overrides=TINY)
