@@ -162,3 +162,24 @@ def test_plateau_rule_and_reinitialization_from_the_members_own_seed():
         assert torch.equal(p[1:], before[name][1:])
     watch.check(4, net, np.array([False, True, True]))  # diverged members are never reinitialized
     assert watch.reinitialized_at == [[3], [], []]
+
+
+def test_a_frozen_member_keeps_the_best_step_it_had_before_it_diverged():
+    from nalm.train.engine import _Tracker
+
+    net = build_model("nau", 2, 1, hidden=None, members=2, dtype=torch.float64)
+
+    class Data:  # one fixed evaluation batch, y = x1 + x2
+        def eval_chunks(self, which):
+            x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
+            yield x, x.sum(1, keepdim=True).expand(2, -1, -1)
+
+    tracker = _Tracker(net, 2)
+    with torch.no_grad():
+        net[0].W.fill_(0.0)
+    tracker.evaluate(0, Data(), torch.tensor([False, False]))
+    with torch.no_grad():
+        net[0].W.fill_(1.0)  # exact for both members: better than step 0
+    tracker.evaluate(100, Data(), torch.tensor([False, True]))  # member 1 diverged before step 100
+    assert tracker.best_step.tolist() == [100, 0]
+    assert torch.equal(tracker.best_params["0.W"][1], torch.zeros(1, 2, dtype=torch.float64))

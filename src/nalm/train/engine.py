@@ -47,6 +47,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
         raise ValueError("a population cannot mix recurrent and static tasks")
     if isinstance(config.lr, list) and any(member.lr is None for member in members):
         raise ValueError("a list of learning rates needs a rate per member (Member.lr)")
+    config.check_device()
     torch.set_num_threads(config.threads)
     keep_freed_memory()
     device = torch.device(config.device)
@@ -73,7 +74,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     bar = tqdm(total=config.iterations, disable=not progress, desc=model, unit="step", leave=False)
     for step in range(config.iterations + 1):
         if step % config.eval_every == 0 or step == config.iterations:
-            tracker.evaluate(step, data)
+            tracker.evaluate(step, data, diverged)
             interpolation = tracker.last["interpolation"][0]
             error = interpolation.to(device)
             if plateau is not None:
@@ -189,7 +190,8 @@ class _Tracker:
         self.last: dict[str, Tensor] = {}
 
     @torch.no_grad()
-    def evaluate(self, step: int, data: PopulationData) -> None:
+    def evaluate(self, step: int, data: PopulationData, frozen: Tensor) -> None:
+        """Evaluate every member; ``frozen`` members (diverged before this step) keep their best."""
         errors = {}
         for which in ("interpolation", "extrapolation"):
             squared = absolute = 0.0
@@ -206,8 +208,9 @@ class _Tracker:
         self.curve["extrapolation"].append(extrapolation.tolist())
         self.last = errors
 
-        # nan compares False, so a member is never "improved" by a nan error.
-        improved = interpolation < self.best_mse
+        # nan compares False, so a member is never "improved" by a nan error; nor is a frozen
+        # member, whose weights the reference would have replaced by nan.
+        improved = (interpolation < self.best_mse) & ~frozen.cpu()
         self.best_mse = torch.where(improved, interpolation, self.best_mse)
         self.best_step = torch.where(improved, step, self.best_step)
         self.best_extrapolation = torch.where(improved, extrapolation, self.best_extrapolation)
