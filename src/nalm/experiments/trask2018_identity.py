@@ -27,4 +27,11 @@ EXPERIMENT = Experiment(
     paper_scale={"iterations": 10_000},
     paper_seeds=100,
     primary="normalized_extrapolation",
+    sources={
+        "init: nac": "Trask et al. (2018) give no init and no code; the unit default, stable-nalu's "
+                     "U[-r, r] (stable_nalu/layer/nac.py:22-30, 54-57)",
+        "init: nalu": "Trask et al. (2018) give no init and no code; the unit default: NAC as above, gate "
+                      "xavier_uniform_ gain 1 (stable_nalu/layer/_abstract_nalu.py:90-92), eps 1e-7 (line 17)",
+        "init: mlp": "Trask et al. (2018) give no init; torch.nn.Linear's",
+    },
 )

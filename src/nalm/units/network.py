@@ -166,3 +166,15 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
         sizes = [(first, in_features, hidden), (second, hidden, out_features)]
     options = unit_options or {}
     return Network(*(unit_class(u)(n_in, n_out, **options.get(u, {}), **factory) for u, n_in, n_out in sizes))
+
+
+def option_keys(name: str) -> set[str]:
+    """The keys of ``build_model``'s ``unit_options`` that the model called ``name`` reads.
+
+    >>> sorted(option_keys("nau/nmu")), option_keys("mlp-relu6"), option_keys("lstm")
+    (['nau', 'nmu'], {'mlp'}, set())
+    """
+    layers = parse_model(name)
+    if layers[0] == "rnn":
+        return set()
+    return {"mlp"} if layers[0] == "mlp" else set(layers)
