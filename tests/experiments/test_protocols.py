@@ -110,7 +110,8 @@ def test_trask_experiments_say_where_their_init_comes_from(name):
     for key in ("init: nac", "init: nalu", "init: mlp"):
         assert "no init" in experiment.sources[key]
     unit = build_model("nalu", 100, 1, hidden=2, unit_options=options(experiment, "nalu"))[0]
-    assert unit.init == "stable-nalu"
+    assert (unit.init, unit.eps) == ("blog", 1e-10)
+    assert options(experiment, "nac") == {"nac": {"init": "blog"}}
 
 
 @pytest.mark.parametrize("experiment", [MADSEN, MISTRY, BLOG], ids=lambda e: e.name)
