@@ -324,7 +324,7 @@ def test_invalid_overrides_train_and_store_nothing(tmp_path):
 def test_per_model_training_settings_and_unit_options():
     madsen, mistry = EXPERIMENTS["madsen2020-static"], EXPERIMENTS["mistry2022-single"]
     config = madsen.config_for("nau/nmu", "mul", {"iterations": 1000})
-    assert config.unit_options["nmu"] == {"regularizer_start": 200, "regularizer_end": 400}
+    assert config.unit_options["nmu"] == {"regularizer_scale": 10.0, "regularizer_start": 200, "regularizer_end": 400}
     assert mistry.config_for("npu", "add").lr == 5e-3 and mistry.config_for("nau", "add").lr == 1e-3
     assert mistry.config_for("npu", "add", {"lr": 0.1}).lr == 0.1  # overrides win
 

@@ -1,4 +1,6 @@
 """The MLP baseline and its population-capable Linear layer."""
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -133,3 +135,53 @@ def test_population_state_slices_load_into_a_standalone_mlp():
     alone.load_state_dict({name: p[2] for name, p in population.state_dict().items()})
     x = torch.rand(6, 3)
     torch.testing.assert_close(alone(x), population(x)[2])
+
+
+# -- stable-nalu's initialization ------------------------------------------------------------
+def assert_uniform_bound(t, bound):
+    assert t.abs().max() <= bound and t.max() > 0.95 * bound and t.min() < -0.95 * bound
+
+
+@pytest.mark.parametrize("activation, bound", [
+    ("relu", math.sqrt(2) * math.sqrt(3 / 100)),  # kaiming_uniform_(nonlinearity='relu'), basic.py:41-42
+    ("relu6", math.sqrt(2) * math.sqrt(3 / 100)),  # basic.py:27-28
+    ("none", math.sqrt(6 / (100 + 40))),  # xavier_uniform_ gain 1, basic.py:44-45
+    ("tanh", 5 / 3 * math.sqrt(6 / (100 + 40))),  # basic.py:21-22
+    ("selu", math.sqrt(3 / 100)),  # basic.py:33-34
+])
+def test_stable_nalu_init_of_the_hidden_layer(activation, bound):
+    torch.manual_seed(0)
+    mlp = MLP(100, 1, hidden=40, activation=activation, init="stable-nalu", members=20, dtype=torch.float64)
+    first, last = mlp[0], mlp[-1]
+    assert_uniform_bound(first.weight.detach(), bound)
+    # the output layer is stable-nalu's 'linear' layer (simple_function_static.py:32-33): xavier, gain 1
+    assert_uniform_bound(last.weight.detach(), math.sqrt(6 / (40 + 1)))
+    for layer in (first, last):  # basic.py:72-73
+        assert torch.equal(layer.bias.detach(), torch.zeros_like(layer.bias))
+
+
+def test_torch_init_is_the_default_and_keeps_nn_linears_bias():
+    torch.manual_seed(0)
+    mlp = MLP(100, 1, hidden=40, activation="relu", members=20)
+    assert mlp.init == "torch"
+    assert_uniform_bound(mlp[0].weight.detach(), 1 / math.sqrt(100))
+    assert mlp[0].bias.abs().max() > 0
+
+
+def test_build_model_passes_the_mlp_options():
+    mlp = nalm.build_model("mlp-relu6", 100, 1, hidden=2, unit_options={"mlp": {"init": "stable-nalu"}})
+    assert mlp.init == "stable-nalu" and [m.init for m in mlp.units()] == ["kaiming-relu", "xavier"]
+
+
+def test_stable_nalu_init_refuses_an_activation_it_does_not_have():
+    with pytest.raises(ValueError, match="hardshrink"):
+        MLP(2, 1, activation="hardshrink", init="stable-nalu")
+
+
+def test_stable_nalu_init_of_a_population_member_is_the_standalone_mlp():
+    torch.manual_seed(3)
+    alone = MLP(5, 1, hidden=3, activation="relu", init="stable-nalu", dtype=torch.float64)
+    pop = MLP(5, 1, hidden=3, activation="relu", init="stable-nalu", members=2, dtype=torch.float64)
+    nalm.units.base.seed_members_(pop, [3, 3])
+    for a, p in zip(alone.parameters(), pop.parameters()):
+        assert torch.equal(a.detach(), p.detach()[1])

@@ -7,6 +7,7 @@ import torch
 
 import nalm
 from nalm.units import INALU, NAC, NALU, MultiplicativeNAC
+from nalm.units.nac import nac_w_optimal_r, nac_weight_variance
 
 F64 = torch.float64
 BIG = 40.0  # tanh(40) == sigmoid(40) == 1.0 exactly in float64
@@ -121,15 +122,45 @@ def test_one_adam_step_changes_every_parameter(cls, members):
         assert not torch.equal(p.detach(), before[name]), f"{name} did not train"
 
 
-def test_nac_init_is_kaiming_uniform_per_member():
-    """kaiming_uniform_ with fan_in = in_features (pitfall 3: not in·out of the population)."""
+@pytest.mark.parametrize("fans, r", [((100, 2), 0.504), ((2, 1), 9.47), ((1, 1), 9.47), ((4, 1), 9.47)])
+def test_nac_w_optimal_r_matches_stable_nalu(fans, r):
+    """stable-nalu nac.py:22-30: 0.504 for the 100 → 2 layer, 9.47 once the fan is floored at 5."""
+    assert nac_w_optimal_r(*fans) == pytest.approx(r, abs=5e-3)
+
+
+def test_nac_w_optimal_r_gives_glorot_variance():
+    """(fan_in + fan_out) · Var(W) = 2; Var(W) checked against a float64 Monte Carlo estimate."""
+    r = nac_w_optimal_r(100, 2)
+    assert 102 * nac_weight_variance(r) == pytest.approx(2, rel=1e-12)
+    g = torch.Generator().manual_seed(0)
+    u = (torch.rand(2, 2_000_000, generator=g, dtype=torch.float64) * 2 - 1) * r
+    w = torch.tanh(u[0]) * torch.sigmoid(u[1])
+    assert w.var().item() == pytest.approx(nac_weight_variance(r), rel=1e-2)
+
+
+@pytest.mark.parametrize("cls", [NAC, MultiplicativeNAC])
+def test_nac_init_default_is_stable_nalus_uniform_per_member(cls):
+    """U[-r, r] with r from the layer's fans, not those of the population (pitfall 3)."""
     torch.manual_seed(4)
-    nac = NAC(4, 3, members=200)
-    bound = math.sqrt(6 / 4)
+    nac = cls(100, 2, members=50)
+    r = nac_w_optimal_r(100, 2)
     for p in (nac.W_hat, nac.M_hat):
-        assert p.abs().max() <= bound
-        assert p.abs().max() > 0.95 * bound
-        assert p.min() < -0.95 * bound
+        assert p.abs().max() <= r and p.max() > 0.99 * r and p.min() < -0.99 * r
+
+
+@pytest.mark.parametrize("cls", [NAC, MultiplicativeNAC])
+def test_nac_blog_init_is_torch_linears(cls):
+    """vrxacs/NALU-pytorch models/nac.py:29-30: kaiming_uniform_(a=√5), bound 1/√fan_in."""
+    torch.manual_seed(4)
+    nac = cls(4, 3, members=200, init="blog")
+    bound = 1 / math.sqrt(4)
+    for p in (nac.W_hat, nac.M_hat):
+        assert p.abs().max() <= bound and p.max() > 0.95 * bound and p.min() < -0.95 * bound
+
+
+def test_unknown_init_is_rejected():
+    with pytest.raises(ValueError, match="bogus"):
+        NAC(2, 1, init="bogus")
 
 
 # -- NAC• -------------------------------------------------------------------------------------

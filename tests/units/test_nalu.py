@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from nalm.units import NALU, FauxNALU
+from nalm.units.nac import nac_w_optimal_r
 
 F64 = torch.float64
 BIG = 40.0  # tanh(40) == sigmoid(40) == 1.0 exactly in float64
@@ -170,19 +171,39 @@ def assert_uniform(t, bound):
     assert abs(t.std().item() - bound / math.sqrt(3)) < 0.05 * bound
 
 
-def test_faux_nalu_linear_layer_is_initialized_like_torch_linear():
+@pytest.mark.parametrize("init", ["blog", "stable-nalu"])
+def test_faux_nalu_linear_layer_is_initialized_like_torch_linear(init):
     torch.manual_seed(9)
-    unit = FauxNALU(50, 40, dtype=F64)
+    unit = FauxNALU(50, 40, dtype=F64, init=init)
     assert_uniform(unit.weight.detach(), 1 / math.sqrt(50))  # kaiming_uniform_(a=sqrt(5))
     assert unit.bias.abs().max() <= 1 / math.sqrt(50) and unit.bias.abs().max() > 0.8 / math.sqrt(50)
-    assert_uniform(unit.G.detach(), math.sqrt(6 / 50))
+    # the gate: the blog's kaiming_uniform_(a=√5) (fauxnalu.py:28), or Glorot's bound with gain 1
+    assert_uniform(unit.G.detach(), 1 / math.sqrt(50) if init == "blog" else math.sqrt(6 / 90))
 
 
-def test_nalu_matrices_are_drawn_kaiming_uniform():
+def test_faux_nalu_defaults_are_the_blogs():
+    """vrxacs/NALU-pytorch models/fauxnalu.py:22,28: eps 1e-10, gate kaiming_uniform_(a=√5)."""
+    unit = FauxNALU(2, 1)
+    assert (unit.eps, unit.init) == (1e-10, "blog")
+
+
+def test_nalu_matrices_default_to_stable_nalus_init():
+    """NAC matrices U[-r, r] (stable-nalu nac.py:54-57), gate xavier_uniform_ gain 1
+    (_abstract_nalu.py:90-92): bound √(6 / (in + out))."""
     torch.manual_seed(10)
     unit = NALU(50, 40, shared_weights=False, dtype=F64)
+    assert (unit.eps, unit.init) == (1e-7, "stable-nalu")
+    assert_uniform(unit.G.detach(), math.sqrt(6 / 90))
+    for p in (unit.W_hat, unit.M_hat, unit.W_hat_mul, unit.M_hat_mul):
+        assert_uniform(p.detach(), nac_w_optimal_r(50, 40))
+
+
+def test_nalu_blog_init_draws_every_matrix_like_torch_linear():
+    """vrxacs/NALU-pytorch models/nac.py:29-30 and models/nalu.py:31: kaiming_uniform_(a=√5)."""
+    torch.manual_seed(10)
+    unit = NALU(50, 40, shared_weights=False, dtype=F64, init="blog")
     for p in (unit.G, unit.W_hat, unit.M_hat, unit.W_hat_mul, unit.M_hat_mul):
-        assert_uniform(p.detach(), math.sqrt(6 / 50))
+        assert_uniform(p.detach(), 1 / math.sqrt(50))
 
 
 def test_unknown_gate_is_rejected():

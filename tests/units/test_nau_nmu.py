@@ -115,8 +115,8 @@ def test_project_clips_the_weight_in_place(cls, expected, members):
 
 # -- regularization ---------------------------------------------------------------------------
 def sparsity(w, lower):
-    w = w.clamp(lower, 1).abs()
-    return torch.minimum(w, 1 - w).mean()
+    w = w.abs()
+    return torch.minimum(w, (1 - w).abs()).mean()
 
 
 def reg_unit(cls, members=None, scale=0.5, start=100, end=300):
@@ -161,6 +161,30 @@ def test_regularizer_is_zero_at_zero_one_and_minus_one(cls):
     assert unit.regularization(10**6).item() == 0.0
     set_(unit.W, 0.5)
     assert unit.regularization(10**6).item() == pytest.approx(0.5 * 0.5)
+
+
+@pytest.mark.parametrize("cls, W, grad", [
+    # d/dW of mean(min(|W|, |1 - |W||)) over 4 weights, scale 1: 0 exactly at the targets,
+    # ±1/4 between them (stable-nalu regualizer.py:21-25 and :42-47, on the raw W).
+    (NAU, [[-1.0, 0.0, 1.0, 0.25]], [[0.0, 0.0, 0.0, 0.25]]),
+    (NAU, [[-0.75, 0.75, -0.25, 0.5]], [[0.25, -0.25, -0.25, 0.0]]),
+    (NMU, [[0.0, 1.0, 1.0, 0.25]], [[0.0, 0.0, 0.0, 0.25]]),
+    (NMU, [[0.75, 0.5, 0.0, 0.0]], [[-0.25, 0.0, 0.0, 0.0]]),
+])
+def test_regularizer_gradient_is_zero_exactly_at_the_targets(cls, W, grad):
+    """A clamped weight would see a pull of ∓λ at ±1, pushing it out of range each step."""
+    unit = cls(4, 1, dtype=F64, regularizer_scale=1.0, regularizer_start=0, regularizer_end=1)
+    set_(unit.W, W)
+    unit.regularization(10).backward()
+    assert torch.equal(unit.W.grad, torch.tensor(grad, dtype=F64))
+
+
+def test_regularizer_reads_the_raw_weight():
+    """stable-nalu passes the parameter itself (re_regualized_linear_nac.py:56): an out-of-range
+    weight (before projection) counts by its distance from the nearest of -1, 0, 1."""
+    unit = NAU(2, 1, dtype=F64, regularizer_scale=1.0, regularizer_start=0, regularizer_end=1)
+    set_(unit.W, [[1.5, -1.25]])
+    assert unit.regularization(10).item() == (0.5 + 0.25) / 2
 
 
 @pytest.mark.parametrize("cls", [NAU, NMU])

@@ -124,14 +124,34 @@ def test_l1_weight_stays_capped_on_long_runs(step):
     assert torch.isfinite(unit.regularization(step))
 
 
-def test_l1_regularizer_of_npu_counts_both_weights_but_not_the_gate():
-    torch.manual_seed(4)
-    unit = NPU(3, 2, dtype=F64)
-    set_(unit.W_im, torch.randn(2, 3, dtype=F64))
-    set_(unit.g, 7.0)
-    expected = unit.W_re.detach().abs().sum() + unit.W_im.detach().abs().sum()
+@pytest.mark.parametrize("step, beta", [(0, 1e-9), (9_999, 1e-9), (10_000, 1e-8), (20_000, 1e-7), (49_999, 1e-7)])
+def test_division_schedule_of_the_nalm_benchmark(step, beta):
+    """single_layer_benchmark.sh:132: division ramps β from 1e-9 to 1e-7; the powers are exact."""
+    assert RealNPU(2, 1, beta_start=1e-9, beta_end=1e-7).beta_at(step) == beta
+
+
+def test_l1_weight_grows_past_an_end_the_growth_does_not_reach_exactly():
+    """single_layer_benchmark.py:642-645 multiplies while β < end: 1e-3, 2e-3, 4e-3, then 8e-3."""
+    unit = RealNPU(2, 1, beta_start=1e-3, beta_end=5e-3, beta_growth=2, beta_step=1)
+    assert [unit.beta_at(s) for s in range(5)] == [1e-3, 2e-3, 4e-3, 8e-3, 8e-3]
+
+
+def test_l1_weight_shrinks_when_it_starts_above_its_end():
+    unit = RealNPU(2, 1, beta_start=1e-3, beta_end=1e-5, beta_growth=10, beta_step=1)
+    assert [unit.beta_at(s) for s in range(4)] == [1e-3, 1e-4, 1e-5, 1e-5]
+
+
+def test_l1_regularizer_of_npu_counts_every_parameter_including_the_gate():
+    """nalm-benchmark regualizer.py:6-11 sums |θ| over model.parameters(): W_real, W_im and g."""
+    unit = NPU(2, 1, dtype=F64)
+    set_(unit.W_re, torch.tensor([[1.5, -0.25]], dtype=F64))
+    set_(unit.W_im, torch.tensor([[-2.0, 0.5]], dtype=F64))
+    set_(unit.g, torch.tensor([0.75, -3.0], dtype=F64))
+    expected = torch.tensor(1.5 + 0.25 + 2.0 + 0.5 + 0.75 + 3.0, dtype=F64)
     torch.testing.assert_close(unit.regularization(0), 1e-7 * expected, rtol=1e-12, atol=0)
     torch.testing.assert_close(unit.regularization(25_000), 1e-5 * expected, rtol=1e-12, atol=0)
+    unit.regularization(0).backward()
+    torch.testing.assert_close(unit.g.grad, torch.tensor([1e-7, -1e-7], dtype=F64), rtol=1e-12, atol=0)
 
 
 def test_l1_regularizer_of_a_population_is_per_member():
@@ -139,7 +159,7 @@ def test_l1_regularizer_of_a_population_is_per_member():
     unit = RealNPU(3, 2, members=4, dtype=F64, beta_start=1e-3, beta_end=1e-1, beta_growth=2.0, beta_step=5)
     reg = unit.regularization(12)  # 1e-3 * 2**2
     assert reg.shape == (4,)
-    expected = torch.stack([unit.W.detach()[m].abs().sum() for m in range(4)]) * 4e-3
+    expected = torch.stack([unit.W.detach()[m].abs().sum() + unit.g.detach()[m].abs().sum() for m in range(4)]) * 4e-3
     torch.testing.assert_close(reg, expected, rtol=1e-12, atol=0)
     reg.sum().backward()
     assert unit.W.grad is not None and unit.W.grad.abs().min() > 0

@@ -8,6 +8,7 @@ trained models across targets), several seeds are run, and extrapolation is meas
 """
 from ..tasks import presets
 from ..train import TrainConfig
+from ..units.network import option_keys
 from .spec import Experiment, Published
 
 TARGETS = ("add", "sub", "mul", "div", "square", "sqrt")
@@ -26,6 +27,13 @@ PUBLISHED = Published(
     protocol={"iterations": 100_000, "optimizer": "rmsprop", "lr": 1e-3, "seeds": 1, "baseline_models": 100},
 )
 
+UNIT_OPTIONS = {
+    "nac": {"init": "blog"},
+    "nalu": {"init": "blog", "eps": 1e-10},
+    "faux-nalu": {"init": "blog", "eps": 1e-10},
+}
+"""The seed blog's code: kaiming_uniform_(a=√5) for every NAC and gate matrix, eps 1e-10."""
+
 EXPERIMENT = Experiment(
     name="blog-static",
     description=__doc__.strip().splitlines()[0],
@@ -38,4 +46,12 @@ EXPERIMENT = Experiment(
     baseline_models=100,
     primary="normalized_interpolation",
     published=(PUBLISHED,),
+    unit_options=lambda model, target, iterations: {unit: o for unit, o in UNIT_OPTIONS.items() if unit in option_keys(model)},
+    sources={
+        "init: nac": "kaiming_uniform_(a=√5) for Ŵ and M̂ (vrxacs/NALU-pytorch models/nac.py:29-30)",
+        "init: nalu": "kaiming_uniform_(a=√5) for Ŵ, M̂ and G, eps 1e-10 (vrxacs/NALU-pytorch models/nalu.py:25, 31)",
+        "init: faux-nalu": "torch.nn.Linear, gate kaiming_uniform_(a=√5), eps 1e-10 "
+                           "(vrxacs/NALU-pytorch models/fauxnalu.py:22-28)",
+        "init: mlp": "torch.nn.Linear's: kaiming_uniform_(a=√5), bias U[±1/√fan_in] (vrxacs/NALU-pytorch models/mlp.py:46-52)",
+    },
 )

@@ -11,12 +11,37 @@ under a NAC•.
 from ..tasks import presets
 from ..train import TrainConfig
 from ..train.thresholds import MadsenReference
+from ..units.network import option_keys
 from .blog_static import TARGETS
 from .spec import Deviation, Experiment, Published
 
 
 def unit_options(model: str, target: str, iterations: int) -> dict:
-    return {"nmu": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}}
+    """The options of each unit in ``model``, as stable-nalu ran the paper's rows.
+
+    One regularizer, ``--regualizer`` (default 10) times one linear ramp (default 1e6 → 2e6
+    steps of 5e6), multiplies the sum of every layer's term
+    (``experiments/simple_function_static.py:30-34, 119-128, 363-374``), so the "NMU" row
+    (``--layer-type ReRegualizedLinearNAC --nac-mul mnac``) gives its NAU and its NMU the same
+    λ = 10 ramped over 20%–40% of the run; the "NAU" row ran with 0.01 from 5e3 to 5e4
+    steps (``lfs_batch_jobs/function_task_static.sh:61-77``). NAC, NAC• and NALU rows use
+    no sparsity regularizer (their layers have none) and the NAC init with eps 1e-7
+    (``stable_nalu/network/simple_function_static.py:9``); the MLPs use ``BasicLayer``'s init.
+
+    >>> unit_options("nau/nmu", "mul", 5_000_000)["nau"]
+    {'regularizer_scale': 10.0, 'regularizer_start': 1000000.0, 'regularizer_end': 2000000.0}
+    """
+    shared = {"regularizer_scale": 10.0, "regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}
+    options = {
+        "nac": {"init": "stable-nalu"},
+        "nac-mul": {"init": "stable-nalu", "eps": 1e-7},
+        "nalu": {"init": "stable-nalu", "eps": 1e-7},
+        "nau": shared if model == "nau/nmu" else {"regularizer_scale": 0.01, "regularizer_start": 5e3,
+                                                   "regularizer_end": 5e4},
+        "nmu": shared,
+        "mlp": {"init": "stable-nalu"},
+    }
+    return {unit: o for unit, o in options.items() if unit in option_keys(model)}
 
 
 PUBLISHED = Published(
@@ -52,8 +77,22 @@ EXPERIMENT = Experiment(
     threshold_rule=MadsenReference(),
     primary="success_rate",
     published=(PUBLISHED,),
-    sources={"threshold": "stable-nalu export/function_task_static_mse_expectation.r:33-59 (subsets), "
-                          ":97-104 (eps 1e-5), :120 (1e6 samples); its values in paper/results/sft-last.csv"},
+    sources={
+        "threshold": "stable-nalu export/function_task_static_mse_expectation.r:33-59 (subsets), "
+                          ":97-104 (eps 1e-5), :120 (1e6 samples); its values in paper/results/sft-last.csv",
+        "unit options: nau": "NAU row: λ 0.01 ramped 5e3 → 5e4 steps (stable-nalu lfs_batch_jobs/function_task_static.sh:61-65); "
+                             "NMU row: its NAU shares the NMU's schedule, one regularizer for all layers "
+                             "(experiments/simple_function_static.py:363-374, function_task_static.sh:67-71)",
+        "unit options: nmu": "λ 10 ramped over 20%–40% of the run, 1e6 → 2e6 of 5e6 at paper scale "
+                             "(stable-nalu experiments/simple_function_static.py:30-34, 119-128)",
+        "init: nac": "U[-r, r], r = nac_w_optimal_r(fan_in, fan_out) (stable-nalu stable_nalu/layer/nac.py:22-30, 54-57)",
+        "init: nac-mul": "NAC init as above; stable-nalu: a NAC applied in log space, --nac-mul normal (stable_nalu/network/simple_function_static.py:58-61), eps 1e-7 (line 9)",
+        "init: nalu": "NAC as above, gate xavier_uniform_ gain 1 (stable-nalu stable_nalu/layer/_abstract_nalu.py:90-92); "
+                      "eps 1e-7 (stable_nalu/network/simple_function_static.py:9)",
+        "init: mlp": "zero biases; kaiming_uniform_ (ReLU gain) before ReLU/ReLU6, xavier_uniform_ gain 1 for "
+                     "linear and output layers (stable-nalu stable_nalu/layer/basic.py:20-73, "
+                     "stable_nalu/network/simple_function_static.py:32-33)",
+    },
     deviations=(
         Deviation("threshold",
                   reference="the R script's perfect solution sums subsets of 26 overlapping by 13 "

@@ -5,11 +5,46 @@ Protocol (shared/PROTOCOLS.md 2.4): one unit, input [a, b], ops + − × ÷, nin
 units), 25 seeds, NMU regularizer ramping from 20k to 35k steps, iNALU gradients clipped to
 ±0.1. G-NALU is not implemented.
 """
+import torch
+
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
 from ..train.thresholds import MistryReference
+from ..units.network import option_keys
 from .spec import Deviation, Experiment
+
+SCRIPT = "nalm-benchmark lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh"
+
+
+def unit_options(model: str, target: str, iterations: int) -> dict:
+    """The options of ``model``'s unit on ``target``, as the benchmark's script ran them.
+
+    NAU λ 0.01 and NMU λ 10 (the script's default, ``experiments/single_layer_benchmark.py:39-41``),
+    both ramped from 20k to 35k steps (``single_layer_benchmark.sh:31-32, 200-202``); NPU and
+    RealNPU: L1 β from 1e-7 to 1e-5, or 1e-9 to 1e-7 on division (``.sh:63, 132``), ×10 every
+    10k steps (``single_layer_benchmark.py:235-244``), eps the float32 machine epsilon
+    (``stable_nalu/layer/npu.py:31``, ``npu_real.py:31``); NAC, NAC• and NALU: the stable-nalu
+    init (``stable_nalu/layer/nac.py:55-58``, ``_abstract_nalu.py:89-91``), eps 1e-7
+    (``stable_nalu/network/single_layer.py:9``).
+
+    >>> unit_options("npu", "div", 50_000)["npu"]["beta_start"]
+    1e-09
+    """
+    beta = (1e-9, 1e-7) if target == "div" else (1e-7, 1e-5)
+    npu = {"beta_start": beta[0], "beta_end": beta[1], "beta_growth": 10.0, "beta_step": 10_000,
+           "eps": torch.finfo(torch.float32).eps}
+    options = {
+        "nac": {"init": "stable-nalu"},
+        "nac-mul": {"init": "stable-nalu", "eps": 1e-7},
+        "nalu": {"init": "stable-nalu", "eps": 1e-7},
+        "nau": {"regularizer_scale": 0.01, "regularizer_start": 20_000, "regularizer_end": 35_000},
+        "nmu": {"regularizer_scale": 10.0, "regularizer_start": 20_000, "regularizer_end": 35_000},
+        "npu": npu,
+        "real-npu": npu,
+    }
+    return {unit: o for unit, o in options.items() if unit in option_keys(model)}
+
 
 EXPERIMENT = Experiment(
     name="mistry2022-single",
@@ -22,11 +57,22 @@ EXPERIMENT = Experiment(
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=50_000, eval_every=1000,
                       eval_samples=10_000, hidden=None),
     paper_seeds=25,
-    unit_options=lambda model, target, iterations: {"nmu": {"regularizer_start": 20_000, "regularizer_end": 35_000}},
+    unit_options=unit_options,
     model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}, "inalu": {"grad_clip": 0.1}},
     threshold_rule=MistryReference(eps=1e-5),
     primary="success_rate",
     sources={
+        "unit options: nau": f"λ 0.01 ramped 20k → 35k steps ({SCRIPT}:197-206)",
+        "unit options: nmu": f"λ 10 ramped 20k → 35k steps ({SCRIPT}:28-37; "
+                             "experiments/single_layer_benchmark.py:39-41)",
+        "unit options: npu": f"L1 over every parameter, β 1e-7 → 1e-5 (div: 1e-9 → 1e-7) ×10 every 10k steps "
+                             f"({SCRIPT}:59-81, 128-150; experiments/single_layer_benchmark.py:225-244, 634-662); "
+                             "eps float32 machine epsilon (stable_nalu/layer/npu.py:31)",
+        "unit options: real-npu": "as the NPU's (single_layer_benchmark.sh:71-81, 140-150; stable_nalu/layer/npu_real.py:31)",
+        "init: nac": "U[-r, r], r = nac_w_optimal_r(fan_in, fan_out) (nalm-benchmark stable_nalu/layer/nac.py:22-30, 55-58)",
+        "init: nac-mul": "NAC init as above; a NAC applied in log space (nalm-benchmark stable_nalu/network/single_layer.py:17-18, 53-54), eps 1e-7 (line 9)",
+        "init: nalu": "NAC as above, gate xavier_uniform_ gain 1 (nalm-benchmark stable_nalu/layer/_abstract_nalu.py:89-91); "
+                      "eps 1e-7 (stable_nalu/network/single_layer.py:9)",
         "threshold": "nalm-benchmark export/single_layer_task/benchmark/generate_exp_thresholds.r:24-58 "
                      "(the perturbed module), exp_setups.csv (epsilon 1e-5 for every operation and range)",
         "model training: inalu": "gradients clipped by value to ±0.1 after backward, before the optimizer step: "

@@ -1,10 +1,81 @@
 """The neural accumulators of Trask et al. (2018): NAC (additive) and NAC• (multiplicative)."""
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 from torch import Tensor, nn
 
 from . import functional as F
 from .base import ArithmeticUnit
+
+INITS = ("stable-nalu", "blog")
+"""Initialization schemes of the NAC-based units (see :func:`init_nac_`)."""
+
+
+def nac_weight_variance(r: float) -> float:
+    r"""Var(W) of :math:`W = \tanh(\hat W)\,\sigma(\hat M)` with :math:`\hat W, \hat M \sim U[-r, r]`.
+
+    :math:`E[\tanh^2(\hat W)] = 1 - \tanh(r)/r` and, since :math:`\sigma(m) - 1/2` is odd,
+    :math:`E[\sigma^2(\hat M)] = (r - \tanh(r/2)) / (2r)`; W has mean 0, so its variance is
+    their product (stable-nalu ``stable_nalu/layer/nac.py:10-20``).
+
+    >>> nac_weight_variance(0.0)
+    0.0
+    """
+    if r == 0:
+        return 0.0
+    return (1 - math.tanh(r) / r) * (r - math.tanh(r / 2)) / (2 * r)
+
+
+@lru_cache(maxsize=None)
+def nac_w_optimal_r(fan_in: int, fan_out: int) -> float:
+    r"""The r of :math:`U[-r, r]` for :math:`\hat W, \hat M` that gives W Glorot's variance.
+
+    Solves :math:`\text{fan} \cdot \text{Var}(W) = 2` (Glorot & Bengio 2010) for r in [0, 10]
+    by bisection, with :math:`\text{fan} = \max(\text{fan\_in} + \text{fan\_out}, 5)`: Var(W)
+    stays under 1/2, so a fan of 4 or less has no solution and the fan is floored
+    (stable-nalu ``stable_nalu/layer/nac.py:22-30``, also nalm-benchmark
+    ``stable_nalu/layer/nac.py:22-30``).
+
+    >>> round(nac_w_optimal_r(100, 2), 3), round(nac_w_optimal_r(2, 1), 2)
+    (0.504, 9.47)
+    """
+    fan = max(fan_in + fan_out, 5)
+    low, high = 0.0, 10.0  # fan * Var(W) - 2 is increasing in r: negative at 0, positive at 10
+    while True:
+        mid = (low + high) / 2
+        if mid in (low, high):
+            return mid
+        if fan * nac_weight_variance(mid) < 2:
+            low = mid
+        else:
+            high = mid
+
+
+def init_nac_(tensor: Tensor, scheme: str, fan_in: int, fan_out: int) -> Tensor:
+    r"""Fill a NAC matrix (:math:`\hat W` or :math:`\hat M`) in place by a named scheme.
+
+    * ``'stable-nalu'``: :math:`U[-r, r]` with ``r = nac_w_optimal_r(fan_in, fan_out)``, the
+      scheme of both rigorous benchmarks (stable-nalu ``stable_nalu/layer/nac.py:54-57``;
+      nalm-benchmark ``stable_nalu/layer/nac.py:55-58``): 0.504 for a 100 → 2 layer.
+    * ``'blog'``: ``kaiming_uniform_(a=√5)``, i.e. ``torch.nn.Linear``'s weight init, as in
+      the seed blog's code (vrxacs/NALU-pytorch ``models/nac.py:29-30``).
+
+    Depends only on the shapes, so a population member draws what a standalone unit draws.
+    """
+    if scheme == "stable-nalu":
+        r = nac_w_optimal_r(fan_in, fan_out)
+        return nn.init.uniform_(tensor, -r, r)
+    if scheme == "blog":
+        return nn.init.kaiming_uniform_(tensor, a=math.sqrt(5))
+    raise ValueError(f"init must be one of {INITS}, got {scheme!r}")
+
+
+def check_init(init: str) -> str:
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    return init
 
 
 class NAC(ArithmeticUnit):
@@ -18,6 +89,9 @@ class NAC(ArithmeticUnit):
     Args:
         in_features: size of each input sample.
         out_features: size of each output sample.
+        init: how :math:`\hat W` and :math:`\hat M` are drawn, one of :data:`INITS` (see
+            :func:`init_nac_`); default ``'stable-nalu'``, the scheme of Madsen & Johansen's and
+            Mistry et al.'s code (the paper gives none).
         members: if given, hold that many independent units as one population.
         device, dtype: factory keyword arguments for the parameters.
 
@@ -28,8 +102,7 @@ class NAC(ArithmeticUnit):
 
     Attributes:
         W_hat, M_hat: the trained matrices, shape ``(out_features, in_features)`` (with a
-            leading member dimension in a population), initialized with
-            ``kaiming_uniform_`` as in the port the seed blog used (the paper gives no init).
+            leading member dimension in a population), initialized by ``init``.
         weight: the effective weight :math:`W` (read only).
 
     Examples::
@@ -46,15 +119,20 @@ class NAC(ArithmeticUnit):
 
     linear_map = True
 
-    def __init__(self, in_features: int, out_features: int, *, members=None, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, *, init: str = "stable-nalu", members=None,
+                 device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        self.init = check_init(init)
         self.W_hat = self.new_parameter(out_features, in_features)
         self.M_hat = self.new_parameter(out_features, in_features)
         self.reset_parameters()
 
     def init_member(self, W_hat: Tensor, M_hat: Tensor) -> None:
-        nn.init.kaiming_uniform_(W_hat)
-        nn.init.kaiming_uniform_(M_hat)
+        for p in (W_hat, M_hat):
+            init_nac_(p, self.init, self.in_features, self.out_features)
+
+    def options(self) -> dict:
+        return {"init": self.init}
 
     @property
     def weight(self) -> Tensor:
@@ -74,8 +152,10 @@ class MultiplicativeNAC(NAC):
     input is lost.
 
     Args:
-        in_features, out_features, members, device, dtype: as for :class:`NAC`.
-        eps: added to :math:`|x|` before the log so that a zero input stays finite.
+        in_features, out_features, init, members, device, dtype: as for :class:`NAC`.
+        eps: added to :math:`|x|` before the log so that a zero input stays finite; default
+            1e-7 as in stable-nalu ``stable_nalu/network/simple_function_static.py:9`` and
+            nalm-benchmark ``stable_nalu/network/single_layer.py:9``.
 
     Shape:
         As for :class:`NAC`.
@@ -100,12 +180,13 @@ class MultiplicativeNAC(NAC):
 
     linear_map = False
 
-    def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, members=None, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, init: str = "stable-nalu",
+                 members=None, device=None, dtype=None):
         self.eps = eps
-        super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        super().__init__(in_features, out_features, init=init, members=members, device=device, dtype=dtype)
 
     def options(self) -> dict:
-        return {"eps": self.eps}
+        return {"eps": self.eps, **super().options()}
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from . import functional as F
 from .base import ArithmeticUnit
+from .nac import check_init, init_nac_
 
 GATES = ("vector", "scalar")
 
@@ -20,17 +21,24 @@ GATES = ("vector", "scalar")
 class _Gated(ArithmeticUnit):
     """Gate parameters and mixing shared by :class:`NALU` and :class:`FauxNALU`."""
 
-    def __init__(self, in_features, out_features, *, gate, gate_bias, eps, members, device, dtype):
+    def __init__(self, in_features, out_features, *, gate, gate_bias, eps, init, members, device, dtype):
         if gate not in GATES:
             raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
-        self.gate, self.eps = gate, eps
+        self.gate, self.eps, self.init = gate, eps, check_init(init)
         # 'scalar' is the seed blog's own code: one gate row shared by every output.
         self.G = self.new_parameter(1 if gate == "scalar" else out_features, in_features)
         self.gate_bias = self.new_parameter(1 if gate == "scalar" else out_features) if gate_bias else None
 
     def init_gate(self, G: Tensor, gate_bias: Tensor | None) -> None:
-        nn.init.kaiming_uniform_(G)  # as the seed blog's port; the paper gives no init
+        """``'stable-nalu'``: ``xavier_uniform_`` with sigmoid's gain, 1 (stable-nalu
+        ``stable_nalu/layer/_abstract_nalu.py:90-92``, nalm-benchmark
+        ``stable_nalu/layer/_abstract_nalu.py:89-91``); ``'blog'``: ``kaiming_uniform_(a=√5)``
+        (vrxacs/NALU-pytorch ``models/nalu.py:31``, ``models/fauxnalu.py:28``)."""
+        if self.init == "stable-nalu":
+            nn.init.xavier_uniform_(G, gain=nn.init.calculate_gain("sigmoid"))
+        else:
+            nn.init.kaiming_uniform_(G, a=math.sqrt(5))
         if gate_bias is not None:
             nn.init.zeros_(gate_bias)  # start undecided between the paths
 
@@ -50,7 +58,7 @@ class _Gated(ArithmeticUnit):
         return linear, self._gate(logits)
 
     def options(self) -> dict:
-        return {"gate": self.gate, "gate_bias": self.gate_bias is not None, "eps": self.eps}
+        return {"gate": self.gate, "gate_bias": self.gate_bias is not None, "eps": self.eps, "init": self.init}
 
 
 class NALU(_Gated):
@@ -72,7 +80,13 @@ class NALU(_Gated):
         shared_weights: one NAC weight for both paths (the paper); ``False`` gives each path
             its own ``W_hat``/``M_hat`` (as iNALU later did).
         gate_bias: add a trainable bias to the gate logits (zero-initialized).
-        eps: added to :math:`|x|` before the log (ports use 1e-10 to 1e-6).
+        eps: added to :math:`|x|` before the log; default 1e-7 as in stable-nalu
+            ``stable_nalu/layer/_abstract_nalu.py:17`` and nalm-benchmark (the seed blog's
+            code uses 1e-10, vrxacs/NALU-pytorch ``models/nalu.py:25``).
+        init: ``'stable-nalu'`` (default: the NAC matrices by
+            :func:`~nalm.units.nac.init_nac_`, the gate ``xavier_uniform_`` with gain 1, as
+            Madsen & Johansen's and Mistry et al.'s code) or ``'blog'`` (every matrix
+            ``kaiming_uniform_(a=√5)``, as the seed blog's code); the paper gives none.
         members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
 
     Shape:
@@ -84,7 +98,7 @@ class NALU(_Gated):
             ``shared_weights=False``.
         G: the gate matrix; gate_bias: the gate bias or ``None``.
         weight: the additive path's effective weight; ``mul_weight``: the multiplicative one.
-        All matrices use ``kaiming_uniform_``, as in the port the seed blog used.
+        All are initialized by ``init``.
 
     Numerics:
         The multiplicative path is not clamped: in float32 ``exp`` overflows to ``inf`` once
@@ -112,11 +126,12 @@ class NALU(_Gated):
         shared_weights: bool = True,
         gate_bias: bool = False,
         eps: float = 1e-7,
+        init: str = "stable-nalu",
         members=None,
         device=None,
         dtype=None,
     ):
-        super().__init__(in_features, out_features, gate=gate, gate_bias=gate_bias, eps=eps,
+        super().__init__(in_features, out_features, gate=gate, gate_bias=gate_bias, eps=eps, init=init,
                          members=members, device=device, dtype=dtype)
         self.shared_weights = shared_weights
         self.W_hat = self.new_parameter(out_features, in_features)
@@ -130,7 +145,7 @@ class NALU(_Gated):
         self.init_gate(G, gate_bias)
         for p in (W_hat, M_hat, W_hat_mul, M_hat_mul):
             if p is not None:
-                nn.init.kaiming_uniform_(p)
+                init_nac_(p, self.init, self.in_features, self.out_features)
 
     @property
     def weight(self) -> Tensor:
@@ -174,8 +189,13 @@ class FauxNALU(_Gated):
         y = g \odot a + (1 - g) \odot m,\quad g = \sigma(x G^T)
 
     Args:
-        in_features, out_features, gate, gate_bias, eps, members, device, dtype: as for
+        in_features, out_features, gate, gate_bias, members, device, dtype: as for
             :class:`NALU`.
+        eps: as for :class:`NALU`; default 1e-10, the seed blog's (vrxacs/NALU-pytorch
+            ``models/fauxnalu.py:22``), the only code of this unit.
+        init: how the gate is drawn, as for :class:`NALU`; default ``'blog'``
+            (``models/fauxnalu.py:28``). The linear layer is ``torch.nn.Linear``'s in both
+            (``models/fauxnalu.py:25``).
 
     Shape:
         As for :class:`NALU`.
@@ -195,8 +215,8 @@ class FauxNALU(_Gated):
     """
 
     def __init__(self, in_features: int, out_features: int, *, gate: str = "vector", gate_bias: bool = False,
-                 eps: float = 1e-7, members=None, device=None, dtype=None):
-        super().__init__(in_features, out_features, gate=gate, gate_bias=gate_bias, eps=eps,
+                 eps: float = 1e-10, init: str = "blog", members=None, device=None, dtype=None):
+        super().__init__(in_features, out_features, gate=gate, gate_bias=gate_bias, eps=eps, init=init,
                          members=members, device=device, dtype=dtype)
         self.weight = self.new_parameter(out_features, in_features)
         self.bias = self.new_parameter(out_features)

@@ -29,9 +29,17 @@ class _Regularized(ArithmeticUnit):
         return self.W.clamp(self.lower, 1.0)
 
     def sparsity(self) -> Tensor:
-        """R = mean(min(|W|, 1 - |W|)) per member: zero exactly when every |W| is 0 or 1."""
-        w = self.weight.abs()
-        return self.per_member_mean(torch.minimum(w, 1 - w))
+        """R = mean(min(|W|, |1 - |W||)) per member over the raw, unclamped W: zero exactly when
+        every |W| is 0 or 1, with gradient 0 there (``|·|`` has gradient 0 at 0 in PyTorch).
+
+        As stable-nalu ``stable_nalu/functional/regualizer.py:21-25`` (NMU) and ``:42-47``
+        (NAU), applied to the raw parameter (``layer/re_regualized_linear_nac.py:54-59``,
+        ``layer/re_regualized_linear_mnac.py:59-64``); the mean is over all of a layer's
+        weights, and the layers' terms are summed (``abstract/_extended_torch_module.py:35-48``).
+        For the NMU's W ∈ [0, 1], :math:`|1 - |W|| = |1 - W|`, the reference's form.
+        """
+        w = self.W.abs()
+        return self.per_member_mean(torch.minimum(w, (1 - w).abs()))
 
     def regularization(self, step: int) -> Tensor:
         scale = F.ramp(step, self.regularizer_scale, self.regularizer_start, self.regularizer_end)
@@ -56,7 +64,8 @@ class NAU(_Regularized):
 
     Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, section 2.3. The weight is
     clamped to [-1, 1] in the forward pass and clipped in place after every optimizer step
-    (:meth:`project_`). The regularizer :math:`\lambda(t) \cdot \text{mean}(\min(|W|, 1-|W|))`
+    (:meth:`project_`). The regularizer :math:`\lambda(t) \cdot \text{mean}(\min(|W|, |1-|W||))`
+    (on the raw W, see :meth:`sparsity`)
     pulls weights to -1, 0 or 1, with :math:`\lambda(t)` ramping linearly from 0 at
     ``regularizer_start`` to ``regularizer_scale`` at ``regularizer_end`` (defaults: the
     paper's 0.01, 5e3 and 5e4).
@@ -108,7 +117,7 @@ class NMU(_Regularized):
     Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, section 2.4. A weight of 1
     multiplies its input in, a weight of 0 leaves a factor of 1. Weights are clamped to
     [0, 1] in the forward pass and clipped after every optimizer step; the regularizer is
-    :math:`\lambda(t) \cdot \text{mean}(\min(W, 1-W))` with the paper's defaults 10, 1e6 and
+    :math:`\lambda(t) \cdot \text{mean}(\min(|W|, |1-W|))` with the paper's defaults 10, 1e6 and
     2e6 (shorter benchmarks move the ramp earlier).
 
     Args:

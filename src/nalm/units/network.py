@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from .base import ArithmeticUnit, unit_regularization
-from .mlp import ACTIVATIONS, Linear, make_activation
+from .mlp import ACTIVATIONS, MLP_INITS, STABLE_NALU_INITS, Linear, make_activation
 from .recurrent import BASELINE_CELLS, RecurrentNetwork, recurrent_network
 from .registry import UNITS, unit_class
 
@@ -51,6 +51,12 @@ class MLP(Network):
             identity experiment uses ``(8, 8, 8)``); ``()`` gives one linear layer.
         activation: one of :data:`~nalm.units.mlp.ACTIVATIONS` or ``None`` (a linear
             network, the paper's "None" row).
+        init: ``'torch'`` (default: every layer as ``torch.nn.Linear``, as the seed blog's
+            code) or ``'stable-nalu'`` (Madsen & Johansen's code: zero biases, each layer
+            followed by the activation drawn per
+            :data:`~nalm.units.mlp.STABLE_NALU_INITS`, e.g. ``kaiming_uniform_`` with ReLU's
+            gain for ReLU and ReLU6, and the output layer ``xavier_uniform_`` with gain 1,
+            ``stable_nalu/layer/basic.py:20-73``; only the activations it has).
         members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
 
     Shape:
@@ -67,18 +73,27 @@ class MLP(Network):
     """
 
     def __init__(self, in_features: int, out_features: int, hidden: int | Sequence[int] = 2,
-                 activation: str | None = "relu6", *, members=None, device=None, dtype=None):
+                 activation: str | None = "relu6", *, init: str = "torch", members=None, device=None, dtype=None):
         if activation is not None and activation != "none" and activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; known: none, {', '.join(ACTIVATIONS)}")
+        activation = None if activation == "none" else activation
+        if init not in MLP_INITS:
+            raise ValueError(f"init must be one of {MLP_INITS}, got {init!r}")
+        if init == "stable-nalu" and activation not in STABLE_NALU_INITS:
+            raise ValueError(f"stable-nalu has no initialization for activation {activation!r}; it has "
+                             f"{', '.join(str(a) for a in STABLE_NALU_INITS if a)} and none")
         widths = [in_features, *([hidden] if isinstance(hidden, int) else hidden), out_features]
         factory = {"members": members, "device": device, "dtype": dtype}
         layers: list[nn.Module] = []
+        last = len(widths) - 2
         for i, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
             if i:
                 layers.append(make_activation(activation, **factory))
-            layers.append(Linear(n_in, n_out, **factory))
+            scheme = "torch" if init == "torch" else STABLE_NALU_INITS[None if i == last else activation]
+            layers.append(Linear(n_in, n_out, init=scheme, **factory))
         super().__init__(*layers)
         self.activation = activation
+        self.init = init
 
 
 BASELINES = ("mlp", "rnn")
@@ -117,7 +132,8 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
 
     ``hidden=None`` makes a single layer (the single-module benchmark); otherwise the network
     has two layers with ``hidden`` units between them. A slash name needs two layers.
-    ``unit_options`` maps a unit name to keyword arguments for that unit's constructor.
+    ``unit_options`` maps a unit name to keyword arguments for that unit's constructor, and
+    ``"mlp"`` to keyword arguments of :class:`MLP` (its ``init``).
     ``recurrent=True`` builds a :class:`~nalm.units.recurrent.RecurrentNetwork` whose cell
     reads ``in_features`` per time step and keeps ``hidden`` numbers of state.
 
@@ -140,7 +156,8 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
         raise ValueError(f"model {name!r} is recurrent; it needs a recurrent task")
     if layers[0] == "mlp":
         act = None if layers[1] == "none" else layers[1]
-        return MLP(in_features, out_features, () if hidden is None else hidden, act, **factory)
+        return MLP(in_features, out_features, () if hidden is None else hidden, act,
+                   **(unit_options or {}).get("mlp", {}), **factory)
     if hidden is None:
         if len(layers) == 2:
             raise ValueError(f"model {name!r} has two layers; give a hidden size")
@@ -150,3 +167,15 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
         sizes = [(first, in_features, hidden), (second, hidden, out_features)]
     options = unit_options or {}
     return Network(*(unit_class(u)(n_in, n_out, **options.get(u, {}), **factory) for u, n_in, n_out in sizes))
+
+
+def option_keys(name: str) -> set[str]:
+    """The keys of ``build_model``'s ``unit_options`` that the model called ``name`` reads.
+
+    >>> sorted(option_keys("nau/nmu")), option_keys("mlp-relu6"), option_keys("lstm")
+    (['nau', 'nmu'], {'mlp'}, set())
+    """
+    layers = parse_model(name)
+    if layers[0] == "rnn":
+        return set()
+    return {"mlp"} if layers[0] == "mlp" else set(layers)

@@ -1,7 +1,7 @@
 """The Neural Power Unit and its real-valued variant (Heim, Pevný & Šmídl 2020)."""
 from __future__ import annotations
 
-import math
+from decimal import Decimal
 
 import torch
 from torch import Tensor, nn
@@ -17,15 +17,23 @@ class RealNPU(ArithmeticUnit):
     :math:`\hat g = \text{clip}(g, 0, 1)`, :math:`r = \hat g \odot (|x| + \epsilon) + 1 - \hat g`
     and :math:`k = \hat g \odot \pi \odot [x < 0]`. Exponents in W raise inputs to powers
     (1 multiplies, -1 divides, 0.5 takes a square root); the cosine restores the sign of
-    negative inputs. The regularizer is an L1 penalty :math:`\beta(t) \sum |W|` whose weight
-    grows from ``beta_start`` by ``beta_growth`` every ``beta_step`` steps up to
-    ``beta_end`` (1e-7 → 1e-5, ×10 every 10k steps, as in the NALM benchmark of Mistry et
-    al. 2022).
+    negative inputs. The regularizer is an L1 penalty :math:`\beta(t) \sum |\theta|` over every
+    parameter :math:`\theta`, the gate included (nalm-benchmark
+    ``stable_nalu/functional/regualizer.py:6-11``, applied to ``model.parameters()`` in
+    ``experiments/single_layer_benchmark.py:634-635``). :math:`\beta` starts at ``beta_start``
+    and, every ``beta_step`` steps while it is below ``beta_end``, is multiplied by
+    ``beta_growth`` (``experiments/single_layer_benchmark.py:640-651``); so it may end above
+    ``beta_end`` when the growth does not divide the range. The defaults are the benchmark's
+    for multiplication, 1e-7 → 1e-5, ×10 every 10k steps
+    (``lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh:63``, growth and
+    step from ``experiments/single_layer_benchmark.py:235-244``); it used 1e-9 → 1e-7 for
+    division (``single_layer_benchmark.sh:132``).
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
         eps: added to :math:`|x|` inside the log.
-        beta_start, beta_end, beta_growth, beta_step: the L1 schedule.
+        beta_start, beta_end, beta_growth, beta_step: the L1 schedule; ``beta_start > beta_end``
+            divides by the growth instead, down to ``beta_end`` (as the benchmark's code).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -51,9 +59,9 @@ class RealNPU(ArithmeticUnit):
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
                  beta_step: int = 10_000, members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
-        if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 < beta_start:
-            raise ValueError(f"beta_step must be a positive integer and beta_start positive, "
-                             f"got {beta_step!r} and {beta_start!r}")
+        if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 < beta_start or not beta_growth > 1:
+            raise ValueError(f"beta_step must be a positive integer, beta_start positive and beta_growth "
+                             f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
         self.create_parameters()
@@ -68,17 +76,26 @@ class RealNPU(ArithmeticUnit):
         nn.init.constant_(g, 0.5)
 
     def beta_at(self, step: int) -> float:
-        start, end, growth, every = self.beta
-        if growth <= 1 or start >= end:
-            return min(start, end)
-        # Compare exponents rather than powers: growth ** (step // every) overflows on long runs.
-        if step // every >= math.log(end / start, growth):
-            return end
-        return start * growth ** (step // every)
+        """β at ``step``, computed in decimal as the benchmark does, so 1e-9 × 10 × 10 is 1e-7
+        exactly (``experiments/single_layer_benchmark.py:583-586``).
+
+        >>> npu = RealNPU(2, 1, beta_start=1e-9, beta_end=1e-7)
+        >>> [npu.beta_at(s) for s in (0, 9_999, 10_000, 20_000, 10**9)]
+        [1e-09, 1e-09, 1e-08, 1e-07, 1e-07]
+        """
+        start, end, growth, every = (Decimal(str(v)) for v in self.beta)
+        beta = start
+        for _ in range(step // int(every)):  # ends within log(end/start)/log(growth) + 1 rounds
+            if beta < end and start <= end:
+                beta *= growth
+            elif beta > end and start > end:
+                beta /= growth
+            else:
+                break
+        return float(beta)
 
     def regularization(self, step: int) -> Tensor:
-        weights = [p for name, p in self.named_parameters(recurse=False) if name != "g"]
-        return self.beta_at(step) * sum(self.per_member_sum(w.abs()) for w in weights)
+        return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
 
     def options(self) -> dict:
         start, end, growth, every = self.beta
