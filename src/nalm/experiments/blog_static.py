@@ -9,7 +9,7 @@ trained models across targets), several seeds are run, and extrapolation is meas
 from ..tasks import presets
 from ..train import TrainConfig
 from ..units.network import option_keys
-from .spec import Experiment, Published
+from .spec import Deviation, Experiment, Published
 
 TARGETS = ("add", "sub", "mul", "div", "square", "sqrt")
 
@@ -34,6 +34,31 @@ UNIT_OPTIONS = {
 }
 """The seed blog's code: kaiming_uniform_(a=√5) for every NAC and gate matrix, eps 1e-10."""
 
+SOURCES = {  # protocol-card setting -> its source (`nalm show`)
+    "task": "vrxacs/NALU-pytorch@222a237 function_learning.py:28-43 (one v ∈ U[5, 10]^100 per target, a and b"
+            " sums of 5 disjoint random entries) and :110-114 (500 training, 50 test samples)",
+    "ranges": "vrxacs/NALU-pytorch@222a237 function_learning.py:17 (RANGE = [5, 10]); the extrapolation range "
+              "is nalm's addition (see deviations)",
+    "targets": "vrxacs/NALU-pytorch@222a237 function_learning.py:18-25",
+    "seeds": "vrxacs/NALU-pytorch@222a237 function_learning.py:106-133 (one run per target); more seeds are "
+             "nalm's (see deviations)",
+    "iterations": "vrxacs/NALU-pytorch@222a237 function_learning.py:16 (NUM_ITERS = 1e5)",
+    "optimizer": "vrxacs/NALU-pytorch@222a237 function_learning.py:15, :130 (RMSprop, lr 1e-3, PyTorch's other "
+                 "defaults)",
+    "batch size": "vrxacs/NALU-pytorch@222a237 function_learning.py:131 (every step on all 500 training samples)",
+    "network": "vrxacs/NALU-pytorch@222a237 function_learning.py:13-14, :70-103 (two layers, hidden size 2)",
+    "evaluation": "vrxacs/NALU-pytorch@222a237 function_learning.py:132 (MAE on the 50 test samples after training)",
+    "baseline": "vrxacs/NALU-pytorch@222a237 function_learning.py:116-126 (mean MAE of 100 untrained ReLU6 MLPs "
+                "on the test samples), :138-139 (100 × MAE / that)",
+    "metric": "vrxacs/NALU-pytorch@222a237 function_learning.py:138-142 (normalized interpolation error); "
+              "results/interpolation.txt is the blog's table",
+    "models": "vrxacs/NALU-pytorch@222a237 function_learning.py:70-103 (ReLU6 MLP, linear MLP, NAC, NALU, "
+              "FauxNALU)",
+    "threshold": "Madsen & Johansen 2020, section 4.1 (success criterion); nalm adds it: the blog reports no "
+                 "success rate",
+}
+
+
 EXPERIMENT = Experiment(
     name="blog-static",
     description=__doc__.strip().splitlines()[0],
@@ -48,10 +73,22 @@ EXPERIMENT = Experiment(
     published=(PUBLISHED,),
     unit_options=lambda model, target, iterations: {unit: o for unit, o in UNIT_OPTIONS.items() if unit in option_keys(model)},
     sources={
+        **SOURCES,
         "init: nac": "kaiming_uniform_(a=√5) for Ŵ and M̂ (vrxacs/NALU-pytorch models/nac.py:29-30)",
         "init: nalu": "kaiming_uniform_(a=√5) for Ŵ, M̂ and G, eps 1e-10 (vrxacs/NALU-pytorch models/nalu.py:25, 31)",
         "init: faux-nalu": "torch.nn.Linear, gate kaiming_uniform_(a=√5), eps 1e-10 "
                            "(vrxacs/NALU-pytorch models/fauxnalu.py:22-28)",
         "init: mlp": "torch.nn.Linear's: kaiming_uniform_(a=√5), bias U[±1/√fan_in] (vrxacs/NALU-pytorch models/mlp.py:46-52)",
     },
+    deviations=(
+        Deviation("iterations", "1e5 full-batch iterations", "1e4 by default, 1e5 with --paper-scale",
+                  "the default scale runs the whole table in a few minutes on 2 CPU cores"),
+        Deviation("seeds", "one run, the same model objects trained on one target after another",
+                  "a fresh model per (model, target, seed), 5 seeds",
+                  "reusing trained models carries one target's training into the next (shared/PROTOCOLS.md, "
+                  "pitfall 2), and one run gives no interval"),
+        Deviation("ranges", "interpolation only (50 test samples from the training pool)",
+                  "also extrapolation, sums of entries of a v ∈ U[10, 20]^100",
+                  "the table is about extrapolation; the interpolation columns are unchanged by it"),
+    ),
 )

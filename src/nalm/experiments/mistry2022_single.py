@@ -46,6 +46,35 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     return {unit: o for unit, o in options.items() if unit in option_keys(model)}
 
 
+SOURCES = {  # protocol-card setting -> its source (`nalm show`)
+    "task": "bmistry4/nalm-benchmark@120ec8e experiments/single_layer_benchmark.py:85-104 (input size 2, "
+            "subsets of ratio 0.5 without overlap: a = x1, b = x2)",
+    "ranges": "bmistry4/nalm-benchmark@120ec8e "
+              "lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh:11-12; Mistry et al. "
+              "2022, Table 1",
+    "targets": "bmistry4/nalm-benchmark@120ec8e "
+               "lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh (--operation add, sub, "
+               "mul, div)",
+    "seeds": "bmistry4/nalm-benchmark@120ec8e "
+             "lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh:2 (seeds 0..24)",
+    "iterations": "bmistry4/nalm-benchmark@120ec8e "
+                  "lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh:34 (--max-iterations "
+                  "50000)",
+    "optimizer": "bmistry4/nalm-benchmark@120ec8e experiments/single_layer_benchmark.py:184-194, :555 (Adam, lr "
+                 "1e-3; 5e-3 for the NPUs in the .sh)",
+    "batch size": "bmistry4/nalm-benchmark@120ec8e experiments/single_layer_benchmark.py:64-66 (128)",
+    "network": "bmistry4/nalm-benchmark@120ec8e stable_nalu/network/single_layer.py (one unit, no hidden layer)",
+    "evaluation": "bmistry4/nalm-benchmark@120ec8e experiments/single_layer_benchmark.py:520-521 (fixed sets of "
+                  "10,000 samples) and :614 with --log-interval 1000 in the .sh",
+    "baseline": "Trask et al. 2018, section 4.1 (normalized error against untrained models); the benchmark itself"
+                " reports no normalized error",
+    "metric": "Mistry et al. 2022, section 3 (success rate with Madsen & Johansen's criterion)",
+    "models": "Mistry et al. 2022, section 3 (NALU, NAC+, NAC•, iNALU, NAU, NMU, NPU, RealNPU; G-NALU is not "
+              "implemented); bmistry4/nalm-benchmark@120ec8e "
+              "lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh",
+}
+
+
 EXPERIMENT = Experiment(
     name="mistry2022-single",
     description=__doc__.strip().splitlines()[0],
@@ -62,6 +91,7 @@ EXPERIMENT = Experiment(
     threshold_rule=MistryReference(eps=1e-5),
     primary="success_rate",
     sources={
+        **SOURCES,
         "unit options: nau": f"λ 0.01 ramped 20k → 35k steps ({SCRIPT}:197-206)",
         "unit options: nmu": f"λ 10 ramped 20k → 35k steps ({SCRIPT}:28-37; "
                              "experiments/single_layer_benchmark.py:39-41)",
@@ -85,11 +115,13 @@ EXPERIMENT = Experiment(
                                "single_layer_benchmark.py:663, 696-707, stable_nalu/functional/regualizer.py:128-133",
     },
     deviations=(
+        Deviation("models", "NALU, NAC+, NAC•, iNALU, G-NALU, NAU, NMU, NPU, RealNPU",
+                  "all of them but G-NALU", "G-NALU is not implemented yet"),
         Deviation("threshold",
                   reference="mean over 1e6 draws of R's generator (seed 1234) of the perturbed module's squared error",
                   ours="the expectation that mean estimates, in closed form",
                   reason="exact and free of sampling noise; the two differ by the Monte Carlo error only"),
-        Deviation(setting="unit options: inalu",
+        Deviation(setting="model inalu",
                   reference="a re-initialized model draws its weights from the global RNG where training has left it",
                   ours="a member draws them under a seed derived from its model seed and re-initialization count",
                   reason="a member's new weights must not depend on the other members of its population"),

@@ -49,10 +49,11 @@ def protocol_card(experiment: Experiment) -> ProtocolCard:
                    f"interpolation {range_text(e.tasks[0].interpolation)}, "
                    f"extrapolation {range_text(e.tasks[0].extrapolation)}"),
         ("targets", ", ".join(e.targets)),
+        ("models", ", ".join(e.models)),
         ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
         ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
         ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
-        ("batch_size", f"{train.batch_size}"),
+        ("batch size", batch_text(e)),
         ("network", describe_network(train.hidden)),
         ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
                        f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
@@ -108,12 +109,30 @@ def model_setting(experiment: Experiment, model: str) -> Setting:
         value = next(iter(by_layers))
     else:
         value = "; ".join(f"{', '.join(targets)}: {text}" for text, targets in by_layers.items())
-    source = experiment.sources.get(f"model {model}")
-    if source is None:
-        names = ("mlp",) if model.startswith("mlp-") else tuple(dict.fromkeys(model.split("/")))
-        found = [experiment.sources[f"unit {n}"] for n in names if f"unit {n}" in experiment.sources]
-        source = "; ".join(found) if len(found) == len(names) else MISSING
-    return Setting(f"model {model}", value, source)
+    return Setting(f"model {model}", value, model_source(experiment, model))
+
+
+def model_source(experiment: Experiment, model: str) -> str:
+    """The model's own entries (``model M``, ``model training: M``) and those of each part it
+    is built from (``unit options: U``, ``init: U``; ``mlp`` for MLPs, ``recurrent`` for the
+    recurrent network); a part of the model without any entry leaves it unsourced."""
+    sources = experiment.sources
+    own = [sources[k] for k in (f"model {model}", f"model training: {model}") if k in sources]
+    parts = ["mlp"] if model.startswith("mlp-") else model.split("/")
+    if experiment.tasks[0].recurrent:
+        parts.append("recurrent")
+    found = {part: [sources[k] for k in (f"unit options: {part}", f"init: {part}") if k in sources]
+             for part in dict.fromkeys(parts)}
+    if not own and not all(found.values()):
+        return MISSING
+    return "; ".join(own + [text for texts in found.values() for text in texts])
+
+
+def batch_text(experiment: Experiment) -> str:
+    fixed = {getattr(t, "train_samples", None) for t in experiment.tasks}
+    if fixed != {None}:
+        return f"full batch: the task's {', '.join(map(str, sorted(fixed)))} fixed training samples"
+    return f"{experiment.train.batch_size}, drawn fresh every step"
 
 
 def describe_layers(net) -> str:

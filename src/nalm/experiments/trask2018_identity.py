@@ -11,10 +11,32 @@ from ..train import TrainConfig
 from ..units.mlp import FIGURE1_ACTIVATIONS
 from ..units.network import option_keys
 from . import blog_static
-from .spec import Experiment
+from .spec import Deviation, Experiment
 
 TASK = StaticTask(input_size=1, subset_ratio=1.0, overlap_ratio=1.0, placement="first",
                   interpolation=[-5, 5], extrapolation=[-20, 20])
+
+SOURCES = {  # protocol-card setting -> its source (`nalm show`)
+    "task": "Trask et al. 2018, section 1.1 and Figure 1; kevinzakka/NALU-pytorch failures.py:51-52 (a scalar"
+            " input, target y = x)",
+    "ranges": "kevinzakka/NALU-pytorch failures.py:9-10 ([-5, 5] → [-20, 20]); Trask et al. 2018, section 1.1",
+    "targets": "Trask et al. 2018, section 1.1 (the identity function)",
+    "seeds": "kevinzakka/NALU-pytorch failures.py:59 (100 models per activation)",
+    "iterations": "kevinzakka/NALU-pytorch failures.py:12 (1e4)",
+    "optimizer": "kevinzakka/NALU-pytorch failures.py:11, :61 (RMSprop, lr 1e-2)",
+    "batch size": "kevinzakka/NALU-pytorch failures.py:51 uses the 11 integers of [-5, 5] as one full batch; nalm "
+                  "draws 128 from U[-5, 5] (see deviations)",
+    "network": "kevinzakka/NALU-pytorch failures.py:60 (MLP 1 → 8 → 8 → 8 → 1); Trask et al. 2018, section 1.1",
+    "evaluation": "kevinzakka/NALU-pytorch failures.py:52, :63-64 (error on every integer of [-20, 20]); nalm "
+                  "samples the range",
+    "baseline": "Trask et al. 2018, section 4.1 (normalized error against untrained models)",
+    "metric": "Trask et al. 2018, Figure 1 (error outside the training range)",
+    "models": "kevinzakka/NALU-pytorch failures.py:13-24 (the activations); the NAC and NALU: Trask et al. "
+              "2018, Figure 1",
+    "threshold": "Madsen & Johansen 2020, section 4.1 (success criterion); nalm adds it: the figure reports errors"
+                 " only",
+}
+
 
 EXPERIMENT = Experiment(
     name="trask2018-identity",
@@ -32,6 +54,7 @@ EXPERIMENT = Experiment(
     unit_options=lambda model, target, iterations: {
         unit: o for unit, o in blog_static.UNIT_OPTIONS.items() if unit in option_keys(model)},
     sources={
+        **SOURCES,
         "init: nac": "Trask et al. (2018) give no init and no code; the public PyTorch port the seed blog "
                      "ran, kaiming_uniform_(a=√5) (vrxacs/NALU-pytorch models/nac.py:29-30). Not stable-nalu's "
                      "U[-r, r]: its fan floor makes r = 9.47 for the 1 → 1 identity NAC, whose saturated "
@@ -40,4 +63,15 @@ EXPERIMENT = Experiment(
                       "Ŵ, M̂ and G, eps 1e-10 (vrxacs/NALU-pytorch models/nalu.py:25, 31)",
         "init: mlp": "Trask et al. (2018) give no init; torch.nn.Linear's",
     },
+    deviations=(
+        Deviation("iterations", "1e4 RMSprop steps, 100 models per activation",
+                  "2,000 steps and 8 models by default (--paper-scale: 1e4 and 100)",
+                  "the default scale runs in minutes on 2 CPU cores; the failure shows at either scale"),
+        Deviation("batch size", "the 11 integers of [-5, 5] as one full batch",
+                  "128 fresh samples from U[-5, 5] every step",
+                  "a model should see the whole interval it is said to be trained on, not 11 points of it"),
+        Deviation("evaluation", "the error at each integer of [-20, 20]",
+                  "a fixed set sampled from U[-20, 20]",
+                  "the same evaluation code as every other experiment; the error is still drawn against the input"),
+    ),
 )

@@ -46,6 +46,30 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
             "nmu": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}}
 
 
+SOURCES = {  # protocol-card setting -> its source (`nalm show`)
+    "ranges": "stable-nalu c434f99 stable_nalu/dataset/_simple_function_abstact.py:94-95, "
+              "simple_function_recurrent.py:8 (U[1, 2] for training and testing)",
+    "paper task": "stable-nalu c434f99 experiments/simple_function_recurrent.py:75-76 (1000-step extrapolation "
+                  "sequences)",
+    "targets": "Trask et al. 2018, Table 1 (recurrent columns); stable-nalu c434f99 "
+               "experiments/simple_function_recurrent.py (--operation)",
+    "models": "stable-nalu c434f99 experiments/simple_function_recurrent.py (--layer-type); nau/nmu is nalm's "
+              "addition (see deviations)",
+    "threshold": "Madsen & Johansen 2020, section 4.1 (success criterion) applied to the sequence's totals; the "
+                 "recurrent script reports MSE only",
+    "baseline": "Trask et al. 2018, section 4.1 (normalized error against untrained models; the LSTM as the "
+                "recurrent baseline)",
+    "metric": "Madsen & Johansen 2020, section 4.1 (success rate)",
+    "model nac": "stable-nalu c434f99 stable_nalu/network/simple_function_recurrent.py:27-38 (a NAC cell read out "
+                 "by a NAC)",
+    "model nalu": "stable-nalu c434f99 stable_nalu/network/simple_function_recurrent.py:27-38 (a NALU cell read out"
+                  " by a NALU)",
+    "model lstm": "stable-nalu c434f99 stable_nalu/network/simple_function_recurrent.py:27-38 (torch.nn.LSTMCell "
+                  "read out by a linear layer)",
+    "model nau/nmu": "nalm's addition: a NAU cell read out by an NMU (see deviations)",
+}
+
+
 EXPERIMENT = Experiment(
     name="trask2018-recurrent",
     description=__doc__.strip().splitlines()[0],
@@ -64,17 +88,17 @@ EXPERIMENT = Experiment(
     threshold_rule=PerturbedWeights(samples=10_000),
     primary="success_rate",
     sources={
+        **SOURCES,
         "task": "stable-nalu c434f99 stable_nalu/dataset/simple_function_recurrent.py:5-9, "
                 "_simple_function_abstact.py:52-60,94-95; " + REFERENCE + ":74-76",
         "optimizer": REFERENCE + ":87 (torch.optim.Adam defaults: lr 1e-3)",
         "batch size": REFERENCE + ":74",
         "iterations": REFERENCE + ":28-31 (--max-iterations 100000)",
-        "eval every": REFERENCE + ":103",
-        "eval samples": REFERENCE + ":75-76 (batches of 2048)",
-        "hidden": NETWORK + ":14",
-        "network": NETWORK + ":27-38,63-70 (cell on [x_t, h_{t-1}]; same unit reads out, linear for RNNs)",
-        "unit options: recurrent": NETWORK + ":16-25,41-46 (learned state, zeros)",
-        "regularizer": REFERENCE + ":110; zero for its units (stable_nalu/layer/_abstract_nalu.py:45-56)",
+        "evaluation": REFERENCE + ":103 (every 1000 steps), :75-76 (batches of 2048)",
+        "network": NETWORK + ":14 (hidden size 2), :27-38,63-70 (cell on [x_t, h_{t-1}]; same unit reads out, "
+                   "linear for RNNs)",
+        "unit options: recurrent": NETWORK + ":16-25,41-46 (learned state, zeros); the script's regularizer, "
+                                   + REFERENCE + ":110, is zero for its units (stable_nalu/layer/_abstract_nalu.py:45-56)",
         "unit options: nmu": "nalm: madsen2020-static's NMU ramp, 20-40% of the run",
         "seeds": "stable-nalu cd00225 batch_jobs/simple_function_recurrent.sh:6",
     },
@@ -87,9 +111,9 @@ EXPERIMENT = Experiment(
         Deviation("task", "numpy RandomState(seed) draws the subsets and data",
                   "nalm's per-seed streams (same distributions, other draws)",
                   "a seed's data must not depend on which seeds train beside it"),
-        Deviation("extrapolation length", "1000 steps", "100 steps at the default scale, 1000 with --paper-scale",
+        Deviation("task", "1000 steps", "100 steps at the default scale, 1000 with --paper-scale",
                   "a 1000-step evaluation costs as much as 100 training steps of 10"),
-        Deviation("eval samples", "a fresh batch of 2048 at every evaluation",
+        Deviation("evaluation", "a fresh batch of 2048 at every evaluation",
                   "fixed sets (2048 with --paper-scale, 500 at the default scale)",
                   "fixed sets make evaluations comparable across steps and members"),
         Deviation("models", "RNN-tanh, RNN-ReLU, GRU, LSTM, NAC, NALU",

@@ -11,6 +11,27 @@ from . import blog_static
 from .blog_static import TARGETS
 from .spec import Experiment
 
+SOURCES = {  # protocol-card setting -> its source (`nalm show`)
+    "task": "Trask et al. 2018, section 4.1 (100-dimensional input, a and b sums of two subsets); the paper "
+            "fixes nothing else: subset size and placement are nalm's choice (preset trask2018)",
+    "ranges": "nalm's choice (preset trask2018): the paper gives no ranges",
+    "targets": "Trask et al. 2018, Table 1",
+    "seeds": "nalm's choice: the paper reports one number per cell without seeds",
+    "iterations": "nalm's choice: the paper gives no iteration count",
+    "optimizer": "nalm's choice (Adam, lr 1e-3, as Madsen & Johansen's reproduction): the paper names no optimizer"
+                 " for this task",
+    "batch size": "nalm's choice (128, as Madsen & Johansen's reproduction)",
+    "network": "Trask et al. 2018, section 4.1 (two layers; hidden size 2 as the seed blog and Madsen & "
+               "Johansen)",
+    "evaluation": "nalm's choice: fixed evaluation sets drawn once per seed",
+    "baseline": "Trask et al. 2018, section 4.1 (100 × error / error of a randomly initialized model)",
+    "metric": "Trask et al. 2018, Table 1 (normalized extrapolation error)",
+    "models": "Trask et al. 2018, Table 1 (ReLU6, None, NAC, NALU)",
+    "threshold": "Madsen & Johansen 2020, section 4.1 (success criterion); nalm adds it: the paper reports errors "
+                 "only",
+}
+
+
 EXPERIMENT = Experiment(
     name="trask2018-static",
     description=__doc__.strip().splitlines()[0],
@@ -25,6 +46,7 @@ EXPERIMENT = Experiment(
     unit_options=lambda model, target, iterations: {
         unit: o for unit, o in blog_static.UNIT_OPTIONS.items() if unit in option_keys(model)},
     sources={
+        **SOURCES,
         "init: nac": "Trask et al. (2018) give no init and no code; the public PyTorch port the seed blog "
                      "ran, kaiming_uniform_(a=√5) (vrxacs/NALU-pytorch models/nac.py:29-30). Not stable-nalu's "
                      "U[-r, r]: its fan floor makes r = 9.47 for the 1 → 1 identity NAC, whose saturated "
