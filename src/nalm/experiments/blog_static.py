@@ -32,6 +32,22 @@ UNIT_OPTIONS = {
     "nalu": {"init": "blog", "eps": 1e-10},
     "faux-nalu": {"init": "blog", "eps": 1e-10},
 }
+
+
+def port_unit_options(model: str, target: str, iterations: int) -> dict:
+    """The blog's port's init and eps for the units of ``model`` (the same on every target)."""
+    return {unit: options for unit, options in UNIT_OPTIONS.items() if unit in option_keys(model)}
+
+
+PORT_INIT_SOURCES = {  # for experiments whose paper gives no init and no code
+    "init: nac": "Trask et al. (2018) give no init and no code; the public PyTorch port the seed blog "
+                 "ran, kaiming_uniform_(a=√5) (vrxacs/NALU-pytorch models/nac.py:29-30). Not stable-nalu's "
+                 "U[-r, r]: its fan floor makes r = 9.47 for the 1 → 1 identity NAC, whose saturated "
+                 "weights then often never reach 1",
+    "init: nalu": "Trask et al. (2018) give no init and no code; the same port: kaiming_uniform_(a=√5) for "
+                  "Ŵ, M̂ and G, eps 1e-10 (vrxacs/NALU-pytorch models/nalu.py:25, 31)",
+    "init: mlp": "Trask et al. (2018) give no init; torch.nn.Linear's",
+}
 """The seed blog's code: kaiming_uniform_(a=√5) for every NAC and gate matrix, eps 1e-10."""
 
 SOURCES = {  # protocol-card setting -> its source (`nalm show`)
@@ -71,7 +87,7 @@ EXPERIMENT = Experiment(
     baseline_models=100,
     primary="normalized_interpolation",
     published=(PUBLISHED,),
-    unit_options=lambda model, target, iterations: {unit: o for unit, o in UNIT_OPTIONS.items() if unit in option_keys(model)},
+    unit_options=port_unit_options,
     sources={
         **SOURCES,
         "init: nac": "kaiming_uniform_(a=√5) for Ŵ and M̂ (vrxacs/NALU-pytorch models/nac.py:29-30)",

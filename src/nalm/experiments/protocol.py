@@ -153,7 +153,7 @@ def render_card(card: ProtocolCard) -> str:
         out.append(f"  {'':{width}}  source: {s.source}")
     out.append("")
     if card.deviations:
-        out.append("Deliberate deviations from the source:")
+        out.append("Where nalm departs from the source (or follows a quirk of it that a reader would not expect):")
         for d in card.deviations:
             out.append(f"  - {d.setting}: source: {d.reference}; nalm: {d.ours}. Reason: {d.reason}")
     else:

@@ -9,7 +9,6 @@ beside them for contrast.
 from ..tasks import StaticTask
 from ..train import TrainConfig
 from ..units.mlp import FIGURE1_ACTIVATIONS
-from ..units.network import option_keys
 from . import blog_static
 from .spec import Deviation, Experiment
 
@@ -51,18 +50,8 @@ EXPERIMENT = Experiment(
     paper_scale={"iterations": 10_000},
     paper_seeds=100,
     primary="normalized_extrapolation",
-    unit_options=lambda model, target, iterations: {
-        unit: o for unit, o in blog_static.UNIT_OPTIONS.items() if unit in option_keys(model)},
-    sources={
-        **SOURCES,
-        "init: nac": "Trask et al. (2018) give no init and no code; the public PyTorch port the seed blog "
-                     "ran, kaiming_uniform_(a=√5) (vrxacs/NALU-pytorch models/nac.py:29-30). Not stable-nalu's "
-                     "U[-r, r]: its fan floor makes r = 9.47 for the 1 → 1 identity NAC, whose saturated "
-                     "weights then often never reach 1",
-        "init: nalu": "Trask et al. (2018) give no init and no code; the same port: kaiming_uniform_(a=√5) for "
-                      "Ŵ, M̂ and G, eps 1e-10 (vrxacs/NALU-pytorch models/nalu.py:25, 31)",
-        "init: mlp": "Trask et al. (2018) give no init; torch.nn.Linear's",
-    },
+    unit_options=blog_static.port_unit_options,
+    sources={**SOURCES, **blog_static.PORT_INIT_SOURCES},
     deviations=(
         Deviation("iterations", "1e4 RMSprop steps, 100 models per activation",
                   "2,000 steps and 8 models by default (--paper-scale: 1e4 and 100)",
