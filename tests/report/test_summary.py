@@ -229,3 +229,16 @@ def test_render_lists_the_experiments_deviations_under_the_tables():
     assert ("- **iterations**: source: 1e5 full-batch iterations; nalm: 1e4 by default. "
             "Reason: the default fits a CPU session") in section
     assert "`nalm show blog-static`" in section
+
+
+def test_render_of_a_multi_task_experiment_puts_every_task_side_by_side():
+    mistry = {"experiment": "mistry2022-single"}
+    runs = (ten_seeds("nau", "add", **mistry)
+            + [record("nau", "add", s, task_index=6, success=s < 2, **mistry) for s in range(4)]
+            + [record("nmu", "mul", s, task_index=6, success=True, **mistry) for s in range(4)])
+    text = render(EXPERIMENTS["mistry2022-single"], summarize(runs))
+    section = text[text.index("## Successes by task"):text.index("## Where this protocol")]
+    assert "| model | target | [-20,-10] -> [-40,-20] | [1,2] -> [2,6] |" in section
+    assert table_rows(section, "nau") == [["nau", "add", "7/10", "2/4"]]
+    assert table_rows(section, "nmu") == [["nmu", "mul", "–", "4/4"]]
+    assert "## Successes by task" not in render(EXPERIMENTS["blog-static"], summarize(ten_seeds()))

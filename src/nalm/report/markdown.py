@@ -91,6 +91,8 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
             out += [f"**{METRIC_NAMES[metric].format(baseline=baseline_name(experiment.baseline_model))}**", ""]
             rows = [[t] + [value(by_key[(m, t)], metric) if (m, t) in by_key else "–" for m in models] for t in targets]
             out += table(["target", *models], rows) + [""]
+    if len(experiment.tasks) > 1:
+        out += success_matrix(experiment, cells, models, targets)
     # The published tables are compared with the longest runs of the experiment's own task,
     # at its default learning rate where that was run.
     default_task = json.dumps(task_to_dict(experiment.tasks[0]), sort_keys=True)
@@ -112,6 +114,18 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
                   "success", "solved at (median)", "sparsity error", "formula = target"], rows)
     return "\n".join(out) + "\n"
+
+
+def success_matrix(experiment: Experiment, cells: list[Cell], models: list[str], targets: list[str]) -> list[str]:
+    """Every task side by side: successes/seeds per (model, target), one column per task."""
+    indices = sorted({c.task_index for c in cells})
+    by_key = {(c.model, c.target, c.task_index): c for c in cells}
+    rows = [[model, target] + [f"{by_key[key].successes}/{by_key[key].seeds}" if key in by_key else "–"
+                               for key in ((model, target, i) for i in indices)]
+            for model in models for target in targets if any((model, target, i) in by_key for i in indices)]
+    header = ["model", "target", *(experiment.task_label(i) or str(i) for i in indices)]
+    return ["## Successes by task", "", "Successful seeds / seeds (Madsen & Johansen's criterion).", ""] + \
+        table(header, rows) + [""]
 
 
 def deviations_section(experiment: Experiment) -> list[str]:
