@@ -12,7 +12,7 @@ def test_the_task_is_the_reference_dataset_with_shorter_tests_at_the_default_sca
     assert EXPERIMENT.paper_tasks == (reference,)
     (task,) = EXPERIMENT.tasks
     assert task.input_size == 10 and task.placement == "ranges" and task.extrapolation_length == 100
-    assert any(d.setting == "extrapolation length" for d in EXPERIMENT.deviations)
+    assert any(d.setting == "task" and "100 steps" in d.ours for d in EXPERIMENT.deviations)
 
 
 def test_paper_scale_is_the_scripts_training_and_evaluation():
@@ -35,8 +35,9 @@ def test_every_model_learns_its_first_state_from_zeros():
 
 
 def test_every_setting_has_a_source_and_the_regularizer_is_explained():
-    for setting in ("task", "optimizer", "iterations", "hidden", "unit options: recurrent", "regularizer", "seeds"):
+    for setting in ("task", "optimizer", "iterations", "network", "unit options: recurrent", "seeds"):
         assert "stable-nalu" in EXPERIMENT.sources[setting]
+    assert "zero for its units" in EXPERIMENT.sources["unit options: recurrent"]  # the script's regularizer
     assert "nalm" in EXPERIMENT.sources["unit options: nmu"]
     task_deviation = next(d for d in EXPERIMENT.deviations if d.setting == "task" and "e088f71" in d.reference)
     assert "1-5" in task_deviation.reference and "c434f99" in task_deviation.ours

@@ -240,3 +240,22 @@ def test_mapped_streams_equal_each_stream_sampled_alone(dtype):
     assert streams.shape == (3, 1001) and streams.dtype == dtype
     for i, r in enumerate(ranges):
         np.testing.assert_array_equal(streams[i], r.sample((1001,), np.random.default_rng(i), dtype))
+
+
+def test_uniform_draws_are_centred_in_their_cells_and_never_zero():
+    from nalm.tasks.ranges import uniform_streams
+
+    rngs = [np.random.default_rng(seed) for seed in range(3)]
+    for dtype, bits in ((np.float32, 24), (np.float64, 53)):
+        u = uniform_streams(rngs, 100_000, dtype).astype(np.float64)
+        k = u * 2.0 ** bits
+        assert np.array_equal(k, np.round(k)) and np.all(k % 2 == 1)  # odd multiples of 2^-bits
+        assert u.min() > 0 and u.max() < 1
+        assert abs(u.mean() - 0.5) < 0.005
+
+
+def test_every_float32_draw_maps_onto_a_nonzero_value_of_a_symmetric_range():
+    # All 2^23 float32 grid values through [-2, 2] (Mistry et al.'s range): b = 0 would make a/b inf.
+    u = ((2 * np.arange(2 ** 23, dtype=np.float64) + 1) * 2.0 ** -24).astype(np.float32)
+    assert np.count_nonzero(Range.parse("[-2,2]").from_uniform(u) == 0) == 0
+    assert np.count_nonzero(Range.parse("[-1,1]").from_uniform(u.copy()) == 0) == 0

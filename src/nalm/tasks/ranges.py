@@ -7,13 +7,26 @@ from dataclasses import dataclass
 import numpy as np
 
 
+SAMPLER = {"bits": "PCG64 (numpy), one generator per (seed, stream)", "uniform": "centred grid, version 2"}
+"""What draws every task's numbers, stored with each run: runs drawn otherwise never share a
+key, so a store never mixes them (version 1 was the grid that starts at 0)."""
+
+
 def uniform_streams(rngs, n: int, dtype=np.float64, maps=None) -> np.ndarray:
-    """n U[0, 1) draws from each generator, as one (len(rngs), n) array.
+    """n U(0, 1) draws from each generator, as one (len(rngs), n) array.
 
     Built from the generators' raw 64-bit output, which is about twice as fast as
     ``rng.random`` and matters because a population draws a fresh batch per seed at every
-    step: the random bits fill a float's mantissa under the exponent of 1.0, giving [1, 2),
-    and subtracting 1 is exact. float32 takes 23 random bits (two per draw), float64 52.
+    step: the random bits fill a float's mantissa under the exponent of 1.0, giving [1, 2).
+    float32 takes 23 random bits (two per draw), float64 52.
+
+    Subtracting 1 minus half a grid step (exact) centres every draw in its cell: the draws
+    are the odd multiples of 2^-24 (float32) or 2^-53 (float64) in (0, 1), symmetric about
+    1/2, never 0. With a grid that starts at 0, U[-2, 2] in float32 gave b = 0 exactly once
+    in 2^23 draws: in half the seeds of a 50k-step run, and a/b was then infinite. The
+    reference code draws in float64 (numpy) and casts, where that never happens; the
+    centred grid keeps the float32 speed and, for ranges symmetric about 0 with a
+    power-of-two width such as [-2, 2], never yields 0.
 
     ``maps``, one per generator, turn each stream's draws into samples (such as
     :meth:`Range.from_uniform`). Each row goes through every step while it is in cache,
@@ -22,8 +35,10 @@ def uniform_streams(rngs, n: int, dtype=np.float64, maps=None) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype == np.float32:
         words, shift, one, draws = np.uint32, 9, 0x3F800000, (n + 1) // 2
+        below_one = dtype.type(1 - 2.0 ** -24)
     elif dtype == np.float64:
         words, shift, one, draws = np.uint64, 12, 0x3FF0000000000000, n
+        below_one = dtype.type(1 - 2.0 ** -53)
     else:
         raise ValueError(f"uniform draws need float32 or float64, not {dtype}")
     out = np.empty((len(rngs), n), dtype=words)
@@ -31,7 +46,7 @@ def uniform_streams(rngs, n: int, dtype=np.float64, maps=None) -> np.ndarray:
         np.right_shift(rng.bit_generator.random_raw(draws).view(words)[:n], words(shift), out=row)
         np.bitwise_or(row, words(one), out=row)
         floats = row.view(dtype)  # [1, 2)
-        floats -= 1
+        floats -= below_one
         if to_samples is not None:
             samples = to_samples(floats)
             if samples is not floats:
