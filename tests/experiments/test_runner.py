@@ -66,6 +66,25 @@ def test_mistry_stores_one_run_per_range(tmp_path):
         assert len(store.runs(experiment.name)) == 9
 
 
+def test_targets_whose_unit_options_differ_train_as_separate_populations_with_their_own_options(tmp_path):
+    experiment = dataclasses.replace(EXPERIMENTS["mistry2022-single"], tasks=EXPERIMENTS["mistry2022-single"].tasks[6:7],
+                                     task_labels=())
+    tiny = {"iterations": 3, "eval_samples": 16, "eval_every": 3}
+    summary, runs = run(tmp_path, experiment, models=["npu"], targets=["add", "div"], seeds=2, overrides=tiny)
+    assert summary.trained == 4
+    beta = {(r.target, r.seed): r.config["train"]["unit_options"]["npu"]["beta_start"] for r in runs}
+    assert beta == {("add", 0): 1e-7, ("add", 1): 1e-7, ("div", 0): 1e-9, ("div", 1): 1e-9}
+    # each run is what its own config trains alone: the div members did not take the add members' options
+    with ResultsStore(tmp_path / "alone.sqlite") as store:
+        alone = run_experiment(experiment, store, models=["npu"], targets=["div"], seeds=2, overrides=tiny)
+        by_seed = {r.seed: r for r in store.runs(experiment.name)}
+    assert alone.trained == 2
+    for r in (r for r in runs if r.target == "div"):
+        assert r.key == by_seed[r.seed].key
+        for name, value in r.weights.items():
+            np.testing.assert_array_equal(value, by_seed[r.seed].weights[name])
+
+
 # -- (b) the success threshold and success --------------------------------------
 
 
