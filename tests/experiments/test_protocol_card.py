@@ -30,6 +30,8 @@ def test_the_card_shows_the_options_each_model_runs_with():
     rows = {s.name: s.value for s in card.settings}
     assert "lr 0.005" in rows["model npu"]
     assert "regularizer_start=20000" in rows["model nmu"]
+    assert "with init U[0.25, 0.75]" in rows["model nmu"] and "with init W_re Glorot" in rows["model npu"]
+    assert "init='stable-nalu'" in rows["model nac"]  # an init that is an option shows as one
 
 
 def test_rendered_card_lists_settings_sources_and_deviations():

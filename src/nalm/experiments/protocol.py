@@ -136,11 +136,14 @@ def batch_text(experiment: Experiment) -> str:
 
 
 def describe_layers(net) -> str:
-    """``NAU(in_features=100, ...) → NMU(...)``: each child module with its options."""
+    """``NAU(in_features=100, ...) → NMU(...)``: each child module with its options, and its
+    init where that is fixed rather than an option."""
     parts = []
     for name, child in net.named_children():
         label = "" if name.isdigit() else f"{name}: "
-        parts.append(f"{label}{type(child).__name__}({child.extra_repr()})")
+        scheme = getattr(child, "init_scheme", None)
+        init = f" with init {scheme}" if scheme else ""
+        parts.append(f"{label}{type(child).__name__}({child.extra_repr()}){init}")
     return " → ".join(parts)
 
 

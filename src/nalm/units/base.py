@@ -94,6 +94,10 @@ class ArithmeticUnit(nn.Module):
         """Fill one member's parameters (standalone shapes) in place."""
         raise NotImplementedError
 
+    init_scheme: str | None = None
+    """The unit's fixed initialization with its source, for protocol cards (units whose init
+    is a constructor option report it through :meth:`options` instead)."""
+
     linear_map = False
     """Whether ``forward(x)`` is exactly ``functional.linear(x, self.weight)`` (NAC, NAU):
     a recurrent cell of such a unit then splits its weight into input and state parts."""

@@ -76,6 +76,8 @@ class INALU(ArithmeticUnit):
     """
 
     regularizer_reads_error = True
+    init_scheme = ("Ŵ ~ N(0.88, 0.2), M̂ ~ N(0.5, 0.2) per path, G ~ N(0, 0.2) "
+                   "(nalm-benchmark stable_nalu/layer/inalu.py:40-52)")
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, omega: float = 20.0,
                  regularizer_scale: float = 0.05, regularizer_threshold: float = 20.0,

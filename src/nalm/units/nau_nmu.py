@@ -94,6 +94,8 @@ class NAU(_Regularized):
 
     lower = -1.0
     linear_map = True
+    init_scheme = ("U[-r, r], r = min(0.5, √3·√(2/(in+out))) "
+                   "(stable-nalu stable_nalu/layer/re_regualized_linear_nac.py:44-46)")
 
     def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 0.01,
                  regularizer_start: float = 5e3, regularizer_end: float = 5e4, members=None,
@@ -145,6 +147,7 @@ class NMU(_Regularized):
     """
 
     lower = 0.0
+    init_scheme = "U[0.25, 0.75] (stable-nalu stable_nalu/layer/re_regualized_linear_mnac.py:47-49)"
 
     def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 10.0,
                  regularizer_start: float = 1e6, regularizer_end: float = 2e6, members=None,

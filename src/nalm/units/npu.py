@@ -55,6 +55,8 @@ class RealNPU(ArithmeticUnit):
         tensor([[-12.0000]], dtype=torch.float64, grad_fn=<...>)
     """
 
+    init_scheme = "W Glorot uniform, g = 0.5 (nalm-benchmark stable_nalu/layer/npu_real.py:62-71)"
+
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7,
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
                  beta_step: int = 10_000, members=None, device=None, dtype=None):
@@ -142,6 +144,8 @@ class NPU(RealNPU):
         >>> npu(torch.tensor([[-3.0, -4.0]], dtype=torch.float64)).round(decimals=6)
         tensor([[12.0000]], dtype=torch.float64, grad_fn=<...>)
     """
+
+    init_scheme = "W_re Glorot uniform, W_im = 0, g = 0.5 (nalm-benchmark stable_nalu/layer/npu.py:55-66)"
 
     def create_parameters(self) -> None:
         self.W_re = self.new_parameter(self.out_features, self.in_features)
