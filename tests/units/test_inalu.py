@@ -121,7 +121,11 @@ def test_regularizer_and_reinitialization_default_to_the_nalm_benchmark():
     unit = INALU(3, 2)
     assert (unit.regularizer_scale, unit.regularizer_threshold) == (0.05, 20.0)
     assert (unit.regularizer_start, unit.regularizer_max_error) == (10_001, 1.0)
-    assert unit.regularizer_reads_error
+    from nalm.units.network import Network
+
+    network = Network(unit)  # the error reaches the unit through the engine's interface
+    assert network.regularization(10_001, torch.tensor(0.5)) > 0
+    assert network.regularization(10_001, torch.tensor(2.0)) == 0
     assert unit.plateau_reset == PlateauReset(every=10, min_stored=5000, threshold=1.0)
     assert INALU(3, 2, reinitialize=False).plateau_reset is None
     assert INALU(3, 2, reinitialize={"every": 2, "min_stored": 7}).plateau_reset == PlateauReset(2, 7, 1.0)

@@ -2,10 +2,9 @@
 
 A unit is a ``torch.nn.Module`` with these extra duties:
 
-* ``regularization(step)``: the term added to the loss at a training step (zero by default);
-  a unit whose regularizer also depends on how well each member does sets
-  ``regularizer_reads_error`` and takes ``regularization(step, error)`` (see
-  :func:`unit_regularization`);
+* ``regularization(step, error=None)``: the term added to the loss at a training step (zero
+  by default); ``error`` is each member's interpolation MSE at the latest evaluation, for
+  regularizers that switch on once a member fits (iNALU's), and the others ignore it;
 * ``plateau_reset``: ``None``, or a :class:`PlateauReset` under which the engine
   re-initializes a member whose error has stopped falling;
 * ``project_()``: an in-place correction applied after every optimizer step (a no-op by
@@ -103,15 +102,15 @@ class ArithmeticUnit(nn.Module):
     a recurrent cell of such a unit then splits its weight into input and state parts."""
 
     # -- engine interface ----------------------------------------------------------------
-    regularizer_reads_error = False
-    """Whether :meth:`regularization` takes ``error``: each member's interpolation MSE at the
-    latest evaluation, a float64 tensor, scalar or ``(M,)`` (``None`` when unknown)."""
-
     plateau_reset: PlateauReset | None = None
     """Re-initialize members whose error has stopped falling (``None``: never)."""
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        """The loss term at ``step``: a scalar, or one value per member ``(M,)``."""
+        """The loss term at ``step``: a scalar, or one value per member ``(M,)``.
+
+        ``error``: each member's interpolation MSE at the latest evaluation, scalar or ``(M,)``
+        (``None`` when unknown); units whose regularizer does not depend on it ignore it.
+        """
         return self.new_zeros_per_member()
 
     def project_(self) -> None:
@@ -178,11 +177,6 @@ class ArithmeticUnit(nn.Module):
     def options(self) -> dict:
         """Constructor options shown by ``repr`` (beyond the shapes)."""
         return {}
-
-
-def unit_regularization(unit: ArithmeticUnit, step: int, error: Tensor | None) -> Tensor:
-    """``unit``'s loss term at ``step``, given ``error`` only if the unit reads it."""
-    return unit.regularization(step, error) if unit.regularizer_reads_error else unit.regularization(step)
 
 
 def _is_count(value) -> bool:

@@ -75,7 +75,6 @@ class INALU(ArithmeticUnit):
         tensor([[-12.0000]], dtype=torch.float64, grad_fn=<...>)
     """
 
-    regularizer_reads_error = True
     init_scheme = ("Ŵ ~ N(0.88, 0.2), M̂ ~ N(0.5, 0.2) per path, G ~ N(0, 0.2) "
                    "(nalm-benchmark stable_nalu/layer/inalu.py:40-52)")
 

@@ -41,7 +41,7 @@ class _Regularized(ArithmeticUnit):
         w = self.W.abs()
         return self.per_member_mean(torch.minimum(w, (1 - w).abs()))
 
-    def regularization(self, step: int) -> Tensor:
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         scale = F.ramp(step, self.regularizer_scale, self.regularizer_start, self.regularizer_end)
         if scale == 0:
             return self.new_zeros_per_member()

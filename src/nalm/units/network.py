@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .base import ArithmeticUnit, unit_regularization
+from .base import ArithmeticUnit
 from .mlp import ACTIVATIONS, MLP_INITS, STABLE_NALU_INITS, Linear, make_activation
 from .recurrent import BASELINE_CELLS, RecurrentNetwork, recurrent_network
 from .registry import UNITS, unit_class
@@ -26,7 +26,7 @@ class Network(nn.Sequential):
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         """The units' terms summed; ``error`` reaches the units that read it."""
-        terms = [unit_regularization(m, step, error) for m in self if isinstance(m, ArithmeticUnit)]
+        terms = [m.regularization(step, error) for m in self if isinstance(m, ArithmeticUnit)]
         return torch.stack(terms).sum(0)
 
     def project_(self) -> None:

@@ -96,7 +96,7 @@ class RealNPU(ArithmeticUnit):
                 break
         return float(beta)
 
-    def regularization(self, step: int) -> Tensor:
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
 
     def options(self) -> dict:

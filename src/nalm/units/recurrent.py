@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, unit_regularization
+from .base import ArithmeticUnit
 from .mlp import Linear
 
 State = tuple[Tensor, ...]
@@ -216,7 +216,7 @@ class RecurrentNetwork(nn.Module):
         return [self.cell, self.output]
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        return unit_regularization(self.cell, step, error) + unit_regularization(self.output, step, error)
+        return self.cell.regularization(step, error) + self.output.regularization(step, error)
 
     def project_(self) -> None:
         self.cell.project_()
