@@ -1,11 +1,15 @@
 """Bad input: a non-zero exit, one line on stderr naming the problem, and nothing written."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+
+from nalm.results import ResultsStore
+from nalm.tasks import GENERATOR
 
 SMALL = '{"eval_samples": 64, "eval_every": 25}'
 
@@ -131,6 +135,49 @@ def test_report_of_an_unknown_experiment(workdir, blog_store, run_nalm):
     before = snapshot(workdir)
     code, out, err = run_nalm(["report", "no-such-experiment", "--results", results])
     check_refused(code, out, err, "no-such-experiment")
+    assert snapshot(workdir) == before
+
+
+def store_of(blog_store, results: Path, *generators) -> Path:
+    """A store holding the tiny blog store's runs once per generator, as if drawn by it (None:
+    stored before runs named their generator)."""
+    with ResultsStore(blog_store) as store:
+        runs = store.runs("blog-static")
+    assert runs and all(run.config["generator"] == GENERATOR for run in runs)
+    with ResultsStore(results) as store:
+        for generator in generators:
+            configs = [{k: v for k, v in run.config.items() if k != "generator"} for run in runs]
+            if generator is not None:
+                configs = [{**config, "generator": generator} for config in configs]
+            store.put_many([dataclasses.replace(run, config=config, created="", run_id=None)
+                            for run, config in zip(runs, configs)])
+        assert len(store.runs("blog-static")) == len(generators) * len(runs)
+    return results
+
+
+MIXES = {
+    "before generators were stored": (None, "PCG64 (before philox4x32-10)"),
+    "another version": ({**GENERATOR, "version": 2}, "philox4x32-10 version 2"),
+}
+
+
+@pytest.mark.parametrize("command", ["report", "plot"])
+@pytest.mark.parametrize("mix", list(MIXES))
+def test_report_and_plot_refuse_runs_drawn_by_two_generators(command, mix, workdir, blog_store, run_nalm):
+    other, name = MIXES[mix]
+    results = store_of(blog_store, workdir / "r.sqlite", GENERATOR, other)
+    before = snapshot(workdir)
+    code, out, err = run_nalm([command, "blog-static", "--results", results])
+    check_refused(code, out, err, "2 generators", name, "philox4x32-10 version 1", "its own store", "rerun")
+    assert out == ""
+    assert snapshot(workdir) == before  # the store as it was, and no report or figure written
+
+
+def test_run_refuses_to_train_beside_runs_of_another_generator(workdir, blog_store, run_nalm):
+    results = store_of(blog_store, workdir / "r.sqlite", None)
+    before = snapshot(workdir)
+    code, out, err = run_nalm(base(results, **{"--seeds": ["3"]})[:-1])  # without --quiet, it would report
+    check_refused(code, out, err, "2 generators", "PCG64 (before philox4x32-10)", "philox4x32-10 version 1")
     assert snapshot(workdir) == before
 
 

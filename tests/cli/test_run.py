@@ -11,6 +11,7 @@ import torch
 
 import nalm
 from nalm.results import ResultsStore
+from nalm.tasks import GENERATOR
 from nalm.units import build_model
 
 MODELS = ["nac", "mlp-relu6"]
@@ -65,6 +66,7 @@ def test_each_run_has_its_full_config(blog_store):
         assert train["optimizer"] == "rmsprop" and train["lr"] == 1e-3 and train["hidden"] == 2  # the experiment's
         assert config["baseline"] == {"model": "mlp-relu6", "count": 100}
         assert config["threshold"]["eps"] == 1e-5
+        assert config["generator"] == GENERATOR and "sampler" not in config
 
 
 def test_each_run_records_its_environment(blog_store):

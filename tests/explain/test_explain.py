@@ -12,7 +12,7 @@ import torch
 
 from nalm import INALU, NAC, NALU, NAU, NMU, NPU, FauxNALU, MultiplicativeNAC, RealNPU, build_model
 from nalm.explain import ExplainError, compact_str, explain, target_expression, verify
-from nalm.tasks import StaticTask
+from nalm.tasks import Draws, StaticTask
 from nalm.train import Member, TrainConfig, train_population
 
 MADSEN = StaticTask()
@@ -21,7 +21,7 @@ SAT = 30.0  # tanh(30) and σ(30) are 1 to float64 precision
 
 
 def probe(task, seed, n=500):
-    return task.sample(n, np.random.default_rng([seed, 7]), seed=seed)
+    return task.sample(n, Draws(seed, 7))
 
 
 def set_nac(nac, weights):

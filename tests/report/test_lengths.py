@@ -45,3 +45,9 @@ def test_curves_are_per_model_and_target_and_independent_of_neighbours(tmp_path)
     pytest.importorskip("matplotlib")
     paths = plot_lengths(errors, LENGTHS, 10, tmp_path / "lengths", "demo")
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_each_length_has_its_own_draws():
+    # a length's sequences are the draws of its own step: they do not depend on the lengths beside it
+    runs = [nau_nmu_run(seed, 0.95) for seed in range(2)]
+    np.testing.assert_array_equal(relative_errors(runs, (100,)), relative_errors(runs, LENGTHS)[:, 2:])

@@ -242,3 +242,27 @@ def test_render_of_a_multi_task_experiment_puts_every_task_side_by_side():
     assert table_rows(section, "nau") == [["nau", "add", "7/10", "2/4"]]
     assert table_rows(section, "nmu") == [["nmu", "mul", "–", "4/4"]]
     assert "## Successes by task" not in render(EXPERIMENTS["blog-static"], summarize(ten_seeds()))
+
+
+def drawn_by(runs: list[RunRecord], generator) -> list[RunRecord]:
+    for run in runs:
+        run.config["generator"] = generator
+    return runs
+
+
+def test_runs_of_one_generator_are_summarized_and_of_two_refused():
+    from nalm.tasks import GENERATOR
+
+    philox = drawn_by(ten_seeds("nac", "add"), GENERATOR)
+    (cell,) = summarize(philox)
+    assert cell.seeds == 10
+    (old,) = summarize(ten_seeds("nac", "add"))  # stored without a generator: all the old one
+    assert old.as_row() == cell.as_row()
+    # the same cells, but the seeds were drawn otherwise: one table would not be reproducible
+    with pytest.raises(ValueError, match=r"2 generators \(PCG64 \(before philox4x32-10\); philox4x32-10 version 1\)"):
+        summarize(philox + ten_seeds("nac", "sub"))
+    with pytest.raises(ValueError, match="philox4x32-10 version 1; philox4x32-10 version 2"):
+        summarize(philox + drawn_by(ten_seeds("nac", "sub"), {**GENERATOR, "version": 2}))
+    # same name and version but other details: named by the whole stored description
+    with pytest.raises(ValueError, match="2 generators .*layout"):
+        summarize(philox + drawn_by(ten_seeds("nac", "sub"), {**GENERATOR, "layout": "other"}))

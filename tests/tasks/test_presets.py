@@ -7,7 +7,7 @@ typo in MISTRY2022_RANGES fails the test.
 import numpy as np
 import pytest
 
-from nalm.tasks import MISTRY2022_RANGES, PRESETS, TARGETS, PoolTask, Range, StaticTask, stream
+from nalm.tasks import MISTRY2022_RANGES, PRESETS, TARGETS, Draws, PoolTask, Range, StaticTask
 from nalm.tasks.presets import blog, madsen2020, mistry2022, mistry2022_ranges, trask2018
 from nalm.tasks.static import EXTRAPOLATION, INTERPOLATION
 
@@ -73,7 +73,7 @@ def test_blog_protocol():
     assert (task.pool_size, task.terms, task.train_samples) == (100, 5, 500)
     assert task.interpolation == Range.parse([5, 10])
     v = task.pool(0, False)
-    x = task.sample(200, stream(0, INTERPOLATION), seed=0)
+    x = task.sample(200, Draws(0, INTERPOLATION))
     assert x.shape == (200, 2)
     lo, hi = np.sort(v)[:5].sum(), np.sort(v)[-5:].sum()
     assert np.all((x >= lo - 1e-9) & (x <= hi + 1e-9))
@@ -118,7 +118,7 @@ def test_mistry2022_a_is_x0_and_b_is_x1(index):
         a, b = task.subsets(seed)
         assert a.tolist() == [0] and b.tolist() == [1]
         np.testing.assert_array_equal(task.layout(seed), np.eye(2))
-    x = task.sample(1000, stream(5, INTERPOLATION))
+    x = task.sample(1000, Draws(5, INTERPOLATION))
     ab = x @ task.layout(5)
     np.testing.assert_array_equal(ab, x)  # a = x[0], b = x[1]
     for name, op in TARGETS.items():
@@ -131,8 +131,8 @@ def test_mistry2022_a_is_x0_and_b_is_x1(index):
 def test_mistry2022_samples_lie_in_their_ranges(index):
     task = mistry2022_ranges()[index]
     (interp,), extrap = PROTOCOL_PAIRS[index]
-    xi = task.sample(5000, stream(0, INTERPOLATION))
-    xe = task.sample(5000, stream(0, EXTRAPOLATION), extrapolation=True)
+    xi = task.sample(5000, Draws(0, INTERPOLATION))
+    xe = task.sample(5000, Draws(0, EXTRAPOLATION), extrapolation=True)
     assert np.all((xi >= interp[0]) & (xi <= interp[1]))
     in_e = np.zeros(xe.shape, bool)
     for lo, hi in extrap:
@@ -153,11 +153,11 @@ def test_mistry2022_extrapolation_does_not_enter_the_training_interior(index):
 def test_mistry2022_symmetric_pair_never_samples_inside_the_gap(dtype):
     task = mistry2022("[-2,2]", "[-6,-2]U[2,6]")
     assert task == mistry2022_ranges()[4]
-    xe = task.sample(50_000, stream(1, EXTRAPOLATION), extrapolation=True, dtype=dtype)
+    xe = task.sample(50_000, Draws(1, EXTRAPOLATION), extrapolation=True, dtype=dtype)
     assert xe.dtype == dtype
     assert not np.any((xe > -2) & (xe < 2))
     assert np.all(np.abs(xe) <= 6)
     assert (xe < 0).mean() == pytest.approx(0.5, abs=0.01)
-    xi = task.sample(50_000, stream(1, INTERPOLATION), dtype=dtype)
+    xi = task.sample(50_000, Draws(1, INTERPOLATION), dtype=dtype)
     assert np.all(np.abs(xi) <= 2)
     assert ((xi > -1) & (xi < 1)).mean() == pytest.approx(0.5, abs=0.01)

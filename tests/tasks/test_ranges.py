@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from nalm.tasks import Range
+from nalm.tasks import Draws, Range
 
 
 def _in_union(x, intervals, tol=0.0):
@@ -127,7 +127,7 @@ def test_direct_construction_is_validated():
                                   "[0,1]U[3,6]U[10,10.5]"])
 def test_samples_lie_in_the_union(text):
     r = Range.parse(text)
-    x = r.sample((50_000,), np.random.default_rng(1))
+    x = r.sample((50_000,), Draws(1, 1))
     assert x.shape == (50_000,)
     assert _in_union(x, r.intervals).all()
     # and they reach close to both ends of every interval
@@ -139,7 +139,7 @@ def test_samples_lie_in_the_union(text):
 
 def test_union_samples_avoid_the_gaps():
     r = Range.parse("[-6,-2]U[2,6]")
-    x = r.sample((100_000,), np.random.default_rng(2))
+    x = r.sample((100_000,), Draws(2, 1))
     assert not ((x > -2) & (x < 2)).any()
     assert not ((x < -6) | (x > 6)).any()
 
@@ -148,7 +148,7 @@ def test_union_share_per_interval_is_proportional_to_length():
     intervals = [(0.0, 1.0), (3.0, 6.0), (10.0, 10.5)]
     r = Range.parse([list(i) for i in intervals])
     n = 200_000
-    x = r.sample((n,), np.random.default_rng(3))
+    x = r.sample((n,), Draws(3, 1))
     total = sum(h - l for l, h in intervals)
     for low, high in intervals:
         inside = (x >= low) & (x <= high)
@@ -161,13 +161,13 @@ def test_union_share_per_interval_is_proportional_to_length():
 
 
 def test_union_of_equal_intervals_is_balanced():
-    x = Range.parse("[-6,-2]U[2,6]").sample((100_000,), np.random.default_rng(4))
+    x = Range.parse("[-6,-2]U[2,6]").sample((100_000,), Draws(4, 1))
     assert (x < 0).mean() == pytest.approx(0.5, abs=0.01)
 
 
 @pytest.mark.parametrize("low, high", [(1.0, 2.0), (-3.0, 5.0), (-20.0, -10.0), (0.1, 0.2)])
 def test_single_interval_moments_match_uniform(low, high):
-    x = Range.parse([low, high]).sample((200_000,), np.random.default_rng(5))
+    x = Range.parse([low, high]).sample((200_000,), Draws(5, 1))
     width = high - low
     assert x.mean() == pytest.approx((low + high) / 2, abs=0.01 * width)
     assert x.var() == pytest.approx(width ** 2 / 12, rel=0.02)
@@ -178,7 +178,7 @@ def test_single_interval_moments_match_uniform(low, high):
 
 def test_union_moments_match_theory():
     # mixture of U[-6,-2] and U[2,6] with equal weights: mean 0, var = E[x^2] = (6^3 - 2^3) / (3 * 4)
-    x = Range.parse("[-6,-2]U[2,6]").sample((200_000,), np.random.default_rng(6))
+    x = Range.parse("[-6,-2]U[2,6]").sample((200_000,), Draws(6, 1))
     assert x.mean() == pytest.approx(0.0, abs=0.05)
     assert x.var() == pytest.approx((6 ** 3 - 2 ** 3) / 12, rel=0.02)
 
@@ -186,26 +186,26 @@ def test_union_moments_match_theory():
 @pytest.mark.parametrize("text", ["[1,2]", "[-6,-2]U[2,6]", "[-1.2,-1.1]"])
 def test_dtype_is_respected(text):
     r = Range.parse(text)
-    assert r.sample((10,), np.random.default_rng(0)).dtype == np.float64
-    x32 = r.sample((20_000,), np.random.default_rng(0), dtype=np.float32)
+    assert r.sample((10,), Draws(0, 1)).dtype == np.float64
+    x32 = r.sample((20_000,), Draws(0, 1), dtype=np.float32)
     assert x32.dtype == np.float32
     assert x32.shape == (20_000,)
     # inside the union up to float32 rounding of the bounds
     assert _in_union(x32.astype(np.float64), r.intervals, tol=1e-6 * max(abs(v) for i in r.intervals for v in i)).all()
-    x64 = r.sample((4, 5), np.random.default_rng(0), dtype=np.float64)
+    x64 = r.sample((4, 5), Draws(0, 1), dtype=np.float64)
     assert x64.dtype == np.float64 and x64.shape == (4, 5)
 
 
 def test_float32_union_never_enters_the_gap():
-    x = Range.parse("[-6,-2]U[2,6]").sample((100_000,), np.random.default_rng(7), dtype=np.float32)
+    x = Range.parse("[-6,-2]U[2,6]").sample((100_000,), Draws(7, 1), dtype=np.float32)
     assert not ((x > -2) & (x < 2)).any()
 
 
-def test_same_generator_state_same_samples():
+def test_same_draws_same_samples():
     r = Range.parse("[-6,-2]U[2,6]")
-    a = r.sample((1000,), np.random.default_rng(11))
-    b = r.sample((1000,), np.random.default_rng(11))
-    c = r.sample((1000,), np.random.default_rng(12))
+    a = r.sample((1000,), Draws(11, 1))
+    b = r.sample((1000,), Draws(11, 1))
+    c = r.sample((1000,), Draws(12, 1))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -229,29 +229,12 @@ def test_every_uniform_draw_is_mapped_inside_the_union():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_mapped_streams_equal_each_stream_sampled_alone(dtype):
-    """uniform_streams with per-stream maps (the engine's path) gives every stream exactly the
-    samples that Range.sample draws from the same generator state."""
-    from nalm.tasks.ranges import uniform_streams
+def test_samples_are_the_uniform_draws_mapped(dtype):
+    from nalm.tasks.philox import uniform
 
-    ranges = [Range.parse("[1, 2]"), Range.parse("[-6, -2] U [2, 6]"), Range.parse("[0.1, 0.2]")]
-    streams = uniform_streams([np.random.default_rng(i) for i in range(3)], 1001, dtype,
-                              maps=[r.from_uniform for r in ranges])
-    assert streams.shape == (3, 1001) and streams.dtype == dtype
-    for i, r in enumerate(ranges):
-        np.testing.assert_array_equal(streams[i], r.sample((1001,), np.random.default_rng(i), dtype))
-
-
-def test_uniform_draws_are_centred_in_their_cells_and_never_zero():
-    from nalm.tasks.ranges import uniform_streams
-
-    rngs = [np.random.default_rng(seed) for seed in range(3)]
-    for dtype, bits in ((np.float32, 24), (np.float64, 53)):
-        u = uniform_streams(rngs, 100_000, dtype).astype(np.float64)
-        k = u * 2.0 ** bits
-        assert np.array_equal(k, np.round(k)) and np.all(k % 2 == 1)  # odd multiples of 2^-bits
-        assert u.min() > 0 and u.max() < 1
-        assert abs(u.mean() - 0.5) < 0.005
+    for r in (Range.parse("[1, 2]"), Range.parse("[-6, -2] U [2, 6]"), Range.parse("[0.1, 0.2]")):
+        np.testing.assert_array_equal(r.sample((101, 3), Draws(4, 2), dtype),
+                                      r.from_uniform(uniform(Draws(4, 2), (101, 3), dtype)))
 
 
 def test_every_float32_draw_maps_onto_a_nonzero_value_of_a_symmetric_range():

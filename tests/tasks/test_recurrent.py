@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 
-from nalm.tasks import PRESETS, RecurrentTask, StaticTask, task_from_dict, task_to_dict
+from nalm.tasks import PRESETS, Draws, RecurrentTask, StaticTask, task_from_dict, task_to_dict
+from nalm.tasks.static import EXTRAPOLATION, INTERPOLATION, TRAIN
 
 TASK = RecurrentTask(input_size=10, subset_ratio=0.3, overlap_ratio=0.34, length=7, extrapolation_length=70,
                      interpolation=[1, 2], extrapolation=[2, 6])
 
 
 def test_sequences_have_the_lengths_and_ranges_of_each_split():
-    rng = np.random.default_rng(0)
-    train = TASK.sample(50, rng)
-    test = TASK.sample(50, rng, extrapolation=True)
+    train = TASK.sample(50, Draws(0, TRAIN))
+    test = TASK.sample(50, Draws(0, EXTRAPOLATION), extrapolation=True)
     assert train.shape == (50, 7, 10) and test.shape == (50, 70, 10)
     assert train.min() >= 1 and train.max() <= 2
     assert test.min() >= 2 and test.max() <= 6
@@ -20,7 +20,7 @@ def test_sequences_have_the_lengths_and_ranges_of_each_split():
 
 @pytest.mark.parametrize("seed", [0, 1, 5])
 def test_a_and_b_sum_their_subsets_over_every_time_step(seed):
-    x = TASK.sample(20, np.random.default_rng(seed))
+    x = TASK.sample(20, Draws(seed, INTERPOLATION))
     a_index, b_index = TASK.subsets(seed)
     layout = TASK.layout(seed)
     operands = TASK.totals_of(x) @ layout
@@ -36,9 +36,22 @@ def test_per_step_layout_is_the_static_tasks():
 
 
 def test_totals_drawn_in_chunks_equal_one_draw():
-    whole = TASK.totals_of(TASK.sample(37, np.random.default_rng(3), extrapolation=True))
-    chunked = TASK.totals(37, np.random.default_rng(3), extrapolation=True, chunk_elements=700 * 4)
-    np.testing.assert_array_equal(chunked, whole)
+    draws = Draws(3, EXTRAPOLATION)
+    x = TASK.sample(37, draws, extrapolation=True)
+    chunked = TASK.totals(37, draws, extrapolation=True, chunk_elements=700 * 4)  # chunks of 4 sequences
+    np.testing.assert_array_equal(chunked, TASK.totals_of(x))
+    # from a later row on, too: the chunks' rows add to the draws' own
+    later = TASK.totals(20, draws.rows(11), extrapolation=True, chunk_elements=700 * 3)
+    np.testing.assert_array_equal(later, TASK.totals_of(x[11:31]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequence_i_is_row_i_of_the_draws(dtype):
+    draws = Draws(2 ** 40 + 1, TRAIN, step=9)
+    whole = TASK.sample(12, draws, dtype=dtype)
+    assert whole.dtype == dtype
+    np.testing.assert_array_equal(TASK.sample(5, draws.rows(7), dtype=dtype), whole[7:])
+    assert not np.array_equal(TASK.sample(12, Draws(2 ** 40 + 1, TRAIN, step=10), dtype=dtype), whole)
 
 
 def test_stored_config_round_trips_and_bad_lengths_are_refused():

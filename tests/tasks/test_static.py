@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from nalm.tasks import TARGETS, PoolTask, Range, StaticTask, check_target, stream, task_from_dict, task_to_dict
-from nalm.tasks.static import EXTRAPOLATION, INTERPOLATION, LAYOUT, TRAIN
+from nalm.tasks import (TARGETS, Draws, PoolTask, Range, StaticTask, check_target, stream, task_from_dict,
+                        task_to_dict)
+from nalm.tasks.static import EXTRAPOLATION, EXTRAPOLATION_POOL, INTERPOLATION, LAYOUT, POOL, THRESHOLD, TRAIN
 
 SEEDS = range(20)
 
@@ -133,7 +134,7 @@ def test_x_at_layout_is_the_subset_sums(placement):
     task = StaticTask(placement=placement)
     seed = 4
     a_idx, b_idx = task.subsets(seed)
-    x = task.sample(500, stream(seed, TRAIN))
+    x = task.sample(500, Draws(seed, TRAIN))
     assert x.shape == (500, 100)
     ab = x @ task.layout(seed)
     np.testing.assert_allclose(ab[:, 0], x[:, a_idx].sum(axis=1), rtol=1e-12)
@@ -148,7 +149,7 @@ def test_madsen_layout_sums_by_slices():
     seed = 9
     a_idx, _ = task.subsets(seed)
     start = int(a_idx[0])
-    x = task.sample(100, np.random.default_rng(0))
+    x = task.sample(100, Draws(0, TRAIN))
     ab = x @ task.layout(seed)
     np.testing.assert_allclose(ab[:, 0], x[:, start:start + 25].sum(1), rtol=1e-12)
     np.testing.assert_allclose(ab[:, 1], x[:, start + 13:start + 38].sum(1), rtol=1e-12)
@@ -173,7 +174,7 @@ def test_target_names():
 def test_targets_match_formulas_on_task_samples(name):
     task = StaticTask()
     seed = 2
-    x = task.sample(300, stream(seed, INTERPOLATION))
+    x = task.sample(300, Draws(seed, INTERPOLATION))
     ab = x @ task.layout(seed)
     a, b = ab[:, 0], ab[:, 1]
     got = TARGETS[name](a, b)
@@ -197,8 +198,8 @@ def test_targets_on_known_values():
 
 def test_interpolation_and_extrapolation_ranges():
     task = StaticTask()
-    xi = task.sample(2000, stream(0, INTERPOLATION))
-    xe = task.sample(2000, stream(0, EXTRAPOLATION), extrapolation=True)
+    xi = task.sample(2000, Draws(0, INTERPOLATION))
+    xe = task.sample(2000, Draws(0, EXTRAPOLATION), extrapolation=True)
     assert xi.min() >= 1 and xi.max() <= 2
     assert xe.min() >= 2 and xe.max() <= 6
     assert xi.mean() == pytest.approx(1.5, abs=0.01)
@@ -209,22 +210,39 @@ def test_interpolation_and_extrapolation_ranges():
 
 def test_sample_dtype():
     task = StaticTask()
-    assert task.sample(5, np.random.default_rng(0)).dtype == np.float64
-    x = task.sample(5, np.random.default_rng(0), dtype=np.float32)
+    assert task.sample(5, Draws(0, TRAIN)).dtype == np.float64
+    x = task.sample(5, Draws(0, TRAIN), dtype=np.float32)
     assert x.dtype == np.float32 and x.shape == (5, 100)
 
 
 def test_same_seed_and_stream_give_identical_samples():
     task = StaticTask()
     for which, extra in ((TRAIN, False), (INTERPOLATION, False), (EXTRAPOLATION, True)):
-        x1 = task.sample(50, stream(3, which), extra)
-        x2 = task.sample(50, stream(3, which), extra)
+        x1 = task.sample(50, Draws(3, which), extra)
+        x2 = task.sample(50, Draws(3, which), extra)
         np.testing.assert_array_equal(x1, x2)
     # different seeds, and different streams of one seed, differ
-    base = task.sample(50, stream(3, TRAIN))
-    assert not np.array_equal(base, task.sample(50, stream(4, TRAIN)))
-    assert not np.array_equal(base, task.sample(50, stream(3, INTERPOLATION)))
-    assert not np.array_equal(base, task.sample(50, stream(3, LAYOUT)))
+    base = task.sample(50, Draws(3, TRAIN))
+    assert not np.array_equal(base, task.sample(50, Draws(4, TRAIN)))
+    assert not np.array_equal(base, task.sample(50, Draws(3, INTERPOLATION)))
+    assert not np.array_equal(base, task.sample(50, Draws(3, LAYOUT)))
+
+
+def test_sample_row_i_is_row_i_of_the_draws():
+    # every value is a function of (seed, stream, step, row, column): a later row alone equals
+    # that row of a larger draw, and another step gives other values
+    task = StaticTask(extrapolation="[-6,-2]U[2,6]")
+    draws = Draws(3, TRAIN, step=2 ** 33 + 5)
+    for extrapolation, dtype in itertools.product((False, True), (np.float32, np.float64)):
+        whole = task.sample(40, draws, extrapolation, dtype)
+        np.testing.assert_array_equal(task.sample(15, draws.rows(25), extrapolation, dtype), whole[25:])
+        np.testing.assert_array_equal(task.totals(40, draws, extrapolation), task.sample(40, draws, extrapolation))
+    assert not np.array_equal(task.sample(40, draws), task.sample(40, Draws(3, TRAIN, step=5)))
+
+
+def test_streams_of_a_seed_are_distinct():
+    streams = (LAYOUT, TRAIN, INTERPOLATION, EXTRAPOLATION, POOL, EXTRAPOLATION_POOL, THRESHOLD)
+    assert len(set(streams)) == len(streams)
 
 
 def test_stream_is_a_pure_function_of_seed_and_which():
@@ -375,7 +393,7 @@ def test_pool_samples_are_sums_of_five_entries(extrapolation):
     task = PoolTask()
     seed = 3
     v = np.sort(task.pool(seed, extrapolation))
-    x = task.sample(2000, np.random.default_rng(0), extrapolation, seed=seed)
+    x = task.sample(2000, Draws(seed, TRAIN), extrapolation)
     assert x.shape == (2000, 2)
     a, b = x[:, 0], x[:, 1]
     eps = 1e-9
@@ -394,7 +412,7 @@ def test_pool_sums_reconstruct_to_disjoint_combinations(seed):
     sums = np.array([v[list(c)].sum() for c in combos])
     order = np.argsort(sums)
     assert np.min(np.diff(sums[order])) > 1e-9  # generic v: every combination has its own sum
-    x = task.sample(300, stream(seed, TRAIN), seed=seed)
+    x = task.sample(300, Draws(seed, TRAIN))
     used = np.zeros(12)
     for a, b in x:
         ia = int(np.argmin(np.abs(sums - a)))
@@ -409,7 +427,7 @@ def test_pool_of_ten_with_five_terms_uses_every_entry():
     task = PoolTask(pool_size=10, terms=5)
     for seed in (0, 4):
         v = task.pool(seed, False)
-        x = task.sample(500, np.random.default_rng(seed), seed=seed)
+        x = task.sample(500, Draws(seed, TRAIN))
         np.testing.assert_allclose(x.sum(1), v.sum(), rtol=1e-12)
         assert len(np.unique(np.round(x[:, 0], 9))) > 50  # the split varies
 
@@ -419,7 +437,7 @@ def test_pool_picks_are_uniform():
     task = PoolTask(pool_size=10, terms=1)
     v = task.pool(0, False)
     n = 50_000
-    x = task.sample(n, np.random.default_rng(1), seed=0)
+    x = task.sample(n, Draws(0, TRAIN))
     ia = np.argmin(np.abs(x[:, :1] - v[None, :]), axis=1)
     ib = np.argmin(np.abs(x[:, 1:] - v[None, :]), axis=1)
     np.testing.assert_allclose(x[:, 0], v[ia])
@@ -436,21 +454,37 @@ def test_pool_picks_are_uniform():
 
 def test_pool_samples_deterministic_and_dtype():
     task = PoolTask()
-    x1 = task.sample(20, stream(2, TRAIN), seed=2)
-    x2 = task.sample(20, stream(2, TRAIN), seed=2)
+    x1 = task.sample(20, Draws(2, TRAIN))
+    x2 = task.sample(20, Draws(2, TRAIN))
     np.testing.assert_array_equal(x1, x2)
-    assert not np.array_equal(x1, task.sample(20, stream(3, TRAIN), seed=3))
+    assert not np.array_equal(x1, task.sample(20, Draws(3, TRAIN)))
     assert x1.dtype == np.float64
-    assert task.sample(4, stream(2, TRAIN), dtype=np.float32, seed=2).dtype == np.float32
+    assert task.sample(4, Draws(2, TRAIN), dtype=np.float32).dtype == np.float32
 
 
 def test_pool_interpolation_and_extrapolation_samples_differ():
     task = PoolTask()
-    xi = task.sample(500, np.random.default_rng(0), False, seed=0)
-    xe = task.sample(500, np.random.default_rng(0), True, seed=0)
+    xi = task.sample(500, Draws(0, INTERPOLATION), False)
+    xe = task.sample(500, Draws(0, INTERPOLATION), True)
     assert np.all((xi >= 25) & (xi <= 50))
     assert np.all((xe >= 50) & (xe <= 100))
     assert xe.mean() > xi.mean() * 1.5
+
+
+def test_pools_are_the_draws_of_the_pool_streams_and_picks_those_of_the_rows():
+    task = PoolTask(extrapolation="[-20,-10]U[10,20]")
+    np.testing.assert_array_equal(task.pool(7, False), task.interpolation.sample((100,), Draws(7, POOL)))
+    np.testing.assert_array_equal(task.pool(7, True), task.extrapolation.sample((100,), Draws(7, EXTRAPOLATION_POOL)))
+    for extrapolation in (False, True):
+        draws = Draws(7, TRAIN, step=12)
+        whole = task.sample(30, draws, extrapolation)
+        np.testing.assert_array_equal(task.sample(10, draws.rows(20), extrapolation), whole[20:])
+        np.testing.assert_array_equal(task.totals(30, draws, extrapolation), whole)
+    # the draws' seed selects the vector; the stream and step only the picks
+    pool = np.sort(task.pool(7, False))
+    x = task.sample(50, Draws(7, INTERPOLATION, step=3))
+    assert np.all(x >= pool[:5].sum() - 1e-9) and np.all(x <= pool[-5:].sum() + 1e-9)
+    assert not np.array_equal(x, task.sample(50, Draws(7, INTERPOLATION)))
 
 
 def test_pool_too_small_raises():

@@ -71,9 +71,9 @@ def test_member_rejects_unknown_target(target):
 def test_member_batches_do_not_depend_on_the_population():
     alone = _data([Member(3, "add", TASK)])
     crowd = _data([Member(s, "add", TASK) for s in range(6)])
-    for _ in range(4):
-        x1, y1 = alone.train_batch()
-        x6, y6 = crowd.train_batch()
+    for step in range(4):
+        x1, y1 = alone.train_batch(step)
+        x6, y6 = crowd.train_batch(step)
         assert x1.shape == (1, 32, 100) and x6.shape == (6, 32, 100)
         torch.testing.assert_close(x6[3], x1[0], rtol=0, atol=0)
         torch.testing.assert_close(y6[3], y1[0], rtol=0, atol=0)
@@ -85,9 +85,9 @@ def test_member_batches_do_not_depend_on_other_targets_or_order():
     alone = _data([Member(3, "mul", TASK)])
     mixed = _data([Member(5, "div", TASK), Member(3, "add", TASK), Member(0, "sub", TASK),
                    Member(3, "mul", TASK), Member(5, "sqrt", TASK)])
-    for _ in range(3):
-        x1, y1 = alone.train_batch()
-        xm, ym = mixed.train_batch()
+    for step in range(3):
+        x1, y1 = alone.train_batch(step)
+        xm, ym = mixed.train_batch(step)
         assert xm.shape == (5, 32, 100)
         torch.testing.assert_close(xm[3], x1[0], rtol=0, atol=0)
         torch.testing.assert_close(ym[3], y1[0], rtol=0, atol=0)
@@ -96,8 +96,8 @@ def test_member_batches_do_not_depend_on_other_targets_or_order():
 
 def test_consecutive_batches_are_fresh():
     data = _data([Member(s, "add", TASK) for s in range(3)])
-    x1, _ = data.train_batch()
-    x2, _ = data.train_batch()
+    x1, _ = data.train_batch(0)
+    x2, _ = data.train_batch(1)
     assert not torch.equal(x1, x2)
     assert not torch.equal(x1[0], x1[1])  # different seeds, different data
 
@@ -105,8 +105,8 @@ def test_consecutive_batches_are_fresh():
 def test_seeds_are_reproducible_across_instances():
     members = [Member(s, "mul", TASK) for s in (1, 2)]
     d1, d2 = _data(members), _data(members)
-    for _ in range(2):
-        torch.testing.assert_close(d1.train_batch(), d2.train_batch(), rtol=0, atol=0)
+    for step in range(2):
+        torch.testing.assert_close(d1.train_batch(step), d2.train_batch(step), rtol=0, atol=0)
 
 
 # --------------------------------------------------------------------------- shared inputs, targets
@@ -115,7 +115,7 @@ def test_seeds_are_reproducible_across_instances():
 def test_same_seed_different_targets_share_inputs():
     members = [Member(7, t, TASK) for t in FORMULAS]
     data = _data(members, batch_size=50)
-    x, y = data.train_batch()
+    x, y = data.train_batch(0)
     assert x.shape == (6, 50, 100)  # one stream, repeated per member
     assert y.shape == (6, 50, 1)
     for i in range(1, 6):
@@ -127,7 +127,7 @@ def test_same_seed_different_targets_share_inputs():
     assert torch.all((a >= 25) & (a <= 50)) and torch.all((b >= 25) & (b <= 50))
     # each member computes exactly what it would alone
     for i, t in enumerate(FORMULAS):
-        xa, ya = _data([Member(7, t, TASK)], batch_size=50).train_batch()
+        xa, ya = _data([Member(7, t, TASK)], batch_size=50).train_batch(0)
         torch.testing.assert_close(xa[0], x[i], rtol=0, atol=0)
         torch.testing.assert_close(ya[0], y[i], rtol=0, atol=0)
 
@@ -135,7 +135,7 @@ def test_same_seed_different_targets_share_inputs():
 def test_same_seed_members_share_inputs_within_a_population():
     members = [Member(s, t, TASK) for s in (1, 2) for t in ("add", "mul", "div")]
     data = _data(members)
-    x, y = data.train_batch()
+    x, y = data.train_batch(0)
     assert x.shape == (6, 32, 100)
     for i in range(6):
         for j in range(6):
@@ -155,14 +155,14 @@ def test_targets_use_each_seeds_layout():
     assert len(set(offsets.values())) > 1
     members = [Member(s, "sub", TASK) for s in seeds]
     data = _data(members)
-    x, y = data.train_batch()
+    x, y = data.train_batch(0)
     _check_targets(members, x, y)
 
 
 def test_different_tasks_same_seed_are_separate_streams():
     scattered = StaticTask(placement="scattered")
     members = [Member(2, "add", TASK), Member(2, "add", scattered)]
-    x, y = _data(members).train_batch()
+    x, y = _data(members).train_batch(0)
     assert x.shape == (2, 32, 100)
     _check_targets(members, x, y)
 
@@ -173,21 +173,21 @@ def test_different_tasks_same_seed_are_separate_streams():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_shapes_and_dtype(dtype):
     one = _data([Member(0, "add", TASK)], batch_size=16, dtype=dtype)
-    x, y = one.train_batch()
+    x, y = one.train_batch(0)
     assert x.shape == (1, 16, 100) and y.shape == (1, 16, 1)
     assert x.dtype == y.dtype == dtype
     shared = _data([Member(0, "add", TASK), Member(0, "mul", TASK)], batch_size=16, dtype=dtype)
-    x, y = shared.train_batch()
+    x, y = shared.train_batch(0)
     assert x.shape == (2, 16, 100) and y.shape == (2, 16, 1)
     assert torch.equal(x[0], x[1])
     assert x.is_contiguous()
     several = _data([Member(s, "add", TASK) for s in range(3)], batch_size=16, dtype=dtype)
-    x, y = several.train_batch()
+    x, y = several.train_batch(0)
     assert x.shape == (3, 16, 100) and y.shape == (3, 16, 1)
     assert x.dtype == y.dtype == dtype
     repeated = _data([Member(0, "add", TASK), Member(1, "add", TASK), Member(0, "mul", TASK)],
                      batch_size=16, dtype=dtype)
-    x, y = repeated.train_batch()
+    x, y = repeated.train_batch(0)
     assert x.shape == (3, 16, 100) and y.shape == (3, 16, 1)
     _check_targets(repeated.members, x, y)
 
@@ -197,7 +197,7 @@ def test_two_input_task_shapes():
                       interpolation="[-2,2]", extrapolation="[-6,-2]U[2,6]")
     members = [Member(s, "mul", task) for s in range(4)]
     data = _data(members, batch_size=8)
-    x, y = data.train_batch()
+    x, y = data.train_batch(0)
     assert x.shape == (4, 8, 2) and y.shape == (4, 8, 1)
     torch.testing.assert_close(y[..., 0], x[..., 0] * x[..., 1])
     xe = data.eval_sets["extrapolation"]
@@ -217,7 +217,7 @@ def test_eval_sets_shapes_ranges_and_independence():
     # fixed: a second instance draws the same sets; training batches come from another stream
     again = _data(members, eval_samples=200)
     assert torch.equal(again.eval_sets["interpolation"], xi)
-    x, _ = data.train_batch()
+    x, _ = data.train_batch(0)
     assert not torch.equal(x[:, :32], xi[:, :32])
 
 
@@ -261,12 +261,12 @@ def test_fixed_training_set_is_the_same_every_call():
     task = PoolTask(train_samples=500)
     members = [Member(0, "add", task), Member(0, "mul", task)]
     data = _data(members, batch_size=32)
-    x1, y1 = data.train_batch()
+    x1, y1 = data.train_batch(0)
     assert x1.shape == (2, 500, 2) and y1.shape == (2, 500, 1)  # full batch, not batch_size
     assert torch.equal(x1[0], x1[1])
     x1 = x1[0]
-    for _ in range(3):
-        x, y = data.train_batch()
+    for step in range(3):
+        x, y = data.train_batch(step)
         torch.testing.assert_close(x[0], x1, rtol=0, atol=0)
         torch.testing.assert_close(y, y1, rtol=0, atol=0)
     torch.testing.assert_close(y1[0, :, 0], x1[:, 0] + x1[:, 1])
@@ -282,13 +282,13 @@ def test_fixed_training_sets_per_seed():
     task = PoolTask(train_samples=500)
     alone = _data([Member(2, "sub", task)])
     crowd = _data([Member(s, "sub", task) for s in range(4)])
-    x1, y1 = alone.train_batch()
-    x4, y4 = crowd.train_batch()
+    x1, y1 = alone.train_batch(0)
+    x4, y4 = crowd.train_batch(0)
     assert x4.shape == (4, 500, 2)
     torch.testing.assert_close(x4[2], x1[0], rtol=0, atol=0)
     torch.testing.assert_close(y4[2], y1[0], rtol=0, atol=0)
     assert not torch.equal(x4[0], x4[1])
-    torch.testing.assert_close(crowd.train_batch()[0], x4, rtol=0, atol=0)
+    torch.testing.assert_close(crowd.train_batch(0)[0], x4, rtol=0, atol=0)
     # evaluation sets are drawn apart from the training set
     assert not torch.equal(crowd.eval_sets["interpolation"][:, :10], x4[:, :10])
     xe = crowd.eval_sets["extrapolation"]
@@ -298,8 +298,8 @@ def test_fixed_training_sets_per_seed():
 def test_static_task_with_train_samples_is_fixed():
     task = StaticTask(train_samples=40)
     data = _data([Member(1, "mul", task)], batch_size=8)
-    x1, y1 = data.train_batch()
-    x2, y2 = data.train_batch()
+    x1, y1 = data.train_batch(0)
+    x2, y2 = data.train_batch(0)
     assert x1.shape == (1, 40, 100)
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
     _check_targets(data.members, x1, y1)

@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from nalm.tasks import Draws, Range
+from nalm.tasks.static import THRESHOLD
 from nalm.train.metrics import (
     best_step_index,
     is_success,
@@ -67,8 +69,8 @@ MASK_B[10 + SUBSET - OVERLAP : 10 + 2 * SUBSET - OVERLAP] = 1
 
 
 def uniform_sampler(low, high, mask_a=MASK_A, mask_b=MASK_B):
-    def sample(n, rng):
-        return rng.uniform(low, high, size=(n, mask_a.size)), mask_a, mask_b
+    def sample(n, draws):
+        return Range.parse([low, high]).sample((n, mask_a.size), draws), mask_a, mask_b
 
     return sample
 
@@ -126,7 +128,7 @@ def test_threshold_is_nearly_quadratic_in_eps_for_nonlinear_targets(target):
 def test_threshold_mul_first_order():
     # a_eps b_eps - a b ~= a (b_eps - b) + b (a_eps - a): check against that, on the same samples.
     eps, n = 1e-5, 2000
-    x = np.random.default_rng(0).uniform(2.0, 6.0, size=(n, D))
+    x = Range.parse([2.0, 6.0]).sample((n, D), Draws(0, THRESHOLD))  # what seed 0 draws
     a, b = x @ MASK_A, x @ MASK_B
     da, db = eps * x @ (1 - 2 * MASK_A), eps * x @ (1 - 2 * MASK_B)
     expected = np.mean((a * db + b * da) ** 2)
@@ -139,6 +141,18 @@ def test_threshold_is_deterministic_and_chunk_independent():
     assert simulate_threshold("mul", sample, n=3000, chunk=3000, seed=7) == whole
     assert simulate_threshold("mul", sample, n=3000, chunk=700, seed=7) == pytest.approx(whole, rel=1e-12)
     assert simulate_threshold("mul", sample, n=3000, chunk=3000, seed=8) != whole
+
+
+def test_threshold_chunks_are_rows_of_the_threshold_stream():
+    given = []
+
+    def sample(n, draws):
+        given.append((n, draws))
+        return np.full((n, D), 3.0), MASK_A, MASK_B
+
+    simulate_threshold("add", sample, n=25, chunk=10, seed=2 ** 40)
+    assert given == [(10, Draws(2 ** 40, THRESHOLD)), (10, Draws(2 ** 40, THRESHOLD, first_row=10)),
+                     (5, Draws(2 ** 40, THRESHOLD, first_row=20))]
 
 
 def test_threshold_ignores_b_for_single_operand_targets():
@@ -159,16 +173,16 @@ def test_threshold_rejects_invalid_input():
     with pytest.raises(ValueError, match="eps"):
         simulate_threshold("add", sample, n=10, eps=-1e-5)
     with pytest.raises(ValueError, match="mask_a"):
-        simulate_threshold("add", lambda n, rng: (np.ones((n, D)), np.ones(D - 1), MASK_B), n=10)
+        simulate_threshold("add", lambda n, draws: (np.ones((n, D)), np.ones(D - 1), MASK_B), n=10)
     with pytest.raises(ValueError, match="0 and 1"):
         simulate_threshold("add", uniform_sampler(2.0, 6.0, mask_a=np.full(D, 0.5)), n=10)
     with pytest.raises(ValueError, match="shape"):
-        simulate_threshold("add", lambda n, rng: (np.ones((n + 1, D)), MASK_A, MASK_B), n=10)
+        simulate_threshold("add", lambda n, draws: (np.ones((n + 1, D)), MASK_A, MASK_B), n=10)
 
 
 def test_threshold_rejects_masks_that_change_between_chunks():
-    def sample(n, rng):
-        return rng.uniform(2, 6, size=(n, D)), rng.permutation(MASK_A), MASK_B
+    def sample(n, draws):
+        return np.full((n, D), 3.0), np.roll(MASK_A, draws.first_row), MASK_B
 
     with pytest.raises(ValueError, match="same mask"):
         simulate_threshold("add", sample, n=20, chunk=10)

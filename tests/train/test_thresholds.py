@@ -12,7 +12,8 @@ import pytest
 
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.runner import run_config, threshold
-from nalm.tasks import StaticTask, presets
+from nalm.tasks import Draws, PoolTask, RecurrentTask, StaticTask, TARGETS, presets
+from nalm.tasks.static import THRESHOLD
 from nalm.tasks.presets import MISTRY2022_RANGES
 from nalm.train.thresholds import MadsenReference, MistryReference, PerturbedWeights, range_moment
 
@@ -202,6 +203,40 @@ def test_madsen_reference_rejects_scattered_or_oversized_subsets():
         MadsenReference().masks(presets.trask2018())
     with pytest.raises(ValueError, match="do not fit"):
         MadsenReference().masks(StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0))
+
+
+# --------------------------------------------------------------------------- the samples drawn
+
+
+def _perturbed(target, totals, mask_a, mask_b, eps=EPS):
+    """mean((op(a_eps, b_eps) - op(a, b))^2) over the given totals, every selection weight off by eps."""
+    a, b = totals @ mask_a, totals @ mask_b
+    a_eps, b_eps = totals @ (mask_a * (1 - eps) + (1 - mask_a) * eps), totals @ (mask_b * (1 - eps) + (1 - mask_b) * eps)
+    return float(np.mean((TARGETS[target](a_eps, b_eps) - TARGETS[target](a, b)) ** 2))
+
+
+@pytest.mark.parametrize("task", [
+    StaticTask(),
+    RecurrentTask(input_size=10, subset_ratio=0.3, overlap_ratio=0.34, length=3, extrapolation_length=20,
+                  extrapolation=[2, 6]),
+])
+@pytest.mark.parametrize("target", ["add", "mul"])
+def test_perturbed_weights_simulates_on_the_threshold_stream_of_its_seed(task, target):
+    rule = PerturbedWeights(samples=3000, seed=2 ** 35 + 1)
+    totals = task.totals(3000, Draws(rule.seed, THRESHOLD), extrapolation=True)
+    layout = task.layout(0)
+    assert rule.threshold(task, target) == pytest.approx(_perturbed(target, totals, layout[:, 0], layout[:, 1]),
+                                                         rel=1e-9)
+
+
+def test_a_pool_tasks_threshold_uses_the_vector_of_the_rules_seed():
+    # a and b use every input once, so add moves the output weights too: (1 - eps)(a_eps + b_eps)
+    task, rule = PoolTask(), PerturbedWeights(samples=2000, seed=3)
+    x = task.sample(2000, Draws(3, THRESHOLD), extrapolation=True)
+    a_eps, b_eps = x @ [1 - EPS, EPS], x @ [EPS, 1 - EPS]
+    expected = float(np.mean(((1 - EPS) * (a_eps + b_eps) - x.sum(1)) ** 2))
+    assert rule.threshold(task, "add") == pytest.approx(expected, rel=1e-9)
+    assert PerturbedWeights(samples=2000, seed=4).threshold(task, "add") != rule.threshold(task, "add")
 
 
 # --------------------------------------------------------------------------- stored configs

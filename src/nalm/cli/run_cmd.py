@@ -7,8 +7,8 @@ import json
 from ..experiments import get_experiment
 from ..experiments.runner import execute, prepare
 from ..results import ResultsStore
-from ..tasks import Range
-from ..report import plot_experiment
+from ..tasks import GENERATOR, Range
+from ..report import one_generator, plot_experiment
 from .common import add_results_option, report_dir
 from .report_cmd import write_report
 
@@ -73,6 +73,8 @@ def main(args) -> int:
     plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=changes)
     models, targets = plan.models, plan.targets  # everything is checked before the store is touched
     with ResultsStore(args.results) as store:
+        if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
+            one_generator([run.config for run in store.runs(experiment.name)] + [{"generator": GENERATOR}])
         summary = execute(plan, store, progress=not args.quiet)
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")

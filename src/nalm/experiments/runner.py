@@ -18,8 +18,7 @@ import torch
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..explain import ExplainError, explain_and_verify
-from ..tasks import check_target, task_to_dict
-from ..tasks.ranges import SAMPLER
+from ..tasks import GENERATOR, check_target, task_to_dict
 from ..train import Member, MemberResult, TrainConfig, train_population
 from ..train import metrics as M
 from ..units import build_model, is_baseline, parse_model
@@ -53,7 +52,7 @@ def run_config(experiment: Experiment, model: str, target: str, seed: int, task_
         "experiment": experiment.name, "model": model, "target": target, "seed": seed,
         "task_index": task_index, "task": task_to_dict(experiment.tasks[task_index]),
         "train": train.to_dict(), "baseline": {"model": experiment.baseline_model, "count": experiment.baseline_models},
-        "threshold": experiment.threshold_rule.to_dict(), "sampler": SAMPLER,
+        "threshold": experiment.threshold_rule.to_dict(), "generator": GENERATOR,
     }
 
 

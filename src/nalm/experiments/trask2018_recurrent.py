@@ -109,7 +109,8 @@ EXPERIMENT = Experiment(
                   "(min_subset_length 1 < max_subset_overlap 2, _simple_function_abstact.py:67-68), "
                   "so c434f99 is the last version that ran"),
         Deviation("task", "numpy RandomState(seed) draws the subsets and data",
-                  "nalm's per-seed streams (same distributions, other draws)",
+                  "nalm's per-seed streams: numpy's for the subsets, Philox4x32-10 for the data "
+                  "(same distributions, other draws)",
                   "a seed's data must not depend on which seeds train beside it"),
         Deviation("task", "1000 steps", "100 steps at the default scale, 1000 with --paper-scale",
                   "a 1000-step evaluation costs as much as 100 training steps of 10"),

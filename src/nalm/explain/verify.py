@@ -11,11 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..tasks.static import TARGETS, check_target
+from ..tasks.philox import Draws
+from ..tasks.static import INTERPOLATION, TARGETS, check_target
 from .formula import Explanation, explain, relative_error
 
 VERIFY_STREAM = 1000
-"""Stream id (beside the tasks' own 0..3) for verification samples: draws never meet training data."""
+"""Philox stream (beside the tasks' own, :mod:`nalm.tasks.static`) of verification samples: they
+never meet training or evaluation data."""
 
 SYMBOLIC_TARGETS = {
     "add": lambda a, b: a + b,
@@ -92,17 +94,16 @@ class Verification:
 def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000) -> Verification:
     """Compare the formula with ``TARGETS[target]`` on the task's data of ``seed``.
 
-    Draws ``n`` interpolation and ``n`` extrapolation samples (a verification stream of the
-    seed), computes the true target from ``[a, b] = x @ task.layout(seed)``, the network's
-    output and the formula's, and decides ``matches_target`` symbolically.
+    Draws ``n`` interpolation and ``n`` extrapolation samples (the draws of the seed's
+    ``VERIFY_STREAM``), computes the true target from ``[a, b] = x @ task.layout(seed)``, the
+    network's output and the formula's, and decides ``matches_target`` symbolically.
     """
     if len(explanation.outputs) != 1:
         raise ValueError(f"the tasks have one output; the formula has {len(explanation.outputs)}")
     layout = np.asarray(task.layout(seed))
     errors = {"formula_vs_target": {}, "formula_vs_network": {}, "network_vs_target": {}}
     for which in ("interpolation", "extrapolation"):
-        rng = np.random.default_rng([seed, VERIFY_STREAM])
-        x = task.sample(n, rng, extrapolation=which == "extrapolation", seed=seed)
+        x = task.sample(n, Draws(seed, VERIFY_STREAM), extrapolation=which == "extrapolation")
         if explanation.positive and not (x > 0).all():
             raise ValueError(f"the formula assumed positive inputs, but the task's {which} range has "
                              "others: explain it again with positive=False")
@@ -124,8 +125,6 @@ def positive_ranges(task) -> bool:
 
 def explain_and_verify(network, task, target: str, seed: int, probe_samples: int = 1000):
     """Explain a trained network on its seed's interpolation data, then verify it against the target."""
-    from ..tasks.static import INTERPOLATION, stream
-
-    probe = task.sample(probe_samples, stream(seed, INTERPOLATION), seed=seed)
+    probe = task.sample(probe_samples, Draws(seed, INTERPOLATION))
     explanation = explain(network, probe=probe, positive=positive_ranges(task))
     return explanation, verify(explanation, task, target, seed)

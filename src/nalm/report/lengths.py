@@ -14,13 +14,13 @@ from matplotlib.figure import Figure
 
 from ..results import RunRecord
 from ..tasks import TARGETS, task_from_dict
-from ..tasks.ranges import uniform
+from ..tasks.philox import Draws, uniform
 from ..train import TrainConfig
 from ..units import build_model
 from .identity import COLORS, STYLES
 
 LENGTHS = (1, 3, 10, 30, 100, 300, 1000)
-FIGURE_STREAM = 100  # a random stream of each seed that no training or evaluation set uses
+FIGURE_STREAM = 100  # a Philox stream of each seed that no training or evaluation set uses
 CLIP = 1e4  # errors above are drawn at the top, so one exploding model does not flatten the rest
 
 
@@ -28,8 +28,9 @@ def relative_errors(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
     """MAE / mean |target| of stored runs of one model and training config, shape
     ``(runs, lengths)``, on fresh sequences of each length from their extrapolation range.
 
-    The runs are loaded as one population, and each run's sequences come from its seed's
-    own figure stream, so a run's curve does not depend on the runs plotted beside it.
+    The runs are loaded as one population, and each run's sequences of length T are the draws
+    of its seed's figure stream at step T, so a run's curve does not depend on the runs plotted
+    beside it, nor on the other lengths.
     """
     first = runs[0]
     config = TrainConfig.from_dict(first.config["train"])
@@ -38,11 +39,11 @@ def relative_errors(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
                       recurrent=True, members=len(runs), dtype=torch.float64)
     net.load_state_dict({name: torch.as_tensor(np.stack([run.weights[name] for run in runs]))
                          for name in first.weights})
-    rngs = [np.random.default_rng([run.seed, FIGURE_STREAM]) for run in runs]
     out = np.empty((len(runs), len(lengths)))
     for j, length in enumerate(lengths):
-        x = np.stack([task.from_uniform(uniform(rng, (samples, length, task.input_size)), extrapolation=True)
-                      for task, rng in zip(tasks, rngs)])  # (runs, n, T, d)
+        x = np.stack([task.from_uniform(uniform(Draws(run.seed, FIGURE_STREAM, step=length),
+                                                (samples, length, task.input_size)), extrapolation=True)
+                      for run, task in zip(runs, tasks)])  # (runs, n, T, d)
         y = np.stack([TARGETS[run.target](*(task.totals_of(xi) @ task.layout(run.seed)).T)
                       for run, task, xi in zip(runs, tasks, x)])  # (runs, n)
         with torch.no_grad():

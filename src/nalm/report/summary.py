@@ -1,7 +1,8 @@
 """Summaries of stored runs: one row per (setting, model, target), computed, never printed here.
 
 A setting is a task (with its ranges), an iteration count and a learning rate: runs of one
-experiment made with other ranges, lengths or rates are never pooled into one median.
+experiment made with other ranges, lengths or rates are never pooled into one median. Runs
+whose data were drawn by different generators are refused altogether (:func:`one_generator`).
 """
 from __future__ import annotations
 
@@ -57,6 +58,32 @@ class Cell:
         }
 
 
+OLD_GENERATOR = "PCG64 (before philox4x32-10)"
+"""How reports name the generator of runs stored without one: numpy's PCG64 streams, which drew
+every task's numbers before :data:`nalm.tasks.philox.GENERATOR`."""
+
+
+def generator_name(config: dict) -> str:
+    """The generator that drew a stored run's data, as reports name it."""
+    generator = config.get("generator")
+    return OLD_GENERATOR if generator is None else f"{generator['name']} version {generator['version']}"
+
+
+def one_generator(configs) -> None:
+    """Raise a ValueError when run configs name more than one generator.
+
+    Runs drawn by different generators saw other numbers than a rerun of their configs would
+    give them, so one table or figure of them could not be reproduced from one code version.
+    """
+    generators = {json.dumps(c.get("generator"), sort_keys=True): c for c in configs}
+    if len(generators) > 1:
+        names = sorted({generator_name(c) for c in generators.values()})
+        if len(names) < len(generators):  # same name and version, other details
+            names = sorted(generators)
+        raise ValueError(f"the runs were drawn by {len(generators)} generators ({'; '.join(names)}), which one "
+                         "report cannot mix: report each from its own store, or rerun the older runs")
+
+
 def formula_matches(metrics: list[dict]) -> int | None:
     """How many runs' rounded formulas equal the target; None when no run has a formula."""
     checked = [m["formula_matches"] for m in metrics if m.get("formula_matches") is not None]
@@ -73,6 +100,7 @@ def setting(run: RunRecord) -> tuple:
 
 def summarize(runs: list[RunRecord]) -> list[Cell]:
     """Group runs by (setting, model, target) and aggregate them over seeds."""
+    one_generator(run.config for run in runs)
     groups: dict[tuple, list[RunRecord]] = {}
     for run in runs:
         groups.setdefault((*setting(run), run.model, run.target), []).append(run)

@@ -13,7 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from .ranges import Range, uniform
+from .philox import Draws, uniform
+from .ranges import Range
 from .static import LAYOUT, StaticTask, stream
 
 RANGES = "ranges"
@@ -44,8 +45,9 @@ class RecurrentTask(StaticTask):
 
     >>> task = RecurrentTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
     ...                      length=3, extrapolation_length=30)
-    >>> x = task.sample(2, np.random.default_rng(0))
-    >>> x.shape, task.sample(2, np.random.default_rng(0), extrapolation=True).shape
+    >>> from nalm.tasks.static import TRAIN
+    >>> x = task.sample(2, Draws(seed=0, stream=TRAIN))
+    >>> x.shape, task.sample(2, Draws(seed=0, stream=TRAIN), extrapolation=True).shape
     ((2, 3, 4), (2, 30, 4))
     >>> a, b = task.totals_of(x) @ task.layout(0)[:, 0], task.totals_of(x) @ task.layout(0)[:, 1]
     >>> bool(np.allclose(a, x[:, :, :2].sum(axis=(1, 2))))
@@ -90,23 +92,24 @@ class RecurrentTask(StaticTask):
             ranges.append(np.arange(start, start + int(rng.integers(1, self.input_size - start + 1))))
         return ranges[0], ranges[1]
 
-    def sample(self, n: int, rng: np.random.Generator, extrapolation: bool = False, dtype=np.float64,
-               *, seed: int | None = None) -> np.ndarray:
-        """n sequences of shape (n, T, d); T is ``extrapolation_length`` for extrapolation."""
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n sequences of shape (n, T, d), T is ``extrapolation_length`` for extrapolation:
+        sequence i is row i of ``draws``."""
         steps = self.extrapolation_length if extrapolation else self.length
-        return self.from_uniform(uniform(rng, (n, steps, self.input_size), dtype), extrapolation)
+        return self.from_uniform(uniform(draws, (n, steps, self.input_size), dtype), extrapolation)
 
     @staticmethod
     def totals_of(x: np.ndarray) -> np.ndarray:
         """Each input summed over time, (n, T, d) → (n, d): a and b are sums of its subsets."""
         return x.sum(axis=-2)
 
-    def totals(self, n: int, rng: np.random.Generator, extrapolation: bool = False, *,
-               seed: int | None = None, chunk_elements: int = 1 << 24) -> np.ndarray:
-        """The time totals of n fresh sequences, drawn in chunks so long sequences fit in memory."""
+    def totals(self, n: int, draws: Draws, extrapolation: bool = False, *,
+               chunk_elements: int = 1 << 24) -> np.ndarray:
+        """The time totals of n sequences, drawn in chunks so long sequences fit in memory; the
+        chunks are rows of ``draws``, so the totals are those of one draw of all n."""
         per_sample = (self.extrapolation_length if extrapolation else self.length) * self.input_size
         chunk = max(1, chunk_elements // per_sample)
-        return np.concatenate([self.totals_of(self.sample(min(chunk, n - start), rng, extrapolation))
+        return np.concatenate([self.totals_of(self.sample(min(chunk, n - start), draws.rows(start), extrapolation))
                                for start in range(0, n, chunk)])
 
     def describe(self) -> str:

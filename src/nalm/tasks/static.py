@@ -1,8 +1,9 @@
 """Static arithmetic tasks: a and b are sums of parts of the input, the target is op(a, b).
 
-Tasks are frozen dataclasses, seeded and free of I/O. Everything random is drawn from
-``numpy.random.Generator`` streams keyed by ``(seed, stream)``, so a seed's layout and data
-never depend on which other seeds are trained beside it.
+Tasks are frozen dataclasses, seeded and free of I/O. A seed's layout (which inputs are
+summed into a and b) comes from the numpy generator :func:`stream` ``(seed, LAYOUT)``; every
+value a model sees is a Philox draw (:mod:`nalm.tasks.philox`) of ``(seed, stream, step)``, a
+pure function of where it sits. Neither depends on which other seeds are trained beside it.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from .ranges import Range, uniform
+from .philox import Draws, uniform
+from .ranges import Range
 
 TARGETS = {
     "add": lambda a, b: a + b,
@@ -29,8 +31,10 @@ is Trask et al.'s Figure 1 task (with a one-element subset, a = x)."""
 
 PLACEMENTS = ("random", "first", "scattered")
 
-# Independent random streams of one seed.
-LAYOUT, TRAIN, INTERPOLATION, EXTRAPOLATION = range(4)
+# Independent random streams of one seed: LAYOUT is the numpy generator of :func:`stream`, the
+# others are Philox streams (:class:`~nalm.tasks.philox.Draws`). POOL and EXTRAPOLATION_POOL hold
+# :class:`PoolTask`'s vectors; THRESHOLD the success-threshold simulation's samples.
+LAYOUT, TRAIN, INTERPOLATION, EXTRAPOLATION, POOL, EXTRAPOLATION_POOL, THRESHOLD = range(7)
 
 
 def check_target(name: str) -> None:
@@ -39,7 +43,7 @@ def check_target(name: str) -> None:
 
 
 def stream(seed: int, which: int) -> np.random.Generator:
-    """The generator of one stream of one seed (PCG64 keyed by a SeedSequence)."""
+    """The numpy generator of one stream of one seed (PCG64 keyed by a SeedSequence): the layouts."""
     return np.random.default_rng([seed, which])
 
 
@@ -127,19 +131,18 @@ class StaticTask:
             matrix[indices, column] = 1.0
         return matrix
 
-    def sample(self, n: int, rng: np.random.Generator, extrapolation: bool = False, dtype=np.float64,
-               *, seed: int | None = None) -> np.ndarray:
-        """n inputs of shape (n, d) from the interpolation or the extrapolation range."""
-        return self.from_uniform(uniform(rng, (n, self.input_size), dtype), extrapolation)
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n inputs of shape (n, d) from the interpolation or the extrapolation range: row i is
+        row i of ``draws``."""
+        return self.from_uniform(uniform(draws, (n, self.input_size), dtype), extrapolation)
 
     def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
-        """Inputs from U[0, 1) draws of any shape ``(..., d)``; what :meth:`sample` does after drawing."""
+        """Inputs from U(0, 1) draws of any shape ``(..., d)``; what :meth:`sample` does after drawing."""
         return (self.extrapolation if extrapolation else self.interpolation).from_uniform(u)
 
-    def totals(self, n: int, rng: np.random.Generator, extrapolation: bool = False, *,
-               seed: int | None = None) -> np.ndarray:
+    def totals(self, n: int, draws: Draws, extrapolation: bool = False) -> np.ndarray:
         """n vectors of shape (n, d) whose subsets sum to a and b: here, the inputs themselves."""
-        return self.sample(n, rng, extrapolation, seed=seed)
+        return self.sample(n, draws, extrapolation)
 
     def describe(self) -> str:
         return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.input_size}, "
@@ -155,10 +158,11 @@ class PoolTask:
     (``train_samples``) and the test sets are drawn once per seed (kevinzakka's port, as
     used by the seed blog, with 500 training and 50 test samples). The blog only tested
     interpolation; here extrapolation samples come from a second vector drawn from the
-    extrapolation range.
+    extrapolation range. The vectors are the draws of streams ``POOL`` and
+    ``EXTRAPOLATION_POOL`` of the seed; the picks, those of the draws a sample is given.
 
     >>> task = PoolTask()
-    >>> x = task.sample(4, np.random.default_rng(0), seed=0)
+    >>> x = task.sample(4, Draws(seed=0, stream=TRAIN))
     >>> x.shape, bool(((x >= 25) & (x <= 50)).all())
     ((4, 2), True)
     """
@@ -183,14 +187,15 @@ class PoolTask:
         return np.eye(2)
 
     def pool(self, seed: int, extrapolation: bool) -> np.ndarray:
+        """The vector v of this seed for the interpolation or the extrapolation range."""
         r = self.extrapolation if extrapolation else self.interpolation
-        return r.sample((self.pool_size,), stream(seed, LAYOUT + 10 * extrapolation))
+        return r.sample((self.pool_size,), Draws(seed, EXTRAPOLATION_POOL if extrapolation else POOL))
 
-    def sample(self, n: int, rng: np.random.Generator, extrapolation: bool = False, dtype=np.float64,
-               *, seed: int) -> np.ndarray:
-        """n inputs [a, b] of shape (n, 2); ``seed`` selects the vector v."""
-        v = self.pool(seed, extrapolation)
-        picks = rng.random((n, self.pool_size)).argsort(axis=1)[:, : 2 * self.terms]  # distinct entries
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n inputs [a, b] of shape (n, 2); ``draws.seed`` selects the vector v, row i of
+        ``draws`` the entries of sample i."""
+        v = self.pool(draws.seed, extrapolation)
+        picks = uniform(draws, (n, self.pool_size)).argsort(axis=1)[:, : 2 * self.terms]  # distinct entries
         sums = v[picks].reshape(n, 2, self.terms).sum(-1)
         return sums.astype(dtype)
 

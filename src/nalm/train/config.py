@@ -31,6 +31,9 @@ class TrainConfig:
         dtype: ``float32`` or ``float64``.
         device: ``cpu`` or ``cuda`` (whether this machine has one: :meth:`check_device`).
         threads: CPU threads for PyTorch (1 is fastest for these tiny models; see benchmarks/).
+        fused: on the CPU, train networks of NAC, NAC•, NAU, NMU and NALU layers on fresh
+            static batches with the fused step (:mod:`nalm.train.fused`), which agrees with
+            PyTorch's autograd to rounding; ``False`` uses autograd everywhere.
     """
 
     optimizer: str = "adam"
@@ -45,6 +48,7 @@ class TrainConfig:
     dtype: str = "float32"
     device: str = "cpu"
     threads: int = 1
+    fused: bool = True
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -55,6 +59,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.fused, bool):
+            raise ValueError(f"fused must be true or false, got {self.fused!r}")
         if not isinstance(self.iterations, int) or self.iterations < 0:
             raise ValueError(f"iterations must be a non-negative integer, got {self.iterations!r}")
         widths = [self.hidden] if isinstance(self.hidden, int) else self.hidden or []

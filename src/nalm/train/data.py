@@ -1,8 +1,9 @@
 """The data a population trains on: one random stream per (task, seed), shared by members.
 
 Members with the same task and seed (e.g. one seed trained on several targets) see the same
-inputs; each (task, seed) has its own generators, so what a member sees never depends on
-which other members are in the population.
+inputs. Every value is a pure function of (seed, stream, step, position) (Philox, see
+:mod:`nalm.tasks.philox`), so what a member sees never depends on which other members are in
+the population, and the batch of any step can be drawn directly.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..tasks.ranges import uniform_streams
-from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_target, stream
+from ..tasks.philox import Draws, blocks_per_row, uniform_torch
+from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_target
+from . import kernels
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,20 @@ class PopulationData:
     """Training batches and fixed evaluation sets for a list of members.
 
     Inputs come as ``(M, batch, d)`` (recurrent tasks: ``(M, batch, T, d)``), targets as
-    ``(M, batch, 1)``.
+    ``(M, batch, 1)``. Fresh training batches of static and recurrent tasks are drawn on the
+    CPU by :func:`nalm.train.kernels.draw_batch` (inputs and operands in one pass) and on
+    other devices by the same Philox draws in PyTorch.
     """
 
     def __init__(self, members: list[Member], *, batch_size: int, eval_samples: int, device, dtype):
         self.members = members
         self.batch_size = batch_size
-        self.device, self.dtype = device, dtype
+        self.device, self.dtype = torch.device(device), dtype
         self.np_dtype = np.float32 if dtype == torch.float32 else np.float64
         self.keys = list(dict.fromkeys((m.task, m.seed) for m in members))
         index = {key: i for i, key in enumerate(self.keys)}
-        self.key_of_member = torch.tensor([index[(m.task, m.seed)] for m in members], device=device)
+        self.stream_of_member = np.array([index[(m.task, m.seed)] for m in members])
+        self.key_of_member = torch.tensor(self.stream_of_member, device=device)
         self.identity = len(self.keys) == len(members)  # member i uses stream i
         # (S, 2, d), the left operand: bmm then takes its fast BLAS path, as in the units.
         self.layouts = self._tensor(np.stack([task.layout(seed).T for task, seed in self.keys]))
@@ -63,10 +68,6 @@ class PopulationData:
             (TARGETS[t], torch.tensor([i for i, m in enumerate(members) if m.target == t], device=device))
             for t in dict.fromkeys(m.target for m in members)
         ]
-        self.train_rngs = [stream(seed, TRAIN) for _, seed in self.keys]
-        # How each stream's U[0, 1) draws become inputs; None where a task samples otherwise (PoolTask).
-        self.train_maps = (None if not all(hasattr(task, "from_uniform") for task, _ in self.keys)
-                           else [task.from_uniform for task, _ in self.keys])
         tasks = list(dict.fromkeys(task for task, _ in self.keys))
         shapes = {task.input_shape for task in tasks}
         if len(shapes) > 1:
@@ -75,6 +76,10 @@ class PopulationData:
         fixed = {task.train_samples is not None for task in tasks}
         if len(fixed) > 1:
             raise ValueError("a population cannot mix tasks with fixed training sets and fresh batches")
+        # Tasks whose inputs are uniform draws mapped to a range (static and recurrent) are drawn
+        # by the kernels; others (PoolTask) by their own ``sample``.
+        self.streams = StreamArrays.of(self.keys, self.np_dtype) if all(
+            hasattr(task, "from_uniform") for task in tasks) else None
         self.fixed_train = self._fixed_batch = None
         if fixed == {True}:
             self.fixed_train = self._draw(lambda task: task.train_samples, TRAIN, extrapolation=False)
@@ -88,28 +93,31 @@ class PopulationData:
 
     def _draw(self, size, which: int, extrapolation: bool) -> Tensor:
         """One fixed set per stream, stacked to (S, n, d)."""
-        sets = []
-        for task, seed in self.keys:
-            rng = stream(seed, which)
-            sets.append(task.sample(size(task), rng, extrapolation, self.np_dtype, seed=seed))
+        sets = [task.sample(size(task), Draws(seed, which), extrapolation, self.np_dtype)
+                for task, seed in self.keys]
         if len({s.shape for s in sets}) > 1:
             raise ValueError("members' tasks give training sets of different sizes")
         return self._tensor(np.stack(sets))
 
-    def train_batch(self) -> tuple[Tensor, Tensor]:
-        """The next training batch: a fresh draw per stream, or the whole fixed set."""
+    def train_batch(self, step: int) -> tuple[Tensor, Tensor]:
+        """The training batch of ``step``: a fresh draw per stream, or the whole fixed set."""
         if self.fixed_train is not None:
             if self._fixed_batch is None:
                 self._fixed_batch = self.per_member(self.fixed_train)
             return self._fixed_batch
-        if self.train_maps is None:
-            batch = np.stack([task.sample(self.batch_size, rng, False, self.np_dtype, seed=seed)
-                              for (task, seed), rng in zip(self.keys, self.train_rngs)])
+        shape = (len(self.keys), self.batch_size, *self.input_shape)
+        if self.streams is None:
+            batch = np.stack([task.sample(self.batch_size, Draws(seed, TRAIN, step), False, self.np_dtype)
+                              for task, seed in self.keys])
             return self.per_member(self._tensor(batch))
-        batch = uniform_streams(self.train_rngs, self.batch_size * math.prod(self.input_shape), self.np_dtype,
-                                maps=self.train_maps)
-        batch = batch.reshape(len(self.keys), self.batch_size, *self.input_shape)  # (S, batch, [T,] d)
-        return self.per_member(self._tensor(batch))
+        if self.device.type != "cpu":
+            return self.per_member(self.streams.draw_torch(self.keys, step, shape, self.dtype, self.device))
+        x = np.empty(shape, dtype=self.np_dtype)
+        operands = np.empty((len(self.keys), self.batch_size, 2), dtype=self.np_dtype)
+        streams = self.streams
+        kernels.draw_batch(x.reshape(len(self.keys), self.batch_size, -1), operands, streams.words(step),
+                           streams.row_blocks, streams.a_masks, streams.b_masks, *streams.ranges)
+        return self._members(torch.from_numpy(x), torch.from_numpy(operands))
 
     def eval_chunks(self, which: str, max_elements: int = 1 << 24):
         """``(x, y)`` chunks covering one fixed evaluation set, bounded in memory."""
@@ -123,6 +131,10 @@ class PopulationData:
         """Inputs for the population and each member's targets, from per-stream inputs."""
         totals = x if x.dim() == 3 else x.sum(dim=2)  # (S, batch, d): sequences summed over time
         operands = torch.bmm(self.layouts, totals.transpose(1, 2)).transpose(1, 2)  # (S, batch, 2): a and b
+        return self._members(x, operands)
+
+    def _members(self, x: Tensor, operands: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-member inputs and targets from per-stream inputs and operands (S, batch, 2)."""
         # Always one contiguous (M, batch, d) block, even when members share a stream: a
         # broadcast input takes another matmul kernel, whose rounding differs, and members
         # must compute exactly what they would alone.
@@ -136,3 +148,54 @@ class PopulationData:
             picked = operands[index]
             y[index, :, 0] = op(picked[..., 0], picked[..., 1])
         return x_members, y
+
+
+@dataclass
+class StreamArrays:
+    """What the kernels need to draw each stream's training rows: Philox words, ranges, subsets.
+
+    ``ranges`` are ``(lows, highs, ends, starts, counts)``, one row per stream, padded: the
+    interpolation range's :meth:`~nalm.tasks.ranges.Range.arrays` and its number of intervals.
+    """
+
+    keys: np.ndarray  # (S, 5) uint32: k0, k1 (the TRAIN stream), and c3; c1, c2 set per step
+    row_blocks: int
+    a_masks: np.ndarray  # (S, d) 0/1: the inputs of one time step summed into a
+    b_masks: np.ndarray
+    ranges: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, keys: list, dtype) -> "StreamArrays":
+        tasks = [task for task, _ in keys]
+        columns = math.prod(tasks[0].input_shape)
+        words = np.array([Draws(seed, TRAIN).words() for _, seed in keys], dtype=np.uint32)
+        layouts = np.stack([task.layout(seed) for task, seed in keys]).astype(dtype)  # (S, d, 2)
+        intervals = [task.interpolation.intervals for task in tasks]
+        size = max(map(len, intervals))
+        lows, highs, ends, starts = (np.zeros((len(keys), size), dtype=dtype) for _ in range(4))
+        for s, task in enumerate(tasks):
+            for padded, array in zip((lows, highs, ends, starts), task.interpolation.arrays(dtype)):
+                padded[s, :len(array)] = array
+        counts = np.array([len(parts) for parts in intervals], dtype=np.int64)
+        return cls(words, blocks_per_row(columns, dtype), np.ascontiguousarray(layouts[:, :, 0]),
+                   np.ascontiguousarray(layouts[:, :, 1]), (lows, highs, ends, starts, counts))
+
+    def words(self, step: int) -> np.ndarray:
+        """(S, 5) Philox words of every stream at ``step``."""
+        words = self.keys.copy()
+        words[:, 2], words[:, 3] = step & 0xFFFFFFFF, step >> 32
+        return words
+
+    def draw_torch(self, keys: list, step: int, shape, dtype, device) -> Tensor:
+        """The same inputs as the CPU kernel, drawn with PyTorch on ``device``: (S, batch, ...)."""
+        lows, highs, ends, starts, counts = (torch.as_tensor(a, device=device) for a in self.ranges)
+        u = uniform_torch([Draws(seed, TRAIN, step) for _, seed in keys], shape[1:], dtype, device)
+        flat = u.reshape(len(keys), -1)  # (S, n)
+        last = (counts - 1)[:, None]
+        t = flat * ends.gather(1, last)
+        # The interval: how many of a stream's ends (before its last) lie at or below t.
+        below = (ends[:, None, :] <= t[:, :, None]) & (torch.arange(ends.shape[1], device=device) < last)[:, None, :]
+        k = below.sum(-1)
+        low, high = lows.gather(1, k), highs.gather(1, k)
+        x = low + (t - starts.gather(1, k))
+        return torch.minimum(torch.maximum(x, low), high).reshape(shape)

@@ -19,6 +19,7 @@ from ..units import PlateauReset, build_model, reinitialize_member_, seed_member
 from .allocator import keep_freed_memory
 from .config import TrainConfig
 from .data import Member, PopulationData
+from .fused import FusedStep
 from .optim import PopulationOptimizer
 
 
@@ -62,6 +63,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     net.to(device)
     data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                           device=device, dtype=dtype)
+    fused = FusedStep.of(net, data) if config.fused else None
     rates = [config.lr if member.lr is None else member.lr for member in members]
     optimizer = PopulationOptimizer(net.parameters(), config.optimizer, rates, config.grad_clip)
     tracker = _Tracker(net, m)
@@ -81,8 +83,12 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
                 plateau.evaluated(step, interpolation.numpy())
         if step == config.iterations:
             break
-        x, y = data.train_batch()
-        loss = ((net(x) - y) ** 2).mean(dim=(1, 2)) + net.regularization(step, error)  # (M,)
+        if fused is None:
+            x, y = data.train_batch(step)
+            fit = ((net(x) - y) ** 2).mean(dim=(1, 2))  # (M,)
+        else:
+            fit = fused.fit(step)
+        loss = fit + net.regularization(step, error)  # (M,)
         bad = ~torch.isfinite(loss)
         if bad.any():  # one host sync per step; rare divergences then cost a little more
             for i in torch.nonzero(bad & ~diverged).flatten().tolist():
@@ -90,12 +96,12 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
             diverged |= bad
             any_diverged = True
         optimizer.zero_grad()
-        if any_diverged:
-            torch.where(diverged, 0.0, loss).sum().backward()
-            optimizer.step(~diverged)
+        objective = torch.where(diverged, 0.0, loss).sum() if any_diverged else loss.sum()
+        if fused is None:
+            objective.backward()
         else:
-            loss.sum().backward()
-            optimizer.step()
+            fused.backward(objective)
+        optimizer.step(~diverged if any_diverged else None)
         net.project_()
         if plateau is not None:
             plateau.check(step, net, diverged.cpu().numpy() if any_diverged else None)

@@ -25,7 +25,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..tasks.static import TARGETS
+from ..tasks.philox import Draws
+from ..tasks.static import TARGETS, THRESHOLD
 
 __all__ = [
     "wilson_interval",
@@ -103,7 +104,7 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 # --------------------------------------------------------------------------- threshold
 
-Sampler = Callable[[int, np.random.Generator], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
+Sampler = Callable[[int, Draws], "tuple[np.ndarray, np.ndarray, np.ndarray]"]
 
 
 def _check_mask(mask, d: int, name: str) -> np.ndarray:
@@ -126,7 +127,7 @@ def simulate_threshold(
 ) -> float:
     """Madsen & Johansen's success threshold: the MSE of a near-perfect solution.
 
-    ``sample(size, rng)`` must return ``(x, mask_a, mask_b)``: inputs ``x`` of shape
+    ``sample(size, draws)`` must return ``(x, mask_a, mask_b)``: inputs ``x`` of shape
     ``(size, d)`` drawn from the *extrapolation* range, and two 0/1 masks of shape
     ``(d,)`` selecting the input subsets summed into ``a`` and ``b``. The masks must be
     the same on every call (they define the task, not the sample).
@@ -151,10 +152,11 @@ def simulate_threshold(
     first-layer perturbations cancel exactly for add, a + b being the sum of all inputs,
     and the threshold would be rounding noise that no trained model can meet.
 
-    Samples are drawn ``chunk`` rows at a time from one ``numpy.random.default_rng(seed)``
-    to bound memory; for a sampler that draws all its numbers from ``rng`` in row
-    order (e.g. ``rng.uniform(lo, hi, size=(size, d))``) the result does not depend
-    on ``chunk``.
+    Samples are drawn ``chunk`` rows at a time to bound memory: the chunk that starts at row
+    ``start`` gets ``Draws(seed, THRESHOLD).rows(start)`` (Philox stream ``THRESHOLD`` of
+    :mod:`nalm.tasks.static`), so for a sampler whose row i is row i of its draws (e.g.
+    ``Range.sample((size, d), draws)``, a task's ``totals``) the samples do not depend on
+    ``chunk``, and the result only through the order of summation.
 
     Raises ValueError when the threshold is not finite (e.g. ``sqrt`` of a negative
     ``a`` or ``div`` by a zero ``b``): such a threshold would make every run succeed
@@ -172,15 +174,15 @@ def simulate_threshold(
         raise ValueError(f"eps must be in [0, 1), got {eps!r}")
 
     op = TARGETS[target]
-    rng = np.random.default_rng(seed)
+    draws = Draws(seed, THRESHOLD)
     first_masks = None
     total = 0.0
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
-        x, mask_a, mask_b = sample(size, rng)
+        x, mask_a, mask_b = sample(size, draws.rows(start))
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] != size:
-            raise ValueError(f"sample({size}, rng) must return x of shape ({size}, d), got {x.shape}")
+            raise ValueError(f"sample({size}, draws) must return x of shape ({size}, d), got {x.shape}")
         mask_a = _check_mask(mask_a, x.shape[1], "mask_a")
         mask_b = _check_mask(mask_b, x.shape[1], "mask_b")
         if first_masks is None:

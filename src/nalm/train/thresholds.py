@@ -28,7 +28,9 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
+from ..tasks.philox import Draws
 from ..tasks.ranges import Range
+from ..tasks.static import THRESHOLD
 from .metrics import simulate_threshold
 
 __all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "range_moment"]
@@ -57,7 +59,9 @@ class PerturbedWeights:
         eps: the perturbation; 1e-5 as in Madsen & Johansen's script (stable-nalu
             ``export/function_task_static_mse_expectation.r:97-104``).
         samples: extrapolation samples drawn; the script draws 1e6 (ibid. line 120).
-        seed: of the ``numpy.random.default_rng`` the samples come from.
+        seed: of the samples: Philox draws of stream ``THRESHOLD`` of this seed
+            (:func:`~nalm.train.metrics.simulate_threshold`); a :class:`~nalm.tasks.PoolTask`'s
+            vectors are this seed's too.
 
     The selection weights are those of the task's own subsets (``task.layout(0)``) and the
     operation is exact (:func:`~nalm.train.metrics.simulate_threshold`). Where a and b use
@@ -96,11 +100,11 @@ class PerturbedWeights:
         output_eps = self.moves_output_weights(mask_a, mask_b)
         if getattr(task, "recurrent", False):  # long sequences are slow to draw: draw once, in one chunk
             totals = _recurrent_totals(task, self.samples, self.seed)
-            return simulate_threshold(target, lambda size, rng: (totals, mask_a, mask_b), n=self.samples,
+            return simulate_threshold(target, lambda size, draws: (totals, mask_a, mask_b), n=self.samples,
                                       eps=self.eps, seed=self.seed, chunk=self.samples, output_eps=output_eps)
 
-        def sample(size, rng):
-            return task.totals(size, rng, extrapolation=True, seed=0), mask_a, mask_b
+        def sample(size, draws):
+            return task.totals(size, draws, extrapolation=True), mask_a, mask_b
 
         return simulate_threshold(target, sample, n=self.samples, eps=self.eps, seed=self.seed,
                                   output_eps=output_eps)
@@ -117,7 +121,7 @@ class PerturbedWeights:
 @functools.lru_cache(maxsize=4)
 def _recurrent_totals(task, n: int, seed: int) -> np.ndarray:
     """What ``simulate_threshold(seed=seed, chunk=n)`` would draw: n extrapolation sequences' totals."""
-    return task.totals(n, np.random.default_rng(seed), extrapolation=True, seed=0)
+    return task.totals(n, Draws(seed, THRESHOLD), extrapolation=True)
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class MadsenReference(PerturbedWeights):
     the extrapolation range (line 120). The published thresholds of add, div and sqrt are
     8-15% below those of :class:`PerturbedWeights` on the task's own subsets; this rule is
     kept so that success rates compare with the published ones. The script sets no seed
-    (R's default generator); ours is ``numpy.random.default_rng(seed)``.
+    (R's default generator); ours are the Philox draws of stream ``THRESHOLD`` of ``seed``.
 
     Args:
         eps, samples, seed: as for :class:`PerturbedWeights`; ``samples`` defaults to the

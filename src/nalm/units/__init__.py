@@ -1,5 +1,5 @@
 """Arithmetic units as ``torch.nn.Module``s, the MLP baseline, and the unit registry."""
-from .base import ArithmeticUnit, PlateauReset, reinitialize_member_, seed_members_
+from .base import ArithmeticUnit, KernelLayer, PlateauReset, reinitialize_member_, seed_members_
 from .inalu import INALU
 from .mlp import ACTIVATIONS, Linear
 from .nac import NAC, MultiplicativeNAC
@@ -11,7 +11,7 @@ from .recurrent import GRUCell, LSTMCell, RecurrentNetwork, RNNCell
 from .registry import UNITS, UnknownNameError, unit_class
 
 __all__ = [
-    "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "GRUCell", "INALU", "LSTMCell", "Linear", "MLP",
+    "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "GRUCell", "INALU", "KernelLayer", "LSTMCell", "Linear", "MLP",
     "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMU", "NPU", "Network", "PlateauReset", "RNNCell",
     "RealNPU", "RecurrentNetwork", "UNITS", "UnknownNameError", "build_model", "is_baseline",
     "parse_model", "reinitialize_member_", "seed_members_", "unit_class",

@@ -9,6 +9,9 @@ A unit is a ``torch.nn.Module`` with these extra duties:
   re-initializes a member whose error has stopped falling;
 * ``project_()``: an in-place correction applied after every optimizer step (a no-op by
   default; NAU and NMU clip their weights here);
+* ``kernel_layer()``: optionally, the unit's forward pass as one of the layer kinds of the
+  fused CPU step (:mod:`nalm.train.kernels`), with its effective weights; a network whose
+  units all describe one trains without PyTorch's per-operation overhead;
 * populations: ``members=M`` gives every parameter a leading member dimension, so one module
   holds M independent units that train at once. ``reset_member(m)`` initializes member m
   exactly as ``reset_parameters()`` initializes a standalone unit, drawing from the global
@@ -22,6 +25,28 @@ from typing import Iterable
 
 import torch
 from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class KernelLayer:
+    r"""A unit's forward pass as a layer kind of the fused CPU step (:func:`nalm.train.kernels.fused_step`).
+
+    With :math:`\ell_i = \log(|x_i| + \epsilon)` and :math:`g = \sigma(x G^T + b)`, the kinds are
+    ``'linear'``: :math:`x W^T`; ``'nmu'``: :math:`\prod_i (W_{ji} x_i + 1 - W_{ji})`;
+    ``'log-linear'``: :math:`\exp(\ell V^T)`; ``'nalu'``: :math:`g \odot x W^T + (1 - g) \odot
+    \exp(\ell V^T)`, G with one row per output or one row shared by all.
+
+    The tensors are the effective weights, computed from the parameters with autograd: the
+    kernel returns the loss gradient with respect to each, and autograd carries it on to the
+    parameters (a tensor may appear twice, as a NALU's shared W and V).
+    """
+
+    kind: str
+    weight: Tensor | None = None
+    log_weight: Tensor | None = None
+    gate: Tensor | None = None
+    gate_bias: Tensor | None = None
+    eps: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,11 @@ class ArithmeticUnit(nn.Module):
 
     def project_(self) -> None:
         """Called after each optimizer step; the default does nothing."""
+
+    def kernel_layer(self) -> KernelLayer | None:
+        """This unit's forward pass for the fused CPU step, or ``None`` (the default): trained
+        with PyTorch's autograd. A unit that returns one must compute exactly that in ``forward``."""
+        return None
 
     def sparsity_error(self) -> Tensor:
         """How far the unit is from a discrete solution: a scalar, or one value per member ``(M,)``.

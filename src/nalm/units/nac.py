@@ -7,7 +7,7 @@ from functools import lru_cache
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, KernelLayer
 
 INITS = ("stable-nalu", "blog")
 """Initialization schemes of the NAC-based units (see :func:`init_nac_`)."""
@@ -143,6 +143,9 @@ class NAC(ArithmeticUnit):
         self.check_input(x)
         return F.linear(x, self.weight)
 
+    def kernel_layer(self) -> KernelLayer:
+        return KernelLayer("linear", weight=self.weight)
+
 
 class MultiplicativeNAC(NAC):
     r"""NAC•: a NAC in log space, :math:`y = \exp(\log(|x| + \epsilon) W^T)`.
@@ -191,3 +194,6 @@ class MultiplicativeNAC(NAC):
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
+
+    def kernel_layer(self) -> KernelLayer:
+        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, KernelLayer
 from .nac import check_init, init_nac_
 
 GATES = ("vector", "scalar")
@@ -174,6 +174,10 @@ class NALU(_Gated):
         add, gate = self.linear_and_gate(x, self.weight)
         mul = F.exp(F.linear(F.log_magnitude(x, self.eps), self.mul_weight))
         return F.gated_mix(gate, add, mul)
+
+    def kernel_layer(self) -> KernelLayer:
+        return KernelLayer("nalu", weight=self.weight, log_weight=self.mul_weight, gate=self.G,
+                           gate_bias=self.gate_bias, eps=self.eps)
 
 
 class FauxNALU(_Gated):

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, KernelLayer
 
 
 class _Regularized(ArithmeticUnit):
@@ -112,6 +112,9 @@ class NAU(_Regularized):
         self.check_input(x)
         return F.linear(x, self.weight)
 
+    def kernel_layer(self) -> KernelLayer:
+        return KernelLayer("linear", weight=self.weight)
+
 
 class NMU(_Regularized):
     r"""Neural multiplication unit: :math:`y_j = \prod_i (W_{ji} x_i + 1 - W_{ji})`, :math:`W \in [0, 1]`.
@@ -162,3 +165,6 @@ class NMU(_Regularized):
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         return F.nmu(x, self.over_batch(self.weight))
+
+    def kernel_layer(self) -> KernelLayer:
+        return KernelLayer("nmu", weight=self.weight)

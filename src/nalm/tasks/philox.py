@@ -1,0 +1,255 @@
+"""Counter-based random numbers: every draw is a pure function of where it sits.
+
+Every number a task draws comes from Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel
+Random Numbers: As Easy as 1, 2, 3", SC 2011), the generator of cuRAND and of PyTorch's CUDA
+backend. Philox is a keyed bijection of a 128-bit counter, so a draw needs no state: the
+value at row r, column j of the draws of (seed, stream, step) is computed directly. A member's
+data never depends on which members share its population, the batch of step t is produced
+without replaying steps 0..t-1 (so a run can resume mid-way exactly), and the same numbers
+come out of the CPU kernels (numba) and the device code (PyTorch integer ops).
+
+Where a draw sits (:data:`GENERATOR` is stored with every run):
+
+* key ``(seed mod 2^32, stream)``; counter ``(block, step mod 2^32, step div 2^32, seed div 2^32)``;
+* a row of ``n`` values starts at a block boundary: row r holds blocks
+  ``r·ceil(w·n/4) ...``, where w is the words per value; word k of a row is word ``k mod 4`` of
+  its block ``k div 4``;
+* float32 takes one word per value, its top 23 bits k, and gives ``(2k + 1)·2^-24``;
+  float64 takes two (low word first), the top 52 bits k of the 64, and gives ``(2k + 1)·2^-53``:
+  the centred grid of odd multiples of half a grid step, symmetric about 1/2, never 0 or 1
+  (with a grid that starts at 0, U[-2, 2] in float32 gave b = 0 once in 2^23 draws, and a/b
+  was then infinite).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numba
+import torch
+
+GENERATOR = {"name": "philox4x32-10", "version": 1,
+             "layout": "key (seed mod 2^32, stream), counter (block, step, seed div 2^32); rows start at a block; "
+                       "float32 (2k+1)/2^24 from 23 bits of a word, float64 (2k+1)/2^53 from 52 bits of two"}
+"""What draws every task's numbers, stored with each run. A report refuses to put runs drawn by
+different generators in one table, and runs drawn otherwise never share a key in the store."""
+
+# Salmon et al. 2011, section 5 (the multipliers and Weyl key increments of Philox4x32).
+MULTIPLIERS = (0xD2511F53, 0xCD9E8D57)
+KEY_INCREMENTS = (0x9E3779B9, 0xBB67AE85)
+ROUNDS = 10
+
+_M0, _M1 = np.uint64(MULTIPLIERS[0]), np.uint64(MULTIPLIERS[1])
+_W0, _W1 = np.uint32(KEY_INCREMENTS[0]), np.uint32(KEY_INCREMENTS[1])
+_LOW, _32 = np.uint64(0xFFFFFFFF), np.uint64(32)
+_F32_SHIFT, _F64_SHIFT = np.uint32(9), np.uint64(12)
+_F32_STEP, _F32_HALF = np.float32(2.0 ** -23), np.float32(2.0 ** -24)
+_F64_STEP, _F64_HALF = 2.0 ** -52, 2.0 ** -53
+
+
+@numba.njit(inline="always")
+def philox_block(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1): four uint32 words."""
+    c0, c1, c2, c3 = np.uint32(c0), np.uint32(c1), np.uint32(c2), np.uint32(c3)
+    k0, k1 = np.uint32(k0), np.uint32(k1)
+    for _ in range(ROUNDS):
+        p0 = _M0 * np.uint64(c0)
+        p1 = _M1 * np.uint64(c2)
+        c0, c1, c2, c3 = (np.uint32(np.uint32(p1 >> _32) ^ c1 ^ k0), np.uint32(p1 & _LOW),
+                          np.uint32(np.uint32(p0 >> _32) ^ c3 ^ k1), np.uint32(p0 & _LOW))
+        k0 = np.uint32(k0 + _W0)
+        k1 = np.uint32(k1 + _W1)
+    return c0, c1, c2, c3
+
+
+@numba.njit(inline="always")
+def unit_float32(word):
+    """One word → the centred float32 grid in (0, 1)."""
+    return np.float32(word >> _F32_SHIFT) * _F32_STEP + _F32_HALF
+
+
+@numba.njit(inline="always")
+def unit_float64(low, high):
+    """Two words → the centred float64 grid in (0, 1)."""
+    bits = ((np.uint64(high) << _32) | np.uint64(low)) >> _F64_SHIFT
+    return np.float64(bits) * _F64_STEP + _F64_HALF
+
+
+@numba.njit(cache=True)
+def _philox_many(counters, key, out):
+    for i in range(counters.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = philox_block(
+            counters[i, 0], counters[i, 1], counters[i, 2], counters[i, 3], key[0], key[1])
+
+
+def philox4x32(counters, key) -> np.ndarray:
+    """Philox4x32-10 of each row of ``counters`` (n, 4) under ``key`` (2,), as uint32 (n, 4).
+
+    >>> [hex(w) for w in philox4x32([[0, 0, 0, 0]], [0, 0])[0]]  # Random123's first known answer
+    ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
+    """
+    counters = np.ascontiguousarray(np.asarray(counters, dtype=np.uint32).reshape(-1, 4))
+    out = np.empty_like(counters)
+    _philox_many(counters, np.asarray(key, dtype=np.uint32).reshape(2), out)
+    return out
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Where a set of draws sits: ``(seed, stream, step)`` and the first row.
+
+    ``first_row`` lets a large set be drawn in chunks that equal the whole drawn at once.
+    """
+
+    seed: int
+    stream: int
+    step: int = 0
+    first_row: int = 0
+
+    def __post_init__(self) -> None:
+        for name, bound in (("seed", 64), ("stream", 32), ("step", 64), ("first_row", 32)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < 2 ** bound:
+                raise ValueError(f"{name} must be an integer in [0, 2^{bound}), got {value!r}")
+
+    def rows(self, start: int) -> "Draws":
+        """The same draws from row ``start`` on."""
+        return replace(self, first_row=self.first_row + start)
+
+    def words(self) -> tuple[int, int, int, int, int]:
+        """``(k0, k1, c1, c2, c3)``: the key and the fixed counter words."""
+        return (self.seed & 0xFFFFFFFF, self.stream, self.step & 0xFFFFFFFF, self.step >> 32, self.seed >> 32)
+
+
+def blocks_per_row(columns: int, dtype) -> int:
+    """Philox blocks that one row of ``columns`` values takes (see the module docstring)."""
+    words = columns * (2 if np.dtype(dtype) == np.float64 else 1)
+    return (words + 3) // 4
+
+
+@numba.njit(cache=True)
+def _fill32(out, k0, k1, c1, c2, c3, first_row):
+    rows, columns = out.shape
+    per_row, full = (columns + 3) // 4, columns // 4
+    for r in range(rows):
+        row = out[r]
+        block = (first_row + r) * per_row
+        for b in range(full):  # whole blocks, without branches, so that the loop vectorizes
+            w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
+            row[4 * b] = unit_float32(w0)
+            row[4 * b + 1] = unit_float32(w1)
+            row[4 * b + 2] = unit_float32(w2)
+            row[4 * b + 3] = unit_float32(w3)
+        if full < per_row:
+            words = philox_block(block + full, c1, c2, c3, k0, k1)
+            for j in range(4 * full, columns):
+                row[j] = unit_float32(words[j - 4 * full])
+
+
+@numba.njit(cache=True)
+def _fill64(out, k0, k1, c1, c2, c3, first_row):
+    rows, columns = out.shape
+    per_row, full = (2 * columns + 3) // 4, columns // 2
+    for r in range(rows):
+        row = out[r]
+        block = (first_row + r) * per_row
+        for b in range(full):
+            w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
+            row[2 * b] = unit_float64(w0, w1)
+            row[2 * b + 1] = unit_float64(w2, w3)
+        if full < per_row:
+            w0, w1, w2, w3 = philox_block(block + full, c1, c2, c3, k0, k1)
+            row[columns - 1] = unit_float64(w0, w1)
+
+
+def check_blocks(draws: Draws, rows: int, columns: int, dtype) -> None:
+    """Raise a ValueError when the rows would run past the 2^32 blocks of one (seed, stream, step)."""
+    if (draws.first_row + rows) * blocks_per_row(columns, dtype) > 2 ** 32:
+        raise ValueError(f"{draws.first_row + rows} rows of {columns} values exceed the 2^32 Philox blocks "
+                         f"of one (seed, stream, step)")
+
+
+def uniform(draws: Draws, shape, dtype=np.float64) -> np.ndarray:
+    """Draws on the centred grid in (0, 1): rows along ``shape[0]``, the rest of each row flattened.
+
+    >>> u = uniform(Draws(seed=0, stream=1), (2, 3), np.float32)
+    >>> bool(((u > 0) & (u < 1)).all()), bool((uniform(Draws(0, 1, first_row=1), (1, 3), np.float32) == u[1:]).all())
+    (True, True)
+    """
+    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    dtype = np.dtype(dtype)
+    rows, columns = shape[0], math.prod(shape[1:])
+    check_blocks(draws, rows, columns, dtype)
+    out = np.empty((rows, columns), dtype=dtype)
+    if dtype == np.float32:
+        _fill32(out, *draws.words(), draws.first_row)
+    elif dtype == np.float64:
+        _fill64(out, *draws.words(), draws.first_row)
+    else:
+        raise ValueError(f"uniform draws need float32 or float64, not {dtype}")
+    return out.reshape(shape)
+
+
+# -- the same numbers from PyTorch integer ops, on any device --------------------------------
+_MASK16, _MASK32 = 0xFFFF, 0xFFFFFFFF
+
+
+def _mulhilo(a: int, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(high, low) 32-bit words of the 64-bit product of the constant a and uint32 values b
+    held in int64, without overflowing int64: b is split into 16-bit halves."""
+    b_high, b_low = b >> 16, b & _MASK16
+    low_part = a * b_low  # < 2^48
+    high_part = a * b_high  # < 2^48; the product is high_part·2^16 + low_part
+    middle = (low_part >> 16) + (high_part & _MASK16)
+    low = ((middle & _MASK16) << 16) | (low_part & _MASK16)
+    high = (high_part >> 16) + (middle >> 16)
+    return high & _MASK32, low
+
+
+def philox_torch(counter: torch.Tensor, key) -> torch.Tensor:
+    """Philox4x32-10 of ``counter`` (..., 4), uint32 values held in int64, on its device, under
+    ``key`` (k0, k1): integers, or int64 tensors that broadcast against ``counter[..., 0]``."""
+    c0, c1, c2, c3 = counter.unbind(-1)
+    k0, k1 = key
+    for _ in range(ROUNDS):
+        high0, low0 = _mulhilo(MULTIPLIERS[0], c0)
+        high1, low1 = _mulhilo(MULTIPLIERS[1], c2)
+        c0, c1, c2, c3 = high1 ^ c1 ^ k0, low1, high0 ^ c3 ^ k1, low0
+        k0, k1 = (k0 + KEY_INCREMENTS[0]) & _MASK32, (k1 + KEY_INCREMENTS[1]) & _MASK32
+    return torch.stack([c0, c1, c2, c3], dim=-1)
+
+
+def uniform_torch(draws, shape, dtype=torch.float64, device="cpu") -> torch.Tensor:
+    """What :func:`uniform` draws, computed with PyTorch on ``device`` (bit for bit the same).
+
+    ``draws``: one :class:`Draws`, or a list of them that share ``first_row``, drawn at once
+    (on a GPU, one set of kernels for a whole population): the result then has a leading
+    dimension, one entry per draws.
+    """
+    many = isinstance(draws, (list, tuple))
+    batch = list(draws) if many else [draws]
+    shape = tuple(int(s) for s in shape)
+    rows, columns = shape[0], math.prod(shape[1:])
+    np_dtype = np.float32 if dtype == torch.float32 else np.float64
+    first_row = {d.first_row for d in batch}
+    if len(first_row) != 1:
+        raise ValueError("draws drawn at once must share first_row")
+    for d in batch:
+        check_blocks(d, rows, columns, np_dtype)
+    per_row = blocks_per_row(columns, np_dtype)
+    words = torch.tensor([d.words() for d in batch], dtype=torch.int64, device=device)[:, :, None, None]
+    block = (torch.arange(rows, device=device, dtype=torch.int64)[:, None] + first_row.pop()) * per_row \
+        + torch.arange(per_row, device=device, dtype=torch.int64)  # (rows, per_row)
+    block = block.expand(len(batch), rows, per_row)
+    counter = torch.stack([block, *(words[:, c].expand_as(block) for c in (2, 3, 4))], dim=-1)
+    bits = philox_torch(counter, (words[:, 0], words[:, 1])).reshape(len(batch), rows, -1)
+    if dtype == torch.float32:
+        k = (bits[:, :, :columns] >> 9).to(torch.float32)
+        out = k * 2.0 ** -23 + 2.0 ** -24
+    else:
+        pairs = bits[:, :, :2 * columns].reshape(len(batch), rows, columns, 2)
+        k = (pairs[..., 1] << 20) | (pairs[..., 0] >> 12)  # the top 52 of the 64 bits
+        out = k.to(torch.float64) * 2.0 ** -52 + 2.0 ** -53
+    out = out.reshape(len(batch), *shape)
+    return out if many else out[0]

@@ -1,0 +1,98 @@
+"""The fused CPU training step: data, forward and backward in one compiled pass per member.
+
+A network of one or two units that all describe a :class:`~nalm.units.base.KernelLayer`
+(NAC, NAC•, NAU, NMU, NALU), trained on a task whose inputs are fresh uniform draws each step
+(:class:`~nalm.tasks.StaticTask`), runs its data loss and weight gradients through
+:func:`nalm.train.kernels.fused_step`. PyTorch still computes the effective weights from the
+parameters, the regularizers and the optimizer step, and autograd carries the kernel's
+gradients back to the parameters, so units keep one definition of their weights. PyTorch's
+autograd path (``TrainConfig(fused=False)``) is the reference; the two agree to rounding
+(tests/train/test_fused.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..units.network import Network
+from . import kernels
+from .data import PopulationData
+
+
+class FusedStep:
+    """Data loss and gradients of a population step from :func:`~nalm.train.kernels.fused_step`.
+
+    Build it with :meth:`of`, which returns ``None`` where the network or the data do not
+    allow it; then, per step, :meth:`fit` gives each member's MSE on its batch, and
+    :meth:`backward` adds the gradients to the parameters' ``.grad`` (with those of a term
+    computed in PyTorch, such as the regularizers).
+    """
+
+    def __init__(self, net: Network, data: PopulationData):
+        self.net, self.data = net, data
+        self.units = net.units()
+        members = data.stream_of_member
+        streams = data.streams
+        self.keys = streams.keys[members]
+        self.streams = np.ascontiguousarray(members, dtype=np.int64)
+        self.data_arrays = (
+            data.batch_size, streams.row_blocks, *(a[members] for a in streams.ranges),
+            streams.a_masks[members], streams.b_masks[members],
+            np.array([kernels.OPS.index(m.target) for m in data.members], dtype=np.int64),
+        )
+        self.np_dtype = data.np_dtype
+        self._pending: list[tuple[Tensor, Tensor]] = []
+
+    @classmethod
+    def of(cls, net, data: PopulationData) -> "FusedStep | None":
+        if data.device.type != "cpu" or data.streams is None or data.fixed_train is not None:
+            return None
+        if len(data.input_shape) != 1 or not isinstance(net, Network):
+            return None
+        units = net.units()
+        if len(units) != len(net) or len(units) not in (1, 2) or net.members is None:
+            return None
+        if any(unit.kernel_layer() is None for unit in units):
+            return None
+        return cls(net, data)
+
+    def fit(self, step: int) -> Tensor:
+        """Each member's mean squared error on the batch of ``step``, shape (M,), no autograd graph."""
+        m = len(self.data.members)
+        dtype = self.np_dtype
+        words = self.keys.copy()
+        words[:, 2], words[:, 3] = step & 0xFFFFFFFF, step >> 32
+        arguments, kinds, gradients, self._pending = [], [], [], []
+        for unit in self.units + [None] * (2 - len(self.units)):
+            layer = unit.kernel_layer() if unit is not None else None
+            kinds.append(kernels.NONE if layer is None else kernels.KINDS[layer.kind])
+            tensors = [None] * 4 if layer is None else [layer.weight, layer.log_weight, layer.gate, layer.gate_bias]
+            for index, tensor in enumerate(tensors):
+                if tensor is not None:
+                    array = np.ascontiguousarray(tensor.detach().numpy())
+                elif index == 3 and layer is not None and layer.gate is not None:  # a gate without bias
+                    array = np.zeros(layer.gate.shape[:2], dtype=dtype)
+                else:
+                    array = np.zeros((m, 0, 0) if index < 3 else (m, 0), dtype=dtype)
+                gradient = np.zeros_like(array)
+                arguments.append(array)
+                gradients.append(gradient)
+                if tensor is not None and tensor.requires_grad:
+                    self._pending.append((tensor, torch.from_numpy(gradient)))
+            arguments.append(dtype(0 if layer is None else layer.eps))
+        loss = np.empty(m, dtype=dtype)
+        sizes = (self.units[0].in_features, self.units[0].out_features, self.units[-1].out_features)
+        kernels.fused_step(*kinds)(*sizes, self.streams, words, *self.data_arrays, *arguments, loss, *gradients)
+        return torch.from_numpy(loss)
+
+    def backward(self, objective: Tensor) -> None:
+        """Add the kernel's gradients of the last :meth:`fit` and those of ``objective`` (a scalar
+        computed in PyTorch) to the parameters' gradients."""
+        tensors = [tensor for tensor, _ in self._pending]
+        grads = [grad for _, grad in self._pending]
+        if objective.requires_grad:
+            tensors.append(objective)
+            grads.append(torch.ones_like(objective))
+        torch.autograd.backward(tensors, grads)
+        self._pending = []

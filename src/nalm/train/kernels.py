@@ -1,0 +1,551 @@
+"""Compiled CPU kernels (numba): training data drawn where it is used, and fused training steps.
+
+A population step on the CPU was bound by memory: 100 fresh (128, 100) batches drawn, written
+out, then read back by the targets, the forward pass and the weight gradient. Here a row of
+data is drawn (Philox, :mod:`nalm.tasks.philox`), mapped to the task's range and reduced to
+its operands a and b in one pass, in cache; :func:`fused_step` then runs the row through a
+network of up to two layers and back while it is still in registers, accumulating each
+member's gradient with respect to its layers' effective weights. Everything else (effective
+weights from raw parameters, regularizers, optimizers) stays in PyTorch, whose autograd
+carries those gradients back to the parameters.
+
+Drawing a row never uses fast-math, so the fused step and :func:`draw_batch` see the same
+numbers; the fused forward and backward allow reassociation (sums vectorize) and contraction
+(fused multiply-add), so they match PyTorch's autograd to rounding, not bit for bit.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numba
+import numpy as np
+from numba import types
+from llvmlite import ir as llvm_ir
+from numba.extending import intrinsic, overload
+
+from ..tasks.philox import philox_block, unit_float32, unit_float64
+
+# Layer kinds of the fused step (see :class:`nalm.units.base.KernelLayer`).
+NONE, LINEAR, NMU, NALU, LOG_LINEAR = range(5)
+KINDS = {"linear": LINEAR, "nmu": NMU, "nalu": NALU, "log-linear": LOG_LINEAR}
+
+# Target operations, in the order of :data:`nalm.tasks.static.TARGETS`.
+OPS = ("add", "sub", "mul", "div", "square", "sqrt", "identity")
+
+FAST = {"reassoc", "contract"}
+
+
+# -- drawing ---------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _to_range(u, lows, highs, ends, starts, count):
+    """U(0, 1) → the range: as :meth:`nalm.tasks.ranges.Range.from_uniform`, in u's precision."""
+    t = u * ends[count - 1]
+    k = 0
+    while k < count - 1 and ends[k] <= t:
+        k += 1
+    x = lows[k] + (t - starts[k])
+    return min(max(x, lows[k]), highs[k])
+
+
+def draw_row(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
+    """Fill ``row`` with its values: Philox blocks ``block, block + 1, ...`` under key ``(k0, k1)``
+    with counter words ``c1, c2, c3``, each value mapped to the range as
+    :meth:`nalm.tasks.ranges.Range.from_uniform` maps it (in the row's precision).
+
+    Callable from compiled kernels only; it is compiled on its own, without fast-math, for
+    the row's dtype (:func:`_row_drawer`), so every kernel that draws a row sees the same numbers.
+    """
+    raise TypeError("draw_row is called from numba kernels only")
+
+
+@overload(draw_row, inline="always")
+def _draw_row_for_dtype(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
+    return _row_drawer(row.dtype == types.float32)
+
+
+def _row_drawer(float32: bool):
+    """The body of :func:`draw_row` for float32 (one word per value) or float64 (two)."""
+    per_value = 1 if float32 else 2
+
+    def drawer(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
+        n = row.shape[0]
+        full = (n * per_value) // 4  # blocks whose four words all go to this row
+        first = 0
+        if count == 1:  # low + u·(high - low), in one loop that vectorizes
+            low, width = lows[0], ends[0]
+            for b in range(full):
+                w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
+                if float32:
+                    row[4 * b] = low + unit_float32(w0) * width
+                    row[4 * b + 1] = low + unit_float32(w1) * width
+                    row[4 * b + 2] = low + unit_float32(w2) * width
+                    row[4 * b + 3] = low + unit_float32(w3) * width
+                else:
+                    row[2 * b] = low + unit_float64(w0, w1) * width
+                    row[2 * b + 1] = low + unit_float64(w2, w3) * width
+            first = full * 4 // per_value
+        for j in range(first, n):  # the rest: a row's last partial block, or a union of intervals
+            b, lane = divmod(j * per_value, 4)
+            w = philox_block(block + b, c1, c2, c3, k0, k1)
+            if float32:  # (one statement per dtype: a shared variable would be typed float64)
+                row[j] = _to_range(unit_float32(w[lane]), lows, highs, ends, starts, count)
+            else:
+                row[j] = _to_range(unit_float64(w[lane], w[min(lane + 1, 3)]), lows, highs, ends, starts, count)
+
+    return drawer
+
+
+@numba.njit(cache=True)
+def _words(words):
+    """A stream's Philox words as int64 scalars: rows drawn from scalars passed in run about twice
+    as fast as rows that read them from an array."""
+    return np.int64(words[0]), np.int64(words[1]), np.int64(words[2]), np.int64(words[3]), np.int64(words[4])
+
+
+@numba.njit(cache=True, fastmath=FAST)
+def _operands(row, a_mask, b_mask):
+    """a and b of one row: Σ row[j]·mask[j mod d] for the 0/1 masks of one time step (width d),
+    over the row's ``len(row) / d`` time steps. Compiled on its own with fast-math, so that the
+    sums vectorize; every kernel calls this one function, so all see the same operands."""
+    a = row.dtype.type(0)
+    b = row.dtype.type(0)
+    width = a_mask.shape[0]
+    if row.shape[0] == width:  # one time step: a loop the compiler vectorizes (the general one it did not)
+        for j in range(width):
+            a += row[j] * a_mask[j]
+            b += row[j] * b_mask[j]
+        return a, b
+    for start in range(0, row.shape[0], width):
+        for j in range(width):
+            a += row[start + j] * a_mask[j]
+            b += row[start + j] * b_mask[j]
+    return a, b
+
+
+@numba.njit(cache=True)
+def _target(op, a, b):
+    if op == 0:
+        return a + b
+    if op == 1:
+        return a - b
+    if op == 2:
+        return a * b
+    if op == 3:
+        return a / b
+    if op == 4:
+        return a * a
+    if op == 5:
+        return np.sqrt(a)
+    return a
+
+
+@numba.njit(cache=True, _nrt=False)  # no reference counting of the row views: it cost a quarter of the time
+def draw_stream(x, operands, words, step_block, a_mask, b_mask, lows, highs, ends, starts, count):
+    """One stream's training inputs ``x`` (batch, n) and operands (batch, 2), one pass per row.
+
+    ``words``: the stream's Philox key and counter words (:meth:`nalm.tasks.philox.Draws.words`);
+    row r starts at block ``r · step_block``; a and b sum the inputs where ``a_mask`` and
+    ``b_mask`` (0/1, one time step wide) are 1, over every time step.
+    """
+    k0, k1, c1, c2, c3 = _words(words)
+    for r in range(x.shape[0]):
+        row = x[r]
+        draw_row(row, k0, k1, c1, c2, c3, r * step_block, lows, highs, ends, starts, count)
+        operands[r, 0], operands[r, 1] = _operands(row, a_mask, b_mask)
+
+
+@numba.njit(cache=True)
+def draw_batch(x, operands, words, step_block, a_masks, b_masks, lows, highs, ends, starts, counts):
+    """:func:`draw_stream` for S streams: ``x`` (S, batch, n), operands (S, batch, 2), one row of
+    every other argument per stream."""
+    for s in range(x.shape[0]):
+        draw_stream(x[s], operands[s], words[s], step_block, a_masks[s], b_masks[s], lows[s], highs[s], ends[s],
+                    starts[s], counts[s])
+
+
+# -- a logarithm that vectorizes --------------------------------------------------------------
+# numba calls the C library's log one value at a time; a NALU's log-space path takes the log of
+# every input of every row, which that made the slowest part of its step. Here the log is
+# computed from the float's bits with a polynomial, in a loop LLVM vectorizes, within 1 ulp of
+# the correctly rounded log (tests/train/test_kernels.py); it is compiled with contraction to
+# fused multiply-adds but no other fast-math, which could reorder its careful sums.
+_SQRT_HALF32 = np.float32(0.707106781186547524)
+_LOGF = tuple(np.float32(c) for c in (  # Cephes logf (Moshier): its polynomial for log(1 + x)
+    7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+    -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1))
+_LN2_SPLIT32 = (np.float32(-2.12194440e-4), np.float32(0.693359375))
+_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,  # fdlibm e_log.c
+       2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01, 1.479819860511658591e-01)
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+
+
+@intrinsic
+def _as_integer(typingctx, x):
+    """The bits of a float32 (float64) as an int32 (int64)."""
+    width = x.bitwidth
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(width))
+    return getattr(types, f"int{width}")(x), codegen
+
+
+@intrinsic
+def _as_float(typingctx, x):
+    """An int32 (int64) read as the float32 (float64) with those bits."""
+    width = x.bitwidth
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.FloatType() if width == 32 else llvm_ir.DoubleType())
+    return getattr(types, f"float{width}")(x), codegen
+
+
+@numba.njit(inline="always")
+def _log32(v):
+    """Cephes logf for a positive normal float32: v = m·2^e, m in [√½, √2), log(1 + (m - 1)) by a polynomial."""
+    one, half = np.float32(1), np.float32(0.5)
+    bits = _as_integer(v)
+    m = _as_float(np.int32((bits & 0x807FFFFF) | 0x3F000000))  # in [0.5, 1)
+    e = np.float32((bits >> 23) - 126)
+    small = m < _SQRT_HALF32
+    e = e - one if small else e
+    x = m + m - one if small else m - one
+    z = x * x
+    p = ((((((((_LOGF[0] * x + _LOGF[1]) * x + _LOGF[2]) * x + _LOGF[3]) * x + _LOGF[4]) * x + _LOGF[5]) * x
+           + _LOGF[6]) * x + _LOGF[7]) * x + _LOGF[8])
+    y = x * z * p + _LN2_SPLIT32[0] * e - half * z
+    return x + y + _LN2_SPLIT32[1] * e
+
+
+@numba.njit(inline="always")
+def _log64(v):
+    """fdlibm's log for a positive normal float64: v = m·2^k, m in [√½, √2), log(1 + f) = 2s + s·R(s²)
+    with s = f / (2 + f)."""
+    bits = _as_integer(v)
+    mantissa = bits & 0x000FFFFFFFFFFFFF
+    big = mantissa > 0x6A09E667F3BCD  # m > √2: halve it
+    f = _as_float(np.int64(mantissa | (0x3FE0000000000000 if big else 0x3FF0000000000000))) - 1.0
+    k = np.float64((bits >> 52) - 1023 + (1 if big else 0))
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = z * (_LG[0] + w * (_LG[2] + w * (_LG[4] + w * _LG[6]))) + w * (_LG[1] + w * (_LG[3] + w * _LG[5]))
+    half_square = 0.5 * f * f
+    return k * _LN2_HI - ((half_square - (s * (half_square + r) + k * _LN2_LO)) - f)
+
+
+def log_magnitudes(inp, eps, out):
+    """``out[i] = log(|inp[i]| + eps)`` for a 1-d float32 or float64 array; from compiled kernels only."""
+    raise TypeError("log_magnitudes is called from numba kernels only")
+
+
+@overload(log_magnitudes, jit_options={"fastmath": {"contract"}})
+def _log_magnitudes_for_dtype(inp, eps, out):
+    float32 = inp.dtype == types.float32
+    log = _log32 if float32 else _log64
+    smallest_normal, infinity = (0x00800000, 0x7F800000) if float32 else (0x0010000000000000, 0x7FF0000000000000)
+
+    def impl(inp, eps, out):
+        for i in range(inp.shape[0]):
+            out[i] = log(abs(inp[i]) + eps)
+        outside = 0
+        for i in range(inp.shape[0]):  # a count, then a rare second pass: both loops vectorize
+            bits = _as_integer(abs(inp[i]) + eps)
+            outside += (bits < smallest_normal) | (bits >= infinity)
+        if outside:  # zero, subnormal, infinite or nan: the C library's log
+            for i in range(inp.shape[0]):
+                v = abs(inp[i]) + eps
+                bits = _as_integer(v)
+                if (bits < smallest_normal) | (bits >= infinity):
+                    out[i] = math.log(v)
+    return impl
+
+
+# -- the fused training step -------------------------------------------------------------------
+# One forward and one backward function per layer kind, all with the same arguments, so that a
+# step is compiled with only its two layers' code. Forward: ``out`` from ``inp``, keeping in
+# ``lin``, ``logs``, ``mul`` and ``gate`` what the backward pass needs. Backward: add one row's
+# weight gradients to ``gW``, ``gV``, ``gG``, ``gB``; with ``want_din``, ``din`` gets dL/d(inp).
+_LAYER = dict(cache=True, fastmath=FAST, inline="always")
+
+
+@numba.njit(**_LAYER)
+def _linear_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
+    zero = inp.dtype.type(0)
+    n_out = out.shape[0]
+    for j in range(0, n_out - 1, 2):  # outputs in pairs: one pass over the input for two sums
+        s, t = zero, zero
+        for i in range(inp.shape[0]):
+            s += W[j, i] * inp[i]
+            t += W[j + 1, i] * inp[i]
+        out[j], out[j + 1] = s, t
+    if n_out % 2:
+        s = zero
+        for i in range(inp.shape[0]):
+            s += W[n_out - 1, i] * inp[i]
+        out[n_out - 1] = s
+
+
+@numba.njit(**_LAYER)
+def _linear_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
+    n_out = dout.shape[0]
+    if want_din:
+        for i in range(inp.shape[0]):
+            din[i] = inp.dtype.type(0)
+        for j in range(n_out):
+            d = dout[j]
+            for i in range(inp.shape[0]):
+                gW[j, i] += d * inp[i]
+                din[i] += d * W[j, i]
+        return
+    for j in range(0, n_out - 1, 2):  # outputs in pairs, as in the forward pass
+        d, e = dout[j], dout[j + 1]
+        for i in range(inp.shape[0]):
+            gW[j, i] += d * inp[i]
+            gW[j + 1, i] += e * inp[i]
+    if n_out % 2:
+        d = dout[n_out - 1]
+        for i in range(inp.shape[0]):
+            gW[n_out - 1, i] += d * inp[i]
+
+
+@numba.njit(**_LAYER)
+def _nmu_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
+    one = inp.dtype.type(1)
+    for j in range(out.shape[0]):
+        p = one
+        for i in range(inp.shape[0]):
+            p *= W[j, i] * inp[i] + one - W[j, i]
+        out[j] = p
+
+
+@numba.njit(**_LAYER)
+def _nmu_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
+    one = inp.dtype.type(1)
+    n_in = inp.shape[0]
+    if want_din:
+        for i in range(n_in):
+            din[i] = inp.dtype.type(0)
+    for j in range(dout.shape[0]):
+        p = one
+        for i in range(n_in):  # prefix[i]: the product of the terms before i
+            prefix[i] = p
+            p *= W[j, i] * inp[i] + one - W[j, i]
+        d = dout[j]
+        after = one
+        for i in range(n_in - 1, -1, -1):
+            others = prefix[i] * after
+            gW[j, i] += d * others * (inp[i] - one)
+            if want_din:
+                din[i] += d * others * W[j, i]
+            after *= W[j, i] * inp[i] + one - W[j, i]
+
+
+@numba.njit(**_LAYER)
+def _logs_of(inp, eps, logs):
+    """logs = log(|inp| + eps)."""
+    if inp.shape[0] < 16:  # a few values: the library's log, without the vector loops' overhead
+        for i in range(inp.shape[0]):
+            logs[i] = math.log(abs(inp[i]) + eps)
+    else:
+        log_magnitudes(inp, eps, logs)
+
+
+@numba.njit(**_LAYER)
+def _log_linear_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
+    _logs_of(inp, eps, logs)
+    for j in range(out.shape[0]):
+        s = inp.dtype.type(0)
+        for i in range(inp.shape[0]):
+            s += V[j, i] * logs[i]
+        mul[j] = math.exp(s)
+        out[j] = mul[j]
+
+
+@numba.njit(**_LAYER)
+def _log_din(inp, eps, V, j, dz, din):
+    """Add dz · d exp-path / d inp of output j: V_ji · sign(inp_i) / (|inp_i| + eps)."""
+    one, zero = inp.dtype.type(1), inp.dtype.type(0)
+    for i in range(inp.shape[0]):
+        sign = one if inp[i] > zero else (-one if inp[i] < zero else zero)
+        din[i] += dz * V[j, i] * sign / (abs(inp[i]) + eps)
+
+
+@numba.njit(**_LAYER)
+def _log_linear_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
+    if want_din:
+        for i in range(inp.shape[0]):
+            din[i] = inp.dtype.type(0)
+    for j in range(dout.shape[0]):
+        dz = dout[j] * mul[j]  # through exp(V·logs)
+        for i in range(inp.shape[0]):
+            gV[j, i] += dz * logs[i]
+        if want_din:
+            _log_din(inp, eps, V, j, dz, din)
+
+
+@numba.njit(**_LAYER)
+def _nalu_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
+    one, zero = inp.dtype.type(1), inp.dtype.type(0)
+    n_out, n_in = out.shape[0], inp.shape[0]
+    _logs_of(inp, eps, logs)
+    own_gates = G.shape[0] == n_out  # one gate per output: its sum joins the paths' loop
+    for j in range(n_out):
+        s_mul, s_lin, q = zero, zero, B[j] if own_gates else zero
+        if own_gates:
+            for i in range(n_in):
+                s_mul += V[j, i] * logs[i]
+                s_lin += W[j, i] * inp[i]
+                q += G[j, i] * inp[i]
+            gate[j] = one / (one + math.exp(-q))
+        else:
+            for i in range(n_in):
+                s_mul += V[j, i] * logs[i]
+                s_lin += W[j, i] * inp[i]
+        mul[j] = math.exp(s_mul)
+        lin[j] = s_lin
+    if not own_gates:  # one gate shared by every output
+        q = B[0]
+        for i in range(n_in):
+            q += G[0, i] * inp[i]
+        gate[0] = one / (one + math.exp(-q))
+    for j in range(n_out):
+        g = gate[j] if own_gates else gate[0]
+        out[j] = g * lin[j] + (one - g) * mul[j]
+
+
+@numba.njit(**_LAYER)
+def _nalu_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
+    one, zero = inp.dtype.type(1), inp.dtype.type(0)
+    n_out, n_in = dout.shape[0], inp.shape[0]
+    if want_din:
+        for i in range(n_in):
+            din[i] = zero
+    own_gates = G.shape[0] == n_out
+    dq[0] = zero  # the shared gate's
+    for j in range(n_out):  # one pass over the inputs per output, all gradients at once
+        d = dout[j]
+        g = gate[j] if own_gates else gate[0]
+        dz = d * (one - g) * mul[j]  # through exp(V·logs)
+        da = d * g
+        dg = d * (lin[j] - mul[j]) * g * (one - g)  # through the gate's logit
+        if own_gates:
+            gB[j] += dg
+            for i in range(n_in):
+                gV[j, i] += dz * logs[i]
+                gW[j, i] += da * inp[i]
+                gG[j, i] += dg * inp[i]
+        else:
+            dq[0] += dg
+            for i in range(n_in):
+                gV[j, i] += dz * logs[i]
+                gW[j, i] += da * inp[i]
+        if want_din:
+            _log_din(inp, eps, V, j, dz, din)
+            for i in range(n_in):
+                din[i] += da * W[j, i] + (dg * G[j, i] if own_gates else zero)
+    if not own_gates:
+        gB[0] += dq[0]
+        for i in range(n_in):
+            gG[0, i] += dq[0] * inp[i]
+            if want_din:
+                din[i] += dq[0] * G[0, i]
+
+
+LAYERS = {LINEAR: (_linear_forward, _linear_backward), NMU: (_nmu_forward, _nmu_backward),
+          NALU: (_nalu_forward, _nalu_backward), LOG_LINEAR: (_log_linear_forward, _log_linear_backward)}
+"""The forward and backward function of each layer kind."""
+
+
+@numba.njit(cache=True, inline="always")
+def _vector(n, dtype):
+    return np.empty(n, dtype)
+
+
+@numba.njit(cache=True)
+def _workspace(inputs, hidden, outputs, gates1, gates2, dtype):
+    """The buffers one member's pass through the network uses, allocated once per step."""
+    logs1, prefix1, unused = _vector(inputs, dtype), _vector(inputs, dtype), _vector(inputs, dtype)
+    h, dh, lin1, mul1 = _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype)
+    logs2, prefix2 = _vector(hidden, dtype), _vector(hidden, dtype)
+    y, dy, lin2, mul2 = _vector(outputs, dtype), _vector(outputs, dtype), _vector(outputs, dtype), \
+        _vector(outputs, dtype)
+    gate1, dq1 = np.empty(max(gates1, 1), dtype), np.empty(max(gates1, 1), dtype)
+    gate2, dq2 = np.empty(max(gates2, 1), dtype), np.empty(max(gates2, 1), dtype)
+    return (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, unused, lin2, mul2, gate2, dq2,
+            logs2, prefix2)
+
+
+@functools.lru_cache(maxsize=None)
+def fused_step(kind1: int, kind2: int):
+    """The compiled training step of a network of layer kinds ``kind1`` and ``kind2`` (:data:`NONE`
+    for a single layer), compiled with those two layers' code only: code for kinds that vary at
+    run time did not vectorize, ran about eight times slower and compiled longer.
+
+    It is called as ``step(inputs, hidden, outputs, streams, words, batch, row_blocks, lows, highs, ends,
+    starts, counts, a_masks, b_masks, ops, W1, V1, G1, B1, eps1, W2, V2, G2, B2,
+    eps2, loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2)``. The network maps ``inputs`` to
+    ``hidden`` (and, with two layers, on to ``outputs``) values. Member m draws its batch from
+    ``words[m]`` (:func:`draw_stream`, without fast-math; once for consecutive members of the
+    same stream, ``streams[m]``), computes its targets with operation
+    ``ops[m]`` (:data:`OPS`) and runs its batch through layers with effective weights ``W``
+    (additive, or the only one), ``V`` (log-space path), ``G`` and ``B`` (gate), adding
+    d(mean squared error)/d(weights) to the zeroed ``g*`` arrays; ``loss[m]`` is its MSE. The
+    batch stays in cache (51 kB for 128 × 100 float32) between the two passes.
+    """
+    two = kind2 != NONE
+    forward1, backward1 = LAYERS[kind1]
+    forward2, backward2 = LAYERS[kind2 if two else kind1]  # (unused for a single layer)
+
+    # Without the runtime's reference counting: every buffer comes from the caller, and the
+    # counts taken on the arrays passed to the inlined layer functions, on every row, were
+    # the larger part of a NALU step.
+    @numba.njit(cache=True, fastmath=FAST, _nrt=False)
+    def train_rows(x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
+                   gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2, work):
+        """One member's batch ``x`` (batch, inputs) through the network and back: the summed
+        squared error, with the weight gradients of the mean added to the ``g*`` arrays;
+        ``work``: the buffers of :func:`_workspace`."""
+        (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, unused, lin2, mul2, gate2, dq2,
+         logs2, prefix2) = work
+        batch, inputs = x.shape
+        outputs = y.shape[0]
+        dtype = x.dtype
+        scale = dtype.type(2) / dtype.type(batch * outputs)
+        total = dtype.type(0)
+        for r in range(batch):
+            row = x[r]
+            forward1(row, W1, V1, G1, B1, eps1, h, lin1, logs1, mul1, gate1)
+            if two:
+                forward2(h, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
+            for o in range(outputs):
+                e = (y[o] if two else h[o]) - targets[r]
+                total += e * e
+                dy[o] = scale * e
+            if two:
+                backward2(h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True,
+                          gW2, gV2, gG2, gB2, prefix2, dq2)
+                backward1(row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dh, unused, False,
+                          gW1, gV1, gG1, gB1, prefix1, dq1)
+            else:
+                backward1(row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dy, unused, False,
+                          gW1, gV1, gG1, gB1, prefix1, dq1)
+        return total
+
+    @numba.njit(cache=True)
+    def step(inputs, hidden, outputs, streams, words, batch, row_blocks, lows, highs, ends, starts, counts,
+             a_masks, b_masks, ops, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
+             loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2):
+        x = np.empty((batch, inputs), W1.dtype)
+        operands = np.empty((batch, 2), W1.dtype)
+        targets = np.empty(batch, W1.dtype)
+        work = _workspace(inputs, hidden, outputs, G1.shape[1], G2.shape[1], W1.dtype)
+        for m in range(words.shape[0]):
+            if m == 0 or streams[m] != streams[m - 1]:  # members of one stream in a row draw it once
+                draw_stream(x, operands, words[m], row_blocks, a_masks[m], b_masks[m], lows[m], highs[m], ends[m],
+                            starts[m], counts[m])
+            for r in range(batch):
+                targets[r] = _target(ops[m], operands[r, 0], operands[r, 1])
+            total = train_rows(x, targets, W1[m], V1[m], G1[m], B1[m], eps1, W2[m], V2[m], G2[m], B2[m], eps2,
+                               gW1[m], gV1[m], gG1[m], gB1[m], gW2[m], gV2[m], gG2[m], gB2[m], work)
+            loss[m] = total / W1.dtype.type(batch * outputs)
+
+    return step

@@ -1,0 +1,96 @@
+"""Tests for nalm.train.kernels: rows drawn where they are used, and the vectorized logarithm.
+
+The kernels must draw exactly what :mod:`nalm.tasks.philox` defines (the numpy path of
+``task.sample`` and the PyTorch path for other devices), and reduce each row to its operands.
+"""
+import numba
+import numpy as np
+import pytest
+import torch
+
+from nalm.tasks import RecurrentTask, StaticTask
+from nalm.tasks.philox import Draws
+from nalm.tasks.static import TRAIN
+from nalm.train import kernels
+from nalm.train.data import Member, PopulationData
+
+DTYPES = [(np.float32, torch.float32), (np.float64, torch.float64)]
+TASKS = {
+    "madsen2020": StaticTask(),
+    "union range": StaticTask(input_size=7, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
+                              interpolation="[-6,-2]U[2,6]"),
+    "decimals": StaticTask(input_size=5, subset_ratio=0.4, interpolation=[0.1, 0.2]),
+    "recurrent": RecurrentTask(input_size=10, placement="ranges", length=3),
+}
+
+
+def _data(task, seeds, dtype, batch=16):
+    members = [Member(s, "mul", task) for s in seeds]
+    return PopulationData(members, batch_size=batch, eval_samples=2, device="cpu", dtype=dtype)
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+@pytest.mark.parametrize("np_dtype, dtype", DTYPES)
+def test_kernel_batch_is_the_tasks_own_draw_at_that_step(name, np_dtype, dtype):
+    task = TASKS[name]
+    data = _data(task, [0, 3], dtype)
+    for step in (0, 7, 2 ** 32 + 1):
+        x, y = data.train_batch(step)
+        for i, seed in enumerate((0, 3)):
+            expected = task.sample(16, Draws(seed, TRAIN, step), False, np_dtype)
+            np.testing.assert_array_equal(x[i].numpy(), expected)
+            totals = expected if not task.recurrent else expected.sum(axis=1)
+            a, b = (totals @ task.layout(seed)).T
+            np.testing.assert_allclose(y[i, :, 0].numpy(), a * b, rtol=1e-5 if np_dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+@pytest.mark.parametrize("np_dtype, dtype", DTYPES)
+def test_pytorch_draw_for_other_devices_equals_the_kernel(name, np_dtype, dtype):
+    data = _data(TASKS[name], [1, 2], dtype)
+    x, _ = data.train_batch(5)
+    shape = (2, 16, *data.input_shape)
+    torch.testing.assert_close(data.streams.draw_torch(data.keys, 5, shape, dtype, "cpu"), x, rtol=0, atol=0)
+
+
+def test_a_step_is_drawn_without_replaying_the_steps_before_it():
+    data = _data(TASKS["madsen2020"], [4], torch.float32)
+    late = data.train_batch(1000)
+    again = _data(TASKS["madsen2020"], [4], torch.float32)
+    for step in range(3):
+        again.train_batch(step)
+    torch.testing.assert_close(again.train_batch(1000), late, rtol=0, atol=0)
+    assert not torch.equal(data.train_batch(999)[0], late[0])
+
+
+@numba.njit
+def _logs(values, eps):
+    out = np.empty_like(values)
+    kernels.log_magnitudes(values, eps, out)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vectorized_log_is_within_one_ulp_of_the_correctly_rounded_log(dtype):
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.uniform(1e-3, 10, 200_000), np.exp(rng.uniform(-80, 80, 200_000)),
+                             [1.0, 2.0, 0.5, np.sqrt(0.5), np.sqrt(2.0)]]).astype(dtype)
+    got = _logs(values, dtype(0)).astype(np.float64)
+    exact = np.log(values.astype(np.float64))
+    ulps = np.abs(got - exact) / np.spacing(np.abs(exact).astype(dtype)).astype(np.float64)
+    assert ulps.max() <= 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vectorized_log_of_special_values_is_the_librarys(dtype):
+    values = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -3.0] + [1.5] * 20, dtype=dtype)
+    got = _logs(values, dtype(0))
+    with np.errstate(divide="ignore"):
+        expected = np.log(np.abs(values.astype(np.float64)))
+    np.testing.assert_allclose(got[:7], expected[:7], rtol=1e-6)
+    assert np.isnan(got[4]) and got[0] == -np.inf and got[2] == np.inf
+
+
+def test_eps_is_added_before_the_log():
+    values = np.zeros(32, dtype=np.float32)
+    np.testing.assert_allclose(_logs(values, np.float32(1e-7)), np.log(np.float32(1e-7)), rtol=1e-6)
