@@ -173,7 +173,7 @@ def main() -> None:
         for members in args.members:
             net = build_model(model, INPUTS, 1, hidden=HIDDEN, members=members)
             params = sum(p.numel() for p in net.parameters())
-            ops = 12 * len(list(net.parameters()))  # the population Adam's operations per parameter
+            ops = 14 + 2 * len(list(net.parameters()))  # the population Adam's operations
             for fused in (True, False):
                 times = breakdown(model, members, args.steps, fused)
                 floor = floors(model, members, fused, limits, params, ops)

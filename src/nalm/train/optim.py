@@ -43,7 +43,14 @@ class PopulationOptimizer:
         self._rates: dict = {}
         self.name, self.grad_clip = name, grad_clip
         self.steps = 0  # shared: all active members step together, frozen ones never resume
-        self.state = [[torch.zeros_like(p) for _ in range(self.slots)] for p in self.params]
+        # One (M, n) block per state slot for all parameters together, each parameter a column
+        # range of it: a step is then a dozen PyTorch operations in all rather than a dozen per
+        # parameter (the updates are element-wise, so each element's arithmetic is unchanged).
+        self.sizes = [p[0].numel() if p.dim() else 1 for p in self.params]
+        template = self.params[0].reshape(members, -1) if self.params else torch.zeros(members, 0)
+        self.flat_state = [template.new_zeros(members, sum(self.sizes)) for _ in range(self.slots)]
+        self.state = [[s.split(self.sizes, dim=1)[i].view_as(p) for s in self.flat_state]
+                      for i, p in enumerate(self.params)]
 
     @property
     def slots(self) -> int:
@@ -52,6 +59,9 @@ class PopulationOptimizer:
     @torch.no_grad()
     def step(self, active: Tensor | None = None) -> None:
         self.steps += 1
+        if all(p.grad is not None for p in self.params) and len({p.dtype for p in self.params}) == 1:
+            self._step_together(active)
+            return
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
@@ -71,6 +81,23 @@ class PopulationOptimizer:
                 for s, new in zip(state, new_state):
                     s.copy_(torch.where(keep, new, s))
                 p.sub_(torch.where(keep, update, 0.0))
+
+    def _step_together(self, active: Tensor | None) -> None:
+        """:meth:`step` on every parameter at once, through the flat state."""
+        members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
+        g = torch.cat([p.grad.reshape(members, -1) for p in self.params], dim=1)
+        if self.grad_clip is not None:
+            g = g.clamp(-self.grad_clip, self.grad_clip)
+        keep = None if active is None else active.view(-1, 1)
+        if keep is not None:
+            g = torch.where(keep, g, 0.0)
+        new_state, update = self._update(g, self.flat_state, self._rates_like(g))
+        for s, new in zip(self.flat_state, new_state):
+            s.copy_(new if keep is None else torch.where(keep, new, s))
+        if keep is not None:
+            update = torch.where(keep, update, 0.0)
+        for p, part in zip(self.params, update.split(self.sizes, dim=1)):
+            p.sub_(part.view_as(p))
 
     def _rates_like(self, p: Tensor) -> Tensor:
         """The per-member rates in p's dtype and device, shaped to broadcast over p (cached)."""

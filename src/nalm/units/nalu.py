@@ -176,8 +176,9 @@ class NALU(_Gated):
         return F.gated_mix(gate, add, mul)
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("nalu", weight=self.weight, log_weight=self.mul_weight, gate=self.G,
-                           gate_bias=self.gate_bias, eps=self.eps)
+        weight = self.weight
+        return KernelLayer("nalu", weight=weight, log_weight=weight if self.shared_weights else self.mul_weight,
+                           gate=self.G, gate_bias=self.gate_bias, eps=self.eps)
 
 
 class FauxNALU(_Gated):
