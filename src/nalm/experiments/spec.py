@@ -31,6 +31,17 @@ class Deviation:
     reason: str
 
 
+RANDOM_NUMBERS = Deviation(
+    setting="random numbers",
+    reference="each reference draws its data with its own generator (numpy or PyTorch), seeded per run",
+    ours="every value is Philox4x32-10 (Salmon et al. 2011) of (seed, stream, step, row, column)",
+    reason="a member's data must not depend on the population it trains in, any step's batch must be "
+           "drawable directly, and CPU and GPU must draw the same numbers; the distributions are the "
+           "reference's, the draws are not",
+)
+"""The departure every experiment shares: no reference's random stream is reproduced."""
+
+
 @dataclass(frozen=True)
 class Experiment:
     """A benchmark: every (task, model, target, seed) it trains and how.
@@ -67,6 +78,10 @@ class Experiment:
     paper_tasks: tuple = ()
     sources: dict[str, str] = field(default_factory=dict)  # protocol-card setting -> its source
     deviations: tuple[Deviation, ...] = ()
+
+    def all_deviations(self) -> tuple[Deviation, ...]:
+        """This experiment's deviations and the one every experiment shares (:data:`RANDOM_NUMBERS`)."""
+        return self.deviations + (RANDOM_NUMBERS,)
 
     def config_for(self, model: str, target: str, overrides: dict | None = None) -> TrainConfig:
         """The training config of one model on one target: defaults, then per-model settings,

@@ -131,9 +131,9 @@ def success_matrix(experiment: Experiment, cells: list[Cell], models: list[str],
 def deviations_section(experiment: Experiment) -> list[str]:
     """Where the experiment departs from its source, as on its protocol card (`nalm show`)."""
     out = ["## Where this protocol departs from its source", ""]
-    if not experiment.deviations:
+    if not experiment.all_deviations():
         return out + [f"Nowhere: every setting follows its source (`nalm show {experiment.name}`).", ""]
-    out += [f"- **{d.setting}**: source: {d.reference}; nalm: {d.ours}. Reason: {d.reason}" for d in experiment.deviations]
+    out += [f"- **{d.setting}**: source: {d.reference}; nalm: {d.ours}. Reason: {d.reason}" for d in experiment.all_deviations()]
     return out + ["", f"Every setting and its source: `nalm show {experiment.name}`.", ""]
 
 
