@@ -266,3 +266,15 @@ def test_runs_of_one_generator_are_summarized_and_of_two_refused():
     # same name and version but other details: named by the whole stored description
     with pytest.raises(ValueError, match="2 generators .*layout"):
         summarize(philox + drawn_by(ten_seeds("nac", "sub"), {**GENERATOR, "layout": "other"}))
+
+
+def test_runs_of_the_fused_step_and_of_autograd_are_refused_together():
+    from nalm.tasks import GENERATOR
+
+    fused = drawn_by(ten_seeds("nac", "add"), GENERATOR)
+    autograd = drawn_by(ten_seeds("nac", "add"), GENERATOR)
+    for run in autograd:
+        run.config["train"]["fused"] = False
+    assert summarize(fused)[0].seeds == summarize(autograd)[0].seeds == 10
+    with pytest.raises(ValueError, match="both by the fused step and by autograd"):
+        summarize(fused + autograd)

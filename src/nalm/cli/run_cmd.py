@@ -8,7 +8,7 @@ from ..experiments import get_experiment
 from ..experiments.runner import execute, prepare
 from ..results import ResultsStore
 from ..tasks import GENERATOR, Range
-from ..report import one_generator, plot_experiment
+from ..report import one_table, plot_experiment
 from .common import add_results_option, report_dir
 from .report_cmd import write_report
 
@@ -74,7 +74,8 @@ def main(args) -> int:
     models, targets = plan.models, plan.targets  # everything is checked before the store is touched
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
-            one_generator([run.config for run in store.runs(experiment.name)] + [{"generator": GENERATOR}])
+            new = [{"generator": GENERATOR, "train": config.to_dict()} for config in plan.configs.values()]
+            one_table([run.config for run in store.runs(experiment.name)] + new)
         summary = execute(plan, store, progress=not args.quiet)
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .markdown import render
-from .summary import Cell, baseline_name, one_generator, summarize
+from .summary import Cell, baseline_name, one_generator, one_table, summarize
 
 
 def plot_experiment(experiment, runs, folder: Path, log: bool = True) -> list[Path]:
     """Every figure of an experiment, redrawn from its stored runs."""
     from . import figures, identity, lengths  # matplotlib only when figures are asked for
 
-    one_generator(run.config for run in runs)
+    one_table(run.config for run in runs)
     paths = []
     if experiment.targets == ("identity",):
         paths += identity.plot_identity_experiment(experiment, runs, Path(folder), log=log)
@@ -22,4 +22,4 @@ def plot_experiment(experiment, runs, folder: Path, log: bool = True) -> list[Pa
     return paths
 
 
-__all__ = ["Cell", "one_generator", "plot_experiment", "render", "summarize"]
+__all__ = ["Cell", "one_generator", "one_table", "plot_experiment", "render", "summarize"]

@@ -84,6 +84,18 @@ def one_generator(configs) -> None:
                          "report cannot mix: report each from its own store, or rerun the older runs")
 
 
+def one_table(configs) -> None:
+    """Raise a ValueError when run configs cannot share one table: drawn by more than one
+    generator (:func:`one_generator`), or trained by both the fused step and autograd (the two
+    agree to rounding, so a table of both would count a seed run both ways twice)."""
+    configs = list(configs)
+    one_generator(configs)
+    steps = {c.get("train", {}).get("fused", True) for c in configs}
+    if len(steps) > 1:
+        raise ValueError("the runs were trained both by the fused step and by autograd (config \"fused\"), which "
+                         "one report cannot mix: report each from its own store")
+
+
 def formula_matches(metrics: list[dict]) -> int | None:
     """How many runs' rounded formulas equal the target; None when no run has a formula."""
     checked = [m["formula_matches"] for m in metrics if m.get("formula_matches") is not None]
@@ -100,7 +112,7 @@ def setting(run: RunRecord) -> tuple:
 
 def summarize(runs: list[RunRecord]) -> list[Cell]:
     """Group runs by (setting, model, target) and aggregate them over seeds."""
-    one_generator(run.config for run in runs)
+    one_table(run.config for run in runs)
     groups: dict[tuple, list[RunRecord]] = {}
     for run in runs:
         groups.setdefault((*setting(run), run.model, run.target), []).append(run)
