@@ -104,7 +104,7 @@ def breakdown(model: str, members: int, steps: int, fused: bool) -> dict[str, fl
         t = [time.perf_counter()]
         if fused:
             kernels.draw_batch(x, operands, streams.words(step), streams.row_blocks, streams.a_masks,
-                               streams.b_masks, *streams.ranges)
+                               streams.b_masks, streams.spans, *streams.ranges)
             t.append(time.perf_counter())
             fit = step_.fit(step)
             t.append(time.perf_counter())  # the fit draws again: its drawing time is taken off below

@@ -53,6 +53,16 @@ def test_one_step_loss_and_gradients_match_autograd(model):
         torch.testing.assert_close(grads[name], grad, rtol=1e-10, atol=1e-14, msg=f"{model} {name}")
 
 
+def test_every_target_is_the_one_autograd_trains_on():
+    from nalm.tasks import TARGETS
+
+    members = [Member(0, target, TASK) for target in TARGETS]
+    net, data = _population("nac", members=members)
+    fit, _ = _gradients(net, data, 0, fused=True)
+    fit_ref, _ = _gradients(net, data, 0, fused=False)
+    torch.testing.assert_close(fit, fit_ref, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("options", NALU_VARIANTS, ids=lambda o: next(iter(o)))
 def test_nalu_variants_match_autograd(options):
     net, data = _population("nalu", unit_options={"nalu": options})

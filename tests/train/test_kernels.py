@@ -94,3 +94,11 @@ def test_vectorized_log_of_special_values_is_the_librarys(dtype):
 def test_eps_is_added_before_the_log():
     values = np.zeros(32, dtype=np.float32)
     np.testing.assert_allclose(_logs(values, np.float32(1e-7)), np.log(np.float32(1e-7)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", [kernels.draw_stream, kernels.draw_batch, kernels._target, kernels._to_range])
+def test_drawing_kernels_refuse_fast_math_whoever_calls_them_first(kernel):
+    """numba compiles a function without its own fast-math setting with the setting of its first
+    caller: drawn from the fused step (fast-math) first, rows were rounded otherwise (by an ulp)
+    than drawn by draw_batch, and cached so. The drawing kernels therefore say fastmath=False."""
+    assert kernel.targetoptions.get("fastmath") is False

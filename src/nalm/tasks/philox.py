@@ -76,7 +76,7 @@ def unit_float64(low, high):
     return np.float64(bits) * _F64_STEP + _F64_HALF
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=False)
 def _philox_many(counters, key, out):
     for i in range(counters.shape[0]):
         out[i, 0], out[i, 1], out[i, 2], out[i, 3] = philox_block(
@@ -128,7 +128,7 @@ def blocks_per_row(columns: int, dtype) -> int:
     return (words + 3) // 4
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=False)
 def _fill32(out, k0, k1, c1, c2, c3, first_row):
     rows, columns = out.shape
     per_row, full = (columns + 3) // 4, columns // 4
@@ -147,7 +147,7 @@ def _fill32(out, k0, k1, c1, c2, c3, first_row):
                 row[j] = unit_float32(words[j - 4 * full])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=False)
 def _fill64(out, k0, k1, c1, c2, c3, first_row):
     rows, columns = out.shape
     per_row, full = (2 * columns + 3) // 4, columns // 2

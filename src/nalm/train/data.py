@@ -116,7 +116,7 @@ class PopulationData:
         operands = np.empty((len(self.keys), self.batch_size, 2), dtype=self.np_dtype)
         streams = self.streams
         kernels.draw_batch(x.reshape(len(self.keys), self.batch_size, -1), operands, streams.words(step),
-                           streams.row_blocks, streams.a_masks, streams.b_masks, *streams.ranges)
+                           streams.row_blocks, streams.a_masks, streams.b_masks, streams.spans, *streams.ranges)
         return self._members(torch.from_numpy(x), torch.from_numpy(operands))
 
     def eval_chunks(self, which: str, max_elements: int = 1 << 24):
@@ -162,6 +162,7 @@ class StreamArrays:
     row_blocks: int
     a_masks: np.ndarray  # (S, d) 0/1: the inputs of one time step summed into a
     b_masks: np.ndarray
+    spans: np.ndarray  # (S, 4): [start, end) of a's and of b's run of ones, or -1 where a mask is not one run
     ranges: tuple[np.ndarray, ...]
 
     @classmethod
@@ -177,8 +178,10 @@ class StreamArrays:
             for padded, array in zip((lows, highs, ends, starts), task.interpolation.arrays(dtype)):
                 padded[s, :len(array)] = array
         counts = np.array([len(parts) for parts in intervals], dtype=np.int64)
+        spans = np.array([[*_run(layout[:, 0]), *_run(layout[:, 1])] for layout in layouts], dtype=np.int64)
+        spans[(spans < 0).any(axis=1)] = -1
         return cls(words, blocks_per_row(columns, dtype), np.ascontiguousarray(layouts[:, :, 0]),
-                   np.ascontiguousarray(layouts[:, :, 1]), (lows, highs, ends, starts, counts))
+                   np.ascontiguousarray(layouts[:, :, 1]), spans, (lows, highs, ends, starts, counts))
 
     def words(self, step: int) -> np.ndarray:
         """(S, 5) Philox words of every stream at ``step``."""
@@ -199,3 +202,11 @@ class StreamArrays:
         low, high = lows.gather(1, k), highs.gather(1, k)
         x = low + (t - starts.gather(1, k))
         return torch.minimum(torch.maximum(x, low), high).reshape(shape)
+
+
+def _run(mask: np.ndarray) -> tuple[int, int]:
+    """``[start, end)`` of a 0/1 mask that is one run of ones, else ``(-1, -1)``."""
+    ones = np.flatnonzero(mask)
+    if len(ones) and ones[-1] - ones[0] + 1 == len(ones):
+        return int(ones[0]), int(ones[-1]) + 1
+    return -1, -1

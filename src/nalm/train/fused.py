@@ -11,8 +11,11 @@ autograd path (``TrainConfig(fused=False)``) is the reference; the two agree to 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
+from numba.core.errors import NumbaIRAssumptionWarning
 from torch import Tensor
 
 from ..units.network import Network
@@ -37,12 +40,13 @@ class FusedStep:
         self.keys = streams.keys[members]
         self.streams = np.ascontiguousarray(members, dtype=np.int64)
         self.data_arrays = (
-            data.batch_size, streams.row_blocks, *(a[members] for a in streams.ranges),
-            streams.a_masks[members], streams.b_masks[members],
+            streams.row_blocks, *(a[members] for a in streams.ranges),
+            streams.a_masks[members], streams.b_masks[members], streams.spans[members],
             np.array([kernels.OPS.index(m.target) for m in data.members], dtype=np.int64),
         )
         self.np_dtype = data.np_dtype
         self._pending: list[tuple[Tensor, Tensor]] = []
+        self.buffers = None
 
     @classmethod
     def of(cls, net, data: PopulationData) -> "FusedStep | None":
@@ -82,9 +86,22 @@ class FusedStep:
                     self._pending.append((tensor, torch.from_numpy(gradient)))
             arguments.append(dtype(0 if layer is None else layer.eps))
         loss = np.empty(m, dtype=dtype)
-        sizes = (self.units[0].in_features, self.units[0].out_features, self.units[-1].out_features)
-        kernels.fused_step(*kinds)(*sizes, self.streams, words, *self.data_arrays, *arguments, loss, *gradients)
+        with warnings.catch_warnings():  # numba's pedantic IR check, on first compile, about its own inlining
+            warnings.simplefilter("ignore", NumbaIRAssumptionWarning)
+            kernels.fused_step(*kinds)(self.streams, words, *self.data_arrays, *arguments, loss, *gradients,
+                                       *self._buffers(arguments))
         return torch.from_numpy(loss)
+
+    def _buffers(self, arguments: list) -> tuple:
+        """The kernel's row, operand, target and work buffers, made on the first step and reused."""
+        if self.buffers is None:
+            inputs, hidden, outputs = (self.units[0].in_features, self.units[0].out_features,
+                                       self.units[-1].out_features)
+            gates1, gates2 = arguments[2].shape[1], arguments[7].shape[1]  # rows of each layer's G
+            dtype, batch = self.np_dtype, self.data.batch_size
+            work = kernels.workspace(inputs, hidden, outputs, gates1, gates2, dtype)
+            self.buffers = (np.empty((batch, inputs), dtype), np.empty((batch, 2), dtype), np.empty(batch, dtype), work)
+        return self.buffers
 
     def backward(self, objective: Tensor) -> None:
         """Add the kernel's gradients of the last :meth:`fit` and those of ``objective`` (a scalar

@@ -3,15 +3,19 @@
 A population step on the CPU was bound by memory: 100 fresh (128, 100) batches drawn, written
 out, then read back by the targets, the forward pass and the weight gradient. Here a row of
 data is drawn (Philox, :mod:`nalm.tasks.philox`), mapped to the task's range and reduced to
-its operands a and b in one pass, in cache; :func:`fused_step` then runs the row through a
-network of up to two layers and back while it is still in registers, accumulating each
-member's gradient with respect to its layers' effective weights. Everything else (effective
-weights from raw parameters, regularizers, optimizers) stays in PyTorch, whose autograd
-carries those gradients back to the parameters.
+its operands a and b in one pass (:func:`draw_stream`); :func:`fused_step` draws a member's
+batch into a buffer that stays in cache and runs it through a network of up to two layers and
+back, row by row (four rows at a time through a linear first layer), accumulating the member's
+gradient with respect to its layers' effective weights. Everything else (effective weights
+from raw parameters, regularizers, optimizers) stays in PyTorch, whose autograd carries those
+gradients back to the parameters.
 
-Drawing a row never uses fast-math, so the fused step and :func:`draw_batch` see the same
-numbers; the fused forward and backward allow reassociation (sums vectorize) and contraction
-(fused multiply-add), so they match PyTorch's autograd to rounding, not bit for bit.
+Drawing a row never uses fast-math (the kernels that draw say ``fastmath=False`` explicitly:
+numba compiles a function without its own setting with the fast-math of the first caller), and
+every kernel sums the operands with the one function :func:`_operands`, so the fused step and
+:func:`draw_batch` see the same numbers; the fused
+forward and backward allow reassociation (sums vectorize) and contraction (fused
+multiply-add), so they match PyTorch's autograd to rounding, not bit for bit.
 """
 from __future__ import annotations
 
@@ -30,14 +34,14 @@ from ..tasks.philox import philox_block, unit_float32, unit_float64
 NONE, LINEAR, NMU, NALU, LOG_LINEAR = range(5)
 KINDS = {"linear": LINEAR, "nmu": NMU, "nalu": NALU, "log-linear": LOG_LINEAR}
 
-# Target operations, in the order of :data:`nalm.tasks.static.TARGETS`.
+# Target operations by name; the kernels compute operation i of this tuple (:func:`_target`).
 OPS = ("add", "sub", "mul", "div", "square", "sqrt", "identity")
 
 FAST = {"reassoc", "contract"}
 
 
 # -- drawing ---------------------------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=False)
 def _to_range(u, lows, highs, ends, starts, count):
     """U(0, 1) → the range: as :meth:`nalm.tasks.ranges.Range.from_uniform`, in u's precision."""
     t = u * ends[count - 1]
@@ -96,7 +100,7 @@ def _row_drawer(float32: bool):
     return drawer
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=False)
 def _words(words):
     """A stream's Philox words as int64 scalars: rows drawn from scalars passed in run about twice
     as fast as rows that read them from an array."""
@@ -104,13 +108,22 @@ def _words(words):
 
 
 @numba.njit(cache=True, fastmath=FAST)
-def _operands(row, a_mask, b_mask):
+def _operands(row, a_mask, b_mask, spans):
     """a and b of one row: Σ row[j]·mask[j mod d] for the 0/1 masks of one time step (width d),
-    over the row's ``len(row) / d`` time steps. Compiled on its own with fast-math, so that the
-    sums vectorize; every kernel calls this one function, so all see the same operands."""
+    over the row's ``len(row) / d`` time steps; where each mask is one run of ones,
+    ``[spans[0], spans[1])`` and ``[spans[2], spans[3])`` (else ``spans[0]`` is -1), a and b of a
+    single step are sums over those runs, a quarter of the work for the madsen2020 task.
+    Compiled on its own with fast-math, so that the sums vectorize; every kernel calls this one
+    function, so all see the same operands."""
     a = row.dtype.type(0)
     b = row.dtype.type(0)
     width = a_mask.shape[0]
+    if row.shape[0] == width and spans[0] >= 0:
+        for j in range(spans[0], spans[1]):
+            a += row[j]
+        for j in range(spans[2], spans[3]):
+            b += row[j]
+        return a, b
     if row.shape[0] == width:  # one time step: a loop the compiler vectorizes (the general one it did not)
         for j in range(width):
             a += row[j] * a_mask[j]
@@ -123,8 +136,9 @@ def _operands(row, a_mask, b_mask):
     return a, b
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=False)
 def _target(op, a, b):
+    """Operation ``OPS[op]`` of a and b, as :data:`nalm.tasks.static.TARGETS` computes it."""
     if op == 0:
         return a + b
     if op == 1:
@@ -140,28 +154,29 @@ def _target(op, a, b):
     return a
 
 
-@numba.njit(cache=True, _nrt=False)  # no reference counting of the row views: it cost a quarter of the time
-def draw_stream(x, operands, words, step_block, a_mask, b_mask, lows, highs, ends, starts, count):
+@numba.njit(cache=True, fastmath=False, _nrt=False)  # no reference counting of the row views: it cost a quarter of the time
+def draw_stream(x, operands, words, step_block, a_mask, b_mask, spans, lows, highs, ends, starts, count):
     """One stream's training inputs ``x`` (batch, n) and operands (batch, 2), one pass per row.
 
     ``words``: the stream's Philox key and counter words (:meth:`nalm.tasks.philox.Draws.words`);
     row r starts at block ``r · step_block``; a and b sum the inputs where ``a_mask`` and
-    ``b_mask`` (0/1, one time step wide) are 1, over every time step.
+    ``b_mask`` (0/1, one time step wide) are 1, over every time step (``spans``: see
+    :func:`_operands`).
     """
     k0, k1, c1, c2, c3 = _words(words)
     for r in range(x.shape[0]):
         row = x[r]
         draw_row(row, k0, k1, c1, c2, c3, r * step_block, lows, highs, ends, starts, count)
-        operands[r, 0], operands[r, 1] = _operands(row, a_mask, b_mask)
+        operands[r, 0], operands[r, 1] = _operands(row, a_mask, b_mask, spans)
 
 
-@numba.njit(cache=True)
-def draw_batch(x, operands, words, step_block, a_masks, b_masks, lows, highs, ends, starts, counts):
+@numba.njit(cache=True, fastmath=False)
+def draw_batch(x, operands, words, step_block, a_masks, b_masks, spans, lows, highs, ends, starts, counts):
     """:func:`draw_stream` for S streams: ``x`` (S, batch, n), operands (S, batch, 2), one row of
     every other argument per stream."""
     for s in range(x.shape[0]):
-        draw_stream(x[s], operands[s], words[s], step_block, a_masks[s], b_masks[s], lows[s], highs[s], ends[s],
-                    starts[s], counts[s])
+        draw_stream(x[s], operands[s], words[s], step_block, a_masks[s], b_masks[s], spans[s], lows[s], highs[s],
+                    ends[s], starts[s], counts[s])
 
 
 # -- a logarithm that vectorizes --------------------------------------------------------------
@@ -474,9 +489,45 @@ def _linear_backward_4(x, r, dout, gW):
             gW[j, i] += d0 * x[r, i] + d1 * x[r + 1, i] + d2 * x[r + 2, i] + d3 * x[r + 3, i]
 
 
-LAYERS = {LINEAR: (_linear_forward, _linear_backward), NMU: (_nmu_forward, _nmu_backward),
-          NALU: (_nalu_forward, _nalu_backward), LOG_LINEAR: (_log_linear_forward, _log_linear_backward)}
-"""The forward and backward function of each layer kind."""
+_FORWARD = {LINEAR: _linear_forward, NMU: _nmu_forward, NALU: _nalu_forward, LOG_LINEAR: _log_linear_forward}
+_BACKWARD = {LINEAR: _linear_backward, NMU: _nmu_backward, NALU: _nalu_backward, LOG_LINEAR: _log_linear_backward}
+
+
+def _forward(kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate):
+    """The forward function of layer ``kind``, a compile-time constant: a step is compiled with
+    its own layers' code only (from compiled kernels only)."""
+    raise TypeError("_forward is called from numba kernels only")
+
+
+def _backward(kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
+    """The backward function of layer ``kind``, as :func:`_forward`."""
+    raise TypeError("_backward is called from numba kernels only")
+
+
+def _literal_kind(kind) -> int:
+    if not isinstance(kind, types.IntegerLiteral):
+        raise numba.errors.TypingError("a layer kind must be a compile-time constant")
+    return kind.literal_value
+
+
+@overload(_forward, inline="always")
+def _forward_of_kind(kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate):
+    chosen = _FORWARD.get(_literal_kind(kind))
+    if chosen is None:  # NONE: a second layer that is not there (the step never runs it)
+        return lambda kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate: None
+    return lambda kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate: chosen(
+        inp, W, V, G, B, eps, out, lin, logs, mul, gate)
+
+
+@overload(_backward, inline="always")
+def _backward_of_kind(kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix,
+                      dq):
+    chosen = _BACKWARD.get(_literal_kind(kind))
+    if chosen is None:
+        return lambda kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, \
+            dq: None
+    return lambda kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq: \
+        chosen(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq)
 
 
 @numba.njit(cache=True, inline="always")
@@ -484,9 +535,9 @@ def _vector(n, dtype):
     return np.empty(n, dtype)
 
 
-@numba.njit(cache=True)
-def _workspace(inputs, hidden, outputs, gates1, gates2, dtype):
-    """The buffers one member's pass through the network uses, allocated once per step."""
+@numba.njit(cache=True, fastmath=False)
+def workspace(inputs, hidden, outputs, gates1, gates2, dtype):
+    """The buffers one member's pass through the network uses (see :func:`fused_step`)."""
     logs1, prefix1, unused = _vector(inputs, dtype), _vector(inputs, dtype), _vector(inputs, dtype)
     h, dh, lin1, mul1 = _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype)
     logs2, prefix2 = _vector(hidden, dtype), _vector(hidden, dtype)
@@ -499,94 +550,92 @@ def _workspace(inputs, hidden, outputs, gates1, gates2, dtype):
             logs2, prefix2, h4, dh4)
 
 
+@numba.njit(cache=True, fastmath=FAST, inline="always")
+def _train_rows(kind1, kind2, x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
+                gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2, work):
+    """One member's batch ``x`` (batch, inputs) through layers of kinds ``kind1`` and ``kind2`` and
+    back: the summed squared error, with the weight gradients of the mean added to the ``g*``
+    arrays; ``work``: the buffers of :func:`workspace`."""
+    (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, unused, lin2, mul2, gate2, dq2,
+     logs2, prefix2, h4, dh4) = work
+    two = kind2 != NONE
+    batch = x.shape[0]
+    outputs = y.shape[0]
+    dtype = x.dtype
+    scale = dtype.type(2) / dtype.type(batch * outputs)
+    total = dtype.type(0)
+    first = 0
+    if two and kind1 == LINEAR:  # four rows at a time through a linear first layer, each on through the second
+        for r in range(0, batch - 3, 4):
+            _linear_forward_4(x, r, W1, h4)
+            for k in range(4):
+                hk = h4[k]
+                _forward(kind2, hk, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
+                for o in range(outputs):
+                    e = y[o] - targets[r + k]
+                    total += e * e
+                    dy[o] = scale * e
+                _backward(kind2, hk, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh4[k], True,
+                          gW2, gV2, gG2, gB2, prefix2, dq2)
+            _linear_backward_4(x, r, dh4, gW1)
+        first = batch - batch % 4
+    for r in range(first, batch):
+        row = x[r]
+        _forward(kind1, row, W1, V1, G1, B1, eps1, h, lin1, logs1, mul1, gate1)
+        if two:
+            _forward(kind2, h, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
+        for o in range(outputs):
+            e = (y[o] if two else h[o]) - targets[r]
+            total += e * e
+            dy[o] = scale * e
+        if two:
+            _backward(kind2, h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True,
+                      gW2, gV2, gG2, gB2, prefix2, dq2)
+            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dh, unused, False,
+                      gW1, gV1, gG1, gB1, prefix1, dq1)
+        else:
+            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dy, unused, False,
+                      gW1, gV1, gG1, gB1, prefix1, dq1)
+    return total
+
+
 @functools.lru_cache(maxsize=None)
 def fused_step(kind1: int, kind2: int):
     """The compiled training step of a network of layer kinds ``kind1`` and ``kind2`` (:data:`NONE`
     for a single layer), compiled with those two layers' code only: code for kinds that vary at
-    run time did not vectorize, ran about eight times slower and compiled longer.
+    run time did not vectorize and ran about eight times slower.
 
-    It is called as ``step(inputs, hidden, outputs, streams, words, batch, row_blocks, lows, highs, ends,
-    starts, counts, a_masks, b_masks, ops, W1, V1, G1, B1, eps1, W2, V2, G2, B2,
-    eps2, loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2)``. The network maps ``inputs`` to
-    ``hidden`` (and, with two layers, on to ``outputs``) values. Member m draws its batch from
+    It is called as ``step(streams, words, row_blocks, lows, highs, ends, starts, counts, a_masks,
+    b_masks, spans, ops, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2, loss, gW1, gV1, gG1, gB1, gW2,
+    gV2, gG2, gB2, x, operands, targets, work)``. Member m draws its batch into ``x`` from
     ``words[m]`` (:func:`draw_stream`, without fast-math; once for consecutive members of the
-    same stream, ``streams[m]``), computes its targets with operation
-    ``ops[m]`` (:data:`OPS`) and runs its batch through layers with effective weights ``W``
-    (additive, or the only one), ``V`` (log-space path), ``G`` and ``B`` (gate), adding
-    d(mean squared error)/d(weights) to the zeroed ``g*`` arrays; ``loss[m]`` is its MSE. The
-    batch stays in cache (51 kB for 128 × 100 float32) between the two passes.
+    same stream, ``streams[m]``), computes its targets with operation ``ops[m]`` (:data:`OPS`)
+    and runs its batch through layers with effective weights ``W`` (additive, or the only one),
+    ``V`` (log-space path), ``G`` and ``B`` (gate), adding d(mean squared error)/d(weights) to
+    the zeroed ``g*`` arrays; ``loss[m]`` is its MSE. The batch stays in cache (51 kB for
+    128 × 100 float32) between the two passes. ``x``, ``operands``, ``targets`` and ``work``
+    (:func:`workspace`) are the caller's buffers.
+
+    Compiled without the runtime's reference counting (every buffer comes from the caller: the
+    counts taken on the arrays passed to the inlined layer functions, on every row, were the
+    larger part of a NALU step), and closing over integers only, so that it is cached on disk
+    (a closure over functions was compiled again by every process).
     """
-    two = kind2 != NONE
-    forward1, backward1 = LAYERS[kind1]
-    forward2, backward2 = LAYERS[kind2 if two else kind1]  # (unused for a single layer)
-    by_four = two and kind1 == LINEAR
 
-    # Without the runtime's reference counting: every buffer comes from the caller, and the
-    # counts taken on the arrays passed to the inlined layer functions, on every row, were
-    # the larger part of a NALU step.
     @numba.njit(cache=True, fastmath=FAST, _nrt=False)
-    def train_rows(x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
-                   gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2, work):
-        """One member's batch ``x`` (batch, inputs) through the network and back: the summed
-        squared error, with the weight gradients of the mean added to the ``g*`` arrays;
-        ``work``: the buffers of :func:`_workspace`."""
-        (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, unused, lin2, mul2, gate2, dq2,
-         logs2, prefix2, h4, dh4) = work
-        batch, inputs = x.shape
-        outputs = y.shape[0]
-        dtype = x.dtype
-        scale = dtype.type(2) / dtype.type(batch * outputs)
-        total = dtype.type(0)
-        first = 0
-        if by_four:  # a linear first layer: four rows at a time through it, each on through the second
-            for r in range(0, batch - 3, 4):
-                _linear_forward_4(x, r, W1, h4)
-                for k in range(4):
-                    hk = h4[k]
-                    forward2(hk, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
-                    for o in range(outputs):
-                        e = y[o] - targets[r + k]
-                        total += e * e
-                        dy[o] = scale * e
-                    backward2(hk, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh4[k], True,
-                              gW2, gV2, gG2, gB2, prefix2, dq2)
-                _linear_backward_4(x, r, dh4, gW1)
-            first = batch - batch % 4
-        for r in range(first, batch):
-            row = x[r]
-            forward1(row, W1, V1, G1, B1, eps1, h, lin1, logs1, mul1, gate1)
-            if two:
-                forward2(h, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
-            for o in range(outputs):
-                e = (y[o] if two else h[o]) - targets[r]
-                total += e * e
-                dy[o] = scale * e
-            if two:
-                backward2(h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True,
-                          gW2, gV2, gG2, gB2, prefix2, dq2)
-                backward1(row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dh, unused, False,
-                          gW1, gV1, gG1, gB1, prefix1, dq1)
-            else:
-                backward1(row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dy, unused, False,
-                          gW1, gV1, gG1, gB1, prefix1, dq1)
-        return total
-
-    @numba.njit(cache=True)
-    def step(inputs, hidden, outputs, streams, words, batch, row_blocks, lows, highs, ends, starts, counts,
-             a_masks, b_masks, ops, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
-             loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2):
-        x = np.empty((batch, inputs), W1.dtype)
-        operands = np.empty((batch, 2), W1.dtype)
-        targets = np.empty(batch, W1.dtype)
-        work = _workspace(inputs, hidden, outputs, G1.shape[1], G2.shape[1], W1.dtype)
+    def step(streams, words, row_blocks, lows, highs, ends, starts, counts, a_masks, b_masks, spans, ops,
+             W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2, loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2,
+             x, operands, targets, work):
+        batch = x.shape[0]
+        outputs = work[1].shape[0]
         for m in range(words.shape[0]):
             if m == 0 or streams[m] != streams[m - 1]:  # members of one stream in a row draw it once
-                draw_stream(x, operands, words[m], row_blocks, a_masks[m], b_masks[m], lows[m], highs[m], ends[m],
-                            starts[m], counts[m])
+                draw_stream(x, operands, words[m], row_blocks, a_masks[m], b_masks[m], spans[m], lows[m], highs[m],
+                            ends[m], starts[m], counts[m])
             for r in range(batch):
                 targets[r] = _target(ops[m], operands[r, 0], operands[r, 1])
-            total = train_rows(x, targets, W1[m], V1[m], G1[m], B1[m], eps1, W2[m], V2[m], G2[m], B2[m], eps2,
-                               gW1[m], gV1[m], gG1[m], gB1[m], gW2[m], gV2[m], gG2[m], gB2[m], work)
-            loss[m] = total / W1.dtype.type(batch * outputs)
+            total = _train_rows(kind1, kind2, x, targets, W1[m], V1[m], G1[m], B1[m], eps1, W2[m], V2[m], G2[m],
+                                B2[m], eps2, gW1[m], gV1[m], gG1[m], gB1[m], gW2[m], gV2[m], gG2[m], gB2[m], work)
+            loss[m] = total / x.dtype.type(batch * outputs)
 
     return step
