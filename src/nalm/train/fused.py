@@ -46,7 +46,7 @@ class FusedStep:
         )
         self.np_dtype = data.np_dtype
         self._pending: list[tuple[Tensor, Tensor]] = []
-        self.buffers = None
+        self._work = None
 
     @classmethod
     def of(cls, net, data: PopulationData) -> "FusedStep | None":
@@ -63,45 +63,51 @@ class FusedStep:
 
     def fit(self, step: int) -> Tensor:
         """Each member's mean squared error on the batch of ``step``, shape (M,), no autograd graph."""
-        m = len(self.data.members)
-        dtype = self.np_dtype
         words = self.keys.copy()
         words[:, 2], words[:, 3] = step & 0xFFFFFFFF, step >> 32
-        arguments, kinds, gradients, self._pending = [], [], [], []
-        for unit in self.units + [None] * (2 - len(self.units)):
-            layer = unit.kernel_layer() if unit is not None else None
-            kinds.append(kernels.NONE if layer is None else kernels.KINDS[layer.kind])
-            tensors = [None] * 4 if layer is None else [layer.weight, layer.log_weight, layer.gate, layer.gate_bias]
-            for index, tensor in enumerate(tensors):
-                if tensor is not None:
-                    array = np.ascontiguousarray(tensor.detach().numpy())
-                elif index == 3 and layer is not None and layer.gate is not None:  # a gate without bias
-                    array = np.zeros(layer.gate.shape[:2], dtype=dtype)
-                else:
-                    array = np.zeros((m, 0, 0) if index < 3 else (m, 0), dtype=dtype)
+        layers = [unit.kernel_layer() for unit in self.units] + [None] * (2 - len(self.units))
+        kinds = [kernels.NONE if layer is None else kernels.KINDS[layer.kind] for layer in layers]
+        weights, gradients, self._pending = [], [], []
+        for layer in layers:
+            for array, tensor in self._arrays(layer):
                 gradient = np.zeros_like(array)
-                arguments.append(array)
+                weights.append(array)
                 gradients.append(gradient)
                 if tensor is not None and tensor.requires_grad:
                     self._pending.append((tensor, torch.from_numpy(gradient)))
-            arguments.append(dtype(0 if layer is None else layer.eps))
-        loss = np.empty(m, dtype=dtype)
+            weights.append(self.np_dtype(0 if layer is None else layer.eps))
+        loss = np.empty(len(self.data.members), dtype=self.np_dtype)
         with warnings.catch_warnings():  # numba's pedantic IR check, on first compile, about its own inlining
             warnings.simplefilter("ignore", NumbaIRAssumptionWarning)
-            kernels.fused_step(*kinds)(self.streams, words, *self.data_arrays, *arguments, loss, *gradients,
-                                       *self._buffers(arguments))
+            kernels.fused_step(*kinds)(self.streams, words, *self.data_arrays, *weights, loss, *gradients,
+                                       *self._buffers(layers))
         return torch.from_numpy(loss)
 
-    def _buffers(self, arguments: list) -> tuple:
+    def _arrays(self, layer) -> list[tuple[np.ndarray, Tensor | None]]:
+        """A layer's W, V, G and B for the kernel, each with the tensor it came from: empty arrays
+        where the layer has none (a gate without bias: zeros), all four empty for no layer."""
+        members, dtype = len(self.data.members), self.np_dtype
+        tensors = (None,) * 4 if layer is None else (layer.weight, layer.log_weight, layer.gate, layer.gate_bias)
+        out = []
+        for index, tensor in enumerate(tensors):
+            if tensor is not None:
+                out.append((np.ascontiguousarray(tensor.detach().numpy()), tensor))
+            elif index == 3 and layer is not None and layer.gate is not None:
+                out.append((np.zeros(layer.gate.shape[:2], dtype=dtype), None))
+            else:
+                out.append((np.zeros((members, 0, 0) if index < 3 else (members, 0), dtype=dtype), None))
+        return out
+
+    def _buffers(self, layers: list) -> tuple:
         """The kernel's row, operand, target and work buffers, made on the first step and reused."""
-        if self.buffers is None:
+        if self._work is None:
             inputs, hidden, outputs = (self.units[0].in_features, self.units[0].out_features,
                                        self.units[-1].out_features)
-            gates1, gates2 = arguments[2].shape[1], arguments[7].shape[1]  # rows of each layer's G
+            gates = [0 if layer is None or layer.gate is None else layer.gate.shape[1] for layer in layers]
             dtype, batch = self.np_dtype, self.data.batch_size
-            work = kernels.workspace(inputs, hidden, outputs, gates1, gates2, dtype)
-            self.buffers = (np.empty((batch, inputs), dtype), np.empty((batch, 2), dtype), np.empty(batch, dtype), work)
-        return self.buffers
+            self._work = (np.empty((batch, inputs), dtype), np.empty((batch, 2), dtype), np.empty(batch, dtype),
+                          kernels.workspace(inputs, hidden, outputs, *gates, dtype))
+        return self._work
 
     def backward(self, objective: Tensor) -> None:
         """Add the kernel's gradients of the last :meth:`fit` and those of ``objective`` (a scalar

@@ -538,7 +538,7 @@ def _vector(n, dtype):
 @numba.njit(cache=True, fastmath=False)
 def workspace(inputs, hidden, outputs, gates1, gates2, dtype):
     """The buffers one member's pass through the network uses (see :func:`fused_step`)."""
-    logs1, prefix1, unused = _vector(inputs, dtype), _vector(inputs, dtype), _vector(inputs, dtype)
+    logs1, prefix1, din1 = _vector(inputs, dtype), _vector(inputs, dtype), _vector(inputs, dtype)  # din1: never read
     h, dh, lin1, mul1 = _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype)
     logs2, prefix2 = _vector(hidden, dtype), _vector(hidden, dtype)
     y, dy, lin2, mul2 = _vector(outputs, dtype), _vector(outputs, dtype), _vector(outputs, dtype), \
@@ -546,7 +546,7 @@ def workspace(inputs, hidden, outputs, gates1, gates2, dtype):
     gate1, dq1 = np.empty(max(gates1, 1), dtype), np.empty(max(gates1, 1), dtype)
     gate2, dq2 = np.empty(max(gates2, 1), dtype), np.empty(max(gates2, 1), dtype)
     h4, dh4 = np.empty((4, hidden), dtype), np.empty((4, hidden), dtype)
-    return (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, unused, lin2, mul2, gate2, dq2,
+    return (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, din1, lin2, mul2, gate2, dq2,
             logs2, prefix2, h4, dh4)
 
 
@@ -556,7 +556,7 @@ def _train_rows(kind1, kind2, x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, 
     """One member's batch ``x`` (batch, inputs) through layers of kinds ``kind1`` and ``kind2`` and
     back: the summed squared error, with the weight gradients of the mean added to the ``g*``
     arrays; ``work``: the buffers of :func:`workspace`."""
-    (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, unused, lin2, mul2, gate2, dq2,
+    (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, din1, lin2, mul2, gate2, dq2,
      logs2, prefix2, h4, dh4) = work
     two = kind2 != NONE
     batch = x.shape[0]
@@ -591,10 +591,10 @@ def _train_rows(kind1, kind2, x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, 
         if two:
             _backward(kind2, h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True,
                       gW2, gV2, gG2, gB2, prefix2, dq2)
-            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dh, unused, False,
+            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dh, din1, False,
                       gW1, gV1, gG1, gB1, prefix1, dq1)
         else:
-            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dy, unused, False,
+            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dy, din1, False,
                       gW1, gV1, gG1, gB1, prefix1, dq1)
     return total
 
