@@ -1,8 +1,8 @@
 """The fused CPU step against PyTorch's autograd, the reference.
 
 Gradients of one step agree to rounding for every layer kind and combination; trained
-weights agree after 100 steps (float64 within 1e-10, float32 within 1e-4 relative); and a
-member of a fused population computes bit for bit what it computes alone.
+weights agree after 100 steps (float64 within 1e-10, float32 within 1e-4 relative; marked
+slow); and a member of a fused population computes bit for bit what it computes alone.
 """
 import numpy as np
 import pytest
@@ -94,12 +94,14 @@ REGULARIZED = {"unit_options": {"nau": {"regularizer_start": 10, "regularizer_en
                                 "nmu": {"regularizer_start": 20, "regularizer_end": 80}}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, hidden", [("nau/nmu", 2), ("nac", 2), ("nmu/nau", 2), ("nac-mul", None)])
 def test_after_100_adam_steps_float64_weights_agree_within_1e_10(model, hidden):
     assert _largest_difference(_train(model, True, hidden=hidden, **REGULARIZED),
                                _train(model, False, hidden=hidden, **REGULARIZED)) < 1e-10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hidden", [None, 2])
 def test_after_100_adam_steps_nalu_float64_weights_agree_within_1e_10(hidden):
     """On the single-module task (x1, x2 in [1, 2]). On madsen2020's 100 inputs a NALU's
@@ -119,6 +121,7 @@ def test_nalu_under_adam_agrees_for_its_first_steps():
     assert _largest_difference(fused, reference) < 1e-12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["nau/nmu", "nac"])
 def test_after_100_steps_float32_weights_agree_within_1e_4(model):
     assert _largest_difference(_train(model, True, dtype="float32"), _train(model, False, dtype="float32"),
