@@ -10,6 +10,7 @@ RUNNING_SUM = RecurrentTask(input_size=2, subset_ratio=0.5, overlap_ratio=0.0, p
                             length=10, extrapolation_length=100)  # a + b = Σ_t (x_t0 + x_t1)
 
 
+@pytest.mark.slow
 def test_nac_cell_learns_a_running_sum_for_sequences_ten_times_longer_and_lstm_does_not():
     # One state holds the running sum. RMSprop, not Adam: the NAC's gradient shrinks
     # exponentially as its weights saturate toward 1, and Adam's long memory of the large
