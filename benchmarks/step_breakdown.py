@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from benchmarks.population_speed import members_for
-from nalm.tasks.philox import _fill32
+from nalm.tasks.philox import fill_rows
 from nalm.train import PopulationData, PopulationOptimizer
 from nalm.train import kernels
 from nalm.train.allocator import keep_freed_memory
@@ -43,10 +43,10 @@ def measure_limits() -> dict[str, float]:
     """This core's Philox rate (values/s, in cache), float32 matmul rate (FLOP/s), copy bandwidth
     (bytes/s) and the time of one tiny PyTorch operation (s)."""
     rows = np.empty((BATCH, INPUTS), dtype=np.float32)
-    _fill32(rows, 1, 2, 0, 0, 0, 0)
+    fill_rows(rows, 1, 2, 0, 0, 0, 0)
     start, repeats = time.perf_counter(), 200
     for step in range(repeats):
-        _fill32(rows, 1, 2, step, 0, 0, 0)
+        fill_rows(rows, 1, 2, step, 0, 0, 0)
     philox = repeats * rows.size / (time.perf_counter() - start)
     a = torch.rand(1024, 1024)
     torch.mm(a, a)

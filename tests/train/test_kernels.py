@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from nalm.tasks import RecurrentTask, StaticTask
+from nalm.tasks import philox
 from nalm.tasks.philox import Draws
 from nalm.tasks.static import TRAIN
 from nalm.train import kernels
@@ -96,7 +97,8 @@ def test_eps_is_added_before_the_log():
     np.testing.assert_allclose(_logs(values, np.float32(1e-7)), np.log(np.float32(1e-7)), rtol=1e-6)
 
 
-@pytest.mark.parametrize("kernel", [kernels.draw_stream, kernels.draw_batch, kernels._target, kernels._to_range])
+@pytest.mark.parametrize("kernel", [kernels.draw_stream, kernels.draw_batch, kernels._target, philox._to_range,
+                                    philox.fill_rows])
 def test_drawing_kernels_refuse_fast_math_whoever_calls_them_first(kernel):
     """numba compiles a function without its own fast-math setting with the setting of its first
     caller: drawn from the fused step (fast-math) first, rows were rounded otherwise (by an ulp)

@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numba
+from numba import types
+from numba.extending import overload
 import torch
 
 GENERATOR = {"name": "philox4x32-10", "version": 1,
@@ -129,38 +131,73 @@ def blocks_per_row(columns: int, dtype) -> int:
 
 
 @numba.njit(cache=True, fastmath=False)
-def _fill32(out, k0, k1, c1, c2, c3, first_row):
-    rows, columns = out.shape
-    per_row, full = (columns + 3) // 4, columns // 4
-    for r in range(rows):
-        row = out[r]
-        block = (first_row + r) * per_row
-        for b in range(full):  # whole blocks, without branches, so that the loop vectorizes
-            w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
-            row[4 * b] = unit_float32(w0)
-            row[4 * b + 1] = unit_float32(w1)
-            row[4 * b + 2] = unit_float32(w2)
-            row[4 * b + 3] = unit_float32(w3)
-        if full < per_row:
-            words = philox_block(block + full, c1, c2, c3, k0, k1)
-            for j in range(4 * full, columns):
-                row[j] = unit_float32(words[j - 4 * full])
+def _to_range(u, lows, highs, ends, starts, count):
+    """U(0, 1) → the range: as :meth:`nalm.tasks.ranges.Range.from_uniform`, in u's precision."""
+    t = u * ends[count - 1]
+    k = 0
+    while k < count - 1 and ends[k] <= t:
+        k += 1
+    x = lows[k] + (t - starts[k])
+    return min(max(x, lows[k]), highs[k])
+
+
+def draw_row(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
+    """Fill ``row`` with its values: Philox blocks ``block, block + 1, ...`` under key ``(k0, k1)``
+    with counter words ``c1, c2, c3``, each value mapped to the range as
+    :meth:`nalm.tasks.ranges.Range.from_uniform` maps it (in the row's precision); the compiled
+    kernels of :mod:`nalm.train.kernels` and :func:`uniform` draw every row through it.
+
+    Callable from compiled kernels only; it is compiled on its own, without fast-math, for
+    the row's dtype (:func:`_row_drawer`), so every kernel that draws a row sees the same numbers.
+    """
+    raise TypeError("draw_row is called from numba kernels only")
+
+
+@overload(draw_row, inline="always")
+def _draw_row_for_dtype(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
+    return _row_drawer(row.dtype == types.float32)
+
+
+def _row_drawer(float32: bool):
+    """The body of :func:`draw_row` for float32 (one word per value) or float64 (two)."""
+    per_value = 1 if float32 else 2
+
+    def drawer(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
+        n = row.shape[0]
+        full = (n * per_value) // 4  # blocks whose four words all go to this row
+        first = 0
+        if count == 1:  # low + u·(high - low), in one loop that vectorizes
+            low, width = lows[0], ends[0]
+            for b in range(full):
+                w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
+                if float32:
+                    row[4 * b] = low + unit_float32(w0) * width
+                    row[4 * b + 1] = low + unit_float32(w1) * width
+                    row[4 * b + 2] = low + unit_float32(w2) * width
+                    row[4 * b + 3] = low + unit_float32(w3) * width
+                else:
+                    row[2 * b] = low + unit_float64(w0, w1) * width
+                    row[2 * b + 1] = low + unit_float64(w2, w3) * width
+            first = full * 4 // per_value
+        for j in range(first, n):  # the rest: a row's last partial block, or a union of intervals
+            b, lane = divmod(j * per_value, 4)
+            w = philox_block(block + b, c1, c2, c3, k0, k1)
+            if float32:  # (one statement per dtype: a shared variable would be typed float64)
+                row[j] = _to_range(unit_float32(w[lane]), lows, highs, ends, starts, count)
+            else:
+                row[j] = _to_range(unit_float64(w[lane], w[min(lane + 1, 3)]), lows, highs, ends, starts, count)
+
+    return drawer
 
 
 @numba.njit(cache=True, fastmath=False)
-def _fill64(out, k0, k1, c1, c2, c3, first_row):
-    rows, columns = out.shape
-    per_row, full = (2 * columns + 3) // 4, columns // 2
-    for r in range(rows):
-        row = out[r]
-        block = (first_row + r) * per_row
-        for b in range(full):
-            w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
-            row[2 * b] = unit_float64(w0, w1)
-            row[2 * b + 1] = unit_float64(w2, w3)
-        if full < per_row:
-            w0, w1, w2, w3 = philox_block(block + full, c1, c2, c3, k0, k1)
-            row[columns - 1] = unit_float64(w0, w1)
+def fill_rows(out, k0, k1, c1, c2, c3, first_row):
+    """Fill the rows of ``out`` (rows, columns) with their U(0, 1) draws: :func:`draw_row` onto
+    [0, 1], which maps u to 0 + u·1 = u exactly."""
+    zero, one = np.zeros(1, out.dtype), np.ones(1, out.dtype)
+    blocks = ((1 if out.itemsize == 4 else 2) * out.shape[1] + 3) // 4  # per row, as blocks_per_row
+    for r in range(out.shape[0]):
+        draw_row(out[r], k0, k1, c1, c2, c3, (first_row + r) * blocks, zero, one, one, zero, 1)
 
 
 def check_blocks(draws: Draws, rows: int, columns: int, dtype) -> None:
@@ -181,13 +218,10 @@ def uniform(draws: Draws, shape, dtype=np.float64) -> np.ndarray:
     dtype = np.dtype(dtype)
     rows, columns = shape[0], math.prod(shape[1:])
     check_blocks(draws, rows, columns, dtype)
-    out = np.empty((rows, columns), dtype=dtype)
-    if dtype == np.float32:
-        _fill32(out, *draws.words(), draws.first_row)
-    elif dtype == np.float64:
-        _fill64(out, *draws.words(), draws.first_row)
-    else:
+    if dtype not in (np.float32, np.float64):
         raise ValueError(f"uniform draws need float32 or float64, not {dtype}")
+    out = np.empty((rows, columns), dtype=dtype)
+    fill_rows(out, *draws.words(), draws.first_row)
     return out.reshape(shape)
 
 

@@ -37,8 +37,7 @@ class FusedStep:
         self.units = net.units()
         members = data.stream_of_member
         streams = data.streams
-        self.keys = streams.keys[members]
-        self.streams = np.ascontiguousarray(members, dtype=np.int64)
+        self.streams = np.ascontiguousarray(members, dtype=np.int64)  # each member's stream
         self.data_arrays = (
             streams.row_blocks, *(a[members] for a in streams.ranges),
             streams.a_masks[members], streams.b_masks[members], streams.spans[members],
@@ -63,8 +62,7 @@ class FusedStep:
 
     def fit(self, step: int) -> Tensor:
         """Each member's mean squared error on the batch of ``step``, shape (M,), no autograd graph."""
-        words = self.keys.copy()
-        words[:, 2], words[:, 3] = step & 0xFFFFFFFF, step >> 32
+        words = self.data.streams.words(step)[self.streams]
         layers = [unit.kernel_layer() for unit in self.units] + [None] * (2 - len(self.units))
         kinds = [kernels.NONE if layer is None else kernels.KINDS[layer.kind] for layer in layers]
         weights, gradients, self._pending = [], [], []

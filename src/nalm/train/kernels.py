@@ -28,7 +28,7 @@ from numba import types
 from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic, overload
 
-from ..tasks.philox import philox_block, unit_float32, unit_float64
+from ..tasks.philox import draw_row
 
 # Layer kinds of the fused step (see :class:`nalm.units.base.KernelLayer`).
 NONE, LINEAR, NMU, NALU, LOG_LINEAR = range(5)
@@ -41,65 +41,6 @@ FAST = {"reassoc", "contract"}
 
 
 # -- drawing ---------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False)
-def _to_range(u, lows, highs, ends, starts, count):
-    """U(0, 1) → the range: as :meth:`nalm.tasks.ranges.Range.from_uniform`, in u's precision."""
-    t = u * ends[count - 1]
-    k = 0
-    while k < count - 1 and ends[k] <= t:
-        k += 1
-    x = lows[k] + (t - starts[k])
-    return min(max(x, lows[k]), highs[k])
-
-
-def draw_row(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
-    """Fill ``row`` with its values: Philox blocks ``block, block + 1, ...`` under key ``(k0, k1)``
-    with counter words ``c1, c2, c3``, each value mapped to the range as
-    :meth:`nalm.tasks.ranges.Range.from_uniform` maps it (in the row's precision).
-
-    Callable from compiled kernels only; it is compiled on its own, without fast-math, for
-    the row's dtype (:func:`_row_drawer`), so every kernel that draws a row sees the same numbers.
-    """
-    raise TypeError("draw_row is called from numba kernels only")
-
-
-@overload(draw_row, inline="always")
-def _draw_row_for_dtype(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
-    return _row_drawer(row.dtype == types.float32)
-
-
-def _row_drawer(float32: bool):
-    """The body of :func:`draw_row` for float32 (one word per value) or float64 (two)."""
-    per_value = 1 if float32 else 2
-
-    def drawer(row, k0, k1, c1, c2, c3, block, lows, highs, ends, starts, count):
-        n = row.shape[0]
-        full = (n * per_value) // 4  # blocks whose four words all go to this row
-        first = 0
-        if count == 1:  # low + u·(high - low), in one loop that vectorizes
-            low, width = lows[0], ends[0]
-            for b in range(full):
-                w0, w1, w2, w3 = philox_block(block + b, c1, c2, c3, k0, k1)
-                if float32:
-                    row[4 * b] = low + unit_float32(w0) * width
-                    row[4 * b + 1] = low + unit_float32(w1) * width
-                    row[4 * b + 2] = low + unit_float32(w2) * width
-                    row[4 * b + 3] = low + unit_float32(w3) * width
-                else:
-                    row[2 * b] = low + unit_float64(w0, w1) * width
-                    row[2 * b + 1] = low + unit_float64(w2, w3) * width
-            first = full * 4 // per_value
-        for j in range(first, n):  # the rest: a row's last partial block, or a union of intervals
-            b, lane = divmod(j * per_value, 4)
-            w = philox_block(block + b, c1, c2, c3, k0, k1)
-            if float32:  # (one statement per dtype: a shared variable would be typed float64)
-                row[j] = _to_range(unit_float32(w[lane]), lows, highs, ends, starts, count)
-            else:
-                row[j] = _to_range(unit_float64(w[lane], w[min(lane + 1, 3)]), lows, highs, ends, starts, count)
-
-    return drawer
-
-
 @numba.njit(cache=True, fastmath=False)
 def _words(words):
     """A stream's Philox words as int64 scalars: rows drawn from scalars passed in run about twice
