@@ -70,3 +70,25 @@ def test_per_member_rates_match_separate_optimizers():
 def test_rates_must_match_the_member_count():
     with pytest.raises(ValueError, match="one per member"):
         PopulationOptimizer([torch.nn.Parameter(torch.zeros(3, 2))], "adam", lr=[0.1, 0.2])
+
+
+@pytest.mark.parametrize("name", list(REFERENCE))
+def test_several_parameters_step_together_as_each_alone_and_one_without_gradient_rests(name):
+    torch.manual_seed(1)
+    shapes = [(3, 4, 5), (3, 2), (3, 1, 7)]
+    ours = [torch.nn.Parameter(torch.randn(*s, dtype=torch.float64)) for s in shapes]
+    alone = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    together = PopulationOptimizer(ours, name, lr=0.01)  # one flat state for all three
+    apart = [PopulationOptimizer([p], name, lr=0.01) for p in alone]
+    for step in range(10):
+        rest = step >= 5  # then the last parameter gets no gradient: it and its state must not move
+        for group in (ours, alone):
+            for p in group:
+                p.grad = None
+            sum(((p - 1) ** 2).sum() for p in (group[:2] if rest else group)).backward()
+        together.step()
+        for p, optimizer in zip(alone, apart):
+            if p.grad is not None:
+                optimizer.step()
+    for p, q in zip(ours, alone):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)

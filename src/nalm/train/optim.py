@@ -60,44 +60,27 @@ class PopulationOptimizer:
     def step(self, active: Tensor | None = None) -> None:
         self.steps += 1
         if all(p.grad is not None for p in self.params) and len({p.dtype for p in self.params}) == 1:
-            self._step_together(active)
+            members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
+            g = torch.cat([p.grad.reshape(members, -1) for p in self.params], dim=1)
+            update = self._apply(g, self.flat_state, None if active is None else active.view(-1, 1))
+            for p, part in zip(self.params, update.split(self.sizes, dim=1)):
+                p.sub_(part.view_as(p))
             return
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if self.grad_clip is not None:
-                g = g.clamp(-self.grad_clip, self.grad_clip)
-            if active is not None:
-                keep = active.view(-1, *[1] * (p.dim() - 1))
-                g = torch.where(keep, g, 0.0)  # a diverged member's nan must not reach its state
-            lr = self._rates_like(p)
-            new_state, update = self._update(g, state, lr)
-            if active is None:
-                for s, new in zip(state, new_state):
-                    s.copy_(new)
-                p.sub_(update)
-            else:
-                for s, new in zip(state, new_state):
-                    s.copy_(torch.where(keep, new, s))
-                p.sub_(torch.where(keep, update, 0.0))
+        for p, state in zip(self.params, self.state):  # one parameter at a time, those with a gradient
+            if p.grad is not None:
+                p.sub_(self._apply(p.grad, state, None if active is None else active.view(-1, *[1] * (p.dim() - 1))))
 
-    def _step_together(self, active: Tensor | None) -> None:
-        """:meth:`step` on every parameter at once, through the flat state."""
-        members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
-        g = torch.cat([p.grad.reshape(members, -1) for p in self.params], dim=1)
+    def _apply(self, g: Tensor, state: list[Tensor], keep: Tensor | None) -> Tensor:
+        """Update ``state`` in place from gradient ``g`` and return the step to subtract; members
+        where ``keep`` is False keep their state and take no step."""
         if self.grad_clip is not None:
             g = g.clamp(-self.grad_clip, self.grad_clip)
-        keep = None if active is None else active.view(-1, 1)
         if keep is not None:
-            g = torch.where(keep, g, 0.0)
-        new_state, update = self._update(g, self.flat_state, self._rates_like(g))
-        for s, new in zip(self.flat_state, new_state):
+            g = torch.where(keep, g, 0.0)  # a diverged member's nan must not reach its state
+        new_state, update = self._update(g, state, self._rates_like(g))
+        for s, new in zip(state, new_state):
             s.copy_(new if keep is None else torch.where(keep, new, s))
-        if keep is not None:
-            update = torch.where(keep, update, 0.0)
-        for p, part in zip(self.params, update.split(self.sizes, dim=1)):
-            p.sub_(part.view_as(p))
+        return update if keep is None else torch.where(keep, update, 0.0)
 
     def _rates_like(self, p: Tensor) -> Tensor:
         """The per-member rates in p's dtype and device, shaped to broadcast over p (cached)."""
