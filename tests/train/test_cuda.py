@@ -12,9 +12,15 @@ from nalm.train.data import PopulationData
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
-@pytest.mark.parametrize("model", ["nalu", "nau/nmu", "mlp-relu6"])
-def test_a_population_trains_on_cuda_as_on_the_cpu(model):
-    members = [Member(seed, target, presets.madsen2020()) for seed in range(4) for target in ("add", "mul")]
+@pytest.mark.parametrize("model, task", [
+    # A NALU on madsen2020's 100 inputs is chaotic under Adam (see tests/train/test_fused.py):
+    # the last-bit differences of cuBLAS's sums part its trajectories within 100 steps.
+    ("nalu", presets.mistry2022("[1,2]", "[2,6]")),
+    ("nau/nmu", presets.madsen2020()),
+    ("mlp-relu6", presets.madsen2020()),
+])
+def test_a_population_trains_on_cuda_as_on_the_cpu(model, task):
+    members = [Member(seed, target, task) for seed in range(4) for target in ("add", "mul")]
     config = TrainConfig(iterations=100, eval_every=50, eval_samples=256, dtype="float64", fused=False)
     on_cpu = train_population(model, members, config)
     on_cuda = train_population(model, members, config.replace(device="cuda"))

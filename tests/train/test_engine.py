@@ -51,7 +51,9 @@ def test_a_diverging_member_is_frozen_and_the_others_train_on(device):
     assert results[1].diverged and results[1].diverged_at is not None
     assert all(np.isfinite(w).all() for w in results[1].weights.values())  # frozen at finite weights
     assert not results[0].diverged and not results[2].diverged
-    assert max_weight_difference(results[0], alone) < 1e-6
+    # On a GPU a member alone runs other kernels than in a population of three (cuBLAS picks
+    # by batch size), so the float32 weights (about 9) agree to some ulps, not bit for bit.
+    assert max_weight_difference(results[0], alone) < (1e-6 if device == "cpu" else 1e-5)
 
 
 def test_nac_population_learns_addition_and_mlp_does_not_extrapolate():

@@ -92,3 +92,29 @@ def test_several_parameters_step_together_as_each_alone_and_one_without_gradient
                 optimizer.step()
     for p, q in zip(ours, alone):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", list(REFERENCE))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_compiled_cpu_step_is_the_pytorch_step_to_rounding(name, dtype):
+    torch.manual_seed(2)
+    shapes = [(4, 2, 9), (4, 3)]
+    compiled = [torch.nn.Parameter(torch.randn(*s, dtype=dtype)) for s in shapes]
+    reference = [torch.nn.Parameter(p.detach().clone()) for p in compiled]
+    rates = [0.1, 0.01, 0.003, 0.05]
+    ours = PopulationOptimizer(compiled, name, lr=rates, grad_clip=0.7)
+    theirs = PopulationOptimizer(reference, name, lr=rates, grad_clip=0.7)
+    theirs._step_compiled = theirs._step_flat  # PyTorch's operations, as on a GPU
+    active = torch.tensor([True, False, True, True])
+    for step in range(12):
+        grads = [torch.randn(*s, dtype=dtype) * 2 for s in shapes]
+        for group in (compiled, reference):
+            for p, g in zip(group, grads):
+                p.grad = g.clone()
+        ours.step(active if step % 3 == 1 else None)
+        theirs.step(active if step % 3 == 1 else None)
+    tolerance = 1e-6 if dtype == torch.float32 else 1e-14
+    for p, q in zip(compiled, reference):
+        torch.testing.assert_close(p, q, rtol=tolerance, atol=tolerance)
+    for s, t in zip(ours.flat_state, theirs.flat_state):
+        torch.testing.assert_close(s, t, rtol=tolerance, atol=tolerance)

@@ -104,7 +104,7 @@ class FusedStep:
             gates = [0 if layer is None or layer.gate is None else layer.gate.shape[1] for layer in layers]
             dtype, batch = self.np_dtype, self.data.batch_size
             self._work = (np.empty((batch, inputs), dtype), np.empty((batch, 2), dtype), np.empty(batch, dtype),
-                          kernels.workspace(inputs, hidden, outputs, *gates, dtype))
+                          kernels.workspace(batch, inputs, hidden, outputs, *gates, dtype))
         return self._work
 
     def backward(self, objective: Tensor) -> None:

@@ -38,17 +38,20 @@ KINDS = {"linear": LINEAR, "nmu": NMU, "nalu": NALU, "log-linear": LOG_LINEAR}
 OPS = ("add", "sub", "mul", "div", "square", "sqrt", "identity")
 
 FAST = {"reassoc", "contract"}
+# Every kernel is compiled with error_model="numpy": x / 0 gives inf or nan, as in PyTorch,
+# where Python's model raises ZeroDivisionError (and its check keeps a loop with a division
+# from vectorizing).
 
 
 # -- drawing ---------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, error_model="numpy", fastmath=False)
 def _words(words):
     """A stream's Philox words as int64 scalars: rows drawn from scalars passed in run about twice
     as fast as rows that read them from an array."""
     return np.int64(words[0]), np.int64(words[1]), np.int64(words[2]), np.int64(words[3]), np.int64(words[4])
 
 
-@numba.njit(cache=True, fastmath=FAST)
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST)
 def _operands(row, a_mask, b_mask, spans):
     """a and b of one row: Σ row[j]·mask[j mod d] for the 0/1 masks of one time step (width d),
     over the row's ``len(row) / d`` time steps; where each mask is one run of ones,
@@ -77,7 +80,7 @@ def _operands(row, a_mask, b_mask, spans):
     return a, b
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, error_model="numpy", fastmath=False)
 def _target(op, a, b):
     """Operation ``OPS[op]`` of a and b, as :data:`nalm.tasks.static.TARGETS` computes it."""
     if op == 0:
@@ -95,7 +98,7 @@ def _target(op, a, b):
     return a
 
 
-@numba.njit(cache=True, fastmath=False, _nrt=False)  # no reference counting of the row views: it cost a quarter of the time
+@numba.njit(cache=True, error_model="numpy", fastmath=False, _nrt=False)  # no reference counting of the row views: it cost a quarter of the time
 def draw_stream(x, operands, words, step_block, a_mask, b_mask, spans, lows, highs, ends, starts, count):
     """One stream's training inputs ``x`` (batch, n) and operands (batch, 2), one pass per row.
 
@@ -111,7 +114,7 @@ def draw_stream(x, operands, words, step_block, a_mask, b_mask, spans, lows, hig
         operands[r, 0], operands[r, 1] = _operands(row, a_mask, b_mask, spans)
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, error_model="numpy", fastmath=False)
 def draw_batch(x, operands, words, step_block, a_masks, b_masks, spans, lows, highs, ends, starts, counts):
     """:func:`draw_stream` for S streams: ``x`` (S, batch, n), operands (S, batch, 2), one row of
     every other argument per stream."""
@@ -193,20 +196,21 @@ def log_magnitudes(inp, eps, out):
     raise TypeError("log_magnitudes is called from numba kernels only")
 
 
-@overload(log_magnitudes, jit_options={"fastmath": {"contract"}})
+@overload(log_magnitudes, jit_options={"fastmath": {"contract"}, "error_model": "numpy"})
 def _log_magnitudes_for_dtype(inp, eps, out):
     float32 = inp.dtype == types.float32
     log = _log32 if float32 else _log64
     smallest_normal, infinity = (0x00800000, 0x7F800000) if float32 else (0x0010000000000000, 0x7FF0000000000000)
+    zero_value, infinity_value = (np.float32(0), np.float32(np.inf)) if float32 else (0.0, np.inf)
 
     def impl(inp, eps, out):
-        for i in range(inp.shape[0]):
-            out[i] = log(abs(inp[i]) + eps)
-        outside = 0
-        for i in range(inp.shape[0]):  # a count, then a rare second pass: both loops vectorize
-            bits = _as_integer(abs(inp[i]) + eps)
-            outside += (bits < smallest_normal) | (bits >= infinity)
-        if outside:  # zero, subnormal, infinite or nan: the C library's log
+        lowest, highest = _as_integer(infinity_value), _as_integer(zero_value)
+        for i in range(inp.shape[0]):  # the bits' range in the same loop: it still vectorizes
+            v = abs(inp[i]) + eps
+            bits = _as_integer(v)
+            lowest, highest = min(lowest, bits), max(highest, bits)
+            out[i] = log(v)
+        if lowest < smallest_normal or highest >= infinity:  # zero, subnormal, infinite or nan: the C library's log
             for i in range(inp.shape[0]):
                 v = abs(inp[i]) + eps
                 bits = _as_integer(v)
@@ -218,9 +222,11 @@ def _log_magnitudes_for_dtype(inp, eps, out):
 # -- the fused training step -------------------------------------------------------------------
 # One forward and one backward function per layer kind, all with the same arguments, so that a
 # step is compiled with only its two layers' code. Forward: ``out`` from ``inp``, keeping in
-# ``lin``, ``logs``, ``mul`` and ``gate`` what the backward pass needs. Backward: add one row's
-# weight gradients to ``gW``, ``gV``, ``gG``, ``gB``; with ``want_din``, ``din`` gets dL/d(inp).
-_LAYER = dict(cache=True, fastmath=FAST, inline="always")
+# ``lin``, ``mul`` and ``gate`` what the backward pass needs; the kinds with a log-space path
+# (:func:`_uses_logs`) read ``logs`` = log(|inp| + eps), which the caller computes, for a whole
+# batch at once where it can (the vector loop then runs long). Backward: add one row's weight
+# gradients to ``gW``, ``gV``, ``gG``, ``gB``; with ``want_din``, ``din`` gets dL/d(inp).
+_LAYER = dict(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 
 
 @numba.njit(**_LAYER)
@@ -297,8 +303,9 @@ def _nmu_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, 
 
 @numba.njit(**_LAYER)
 def _logs_of(inp, eps, logs):
-    """logs = log(|inp| + eps)."""
-    if inp.shape[0] < 16:  # a few values: the library's log, without the vector loops' overhead
+    """logs = log(|inp| + eps): a few values (a hidden layer's) by the library's log, without the
+    vector loops' set-up; more (a whole batch) in those loops."""
+    if inp.shape[0] < 16:
         for i in range(inp.shape[0]):
             logs[i] = math.log(abs(inp[i]) + eps)
     else:
@@ -307,7 +314,6 @@ def _logs_of(inp, eps, logs):
 
 @numba.njit(**_LAYER)
 def _log_linear_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    _logs_of(inp, eps, logs)
     for j in range(out.shape[0]):
         s = inp.dtype.type(0)
         for i in range(inp.shape[0]):
@@ -342,7 +348,6 @@ def _log_linear_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, wan
 def _nalu_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
     one, zero = inp.dtype.type(1), inp.dtype.type(0)
     n_out, n_in = out.shape[0], inp.shape[0]
-    _logs_of(inp, eps, logs)
     own_gates = G.shape[0] == n_out  # one gate per output: its sum joins the paths' loop
     for j in range(n_out):
         s_mul, s_lin, q = zero, zero, B[j] if own_gates else zero
@@ -430,6 +435,77 @@ def _linear_backward_4(x, r, dout, gW):
             gW[j, i] += d0 * x[r, i] + d1 * x[r + 1, i] + d2 * x[r + 2, i] + d3 * x[r + 3, i]
 
 
+@numba.njit(**_LAYER)
+def _nalu_forward_4(x, logs, r, W, V, G, B, out, lin, mul, gate):
+    """:func:`_nalu_forward` of four rows ``x[r:r + 4]`` (their logs in ``logs``) at once, each
+    weight loaded once for the four: ``out``, ``lin``, ``mul`` (4, outputs), ``gate`` (4, gates)."""
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+    n_out, n_in = W.shape[0], x.shape[1]
+    own_gates = G.shape[0] == n_out
+    for j in range(n_out):
+        a0, a1, a2, a3 = zero, zero, zero, zero  # additive path
+        m0, m1, m2, m3 = zero, zero, zero, zero  # log-space path
+        gate_row = j if own_gates else 0  # one gate per output, or one for all
+        q = B[gate_row]
+        q0, q1, q2, q3 = q, q, q, q  # gate logits
+        for i in range(n_in):
+            w, v, g = W[j, i], V[j, i], G[gate_row, i]
+            a0 += w * x[r, i]
+            a1 += w * x[r + 1, i]
+            a2 += w * x[r + 2, i]
+            a3 += w * x[r + 3, i]
+            m0 += v * logs[r, i]
+            m1 += v * logs[r + 1, i]
+            m2 += v * logs[r + 2, i]
+            m3 += v * logs[r + 3, i]
+            q0 += g * x[r, i]
+            q1 += g * x[r + 1, i]
+            q2 += g * x[r + 2, i]
+            q3 += g * x[r + 3, i]
+        if own_gates or j == 0:  # (a shared gate's logits are the same for every output)
+            gate[0, gate_row], gate[1, gate_row] = one / (one + math.exp(-q0)), one / (one + math.exp(-q1))
+            gate[2, gate_row], gate[3, gate_row] = one / (one + math.exp(-q2)), one / (one + math.exp(-q3))
+        lin[0, j], lin[1, j], lin[2, j], lin[3, j] = a0, a1, a2, a3
+        mul[0, j], mul[1, j], mul[2, j], mul[3, j] = math.exp(m0), math.exp(m1), math.exp(m2), math.exp(m3)
+    for k in range(4):
+        for j in range(n_out):
+            g = gate[k, j] if own_gates else gate[k, 0]
+            out[k, j] = g * lin[k, j] + (one - g) * mul[k, j]
+
+
+@numba.njit(**_LAYER)
+def _nalu_backward_4(x, logs, r, G, lin, mul, gate, dout, gW, gV, gG, gB, dq):
+    """:func:`_nalu_backward` of the four rows of :func:`_nalu_forward_4` (the weight gradients
+    only: a first layer), one update of each gradient for the four; ``dq`` (4, 3) is scratch."""
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+    n_out, n_in = dout.shape[1], x.shape[1]
+    own_gates = G.shape[0] == n_out
+    shared0, shared1, shared2, shared3 = zero, zero, zero, zero  # the shared gate's logit gradients
+    for j in range(n_out):
+        for k in range(4):  # dq[k]: through exp(V·logs), the additive path and the gate's logit
+            d = dout[k, j]
+            g = gate[k, j] if own_gates else gate[k, 0]
+            dq[k, 0] = d * (one - g) * mul[k, j]
+            dq[k, 1] = d * g
+            dq[k, 2] = d * (lin[k, j] - mul[k, j]) * g * (one - g)
+        z0, z1, z2, z3 = dq[0, 0], dq[1, 0], dq[2, 0], dq[3, 0]
+        a0, a1, a2, a3 = dq[0, 1], dq[1, 1], dq[2, 1], dq[3, 1]
+        q0, q1, q2, q3 = dq[0, 2], dq[1, 2], dq[2, 2], dq[3, 2]
+        for i in range(n_in):
+            gV[j, i] += z0 * logs[r, i] + z1 * logs[r + 1, i] + z2 * logs[r + 2, i] + z3 * logs[r + 3, i]
+            gW[j, i] += a0 * x[r, i] + a1 * x[r + 1, i] + a2 * x[r + 2, i] + a3 * x[r + 3, i]
+        if own_gates:
+            gB[j] += q0 + q1 + q2 + q3
+            for i in range(n_in):
+                gG[j, i] += q0 * x[r, i] + q1 * x[r + 1, i] + q2 * x[r + 2, i] + q3 * x[r + 3, i]
+        else:
+            shared0, shared1, shared2, shared3 = shared0 + q0, shared1 + q1, shared2 + q2, shared3 + q3
+    if not own_gates:
+        gB[0] += shared0 + shared1 + shared2 + shared3
+        for i in range(n_in):
+            gG[0, i] += shared0 * x[r, i] + shared1 * x[r + 1, i] + shared2 * x[r + 2, i] + shared3 * x[r + 3, i]
+
+
 _FORWARD = {LINEAR: _linear_forward, NMU: _nmu_forward, NALU: _nalu_forward, LOG_LINEAR: _log_linear_forward}
 _BACKWARD = {LINEAR: _linear_backward, NMU: _nmu_backward, NALU: _nalu_backward, LOG_LINEAR: _log_linear_backward}
 
@@ -471,72 +547,95 @@ def _backward_of_kind(kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, 
         chosen(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _vector(n, dtype):
     return np.empty(n, dtype)
 
 
-@numba.njit(cache=True, fastmath=False)
-def workspace(inputs, hidden, outputs, gates1, gates2, dtype):
+@numba.njit(cache=True, error_model="numpy", fastmath=False)
+def workspace(batch, inputs, hidden, outputs, gates1, gates2, dtype):
     """The buffers one member's pass through the network uses (see :func:`fused_step`)."""
-    logs1, prefix1, din1 = _vector(inputs, dtype), _vector(inputs, dtype), _vector(inputs, dtype)  # din1: never read
+    logs1 = np.empty((batch, inputs), dtype)  # the first layer's, for the whole batch
+    prefix1, din1 = _vector(inputs, dtype), _vector(inputs, dtype)  # din1: never read
     h, dh, lin1, mul1 = _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype)
     logs2, prefix2 = _vector(hidden, dtype), _vector(hidden, dtype)
     y, dy, lin2, mul2 = _vector(outputs, dtype), _vector(outputs, dtype), _vector(outputs, dtype), \
         _vector(outputs, dtype)
     gate1, dq1 = np.empty(max(gates1, 1), dtype), np.empty(max(gates1, 1), dtype)
     gate2, dq2 = np.empty(max(gates2, 1), dtype), np.empty(max(gates2, 1), dtype)
-    h4, dh4 = np.empty((4, hidden), dtype), np.empty((4, hidden), dtype)
+    # four rows at a time through the first layer
+    h4, dh4, lin4, mul4 = (np.empty((4, hidden), dtype), np.empty((4, hidden), dtype), np.empty((4, hidden), dtype),
+                           np.empty((4, hidden), dtype))
+    gate4, dq4 = np.empty((4, max(gates1, 1)), dtype), np.empty((4, 3), dtype)
     return (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, din1, lin2, mul2, gate2, dq2,
-            logs2, prefix2, h4, dh4)
+            logs2, prefix2, h4, dh4, lin4, mul4, gate4, dq4)
 
 
-@numba.njit(cache=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+def _uses_logs(kind):
+    return kind == NALU or kind == LOG_LINEAR
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
+def _loss_row(kind2, h, target, scale, W2, V2, G2, B2, eps2, dh, gW2, gV2, gG2, gB2, work):
+    """One row from the first layer's output ``h`` on: through the second layer (if any) and
+    back to ``dh`` = dL/dh (``scale`` times the error at the output), adding the second
+    layer's weight gradients; its squared error."""
+    (_, y, dy, _, _, _, _, _, _, _, _, lin2, mul2, gate2, dq2, logs2, prefix2, _, _, _, _, _, _) = work
+    two = kind2 != NONE
+    total = h.dtype.type(0)
+    if not two:
+        for o in range(h.shape[0]):
+            e = h[o] - target
+            total += e * e
+            dh[o] = scale * e
+        return total
+    if _uses_logs(kind2):
+        _logs_of(h, eps2, logs2)
+    _forward(kind2, h, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
+    for o in range(y.shape[0]):
+        e = y[o] - target
+        total += e * e
+        dy[o] = scale * e
+    _backward(kind2, h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True, gW2, gV2, gG2, gB2, prefix2, dq2)
+    return total
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def _train_rows(kind1, kind2, x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
                 gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2, work):
     """One member's batch ``x`` (batch, inputs) through layers of kinds ``kind1`` and ``kind2`` and
     back: the summed squared error, with the weight gradients of the mean added to the ``g*``
     arrays; ``work``: the buffers of :func:`workspace`."""
     (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, din1, lin2, mul2, gate2, dq2,
-     logs2, prefix2, h4, dh4) = work
-    two = kind2 != NONE
+     logs2, prefix2, h4, dh4, lin4, mul4, gate4, dq4) = work
     batch = x.shape[0]
-    outputs = y.shape[0]
-    dtype = x.dtype
-    scale = dtype.type(2) / dtype.type(batch * outputs)
-    total = dtype.type(0)
+    outputs = y.shape[0] if kind2 != NONE else h.shape[0]
+    scale = x.dtype.type(2) / x.dtype.type(batch * outputs)  # d(mean squared error)/d(error)
+    total = x.dtype.type(0)
+    if _uses_logs(kind1):  # the whole batch's logs in one long vector loop
+        _logs_of(x.reshape(-1), eps1, logs1.reshape(-1))
     first = 0
-    if two and kind1 == LINEAR:  # four rows at a time through a linear first layer, each on through the second
+    if kind1 == LINEAR or kind1 == NALU:  # four rows at a time through the first layer, each on through the rest
         for r in range(0, batch - 3, 4):
-            _linear_forward_4(x, r, W1, h4)
+            if kind1 == LINEAR:
+                _linear_forward_4(x, r, W1, h4)
+            else:
+                _nalu_forward_4(x, logs1, r, W1, V1, G1, B1, h4, lin4, mul4, gate4)
             for k in range(4):
-                hk = h4[k]
-                _forward(kind2, hk, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
-                for o in range(outputs):
-                    e = y[o] - targets[r + k]
-                    total += e * e
-                    dy[o] = scale * e
-                _backward(kind2, hk, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh4[k], True,
-                          gW2, gV2, gG2, gB2, prefix2, dq2)
-            _linear_backward_4(x, r, dh4, gW1)
+                total += _loss_row(kind2, h4[k], targets[r + k], scale, W2, V2, G2, B2, eps2, dh4[k], gW2, gV2, gG2, gB2,
+                                   work)
+            if kind1 == LINEAR:
+                _linear_backward_4(x, r, dh4, gW1)
+            else:
+                _nalu_backward_4(x, logs1, r, G1, lin4, mul4, gate4, dh4, gW1, gV1, gG1, gB1, dq4)
         first = batch - batch % 4
     for r in range(first, batch):
         row = x[r]
-        _forward(kind1, row, W1, V1, G1, B1, eps1, h, lin1, logs1, mul1, gate1)
-        if two:
-            _forward(kind2, h, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
-        for o in range(outputs):
-            e = (y[o] if two else h[o]) - targets[r]
-            total += e * e
-            dy[o] = scale * e
-        if two:
-            _backward(kind2, h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True,
-                      gW2, gV2, gG2, gB2, prefix2, dq2)
-            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dh, din1, False,
-                      gW1, gV1, gG1, gB1, prefix1, dq1)
-        else:
-            _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1, mul1, gate1, dy, din1, False,
-                      gW1, gV1, gG1, gB1, prefix1, dq1)
+        _forward(kind1, row, W1, V1, G1, B1, eps1, h, lin1, logs1[r], mul1, gate1)
+        total += _loss_row(kind2, h, targets[r], scale, W2, V2, G2, B2, eps2, dh, gW2, gV2, gG2, gB2, work)
+        _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1[r], mul1, gate1, dh, din1, False,
+                  gW1, gV1, gG1, gB1, prefix1, dq1)
     return total
 
 
@@ -563,7 +662,7 @@ def fused_step(kind1: int, kind2: int):
     (a closure over functions was compiled again by every process).
     """
 
-    @numba.njit(cache=True, fastmath=FAST, _nrt=False)
+    @numba.njit(cache=True, error_model="numpy", fastmath=FAST, _nrt=False)
     def step(streams, words, row_blocks, lows, highs, ends, starts, counts, a_masks, b_masks, spans, ops,
              W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2, loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2,
              x, operands, targets, work):

@@ -5,15 +5,23 @@ follows ``torch.optim.Adam`` to rounding), applied to parameters whose first dim
 the member. ``step(active)`` takes a boolean mask of shape (M,): inactive (diverged) members
 keep their parameters and optimizer state untouched. Element-wise updates never mix
 members, so each member's trajectory is the one it would have alone.
+
+On the CPU a step is one compiled pass over each parameter (:func:`_step_rows`) rather than a
+dozen PyTorch operations over all of them: the same formulas in the same order and precision,
+equal to PyTorch's to rounding (its vectorized square root differs in the last bit at times;
+tests/train/test_optim.py). Every member takes that path, alone or in a population.
 """
 from __future__ import annotations
 
 import math
 
+import numba
+import numpy as np
 import torch
 from torch import Tensor
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+BETA1, BETA2, RMS_ALPHA, EPS = 0.9, 0.999, 0.99, 1e-8  # torch.optim's defaults
 
 
 class PopulationOptimizer:
@@ -59,16 +67,45 @@ class PopulationOptimizer:
     @torch.no_grad()
     def step(self, active: Tensor | None = None) -> None:
         self.steps += 1
+        if all(p.device.type == "cpu" and p.is_contiguous() for p in self.params) \
+                and len({p.dtype for p in self.params}) == 1:
+            self._step_compiled(active)
+            return
         if all(p.grad is not None for p in self.params) and len({p.dtype for p in self.params}) == 1:
-            members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
-            g = torch.cat([p.grad.reshape(members, -1) for p in self.params], dim=1)
-            update = self._apply(g, self.flat_state, None if active is None else active.view(-1, 1))
-            for p, part in zip(self.params, update.split(self.sizes, dim=1)):
-                p.sub_(part.view_as(p))
+            self._step_flat(active)
             return
         for p, state in zip(self.params, self.state):  # one parameter at a time, those with a gradient
             if p.grad is not None:
                 p.sub_(self._apply(p.grad, state, None if active is None else active.view(-1, *[1] * (p.dim() - 1))))
+
+    def _step_flat(self, active: Tensor | None) -> None:
+        """:meth:`step` for all parameters at once, as one (M, n) block."""
+        members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
+        g = torch.cat([p.grad.reshape(members, -1) for p in self.params], dim=1)
+        update = self._apply(g, self.flat_state, None if active is None else active.view(-1, 1))
+        for p, part in zip(self.params, update.split(self.sizes, dim=1)):
+            p.sub_(part.view_as(p))
+
+    def _step_compiled(self, active: Tensor | None) -> None:
+        """:meth:`step` on the CPU through :func:`_step_rows`, one parameter at a time (those
+        with a gradient)."""
+        members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
+        dtype = self.params[0].detach().numpy().dtype.type
+        keep = np.ones(members, np.bool_) if active is None else active.numpy()
+        bias1, bias2 = 1 - BETA1 ** self.steps, 1 - BETA2 ** self.steps
+        constants = np.array([BETA1, 1 - BETA1, BETA2, 1 - BETA2, bias1, math.sqrt(bias2), EPS, RMS_ALPHA,
+                              1 - RMS_ALPHA, math.inf if self.grad_clip is None else self.grad_clip], dtype=dtype)
+        state = [s.numpy() for s in self.flat_state] + [np.empty((members, 0), dtype)] * (2 - self.slots)
+        rates = self._rates_like(self.params[0].reshape(members, -1)).numpy().reshape(members)
+        offset = 0
+        for p, size in zip(self.params, self.sizes):
+            if p.grad is None:
+                offset += size
+                continue
+            _step_rows(OPTIMIZERS.index(self.name), p.detach().numpy().reshape(members, size),
+                       np.ascontiguousarray(p.grad.numpy()).reshape(members, size), state[0], state[1], offset,
+                       rates, keep, constants)
+            offset += size
 
     def _apply(self, g: Tensor, state: list[Tensor], keep: Tensor | None) -> Tensor:
         """Update ``state`` in place from gradient ``g`` and return the step to subtract; members
@@ -94,17 +131,53 @@ class PopulationOptimizer:
             return [], lr * g
         if self.name == "rmsprop":
             (square_avg,) = state
-            square_avg = square_avg * 0.99 + (1 - 0.99) * g * g
-            return [square_avg], lr * g / (square_avg.sqrt() + 1e-8)
+            square_avg = square_avg * RMS_ALPHA + (1 - RMS_ALPHA) * g * g
+            return [square_avg], lr * g / (square_avg.sqrt() + EPS)
         exp_avg, exp_avg_sq = state
-        beta1, beta2 = 0.9, 0.999
-        exp_avg = exp_avg * beta1 + (1 - beta1) * g  # not lerp: its fused kernel rounds differently on short tensors
-        exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * g * g
-        bias1 = 1 - beta1 ** self.steps
-        bias2 = 1 - beta2 ** self.steps
-        denom = exp_avg_sq.sqrt() / math.sqrt(bias2) + 1e-8
+        exp_avg = exp_avg * BETA1 + (1 - BETA1) * g  # not lerp: its fused kernel rounds differently on short tensors
+        exp_avg_sq = exp_avg_sq * BETA2 + (1 - BETA2) * g * g
+        bias1 = 1 - BETA1 ** self.steps
+        bias2 = 1 - BETA2 ** self.steps
+        denom = exp_avg_sq.sqrt() / math.sqrt(bias2) + EPS
         return [exp_avg, exp_avg_sq], (lr / bias1) * exp_avg / denom
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=False)  # numpy's division: inf, nan, and vector loops
+def _step_rows(kind, p, g, state1, state2, offset, rates, keep, c):
+    """Step parameter ``p`` (M, n) in place from its gradient ``g`` (M, n): optimizer
+    ``OPTIMIZERS[kind]`` as :meth:`PopulationOptimizer._update` computes it, operation for
+    operation in p's precision (PyTorch rounds its Python-float constants to it too).
+    ``state1``, ``state2``: the flat state slots, p's in columns ``offset ...``; ``rates`` (M,);
+    members where ``keep`` is False are left alone; ``c``: β1, 1 - β1, β2, 1 - β2, the bias
+    corrections 1 - β1^t and √(1 - β2^t), ε, RMSprop's α and 1 - α, the clipping bound."""
+    beta1, rest1, beta2, rest2, bias1, root_bias2, eps, alpha, rest_alpha, clip = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+    start = np.uint64(offset)  # unsigned column indices: no wrap-around check, so the loops vectorize
+    for m in range(p.shape[0]):
+        if not keep[m]:
+            continue
+        # one loop per optimizer (a nan gradient stays nan, as in torch.clamp)
+        if kind == 0:  # adam
+            rate = rates[m] / bias1
+            for i in range(p.shape[1]):
+                j = start + np.uint64(i)
+                gi = clip if g[m, i] > clip else (-clip if g[m, i] < -clip else g[m, i])
+                a = state1[m, j] * beta1 + rest1 * gi
+                b = state2[m, j] * beta2 + rest2 * gi * gi
+                state1[m, j], state2[m, j] = a, b
+                p[m, i] -= rate * a / (np.sqrt(b) / root_bias2 + eps)
+        elif kind == 1:  # rmsprop
+            for i in range(p.shape[1]):
+                j = start + np.uint64(i)
+                gi = clip if g[m, i] > clip else (-clip if g[m, i] < -clip else g[m, i])
+                b = state1[m, j] * alpha + rest_alpha * gi * gi
+                state1[m, j] = b
+                p[m, i] -= rates[m] * gi / (np.sqrt(b) + eps)
+        else:  # sgd
+            for i in range(p.shape[1]):
+                gi = clip if g[m, i] > clip else (-clip if g[m, i] < -clip else g[m, i])
+                p[m, i] -= rates[m] * gi
