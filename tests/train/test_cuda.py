@@ -12,23 +12,36 @@ from nalm.train.data import PopulationData
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
+def _largest_difference(a, b) -> float:
+    return max(float(np.abs(a.weights[name] - b.weights[name]).max()) for name in a.weights)
+
+
 @pytest.mark.parametrize("model, task", [
-    # A NALU on madsen2020's 100 inputs is chaotic under Adam (see tests/train/test_fused.py):
-    # the last-bit differences of cuBLAS's sums part its trajectories within 100 steps.
+    # A NALU on madsen2020's 100 inputs is chaotic under Adam (see tests/train/test_fused.py).
     ("nalu", presets.mistry2022("[1,2]", "[2,6]")),
     ("nau/nmu", presets.madsen2020()),
     ("mlp-relu6", presets.madsen2020()),
 ])
 def test_a_population_trains_on_cuda_as_on_the_cpu(model, task):
+    """Compared for the members whose trajectories the CPU's two exact implementations (the
+    fused step and autograd) agree on to 1e-9: one that parts even between those (a NALU whose
+    rounding-noise gradients Adam turns into lr-sized steps: seed 3 on add here, 3e-3 apart
+    after 100 steps) cannot follow cuBLAS's sums either."""
     members = [Member(seed, target, task) for seed in range(4) for target in ("add", "mul")]
     config = TrainConfig(iterations=100, eval_every=50, eval_samples=256, dtype="float64", fused=False)
     on_cpu = train_population(model, members, config)
+    fused_cpu = train_population(model, members, config.replace(fused=True))
     on_cuda = train_population(model, members, config.replace(device="cuda"))
     start_cpu = train_population(model, members, config.replace(iterations=0))
     start_cuda = train_population(model, members, config.replace(iterations=0, device="cuda"))
-    for cpu, cuda, cpu_start, cuda_start in zip(on_cpu, on_cuda, start_cpu, start_cuda):
+    stable = [i for i in range(len(members)) if _largest_difference(on_cpu[i], fused_cpu[i]) < 1e-9]
+    assert len(stable) >= len(members) - 2, stable
+    for i in range(len(members)):
+        for name in on_cpu[i].weights:
+            assert np.array_equal(start_cuda[i].weights[name], start_cpu[i].weights[name]), name
+    for i in stable:
+        cpu, cuda = on_cpu[i], on_cuda[i]
         for name in cpu.weights:
-            assert np.array_equal(cuda_start.weights[name], cpu_start.weights[name]), name
             np.testing.assert_allclose(cuda.weights[name], cpu.weights[name], rtol=1e-6, atol=1e-9, err_msg=name)
         np.testing.assert_allclose(cuda.curve["extrapolation"], cpu.curve["extrapolation"], rtol=1e-6)
 
