@@ -200,3 +200,22 @@ def test_bad_run_detected_late_writes_nothing(case, workdir, run_nalm):
     code, out, err = run_nalm(base(results, **change))
     check_refused(code, out, err, word)
     assert list(workdir.iterdir()) == []
+
+
+def test_an_unknown_run_id_is_one_unquoted_line(workdir, blog_store, run_nalm):
+    code, out, err = run_nalm(["explain", "99999", "--results", blog_store])
+    check_refused(code, out, err, "no run with run_id 99999")
+    assert err.strip() == f"nalm: error: no run with run_id 99999 in {blog_store}"  # unquoted, unlike a KeyError
+
+
+def test_a_bug_is_not_reported_as_bad_input(monkeypatch):
+    """Only bad input (ValueError, nalm.errors) becomes a one-line error: an internal KeyError
+    keeps its traceback."""
+    from nalm.cli import main as cli
+
+    def broken(args):
+        return {}["missing"]
+
+    monkeypatch.setattr(cli.COMMANDS["list"], "main", broken)
+    with pytest.raises(KeyError, match="missing"):
+        cli.main(["list"])

@@ -4,7 +4,7 @@ import pytest
 
 from nalm.experiments import EXPERIMENTS, run_experiment
 from nalm.report import plot_experiment
-from nalm.report.identity import error_by_input
+from nalm.report.identity import error_by_input, identity_figure
 from nalm.results import ResultsStore
 
 EXPERIMENT = EXPERIMENTS["trask2018-identity"]
@@ -40,3 +40,19 @@ def test_every_figure_is_written(runs, tmp_path):
         data = p.read_bytes()
         assert len(data) > 1000
         assert data.startswith(b"\x89PNG") if p.suffix == ".png" else b"<svg" in data
+
+
+def test_every_plotted_model_is_visible_when_one_spikes():
+    """A NALU spiking to 5e3 near x = 0 must not push a NAC accurate to 1e-6 below the axis."""
+    grid = np.linspace(-20, 20, 401)
+    rng = np.random.default_rng(0)
+    errors = {"nac": 1e-6 * (1 + rng.random(grid.size)),
+              "nalu": 1 + 5e3 * np.exp(-grid ** 2 * 50),
+              "mlp-relu6": np.abs(grid) * 0.8,
+              "nau": np.where(grid == 0, 0.0, 1e-3)}  # exact at one input: must not stretch the axis
+    ax = identity_figure(errors, grid, (-5, 5)).axes[0]
+    bottom, top = ax.get_ylim()
+    for model, error in errors.items():
+        typical = np.median(error[error > 0])
+        assert bottom < typical < top, (model, typical, bottom, top)
+    assert bottom > 1e-9

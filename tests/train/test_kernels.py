@@ -11,7 +11,7 @@ import torch
 from nalm.tasks import RecurrentTask, StaticTask
 from nalm.tasks import philox
 from nalm.tasks.philox import Draws
-from nalm.tasks.static import TRAIN
+from nalm.tasks.streams import TRAIN
 from nalm.train import kernels
 from nalm.train.data import Member, PopulationData
 

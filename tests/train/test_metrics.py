@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nalm.tasks import Draws, Range
-from nalm.tasks.static import THRESHOLD
+from nalm.tasks.streams import THRESHOLD
 from nalm.train.metrics import (
     best_step_index,
     is_success,

@@ -13,7 +13,7 @@ import pytest
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.runner import run_config, threshold
 from nalm.tasks import Draws, PoolTask, RecurrentTask, StaticTask, TARGETS, presets
-from nalm.tasks.static import THRESHOLD
+from nalm.tasks.streams import THRESHOLD
 from nalm.tasks.presets import MISTRY2022_RANGES
 from nalm.train.thresholds import MadsenReference, MistryReference, PerturbedWeights, range_moment
 

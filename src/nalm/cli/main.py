@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command].main(args) or 0
-    except (ValueError, KeyError) as error:  # bad input: one line, no traceback
+    except ValueError as error:  # bad input (nalm.errors): one line, no traceback; anything else is a bug
         print(f"nalm: error: {error}", file=sys.stderr)
         return 2
 

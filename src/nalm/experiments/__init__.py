@@ -1,4 +1,5 @@
 """The benchmarks, one module per paper table, and the runner that stores their results."""
+from ..errors import UnknownNameError
 from . import (blog_static, madsen2020_static, mistry2022_single, trask2018_identity, trask2018_recurrent,
                trask2018_static)
 from .runner import RunSummary, run_experiment
@@ -12,8 +13,6 @@ EXPERIMENTS = {
 
 
 def get_experiment(name: str) -> Experiment:
-    from ..units.registry import UnknownNameError
-
     try:
         return EXPERIMENTS[name]
     except KeyError:

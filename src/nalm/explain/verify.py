@@ -12,12 +12,10 @@ import numpy as np
 import sympy
 
 from ..tasks.philox import Draws
-from ..tasks.static import INTERPOLATION, TARGETS, check_target
+from ..tasks.static import TARGETS, check_target
+from ..tasks.streams import INTERPOLATION, VERIFY
 from .formula import Explanation, explain, relative_error
 
-VERIFY_STREAM = 1000
-"""Philox stream (beside the tasks' own, :mod:`nalm.tasks.static`) of verification samples: they
-never meet training or evaluation data."""
 
 SYMBOLIC_TARGETS = {
     "add": lambda a, b: a + b,
@@ -95,7 +93,7 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
     """Compare the formula with ``TARGETS[target]`` on the task's data of ``seed``.
 
     Draws ``n`` interpolation and ``n`` extrapolation samples (the draws of the seed's
-    ``VERIFY_STREAM``), computes the true target from ``[a, b] = x @ task.layout(seed)``, the
+    ``nalm.tasks.streams.VERIFY``), computes the true target from ``[a, b] = x @ task.layout(seed)``, the
     network's output and the formula's, and decides ``matches_target`` symbolically.
     """
     if len(explanation.outputs) != 1:
@@ -103,7 +101,7 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
     layout = np.asarray(task.layout(seed))
     errors = {"formula_vs_target": {}, "formula_vs_network": {}, "network_vs_target": {}}
     for which in ("interpolation", "extrapolation"):
-        x = task.sample(n, Draws(seed, VERIFY_STREAM), extrapolation=which == "extrapolation")
+        x = task.sample(n, Draws(seed, VERIFY), extrapolation=which == "extrapolation")
         if explanation.positive and not (x > 0).all():
             raise ValueError(f"the formula assumed positive inputs, but the task's {which} range has "
                              "others: explain it again with positive=False")

@@ -30,8 +30,8 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
     return {model: np.mean(e, axis=0) for model, e in errors.items()}
 
 
-def plot_identity(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
-                  path_stem: Path, log: bool = True) -> list[Path]:
+def identity_figure(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
+                    log: bool = True) -> Figure:
     """One curve per model, told apart by color and line style; the training range shaded."""
     fig = Figure(figsize=(10, 6), layout="constrained")
     ax = fig.add_subplot()
@@ -42,14 +42,29 @@ def plot_identity(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: 
                 linewidth=2.2 if not model.startswith("mlp-") else 1.5, label=label)
     if log:
         ax.set_yscale("log")
-        top = max(float(np.nanmax(e)) for e in errors.values())
-        ax.set_ylim(bottom=top * 1e-5)  # a unit that is exact at x = 0 would otherwise stretch the axis
+        ax.set_ylim(bottom=_log_floor(errors))
     ax.set_xlabel("input value x", fontsize=11)
     ax.set_ylabel("mean absolute error |f(x) − x| over seeds", fontsize=11)
     ax.set_title("Identity function: error inside and outside the training range (Trask et al. 2018, Fig. 1)",
                  fontsize=12)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, title="activation / unit")
+    return fig
+
+
+def _log_floor(errors: dict[str, np.ndarray]) -> float:
+    """The log axis's bottom: a tenth of the lowest model's median error, so that every model's
+    curve shows (a NAC near 1e-6 beside a NALU spiking to 1e3), but no lower than that, so that a
+    unit exact at a single x (an error of 0 or 1e-300 there) does not stretch the axis."""
+    medians = [float(np.median(e[np.isfinite(e) & (e > 0)])) for e in errors.values()
+               if (np.isfinite(e) & (e > 0)).any()]
+    return min(medians) / 10 if medians else 1e-12
+
+
+def plot_identity(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
+                  path_stem: Path, log: bool = True) -> list[Path]:
+    """:func:`identity_figure`, saved as PNG and SVG."""
+    fig = identity_figure(errors, grid, train_range, log)
     path_stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
     for path in paths:

@@ -15,12 +15,12 @@ from matplotlib.figure import Figure
 from ..results import RunRecord
 from ..tasks import TARGETS, task_from_dict
 from ..tasks.philox import Draws, uniform
+from ..tasks.streams import FIGURE
 from ..train import TrainConfig
 from ..units import build_model
 from .identity import COLORS, STYLES
 
 LENGTHS = (1, 3, 10, 30, 100, 300, 1000)
-FIGURE_STREAM = 100  # a Philox stream of each seed that no training or evaluation set uses
 CLIP = 1e4  # errors above are drawn at the top, so one exploding model does not flatten the rest
 
 
@@ -41,7 +41,7 @@ def relative_errors(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
                          for name in first.weights})
     out = np.empty((len(runs), len(lengths)))
     for j, length in enumerate(lengths):
-        x = np.stack([task.from_uniform(uniform(Draws(run.seed, FIGURE_STREAM, step=length),
+        x = np.stack([task.from_uniform(uniform(Draws(run.seed, FIGURE, step=length),
                                                 (samples, length, task.input_size)), extrapolation=True)
                       for run, task in zip(runs, tasks)])  # (runs, n, T, d)
         y = np.stack([TARGETS[run.target](*(task.totals_of(xi) @ task.layout(run.seed)).T)

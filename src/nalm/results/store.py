@@ -34,6 +34,8 @@ from typing import IO, Any, Iterable, Iterator
 
 import numpy as np
 
+from ..errors import UnknownNameError
+
 __all__ = [
     "SCHEMA_VERSION",
     "ResultsStore",
@@ -367,7 +369,7 @@ class ResultsStore:
     def get(self, run_id: int) -> RunRecord:
         row = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
-            raise KeyError(f"no run with run_id {run_id} in {self.path}")
+            raise UnknownNameError(f"no run with run_id {run_id} in {self.path}")
         return _row_to_record(row)
 
     def experiments(self) -> list[str]:

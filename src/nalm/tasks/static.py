@@ -16,6 +16,7 @@ import numpy as np
 
 from .philox import Draws, uniform
 from .ranges import Range
+from .streams import EXTRAPOLATION_POOL, LAYOUT, POOL, TRAIN  # noqa: F401  (TRAIN: in doctests)
 
 TARGETS = {
     "add": lambda a, b: a + b,
@@ -31,10 +32,6 @@ is Trask et al.'s Figure 1 task (with a one-element subset, a = x)."""
 
 PLACEMENTS = ("random", "first", "scattered")
 
-# Independent random streams of one seed: LAYOUT is the numpy generator of :func:`stream`, the
-# others are Philox streams (:class:`~nalm.tasks.philox.Draws`). POOL and EXTRAPOLATION_POOL hold
-# :class:`PoolTask`'s vectors; THRESHOLD the success-threshold simulation's samples.
-LAYOUT, TRAIN, INTERPOLATION, EXTRAPOLATION, POOL, EXTRAPOLATION_POOL, THRESHOLD = range(7)
 
 
 def check_target(name: str) -> None:

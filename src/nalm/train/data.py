@@ -15,7 +15,8 @@ import torch
 from torch import Tensor
 
 from ..tasks.philox import Draws, blocks_per_row, uniform_torch
-from ..tasks.static import EXTRAPOLATION, INTERPOLATION, TARGETS, TRAIN, check_target
+from ..tasks.static import TARGETS, check_target
+from ..tasks.streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 from . import kernels
 
 

@@ -26,7 +26,8 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..tasks.philox import Draws
-from ..tasks.static import TARGETS, THRESHOLD
+from ..tasks.static import TARGETS
+from ..tasks.streams import THRESHOLD
 
 __all__ = [
     "wilson_interval",
@@ -154,7 +155,7 @@ def simulate_threshold(
 
     Samples are drawn ``chunk`` rows at a time to bound memory: the chunk that starts at row
     ``start`` gets ``Draws(seed, THRESHOLD).rows(start)`` (Philox stream ``THRESHOLD`` of
-    :mod:`nalm.tasks.static`), so for a sampler whose row i is row i of its draws (e.g.
+    :mod:`nalm.tasks.streams`), so for a sampler whose row i is row i of its draws (e.g.
     ``Range.sample((size, d), draws)``, a task's ``totals``) the samples do not depend on
     ``chunk``, and the result only through the order of summation.
 

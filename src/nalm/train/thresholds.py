@@ -30,7 +30,7 @@ import numpy as np
 
 from ..tasks.philox import Draws
 from ..tasks.ranges import Range
-from ..tasks.static import THRESHOLD
+from ..tasks.streams import THRESHOLD
 from .metrics import simulate_threshold
 
 __all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "range_moment"]

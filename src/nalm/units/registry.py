@@ -1,19 +1,12 @@
 """``UNITS``: the one registry of unit names; the CLI, networks and experiments use only it."""
 from __future__ import annotations
 
+from ..errors import UnknownNameError
 from .inalu import INALU
 from .nac import NAC, MultiplicativeNAC
 from .nalu import NALU, FauxNALU
 from .nau_nmu import NAU, NMU
 from .npu import NPU, RealNPU
-
-
-class UnknownNameError(KeyError, ValueError):
-    """An unknown name was looked up; the message lists the known ones."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
-
 
 UNITS = {
     "nac": NAC,

@@ -1,0 +1,14 @@
+"""Errors that mean the user asked for something that cannot be done.
+
+The library raises ``ValueError`` (or a subclass) for bad input: a name that is not registered,
+a value out of range, a file that is not a results store. ``nalm``'s command line prints those
+as one line and exits with code 2; any other exception is a bug and shows its traceback.
+"""
+
+
+class UnknownNameError(KeyError, ValueError):
+    """An unknown name (a unit, an experiment, a stored run) was looked up; the message says
+    which names there are. A ``KeyError``, as a failed lookup, and a ``ValueError``, as bad input."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
