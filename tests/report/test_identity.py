@@ -56,3 +56,12 @@ def test_every_plotted_model_is_visible_when_one_spikes():
         typical = np.median(error[error > 0])
         assert bottom < typical < top, (model, typical, bottom, top)
     assert bottom > 1e-9
+
+
+def test_every_figure_is_the_same_bytes_when_drawn_again(runs, tmp_path):
+    """PNG and SVG alike: no date or software version, stable SVG ids (nalm.report.style)."""
+    first = {p.name: p.read_bytes() for p in plot_experiment(EXPERIMENT, runs, tmp_path / "a")}
+    second = {p.name: p.read_bytes() for p in plot_experiment(EXPERIMENT, runs, tmp_path / "b")}
+    assert len(first) == 8 and first.keys() == second.keys()
+    for name in first:
+        assert first[name] == second[name], name

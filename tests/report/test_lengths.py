@@ -51,3 +51,12 @@ def test_each_length_has_its_own_draws():
     # a length's sequences are the draws of its own step: they do not depend on the lengths beside it
     runs = [nau_nmu_run(seed, 0.95) for seed in range(2)]
     np.testing.assert_array_equal(relative_errors(runs, (100,)), relative_errors(runs, LENGTHS)[:, 2:])
+
+
+def test_the_length_figure_is_the_same_bytes_when_drawn_again(tmp_path):
+    pytest.importorskip("matplotlib")
+    errors = {("nau/nmu", "mul"): np.array([1e-6, 1e-3, 1.0]), ("nac/nac", "add"): np.array([1e-7, 1e-7, 1e-6])}
+    first = plot_lengths(errors, LENGTHS, 10, tmp_path / "a" / "lengths", "demo")
+    second = plot_lengths(errors, LENGTHS, 10, tmp_path / "b" / "lengths", "demo")
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..results import RunRecord
 from ..tasks import TARGETS
+from . import style
 from .summary import Cell, setting
 
 __all__ = [
@@ -37,26 +38,11 @@ __all__ = [
 ERROR_RANGE = (1e-3, 1e4)
 ERROR_LABEL = "100 × MAE / MAE of untrained {baseline}"
 
-# Colorblind-safe colors (tab10) cycled together with line styles / hatches: series i
-# gets color i % 10 and style i % 4 (hatch i % 7), so 20 lines (70 bar series) stay distinct.
-LINE_STYLES = ("-", "--", ":", "-.")
-HATCHES = ("", "//", "..", "\\\\", "xx", "oo", "++")
 ERROR_COLORMAP = "viridis"  # perceptually uniform and colorblind-safe
 MISSING_COLOR = "#d9d9d9"
 
-_STYLE = {
-    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "figure.titlesize": 12,
-    "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9, "legend.title_fontsize": 9,
-    "hatch.linewidth": 0.8, "svg.hashsalt": "nalm",  # stable ids in the SVG
-}
-
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _color(i: int):
-    from matplotlib import colormaps
-    return colormaps["tab10"](i % 10)
 
 
 def _cell_setting(cell: Cell) -> tuple:
@@ -93,16 +79,6 @@ def _row_labels(keys) -> dict:
 
 def _cell_rows(cells: list[Cell]) -> dict:
     return _row_labels((_cell_setting(c), c.target) for c in cells)
-
-
-def _save(figure, path_stem) -> list[Path]:
-    """Write ``<stem>.png`` and ``<stem>.svg`` (creating the folder) and return both paths."""
-    stem = Path(path_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.parent / f"{stem.name}.png", stem.parent / f"{stem.name}.svg"]
-    figure.savefig(paths[0], dpi=150, metadata={"Software": None})
-    figure.savefig(paths[1], metadata={"Date": None})
-    return paths
 
 
 def _short(value: float) -> str:
@@ -189,7 +165,7 @@ def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baselin
         size = (panel_width + labels_width + 1.3, 2 * panel_height + 2.0)
     else:
         size = (2 * panel_width + labels_width + 1.3, panel_height + 1.8)
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=size, layout="constrained")
         axes = figure.subplots(2, 1, sharex=True) if stacked else figure.subplots(1, 2, sharey=True)
         _draw_error_panel(axes[0], interpolation, targets, models, "interpolation", norm, cmap)
@@ -201,7 +177,7 @@ def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baselin
         colorbar = figure.colorbar(image, ax=list(axes), extend="both", shrink=0.9)
         colorbar.set_label(ERROR_LABEL.format(baseline=baseline))
         figure.suptitle(title or "Normalized error, median over seeds (0 = perfect, 100 = untrained)")
-        return _save(figure, path_stem)
+        return style.save(figure, path_stem)
 
 
 # --------------------------------------------------------------------------- success rate
@@ -235,7 +211,7 @@ def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list
     targets = list(dict.fromkeys(_cell_rows(cells).values()))
     by_key = {(model, target): (rate, low, high) for model, target, rate, low, high in data}
     width = 0.8 / len(models)
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=(max(5.0, len(targets) * (0.28 * len(models) + 0.5) + 2.5), 4.2),
                         layout="constrained")
         ax = figure.subplots()
@@ -245,11 +221,11 @@ def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list
             rate = np.array([100 * v[0] for _, v in present])
             low = np.array([100 * v[1] for _, v in present])
             high = np.array([100 * v[2] for _, v in present])
-            ax.bar(x, rate, width, label=model, color=_color(j), hatch=HATCHES[j % len(HATCHES)],
+            ax.bar(x, rate, width, label=model, color=style.color(j), hatch=style.hatch(j),
                    edgecolor="black", linewidth=0.6,
                    yerr=np.vstack([rate - low, high - rate]), error_kw={"capsize": 2, "elinewidth": 0.9})
             zero = rate == 0
-            ax.plot(x[zero], rate[zero], "o", color=_color(j), markeredgecolor="black", markersize=5,
+            ax.plot(x[zero], rate[zero], "o", color=style.color(j), markeredgecolor="black", markersize=5,
                     clip_on=False, zorder=3)
         ax.set_xticks(range(len(targets)), targets)
         ax.set_xlim(-0.6, len(targets) - 0.4)
@@ -262,7 +238,7 @@ def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list
         ax.set_axisbelow(True)
         ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         ax.set_title(title or "Success rate over seeds")
-        return _save(figure, path_stem)
+        return style.save(figure, path_stem)
 
 
 # --------------------------------------------------------------------------- curves
@@ -362,7 +338,7 @@ def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | No
     entry_width = 0.07 * max(len(m) for m in [*models, "success threshold"]) + 0.7
     legend_columns = max(1, min(len(models) + 2, int(width // entry_width)))
     legend_lines = math.ceil((len(models) + 2) / legend_columns)
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=(width, 3.2 * lines + 0.9 + 0.22 * legend_lines), layout="constrained")
         axes = figure.subplots(lines, columns, squeeze=False).ravel()
         for ax, ((run_setting, target), label) in zip(axes, rows.items()):
@@ -384,7 +360,7 @@ def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | No
         for ax in axes[:len(rows)]:
             ax.set_xlabel("step")
             ax.set_ylabel("extrapolation MSE")
-        handles = [Line2D([], [], color=_color(j), linestyle=LINE_STYLES[j % len(LINE_STYLES)], linewidth=1.8,
+        handles = [Line2D([], [], color=style.color(j), linestyle=style.line_style(j), linewidth=1.8,
                           label=m) for j, m in enumerate(models)]
         handles += [Patch(color="gray", alpha=0.25, label="25–75th percentile"),
                     Line2D([], [], color="black", linestyle="--", linewidth=1.2, label="success threshold")]
@@ -392,7 +368,7 @@ def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | No
         # Wrapped to the figure's width: a one-panel figure is narrower than a long title.
         figure.suptitle(textwrap.fill(title or "Extrapolation MSE over training (median over seeds)",
                                       width=max(30, int(width * 9))))
-        return _save(figure, path_stem)
+        return style.save(figure, path_stem)
 
 
 def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[float]) -> None:
@@ -411,9 +387,9 @@ def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[floa
             continue
         steps, *curves = series[model]
         median, low, high = (np.clip(a, floor, ceiling) for a in curves)
-        color = _color(j)
+        color = style.color(j)
         ax.fill_between(steps, low, high, color=color, alpha=0.18, linewidth=0)
-        ax.plot(steps, median, color=color, linestyle=LINE_STYLES[j % len(LINE_STYLES)], linewidth=1.8)
+        ax.plot(steps, median, color=color, linestyle=style.line_style(j), linewidth=1.8)
     for threshold in thresholds:
         ax.axhline(threshold, color="black", linestyle="--", linewidth=1.2)
     for label, level in extremes.items():

@@ -10,11 +10,7 @@ from matplotlib.figure import Figure
 from ..results import RunRecord
 from ..tasks import task_from_dict
 from ..train import TrainConfig
-
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-          "#bcbd22", "#17becf"]
-STYLES = ["-", "--", ":", "-."]  # with 10 colors, (color, style) pairs repeat only after 20 curves
-
+from . import style
 
 def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndarray]:
     """Per model: mean over seeds of |f(x) - x| at each grid point, from the stored weights."""
@@ -33,22 +29,24 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
 def identity_figure(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
                     log: bool = True) -> Figure:
     """One curve per model, told apart by color and line style; the training range shaded."""
-    fig = Figure(figsize=(10, 6), layout="constrained")
-    ax = fig.add_subplot()
-    ax.axvspan(*train_range, color="0.9", zorder=0, label="training range")
-    for i, (model, error) in enumerate(sorted(errors.items())):
-        label = model.removeprefix("mlp-")
-        ax.plot(grid, error, color=COLORS[i % len(COLORS)], linestyle=STYLES[i % len(STYLES)],
-                linewidth=2.2 if not model.startswith("mlp-") else 1.5, label=label)
-    if log:
-        ax.set_yscale("log")
-        ax.set_ylim(bottom=_log_floor(errors))
-    ax.set_xlabel("input value x", fontsize=11)
-    ax.set_ylabel("mean absolute error |f(x) − x| over seeds", fontsize=11)
-    ax.set_title("Identity function: error inside and outside the training range (Trask et al. 2018, Fig. 1)",
-                 fontsize=12)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, title="activation / unit")
+    import matplotlib
+
+    with matplotlib.rc_context(style.RC):
+        fig = Figure(figsize=(10, 6), layout="constrained")
+        ax = fig.add_subplot()
+        ax.axvspan(*train_range, color="0.9", zorder=0, label="training range")
+        for i, (model, error) in enumerate(sorted(errors.items())):
+            label = model.removeprefix("mlp-")
+            ax.plot(grid, error, color=style.color(i), linestyle=style.line_style(i),
+                    linewidth=2.2 if not model.startswith("mlp-") else 1.5, label=label)
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=_log_floor(errors))
+        ax.set_xlabel("input value x")
+        ax.set_ylabel("mean absolute error |f(x) − x| over seeds")
+        ax.set_title("Identity function: error inside and outside the training range (Trask et al. 2018, Fig. 1)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title="activation / unit")
     return fig
 
 
@@ -64,12 +62,7 @@ def _log_floor(errors: dict[str, np.ndarray]) -> float:
 def plot_identity(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
                   path_stem: Path, log: bool = True) -> list[Path]:
     """:func:`identity_figure`, saved as PNG and SVG."""
-    fig = identity_figure(errors, grid, train_range, log)
-    path_stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    return paths
+    return style.save(identity_figure(errors, grid, train_range, log), path_stem)
 
 
 def plot_identity_experiment(experiment, runs: list[RunRecord], folder: Path, log: bool = True) -> list[Path]:

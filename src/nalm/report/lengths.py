@@ -18,7 +18,7 @@ from ..tasks.philox import Draws, uniform
 from ..tasks.streams import FIGURE
 from ..train import TrainConfig
 from ..units import build_model
-from .identity import COLORS, STYLES
+from . import style
 
 LENGTHS = (1, 3, 10, 30, 100, 300, 1000)
 CLIP = 1e4  # errors above are drawn at the top, so one exploding model does not flatten the rest
@@ -68,36 +68,35 @@ def error_by_length(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
 def plot_lengths(errors: dict[tuple[str, str], np.ndarray], lengths, train_length: int, path_stem: Path,
                  title: str) -> list[Path]:
     """One panel per target, one curve per model; the training length marked."""
+    import matplotlib
+
     targets = [t for t in TARGETS if any(target == t for _, target in errors)]
     models = sorted({model for model, _ in errors})
     columns = min(3, len(targets))
     rows = -(-len(targets) // columns)
-    fig = Figure(figsize=(4.2 * columns + 1.8, 3.2 * rows + 0.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
-    for ax, target in zip(axes, targets):
-        for i, model in enumerate(models):
-            if (model, target) in errors:
-                curve = np.minimum(np.nan_to_num(errors[model, target], nan=np.inf), CLIP)
-                ax.plot(lengths, curve, color=COLORS[i % len(COLORS)], linestyle=STYLES[i % len(STYLES)],
-                        marker="o", markersize=3, linewidth=1.8, label=model)
-        ax.axvline(train_length, color="0.6", linewidth=1, linestyle=":")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(target, fontsize=11)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.set_xlabel("sequence length")
-    for ax in axes[len(targets):]:
-        ax.set_visible(False)
-    for ax in axes[::columns]:
-        ax.set_ylabel(f"MAE / mean |target| (clipped at {CLIP:g})")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right center", title="model", fontsize=9)
-    fig.suptitle(title, fontsize=12)
-    path_stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    return paths
+    with matplotlib.rc_context(style.RC):
+        fig = Figure(figsize=(4.2 * columns + 1.8, 3.2 * rows + 0.8), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+        for ax, target in zip(axes, targets):
+            for i, model in enumerate(models):
+                if (model, target) in errors:
+                    curve = np.minimum(np.nan_to_num(errors[model, target], nan=np.inf), CLIP)
+                    ax.plot(lengths, curve, color=style.color(i), linestyle=style.line_style(i),
+                            marker="o", markersize=3, linewidth=1.8, label=model)
+            ax.axvline(train_length, color="0.6", linewidth=1, linestyle=":")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(target)
+            ax.grid(True, which="major", alpha=0.3)
+            ax.set_xlabel("sequence length")
+        for ax in axes[len(targets):]:
+            ax.set_visible(False)
+        for ax in axes[::columns]:
+            ax.set_ylabel(f"MAE / mean |target| (clipped at {CLIP:g})")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right center", title="model")
+        fig.suptitle(title)
+        return style.save(fig, path_stem)
 
 
 def plot_length_experiment(experiment, runs: list[RunRecord], folder: Path) -> list[Path]:
