@@ -24,7 +24,7 @@ import numpy as np
 from ..results import RunRecord
 from ..tasks import TARGETS
 from . import style
-from .summary import Cell, setting
+from .summary import Cell, Setting, setting
 
 __all__ = [
     "heatmap_data", "plot_heatmap",
@@ -45,11 +45,6 @@ MISSING_COLOR = "#d9d9d9"
 # --------------------------------------------------------------------------- shared helpers
 
 
-def _cell_setting(cell: Cell) -> tuple:
-    """The cell's setting in the form of :func:`nalm.report.summary.setting`."""
-    return cell.setting
-
-
 def _row_labels(keys) -> dict:
     """``{(setting, target): label}``: the target, plus what tells the settings apart.
 
@@ -59,26 +54,26 @@ def _row_labels(keys) -> dict:
     order = {name: i for i, name in enumerate(TARGETS)}
     keys = sorted(set(keys), key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
     settings = list(dict.fromkeys(k[0] for k in keys))
-    tasks = list(dict.fromkeys(s[:2] for s in settings))
-    iterations = {s[2] for s in settings}
-    rates = {s[3] for s in settings}
+    tasks = list(dict.fromkeys((s.task_index, s.task) for s in settings))
+    iterations = {s.iterations for s in settings}
+    rates = {s.lr for s in settings}
     labels = {}
     for task_setting, target in keys:
         parts = [target]
         if len(tasks) > 1:
-            index, task = task_setting[:2]
+            index, task = task_setting.task_index, task_setting.task
             versions = [t for i, t in tasks if i == index]  # one task index run with several configs
             parts.append(f"task {index}" + (f" ({versions.index(task) + 1})" if len(versions) > 1 else ""))
         if len(iterations) > 1:
-            parts.append(f"{task_setting[2]} steps")
+            parts.append(f"{task_setting.iterations} steps")
         if len(rates) > 1:
-            parts.append(f"lr {task_setting[3]:g}")
+            parts.append(f"lr {task_setting.lr:g}")
         labels[(task_setting, target)] = ", ".join(parts)
     return labels
 
 
 def _cell_rows(cells: list[Cell]) -> dict:
-    return _row_labels((_cell_setting(c), c.target) for c in cells)
+    return _row_labels((c.setting, c.target) for c in cells)
 
 
 def _short(value: float) -> str:
@@ -113,7 +108,7 @@ def heatmap_data(cells: list[Cell]) -> tuple[list[str], list[str], np.ndarray, n
     interpolation = np.full((len(targets), len(models)), np.nan)
     extrapolation = np.full((len(targets), len(models)), np.nan)
     for c in cells:
-        i, j = targets.index(rows[(_cell_setting(c), c.target)]), models.index(c.model)
+        i, j = targets.index(rows[(c.setting, c.target)]), models.index(c.model)
         interpolation[i, j] = c.normalized_interpolation[0]
         extrapolation[i, j] = c.normalized_extrapolation[0]
     return targets, models, interpolation, extrapolation
@@ -190,7 +185,7 @@ def success_data(cells: list[Cell]) -> list[tuple[str, str, float, float, float]
     all as fractions in [0, 1].
     """
     rows = _cell_rows(cells)
-    return [(c.model, rows[(_cell_setting(c), c.target)], c.success_rate, *c.success_interval) for c in cells]
+    return [(c.model, rows[(c.setting, c.target)], c.success_rate, *c.success_interval) for c in cells]
 
 
 def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list[Path]:
@@ -265,7 +260,7 @@ def _percentile(sorted_values: np.ndarray, q: float) -> np.ndarray:
     return np.where((fraction == 0) | (low == high), low, mixed)
 
 
-def _matching_runs(runs: list[RunRecord], model: str, target: str, run_setting: tuple | None) -> list[RunRecord]:
+def _matching_runs(runs: list[RunRecord], model: str, target: str, run_setting: Setting | None) -> list[RunRecord]:
     selected = [r for r in runs if r.model == model and r.target == target
                 and (run_setting is None or setting(r) == run_setting)]
     if len({setting(r) for r in selected}) > 1:
@@ -274,7 +269,7 @@ def _matching_runs(runs: list[RunRecord], model: str, target: str, run_setting: 
     return selected
 
 
-def curve_data(runs: list[RunRecord], model: str, target: str, run_setting: tuple | None = None
+def curve_data(runs: list[RunRecord], model: str, target: str, run_setting: Setting | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Extrapolation MSE against step over the seeds of one (model, target).
 

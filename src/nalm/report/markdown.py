@@ -6,7 +6,7 @@ import math
 
 from ..experiments.spec import Experiment, Published
 from ..tasks import task_to_dict
-from .summary import Cell, baseline_name
+from .summary import Cell, baseline_name, task_key
 
 METRIC_NAMES = {
     "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
@@ -19,7 +19,7 @@ METRIC_NAMES = {
 def task_note(experiment: Experiment, task_index: int, task: str) -> str:
     """How a stored task differs from the experiment's: nothing, the paper's, or custom."""
     def key(t) -> str:
-        return json.dumps(task_to_dict(t), sort_keys=True)
+        return task_key(task_to_dict(t))
 
     if task == key(experiment.tasks[task_index]):
         return ""
@@ -78,14 +78,13 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     out = [f"# {experiment.name}", "", experiment.description, "",
            f"Our runs: {', '.join(map(str, iterations))} iterations, {'/'.join(map(str, seeds))} seeds per cell.", ""]
     settings = list(dict.fromkeys(c.setting for c in cells))
-    rates = {lr for *_, lr in settings}
+    rates = {s.lr for s in settings}
     for run_setting in settings:
-        task_index, task, iters, lr = run_setting
-        label = experiment.task_label(task_index)
+        label = experiment.task_label(run_setting.task_index)
         if len(settings) > 1:
-            custom = task_note(experiment, task_index, task)
-            rate = f", lr {lr:g}" if len(rates) > 1 else ""
-            out += [f"## {label + ', ' if label else ''}{custom}{iters} iterations{rate}", ""]
+            custom = task_note(experiment, run_setting.task_index, run_setting.task)
+            rate = f", lr {run_setting.lr:g}" if len(rates) > 1 else ""
+            out += [f"## {label + ', ' if label else ''}{custom}{run_setting.iterations} iterations{rate}", ""]
         by_key = {(c.model, c.target): c for c in cells if c.setting == run_setting}
         for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate", "formulas"]):
             out += [f"**{METRIC_NAMES[metric].format(baseline=baseline_name(experiment.baseline_model))}**", ""]
@@ -95,18 +94,18 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
         out += success_matrix(experiment, cells, models, targets)
     # The published tables are compared with the longest runs of the experiment's own task,
     # at its default learning rate where that was run.
-    default_task = json.dumps(task_to_dict(experiment.tasks[0]), sort_keys=True)
-    comparable = [c for c in cells if c.task_index == 0 and json.dumps(c.task, sort_keys=True) == default_task]
+    default_task = task_key(task_to_dict(experiment.tasks[0]))
+    comparable = [c for c in cells if c.setting.task_index == 0 and c.setting.task == default_task]
     longest = max((max(c.iterations) for c in comparable), default=None)
     comparable = [c for c in comparable if max(c.iterations) == longest]
-    if any(c.setting[3] == experiment.train.lr for c in comparable):
-        comparable = [c for c in comparable if c.setting[3] == experiment.train.lr]
+    if any(c.setting.lr == experiment.train.lr for c in comparable):
+        comparable = [c for c in comparable if c.setting.lr == experiment.train.lr]
     by_key = {(c.model, c.target): c for c in comparable}
     for published in experiment.published:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", ""]
-    rows = [[experiment.task_label(c.task_index) or "–", str(c.setting[2]), f"{c.setting[3]:g}", c.model, c.target,
+    rows = [[experiment.task_label(c.task_index) or "–", str(c.setting.iterations), f"{c.setting.lr:g}", c.model, c.target,
              str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
              number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error), value(c, "formulas")]

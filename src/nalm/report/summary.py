@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ..results import RunRecord
 from ..train import metrics as M
+
+
+def task_key(task: dict) -> str:
+    """A stored task config as one string: equal exactly when the tasks are the same."""
+    return json.dumps(task, sort_keys=True)
+
+
+class Setting(NamedTuple):
+    """What must agree for runs to be pooled into one cell (hashable and ordered: a stable key)."""
+
+    task_index: int
+    task: str  # the task's config, as :func:`task_key`
+    iterations: int
+    lr: float
 
 
 @dataclass
@@ -32,7 +47,7 @@ class Cell:
     sparsity_error: float | None  # mean over successful runs
     iterations: set = field(default_factory=set)
     task: dict = field(default_factory=dict)  # the task's stored config
-    setting: tuple = ()  # see setting()
+    setting: Setting | None = None
     formulas: int | None = None  # seeds whose rounded formula equals the target (None: no formula)
 
     @property
@@ -102,12 +117,11 @@ def formula_matches(metrics: list[dict]) -> int | None:
     return sum(checked) if checked else None
 
 
-def setting(run: RunRecord) -> tuple:
-    """What must agree for runs to be pooled: task index, task config, iterations, learning rate."""
+def setting(run: RunRecord) -> Setting:
+    """The run's :class:`Setting`."""
     config = run.config
     train = config["train"]
-    return (config["task_index"], json.dumps(config.get("task", {}), sort_keys=True), train["iterations"],
-            train.get("lr", 0.0))
+    return Setting(config["task_index"], task_key(config.get("task", {})), train["iterations"], train.get("lr", 0.0))
 
 
 def summarize(runs: list[RunRecord]) -> list[Cell]:
@@ -115,22 +129,22 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
     one_table(run.config for run in runs)
     groups: dict[tuple, list[RunRecord]] = {}
     for run in runs:
-        groups.setdefault((*setting(run), run.model, run.target), []).append(run)
+        groups.setdefault((setting(run), run.model, run.target), []).append(run)
     cells = []
-    for (task_index, task, iterations, lr, model, target), group in sorted(groups.items()):
+    for (run_setting, model, target), group in sorted(groups.items()):
         metrics = [r.metrics for r in group]
         successes = [m for m in metrics if m["success"]]
         solved = [m["solved_at"] for m in successes if m["solved_at"] is not None]
         sparsity = [m["sparsity_error"] for m in successes if m["sparsity_error"] is not None]
         cells.append(Cell(
-            task_index=task_index, model=model, target=target, seeds=len(group),
+            task_index=run_setting.task_index, model=model, target=target, seeds=len(group),
             diverged=sum(r.diverged for r in group),
             normalized_interpolation=M.median_interval([m["normalized_interpolation"] for m in metrics]),
             normalized_extrapolation=M.median_interval([m["normalized_extrapolation"] for m in metrics]),
             successes=len(successes), success_interval=M.wilson_interval(len(successes), len(group)),
             solved_at=(float(np.median(solved)), *M.mean_interval(solved)[1:]) if solved else None,
             sparsity_error=float(np.mean(sparsity)) if sparsity else None,
-            iterations={iterations}, task=json.loads(task), setting=(task_index, task, iterations, lr),
+            iterations={run_setting.iterations}, task=json.loads(run_setting.task), setting=run_setting,
             formulas=formula_matches(metrics),
         ))
     return cells
