@@ -8,9 +8,8 @@ from ..experiments import get_experiment
 from ..experiments.runner import execute, prepare
 from ..results import ResultsStore
 from ..tasks import GENERATOR, Range
-from ..report import one_table, plot_experiment
+from ..report import one_table, write_report
 from .common import add_results_option, report_dir
-from .report_cmd import write_report
 
 
 def add_parser(sub) -> None:
@@ -80,10 +79,8 @@ def main(args) -> int:
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")
         if not args.quiet:
-            runs = store.runs(experiment.name)
-            if runs:
-                plot_experiment(experiment, runs, report_dir(args.results, experiment.name))
-            text, paths = write_report(experiment, store, args.results, models=models, targets=targets)
+            text, paths = write_report(experiment, store, report_dir(args.results, experiment.name), models=models,
+                                       targets=targets, figures=True)
             print(text)
             print("Report written to " + ", ".join(map(str, paths)))
     return 0

@@ -1,0 +1,40 @@
+"""The report on disk: one summary of the selected runs feeds the tables and the figures."""
+import csv
+
+import pytest
+
+from nalm import report
+from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.report import write
+from nalm.results import ResultsStore
+
+EXPERIMENT = EXPERIMENTS["blog-static"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("write") / "r.sqlite"
+    with ResultsStore(path) as results:
+        run_experiment(EXPERIMENT, results, models=["nac", "mlp-relu6"], targets=["add", "sub"], seeds=1,
+                       overrides={"iterations": 5, "eval_every": 5, "eval_samples": 32})
+    return path
+
+
+def test_figures_and_tables_show_the_same_selected_runs_summarized_once(store, tmp_path, monkeypatch):
+    drawn, summaries = [], []
+    monkeypatch.setattr(report, "plot_experiment", lambda experiment, runs, folder, cells: drawn.append(runs) or [])
+    real = write.summarize
+    monkeypatch.setattr(write, "summarize", lambda runs: summaries.append(runs) or real(runs))
+    with ResultsStore(store) as results:
+        write.write_report(EXPERIMENT, results, tmp_path, models=["nac"], targets=["add"], figures=True)
+    assert len(summaries) == 1 and len(drawn) == 1
+    assert {(r.model, r.target) for r in drawn[0]} == {("nac", "add")}
+    with (tmp_path / "summary.csv").open() as handle:
+        assert [(row["model"], row["target"]) for row in csv.DictReader(handle)] == [("nac", "add")]
+
+
+def test_without_figures_nothing_is_drawn(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "plot_experiment", lambda *a, **k: pytest.fail("drew a figure"))
+    with ResultsStore(store) as results:
+        text, paths = write.write_report(EXPERIMENT, results, tmp_path)
+    assert [p.name for p in paths] == ["report.md", "summary.csv", "runs.csv"] and "# blog-static" in text
