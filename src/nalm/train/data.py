@@ -62,7 +62,7 @@ class PopulationData:
         index = {key: i for i, key in enumerate(self.keys)}
         self.stream_of_member = np.array([index[(m.task, m.seed)] for m in members])
         self.key_of_member = torch.tensor(self.stream_of_member, device=device)
-        self.identity = len(self.keys) == len(members)  # member i uses stream i
+        self.stream_per_member = len(self.keys) == len(members)  # member i uses stream i, its own
         # (S, 2, d), the left operand: bmm then takes its fast BLAS path, as in the units.
         self.layouts = self._tensor(np.stack([task.layout(seed).T for task, seed in self.keys]))
         self.target_groups = [
@@ -139,7 +139,7 @@ class PopulationData:
         # Always one contiguous (M, batch, d) block, even when members share a stream: a
         # broadcast input takes another matmul kernel, whose rounding differs, and members
         # must compute exactly what they would alone.
-        if self.identity:
+        if self.stream_per_member:
             x_members = x
         else:
             x_members = x[self.key_of_member]  # (M, batch, d)

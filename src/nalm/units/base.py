@@ -11,7 +11,8 @@ A unit is a ``torch.nn.Module`` with these extra duties:
   default; NAU and NMU clip their weights here);
 * ``kernel_layer()``: optionally, the unit's forward pass as one of the layer kinds of the
   fused CPU step (:mod:`nalm.train.kernels`), with its effective weights; a network whose
-  units all describe one trains without PyTorch's per-operation overhead;
+  units all describe one trains without PyTorch's per-operation overhead, and a recurrent
+  cell whose layer is ``linear`` (x·Wᵀ exactly) takes every step's input part in one product;
 * populations: ``members=M`` gives every parameter a leading member dimension, so one module
   holds M independent units that train at once. ``reset_member(m)`` initializes member m
   exactly as ``reset_parameters()`` initializes a standalone unit, drawing from the global
@@ -121,10 +122,6 @@ class ArithmeticUnit(nn.Module):
     init_scheme: str | None = None
     """The unit's fixed initialization with its source, for protocol cards (units whose init
     is a constructor option report it through :meth:`options` instead)."""
-
-    linear_map = False
-    """Whether ``forward(x)`` is exactly ``functional.linear(x, self.weight)`` (NAC, NAU):
-    a recurrent cell of such a unit then splits its weight into input and state parts."""
 
     # -- engine interface ----------------------------------------------------------------
     plateau_reset: PlateauReset | None = None

@@ -117,8 +117,6 @@ class NAC(ArithmeticUnit):
         torch.Size([8, 16, 1])
     """
 
-    linear_map = True
-
     def __init__(self, in_features: int, out_features: int, *, init: str = "stable-nalu", members=None,
                  device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
@@ -180,8 +178,6 @@ class MultiplicativeNAC(NAC):
         >>> unit(torch.tensor([[6.0, 3.0]], dtype=torch.float64))  # W = [1, -1]: a / b
         tensor([[2.0000]], dtype=torch.float64, grad_fn=<...>)
     """
-
-    linear_map = False
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, init: str = "stable-nalu",
                  members=None, device=None, dtype=None):

@@ -93,7 +93,6 @@ class NAU(_Regularized):
     """
 
     lower = -1.0
-    linear_map = True
     init_scheme = ("U[-r, r], r = min(0.5, √3·√(2/(in+out))) "
                    "(stable-nalu stable_nalu/layer/re_regualized_linear_nac.py:44-46)")
 

@@ -234,8 +234,9 @@ class RecurrentNetwork(nn.Module):
         batch_shape = x.shape[:-2]  # (batch,) or (M, batch)
         start = self.initial_state.unsqueeze(-3)  # (*, 1, states, hidden)
         state = tuple(start[..., i, :].expand(*batch_shape, self.hidden_size) for i in range(start.shape[-2]))
-        if self.unit_cell and self.cell.linear_map:
-            return self.output(self._linear_cell(x, state[0]))
+        layer = self.cell.kernel_layer() if self.unit_cell else None
+        if layer is not None and layer.kind == "linear":  # the cell computes exactly x·Wᵀ (NAC, NAU)
+            return self.output(self._linear_cell(x, state[0], layer.weight))
         for t in range(x.shape[-2]):
             x_t = x[..., t, :]  # (*, batch, d)
             if self.unit_cell:
@@ -244,13 +245,12 @@ class RecurrentNetwork(nn.Module):
                 state = self.cell(x_t, state)
         return self.output(state[0])
 
-    def _linear_cell(self, x: Tensor, h: Tensor) -> Tensor:
+    def _linear_cell(self, x: Tensor, h: Tensor, weight: Tensor) -> Tensor:
         """The last state of a linear unit cell (NAC, NAU): ``h_t = x_t W_x^T + h_{t-1} W_h^T``.
 
         The same as applying the unit to ``[x_t, h_{t-1}]`` at every step, but the weight is
         computed once and the input part of every step comes from one matmul.
         """
-        weight = self.cell.weight  # (*, hidden, d + hidden)
         w_x, w_h = weight[..., :self.input_size], weight[..., self.input_size:]
         lead, (batch, steps) = x.shape[:-3], x.shape[-3:-1]
         inputs = F.linear(x.reshape(*lead, batch * steps, self.input_size), w_x)  # (*, batch·T, hidden)
