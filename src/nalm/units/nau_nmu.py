@@ -14,13 +14,15 @@ class _Regularized(ArithmeticUnit):
     """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer."""
 
     lower: float  # weight range, enforced in forward and by project_()
+    schedule: tuple[float, float, float]  # the regularizer's default scale, start and end (the paper's)
 
-    def __init__(self, in_features, out_features, *, regularizer_scale, regularizer_start,
-                 regularizer_end, members, device, dtype):
+    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float | None = None,
+                 regularizer_start: float | None = None, regularizer_end: float | None = None, members=None,
+                 device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
-        self.regularizer_scale = regularizer_scale
-        self.regularizer_start = regularizer_start
-        self.regularizer_end = regularizer_end
+        given = (regularizer_scale, regularizer_start, regularizer_end)
+        self.regularizer_scale, self.regularizer_start, self.regularizer_end = (
+            default if value is None else value for value, default in zip(given, self.schedule))
         self.W = self.new_parameter(out_features, in_features)
         self.reset_parameters()
 
@@ -72,7 +74,8 @@ class NAU(_Regularized):
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
-        regularizer_scale, regularizer_start, regularizer_end: the schedule above.
+        regularizer_scale, regularizer_start, regularizer_end: the schedule above; one left out
+            (None) takes its default from ``schedule``.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -93,15 +96,9 @@ class NAU(_Regularized):
     """
 
     lower = -1.0
+    schedule = (0.01, 5e3, 5e4)
     init_scheme = ("U[-r, r], r = min(0.5, √3·√(2/(in+out))) "
                    "(stable-nalu stable_nalu/layer/re_regualized_linear_nac.py:44-46)")
-
-    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 0.01,
-                 regularizer_start: float = 5e3, regularizer_end: float = 5e4, members=None,
-                 device=None, dtype=None):
-        super().__init__(in_features, out_features, regularizer_scale=regularizer_scale,
-                         regularizer_start=regularizer_start, regularizer_end=regularizer_end,
-                         members=members, device=device, dtype=dtype)
 
     def init_member(self, W: Tensor) -> None:
         r = min(0.5, math.sqrt(3.0) * math.sqrt(2.0 / (self.in_features + self.out_features)))
@@ -149,14 +146,8 @@ class NMU(_Regularized):
     """
 
     lower = 0.0
+    schedule = (10.0, 1e6, 2e6)
     init_scheme = "U[0.25, 0.75] (stable-nalu stable_nalu/layer/re_regualized_linear_mnac.py:47-49)"
-
-    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float = 10.0,
-                 regularizer_start: float = 1e6, regularizer_end: float = 2e6, members=None,
-                 device=None, dtype=None):
-        super().__init__(in_features, out_features, regularizer_scale=regularizer_scale,
-                         regularizer_start=regularizer_start, regularizer_end=regularizer_end,
-                         members=members, device=device, dtype=dtype)
 
     def init_member(self, W: Tensor) -> None:
         nn.init.uniform_(W, 0.25, 0.75)
