@@ -105,8 +105,8 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", ""]
-    rows = [[experiment.task_label(c.task_index) or "–", str(c.setting.iterations), f"{c.setting.lr:g}", c.model, c.target,
-             str(c.seeds), str(c.diverged),
+    rows = [[experiment.task_label(c.task_index) or "–", str(c.setting.iterations), f"{c.setting.lr:g}", c.model,
+             c.target, str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
              number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error), value(c, "formulas")]
             for c in cells]
