@@ -20,7 +20,7 @@ from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..explain import ExplainError, explain_and_verify
 from ..tasks import GENERATOR, check_target, task_to_dict
 from ..train import Member, MemberResult, TrainConfig, train_population
-from ..train import metrics as M
+from .. import metrics as M
 from ..units import build_model, is_baseline, parse_model
 from .spec import Experiment
 
@@ -193,7 +193,7 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str
 
     Normalized errors (Trask et al.'s, of the final model) of a diverged member are infinite:
     the reference's final model is nan, and an infinite error ranks it worst in the median over
-    seeds, as :func:`~nalm.train.metrics.median_interval` ranks nan. The frozen weights' finite
+    seeds, as :func:`~nalm.metrics.median_interval` ranks nan. The frozen weights' finite
     error is not used: no reference run ever has those weights at the end of training.
     """
     metrics = dict(result.metrics)

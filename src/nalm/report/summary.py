@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..results import RunRecord
-from ..train import metrics as M
+from .. import metrics as M
 
 
 def task_key(task: dict) -> str:

@@ -1,4 +1,4 @@
-"""The population training engine, its optimizers and the benchmark metrics."""
+"""The population training engine and its optimizers."""
 from .config import TrainConfig
 from .data import Member, PopulationData
 from .engine import MemberResult, train_population

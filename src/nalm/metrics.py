@@ -25,9 +25,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..tasks.philox import Draws
-from ..tasks.static import TARGETS
-from ..tasks.streams import THRESHOLD
+from .tasks.philox import Draws
+from .tasks.static import TARGETS
+from .tasks.streams import THRESHOLD
 
 __all__ = [
     "wilson_interval",

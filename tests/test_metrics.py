@@ -1,4 +1,4 @@
-"""Tests for nalm.train.metrics: reference values are recomputed here from the formulas."""
+"""Tests for nalm.metrics: reference values are recomputed here from the formulas."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 
 from nalm.tasks import Draws, Range
 from nalm.tasks.streams import THRESHOLD
-from nalm.train.metrics import (
+from nalm.metrics import (
     best_step_index,
     is_success,
     mean_interval,
