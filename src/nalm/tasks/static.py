@@ -7,7 +7,6 @@ pure function of where it sits. Neither depends on which other seeds are trained
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -74,6 +73,7 @@ class StaticTask:
     train_samples: int | None = None
 
     recurrent: ClassVar[bool] = False
+    uniform_inputs: ClassVar[bool] = True  # each value a uniform draw mapped to the range (see Task)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
@@ -179,6 +179,7 @@ class PoolTask:
     in_features = 2
     input_shape = (2,)
     recurrent = False
+    uniform_inputs = False  # sums of entries of a drawn vector
 
     def layout(self, seed: int) -> np.ndarray:
         return np.eye(2)
@@ -201,21 +202,3 @@ class PoolTask:
     def describe(self) -> str:
         return (f"[a, b] = sums of {self.terms} entries of a vector from {self.interpolation} (train) / "
                 f"{self.extrapolation} (test)")
-
-
-def task_to_dict(task) -> dict:
-    """A task as plain data, for stored configs: its kind and every field."""
-    fields = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
-    return {"kind": type(task).__name__, **{k: v.to_list() if isinstance(v, Range) else v for k, v in fields.items()}}
-
-
-def task_from_dict(data: dict):
-    """The task a stored config describes: the inverse of :func:`task_to_dict`."""
-    fields = dict(data)
-    kind = fields.pop("kind")
-    from .recurrent import RecurrentTask  # it builds on StaticTask
-
-    kinds = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask}
-    if kind not in kinds:
-        raise ValueError(f"unknown task kind {kind!r} in the stored config")
-    return kinds[kind](**fields)

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..tasks.philox import Draws, blocks_per_row, uniform_torch
+from ..tasks.protocol import Task
 from ..tasks.static import TARGETS, check_target
 from ..tasks.streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 from . import kernels
@@ -30,7 +31,7 @@ class Member:
 
     seed: int
     target: str
-    task: object
+    task: Task
     init_seed: int | None = None
     lr: float | None = None
 
@@ -79,8 +80,8 @@ class PopulationData:
             raise ValueError("a population cannot mix tasks with fixed training sets and fresh batches")
         # Tasks whose inputs are uniform draws mapped to a range (static and recurrent) are drawn
         # by the kernels; others (PoolTask) by their own ``sample``.
-        self.streams = StreamArrays.of(self.keys, self.np_dtype) if all(
-            hasattr(task, "from_uniform") for task in tasks) else None
+        self.streams = StreamArrays.of(self.keys, self.np_dtype) if all(task.uniform_inputs for task in tasks) else None
+        self.recurrent = any(task.recurrent for task in tasks)
         self.fixed_train = self._fixed_batch = None
         if fixed == {True}:
             self.fixed_train = self._draw(lambda task: task.train_samples, TRAIN, extrapolation=False)
@@ -130,7 +131,7 @@ class PopulationData:
 
     def per_member(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Inputs for the population and each member's targets, from per-stream inputs."""
-        totals = x if x.dim() == 3 else x.sum(dim=2)  # (S, batch, d): sequences summed over time
+        totals = x.sum(dim=2) if self.recurrent else x  # (S, batch, d): sequences summed over time
         operands = torch.bmm(self.layouts, totals.transpose(1, 2)).transpose(1, 2)  # (S, batch, 2): a and b
         return self._members(x, operands)
 
