@@ -2,8 +2,10 @@
 every target and task (its paper-scale tasks too), trains a few steps and is scored and stored.
 
 The scale is as small as the runner allows (3 steps, 8 evaluation samples, 8 threshold samples,
-one baseline model), so the whole file takes seconds; the numbers are not checked, only that
-every run is stored and every metric is a value the reports can read.
+one baseline model); the numbers are not checked, only that every run is stored and every
+metric is a value the reports can read. The time goes to compiling the fused step for each
+pair of layer kinds in float32 on a fresh clone: trask2018-static, which holds the most pairs
+(30 s), is marked slow.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from nalm.experiments import EXPERIMENTS, run_experiment
 from nalm.results import ResultsStore
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
+SLOW = {"trask2018-static"}
 
 
 def models_of(experiment) -> list[str]:
@@ -28,7 +31,7 @@ def variants() -> list:
     """Each experiment, and beside it the same with its paper-scale tasks where they differ."""
     out = []
     for name, experiment in EXPERIMENTS.items():
-        out.append(pytest.param(experiment, id=name))
+        out.append(pytest.param(experiment, id=name, marks=[pytest.mark.slow] if name in SLOW else []))
         if experiment.paper_tasks:
             paper = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
             out.append(pytest.param(paper, id=f"{name}-paper-tasks"))
