@@ -3,9 +3,10 @@ every target and task (its paper-scale tasks too), trains a few steps and is sco
 
 The scale is as small as the runner allows (3 steps, 8 evaluation samples, 8 threshold samples,
 one baseline model); the numbers are not checked, only that every run is stored and every
-metric is a value the reports can read. The time goes to compiling the fused step for each
-pair of layer kinds in float32 on a fresh clone: trask2018-static, which holds the most pairs
-(30 s), is marked slow.
+metric is a value the reports can read. Each cell runs with PyTorch's autograd, and again with
+the fused CPU step in the slow suite: on a fresh clone most of the time goes to compiling the
+fused step for every pair of layer kinds in float32 (about 90 s), which the fused-step tests
+already do for every kind in float64.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from nalm.experiments import EXPERIMENTS, run_experiment
 from nalm.results import ResultsStore
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
-SLOW = {"trask2018-static"}
 
 
 def models_of(experiment) -> list[str]:
@@ -31,7 +31,7 @@ def variants() -> list:
     """Each experiment, and beside it the same with its paper-scale tasks where they differ."""
     out = []
     for name, experiment in EXPERIMENTS.items():
-        out.append(pytest.param(experiment, id=name, marks=[pytest.mark.slow] if name in SLOW else []))
+        out.append(pytest.param(experiment, id=name))
         if experiment.paper_tasks:
             paper = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
             out.append(pytest.param(paper, id=f"{name}-paper-tasks"))
@@ -61,14 +61,16 @@ def check_metrics(run) -> None:
             assert math.isfinite(value), f"{where} is {value!r}"
 
 
+@pytest.mark.parametrize("fused", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["autograd", "fused"])
 @pytest.mark.parametrize("experiment", variants())
-def test_every_model_target_and_task_runs_and_is_stored(experiment, tmp_path):
+def test_every_model_target_and_task_runs_and_is_stored(experiment, fused, tmp_path):
     tiny = dataclasses.replace(experiment, threshold_rule=few_samples(experiment.threshold_rule), baseline_models=1)
     models = models_of(experiment)
     with ResultsStore(tmp_path / "r.sqlite") as store:
-        summary = run_experiment(tiny, store, models=models, seeds=1, overrides=TINY)
+        summary = run_experiment(tiny, store, models=models, seeds=1, overrides={**TINY, "fused": fused})
         runs = store.runs(tiny.name)
-    rates = {model: len(tiny.config_for(model, experiment.targets[0], TINY).rates) for model in models}
+    rates = {model: len(tiny.config_for(model, experiment.targets[0], {**TINY, "fused": fused}).rates)
+             for model in models}
     expected = sum(rates.values()) * len(experiment.targets) * len(experiment.tasks)
     assert summary.trained == len(runs) == expected
     cells = {(r.model, r.target, r.config["task_index"]) for r in runs}
