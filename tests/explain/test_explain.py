@@ -201,17 +201,15 @@ def test_half_weights_do_not_match():
 
 def test_untrained_nac_does_not_match():
     (result,) = train_population("nac", [Member(2, "add", SMALL)], TrainConfig(iterations=0, hidden=None, eval_samples=64))
-    from nalm.experiments.runner import load_network
-    net = load_network("nac", SMALL, result.weights, TrainConfig(hidden=None))
+    net = TrainConfig(hidden=None).load_network("nac", SMALL, result.weights)
     check = verify(explain(net, probe=probe(SMALL, 2)), SMALL, "add", 2, n=100)
     assert not check.matches_target
 
 
 # -- trained networks ----------------------------------------------------------------------
 def trained(model, target, task, seed, config, init_seed=None):
-    from nalm.experiments.runner import load_network
     (result,) = train_population(model, [Member(seed, target, task, init_seed=init_seed)], config)
-    return load_network(model, task, result.weights, config)
+    return config.load_network(model, task, result.weights)
 
 
 def test_trained_nac_finds_the_subsets():

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..experiments.runner import load_network
 from ..explain import Explanation, Verification, explain_and_verify
 from ..results import ResultsStore
 from ..tasks import task_from_dict
@@ -36,7 +35,7 @@ def explain_run(results: str, run_id: int) -> RunExplanation:
     with ResultsStore(results) as store:
         run = store.get(run_id)  # KeyError naming the id if absent
     task = task_from_dict(run.config["task"])
-    network = load_network(run.model, task, run.weights, TrainConfig.from_dict(run.config["train"]))
+    network = TrainConfig.from_dict(run.config["train"]).load_network(run.model, task, run.weights)
     explanation, verification = explain_and_verify(network, task, run.target, run.seed)
     return RunExplanation(run_id, run.model, run.target, run.seed, explanation, verification)
 

@@ -229,14 +229,6 @@ def scored_curve(result: MemberResult) -> tuple[np.ndarray, np.ndarray, np.ndarr
             np.asarray(result.curve["extrapolation"], dtype=float)[keep])
 
 
-def load_network(model: str, task, weights: dict, config: TrainConfig):
-    """A standalone network for ``task`` holding one member's stored weights."""
-    net = build_model(model, task.in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
-                      recurrent=task.recurrent, dtype=getattr(torch, config.dtype))
-    net.load_state_dict({name: torch.as_tensor(np.asarray(value)) for name, value in weights.items()})
-    return net
-
-
 def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
     """The rounded formula of the final weights and whether it equals the target exactly
     (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights,
@@ -244,7 +236,7 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
     if is_baseline(model) or result.diverged:
         return None, None
     member = result.member
-    net = load_network(model, member.task, result.weights, config)
+    net = config.load_network(model, member.task, result.weights)
     try:
         explanation, verification = explain_and_verify(net, member.task, member.target, member.seed)
     except ExplainError:
@@ -260,7 +252,7 @@ def sparsity_error(model: str, result: MemberResult, config: TrainConfig) -> flo
     step, ``export/function_task_static.r:54``). ``None`` for baselines, nan if a weight is nan."""
     if is_baseline(model):
         return None
-    net = load_network(model, result.member.task, result.best_weights, config)
+    net = config.load_network(model, result.member.task, result.best_weights)
     with torch.no_grad():
         errors = [float(unit.sparsity_error()) for unit in net.units()]
     return float(np.max(errors))

@@ -201,7 +201,7 @@ def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: to
     """
     if getattr(unit, "members", None) is not None:
         raise ExplainError(f"{type(unit).__name__} holds a population of {unit.members} members; "
-                           "explain a standalone unit (see nalm.experiments.runner.load_network)")
+                           "explain a standalone unit (see nalm.units.load_network)")
     for cls, rule in RULES:
         if isinstance(unit, cls):
             return rule(unit, inputs, probe)

@@ -14,13 +14,11 @@ from . import style
 
 def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndarray]:
     """Per model: mean over seeds of |f(x) - x| at each grid point, from the stored weights."""
-    from ..experiments.runner import load_network  # the runner builds networks; avoid a cycle
-
     x = torch.as_tensor(grid, dtype=torch.float64).reshape(-1, 1)
     errors: dict[str, list[np.ndarray]] = {}
     for run in runs:
         config = TrainConfig.from_dict(run.config["train"])
-        net = load_network(run.model, task_from_dict(run.config["task"]), run.weights, config).double()
+        net = config.load_network(run.model, task_from_dict(run.config["task"]), run.weights).double()
         with torch.no_grad():
             errors.setdefault(run.model, []).append((net(x) - x).abs().squeeze(1).numpy())
     return {model: np.mean(e, axis=0) for model, e in errors.items()}

@@ -17,7 +17,6 @@ from ..tasks import TARGETS, task_from_dict
 from ..tasks.philox import Draws, uniform
 from ..tasks.streams import FIGURE
 from ..train import TrainConfig
-from ..units import build_model
 from . import style
 
 LENGTHS = (1, 3, 10, 30, 100, 300, 1000)
@@ -35,10 +34,8 @@ def relative_errors(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
     first = runs[0]
     config = TrainConfig.from_dict(first.config["train"])
     tasks = [task_from_dict(run.config["task"]) for run in runs]
-    net = build_model(first.model, tasks[0].in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
-                      recurrent=True, members=len(runs), dtype=torch.float64)
-    net.load_state_dict({name: torch.as_tensor(np.stack([run.weights[name] for run in runs]))
-                         for name in first.weights})
+    stacked = {name: np.stack([run.weights[name] for run in runs]) for name in first.weights}
+    net = config.load_network(first.model, tasks[0], stacked, members=len(runs)).double()
     out = np.empty((len(runs), len(lengths)))
     for j, length in enumerate(lengths):
         x = np.stack([task.from_uniform(uniform(Draws(run.seed, FIGURE, step=length),

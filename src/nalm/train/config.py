@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..units import load_network
 from .optim import OPTIMIZERS
 
 DTYPES = ("float32", "float64")
@@ -102,6 +103,13 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def load_network(self, model: str, task, weights: dict, members: int | None = None):
+        """``model`` for ``task`` as this config builds it (hidden size, unit options, dtype),
+        holding stored ``weights`` (:func:`nalm.units.load_network`)."""
+        return load_network(model, weights, in_features=task.in_features, hidden=self.hidden,
+                            unit_options=self.unit_options, recurrent=task.recurrent, members=members,
+                            dtype=getattr(torch, self.dtype))
 
     def replace(self, **changes) -> "TrainConfig":
         return self.from_dict({**self.to_dict(), **changes})

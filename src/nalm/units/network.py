@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -167,6 +168,22 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
         sizes = [(first, in_features, hidden), (second, hidden, out_features)]
     options = unit_options or {}
     return Network(*(unit_class(u)(n_in, n_out, **options.get(u, {}), **factory) for u, n_in, n_out in sizes))
+
+
+def load_network(name: str, weights: dict, *, in_features: int, hidden: int | None, unit_options: dict | None = None,
+                 recurrent: bool = False, members: int | None = None, dtype=None) -> Network | RecurrentNetwork:
+    """The network :func:`build_model` gives, holding stored weights: ``weights`` maps each
+    parameter name to an array, one member's (standalone shapes), or with ``members`` the
+    members' stacked along a first dimension.
+
+    >>> net = load_network("nac", {"0.W_hat": [[9.0, 9.0]], "0.M_hat": [[9.0, 9.0]]}, in_features=2, hidden=None)
+    >>> round(float(net(torch.tensor([[1.0, 2.0]])).detach()), 3)
+    3.0
+    """
+    net = build_model(name, in_features, 1, hidden=hidden, unit_options=unit_options, recurrent=recurrent,
+                      members=members, dtype=dtype)
+    net.load_state_dict({key: torch.as_tensor(np.asarray(value)) for key, value in weights.items()})
+    return net
 
 
 def option_keys(name: str) -> set[str]:
