@@ -96,7 +96,11 @@ def test_several_parameters_step_together_as_each_alone_and_one_without_gradient
 
 @pytest.mark.parametrize("name", list(REFERENCE))
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_the_compiled_cpu_step_is_the_pytorch_step_to_rounding(name, dtype):
+def test_the_compiled_cpu_step_is_the_pytorch_step_to_rounding(name, dtype, monkeypatch):
+    from nalm.train import optim
+    compiled_calls = []
+    step_rows = optim._step_rows
+    monkeypatch.setattr(optim, "_step_rows", lambda *a: compiled_calls.append(a[0]) or step_rows(*a))
     torch.manual_seed(2)
     shapes = [(4, 2, 9), (4, 3)]
     compiled = [torch.nn.Parameter(torch.randn(*s, dtype=dtype)) for s in shapes]
@@ -113,6 +117,7 @@ def test_the_compiled_cpu_step_is_the_pytorch_step_to_rounding(name, dtype):
                 p.grad = g.clone()
         ours.step(active if step % 3 == 1 else None)
         theirs.step(active if step % 3 == 1 else None)
+    assert len(compiled_calls) == 12 * len(shapes)  # the CPU path is the compiled one, the reference is not
     tolerance = 1e-6 if dtype == torch.float32 else 1e-14
     for p, q in zip(compiled, reference):
         torch.testing.assert_close(p, q, rtol=tolerance, atol=tolerance)

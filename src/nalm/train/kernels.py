@@ -623,8 +623,8 @@ def _train_rows(kind1, kind2, x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, 
             else:
                 _nalu_forward_4(x, logs1, r, W1, V1, G1, B1, h4, lin4, mul4, gate4)
             for k in range(4):
-                total += _loss_row(kind2, h4[k], targets[r + k], scale, W2, V2, G2, B2, eps2, dh4[k], gW2, gV2, gG2, gB2,
-                                   work)
+                total += _loss_row(kind2, h4[k], targets[r + k], scale, W2, V2, G2, B2, eps2, dh4[k],
+                                   gW2, gV2, gG2, gB2, work)
             if kind1 == LINEAR:
                 _linear_backward_4(x, r, dh4, gW1)
             else:

@@ -49,6 +49,7 @@ class PopulationOptimizer:
         # whether its neighbours share its rate.
         self.rates = rates
         self._rates: dict = {}
+        self._arrays = None  # numpy views for the compiled step
         self.name, self.grad_clip = name, grad_clip
         self.steps = 0  # shared: all active members step together, frozen ones never resume
         # One (M, n) block per state slot for all parameters together, each parameter a column
@@ -67,13 +68,13 @@ class PopulationOptimizer:
     @torch.no_grad()
     def step(self, active: Tensor | None = None) -> None:
         self.steps += 1
-        if all(p.device.type == "cpu" and p.is_contiguous() for p in self.params) \
-                and len({p.dtype for p in self.params}) == 1:
-            self._step_compiled(active)
-            return
-        if all(p.grad is not None for p in self.params) and len({p.dtype for p in self.params}) == 1:
-            self._step_flat(active)
-            return
+        if len({p.dtype for p in self.params}) == 1:  # one flat state
+            if all(p.device.type == "cpu" and p.is_contiguous() for p in self.params):
+                self._step_compiled(active)
+                return
+            if all(p.grad is not None for p in self.params):
+                self._step_flat(active)
+                return
         for p, state in zip(self.params, self.state):  # one parameter at a time, those with a gradient
             if p.grad is not None:
                 p.sub_(self._apply(p.grad, state, None if active is None else active.view(-1, *[1] * (p.dim() - 1))))
@@ -95,8 +96,10 @@ class PopulationOptimizer:
         bias1, bias2 = 1 - BETA1 ** self.steps, 1 - BETA2 ** self.steps
         constants = np.array([BETA1, 1 - BETA1, BETA2, 1 - BETA2, bias1, math.sqrt(bias2), EPS, RMS_ALPHA,
                               1 - RMS_ALPHA, math.inf if self.grad_clip is None else self.grad_clip], dtype=dtype)
-        state = [s.numpy() for s in self.flat_state] + [np.empty((members, 0), dtype)] * (2 - self.slots)
-        rates = self._rates_like(self.params[0].reshape(members, -1)).numpy().reshape(members)
+        if self._arrays is None:  # views of the state and the rates, made once: the step updates them in place
+            self._arrays = ([s.numpy() for s in self.flat_state] + [np.empty((members, 0), dtype)] * (2 - self.slots),
+                            self._rates_like(self.params[0].reshape(members, -1)).numpy().reshape(members))
+        state, rates = self._arrays
         offset = 0
         for p, size in zip(self.params, self.sizes):
             if p.grad is None:
