@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from nalm.experiments import EXPERIMENTS, Experiment, RunSummary, get_experiment, run_experiment
-from nalm.experiments.runner import score, sparsity_error, threshold
+from nalm.experiments.runner import prepare, score, threshold
 from nalm.results import ResultsStore
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
 from nalm.train import Member, MemberResult
 from nalm.train.thresholds import PerturbedWeights
-from nalm.units import UNITS, seed_members_
+from nalm.units import UNITS, seed_members_, sparsity_error
 
 SMALL = {"eval_samples": 64, "eval_every": 25}
 
@@ -205,20 +205,29 @@ def test_the_baseline_does_not_depend_on_the_model_or_its_training(tmp_path):
 # -- scoring one member ------------------------------------------------------------
 
 
-def member_result(curve, diverged_at=None, weights=None, best_step=None):
-    """A member's training result on mistry2022-single's [1, 2] -> [2, 6] task (two inputs).
+TASK = EXPERIMENTS["mistry2022-single"].tasks[6]
+
+
+def member_result(curve, diverged_at=None, weights=None, best_step=None, model="nau"):
+    """A member's training result on mistry2022-single's [1, 2] -> [2, 6] task (two inputs),
+    whose best and final weights are ``weights``.
 
     ``best_step``: the engine's best step, which it keeps tracking on a diverged member's
     frozen weights (default: the curve's lowest interpolation MSE, nan skipped)."""
-    task = EXPERIMENTS["mistry2022-single"].tasks[6]
     metrics = {"interpolation_mse": curve["interpolation"][-1], "extrapolation_mse": curve["extrapolation"][-1],
                "interpolation_mae": 0.5, "extrapolation_mae": 2.0}
     if best_step is None:
         best_step = curve["step"][int(np.nanargmin(curve["interpolation"]))]
     metrics["best_step"] = best_step
     weights = weights if weights is not None else {"0.W": np.array([[0.999, 0.002]])}
-    return MemberResult(member=Member(0, "add", task), diverged=diverged_at is not None, diverged_at=diverged_at,
-                        curve=curve, metrics=metrics, weights=weights, best_weights=weights)
+    sparsity = network_sparsity(model, weights, EXPERIMENTS["mistry2022-single"].config_for(model, "add"))
+    metrics["sparsity_error"] = None if sparsity is None else float(sparsity)  # as the engine measures it
+    return MemberResult(member=Member(0, "add", TASK), diverged=diverged_at is not None, diverged_at=diverged_at,
+                        curve=curve, metrics=metrics, weights=weights)
+
+
+def network_sparsity(model, weights, config):
+    return sparsity_error(model, config.load_network(model, TASK, weights))
 
 
 BASELINE = {"interpolation": 2.0, "extrapolation": 4.0}
@@ -292,7 +301,7 @@ def test_score_an_mlp_has_no_sparsity():
     config = EXPERIMENTS["mistry2022-single"].config_for("mlp-none", "add")
     curve = {"step": [0], "interpolation": [1.0], "extrapolation": [1.0]}
     weights = {"0.weight": np.array([[1.0, 1.0]]), "0.bias": np.array([0.0])}
-    m = score(member_result(curve, weights=weights), 1e-6, {"interpolation": 1.0, "extrapolation": 1.0},
+    m = score(member_result(curve, weights=weights, model="mlp-none"), 1e-6, {"interpolation": 1.0, "extrapolation": 1.0},
               "mlp-none", config)
     assert m["sparsity_error"] is None and m["success"] is False
 
@@ -384,8 +393,7 @@ def test_sparsity_error_of_each_unit(model, weights, expected):
     if "/" in model:
         config = config.replace(hidden=2)
     weights = {name: np.array(value, dtype=np.float64) for name, value in weights.items()}
-    result = member_result({"step": [0], "interpolation": [1.0], "extrapolation": [1.0]}, weights=weights)
-    assert sparsity_error(model, result, config) == pytest.approx(expected, abs=1e-15)
+    assert network_sparsity(model, weights, config) == pytest.approx(expected, abs=1e-15)
 
 
 @pytest.mark.parametrize("name", ["nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "npu", "real-npu", "inalu"])
@@ -403,3 +411,41 @@ def test_a_members_sparsity_error_is_its_standalone_units(name):
         alone.load_state_dict({k: v[m] for k, v in population.state_dict().items()})
         with torch.no_grad():
             assert alone.sparsity_error().item() == errors[m].item()
+
+
+# -- the plan ----------------------------------------------------------------------
+
+
+def test_paper_scale_is_the_experiments_own():
+    recurrent = EXPERIMENTS["trask2018-recurrent"]
+    paper = recurrent.at_paper_scale()
+    assert paper.tasks == recurrent.paper_tasks and paper.seeds == recurrent.paper_seeds
+    assert paper.config_for("nac", "add") == recurrent.config_for("nac", "add", recurrent.paper_scale)
+    identity = EXPERIMENTS["trask2018-identity"].at_paper_scale()
+    assert identity.config_for("nac", "identity").hidden is None  # per-model settings still apply
+    assert identity.config_for("nac", "identity").iterations == 10_000
+
+
+def test_a_learning_rate_sweep_becomes_one_run_per_rate():
+    plan = prepare(EXPERIMENTS["blog-static"], models=["nac"], targets=["add"], seeds=2,
+                   overrides={"lr": [1e-3, 1e-2]})
+    assert [(run.config.lr, run.seed) for run in plan.runs] == [(1e-3, 0), (1e-3, 1), (1e-2, 0), (1e-2, 1)]
+    assert [run.stored["train"]["lr"] for run in plan.runs] == [1e-3, 1e-3, 1e-2, 1e-2]
+    assert len({run.population_key() for run in plan.runs}) == 1  # one population, a rate per member
+
+
+def test_baselines_are_computed_once_per_task_seed_and_target_for_every_model(tmp_path, monkeypatch):
+    """The identity experiment's NAC has no hidden layer and its MLPs three: both are normalized
+    by the same untrained networks, trained once."""
+    import nalm.experiments.runner as runner
+
+    experiment = EXPERIMENTS["trask2018-identity"]
+    calls = []
+    train = runner.train_population
+    monkeypatch.setattr(runner, "train_population", lambda model, *a, **k: calls.append(model) or train(model, *a, **k))
+    _, runs = run(tmp_path, experiment, models=["nac", "mlp-relu"], seeds=2, overrides={"iterations": 5, **SMALL})
+    assert calls == ["nac", experiment.baseline_model, "mlp-relu"]
+    by_seed = {}
+    for r in runs:
+        by_seed.setdefault(r.seed, set()).add((r.metrics["baseline_interpolation_mae"], r.metrics["baseline_extrapolation_mae"]))
+    assert all(len(values) == 1 for values in by_seed.values()) and len(by_seed) == 2

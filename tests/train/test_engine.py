@@ -5,7 +5,7 @@ import torch
 
 from nalm.tasks import StaticTask, presets
 from nalm.train import Member, TrainConfig, train_population
-from nalm.units import build_model, seed_members_
+from nalm.units import build_model, seed_members_, sparsity_error
 
 TASK = presets.madsen2020()
 
@@ -82,6 +82,25 @@ def test_best_step_is_the_lowest_interpolation_error():
     assert result.metrics["best_step"] == curve["step"][best]
     assert result.metrics["best_extrapolation_mse"] == curve["extrapolation"][best]
     assert curve["step"] == [0, 100, 200, 300, 400]
+
+
+def test_the_sparsity_error_is_the_best_steps_measured_on_the_population():
+    """Evaluated at 0 and 60 only, each member's best weights are its initial or its final ones;
+    its sparsity error is theirs (lr 1 leaves some members worse than they started)."""
+    config = TrainConfig(iterations=60, eval_every=60, eval_samples=64, dtype="float64", hidden=2, lr=1.0)
+    members = [Member(seed, target, TASK) for seed in range(4) for target in ("add", "mul")]
+    initial = train_population("nau/nmu", members, config.replace(iterations=0))
+    trained = train_population("nau/nmu", members, config)
+
+    def alone(weights):
+        return float(sparsity_error("nau/nmu", config.load_network("nau/nmu", TASK, weights)))
+
+    assert {r.metrics["best_step"] for r in trained} == {0, 60}  # both cases occur
+    for start, result in zip(initial, trained):
+        weights = result.weights if result.metrics["best_step"] == 60 else start.weights
+        assert result.metrics["sparsity_error"] == alone(weights)
+        assert alone(result.weights) != alone(start.weights)
+    assert train_population("mlp-relu6", members[:1], config)[0].metrics["sparsity_error"] is None
 
 
 def test_population_rejects_mixed_input_sizes_and_empty_populations():

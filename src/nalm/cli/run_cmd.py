@@ -1,13 +1,11 @@
 """``nalm run EXPERIMENT``: train what the store lacks, then print the report."""
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from ..experiments import get_experiment
 from ..experiments.runner import execute, prepare
 from ..results import ResultsStore
-from ..tasks import GENERATOR, Range
 from ..report import one_table, write_report
 from .common import add_results_option, report_dir
 
@@ -32,9 +30,9 @@ def add_parser(sub) -> None:
     add_results_option(p)
 
 
-def overrides(args, experiment) -> dict:
+def overrides(args) -> dict:
     """Training overrides from the command line; unknown keys are rejected later by TrainConfig."""
-    out = dict(experiment.paper_scale) if args.paper_scale else {}
+    out = {}
     if args.config:
         try:
             extra = json.loads(args.config)
@@ -49,38 +47,21 @@ def overrides(args, experiment) -> dict:
     return out
 
 
-def with_ranges(experiment, interpolation: str | None, extrapolation: str | None):
-    """The experiment with its task's ranges replaced (stored configs record the change)."""
-    if interpolation is None and extrapolation is None:
-        return experiment
-    if len(experiment.tasks) != 1:
-        raise ValueError(f"{experiment.name} has {len(experiment.tasks)} tasks; --interpolation and "
-                         "--extrapolation apply to one-task experiments")
-    changes = {k: Range.parse(v) for k, v in (("interpolation", interpolation), ("extrapolation", extrapolation))
-               if v is not None}
-    return dataclasses.replace(experiment, tasks=(dataclasses.replace(experiment.tasks[0], **changes),))
-
-
 def main(args) -> int:
     experiment = get_experiment(args.experiment)
-    if args.paper_scale and experiment.paper_tasks:
-        experiment = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
-    experiment = with_ranges(experiment, args.interpolation, args.extrapolation)
-    changes = overrides(args, experiment)
-    if args.paper_scale and args.seeds is None:
-        args.seeds = experiment.paper_seeds
-    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=changes)
-    models, targets = plan.models, plan.targets  # everything is checked before the store is touched
+    if args.paper_scale:
+        experiment = experiment.at_paper_scale()
+    experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
+    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
-            new = [{"generator": GENERATOR, "train": config.to_dict()} for config in plan.configs.values()]
-            one_table([run.config for run in store.runs(experiment.name)] + new)
+            one_table([run.config for run in store.runs(experiment.name)] + [run.stored for run in plan.runs])
         summary = execute(plan, store, progress=not args.quiet)
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")
         if not args.quiet:
-            text, paths = write_report(experiment, store, report_dir(args.results, experiment.name), models=models,
-                                       targets=targets, figures=True)
+            text, paths = write_report(experiment, store, report_dir(args.results, experiment.name),
+                                       models=plan.models, targets=plan.targets, figures=True)
             print(text)
             print("Report written to " + ", ".join(map(str, paths)))
     return 0

@@ -49,10 +49,9 @@ def protocol_card(experiment: Experiment) -> ProtocolCard:
     """The card of ``experiment`` at its default scale (paper scale noted beside)."""
     e, train = experiment, experiment.train
     rows: list[tuple[str, str]] = [
-        ("task", describe_tasks(e.tasks)),
+        ("task", e.tasks[0].describe() if len(e.tasks) == 1 else describe_tasks(e.tasks)),
         ("ranges", "; ".join(e.task_labels) if e.task_labels else
-                   f"interpolation {range_text(e.tasks[0].interpolation)}, "
-                   f"extrapolation {range_text(e.tasks[0].extrapolation)}"),
+                   f"interpolation {e.tasks[0].interpolation}, extrapolation {e.tasks[0].extrapolation}"),
         ("targets", ", ".join(e.targets)),
         ("models", ", ".join(e.models)),
         ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
@@ -63,7 +62,9 @@ def protocol_card(experiment: Experiment) -> ProtocolCard:
         ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
                        f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
         ("threshold", e.threshold_rule.describe()),
-        ("baseline", f"{e.baseline_models} untrained {e.baseline_model} networks on each member's data"),
+        ("baseline", f"{e.baseline_models} untrained {e.baseline_model} networks "
+                     f"({describe_network(e.baseline_config(e.targets[0]).hidden)}) on each member's data, the "
+                     "same for every model"),
         ("metric", e.primary),
         ("random numbers", f"{GENERATOR['name']} version {GENERATOR['version']}: {GENERATOR['layout']}"),
         ("training step", "the fused CPU step where every layer is a NAC, NAC•, NAU, NMU or NALU and batches are "
@@ -89,10 +90,6 @@ def describe_tasks(tasks) -> str:
     shared = {k: v for k, v in fields[0].items()
               if k not in ("kind", "interpolation", "extrapolation") and all(f.get(k) == v for f in fields)}
     return f"{fields[0]['kind']}({', '.join(f'{k} {json.dumps(v)}' for k, v in shared.items())})"
-
-
-def range_text(value) -> str:
-    return repr(value).removeprefix("Range(").removesuffix(")")
 
 
 def describe_network(hidden) -> str:

@@ -1,9 +1,13 @@
-"""Run an experiment into the results store: resume, train populations, score, store.
+"""Run an experiment into the results store, as a pipeline: plan → train → score → store.
 
-Each model is one population of every (task, target, seed) not yet stored. Scoring adds the
-metrics of shared/PROTOCOLS.md section 3 to what the engine measured: the success threshold
-(per task and target), success, solved-at, sparsity error, and the normalized errors
-against untrained baseline models (ReLU6 MLPs; LSTMs for recurrent tasks) on the same data.
+* :func:`prepare` resolves the experiment and the user's overrides into a :class:`Plan`: one
+  :class:`Run` per (model, task, target, learning rate, seed), each with its final training
+  config, success threshold and stored config, everything checked before a store is touched.
+* :func:`execute` skips the runs the store holds, trains the rest as populations
+  (:func:`nalm.train.train_population`), scores each member (:func:`score`: the metrics of
+  shared/PROTOCOLS.md section 3 on top of what the engine measured: success, solved-at, and
+  the normalized errors against untrained baseline models, ReLU6 MLPs or LSTMs for
+  recurrent tasks, on the same data) and stores each population in one transaction.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import torch
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..explain import ExplainError, explain_and_verify
-from ..tasks import GENERATOR, check_target, task_to_dict
+from ..tasks import GENERATOR, Task, check_target, task_to_dict
 from ..train import Member, MemberResult, TrainConfig, train_population
 from .. import metrics as M
 from ..units import build_model, is_baseline, parse_model
@@ -66,24 +70,61 @@ def environment(config: TrainConfig) -> dict:
 
 
 @dataclass
+class Run:
+    """One member run of an experiment, fully resolved: what it trains, how, and how it is scored."""
+
+    model: str
+    task_index: int
+    task: Task
+    target: str
+    seed: int
+    config: TrainConfig  # one learning rate: a swept list is resolved into one run per rate
+    threshold: float  # the success threshold of (task, target)
+    stored: dict  # the config as stored (:func:`run_config`)
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey(self.stored["experiment"], self.model, self.target, self.seed, config_hash(self.stored))
+
+    @property
+    def member(self) -> Member:
+        return Member(self.seed, self.target, self.task, lr=self.config.lr)
+
+    @property
+    def baseline_key(self) -> tuple:
+        """What its baseline errors depend on: the data (task, seed, target)."""
+        return self.task_index, self.seed, self.target
+
+    def population_key(self) -> tuple:
+        """Runs with equal keys train as one population: the same model and config but the
+        learning rate, which is per member."""
+        settings = {name: value for name, value in self.config.to_dict().items() if name != "lr"}
+        return self.model, json.dumps(settings, sort_keys=True)
+
+
+@dataclass
 class Plan:
-    """A validated selection: everything checked, thresholds computed, nothing trained."""
+    """A validated selection, every run resolved: everything checked, nothing trained."""
 
     experiment: Experiment
     models: list[str]
     targets: list[str]
-    seeds: list[int]
-    configs: dict[tuple[str, str], TrainConfig]  # per (model, target)
-    thresholds: dict[tuple[int, str], float]
+    runs: list[Run]
+    baselines: dict[str, TrainConfig]  # per target: the untrained baseline networks' config
 
 
 def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None) -> Plan:
-    """Check every model, config, device and threshold, so that bad input fails before a store is touched."""
+    """Resolve every run's config and threshold, and check every model, config and device, so that
+    bad input fails before a store is touched. This is the one place where an experiment and
+    the user's overrides become the configs that train (paper scale and ranges are the
+    experiment's own: :meth:`Experiment.at_paper_scale`, :meth:`Experiment.with_ranges`)."""
     models, targets, seeds = selection(experiment, models, targets, seeds)
     configs = {(model, target): experiment.config_for(model, target, overrides)
                for model in models for target in targets}
+    baselines = {target: experiment.baseline_config(target, overrides) for target in targets}
     checked = set()
-    for (model, _), config in configs.items():
+    for model, config in [(m, c) for (m, _), c in configs.items()] + [(experiment.baseline_model, c)
+                                                                      for c in baselines.values()]:
         key = (model, json.dumps(config.to_dict(), sort_keys=True))
         if key in checked:
             continue
@@ -97,7 +138,16 @@ def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, ov
             raise ValueError(f"model {model}: {error}") from None
     thresholds = {(i, target): threshold(experiment, i, target)
                   for i in range(len(experiment.tasks)) for target in targets}
-    return Plan(experiment, models, targets, seeds, configs, thresholds)
+    runs = []
+    for model in models:
+        for target in targets:
+            for task_index, task in enumerate(experiment.tasks):
+                for lr in configs[(model, target)].rates:
+                    config = configs[(model, target)].replace(lr=lr)
+                    for seed in seeds:
+                        runs.append(Run(model, task_index, task, target, seed, config, thresholds[(task_index, target)],
+                                        run_config(experiment, model, target, seed, task_index, config)))
+    return Plan(experiment, models, targets, runs, baselines)
 
 
 def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, targets=None, seeds=None,
@@ -108,52 +158,35 @@ def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, 
 
 
 def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSummary:
-    """Train the plan's runs that the store lacks, one population per model and config, and store them."""
-    experiment = plan.experiment
-    summary = RunSummary(0, 0, 0)
-    for model in plan.models:
-        # Runs whose configs agree (all of them, unless unit options depend on the target)
-        # train as one population.
-        populations: dict[str, tuple[TrainConfig, list]] = {}
-        for target in plan.targets:
-            config = plan.configs[(model, target)]
-            _, pending = populations.setdefault(json.dumps(config.to_dict(), sort_keys=True), (config, []))
-            for task_index in range(len(experiment.tasks)):
-                for lr in config.rates:  # a learning-rate sweep is one more population dimension
-                    for seed in plan.seeds:
-                        run = run_config(experiment, model, target, seed, task_index, config.replace(lr=lr))
-                        key = RunKey(experiment.name, model, target, seed, config_hash(run))
-                        if store.has(key):
-                            summary.skipped += 1
-                        else:
-                            pending.append((task_index, run))
-        for config, pending in populations.values():
-            if pending:
-                records = train_and_store(plan, model, config, pending, store, progress)
-                summary.trained += len(records)
-                summary.diverged += sum(r.diverged for r in records)
+    """Plan → train → score → store, for each population of the runs the store lacks.
+
+    Runs of one model whose configs agree but for the learning rate (all of them, unless unit
+    options depend on the target) train as one population. Baseline errors are computed once
+    per (task, seed, target), whichever models need them.
+    """
+    pending = [run for run in plan.runs if not store.has(run.key)]
+    summary = RunSummary(0, len(plan.runs) - len(pending), 0)
+    populations: dict[tuple, list[Run]] = {}
+    for run in pending:
+        populations.setdefault(run.population_key(), []).append(run)
+    baselines = Baselines(plan)
+    for runs in populations.values():
+        results = train_population(runs[0].model, [run.member for run in runs], runs[0].config, progress=progress)
+        errors = baselines.errors([run.baseline_key for run in runs])
+        records = [record(plan.experiment, run, result, errors[run.baseline_key]) for run, result in zip(runs, results)]
+        store.put_many(records)  # one transaction per population: all of it or nothing
+        summary.trained += len(records)
+        summary.diverged += sum(r.diverged for r in records)
     return summary
 
 
-def train_and_store(plan: Plan, model: str, config: TrainConfig, pending: list, store: ResultsStore,
-                    progress: bool) -> list[RunRecord]:
-    """Train one population of ``pending`` (task index, run config) pairs and store its runs."""
-    experiment = plan.experiment
-    members = [Member(run["seed"], run["target"], experiment.tasks[i], lr=run["train"]["lr"])
-               for i, run in pending]
-    results = train_population(model, members, config, progress=progress)
-    baselines = baseline_errors(experiment, members, config)
-    records = []
-    for (task_index, run), result in zip(pending, results):
-        baseline = baselines[(result.member.task, result.member.seed, run["target"])]
-        metrics = score(result, plan.thresholds[(task_index, run["target"])], baseline, model, config)
-        records.append(RunRecord(
-            experiment=experiment.name, model=model, target=run["target"], seed=run["seed"], config=run,
-            environment=environment(config), metrics=metrics, curve=result.curve, weights=result.weights,
-            diverged=result.diverged,
-        ))
-    store.put_many(records)  # one transaction per population: all of it or nothing
-    return records
+def record(experiment: Experiment, run: Run, result: MemberResult, baseline: dict) -> RunRecord:
+    """The stored record of a trained run."""
+    return RunRecord(
+        experiment=experiment.name, model=run.model, target=run.target, seed=run.seed, config=run.stored,
+        environment=environment(run.config), metrics=score(result, run.threshold, baseline, run.model, run.config),
+        curve=result.curve, weights=result.weights, diverged=result.diverged,
+    )
 
 
 def threshold(experiment: Experiment, task_index: int, target: str) -> float:
@@ -161,20 +194,31 @@ def threshold(experiment: Experiment, task_index: int, target: str) -> float:
     return experiment.threshold_rule.threshold(experiment.tasks[task_index], target)
 
 
-def baseline_errors(experiment: Experiment, members: list[Member], config: TrainConfig) -> dict:
+class Baselines:
     """Mean MAE of the experiment's untrained baseline models per (task, seed, target), on each
-    member's own data."""
-    keys = list(dict.fromkeys((m.task, m.seed, m.target) for m in members))
-    k = experiment.baseline_models
-    population = [Member(seed, target, task, init_seed=1_000_000 + seed * k + i)
-                  for task, seed, target in keys for i in range(k)]
-    untrained = train_population(experiment.baseline_model, population, config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0]))
-    out = {}
-    for j, key in enumerate(keys):
-        group = untrained[j * k:(j + 1) * k]
-        out[key] = {which: float(np.mean([r.metrics[f"{which}_mae"] for r in group]))
-                    for which in ("interpolation", "extrapolation")}
-    return out
+    run's own data: computed when a population first needs them, then kept."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.known: dict[tuple, dict] = {}
+
+    def errors(self, keys: list[tuple]) -> dict[tuple, dict]:
+        """The errors of ``keys`` ((task index, seed, target)), computing the missing ones as one
+        population of untrained networks (each of a baseline's ``baseline_models`` networks
+        initialized from its own seed, so none depends on the others)."""
+        experiment, k = self.plan.experiment, self.plan.experiment.baseline_models
+        for target in dict.fromkeys(key[2] for key in keys):
+            missing = [key for key in dict.fromkeys(keys) if key[2] == target and key not in self.known]
+            if not missing:
+                continue
+            population = [Member(seed, target, experiment.tasks[task_index], init_seed=1_000_000 + seed * k + i)
+                          for task_index, seed, target in missing for i in range(k)]
+            untrained = train_population(experiment.baseline_model, population, self.plan.baselines[target])
+            for j, key in enumerate(missing):
+                group = untrained[j * k:(j + 1) * k]
+                self.known[key] = {which: float(np.mean([r.metrics[f"{which}_mae"] for r in group]))
+                                   for which in ("interpolation", "extrapolation")}
+        return {key: self.known[key] for key in keys}
 
 
 def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str, config: TrainConfig) -> dict:
@@ -208,8 +252,8 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str
     metrics["solved_at"] = M.solved_at(steps, extrapolation, threshold_mse)
     # The engine's best weights are from its own best step, which after a divergence may be an
     # evaluation of the frozen weights: their sparsity is then not that of the scored best step.
-    best_weights_scored = not result.diverged or metrics["best_step"] == result.metrics.get("best_step")
-    metrics["sparsity_error"] = sparsity_error(model, result, config) if best_weights_scored else None
+    if result.diverged and metrics["best_step"] != result.metrics.get("best_step"):
+        metrics["sparsity_error"] = None
     metrics["formula"], metrics["formula_matches"] = formula(model, result, config)
     metrics["diverged_at"] = result.diverged_at
     for which in ("interpolation", "extrapolation"):
@@ -242,17 +286,3 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
     except ExplainError:
         return None, None
     return str(explanation), verification.matches_target
-
-
-def sparsity_error(model: str, result: MemberResult, config: TrainConfig) -> float | None:
-    """Madsen's sparsity error at the best step: the largest of the units' own
-    :meth:`~nalm.units.base.ArithmeticUnit.sparsity_error` (each unit says which of its weights
-    count), as the reference reader keeps the largest error logged at a step (nalm-benchmark
-    ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``; stable-nalu exports it at the best
-    step, ``export/function_task_static.r:54``). ``None`` for baselines, nan if a weight is nan."""
-    if is_baseline(model):
-        return None
-    net = config.load_network(model, result.member.task, result.best_weights)
-    with torch.no_grad():
-        errors = [float(unit.sparsity_error()) for unit in net.units()]
-    return float(np.max(errors))

@@ -2,9 +2,11 @@
 published numbers to put beside ours."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..tasks import Range
 from ..train import TrainConfig
 from ..train.thresholds import PerturbedWeights, ThresholdRule
 
@@ -83,12 +85,37 @@ class Experiment:
         """This experiment's deviations and the one every experiment shares (:data:`RANDOM_NUMBERS`)."""
         return self.deviations + (RANDOM_NUMBERS,)
 
+    def at_paper_scale(self) -> "Experiment":
+        """This experiment as published: ``paper_scale``'s training settings, ``paper_seeds``
+        seeds and ``paper_tasks`` tasks, where given."""
+        return dataclasses.replace(self, train=self.train.replace(**self.paper_scale),
+                                   seeds=self.paper_seeds or self.seeds, tasks=self.paper_tasks or self.tasks)
+
+    def with_ranges(self, interpolation: str | None = None, extrapolation: str | None = None) -> "Experiment":
+        """This experiment with its one task's ranges replaced (e.g. ``"[1,2]"``, ``"[-6,-2]U[2,6]"``)."""
+        if interpolation is None and extrapolation is None:
+            return self
+        if len(self.tasks) != 1:
+            raise ValueError(f"{self.name} has {len(self.tasks)} tasks; --interpolation and --extrapolation "
+                             "apply to one-task experiments")
+        changes = {k: Range.parse(v) for k, v in (("interpolation", interpolation), ("extrapolation", extrapolation))
+                   if v is not None}
+        return dataclasses.replace(self, tasks=(dataclasses.replace(self.tasks[0], **changes),))
+
     def config_for(self, model: str, target: str, overrides: dict | None = None) -> TrainConfig:
         """The training config of one model on one target: defaults, then per-model settings,
         then overrides; unit options given in the overrides replace the experiment's per unit."""
         config = self.train.replace(**{**self.model_train.get(model, {}), **(overrides or {})})
         options = {**self.unit_options(model, target, config.iterations), **config.unit_options}
         return config.replace(unit_options=options)
+
+    def baseline_config(self, target: str, overrides: dict | None = None) -> TrainConfig:
+        """How the untrained baseline networks of one target are built and evaluated: the
+        baseline model's own config (:meth:`config_for`), untrained, with a hidden layer of 2
+        where the experiment's networks have none. It depends on no trained model's settings, so
+        every model of a (task, seed, target) is normalized by the same baseline."""
+        config = self.config_for(self.baseline_model, target, overrides)
+        return config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0])
 
     def task_label(self, index: int) -> str:
         return self.task_labels[index] if self.task_labels else ""

@@ -46,3 +46,6 @@ class Task(Protocol):
 
     def totals(self, n: int, draws: Draws, extrapolation: bool = False) -> np.ndarray:
         """The same n inputs summed over time, shape (n, d): a and b are ``totals @ layout``."""
+
+    def describe(self) -> str:
+        """One line for people: ranges, sizes and how a and b are made (the protocol card's task row)."""

@@ -93,4 +93,7 @@ class Range:
         return [list(i) for i in self.intervals]
 
     def __repr__(self) -> str:
-        return "Range(" + " U ".join(f"[{lo}, {hi}]" for lo, hi in self.intervals) + ")"
+        return f"Range({self})"
+
+    def __str__(self) -> str:
+        return " U ".join(f"[{lo}, {hi}]" for lo, hi in self.intervals)

@@ -143,7 +143,8 @@ class StaticTask:
 
     def describe(self) -> str:
         return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.input_size}, "
-                f"subsets of {self.subset_size} overlapping by {self.overlap_size}, placement {self.placement}")
+                f"subsets of {self.subset_size} overlapping by {self.overlap_size}, placement {self.placement}, "
+                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
 
 
 @dataclass(frozen=True)
@@ -200,5 +201,6 @@ class PoolTask:
     totals = sample
 
     def describe(self) -> str:
-        return (f"[a, b] = sums of {self.terms} entries of a vector from {self.interpolation} (train) / "
-                f"{self.extrapolation} (test)")
+        return (f"[a, b] = sums of {self.terms} of the {self.pool_size} entries of a vector from {self.interpolation} "
+                f"(train) / {self.extrapolation} (test), "
+                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))

@@ -8,14 +8,14 @@ weights and recorded as diverged; the rest train on.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..units import PlateauReset, build_model, reinitialize_member_, seed_members_
+from ..units import PlateauReset, build_model, reinitialize_member_, seed_members_, sparsity_error
 from .allocator import keep_freed_memory
 from .config import TrainConfig
 from .data import Member, PopulationData
@@ -31,9 +31,8 @@ class MemberResult:
     diverged: bool
     diverged_at: int | None
     curve: dict  # step, interpolation and extrapolation MSE at each evaluation
-    metrics: dict  # final and best-step errors
+    metrics: dict  # final and best-step errors, the sparsity error at the best step
     weights: dict[str, np.ndarray]  # final parameters, standalone shapes
-    best_weights: dict[str, np.ndarray] = field(default_factory=dict)  # at the best step
 
 
 def train_population(model: str, members: list[Member], config: TrainConfig, *, progress: bool = False) -> list[MemberResult]:
@@ -107,7 +106,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
             plateau.check(step, net, diverged.cpu().numpy() if any_diverged else None)
         bar.update()
     bar.close()
-    results = tracker.results(members, diverged.tolist(), diverged_at)
+    results = tracker.results(model, members, diverged.tolist(), diverged_at)
     if plateau is not None:
         for result, steps in zip(results, plateau.reinitialized_at):
             result.metrics["reinitialized_at"] = steps
@@ -224,9 +223,9 @@ class _Tracker:
             keep = improved.to(p.device).view(-1, *[1] * (p.dim() - 1))
             self.best_params[name] = torch.where(keep, p, self.best_params[name])
 
-    def results(self, members: list[Member], diverged: list[bool], diverged_at: list) -> list[MemberResult]:
+    def results(self, model: str, members: list[Member], diverged: list[bool], diverged_at: list) -> list[MemberResult]:
         final = {name: p.detach().cpu().numpy() for name, p in self.net.named_parameters()}
-        best = {name: p.cpu().numpy() for name, p in self.best_params.items()}
+        sparsity = self.best_sparsity(model)
         (i_mse, i_mae), (e_mse, e_mae) = self.last["interpolation"], self.last["extrapolation"]
         out = []
         for i, member in enumerate(members):
@@ -235,6 +234,7 @@ class _Tracker:
                 "extrapolation_mse": float(e_mse[i]), "extrapolation_mae": float(e_mae[i]),
                 "best_step": int(self.best_step[i]), "best_interpolation_mse": float(self.best_mse[i]),
                 "best_extrapolation_mse": float(self.best_extrapolation[i]),
+                "sparsity_error": None if sparsity is None else float(sparsity[i]),
             }
             curve = {
                 "step": list(self.curve["step"]),
@@ -244,6 +244,18 @@ class _Tracker:
             out.append(MemberResult(
                 member=member, diverged=diverged[i], diverged_at=diverged_at[i], curve=curve, metrics=metrics,
                 weights={k: v[i].copy() for k, v in final.items()},
-                best_weights={k: v[i].copy() for k, v in best.items()},
             ))
         return out
+
+    @torch.no_grad()
+    def best_sparsity(self, model: str) -> np.ndarray | None:
+        """Each member's sparsity error at its best step (:func:`nalm.units.sparsity_error`),
+        measured on the population network with the best weights swapped in and then out."""
+        params = dict(self.net.named_parameters())
+        final = {name: p.clone() for name, p in params.items()}
+        for name, p in params.items():
+            p.copy_(self.best_params[name])
+        errors = sparsity_error(model, self.net)
+        for name, p in params.items():
+            p.copy_(final[name])
+        return None if errors is None else errors.double().cpu().numpy()

@@ -5,7 +5,7 @@ from .mlp import ACTIVATIONS, Linear
 from .nac import NAC, MultiplicativeNAC
 from .nalu import NALU, FauxNALU
 from .nau_nmu import NAU, NMU
-from .network import MLP, Network, build_model, is_baseline, load_network, parse_model
+from .network import MLP, Network, build_model, is_baseline, load_network, parse_model, sparsity_error
 from .npu import NPU, RealNPU
 from .recurrent import GRUCell, LSTMCell, RecurrentNetwork, RNNCell
 from .registry import UNITS, UnknownNameError, unit_class
@@ -14,5 +14,5 @@ __all__ = [
     "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "GRUCell", "INALU", "KernelLayer", "LSTMCell", "Linear", "MLP",
     "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMU", "NPU", "Network", "PlateauReset", "RNNCell",
     "RealNPU", "RecurrentNetwork", "UNITS", "UnknownNameError", "build_model", "is_baseline", "load_network",
-    "parse_model", "reinitialize_member_", "seed_members_", "unit_class",
+    "parse_model", "reinitialize_member_", "seed_members_", "sparsity_error", "unit_class",
 ]

@@ -126,6 +126,25 @@ def is_baseline(name: str) -> bool:
     return parse_model(name)[0] in BASELINES
 
 
+def sparsity_error(name: str, net: Network | RecurrentNetwork) -> Tensor | None:
+    """Madsen & Johansen's sparsity error of the network a model name describes: the largest of
+    its units' own :meth:`~nalm.units.base.ArithmeticUnit.sparsity_error` (each unit says which
+    of its weights count), as the reference reader keeps the largest error logged at a step
+    (nalm-benchmark ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``). A scalar, or
+    ``(M,)`` for a population; nan where a weight is nan; ``None`` for the MLP and RNN
+    baselines, which have no discrete solution to be near.
+
+    >>> net = load_network("nau/nmu", {"0.W": [[1.0, 0.1], [0.0, -1.0]], "1.W": [[0.7, 1.0]]},
+    ...                    in_features=2, hidden=2, dtype=torch.float64)
+    >>> round(float(sparsity_error("nau/nmu", net)), 6), sparsity_error("mlp-relu6", build_model("mlp-relu6", 2, 1))
+    (0.3, None)
+    """
+    if is_baseline(name):
+        return None
+    with torch.no_grad():
+        return torch.stack([unit.sparsity_error() for unit in net.units()]).amax(0)
+
+
 def build_model(name: str, in_features: int, out_features: int, *, hidden: int | None = 2,
                 unit_options: dict | None = None, recurrent: bool = False, members=None, device=None,
                 dtype=None) -> Network | RecurrentNetwork:

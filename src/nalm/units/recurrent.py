@@ -234,30 +234,36 @@ class RecurrentNetwork(nn.Module):
         batch_shape = x.shape[:-2]  # (batch,) or (M, batch)
         start = self.initial_state.unsqueeze(-3)  # (*, 1, states, hidden)
         state = tuple(start[..., i, :].expand(*batch_shape, self.hidden_size) for i in range(start.shape[-2]))
-        layer = self.cell.kernel_layer() if self.unit_cell else None
-        if layer is not None and layer.kind == "linear":  # the cell computes exactly x·Wᵀ (NAC, NAU)
-            return self.output(self._linear_cell(x, state[0], layer.weight))
-        for t in range(x.shape[-2]):
-            x_t = x[..., t, :]  # (*, batch, d)
-            if self.unit_cell:
-                state = (self.cell(torch.cat([x_t, state[0]], dim=-1)),)
-            else:
-                state = self.cell(x_t, state)
-        return self.output(state[0])
+        return self.output(self.last_state(x, state)[0])
 
-    def _linear_cell(self, x: Tensor, h: Tensor, weight: Tensor) -> Tensor:
-        """The last state of a linear unit cell (NAC, NAU): ``h_t = x_t W_x^T + h_{t-1} W_h^T``.
+    def step(self, x_t: Tensor, state: State) -> State:
+        """One time step, the one cell protocol: ``(x_t, state) → state``. A baseline cell has it
+        as its own forward; a unit cell reads its input and the last state side by side,
+        ``h_t = cell([x_t, h_{t-1}])``."""
+        if not self.unit_cell:
+            return self.cell(x_t, state)
+        return (self.cell(torch.cat([x_t, state[0]], dim=-1)),)
 
-        The same as applying the unit to ``[x_t, h_{t-1}]`` at every step, but the weight is
-        computed once and the input part of every step comes from one matmul.
+    def last_state(self, x: Tensor, state: State) -> State:
+        """The state after the whole sequence: :meth:`step` at every time step.
+
+        A cell whose kernel is linear (NAC, NAU: ``h_t = x_t W_x^T + h_{t-1} W_h^T``) gets the
+        same result with its weight computed once and the input part of every step from one
+        matmul.
         """
-        w_x, w_h = weight[..., :self.input_size], weight[..., self.input_size:]
+        layer = self.cell.kernel_layer() if self.unit_cell else None
+        if layer is None or layer.kind != "linear":
+            for t in range(x.shape[-2]):
+                state = self.step(x[..., t, :], state)
+            return state
+        w_x, w_h = layer.weight[..., :self.input_size], layer.weight[..., self.input_size:]
         lead, (batch, steps) = x.shape[:-3], x.shape[-3:-1]
         inputs = F.linear(x.reshape(*lead, batch * steps, self.input_size), w_x)  # (*, batch·T, hidden)
         inputs = inputs.view(*lead, batch, steps, self.hidden_size)
+        h = state[0]
         for t in range(steps):
             h = inputs[..., t, :] + F.linear(h, w_h)  # (*, batch, hidden)
-        return h
+        return (h,)
 
     def extra_repr(self) -> str:
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}"
