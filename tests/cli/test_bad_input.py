@@ -42,6 +42,8 @@ BAD_RUNS = {
     "bad config value": ({"--config": ['{"lr": -1}']}, "lr"),
     "bad optimizer": ({"--config": ['{"optimizer": "lbfgs"}']}, "lbfgs"),
     "zero threads": ({"--threads": ["0"]}, "threads"),
+    "zero workers": ({"--workers": ["0"]}, "--workers"),
+    "no time between checkpoints": ({"--checkpoint-every": ["0"]}, "--checkpoint-every"),
 }
 
 

@@ -234,7 +234,7 @@ BASELINE = {"interpolation": 2.0, "extrapolation": 4.0}
 
 
 def score_nau(result):
-    return score(result, 1e-6, BASELINE, "nau", EXPERIMENTS["mistry2022-single"].config_for("nau", "add"))
+    return score(result, 1e-6, BASELINE)
 
 
 def test_score_success_solved_at_and_sparsity():
@@ -298,11 +298,9 @@ def test_a_member_diverged_at_its_first_step_fails():
 
 
 def test_score_an_mlp_has_no_sparsity():
-    config = EXPERIMENTS["mistry2022-single"].config_for("mlp-none", "add")
     curve = {"step": [0], "interpolation": [1.0], "extrapolation": [1.0]}
     weights = {"0.weight": np.array([[1.0, 1.0]]), "0.bias": np.array([0.0])}
-    m = score(member_result(curve, weights=weights, model="mlp-none"), 1e-6, {"interpolation": 1.0, "extrapolation": 1.0},
-              "mlp-none", config)
+    m = score(member_result(curve, weights=weights, model="mlp-none"), 1e-6, {"interpolation": 1.0, "extrapolation": 1.0})
     assert m["sparsity_error"] is None and m["success"] is False
 
 
@@ -438,13 +436,15 @@ def test_baselines_are_computed_once_per_task_seed_and_target_for_every_model(tm
     """The identity experiment's NAC has no hidden layer and its MLPs three: both are normalized
     by the same untrained networks, trained once."""
     import nalm.experiments.runner as runner
+    import nalm.experiments.workers as workers
 
     experiment = EXPERIMENTS["trask2018-identity"]
     calls = []
     train = runner.train_population
-    monkeypatch.setattr(runner, "train_population", lambda model, *a, **k: calls.append(model) or train(model, *a, **k))
+    for module in (runner, workers):
+        monkeypatch.setattr(module, "train_population", lambda model, *a, **k: calls.append(model) or train(model, *a, **k))
     _, runs = run(tmp_path, experiment, models=["nac", "mlp-relu"], seeds=2, overrides={"iterations": 5, **SMALL})
-    assert calls == ["nac", experiment.baseline_model, "mlp-relu"]
+    assert calls == [experiment.baseline_model, "nac", "mlp-relu"]
     by_seed = {}
     for r in runs:
         by_seed.setdefault(r.seed, set()).add((r.metrics["baseline_interpolation_mae"], r.metrics["baseline_extrapolation_mae"]))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from nalm.tasks import StaticTask, presets
-from nalm.train import Member, TrainConfig, train_population
+from nalm.train import Checkpointing, Member, TrainConfig, TrainingInterrupted, train_population
 from nalm.units import build_model, seed_members_, sparsity_error
 
 TASK = presets.madsen2020()
@@ -143,6 +143,7 @@ def test_a_list_of_rates_needs_a_rate_per_member():
         train_population("nac", [Member(0, "add", TASK)], TrainConfig(iterations=1, lr=[1e-3, 1e-2]))
 
 
+SANE = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first")
 PLATEAU = {"inalu": {"reinitialize": {"every": 5, "min_stored": 10, "threshold": 1.0}}}
 
 
@@ -207,3 +208,65 @@ def test_a_frozen_member_keeps_the_best_step_it_had_before_it_diverged():
     tracker.evaluate(100, Data(), torch.tensor([False, True]))  # member 1 diverged before step 100
     assert tracker.best_step.tolist() == [100, 0]
     assert torch.equal(tracker.best_params["0.W"][1], torch.zeros(1, 2, dtype=torch.float64))
+
+
+# -- checkpoints -------------------------------------------------------------------
+
+
+def saved_and_loaded(state):
+    """A checkpoint as the store keeps it: through torch.save and back."""
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+
+
+HUGE = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
+                  interpolation=[1e20, 1e30], extrapolation=[1e30, 1e31])  # a NAC• overflows on it
+REINITIALIZING = {"inalu": {"reinitialize": {"every": 10, "min_stored": 20, "threshold": 0.0}}}  # often
+
+
+@pytest.mark.parametrize("model, members, options, dtype", [
+    ("nau/nmu", [Member(seed, target, TASK) for seed in range(3) for target in ("add", "mul")], {}, "float64"),
+    pytest.param("nalu", [Member(seed, "mul", TASK) for seed in range(3)], {}, "float64", marks=pytest.mark.slow),
+    pytest.param("inalu", [Member(seed, "add", TASK) for seed in range(3)], REINITIALIZING, "float64",
+                 marks=pytest.mark.slow),
+    ("nac-mul", [Member(0, "add", SANE), Member(0, "mul", HUGE), Member(1, "mul", SANE)], {}, "float32"),  # diverges
+])
+def test_a_population_resumed_from_checkpoints_ends_bit_identical(model, members, options, dtype):
+    """Stopped twice, at step 73 (between evaluations) and at 190 (with a checkpoint by time at
+    every step before it), each time resumed from the last checkpoint: the same weights,
+    curves and metrics as never stopped."""
+    config = TrainConfig(iterations=240, eval_every=50, eval_samples=64, dtype=dtype, hidden=2, unit_options=options)
+    whole = train_population(model, members, config)
+    saved, resume = [], None
+    for stop_at, every in ((73, 1e9), (190, 0.0)):
+        start = resume["step"] if resume else 0
+        polls = iter(range(start + 1, 10**6))  # stop() is polled at every step after the first
+        checkpointing = Checkpointing(save=lambda state: saved.append(saved_and_loaded(state)), every=every,
+                                      resume=resume, stop=lambda: next(polls) == stop_at)
+        with pytest.raises(TrainingInterrupted) as stopped:
+            train_population(model, members, config, checkpointing=checkpointing)
+        assert stopped.value.step == saved[-1]["step"] == stop_at
+        resume = saved[-1]
+    resumed = train_population(model, members, config, checkpointing=Checkpointing(save=saved.append, resume=resume))
+    assert [r.diverged_at for r in whole] == [r.diverged_at for r in resumed]
+    for a, b in zip(whole, resumed):
+        assert a.curve == b.curve and a.metrics == b.metrics
+        for name in a.weights:
+            np.testing.assert_array_equal(a.weights[name], b.weights[name])
+    if model == "inalu":
+        assert all(r.metrics["reinitialized_at"] for r in whole)
+    if model == "nac-mul":
+        assert whole[1].diverged
+
+
+def test_a_checkpoint_of_another_population_is_refused():
+    members = [Member(0, "add", TASK)]
+    config = TrainConfig(iterations=20, eval_every=10, eval_samples=16)
+    saved = []
+    with pytest.raises(TrainingInterrupted):
+        train_population("nau", members, config, checkpointing=Checkpointing(save=saved.append, stop=lambda: True))
+    with pytest.raises(ValueError, match="not of this population"):
+        train_population("nmu", members, config, checkpointing=Checkpointing(save=saved.append, resume=saved[0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DEFAULT_RESULTS = "results/nalm.sqlite"
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C: 128 + SIGINT, as a shell reports it
 
 
 def add_results_option(parser) -> None:

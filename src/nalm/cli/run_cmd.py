@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 
 from ..experiments import get_experiment
-from ..experiments.runner import execute, prepare
+from ..experiments import cluster
+from ..experiments.runner import CHECKPOINT_EVERY, RunInterrupted, execute, prepare
 from ..results import ResultsStore
 from ..report import one_table, write_report
-from .common import add_results_option, report_dir
+from .common import INTERRUPTED, add_results_option, report_dir
 
 
 def add_parser(sub) -> None:
@@ -26,6 +31,15 @@ def add_parser(sub) -> None:
     p.add_argument("--interpolation", metavar="RANGE", help="training range, e.g. '[1,2]' (one-task experiments)")
     p.add_argument("--extrapolation", metavar="RANGE", help="test range, e.g. '[-6,-2]U[2,6]'")
     p.add_argument("--config", metavar="JSON", help="training config overrides, e.g. '{\"lr\": 0.01}'")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes to train in, one thread each; a population's members are split between them "
+                        "(default: one per available core, fewer for runs too short to gain from more)")
+    p.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                   help="train on a Ray cluster (default address: auto, the cluster this machine belongs to), "
+                        "one task per sub-population; needs pip install 'nalm[ray]'")
+    p.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY / 60, metavar="MINUTES",
+                   help=f"save the population in training to the store this often (default "
+                        f"{CHECKPOINT_EVERY / 60:g}); Ctrl-C saves it too, and the same command resumes it")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     add_results_option(p)
 
@@ -47,16 +61,53 @@ def overrides(args) -> dict:
     return out
 
 
+@contextmanager
+def stop_on_ctrl_c():
+    """Yield a ``stop()`` that turns true at the first Ctrl-C (training then saves and stops at
+    the end of its step); a second Ctrl-C interrupts at once, as usual."""
+    pressed = []
+
+    def handler(signum, frame):
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(signum)
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(args) -> int:
     experiment = get_experiment(args.experiment)
     if args.paper_scale:
         experiment = experiment.at_paper_scale()
     experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
     plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
+    if args.ray is not None:
+        cluster.import_ray()  # says how to install it, before the store is touched
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if not args.checkpoint_every > 0:
+        raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
             one_table([run.config for run in store.runs(experiment.name)] + [run.stored for run in plan.runs])
-        summary = execute(plan, store, progress=not args.quiet)
+        try:
+            with stop_on_ctrl_c() as stop:
+                summary = execute(plan, store, progress=not args.quiet, checkpoint_every=60 * args.checkpoint_every,
+                                  stop=stop, workers=args.workers, ray=args.ray)
+        except RunInterrupted as interrupted:
+            steps = sorted(interrupted.checkpoints)
+            saved = ("" if not steps else f" and the population in training at step {steps[0]:,}" if len(steps) == 1
+                     else f" and {len(steps)} populations in training at steps {steps[0]:,} to {steps[-1]:,}")
+            print(f"nalm: interrupted: {interrupted.summary.trained} runs stored{saved} in {args.results}; "
+                  "the same command resumes", file=sys.stderr)
+            return INTERRUPTED
         print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
               f"{summary.diverged} diverged; results in {args.results}")
         if not args.quiet:

@@ -15,18 +15,20 @@ import json
 import platform
 import sys
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
-from ..explain import ExplainError, explain_and_verify
 from ..tasks import GENERATOR, Task, check_target, task_to_dict
 from ..train import Member, MemberResult, TrainConfig, train_population
 from .. import metrics as M
-from ..units import build_model, is_baseline, parse_model
+from ..units import build_model, parse_model
 from .spec import Experiment
+from . import cluster
+from .workers import Part, available_cores, in_process, in_processes, train_part
 
 
 @dataclass
@@ -151,40 +153,130 @@ def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, ov
 
 
 def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, targets=None, seeds=None,
-                   overrides: dict | None = None, progress: bool = False) -> RunSummary:
-    """Train and store every member run of the experiment that the store does not hold yet."""
+                   overrides: dict | None = None, progress: bool = False, **execution) -> RunSummary:
+    """Train and store every member run of the experiment that the store does not hold yet
+    (``execution``: :func:`execute`'s options)."""
     plan = prepare(experiment, models=models, targets=targets, seeds=seeds, overrides=overrides)
-    return execute(plan, store, progress=progress)
+    return execute(plan, store, progress=progress, **execution)
 
 
-def execute(plan: Plan, store: ResultsStore, *, progress: bool = False) -> RunSummary:
+CHECKPOINT_EVERY = 300.0
+"""Seconds between a population's checkpoints by default: a few minutes of work at most is lost."""
+
+
+class RunInterrupted(Exception):
+    """``execute`` stopped on request; ``summary`` counts what was stored, ``checkpoints`` the
+    steps at which the populations in training saved their state."""
+
+    def __init__(self, summary: RunSummary, checkpoints: list[int]):
+        super().__init__("interrupted")
+        self.summary, self.checkpoints = summary, checkpoints
+
+
+def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoint_every: float = CHECKPOINT_EVERY,
+            stop: Callable[[], bool] = lambda: False, workers: int | None = 1, ray: str | None = None) -> RunSummary:
     """Plan → train → score → store, for each population of the runs the store lacks.
 
     Runs of one model whose configs agree but for the learning rate (all of them, unless unit
-    options depend on the target) train as one population. Baseline errors are computed once
-    per (task, seed, target), whichever models need them.
+    options depend on the target) train as one population; with ``workers`` > 1 each is split
+    into that many sub-populations, trained in parallel processes (``None``: :func:`workers_for`),
+    or with ``ray`` (a cluster address, ``auto`` for this machine's) as Ray tasks
+    (:mod:`nalm.experiments.cluster`; ``workers=None``: one share per CPU, or GPU, of the cluster).
+    Baseline errors are computed once per (task, seed, target), whichever models need them. A
+    population in training saves a checkpoint to the store every ``checkpoint_every`` seconds
+    and resumes from it when it is run again; when ``stop()`` turns true, it saves one at once
+    and :class:`RunInterrupted` is raised.
     """
     pending = [run for run in plan.runs if not store.has(run.key)]
     summary = RunSummary(0, len(plan.runs) - len(pending), 0)
+    slots = None
+    if ray is not None and pending:
+        resources = cluster.connect(ray)
+        slots = int(resources.get("GPU" if pending[0].config.device != "cpu" else "CPU", 1))
+    workers = workers_for(pending, slots) if workers is None else workers
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     populations: dict[tuple, list[Run]] = {}
     for run in pending:
         populations.setdefault(run.population_key(), []).append(run)
-    baselines = Baselines(plan)
+    parts = {}
     for runs in populations.values():
-        results = train_population(runs[0].model, [run.member for run in runs], runs[0].config, progress=progress)
-        errors = baselines.errors([run.baseline_key for run in runs])
-        records = [record(plan.experiment, run, result, errors[run.baseline_key]) for run, result in zip(runs, results)]
-        store.put_many(records)  # one transaction per population: all of it or nothing
-        summary.trained += len(records)
-        summary.diverged += sum(r.diverged for r in records)
+        for share in split(runs, workers):
+            parts[population_id(plan.experiment, share)] = share
+    baselines = Baselines(plan, [run.baseline_key for run in pending])
+    work = baselines.parts() + [Part(population, plan.experiment.name, runs[0].model, [run.member for run in runs],
+                                     runs[0].config) for population, runs in parts.items()]
+    if ray is not None:
+        outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work))
+    elif workers == 1:
+        outcomes = in_process(work, store, checkpoint_every, stop, progress)
+    else:
+        outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop)
+    stopped_at, waiting = [], []
+    for part, outcome in outcomes:
+        if not isinstance(outcome, list):
+            stopped_at += [] if outcome is None else [outcome.step]
+        elif part.population not in parts:
+            baselines.add(part, outcome)
+        else:
+            waiting.append((parts[part.population], part.population, outcome))
+        while waiting and baselines.complete:  # scored once every baseline is known
+            store_population(plan, store, *waiting.pop(), baselines, summary)
+    if waiting:  # stopped before the baselines were computed: compute them here, keep the trained parts
+        for part in baselines.parts():
+            if part.population not in baselines.done:
+                baselines.add(part, train_part(part, store, checkpoint_every, lambda: False))
+        for runs, population, results in waiting:
+            store_population(plan, store, runs, population, results, baselines, summary)
+    if summary.trained < len(pending):
+        raise RunInterrupted(summary, stopped_at)
     return summary
+
+
+def store_population(plan: Plan, store: ResultsStore, runs: list[Run], population: str, results: list[MemberResult],
+                     baselines: "Baselines", summary: RunSummary) -> None:
+    """Score a trained population's runs and store them in one transaction, which also deletes
+    its checkpoint: all of it or nothing."""
+    records = [record(plan.experiment, run, result, baselines.errors[run.baseline_key])
+               for run, result in zip(runs, results)]
+    store.put_many(records, finishes=population)
+    summary.trained += len(records)
+    summary.diverged += sum(r.diverged for r in records)
+
+
+WORK_PER_WORKER = 1_000_000
+"""Member-steps each worker process must have to be worth starting: a worker starts in a second
+or two, and a core trains 1e6 member-steps in about a minute (README, Speed)."""
+
+
+def workers_for(runs: list[Run], slots: int | None = None) -> int:
+    """One worker per available core (or ``slots``: a cluster's CPUs or GPUs), but no more
+    than the members to train, nor than the pending work keeps busy (:data:`WORK_PER_WORKER`);
+    on this machine, one for GPU runs, which the device parallelizes."""
+    if not runs or (slots is None and any(run.config.device != "cpu" for run in runs)):
+        return 1
+    work = sum(run.config.iterations for run in runs)
+    return max(1, min(available_cores() if slots is None else slots, len(runs), work // WORK_PER_WORKER))
+
+
+def split(runs: list[Run], parts: int) -> list[list[Run]]:
+    """``runs`` in at most ``parts`` contiguous shares of near-equal size."""
+    parts = min(parts, len(runs))
+    bounds = [len(runs) * i // parts for i in range(parts + 1)]
+    return [runs[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def population_id(experiment: Experiment, runs: list[Run]) -> str:
+    """What names a population's checkpoint: its experiment, model and member runs."""
+    return config_hash({"experiment": experiment.name, "model": runs[0].model,
+                        "runs": sorted(config_hash(run.stored) for run in runs)})
 
 
 def record(experiment: Experiment, run: Run, result: MemberResult, baseline: dict) -> RunRecord:
     """The stored record of a trained run."""
     return RunRecord(
         experiment=experiment.name, model=run.model, target=run.target, seed=run.seed, config=run.stored,
-        environment=environment(run.config), metrics=score(result, run.threshold, baseline, run.model, run.config),
+        environment=environment(run.config), metrics=score(result, run.threshold, baseline),
         curve=result.curve, weights=result.weights, diverged=result.diverged,
     )
 
@@ -196,33 +288,46 @@ def threshold(experiment: Experiment, task_index: int, target: str) -> float:
 
 class Baselines:
     """Mean MAE of the experiment's untrained baseline models per (task, seed, target), on each
-    run's own data: computed when a population first needs them, then kept."""
+    run's own data: one untrained population per target (:meth:`parts`), trained beside the
+    runs' populations, for every (task, seed, target) that a pending run needs, whichever its
+    model. Each of a key's ``baseline_models`` networks is initialized from its own seed, so
+    none depends on the others."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, keys: list[tuple]):
         self.plan = plan
-        self.known: dict[tuple, dict] = {}
+        self.keys = list(dict.fromkeys(keys))
+        self.errors: dict[tuple, dict] = {}
+        self.done: set[str] = set()  # the parts added
 
-    def errors(self, keys: list[tuple]) -> dict[tuple, dict]:
-        """The errors of ``keys`` ((task index, seed, target)), computing the missing ones as one
-        population of untrained networks (each of a baseline's ``baseline_models`` networks
-        initialized from its own seed, so none depends on the others)."""
+    @property
+    def complete(self) -> bool:
+        return len(self.errors) == len(self.keys)
+
+    def parts(self) -> list[Part]:
         experiment, k = self.plan.experiment, self.plan.experiment.baseline_models
-        for target in dict.fromkeys(key[2] for key in keys):
-            missing = [key for key in dict.fromkeys(keys) if key[2] == target and key not in self.known]
-            if not missing:
-                continue
-            population = [Member(seed, target, experiment.tasks[task_index], init_seed=1_000_000 + seed * k + i)
-                          for task_index, seed, target in missing for i in range(k)]
-            untrained = train_population(experiment.baseline_model, population, self.plan.baselines[target])
-            for j, key in enumerate(missing):
-                group = untrained[j * k:(j + 1) * k]
-                self.known[key] = {which: float(np.mean([r.metrics[f"{which}_mae"] for r in group]))
-                                   for which in ("interpolation", "extrapolation")}
-        return {key: self.known[key] for key in keys}
+        out = []
+        for target in dict.fromkeys(key[2] for key in self.keys):
+            members = [Member(seed, target, experiment.tasks[task_index], init_seed=1_000_000 + seed * k + i)
+                       for task_index, seed, key_target in self.keys if key_target == target for i in range(k)]
+            out.append(Part(f"baselines {target}", experiment.name, experiment.baseline_model, members,
+                            self.plan.baselines[target]))
+        return out
+
+    def add(self, part: Part, untrained: list[MemberResult]) -> None:
+        """The errors of one of :meth:`parts`, from its results (k networks per key, in order)."""
+        self.done.add(part.population)
+        k = self.plan.experiment.baseline_models
+        target = untrained[0].member.target
+        for j, key in enumerate(key for key in self.keys if key[2] == target):
+            group = untrained[j * k:(j + 1) * k]
+            self.errors[key] = {which: float(np.mean([r.metrics[f"{which}_mae"] for r in group]))
+                                for which in ("interpolation", "extrapolation")}
 
 
-def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str, config: TrainConfig) -> dict:
-    """The engine's metrics plus success, solved-at, sparsity and normalized errors.
+def score(result: MemberResult, threshold_mse: float, baseline: dict) -> dict:
+    """The metrics of training (the engine's, and the formula read back, :func:`~nalm.experiments.workers.train_part`)
+    plus success, solved-at and normalized errors; the best step's sparsity error only where it
+    is the scored best step's.
 
     A member that diverged is scored on the evaluations it had before it diverged, as the
     reference scores the evaluations it has: it evaluates, then steps, with no check on the
@@ -254,7 +359,6 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict, model: str
     # evaluation of the frozen weights: their sparsity is then not that of the scored best step.
     if result.diverged and metrics["best_step"] != result.metrics.get("best_step"):
         metrics["sparsity_error"] = None
-    metrics["formula"], metrics["formula_matches"] = formula(model, result, config)
     metrics["diverged_at"] = result.diverged_at
     for which in ("interpolation", "extrapolation"):
         metrics[f"baseline_{which}_mae"] = baseline[which]
@@ -271,18 +375,3 @@ def scored_curve(result: MemberResult) -> tuple[np.ndarray, np.ndarray, np.ndarr
     keep = slice(None) if result.diverged_at is None else steps <= result.diverged_at
     return (steps[keep], np.asarray(result.curve["interpolation"], dtype=float)[keep],
             np.asarray(result.curve["extrapolation"], dtype=float)[keep])
-
-
-def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
-    """The rounded formula of the final weights and whether it equals the target exactly
-    (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights,
-    recurrent networks)."""
-    if is_baseline(model) or result.diverged:
-        return None, None
-    member = result.member
-    net = config.load_network(model, member.task, result.weights)
-    try:
-        explanation, verification = explain_and_verify(net, member.task, member.target, member.seed)
-    except ExplainError:
-        return None, None
-    return str(explanation), verification.matches_target

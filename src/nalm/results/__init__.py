@@ -2,6 +2,7 @@
 
 from nalm.results.store import (
     SCHEMA_VERSION,
+    Checkpoint,
     ResultsStore,
     RunKey,
     RunRecord,
@@ -9,4 +10,4 @@ from nalm.results.store import (
     config_hash,
 )
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore", "RunKey", "RunRecord", "StoreError", "config_hash"]
+__all__ = ["SCHEMA_VERSION", "Checkpoint", "ResultsStore", "RunKey", "RunRecord", "StoreError", "config_hash"]

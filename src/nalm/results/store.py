@@ -11,6 +11,10 @@ Durability: the database runs in WAL mode with ``synchronous=FULL`` and every
 moment loses at most the transaction in flight and never corrupts the file.
 (WAL needs a local filesystem; do not put the store on NFS.)
 
+A population in training keeps its latest checkpoint in the ``checkpoints`` table
+(:meth:`ResultsStore.put_checkpoint`), one row per population, replaced as it goes; the
+transaction that stores the population's runs deletes it. Reports read ``runs`` only.
+
 Everything except the weights is stored as JSON text.  Weights are stored as
 JSON too, ``{name: {"shape": [...], "data": [flat values]}}``: Python writes
 floats with ``repr``, which round-trips float64 exactly, and the result stays
@@ -38,6 +42,7 @@ from ..errors import UnknownNameError
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Checkpoint",
     "ResultsStore",
     "RunKey",
     "RunRecord",
@@ -71,6 +76,16 @@ CREATE TABLE IF NOT EXISTS runs (
     diverged    INTEGER NOT NULL,
     created     TEXT NOT NULL,
     UNIQUE (experiment, model, target, seed, config_hash)
+);
+-- the state of each population in training, deleted by the transaction that stores its runs
+CREATE TABLE IF NOT EXISTS checkpoints (
+    population  TEXT PRIMARY KEY,
+    experiment  TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    runs        INTEGER NOT NULL,
+    step        INTEGER NOT NULL,
+    state       BLOB NOT NULL,
+    created     TEXT NOT NULL
 );
 """
 
@@ -146,6 +161,24 @@ class RunRecord:
     @property
     def key(self) -> RunKey:
         return RunKey(self.experiment, self.model, self.target, self.seed, config_hash(self.config))
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    """The saved state of a population in training: ``population`` identifies its member runs,
+    ``state`` is the engine's checkpoint as bytes (see :mod:`nalm.experiments.runner`)."""
+
+    population: str
+    experiment: str
+    model: str
+    runs: int  # how many member runs the population trains
+    step: int
+    state: bytes
+    created: str | None = None
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def _validate(record: RunRecord) -> None:
@@ -307,15 +340,19 @@ class ResultsStore:
         """
         self.put_many([record])
 
-    def put_many(self, records: Iterable[RunRecord]) -> None:
+    def put_many(self, records: Iterable[RunRecord], *, finishes: str | None = None) -> None:
         """Store several runs in one transaction: either all are written or none.
+        ``finishes`` names the population whose checkpoint the runs replace: it is deleted in
+        the same transaction.
 
         Raises ValueError naming the run and field if any record is invalid or
         cannot be serialised; nothing from the call is then written.
         """
         written: list[tuple[RunRecord, str, int]] = []
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        now = _now()
         with self._transaction():
+            if finishes is not None:
+                self._conn.execute("DELETE FROM checkpoints WHERE population = ?", (finishes,))
             for record in records:
                 _validate(record)
                 created = record.created or now
@@ -334,6 +371,27 @@ class ResultsStore:
         # only touch the caller's objects once the data is safely committed
         for record, created, run_id in written:
             record.created, record.run_id = created, run_id
+
+    def put_checkpoint(self, checkpoint: "Checkpoint") -> None:
+        """Store (or replace) the checkpoint of a population in training, in one transaction."""
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO checkpoints (population, experiment, model, runs, step, state, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (checkpoint.population, checkpoint.experiment, checkpoint.model, checkpoint.runs,
+                 checkpoint.step, sqlite3.Binary(checkpoint.state), checkpoint.created or _now()))
+
+    def checkpoint(self, population: str) -> "Checkpoint | None":
+        """The latest checkpoint of ``population``, if it has one."""
+        row = self._conn.execute("SELECT * FROM checkpoints WHERE population = ?", (population,)).fetchone()
+        return None if row is None else Checkpoint(**{k: row[k] for k in row.keys()})
+
+    def checkpoints(self, experiment: str | None = None) -> list["Checkpoint"]:
+        """Every population in training (of ``experiment``), without their states."""
+        sql = "SELECT population, experiment, model, runs, step, created FROM checkpoints"
+        rows = self._conn.execute(sql + (" WHERE experiment = ?" if experiment else "") + " ORDER BY population",
+                                  (experiment,) if experiment else ()).fetchall()
+        return [Checkpoint(**{k: row[k] for k in row.keys()}, state=b"") for row in rows]
 
     # -- reading -------------------------------------------------------------
 

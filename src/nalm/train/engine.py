@@ -8,7 +8,9 @@ weights and recorded as diverged; the rest train on.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -35,8 +37,47 @@ class MemberResult:
     weights: dict[str, np.ndarray]  # final parameters, standalone shapes
 
 
-def train_population(model: str, members: list[Member], config: TrainConfig, *, progress: bool = False) -> list[MemberResult]:
-    """Train one population of ``model`` (a model name, see :func:`nalm.build_model`)."""
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class Checkpointing:
+    """How a population saves its state while it trains, and the state it resumes from.
+
+    ``save`` receives a checkpoint (a dict of tensors and plain values, see
+    :func:`train_population`) at the start of a step, when ``every`` seconds have passed since
+    the last one, and when ``stop()`` turns true (then :class:`TrainingInterrupted` is raised).
+    Everything else a member's training depends on is a function of the step (its data, its
+    regularizer schedule, a re-initialization's seed), so training resumed from a checkpoint
+    ends bit for bit where it would have ended uninterrupted.
+    """
+
+    save: Callable[[dict], None]
+    every: float = 300.0
+    resume: dict | None = None
+    stop: Callable[[], bool] = lambda: False
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on request, after saving a checkpoint at ``step``."""
+
+    def __init__(self, step: int):
+        super().__init__(step)  # the only argument, so that the exception pickles (worker processes)
+        self.step = step
+
+    def __str__(self) -> str:
+        return f"training stopped at step {self.step}; a checkpoint was saved"
+
+
+def train_population(model: str, members: list[Member], config: TrainConfig, *, progress: bool = False,
+                     checkpointing: Checkpointing | None = None) -> list[MemberResult]:
+    """Train one population of ``model`` (a model name, see :func:`nalm.build_model`).
+
+    With ``checkpointing``, the population starts from ``checkpointing.resume`` if given (a
+    checkpoint of the same model, members and config) and saves checkpoints as it goes: the
+    step, the network's weights, the optimizer's state, the learning curves and best-step
+    tracker, the divergence record and the plateau watch.
+    """
     if not members:
         raise ValueError("a population needs at least one member")
     in_features = {m.task.in_features for m in members}
@@ -72,8 +113,42 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
     diverged = torch.zeros(m, dtype=torch.bool, device=device)
     diverged_at: list[int | None] = [None] * m
     any_diverged = False
-    bar = tqdm(total=config.iterations, disable=not progress, desc=model, unit="step", leave=False)
-    for step in range(config.iterations + 1):
+    start = 0
+
+    def checkpoint(step: int) -> dict:
+        return {"version": CHECKPOINT_VERSION, "step": step, "model": model, "members": len(members),
+                "net": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+                "optimizer": optimizer.state_dict(), "tracker": tracker.state_dict(),
+                "diverged": diverged.cpu().clone(), "diverged_at": list(diverged_at),
+                "plateau": None if plateau is None else plateau.state_dict()}
+
+    if checkpointing is not None and checkpointing.resume is not None:
+        saved = checkpointing.resume
+        if (saved.get("version"), saved.get("model"), saved.get("members")) != (CHECKPOINT_VERSION, model, m):
+            raise ValueError(f"the checkpoint is not of this population ({model}, {m} members)")
+        start = int(saved["step"])
+        with torch.no_grad():
+            net.load_state_dict(saved["net"])
+        optimizer.load_state_dict(saved["optimizer"])
+        tracker.load_state_dict(saved["tracker"])
+        diverged.copy_(saved["diverged"])
+        diverged_at = list(saved["diverged_at"])
+        any_diverged = bool(diverged.any())
+        if plateau is not None:
+            plateau.load_state_dict(saved["plateau"])
+        if tracker.last:
+            error = tracker.last["interpolation"][0].to(device)
+    saved_at = time.monotonic()
+    bar = tqdm(total=config.iterations, initial=start, disable=not progress, desc=model, unit="step", leave=False)
+    for step in range(start, config.iterations + 1):
+        if checkpointing is not None and step > start:
+            if checkpointing.stop():
+                checkpointing.save(checkpoint(step))
+                bar.close()
+                raise TrainingInterrupted(step)
+            if time.monotonic() - saved_at >= checkpointing.every:
+                checkpointing.save(checkpoint(step))
+                saved_at = time.monotonic()
         if step % config.eval_every == 0 or step == config.iterations:
             tracker.evaluate(step, data, diverged)
             interpolation = tracker.last["interpolation"][0]
@@ -140,6 +215,16 @@ class _PlateauWatch:
             raise ValueError(f"the network's units declare different plateau resets: {policies}")
         return cls(policies.pop(), seeds) if policies else None
 
+    def state_dict(self) -> dict:
+        return {"eval_steps": list(self.eval_steps), "eval_errors": [torch.from_numpy(e.copy()) for e in self.eval_errors],
+                "since": torch.from_numpy(self.since.copy()), "reinitialized_at": [list(r) for r in self.reinitialized_at]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.eval_steps = list(state["eval_steps"])
+        self.eval_errors = [e.numpy().copy() for e in state["eval_errors"]]
+        self.since = state["since"].numpy().copy()
+        self.reinitialized_at = [list(r) for r in state["reinitialized_at"]]
+
     def evaluated(self, step: int, interpolation: np.ndarray) -> None:
         self.eval_steps.append(step)
         self.eval_errors.append(np.asarray(interpolation, dtype=np.float64))
@@ -193,6 +278,20 @@ class _Tracker:
         self.best_extrapolation = torch.full((members,), float("inf"))
         self.best_params = {name: p.detach().clone() for name, p in net.named_parameters()}
         self.last: dict[str, Tensor] = {}
+
+    def state_dict(self) -> dict:
+        return {"curve": {k: list(v) for k, v in self.curve.items()}, "best_mse": self.best_mse.clone(),
+                "best_step": self.best_step.clone(), "best_extrapolation": self.best_extrapolation.clone(),
+                "best_params": {k: v.detach().cpu().clone() for k, v in self.best_params.items()},
+                "last": {k: list(v) for k, v in self.last.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.curve = {k: list(v) for k, v in state["curve"].items()}
+        self.best_mse, self.best_step = state["best_mse"].clone(), state["best_step"].clone()
+        self.best_extrapolation = state["best_extrapolation"].clone()
+        for name, p in self.best_params.items():
+            p.copy_(state["best_params"][name])
+        self.last = {k: tuple(v) for k, v in state["last"].items()}
 
     @torch.no_grad()
     def evaluate(self, step: int, data: PopulationData, frozen: Tensor) -> None:

@@ -61,6 +61,19 @@ class PopulationOptimizer:
         self.state = [[s.split(self.sizes, dim=1)[i].view_as(p) for s in self.flat_state]
                       for i, p in enumerate(self.params)]
 
+    def state_dict(self) -> dict:
+        """The step count and every member's state, copied (for a checkpoint)."""
+        return {"steps": self.steps, "state": [s.detach().cpu().clone() for s in self.flat_state]}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`'s output, in place (the compiled step's views stay valid)."""
+        if len(state["state"]) != len(self.flat_state):
+            raise ValueError(f"optimizer state has {len(state['state'])} slots, {self.name} needs {len(self.flat_state)}")
+        for mine, saved in zip(self.flat_state, state["state"]):
+            mine.copy_(saved)
+        self.steps = int(state["steps"])
+
     @property
     def slots(self) -> int:
         return {"adam": 2, "rmsprop": 1, "sgd": 0}[self.name]

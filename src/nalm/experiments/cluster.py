@@ -1,0 +1,140 @@
+"""Parts as Ray tasks on a Ray cluster (``nalm run --ray [ADDRESS]``; ``pip install 'nalm[ray]'``).
+
+Each part (a population or a share of one, :mod:`nalm.experiments.workers`) is one Ray task
+asking for one CPU, or one GPU for ``--device cuda``. Tasks cannot reach the main process's
+SQLite file, so their checkpoints go through a small Ray actor, the *board*: it holds each
+part's latest checkpoint (the store's, to begin with), a task resumes from it (a task whose
+worker died is retried by Ray and resumes from its part's latest checkpoint), and the main
+process moves new checkpoints from the board into the store as they come. Results come back
+to the main process, which alone scores and stores runs.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterator
+
+from ..results import Checkpoint, ResultsStore
+from .workers import POLL, Outcome, Part, train_part
+
+RETRIES = 3
+"""How many times Ray reruns a part whose worker died (each time from its latest checkpoint)."""
+
+STOP_POLL = 1.0
+"""Seconds between a task's looks at the board for a stop request (a remote call each)."""
+
+_remote: dict = {}  # the Ray task and actor classes, made once Ray is imported
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--ray needs Ray, an optional extra: pip install 'nalm[ray]'") from None
+    return ray
+
+
+def connect(address: str) -> dict:
+    """Join the Ray cluster at ``address`` (``auto``: the one this machine belongs to) unless this
+    process already has; the cluster's resources (``{"CPU": 4.0, ...}``)."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except ConnectionError as error:
+            raise ValueError(f"cannot reach a Ray cluster at {address!r}: {error}") from None
+    return ray.cluster_resources()
+
+
+def in_ray(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool],
+           gpus: bool) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts as Ray tasks, yielding each as it finishes (see the module docstring)."""
+    ray = import_ray()
+    task, board_class = _remotes(ray)
+    saved = {part.population: store.checkpoint(part.population) for part in parts}
+    board = board_class.remote({k: v for k, v in saved.items() if v is not None})
+    resources = {"num_gpus": 1, "num_cpus": 0} if gpus else {"num_cpus": 1}
+    running = {task.options(max_retries=RETRIES, **resources).remote(part, board, every): part for part in parts}
+    finished: set[str] = set()
+    stopping = False
+    try:
+        while running:
+            done, _ = ray.wait(list(running), num_returns=1, timeout=POLL)
+            _save_new(ray, board, store, finished)
+            if stop() and not stopping:
+                stopping = True
+                ray.get(board.stop.remote())
+            for ref in done:
+                part = running.pop(ref)
+                outcome = ray.get(ref)
+                if isinstance(outcome, list):
+                    finished.add(part.population)
+                yield part, outcome
+    finally:  # on any way out, tasks save and stop within STOP_POLL seconds; their checkpoints are kept
+        ray.get(board.stop.remote())
+        if running:
+            ray.wait(list(running), num_returns=len(running), timeout=60 * STOP_POLL)
+        _save_new(ray, board, store, finished)
+        ray.kill(board)
+
+
+def _save_new(ray, board, store: ResultsStore, finished: set[str]) -> None:
+    for checkpoint in ray.get(board.drain.remote()):
+        if checkpoint.population not in finished:  # a finished part's runs replaced its checkpoint
+            store.put_checkpoint(checkpoint)
+
+
+class _BoardClient:
+    """A task's view of the board: :class:`~nalm.experiments.workers.Checkpoints`, and stop()."""
+
+    def __init__(self, ray, board):
+        self.ray, self.board = ray, board
+        self.asked, self.stopping = 0.0, False
+
+    def checkpoint(self, population: str) -> Checkpoint | None:
+        return self.ray.get(self.board.checkpoint.remote(population))
+
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self.ray.get(self.board.put_checkpoint.remote(checkpoint))
+
+    def stop(self) -> bool:
+        now = time.monotonic()
+        if not self.stopping and now - self.asked >= STOP_POLL:
+            self.asked, self.stopping = now, self.ray.get(self.board.stopped.remote())
+        return self.stopping
+
+
+class _Board:
+    """Each part's latest checkpoint, the ones the main process has not yet stored, and the stop flag."""
+
+    def __init__(self, saved: dict[str, Checkpoint]):
+        self.latest, self.new, self.stopping = dict(saved), {}, False
+
+    def checkpoint(self, population: str) -> Checkpoint | None:
+        return self.latest.get(population)
+
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self.latest[checkpoint.population] = self.new[checkpoint.population] = checkpoint
+
+    def drain(self) -> list[Checkpoint]:
+        new, self.new = list(self.new.values()), {}
+        return new
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    def stopped(self) -> bool:
+        return self.stopping
+
+
+def _train_task(part: Part, board, every: float) -> Outcome:
+    import ray
+
+    client = _BoardClient(ray, board)
+    return train_part(part, client, every, client.stop)
+
+
+def _remotes(ray):
+    if not _remote:
+        _remote["task"] = ray.remote(_train_task)
+        _remote["board"] = ray.remote(num_cpus=0)(_Board)
+    return _remote["task"], _remote["board"]

@@ -1,0 +1,151 @@
+"""Where populations train: in this process, or split over worker processes, one thread each.
+
+A *part* is a population, or one of the sub-populations a population is split into so that
+several processes can train it at once. A member's data and initialization depend only on its
+own seed, so its result does not depend on which part it trains in. Each part saves its
+checkpoints to the store itself (SQLite serializes the writers) and resumes from its own;
+the results, with the formulas read back from the trained weights, come back to the caller,
+which alone scores and stores runs.
+"""
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Callable, Iterator, Protocol
+
+import torch
+
+from ..explain import ExplainError, explain_and_verify
+from ..results import Checkpoint, ResultsStore
+from ..train import Checkpointing, Member, MemberResult, TrainConfig, TrainingInterrupted, train_population
+from ..units import is_baseline
+
+Outcome = list[MemberResult] | TrainingInterrupted | None
+"""A part's results; or where it stopped, on request; or None if it was stopped before it began."""
+
+
+@dataclass
+class Part:
+    """One population to train: ``population`` names its checkpoint in the store."""
+
+    population: str
+    experiment: str
+    model: str
+    members: list[Member]
+    config: TrainConfig
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, where the platform has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Checkpoints(Protocol):
+    """Where a part finds its latest checkpoint and saves new ones: the store itself
+    (:class:`~nalm.results.ResultsStore`), or on a cluster a go-between that the main process
+    empties into the store (:mod:`nalm.experiments.cluster`)."""
+
+    def checkpoint(self, population: str) -> Checkpoint | None: ...
+
+    def put_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+
+def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callable[[], bool],
+               progress: bool = False) -> Outcome:
+    """Train ``part`` from its latest checkpoint (if any), saving checkpoints as it goes."""
+    if stop():
+        return None
+    saved = checkpoints.checkpoint(part.population)
+
+    def save(state: dict) -> None:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        checkpoints.put_checkpoint(Checkpoint(part.population, part.experiment, part.model, len(part.members),
+                                              state["step"], buffer.getvalue()))
+
+    resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
+    try:
+        results = train_population(part.model, part.members, part.config, progress=progress,
+                                   checkpointing=Checkpointing(save=save, every=every, resume=resume, stop=stop))
+    except TrainingInterrupted as interrupted:
+        return interrupted
+    for result in results:
+        result.metrics["formula"], result.metrics["formula_matches"] = formula(part.model, result, part.config)
+    return results
+
+
+def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
+    """The rounded formula of the final weights and whether it equals the target exactly
+    (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights,
+    recurrent networks). Read here, beside training, so that worker processes share the work."""
+    if is_baseline(model) or result.diverged:
+        return None, None
+    member = result.member
+    net = config.load_network(model, member.task, result.weights)
+    try:
+        explanation, verification = explain_and_verify(net, member.task, member.target, member.seed)
+    except ExplainError:
+        return None, None
+    return str(explanation), verification.matches_target
+
+
+def in_process(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool],
+               progress: bool) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts one after another in this process."""
+    for part in parts:
+        outcome = train_part(part, store, every, stop, progress)
+        yield part, outcome
+        if not isinstance(outcome, list):
+            return
+
+
+def in_processes(parts: list[Part], workers: int, store_path: str, every: float,
+                 stop: Callable[[], bool]) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts in ``workers`` processes, yielding each as it finishes.
+
+    Workers ignore Ctrl-C; when ``stop()`` turns true (polled every ``POLL`` seconds), they
+    are told through an event, save a checkpoint at the end of their step and return; parts
+    not yet begun are not begun.
+    """
+    context = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
+    if context.get_start_method() == "forkserver":  # the server imports nalm once; each worker forks from it
+        context.set_forkserver_preload([__name__])
+    stopping = context.Event()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(store_path, stopping)) as pool:
+        running = {pool.submit(_train_in_worker, part, every): part for part in parts}
+        try:
+            while running:
+                done, _ = wait(running, timeout=POLL, return_when=FIRST_COMPLETED)
+                if stop() and not stopping.is_set():
+                    stopping.set()
+                    for future in running:
+                        future.cancel()
+                for future in done:
+                    part = running.pop(future)
+                    if not future.cancelled():
+                        yield part, future.result()
+        finally:  # on any way out (a second Ctrl-C, an error), workers save and stop within a step
+            stopping.set()
+
+
+POLL = 0.2
+"""Seconds between the main process's checks for a stop request while workers train."""
+
+_worker: dict = {}  # in a worker process: its store and its stop()
+
+
+def _start_worker(store_path: str, stopping) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    parent = os.getppid()
+    _worker["store"] = ResultsStore(store_path)
+    _worker["stop"] = lambda: stopping.is_set() or os.getppid() != parent  # told to, or orphaned
+
+
+def _train_in_worker(part: Part, every: float) -> Outcome:
+    return train_part(part, _worker["store"], every, _worker["stop"])

@@ -1,0 +1,101 @@
+"""Interrupted runs: Ctrl-C saves and says so, ``kill -9`` loses at most the work since the last
+checkpoint, and the same command resumes to the runs an uninterrupted command stores."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from nalm.cli.common import INTERRUPTED
+from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.results import ResultsStore, StoreError
+from tests.same_runs import assert_same_runs
+
+CONFIG = {"dtype": "float64", "eval_samples": 64, "eval_every": 500}
+ITERATIONS = 2000
+
+
+def argv(results) -> list[str]:
+    """Two NAU members for some seconds, a checkpoint every 30 ms."""
+    return ["run", "madsen2020-static", "--units", "nau", "--targets", "add", "--seeds", "2", "--iterations",
+            str(ITERATIONS), "--config", json.dumps(CONFIG), "--checkpoint-every", "0.0005", "--quiet",
+            "--results", str(results)]
+
+
+def wait_for_checkpoint(path, timeout=60.0):
+    """The first checkpoint of the store at ``path`` (polled), once there is one."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        time.sleep(0.02)
+    while time.monotonic() < deadline:
+        try:
+            with ResultsStore(path) as store:
+                found = store.checkpoints()
+        except StoreError:  # the command is creating the store this moment
+            found = []
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("no checkpoint appeared")
+
+
+def assert_resumed(path, uninterrupted):
+    with ResultsStore(path) as store:
+        runs = {r.key: r for r in store.runs()}
+        assert store.checkpoints() == []  # deleted with the population's runs
+    assert_same_runs(runs, uninterrupted, count=2)
+
+
+def uninterrupted_runs(tmp_path):
+    with ResultsStore(tmp_path / "whole.sqlite") as store:
+        run_experiment(EXPERIMENTS["madsen2020-static"], store, models=["nau"], targets=["add"], seeds=2,
+                       overrides={**CONFIG, "iterations": ITERATIONS})
+        return {r.key: r for r in store.runs()}
+
+
+def test_ctrl_c_saves_a_checkpoint_says_so_in_one_line_and_the_same_command_resumes(tmp_path, run_nalm):
+    path = tmp_path / "r.sqlite"
+
+    def press_ctrl_c():
+        wait_for_checkpoint(path)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    code, out, err = run_nalm(argv(path))
+    presser.join()
+    assert code == INTERRUPTED == 130
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "interrupted: 0 runs stored and the population in training at step" in err
+    assert "the same command resumes" in err
+    with ResultsStore(path) as store:
+        (checkpoint,) = store.checkpoints()
+        assert store.runs() == [] and 0 < checkpoint.step < ITERATIONS and checkpoint.runs == 2
+    code, out, err = run_nalm(argv(path))
+    assert code == 0, err
+    assert_resumed(path, uninterrupted_runs(tmp_path))
+
+
+@pytest.mark.slow  # two fresh processes: about 10 s
+def test_kill_9_at_any_moment_leaves_the_store_intact_and_the_same_command_resumes(tmp_path):
+    path = tmp_path / "r.sqlite"
+    command = [sys.executable, "-m", "nalm.cli.main", *argv(path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_checkpoint(path)
+        time.sleep(0.1)  # mid-step, possibly mid-write
+    finally:
+        process.kill()
+        process.wait()
+    with ResultsStore(path) as store:
+        (checkpoint,) = store.checkpoints()
+        assert 0 < checkpoint.step < ITERATIONS
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_resumed(path, uninterrupted_runs(tmp_path))

@@ -1,0 +1,56 @@
+"""Training in worker processes: the same runs whatever the number of workers, stop and resume."""
+from __future__ import annotations
+
+import pytest
+
+from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.experiments.runner import RunInterrupted, execute, prepare, split, workers_for
+from nalm.experiments.workers import available_cores
+from nalm.results import ResultsStore
+from tests.same_runs import assert_same_runs
+
+EXPERIMENT = EXPERIMENTS["madsen2020-static"]
+SELECTION = {"models": ["nau/nmu"], "targets": ["add", "mul"], "seeds": 3}
+CONFIG = {"iterations": 300, "eval_every": 100, "eval_samples": 64, "dtype": "float64"}
+
+
+def stored(path, **kwargs):
+    with ResultsStore(path) as store:
+        run_experiment(EXPERIMENT, store, **SELECTION, overrides=CONFIG, **kwargs)
+        return {r.key: r for r in store.runs()}
+
+
+def test_runs_do_not_depend_on_the_number_of_workers(tmp_path):
+    alone = stored(tmp_path / "one.sqlite", workers=1)
+    assert_same_runs(stored(tmp_path / "four.sqlite", workers=4), alone, count=6)  # shares of 1 and 2 members
+
+
+@pytest.mark.slow  # two pools and three runs: about 10 s
+def test_workers_stop_on_request_save_checkpoints_and_resume(tmp_path):
+    path = tmp_path / "r.sqlite"
+    config = {**CONFIG, "iterations": 3000}
+    with ResultsStore(path) as store:
+        plan = prepare(EXPERIMENT, **SELECTION, overrides=config)
+        with pytest.raises(RunInterrupted) as stopped:
+            execute(plan, store, workers=2, checkpoint_every=0.01, stop=lambda: len(store.checkpoints()) == 2)
+        assert stopped.value.summary.trained == 0 and len(stopped.value.checkpoints) == 2
+        assert len(store.checkpoints()) == 2 and store.runs() == []
+        assert execute(plan, store, workers=2).trained == 6
+        assert store.checkpoints() == []
+        resumed = {r.key: r for r in store.runs()}
+    with ResultsStore(tmp_path / "whole.sqlite") as store:
+        run_experiment(EXPERIMENT, store, **SELECTION, overrides=config)
+        assert_same_runs(resumed, {r.key: r for r in store.runs()}, count=6)
+
+
+def test_the_default_workers_fit_the_cores_and_the_work():
+    def runs(seeds, iterations):
+        return prepare(EXPERIMENTS["blog-static"], models=["nac"], targets=["add"], seeds=seeds,
+                       overrides={"iterations": iterations}).runs
+
+    assert workers_for(runs(3, 100)) == 1  # seconds of work: no process is worth starting
+    assert workers_for(runs(100, 5_000_000)) == min(available_cores(), 100)
+    assert workers_for(runs(3, 400_000)) == min(available_cores(), 1)  # 1.2e6 member-steps: one worker's worth
+    assert workers_for(runs(3, 400_000), slots=8) == 1 and workers_for(runs(300, 400_000), slots=8) == 8  # a cluster
+    assert [len(share) for share in split(list(range(7)), 3)] == [2, 2, 3]
+    assert [len(share) for share in split(list(range(2)), 4)] == [1, 1]
