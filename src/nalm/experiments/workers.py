@@ -9,6 +9,7 @@ which alone scores and stores runs.
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import multiprocessing
 import os
@@ -109,21 +110,21 @@ def in_processes(parts: list[Part], workers: int, store_path: str, every: float,
     """Train the parts in ``workers`` processes, yielding each as it finishes.
 
     Workers ignore Ctrl-C; when ``stop()`` turns true (polled every ``POLL`` seconds), they
-    are told through an event, save a checkpoint at the end of their step and return; parts
+    are told through a flag in shared memory, save a checkpoint at the end of their step and return; parts
     not yet begun are not begun.
     """
     context = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     if context.get_start_method() == "forkserver":  # the server imports nalm once; each worker forks from it
         context.set_forkserver_preload([__name__])
-    stopping = context.Event()
+    stopping = context.RawValue(ctypes.c_bool, False)  # shared memory, no lock: one writer, read every step
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                              initargs=(store_path, stopping)) as pool:
         running = {pool.submit(_train_in_worker, part, every): part for part in parts}
         try:
             while running:
                 done, _ = wait(running, timeout=POLL, return_when=FIRST_COMPLETED)
-                if stop() and not stopping.is_set():
-                    stopping.set()
+                if stop() and not stopping.value:
+                    stopping.value = True
                     for future in running:
                         future.cancel()
                 for future in done:
@@ -131,7 +132,7 @@ def in_processes(parts: list[Part], workers: int, store_path: str, every: float,
                     if not future.cancelled():
                         yield part, future.result()
         finally:  # on any way out (a second Ctrl-C, an error), workers save and stop within a step
-            stopping.set()
+            stopping.value = True
 
 
 POLL = 0.2
@@ -144,7 +145,7 @@ def _start_worker(store_path: str, stopping) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
     parent = os.getppid()
     _worker["store"] = ResultsStore(store_path)
-    _worker["stop"] = lambda: stopping.is_set() or os.getppid() != parent  # told to, or orphaned
+    _worker["stop"] = lambda: stopping.value or os.getppid() != parent  # told to, or orphaned
 
 
 def _train_in_worker(part: Part, every: float) -> Outcome:
