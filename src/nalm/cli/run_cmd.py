@@ -87,13 +87,13 @@ def main(args) -> int:
     if args.paper_scale:
         experiment = experiment.at_paper_scale()
     experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
-    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
     if args.ray is not None:
         cluster.import_ray()  # says how to install it, before the store is touched
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
+    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
             one_table([run.config for run in store.runs(experiment.name)] + [run.stored for run in plan.runs])
