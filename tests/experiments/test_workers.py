@@ -20,6 +20,7 @@ def stored(path, overrides=CONFIG, **kwargs):
         return {r.key: r for r in store.runs()}
 
 
+@pytest.mark.slow  # worker processes: about 9 s on a fresh clone
 def test_runs_do_not_depend_on_the_number_of_workers(tmp_path):
     alone = stored(tmp_path / "one.sqlite", workers=1)
     assert_same_runs(stored(tmp_path / "four.sqlite", workers=4), alone, count=6)  # shares of 1 and 2 members
