@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
@@ -212,16 +213,23 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
         outcomes = in_process(work, store, checkpoint_every, stop, progress)
     else:
         outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop)
+    bar = tqdm(total=len(work), desc=f"{workers} workers" if ray is None else "ray", unit="population",
+               leave=False, disable=not progress or (ray is None and workers == 1))  # parts train elsewhere
     stopped_at, waiting = [], []
-    for part, outcome in outcomes:
-        if not isinstance(outcome, list):
-            stopped_at += [] if outcome is None else [outcome.step]
-        elif part.population not in parts:
-            baselines.add(part, outcome)
-        else:
-            waiting.append((parts[part.population], part.population, outcome))
-        while waiting and baselines.complete:  # scored once every baseline is known
-            store_population(plan, store, *waiting.pop(), baselines, summary)
+    try:
+        for part, outcome in outcomes:
+            bar.update()
+            if not isinstance(outcome, list):
+                stopped_at += [] if outcome is None else [outcome.step]
+            elif part.population not in parts:
+                baselines.add(part, outcome)
+            else:
+                waiting.append((parts[part.population], part.population, outcome))
+            while waiting and baselines.complete:  # scored once every baseline is known
+                store_population(plan, store, *waiting.pop(), baselines, summary)
+    finally:  # on an error here too, workers and tasks are told to stop at once
+        outcomes.close()
+        bar.close()
     if waiting:  # stopped before the baselines were computed: compute them here, keep the trained parts
         for part in baselines.parts():
             if part.population not in baselines.done:
