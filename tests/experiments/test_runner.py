@@ -435,14 +435,12 @@ def test_a_learning_rate_sweep_becomes_one_run_per_rate():
 def test_baselines_are_computed_once_per_task_seed_and_target_for_every_model(tmp_path, monkeypatch):
     """The identity experiment's NAC has no hidden layer and its MLPs three: both are normalized
     by the same untrained networks, trained once."""
-    import nalm.experiments.runner as runner
     import nalm.experiments.workers as workers
 
     experiment = EXPERIMENTS["trask2018-identity"]
     calls = []
-    train = runner.train_population
-    for module in (runner, workers):
-        monkeypatch.setattr(module, "train_population", lambda model, *a, **k: calls.append(model) or train(model, *a, **k))
+    train = workers.train_population  # every population, the baselines' too, trains there
+    monkeypatch.setattr(workers, "train_population", lambda model, *a, **k: calls.append(model) or train(model, *a, **k))
     _, runs = run(tmp_path, experiment, models=["nac", "mlp-relu"], seeds=2, overrides={"iterations": 5, **SMALL})
     assert calls == [experiment.baseline_model, "nac", "mlp-relu"]
     by_seed = {}

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 from ..experiments import get_experiment
 from ..experiments import cluster
-from ..experiments.runner import CHECKPOINT_EVERY, RunInterrupted, execute, prepare
+from ..experiments.runner import RunInterrupted, execute, prepare
 from ..results import ResultsStore
+from ..train import CHECKPOINT_EVERY
 from ..report import one_table, write_report
 from .common import INTERRUPTED, add_results_option, report_dir
 

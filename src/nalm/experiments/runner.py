@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..tasks import GENERATOR, Task, check_target, task_to_dict
-from ..train import Member, MemberResult, TrainConfig, train_population
+from ..train import CHECKPOINT_EVERY, Member, MemberResult, TrainConfig
 from .. import metrics as M
 from ..units import build_model, parse_model
 from .spec import Experiment
@@ -161,8 +161,6 @@ def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, 
     return execute(plan, store, progress=progress, **execution)
 
 
-CHECKPOINT_EVERY = 300.0
-"""Seconds between a population's checkpoints by default: a few minutes of work at most is lost."""
 
 
 class RunInterrupted(Exception):

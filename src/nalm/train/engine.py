@@ -38,6 +38,8 @@ class MemberResult:
 
 
 CHECKPOINT_VERSION = 1
+CHECKPOINT_EVERY = 300.0
+"""Seconds between a population's checkpoints by default: a few minutes of work at most is lost."""
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Checkpointing:
     """
 
     save: Callable[[dict], None]
-    every: float = 300.0
+    every: float = CHECKPOINT_EVERY
     resume: dict | None = None
     stop: Callable[[], bool] = lambda: False
 
