@@ -250,7 +250,10 @@ def test_a_population_resumed_from_checkpoints_ends_bit_identical(model, members
             train_population(model, members, config, checkpointing=checkpointing)
         assert stopped.value.step == saved[-1]["step"] == stop_at
         resume = saved[-1]
-    resumed = train_population(model, members, config, checkpointing=Checkpointing(save=saved.append, resume=resume))
+    polled = []  # stop() is polled once per step after the one it starts at: it must start at the checkpoint
+    resumed = train_population(model, members, config, checkpointing=Checkpointing(
+        save=saved.append, resume=resume, stop=lambda: polled.append(1) and False))
+    assert len(polled) == config.iterations - resume["step"] == 240 - 190
     assert [r.diverged_at for r in whole] == [r.diverged_at for r in resumed]
     for a, b in zip(whole, resumed):
         assert a.curve == b.curve and a.metrics == b.metrics
