@@ -10,6 +10,7 @@ import torch
 
 from nalm.experiments import EXPERIMENTS, Experiment, RunSummary, get_experiment, run_experiment
 from nalm.experiments.runner import prepare, score, threshold
+from nalm.explain import READBACK_VERSION
 from nalm.results import ResultsStore
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
@@ -142,6 +143,7 @@ def test_a_nau_that_learns_add_is_a_success(small_madsen_runs):
         weights = r.weights["0.W"].ravel()
         assert sorted(np.round(weights, 2).tolist()) == [0.0] * 6 + [1.0] * 4
         assert m["formula_matches"] is True and m["formula"].startswith("y = ")
+        assert m["formula_readback"] == READBACK_VERSION
 
 
 def test_an_mlp_on_the_same_task_is_not_a_success(small_madsen_runs):

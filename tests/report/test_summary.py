@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nalm.experiments import EXPERIMENTS
+from nalm.explain import READBACK_VERSION
 from nalm.report import Cell, render, summarize
 from nalm.results import RunRecord
 from nalm.tasks import task_to_dict
@@ -193,14 +194,26 @@ def test_runs_of_other_lengths_are_not_pooled():
     assert sorted((c.iterations == {1000}, c.seeds, c.successes) for c in cells) == [(False, 2, 0), (True, 4, 4)]
 
 
-def test_the_formula_column_counts_seeds_whose_formula_equals_the_target():
-    runs = [record("nac", "add", s, formula_matches=s < 3, formula="y = x0 + x1") for s in range(5)]
+def test_the_formula_column_counts_seeds_whose_network_computes_the_target():
+    runs = [record("nac", "add", s, formula_matches=s < 3, formula="y = x0 + x1", formula_readback=READBACK_VERSION)
+            for s in range(5)]
     runs += [record("mlp-relu6", "add", s, formula_matches=None) for s in range(5)]
     cells = {c.model: c for c in summarize(runs)}
     assert cells["nac"].formulas == 3 and cells["mlp-relu6"].formulas is None
     text = render(EXPERIMENTS["blog-static"], list(cells.values()))
-    assert "seeds whose rounded formula equals the target" in text
+    assert "seeds whose network computes the target exactly" in text
     assert ["add", "–", "3/5"] in table_rows(text, "add")
+
+
+def test_formulas_read_back_by_an_earlier_explain_are_not_counted():
+    # Version 1 (no formula_readback stored) matched a rounded formula even where the network
+    # computed something else: its counts mean something else, so a cell holding one shows –.
+    runs = [record("nac", "add", s, formula_matches=True, formula="y = x0 + x1", formula_readback=READBACK_VERSION)
+            for s in range(4)]
+    runs.append(record("nac", "add", 4, formula_matches=True, formula="y = x0 + x1"))
+    (cell,) = summarize(runs)
+    assert cell.formulas is None
+    assert summarize(runs[:4])[0].formulas == 4
 
 
 def test_sections_say_whether_a_stored_task_is_the_default_the_papers_or_custom():

@@ -1,4 +1,4 @@
-"""``nalm explain RUN_ID``: the formula a stored run learned, rounded, and whether it is the target."""
+"""``nalm explain RUN_ID``: the simplest formula a stored run's network computes, and whether it is the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from .common import add_results_option
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("explain", help="the rounded formula a stored run computes, checked against its target")
+    p = sub.add_parser("explain", help="the simplest formula a stored run computes, checked against its target")
     p.add_argument("run_id", type=int, metavar="RUN_ID", help="a run id of the results store")
     add_results_option(p)
 
@@ -44,17 +44,27 @@ def render(result: RunExplanation) -> str:
     e, v = result.explanation, result.verification
     lines = [f"run {result.run_id}: {result.model}, target {result.target}, seed {result.seed}",
              str(e),
+             f"read as: {e.reading}; complexity {e.complexity} (SymPy operations)",
              "max rounding distance per layer: "
              + ", ".join(f"{i} ({layer.unit}) {layer.max_distance:.3g}" for i, layer in enumerate(e.layers)),
              f"rounding changed the output: {'yes' if e.rounding_changed_output else 'no'} "
-             f"(max relative change {e.probe_relative_change:.3g} on the interpolation range)"]
+             f"(max relative change {e.probe_relative_change:.3g} on the interpolation range, "
+             f"{e.extrapolation_relative_change:.3g} on the extrapolation range)"]
     lines += [f"note: {note}" for note in e.notes]
     for label, errors in (("formula vs target", v.formula_vs_target), ("formula vs network", v.formula_vs_network),
                           ("network vs target", v.network_vs_target)):
         lines.append(f"max relative error, {label}: interpolation {errors['interpolation']:.3g}, "
                      f"extrapolation {errors['extrapolation']:.3g}")
-    lines.append(f"matches the target: {'yes' if v.matches_target else 'no'}")
+    lines.append(f"matches the target: {match_text(v)}")
     return "\n".join(lines)
+
+
+def match_text(v: Verification) -> str:
+    if v.matches_target:
+        return "yes"
+    if v.formula_is_target:
+        return "no (the formula is the target, but the network computes something else: see formula vs network)"
+    return "no"
 
 
 def main(args) -> int:

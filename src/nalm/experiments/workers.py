@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Protocol
 
 import torch
 
-from ..explain import ExplainError, explain_and_verify
+from ..explain import READBACK_VERSION, ExplainError, explain_and_verify
 from ..results import Checkpoint, ResultsStore
 from ..train import Checkpointing, Member, MemberResult, TrainConfig, TrainingInterrupted, train_population
 from ..units import is_baseline
@@ -77,11 +77,13 @@ def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callabl
         return interrupted
     for result in results:
         result.metrics["formula"], result.metrics["formula_matches"] = formula(part.model, result, part.config)
+        result.metrics["formula_readback"] = READBACK_VERSION
     return results
 
 
 def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
-    """The rounded formula of the final weights and whether it equals the target exactly
+    """The formula of the final weights and whether the network computes the target exactly
+    (:attr:`nalm.explain.Verification.matches_target`)
     (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights,
     recurrent networks). Read here, beside training, so that worker processes share the work."""
     if is_baseline(model) or result.diverged:

@@ -7,10 +7,10 @@
 >>> print(nalm.explain(nmu))
 y = x0*x1
 """
-from .formula import Explanation, explain, relative_error
-from .layers import ExplainError, LayerFormula
+from .formula import READBACK_VERSION, READINGS, Explanation, Reading, explain, relative_error
+from .layers import ExplainError, Grid, LayerFormula
 from .printing import compact_str
 from .verify import Verification, explain_and_verify, target_expression, verify
 
-__all__ = ["ExplainError", "Explanation", "LayerFormula", "Verification", "compact_str", "explain",
-           "relative_error", "target_expression", "verify"]
+__all__ = ["READBACK_VERSION", "READINGS", "ExplainError", "Explanation", "Grid", "LayerFormula", "Reading", "Verification", "compact_str",
+           "explain", "explain_and_verify", "relative_error", "target_expression", "verify"]

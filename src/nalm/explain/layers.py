@@ -1,9 +1,10 @@
 """One symbolic rule per unit: round the unit's weights and write its outputs as SymPy expressions.
 
-Each rule takes the unit, the SymPy expressions of its inputs and the numeric values of its
-inputs on the probe (some gates depend on the input), and returns a :class:`LayerFormula`:
-the output expressions and, for every rounded quantity, how far it was from its rounded
-value. The rounding targets are the values at which each unit computes exact arithmetic:
+Each rule takes the unit, the SymPy expressions of its inputs, the numeric values of its
+inputs on the probe (some gates depend on the input) and the :class:`Grid` to round to, and
+returns a :class:`LayerFormula`: the output expressions and, for every rounded quantity, how
+far it was from its rounded value. On the integer grid the rounding targets are the values at
+which each unit computes exact arithmetic:
 
 ========================  =====================================================================
 NAC, NAU                  weights to -1, 0, 1: ``y = Σ w_i x_i``
@@ -16,14 +17,18 @@ NPU, RealNPU              exponents to the nearest multiple of 1/2, the relevanc
                           imaginary exponents to 0 (a nonzero one is refused: complex formula)
 ========================  =====================================================================
 
-A gate that averages between ``GATE_UNDECIDED`` is not rounded: the formula keeps both
-paths mixed by its mean value (rounded to two decimals) and the layer reports it undecided.
-The FauxNALU and the MLP's Linear layer are refused: an unconstrained linear layer with a
-bias has no value to round its weights to, so any formula would be a guess.
+On a grid of rationals (denominators up to ``q``) the same weights may take values such as
+1/2 or 2/3, and each rule writes what the unit computes there: ``w·x + 1 - w`` for an NMU
+weight strictly between 0 and 1, ``|x|^w`` for a fractional exponent. Gates are never put on
+a finer grid: a gate that averages between ``GATE_UNDECIDED`` is not rounded, the formula
+keeps both paths mixed by its mean value (rounded to two decimals) and the layer reports it
+undecided. The FauxNALU and the MLP's Linear layer are refused: an unconstrained linear layer
+with a bias has no value to round its weights to, so any formula would be a guess.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Callable, Sequence
 
 import numpy as np
@@ -67,16 +72,48 @@ def numpy_of(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
 
+MAX_DENOMINATOR = 4
+"""The finest grid :func:`nalm.explain.explain` tries: rationals p/q with q ≤ 4 (1/2, 1/3, 2/3,
+1/4, 3/4, ...). Finer grids would fit ever more networks to within the tolerance by chance."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The values weights are rounded to: the rationals whose denominators are at most
+    ``denominator`` (1: the integers). Each weight goes to the nearest such value; of values
+    equally near, the one with the smallest denominator.
+
+    >>> Grid(4).round(np.array([0.52, 0.7, -0.98]), -1, 1)[0].tolist()
+    [0.5, 0.6666666666666666, -1.0]
+    """
+
+    denominator: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.denominator <= MAX_DENOMINATOR:
+            raise ValueError(f"a grid's denominator must be in [1, {MAX_DENOMINATOR}], got {self.denominator}")
+
+    def at_least(self, denominator: int) -> "Grid":
+        """This grid, or the finer one of denominator ``denominator`` (NPU exponents: halves)."""
+        return Grid(max(self.denominator, denominator))
+
+    def round(self, w: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+        """``w`` clipped to [low, high] (integers or infinite) and rounded, and the distances."""
+        clipped = np.clip(w, low, high)
+        rounded = np.round(clipped)
+        for q in range(2, self.denominator + 1):
+            finer = np.round(clipped * q) / q
+            rounded = np.where(np.abs(clipped - finer) < np.abs(clipped - rounded), finer, rounded)
+        return rounded, np.abs(clipped - rounded)
+
+    def __str__(self) -> str:
+        return "integers" if self.denominator == 1 else f"rationals with denominators up to {self.denominator}"
+
+
 def to_sympy(value: float) -> sympy.Rational:
-    """An exactly representable rounded value (integer or half-integer) as a SymPy number."""
-    return sympy.Rational(int(round(2 * value)), 2)
-
-
-def round_to(w: np.ndarray, low: float, high: float, step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """``w`` clipped to [low, high] and rounded to multiples of ``step``, and the distances."""
-    clipped = np.clip(w, low, high)
-    rounded = np.round(clipped / step) * step
-    return rounded, np.abs(clipped - rounded)
+    """A rounded value (a rational on a :class:`Grid`) as an exact SymPy number."""
+    fraction = Fraction(float(value)).limit_denominator(MAX_DENOMINATOR)
+    return sympy.Rational(fraction.numerator, fraction.denominator)
 
 
 def linear(weights: np.ndarray, inputs: Sequence[sympy.Expr]) -> list[sympy.Expr]:
@@ -113,22 +150,25 @@ def gated(gates, add, mul) -> list[sympy.Expr]:
 
 
 # -- rules ---------------------------------------------------------------------------------
-def nac_rule(unit, inputs, probe) -> LayerFormula:
-    w, d = round_to(numpy_of(unit.weight), -1, 1)
+def nac_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    w, d = grid.round(numpy_of(unit.weight), -1, 1)
     if isinstance(unit, MultiplicativeNAC):
         return LayerFormula("MultiplicativeNAC", power_product(w, inputs, magnitude=True), {"weight": d})
     return LayerFormula(type(unit).__name__, linear(w, inputs), {"weight": d})
 
 
-def nmu_rule(unit, inputs, probe) -> LayerFormula:
-    w, d = round_to(numpy_of(unit.weight), 0, 1)
-    # w x + 1 - w is x at w = 1 and 1 at w = 0.
-    return LayerFormula("NMU", power_product(w, inputs, magnitude=False), {"weight": d})
+def nmu_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    w, d = grid.round(numpy_of(unit.weight), 0, 1)
+    outputs = []
+    for row in w:  # w x + 1 - w: x at w = 1, a factor of 1 at w = 0
+        factors = [x if v == 1 else to_sympy(v) * x + 1 - to_sympy(v) for v, x in zip(row, inputs) if v != 0]
+        outputs.append(sympy.Mul(*factors))
+    return LayerFormula("NMU", outputs, {"weight": d})
 
 
-def nalu_rule(unit, inputs, probe) -> LayerFormula:
-    w_add, d_add = round_to(numpy_of(unit.weight), -1, 1)
-    w_mul, d_mul = round_to(numpy_of(unit.mul_weight), -1, 1)
+def nalu_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    w_add, d_add = grid.round(numpy_of(unit.weight), -1, 1)
+    w_mul, d_mul = grid.round(numpy_of(unit.mul_weight), -1, 1)
     with torch.no_grad():
         values = numpy_of(unit.gate_values(probe))  # (batch, out) or (batch, 1) for a scalar gate
     mean = np.broadcast_to(values.mean(0), (unit.out_features,))
@@ -140,24 +180,39 @@ def nalu_rule(unit, inputs, probe) -> LayerFormula:
     return LayerFormula("NALU", gated(gates, linear(w_add, inputs), mul), distances, notes)
 
 
-def inalu_rule(unit, inputs, probe) -> LayerFormula:
-    w_add, d_add = round_to(numpy_of(unit.weight), -1, 1)
-    w_mul, d_mul = round_to(numpy_of(unit.mul_weight), -1, 1)
+def inalu_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    w_add, d_add = grid.round(numpy_of(unit.weight), -1, 1)
+    w_mul, d_mul = grid.round(numpy_of(unit.mul_weight), -1, 1)
     mean = 1 / (1 + np.exp(-numpy_of(unit.G)))  # the gate does not depend on the input
     gates, d_gate, notes = decide_gate(mean, "iNALU")
-    # With |w| in {0, 1} the sign recovery is Π_{w≠0} sign(x_i), so sign·|x|^w = x^w.
-    mul = power_product(w_mul, inputs, magnitude=False)
     distances = {"weight": d_add, "mul_weight": d_mul, "gate": d_gate}
-    return LayerFormula("INALU", gated(gates, linear(w_add, inputs), mul), distances, notes)
+    return LayerFormula("INALU", gated(gates, linear(w_add, inputs), signed_product(w_mul, inputs)), distances, notes)
 
 
-def npu_rule(unit, inputs, probe) -> LayerFormula:
+def signed_product(weights: np.ndarray, inputs: Sequence[sympy.Expr]) -> list[sympy.Expr]:
+    """The iNALU's multiplicative path with its sign recovery, Π_i |x_i|^w_i (sign(x_i)|w_i| + 1 - |w_i|)
+    (the clip to [-1, 1] never acts: every factor of the sign lies in it). At |w| = 1 a factor is
+    x^w; a fractional |w| keeps the magnitude and its share of the sign."""
+    out = []
+    for row in weights:
+        factors = []
+        for w, x in zip(row, inputs):
+            if w == 0:
+                continue
+            size = to_sympy(abs(w))
+            sign = 1 if size == 1 else sympy.sign(x) * size + 1 - size
+            factors.append(x ** to_sympy(w) if size == 1 else sympy.Abs(x) ** to_sympy(w) * sign)
+        out.append(sympy.Mul(*factors))
+    return out
+
+
+def npu_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
     complex_unit = isinstance(unit, NPU)
-    w, d_w = round_to(numpy_of(unit.W_re if complex_unit else unit.W), -np.inf, np.inf, 0.5)
-    g, d_g = round_to(numpy_of(unit.g), 0, 1)
+    w, d_w = grid.at_least(2).round(numpy_of(unit.W_re if complex_unit else unit.W), -np.inf, np.inf)
+    g, d_g = Grid().round(numpy_of(unit.g), 0, 1)  # a gate: open or closed
     distances = {"W_re" if complex_unit else "W": d_w, "g": d_g}
     if complex_unit:
-        w_im, d_im = round_to(numpy_of(unit.W_im), -np.inf, np.inf, 0.5)
+        w_im, d_im = Grid(2).round(numpy_of(unit.W_im), -np.inf, np.inf)
         if np.any(w_im != 0):
             raise ExplainError("NPU: imaginary exponents W_im round to nonzero values; "
                                "the formula is complex, which explain does not support")
@@ -194,17 +249,45 @@ RULES: list[tuple[type, Callable]] = [
 """Unit classes and their rules; subclasses (NAC•, NPU) match their parents' entries."""
 
 
-def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: torch.Tensor) -> LayerFormula:
-    """The rounded formula of one unit, its outputs in terms of ``inputs``.
+def linear_map(unit: torch.nn.Module) -> np.ndarray | None:
+    """The matrix W of a unit that computes x Wᵀ (its fused-kernel layer is ``linear``: NAC, NAU), else None."""
+    kernel_layer = getattr(unit, "kernel_layer", None)
+    layer = None if kernel_layer is None else kernel_layer()
+    return None if layer is None or layer.kind != "linear" else numpy_of(layer.weight)
 
-    ``probe`` is the unit's own input on the probe samples, shape ``(batch, in_features)``.
+
+def composed_formula(units: Sequence[torch.nn.Module], inputs: Sequence[sympy.Expr], grid: Grid) -> LayerFormula:
+    """A chain of linear units read as the one matrix they compute together, rounded to ``grid``.
+
+    Two NACs whose weights are 1/2 and 1 compute x0 + x1 together though neither layer rounds
+    to it; the composed map, unlike each layer's, may hold any rational (2·x0 is a sum).
     """
+    for unit in units:
+        check_standalone(unit)
+    weight = linear_map(units[0])
+    for unit in units[1:]:
+        weight = linear_map(unit) @ weight
+    rounded, distances = grid.round(weight, -np.inf, np.inf)
+    return LayerFormula("→".join(type(unit).__name__ for unit in units), linear(rounded, inputs),
+                        {"composed weight": distances})
+
+
+def check_standalone(unit: torch.nn.Module) -> None:
     if getattr(unit, "members", None) is not None:
         raise ExplainError(f"{type(unit).__name__} holds a population of {unit.members} members; "
                            "explain a standalone unit (see nalm.units.load_network)")
+
+
+def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: torch.Tensor,
+                  grid: Grid = Grid()) -> LayerFormula:
+    """The formula of one unit, its weights rounded to ``grid``, its outputs in terms of ``inputs``.
+
+    ``probe`` is the unit's own input on the probe samples, shape ``(batch, in_features)``.
+    """
+    check_standalone(unit)
     for cls, rule in RULES:
         if isinstance(unit, cls):
-            return rule(unit, inputs, probe)
+            return rule(unit, inputs, probe, grid)
     name = type(unit).__name__
     if name in ("FauxNALU", "Linear"):
         raise ExplainError(f"{name} has an unconstrained linear layer (weight and bias): its weights "

@@ -1,8 +1,11 @@
 """Check an extracted formula against the task's true target, symbolically and numerically.
 
-``matches_target`` is decided symbolically only: the rounded formula minus the target
-expression (built from the task's layout) must simplify to zero. Small numeric errors are
-reported beside it but never turn a mismatch into a match.
+A network matches its target when its formula is the target and the formula is what the
+network computes: the formula minus the target expression (built from the task's layout)
+must simplify to zero, symbolically, and the formula must reproduce the network's outputs
+within ``CHANGED_TOLERANCE`` on interpolation and extrapolation data. A network whose weights
+merely round to the target's (0.7 to 1) computes something else and does not match; small
+numeric errors never turn a mismatch into a match.
 """
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ import sympy
 
 from ..tasks.philox import Draws
 from ..tasks.static import TARGETS, check_target
-from ..tasks.streams import INTERPOLATION, VERIFY
-from .formula import Explanation, explain, relative_error
+from ..tasks.streams import EXTRAPOLATION, INTERPOLATION, VERIFY
+from .formula import CHANGED_TOLERANCE, Explanation, explain, relative_error
 
 
 SYMBOLIC_TARGETS = {
@@ -77,16 +80,27 @@ def differs_somewhere(difference: sympy.Expr, points: int = 3) -> bool:
 class Verification:
     """How the rounded formula compares with the target and with the network.
 
-    The errors are max relative errors (see :func:`~nalm.explain.formula.relative_error`),
-    keyed by range: ``interpolation`` and ``extrapolation``.
+    ``formula_is_target``: the formula equals the target symbolically; ``matches_target``:
+    that, and the formula reproduces the network (``formula_vs_network`` at most
+    ``CHANGED_TOLERANCE`` on both ranges). The errors are max relative errors (see
+    :func:`~nalm.explain.formula.relative_error`), keyed by range: ``interpolation`` and
+    ``extrapolation``.
     """
 
     target: str
     target_expr: sympy.Expr
-    matches_target: bool
+    formula_is_target: bool
     formula_vs_target: dict[str, float]
     formula_vs_network: dict[str, float]
     network_vs_target: dict[str, float]
+
+    @property
+    def reproduces_network(self) -> bool:
+        return all(error <= CHANGED_TOLERANCE for error in self.formula_vs_network.values())
+
+    @property
+    def matches_target(self) -> bool:
+        return self.formula_is_target and self.reproduces_network
 
 
 def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000) -> Verification:
@@ -94,7 +108,8 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
 
     Draws ``n`` interpolation and ``n`` extrapolation samples (the draws of the seed's
     ``nalm.tasks.streams.VERIFY``), computes the true target from ``[a, b] = x @ task.layout(seed)``, the
-    network's output and the formula's, and decides ``matches_target`` symbolically.
+    network's output and the formula's, and decides whether the formula is the target
+    symbolically.
     """
     if len(explanation.outputs) != 1:
         raise ValueError(f"the tasks have one output; the formula has {len(explanation.outputs)}")
@@ -122,7 +137,9 @@ def positive_ranges(task) -> bool:
 
 
 def explain_and_verify(network, task, target: str, seed: int, probe_samples: int = 1000):
-    """Explain a trained network on its seed's interpolation data, then verify it against the target."""
+    """Explain a trained network on its seed's interpolation and extrapolation data, then
+    verify it against the target."""
     probe = task.sample(probe_samples, Draws(seed, INTERPOLATION))
-    explanation = explain(network, probe=probe, positive=positive_ranges(task))
+    extrapolation = task.sample(probe_samples, Draws(seed, EXTRAPOLATION), extrapolation=True)
+    explanation = explain(network, probe=probe, extrapolation=extrapolation, positive=positive_ranges(task))
     return explanation, verify(explanation, task, target, seed)

@@ -12,7 +12,9 @@ METRIC_NAMES = {
     "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
-    "formulas": "seeds whose rounded formula equals the target exactly (`nalm explain`; – : no formula)",
+    "formulas": "seeds whose network computes the target exactly: its simplest formula is the target and reproduces "
+                "the network within 1e-3 (`nalm explain`; –: no formula, or one read back by an earlier nalm: "
+                "`nalm explain RUN_ID` reads it again)",
 }
 
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..explain import READBACK_VERSION
 from ..results import RunRecord
 from .. import metrics as M
 
@@ -48,7 +49,7 @@ class Cell:
     iterations: set = field(default_factory=set)
     task: dict = field(default_factory=dict)  # the task's stored config
     setting: Setting | None = None
-    formulas: int | None = None  # seeds whose rounded formula equals the target (None: no formula)
+    formulas: int | None = None  # seeds whose network computes the target exactly (None: see formula_matches)
 
     @property
     def success_rate(self) -> float:
@@ -112,9 +113,13 @@ def one_table(configs) -> None:
 
 
 def formula_matches(metrics: list[dict]) -> int | None:
-    """How many runs' rounded formulas equal the target; None when no run has a formula."""
-    checked = [m["formula_matches"] for m in metrics if m.get("formula_matches") is not None]
-    return sum(checked) if checked else None
+    """How many runs' networks compute the target exactly, by their formulas read back; None when
+    no run has a formula, or when one was read back by an earlier version of ``explain``
+    (:data:`nalm.explain.READBACK_VERSION`), whose count meant something else."""
+    checked = [m for m in metrics if m.get("formula_matches") is not None]
+    if not checked or any(m.get("formula_readback", 1) != READBACK_VERSION for m in checked):
+        return None
+    return sum(m["formula_matches"] for m in checked)
 
 
 def setting(run: RunRecord) -> Setting:
