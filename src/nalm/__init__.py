@@ -2,16 +2,16 @@
 
 >>> import torch, nalm
 >>> sorted(nalm.UNITS)
-['faux-nalu', 'inalu', 'nac', 'nac-mul', 'nalu', 'nau', 'nmu', 'npu', 'real-npu']
+['faux-nalu', 'g-nalu', 'inalu', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu']
 """
 from .units import (
-    INALU, MLP, NAC, NALU, NAU, NMU, NPU, UNITS, FauxNALU, MultiplicativeNAC, RealNPU,
-    build_model, unit_class,
+    GNALU, INALU, MCFC, MLP, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, UNITS, FauxNALU, MulMCFC, MultiplicativeNAC,
+    RealNPU, build_model, unit_class,
 )
 from .explain import explain
 
 __version__ = "0.1.0"
 __all__ = [
-    "FauxNALU", "INALU", "MLP", "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMU", "NPU",
-    "RealNPU", "UNITS", "build_model", "explain", "unit_class",
+    "FauxNALU", "GNALU", "INALU", "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMRU",
+    "NMU", "NPU", "NRU", "RealNPU", "UNITS", "build_model", "explain", "unit_class",
 ]

@@ -449,3 +449,13 @@ def test_baselines_are_computed_once_per_task_seed_and_target_for_every_model(tm
     for r in runs:
         by_seed.setdefault(r.seed, set()).add((r.metrics["baseline_interpolation_mae"], r.metrics["baseline_extrapolation_mae"]))
     assert all(len(values) == 1 for values in by_seed.values()) and len(by_seed) == 2
+
+
+def test_a_model_runs_by_default_on_the_targets_its_source_benchmarks_it_on():
+    experiment = EXPERIMENTS["mistry2022-single"]
+    plan = prepare(experiment, models=["nru", "nau"], seeds=1)
+    assert {(r.model, r.target) for r in plan.runs} == {("nru", "div")} | {("nau", t) for t in experiment.targets}
+    chosen = prepare(experiment, models=["nru"], targets=["mul", "div"], seeds=1)  # asked for: run
+    assert {r.target for r in chosen.runs} == {"mul", "div"}
+    nmru = next(r for r in plan.runs if r.model == "nru").config
+    assert nmru.lr == 1.0 and prepare(experiment, models=["nmru"], seeds=1).runs[0].config.grad_norm_clip == 1.0

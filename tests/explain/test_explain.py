@@ -10,7 +10,8 @@ import pytest
 import sympy
 import torch
 
-from nalm import INALU, NAC, NALU, NAU, NMU, NPU, FauxNALU, MultiplicativeNAC, RealNPU, build_model
+from nalm import (GNALU, INALU, MCFC, NAC, NALU, NAU, NMRU, NPU, NRU, FauxNALU, MulMCFC, MultiplicativeNAC, RealNPU,
+                  build_model)
 from nalm.explain import ExplainError, compact_str, explain, explain_and_verify, target_expression, verify
 from nalm.explain.formula import READINGS, Reading
 from nalm.explain.layers import Grid, layer_formula
@@ -164,6 +165,30 @@ def test_npu_keeps_signs_of_negative_inputs():
     explanation = explain(npu, probe=x)
     assert str(explanation) == "y = x0/x1"
     np.testing.assert_allclose(explanation.evaluate(x), explanation.network(x), rtol=1e-6)
+
+
+def test_division_and_mass_conserving_units_read_back():
+    nru = NRU(2, 1, dtype=torch.float64)
+    with torch.no_grad():
+        nru.W.copy_(torch.tensor([[0.99, -0.98]]))
+    x = np.array([[1.5, -2.0], [-3.0, 0.5], [2.0, 4.0]])
+    explanation = explain(nru, probe=x, positive=False)
+    assert str(explanation) == "y = x0/x1" and explanation.rounding_changed_output  # 0.99 is not 1
+    nmru = NMRU(2, 1, dtype=torch.float64)
+    with torch.no_grad():
+        nmru.W.copy_(torch.tensor([[1.0, 0.0, 0.0, 1.0]]))
+    explanation = explain(nmru, probe=x, positive=False)
+    assert str(explanation) == "y = x0/x1" and not explanation.rounding_changed_output
+    mcfc = MCFC(2, 1, dtype=torch.float64)
+    with torch.no_grad():
+        mcfc.gate_bias.fill_(40.0)
+    assert str(explain(mcfc)) == "y = x0 + x1"
+    gnalu = GNALU(2, 1, dtype=torch.float64)
+    with torch.no_grad():
+        gnalu.W_hat.fill_(80.0), gnalu.M_hat.fill_(80.0), gnalu.G.fill_(-80.0)
+    assert str(explain(gnalu)) == "y = x0*x1"
+    with pytest.raises(ExplainError, match="no symbolic rule for MulMCFC"):
+        explain(MulMCFC(2, 1))
 
 
 def test_unexplainable_modules_are_refused():

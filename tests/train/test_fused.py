@@ -22,7 +22,7 @@ MEMBERS = [Member(s, t, TASK) for s in (0, 1) for t in ("add", "mul", "div")]
 # in every role (first four rows at a time, first a row at a time, second with its input
 # gradient, alone), and the rest are marked slow.
 _SLOW = pytest.mark.slow
-FUSED_MODELS = ["nac", "nalu", "nau/nmu", "nmu/nau", "nac-mul/nalu", "nau/nac-mul", "nalu/nalu",
+FUSED_MODELS = ["nac", "nalu", "nau/nmu", "nmu/nau", "nac-mul/nalu", "nau/nac-mul", "nalu/nalu", "g-nalu", "mcfc",
                 pytest.param("nmu", marks=_SLOW), pytest.param("nac-mul", marks=_SLOW),
                 pytest.param("nac/nac", marks=_SLOW), pytest.param("nalu/nac", marks=_SLOW)]
 NALU_VARIANTS = [{"gate": "scalar"}, {"gate_bias": True}, {"shared_weights": False}]
@@ -51,7 +51,7 @@ def _gradients(net, data, step, fused):
 
 @pytest.mark.parametrize("model", FUSED_MODELS)
 def test_one_step_loss_and_gradients_match_autograd(model):
-    hidden = None if "/" not in model and model in ("nac", "nau", "nmu", "nac-mul", "nalu") else 2
+    hidden = None if "/" not in model and model in ("nac", "nau", "nmu", "nac-mul", "nalu", "g-nalu", "mcfc") else 2
     net, data = _population(model, hidden=hidden)
     fit, grads = _gradients(net, data, 3, fused=True)
     fit_ref, grads_ref = _gradients(net, data, 3, fused=False)
@@ -70,9 +70,10 @@ def test_every_target_is_the_one_autograd_trains_on():
     torch.testing.assert_close(fit, fit_ref, rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("model", ["nalu", "g-nalu"])  # the G-NALU's gate and bias enter scaled by ln φ
 @pytest.mark.parametrize("options", NALU_VARIANTS, ids=lambda o: next(iter(o)))
-def test_nalu_variants_match_autograd(options):
-    net, data = _population("nalu", unit_options={"nalu": options})
+def test_nalu_variants_match_autograd(options, model):
+    net, data = _population(model, unit_options={model: options})
     fit, grads = _gradients(net, data, 0, fused=True)
     fit_ref, grads_ref = _gradients(net, data, 0, fused=False)
     torch.testing.assert_close(fit, fit_ref, rtol=1e-12, atol=0)

@@ -42,6 +42,33 @@ def test_gradient_clipping_is_per_element():
     torch.testing.assert_close(p.detach(), torch.tensor([[-0.1], [0.05]]))
 
 
+@pytest.mark.parametrize("name", ["adam", "sgd"])
+def test_gradient_norm_clipping_is_per_member_as_clip_grad_norm(name):
+    """Each member is clipped over all its parameters together, as torch.nn.utils.clip_grad_norm_
+    clips one model: a member with a short gradient is untouched by its neighbours' long ones."""
+    torch.manual_seed(0)
+    ours = [torch.nn.Parameter(torch.randn(3, 4, 2, dtype=torch.float64)),
+            torch.nn.Parameter(torch.randn(3, 5, dtype=torch.float64))]
+    alone = [[torch.nn.Parameter(p[m].detach().clone()) for p in ours] for m in range(3)]
+    optimizer = PopulationOptimizer(ours, name, lr=0.05, grad_norm_clip=1.0)
+    references = [REFERENCE[name](params, lr=0.05) for params in alone]
+    for step in range(10):
+        scale = torch.tensor([0.01, 1.0, 30.0], dtype=torch.float64)  # member 0 never reaches the bound
+        for p in ours:
+            p.grad = None
+            (scale.view(-1, *[1] * (p.dim() - 1)) * p ** 2).sum().backward()
+        optimizer.step()
+        for m, (params, reference) in enumerate(zip(alone, references)):
+            for p in params:
+                p.grad = None
+            sum(scale[m] * (p ** 2).sum() for p in params).backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            reference.step()
+    for m in range(3):
+        for p, q in zip(ours, alone[m]):
+            torch.testing.assert_close(p[m], q, rtol=1e-12, atol=1e-12)
+
+
 def test_rejects_unknown_optimizer_and_bad_lr():
     p = torch.nn.Parameter(torch.zeros(1))
     with pytest.raises(ValueError, match="unknown optimizer 'adagrad'"):

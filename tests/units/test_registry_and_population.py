@@ -12,7 +12,8 @@ from nalm.units import MLP, ArithmeticUnit, Network, UnknownNameError, build_mod
 F64 = torch.float64
 IN, OUT, M, B = 3, 2, 5, 4
 
-EXPECTED_UNITS = {"nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "npu", "real-npu", "inalu"}
+EXPECTED_UNITS = {"nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "npu", "real-npu", "inalu", "g-nalu", "nru", "nmru",
+                  "mcfc", "mul-mcfc"}
 
 # (id, factory(**factory_kwargs)) -- every registered unit with its defaults, some option variants,
 # the MLP, and networks built by name.
@@ -46,6 +47,13 @@ def signed_inputs(*shape, seed=0):
     magnitude = torch.rand(*shape, generator=g, dtype=F64) * 1.5 + 0.5
     sign = torch.where(torch.rand(*shape, generator=g) < 0.5, -1.0, 1.0).to(F64)
     return magnitude * sign
+
+
+def inputs_for(module, *shape, seed=0):
+    """:func:`signed_inputs`, made positive for modules defined on positive inputs only."""
+    x = signed_inputs(*shape, seed=seed)
+    positive = any(getattr(m, "positive_inputs_only", False) for m in module.modules())
+    return x.abs() if positive else x
 
 
 def perturb_(module, seed=0, scale=0.1):
@@ -180,7 +188,7 @@ def test_population_parameters_have_a_leading_member_dimension(make):
 def test_population_member_equals_standalone(make, shared_input):
     torch.manual_seed(0)
     pop = perturb_(make(members=M, dtype=F64))
-    x = signed_inputs(B, IN, seed=1) if shared_input else signed_inputs(M, B, IN, seed=1)
+    x = inputs_for(pop, B, IN, seed=1) if shared_input else inputs_for(pop, M, B, IN, seed=1)
     c = signed_inputs(M, B, OUT, seed=2)  # a different loss weight per member and output
     y = pop(x)
     (y * c).sum().backward()
@@ -204,7 +212,7 @@ def test_population_member_is_bit_identical_in_float32(make, shared_input):
     runs (a NALU under Adam) train identically inside and outside a population."""
     torch.manual_seed(0)
     pop = perturb_(make(members=M, dtype=F64)).float()
-    x = (signed_inputs(B, IN, seed=1) if shared_input else signed_inputs(M, B, IN, seed=1)).float()
+    x = (inputs_for(pop, B, IN, seed=1) if shared_input else inputs_for(pop, M, B, IN, seed=1)).float()
     c = signed_inputs(M, B, OUT, seed=2).float()
     y = pop(x)
     (y * c).sum().backward()
@@ -224,7 +232,7 @@ def test_population_member_is_bit_identical_in_float32(make, shared_input):
 def test_every_parameter_of_every_member_gets_a_gradient(make, members):
     torch.manual_seed(0)
     module = perturb_(make(members=members, dtype=F64))
-    module(signed_inputs(16, IN, seed=3)).pow(2).sum().backward()
+    module(inputs_for(module, 16, IN, seed=3)).pow(2).sum().backward()
     for name, p in module.named_parameters():
         grads = [p.grad] if members is None else list(p.grad)
         for g in grads:
@@ -297,7 +305,7 @@ def test_gradcheck_input_and_parameters(make, members):
             assert ((layer.W > layer.lower + 0.01) & (layer.W < 0.99)).all()
         if isinstance(layer, nalm.RealNPU):
             assert ((layer.g > 0.01) & (layer.g < 0.99)).all()
-    assert_gradcheck(module, signed_inputs(3, IN, seed=4))
+    assert_gradcheck(module, inputs_for(module, 3, IN, seed=4))
 
 
 # -- regularization defaults ------------------------------------------------------------------

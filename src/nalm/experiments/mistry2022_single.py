@@ -3,7 +3,9 @@
 Protocol (shared/PROTOCOLS.md 2.4): one unit, input [a, b], ops + − × ÷, nine interpolation
 → extrapolation range pairs, 50k iterations, batch 128, Adam lr 1e-3 (5e-3 for the NPU
 units), 25 seeds, NMU regularizer ramping from 20k to 35k steps, iNALU gradients clipped to
-±0.1. G-NALU is not implemented.
+±0.1. The units of the authors' later papers run on the operations they were benchmarked on,
+with those papers' settings: the NRU and NMRU on ÷ (bmistry4/nalm-division), MC-FC on + and
+MulMCFC on × (nalm-benchmark's MC-FC notes).
 """
 import torch
 
@@ -42,6 +44,9 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
         "nmu": {"regularizer_scale": 10.0, "regularizer_start": 20_000, "regularizer_end": 35_000},
         "npu": npu,
         "real-npu": npu,
+        "g-nalu": {"init": "stable-nalu", "eps": 1e-7},
+        **{unit: {"regularizer_scale": 10.0, "regularizer_start": 20_000, "regularizer_end": 35_000}
+           for unit in ("nru", "nmru", "mcfc", "mul-mcfc")},
     }
     return {unit: o for unit, o in options.items() if unit in option_keys(model)}
 
@@ -69,9 +74,13 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
     "baseline": "Trask et al. 2018, section 4.1 (normalized error against untrained models); the benchmark itself"
                 " reports no normalized error",
     "metric": "Mistry et al. 2022, section 3 (success rate with Madsen & Johansen's criterion)",
-    "models": "Mistry et al. 2022, section 3 (NALU, NAC+, NAC•, iNALU, NAU, NMU, NPU, RealNPU; G-NALU is not "
-              "implemented); bmistry4/nalm-benchmark@120ec8e "
-              "lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh",
+    "models": "Mistry et al. 2022, section 3 (NALU, NAC+, NAC•, iNALU, G-NALU, NAU, NMU, NPU, RealNPU); "
+              "bmistry4/nalm-benchmark@120ec8e lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh; "
+              "NRU and NMRU: bmistry4/nalm-division@61fa973 lfs_batch_jobs/single_layer_task/neurips_2021/"
+              "sltr-in2.sh:63-82; MC-FC and MulMCFC: nalm-benchmark "
+              "lfs_batch_jobs/single_layer_task/benchmarking/marc_single_layer.sh:30-50. No published number for "
+              "these cells as a table: the Primer shows success rates as figures (Figures 14-17), the division "
+              "paper's NMRU 91.6% averages other training sets, the MC-FC results are figures in unreviewed notes",
 }
 
 
@@ -80,14 +89,17 @@ EXPERIMENT = Experiment(
     description=__doc__.strip().splitlines()[0],
     tasks=tuple(presets.mistry2022_ranges()),
     task_labels=tuple(f"{i} -> {e}" for i, e in MISTRY2022_RANGES),
-    models=("nalu", "nac", "nac-mul", "inalu", "nau", "nmu", "npu", "real-npu"),
+    models=("nalu", "nac", "nac-mul", "inalu", "g-nalu", "nau", "nmu", "npu", "real-npu", "nru", "nmru", "mcfc",
+            "mul-mcfc"),
     targets=("add", "sub", "mul", "div"),
     seeds=25,
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=50_000, eval_every=1000,
                       eval_samples=10_000, hidden=None),
     paper_seeds=25,
     unit_options=unit_options,
-    model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}, "inalu": {"grad_clip": 0.1}},
+    model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}, "inalu": {"grad_clip": 0.1}, "nru": {"lr": 1.0},
+                 "nmru": {"lr": 1e-2, "grad_norm_clip": 1.0}},
+    model_targets={"nru": ("div",), "nmru": ("div",), "mcfc": ("add",), "mul-mcfc": ("mul",)},
     threshold_rule=MistryReference(eps=1e-5),
     primary="success_rate",
     sources={
@@ -103,6 +115,23 @@ EXPERIMENT = Experiment(
         "init: nac-mul": "NAC init as above; a NAC applied in log space (nalm-benchmark stable_nalu/network/single_layer.py:17-18, 53-54), eps 1e-7 (line 9)",
         "init: nalu": "NAC as above, gate xavier_uniform_ gain 1 (nalm-benchmark stable_nalu/layer/_abstract_nalu.py:89-91); "
                       "eps 1e-7 (stable_nalu/network/single_layer.py:9)",
+        "init: g-nalu": "as the NALU's: the reference keeps the natural-base NAC init for the golden-ratio "
+                        "weights (nalm-benchmark stable_nalu/layer/nac.py:55-58, _abstract_nalu.py:89-91); "
+                        "--nalu-gate/--nalu-mul/--nac-weight golden-ratio (single_layer_benchmark.sh:94-103)",
+        "unit options: nru": "λ 10 (the script's default) ramped 20k → 35k steps (bmistry4/nalm-division "
+                             "lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in2.sh:63-71)",
+        "unit options: nmru": "λ 10 ramped 20k → 35k steps (nalm-division sltr-in2.sh:74-82)",
+        "unit options: mcfc": "λ 10 ramped 20k → 35k steps (nalm-benchmark marc_single_layer.sh:41-50)",
+        "unit options: mul-mcfc": "λ 10 ramped 20k → 35k steps (nalm-benchmark marc_single_layer.sh:30-39)",
+        "model nru": "÷ only, as the division paper runs it (Mistry et al. 2022, TMLR)",
+        "model nmru": "÷ only, as the division paper runs it",
+        "model mcfc": "+ only: MC-FC was run on addition only (nalm-benchmark notes/MCFC_findings.pdf §2; a one-output "
+                      "MC-FC can only add)",
+        "model mul-mcfc": "× only (nalm-benchmark notes/MCFC_findings.pdf §2)",
+        "model training: nru": "lr 1, the in-2 run the division paper plots (nalm-division sltr-in2.sh:63-71; "
+                               "export/single_layer_task/npu_csv_merger.r:178)",
+        "model training: nmru": "lr 1e-2, gradients clipped to norm 1 (--clip-grad-norm 1, nalm-division "
+                                "sltr-in2.sh:74-82); the paper's NMRU is the code's SignNMRU",
         "threshold": "nalm-benchmark export/single_layer_task/benchmark/generate_exp_thresholds.r:24-58 "
                      "(the perturbed module), exp_setups.csv (epsilon 1e-5 for every operation and range)",
         "model training: inalu": "gradients clipped by value to ±0.1 after backward, before the optimizer step: "
@@ -115,8 +144,12 @@ EXPERIMENT = Experiment(
                                "single_layer_benchmark.py:663, 696-707, stable_nalu/functional/regualizer.py:128-133",
     },
     deviations=(
-        Deviation("models", "NALU, NAC+, NAC•, iNALU, G-NALU, NAU, NMU, NPU, RealNPU",
-                  "all of them but G-NALU", "G-NALU is not implemented yet"),
+        Deviation("model g-nalu", reference="tanh_φ(z) = (φ^{2z} − 1)/(φ^{2z} + 1), nan once φ^{2z} overflows (z > 92 in "
+                  "float32)", ours="tanh(z ln φ), equal where the reference is finite",
+                  reason="the same function without the overflow; a member saturating its weights is not lost to nan"),
+        Deviation("models", reference="also the stochastic NMU (bmistry4/nalm-robust-nmu), benchmarked on ×",
+                  ours="not run", reason="its noise is drawn from the global RNG in the reference; nalm's needs a "
+                  "per-member counter-based draw so that a member trains alone as in a population, not built yet"),
         Deviation("threshold",
                   reference="mean over 1e6 draws of R's generator (seed 1234) of the perturbed module's squared error",
                   ours="the expectation that mean estimates, in closed form",

@@ -67,7 +67,7 @@ def protocol_card(experiment: Experiment) -> ProtocolCard:
                      "same for every model"),
         ("metric", e.primary),
         ("random numbers", f"{GENERATOR['name']} version {GENERATOR['version']}: {GENERATOR['layout']}"),
-        ("training step", "the fused CPU step where every layer is a NAC, NAC•, NAU, NMU or NALU and batches are "
+        ("training step", "the fused CPU step where every layer is a NAC, NAC•, NAU, NMU, NALU, G-NALU or MC-FC and batches are "
                           "fresh, PyTorch's autograd otherwise" if train.fused else "PyTorch's autograd"),
     ]
     if e.paper_tasks:
@@ -103,7 +103,8 @@ def describe_network(hidden) -> str:
 def model_setting(experiment: Experiment, model: str) -> Setting:
     """A model's layers with every option they run with (per target where options differ)."""
     by_layers: dict[str, list[str]] = {}
-    for target in experiment.targets:
+    targets = [t for t in experiment.targets if experiment.runs_by_default(model, t)]
+    for target in targets:
         config = experiment.config_for(model, target)
         net = build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
                           unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent)
@@ -113,6 +114,8 @@ def model_setting(experiment: Experiment, model: str) -> Setting:
         by_layers.setdefault((extra + "; " if extra else "") + layers, []).append(target)
     if len(by_layers) == 1:
         value = next(iter(by_layers))
+        if len(targets) < len(experiment.targets):
+            value = f"{', '.join(targets)} only: {value}"
     else:
         value = "; ".join(f"{', '.join(targets)}: {text}" for text, targets in by_layers.items())
     return Setting(f"model {model}", value, model_source(experiment, model))

@@ -121,9 +121,11 @@ def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, ov
     bad input fails before a store is touched. This is the one place where an experiment and
     the user's overrides become the configs that train (paper scale and ranges are the
     experiment's own: :meth:`Experiment.at_paper_scale`, :meth:`Experiment.with_ranges`)."""
+    chosen = targets is not None
     models, targets, seeds = selection(experiment, models, targets, seeds)
-    configs = {(model, target): experiment.config_for(model, target, overrides)
-               for model in models for target in targets}
+    pairs = [(model, target) for model in models for target in targets
+             if chosen or experiment.runs_by_default(model, target)]
+    configs = {(model, target): experiment.config_for(model, target, overrides) for model, target in pairs}
     baselines = {target: experiment.baseline_config(target, overrides) for target in targets}
     checked = set()
     for model, config in [(m, c) for (m, _), c in configs.items()] + [(experiment.baseline_model, c)
@@ -142,14 +144,13 @@ def prepare(experiment: Experiment, *, models=None, targets=None, seeds=None, ov
     thresholds = {(i, target): threshold(experiment, i, target)
                   for i in range(len(experiment.tasks)) for target in targets}
     runs = []
-    for model in models:
-        for target in targets:
-            for task_index, task in enumerate(experiment.tasks):
-                for lr in configs[(model, target)].rates:
-                    config = configs[(model, target)].replace(lr=lr)
-                    for seed in seeds:
-                        runs.append(Run(model, task_index, task, target, seed, config, thresholds[(task_index, target)],
-                                        run_config(experiment, model, target, seed, task_index, config)))
+    for model, target in pairs:
+        for task_index, task in enumerate(experiment.tasks):
+            for lr in configs[(model, target)].rates:
+                config = configs[(model, target)].replace(lr=lr)
+                for seed in seeds:
+                    runs.append(Run(model, task_index, task, target, seed, config, thresholds[(task_index, target)],
+                                    run_config(experiment, model, target, seed, task_index, config)))
     return Plan(experiment, models, targets, runs, baselines)
 
 

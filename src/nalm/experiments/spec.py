@@ -54,7 +54,9 @@ class Experiment:
     per-unit options of one model on one target, so regularizer schedules scale with the run's
     length and may differ per model (one schedule for both layers of ``nau/nmu``) or per target
     (the NPU's on division); runs whose configs differ train as separate populations. ``model_train`` overrides training
-    settings per model (e.g. a learning rate for the NPU units). Normalized errors divide by
+    settings per model (e.g. a learning rate for the NPU units). ``model_targets`` limits a model
+    to the targets its source benchmarks it on (a division unit on ÷), unless the targets are
+    chosen explicitly (``--targets``). Normalized errors divide by
     the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
     ``threshold_rule`` gives the success threshold of each (task, target)
     (:mod:`nalm.train.thresholds`): the reference's own rule where the experiment has one.
@@ -71,6 +73,7 @@ class Experiment:
     paper_seeds: int | None = None
     unit_options: Callable[[str, str, int], dict] = lambda model, target, iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
+    model_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     baseline_model: str = "mlp-relu6"
     baseline_models: int = 10
     threshold_rule: ThresholdRule = PerturbedWeights()
@@ -116,6 +119,10 @@ class Experiment:
         every model of a (task, seed, target) is normalized by the same baseline."""
         config = self.config_for(self.baseline_model, target, overrides)
         return config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0])
+
+    def runs_by_default(self, model: str, target: str) -> bool:
+        """Whether ``model`` runs on ``target`` when the targets are not chosen (:attr:`model_targets`)."""
+        return target in self.model_targets.get(model, self.targets)
 
     def task_label(self, index: int) -> str:
         return self.task_labels[index] if self.task_labels else ""

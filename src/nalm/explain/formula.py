@@ -19,6 +19,7 @@ import sympy
 import torch
 from torch import nn
 
+from ..units import evaluating
 from ..units.recurrent import RecurrentNetwork
 from .layers import MAX_DENOMINATOR, ExplainError, Grid, LayerFormula, composed_formula, layer_formula, linear_map
 from .printing import compact_str
@@ -158,8 +159,9 @@ class Explanation:
 
 
 def network_output(module: nn.Module, x) -> np.ndarray:
+    """The module's output in evaluation mode (:func:`nalm.units.evaluating`), as float64."""
     param = next(module.parameters())
-    with torch.no_grad():
+    with torch.no_grad(), evaluating(module):
         out = module(torch.as_tensor(np.asarray(x), dtype=param.dtype, device=param.device))
     return out.detach().to("cpu", torch.float64).numpy()
 
@@ -307,7 +309,8 @@ def read_layers(layers: list[nn.Module], symbols, probe: torch.Tensor, reading: 
             exprs = formula.outputs
             read.append(formula)
             for unit in chain:
-                hidden = unit(hidden)  # the next layer's gates see the real (unrounded) hidden values
+                with evaluating(unit):
+                    hidden = unit(hidden)  # the next layer's gates see the real (unrounded) hidden values
     return read
 
 

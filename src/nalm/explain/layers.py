@@ -15,6 +15,10 @@ iNALU                     as the NALU with a constant gate; its sign recovery ma
                           multiplicative path ``Π x_i^w_i``
 NPU, RealNPU              exponents to the nearest multiple of 1/2, the relevance gate to 0, 1,
                           imaginary exponents to 0 (a nonzero one is refused: complex formula)
+G-NALU                    as the NALU (its golden-ratio functions give its weights and gate)
+NRU                       weights to -1, 0, 1: ``y = Π x_i^w_i`` (evaluation mode)
+NMRU                      weights to 0, 1: ``y = Π_{w_k = 1} x̃_k`` over x̃ = [x, 1/x]
+MC-FC                     as the NAC: its linear map σ(w + b)·softmax(R) to 0, 1
 ========================  =====================================================================
 
 On a grid of rationals (denominators up to ``q``) the same weights may take values such as
@@ -35,7 +39,7 @@ import numpy as np
 import sympy
 import torch
 
-from ..units import INALU, NAC, NALU, NAU, NMU, NPU, MultiplicativeNAC, RealNPU
+from ..units import INALU, MCFC, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, MultiplicativeNAC, RealNPU
 
 GATE_UNDECIDED = (0.1, 0.9)
 """A gate whose mean over the probe lies strictly between these is reported undecided."""
@@ -242,11 +246,44 @@ def npu_output(row: np.ndarray, inputs: Sequence[sympy.Expr]) -> sympy.Expr:
     return sympy.Mul(*factors)
 
 
+def nru_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    """In evaluation, Π_i (sign(x_i)|x_i|^w |w| + 1 - |w|): x^w at |w| = 1, 1 at w = 0."""
+    w, d = grid.round(numpy_of(unit.weight), -1, 1)
+    outputs = []
+    for row in w:
+        factors = []
+        for v, x in zip(row, inputs):
+            size = to_sympy(abs(v))
+            if size == 1:
+                factors.append(x ** to_sympy(v))
+            elif size != 0:
+                factors.append(sympy.sign(x) * sympy.Abs(x) ** to_sympy(v) * size + 1 - size)
+        outputs.append(sympy.Mul(*factors))
+    return LayerFormula("NRU", outputs, {"weight": d})
+
+
+def nmru_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    """In evaluation, Π_k (w|x̃_k| + 1 - w) cos(π Σ_k w [x̃_k < 0]) over x̃ = [x, 1/x]; with weights
+    of 0 and 1 the cosine returns the signs the magnitudes dropped: Π_{w_k = 1} x̃_k."""
+    w, d = grid.round(numpy_of(unit.weight), 0, 1)
+    both = list(inputs) + [1 / x for x in inputs]
+    outputs = []
+    for row in w:
+        if set(row.tolist()) <= {0.0, 1.0}:
+            outputs.append(sympy.Mul(*(x for v, x in zip(row, both) if v == 1)))
+            continue
+        magnitude = [sympy.Abs(x) if v == 1 else to_sympy(v) * sympy.Abs(x) + 1 - to_sympy(v)
+                     for v, x in zip(row, both) if v != 0]
+        phase = sympy.Add(*(to_sympy(v) * sympy.Heaviside(-x, 0) for v, x in zip(row, both) if v != 0))
+        outputs.append(sympy.Mul(*magnitude) * sympy.cos(sympy.pi * phase))
+    return LayerFormula("NMRU", outputs, {"weight": d})
+
+
 RULES: list[tuple[type, Callable]] = [
-    (INALU, inalu_rule), (NALU, nalu_rule), (NAU, nac_rule), (NAC, nac_rule),
-    (NMU, nmu_rule), (RealNPU, npu_rule),
+    (INALU, inalu_rule), (NALU, nalu_rule), (NAU, nac_rule), (NAC, nac_rule), (MCFC, nac_rule),
+    (NMU, nmu_rule), (RealNPU, npu_rule), (NRU, nru_rule), (NMRU, nmru_rule),
 ]
-"""Unit classes and their rules; subclasses (NAC•, NPU) match their parents' entries."""
+"""Unit classes and their rules; subclasses (NAC•, NPU, G-NALU) match their parents' entries."""
 
 
 def linear_map(unit: torch.nn.Module) -> np.ndarray | None:
@@ -292,5 +329,5 @@ def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: to
     if name in ("FauxNALU", "Linear"):
         raise ExplainError(f"{name} has an unconstrained linear layer (weight and bias): its weights "
                            "have no values to round to, so there is no formula to extract")
-    raise ExplainError(f"no symbolic rule for {name}; explain supports NAC, NAC•, NALU, iNALU, NAU, "
-                       "NMU, NPU and RealNPU")
+    raise ExplainError(f"no symbolic rule for {name}; explain supports NAC, NAC•, NALU, G-NALU, iNALU, NAU, "
+                       "NMU, NPU, RealNPU, NRU, NMRU and MC-FC")

@@ -12,6 +12,10 @@ from .optim import OPTIMIZERS
 DTYPES = ("float32", "float64")
 
 
+LATER_FIELDS = {"grad_norm_clip": None}
+"""Fields added to :class:`TrainConfig` after results were stored, with their defaults."""
+
+
 @dataclass
 class TrainConfig:
     """How every member of a population is trained and evaluated.
@@ -28,11 +32,14 @@ class TrainConfig:
         hidden: hidden size of the two-layer networks; ``None`` for a single layer; a list of
             widths for deeper MLPs (e.g. ``[8, 8, 8]``, Trask et al.'s identity experiment).
         grad_clip: clip gradient elements to ±this value (``None``: no clipping).
+        grad_norm_clip: scale each member's gradient down to this L2 norm over all its
+            parameters when it is longer, as ``torch.nn.utils.clip_grad_norm_`` does for one
+            model (``None``: no clipping).
         unit_options: keyword arguments per unit name, e.g. ``{"nmu": {"regularizer_start": 2e4}}``.
         dtype: ``float32`` or ``float64``.
         device: ``cpu`` or ``cuda`` (whether this machine has one: :meth:`check_device`).
         threads: CPU threads for PyTorch (1 is fastest for these tiny models; see benchmarks/).
-        fused: on the CPU, train networks of NAC, NAC•, NAU, NMU and NALU layers on fresh
+        fused: on the CPU, train networks of NAC, NAC•, NAU, NMU, NALU, G-NALU and MC-FC layers on fresh
             static batches with the fused step (:mod:`nalm.train.fused`), which agrees with
             PyTorch's autograd to rounding; ``False`` uses autograd everywhere.
     """
@@ -45,6 +52,7 @@ class TrainConfig:
     eval_samples: int = 10_000
     hidden: int | list[int] | None = 2
     grad_clip: float | None = None
+    grad_norm_clip: float | None = None
     unit_options: dict = field(default_factory=dict)
     dtype: str = "float32"
     device: str = "cpu"
@@ -73,6 +81,10 @@ class TrainConfig:
             device = torch.device(self.device)
         except RuntimeError:
             raise ValueError(f"unknown device {self.device!r}; use cpu or cuda") from None
+        for name in ("grad_clip", "grad_norm_clip"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"{name} must be a positive number or None, got {value!r}")
         rates = self.lr if isinstance(self.lr, list) else [self.lr]
         if not rates or not all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in rates):
             raise ValueError(f"lr must be a positive number or a non-empty list of them, got {self.lr!r}")
@@ -102,7 +114,10 @@ class TrainConfig:
         return list(self.lr) if isinstance(self.lr, list) else [self.lr]
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every field, except those added after stores existed while they hold their defaults
+        (:data:`LATER_FIELDS`): runs stored before a field existed keep their config hashes."""
+        values = dataclasses.asdict(self)
+        return {k: v for k, v in values.items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
 
     def load_network(self, model: str, task, weights: dict, members: int | None = None):
         """``model`` for ``task`` as this config builds it (hidden size, unit options, dtype),

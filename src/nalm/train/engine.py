@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..units import PlateauReset, build_model, reinitialize_member_, seed_members_, sparsity_error
+from ..units import PlateauReset, build_model, evaluating, reinitialize_member_, seed_members_, sparsity_error
 from .allocator import keep_freed_memory
 from .config import TrainConfig
 from .data import Member, PopulationData
@@ -107,7 +107,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
                           device=device, dtype=dtype)
     fused = FusedStep.of(net, data) if config.fused else None
     rates = [config.lr if member.lr is None else member.lr for member in members]
-    optimizer = PopulationOptimizer(net.parameters(), config.optimizer, rates, config.grad_clip)
+    optimizer = PopulationOptimizer(net.parameters(), config.optimizer, rates, config.grad_clip, config.grad_norm_clip)
     tracker = _Tracker(net, m)
     plateau = _PlateauWatch.of(net, [member.model_seed for member in members])
     error = None  # each member's interpolation MSE at the latest evaluation, on the device
@@ -303,7 +303,8 @@ class _Tracker:
             squared = absolute = 0.0
             n = 0
             for x, y in data.eval_chunks(which):
-                diff = (self.net(x) - y).double()  # (M, chunk, 1)
+                with evaluating(self.net):
+                    diff = (self.net(x) - y).double()  # (M, chunk, 1)
                 squared = squared + (diff ** 2).sum(dim=(1, 2))
                 absolute = absolute + diff.abs().sum(dim=(1, 2))
                 n += y.shape[1]

@@ -21,11 +21,14 @@ A unit is a ``torch.nn.Module`` with these extra duties:
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import torch
 from torch import Tensor, nn
+
+from . import functional as F
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,10 @@ class ArithmeticUnit(nn.Module):
     """The unit's fixed initialization with its source, for protocol cards (units whose init
     is a constructor option report it through :meth:`options` instead)."""
 
+    positive_inputs_only: bool = False
+    """The unit is defined on positive inputs only (MulMCFC: a log without eps or |·|); on
+    others it gives nan, as its reference does."""
+
     # -- engine interface ----------------------------------------------------------------
     plateau_reset: PlateauReset | None = None
     """Re-initialize members whose error has stopped falling (``None``: never)."""
@@ -204,6 +211,44 @@ class ArithmeticUnit(nn.Module):
     def options(self) -> dict:
         """Constructor options shown by ``repr`` (beyond the shapes)."""
         return {}
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` in evaluation mode (``module.eval()``) for the block, then back in its mode:
+    units that compute differently in training (the NRU's smooth |W|, the NMRU's eps) are
+    measured as they are meant to be used."""
+    training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(training)
+
+
+class Scheduled(ArithmeticUnit):
+    """A unit whose regularizer is scaled by λ(t), ramping linearly from 0 at ``regularizer_start``
+    to ``regularizer_scale`` at ``regularizer_end`` (Madsen & Johansen's schedule,
+    :func:`~nalm.units.functional.ramp`); an argument left out (None) takes its default from the
+    class's ``schedule``."""
+
+    schedule: tuple[float, float, float]  # the default scale, start and end
+
+    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float | None = None,
+                 regularizer_start: float | None = None, regularizer_end: float | None = None, members=None,
+                 device=None, dtype=None):
+        super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
+        given = (regularizer_scale, regularizer_start, regularizer_end)
+        self.regularizer_scale, self.regularizer_start, self.regularizer_end = (
+            default if value is None else value for value, default in zip(given, self.schedule))
+
+    def regularizer_weight(self, step: int) -> float:
+        """λ(step)."""
+        return F.ramp(step, self.regularizer_scale, self.regularizer_start, self.regularizer_end)
+
+    def options(self) -> dict:
+        return {"regularizer_scale": self.regularizer_scale, "regularizer_start": self.regularizer_start,
+                "regularizer_end": self.regularizer_end}
 
 
 def _is_count(value) -> bool:

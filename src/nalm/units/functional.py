@@ -32,6 +32,18 @@ def simd(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
     return fn(padded)[:n].view(t.shape)
 
 
+def power(base: Tensor, exponent: Tensor) -> Tensor:
+    """``base ** exponent``, broadcast, every element through ATen's SIMD kernel (see :func:`simd`)."""
+    base, exponent = torch.broadcast_tensors(base, exponent)
+    n = base.numel()
+    if n % _SIMD_MULTIPLE == 0 or base.device.type != "cpu":
+        return base ** exponent
+    pad = (0, _SIMD_MULTIPLE - n % _SIMD_MULTIPLE)
+    padded = torch.nn.functional.pad(base.reshape(-1), pad, value=1.0) ** torch.nn.functional.pad(
+        exponent.reshape(-1), pad, value=1.0)
+    return padded[:n].view(base.shape)
+
+
 def exp(t: Tensor) -> Tensor:
     return simd(torch.exp, t)
 

@@ -42,18 +42,33 @@ class _Gated(ArithmeticUnit):
         if gate_bias is not None:
             nn.init.zeros_(gate_bias)  # start undecided between the paths
 
+    gate_base_log = 1.0
+    """ln of the gate sigmoid's base: σ_b(z) = 1/(1 + b^-z) = σ(z ln b); e here (the G-NALU's: φ)."""
+
+    @property
+    def gate_matrix(self) -> Tensor:
+        """The matrix whose product with x is the gate's logits (G, scaled by :attr:`gate_base_log`)."""
+        return self.G if self.gate_base_log == 1.0 else self.gate_base_log * self.G
+
+    @property
+    def gate_offset(self) -> Tensor | None:
+        """The gate bias as it enters the logits (scaled as :attr:`gate_matrix`), or ``None``."""
+        if self.gate_bias is None or self.gate_base_log == 1.0:
+            return self.gate_bias
+        return self.gate_base_log * self.gate_bias
+
     def gate_values(self, x: Tensor) -> Tensor:
         """g = σ(x Gᵀ [+ b]), shape ``(..., batch, out)`` or ``(..., batch, 1)``."""
-        return self._gate(F.linear(x, self.G))
+        return self._gate(F.linear(x, self.gate_matrix))
 
     def _gate(self, logits: Tensor) -> Tensor:
         if self.gate_bias is not None:
-            logits = logits + self.over_batch(self.gate_bias)
+            logits = logits + self.over_batch(self.gate_offset)
         return F.sigmoid(logits)
 
     def linear_and_gate(self, x: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
         """(x Wᵀ, g) from one matmul, so a large input is read once for both."""
-        out = F.linear(x, torch.cat([weight, self.G], dim=-2))
+        out = F.linear(x, torch.cat([weight, self.gate_matrix], dim=-2))
         linear, logits = out.split([weight.shape[-2], self.G.shape[-2]], dim=-1)
         return linear, self._gate(logits)
 
@@ -178,7 +193,63 @@ class NALU(_Gated):
     def kernel_layer(self) -> KernelLayer:
         weight = self.weight
         return KernelLayer("nalu", weight=weight, log_weight=weight if self.shared_weights else self.mul_weight,
-                           gate=self.G, gate_bias=self.gate_bias, eps=self.eps)
+                           gate=self.gate_matrix, gate_bias=self.gate_offset, eps=self.eps)
+
+
+LN_GOLDEN_RATIO = math.log((1 + math.sqrt(5)) / 2)
+"""ln φ: base-φ functions are the natural ones of a scaled argument, φ^z = exp(z ln φ)."""
+
+
+class GNALU(NALU):
+    r"""Golden-ratio NALU: a NALU whose tanh, sigmoid and exponential have base φ.
+
+    Mistry, Farrahi & Hare, "A Primer for Neural Arithmetic Logic Modules", JMLR 23(185), 2022
+    (the G-NALU of their single-module benchmark), as bmistry4/nalm-benchmark codes it: the
+    NALU with ``--nalu-gate golden-ratio --nalu-mul golden-ratio --nac-weight golden-ratio``
+    (``lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh:94-103``):
+
+    .. math::
+        W = \tanh_\varphi(\hat W) \odot \sigma_\varphi(\hat M),\quad
+        g = \sigma_\varphi(x G^T),\quad
+        y = g \odot x W^T + (1 - g) \odot \varphi^{\log(|x| + \epsilon) W^T / \ln\varphi}
+
+    with :math:`\tanh_\varphi(z) = (\varphi^{2z} - 1)/(\varphi^{2z} + 1) = \tanh(z \ln\varphi)` and
+    :math:`\sigma_\varphi(z) = 1/(1 + \varphi^{-z}) = \sigma(z \ln\varphi)`
+    (``stable_nalu/functional/golden_ratio_base.py:4-6``, ``nac_weight.py:86-87``,
+    ``layer/_abstract_nalu.py:113-114, 158-160``). The flatter functions saturate more slowly
+    than the NALU's. The multiplicative path equals the NALU's :math:`\exp(\log(|x| + \epsilon) W^T)`.
+    No regularizer and no clipping; the same init as :class:`NALU` (the reference keeps the
+    natural-base NAC init, ``layer/nac.py:55-58``).
+
+    Computed here through the natural functions of the scaled argument, which equal the
+    reference's powers except where those overflow: its :math:`\tanh_\varphi` gives nan for
+    arguments above about 92 in float32 (:math:`\varphi^{2z}` is inf), this one gives 1.
+
+    Args:
+        As for :class:`NALU`.
+
+    Examples::
+
+        >>> import torch
+        >>> unit = GNALU(2, 1, dtype=torch.float64)
+        >>> with torch.no_grad():
+        ...     _ = unit.W_hat.fill_(80.0), unit.M_hat.fill_(80.0)  # tanh_φ(80)·σ_φ(80) ≈ 1
+        ...     _ = unit.G.fill_(80.0)  # gate on the additive path
+        >>> unit(torch.tensor([[3.0, 4.0]], dtype=torch.float64))
+        tensor([[7.]], dtype=torch.float64, grad_fn=<...>)
+    """
+
+    @property
+    def weight(self) -> Tensor:
+        return F.nac_weight(LN_GOLDEN_RATIO * self.W_hat, LN_GOLDEN_RATIO * self.M_hat)
+
+    @property
+    def mul_weight(self) -> Tensor:
+        if self.shared_weights:
+            return self.weight
+        return F.nac_weight(LN_GOLDEN_RATIO * self.W_hat_mul, LN_GOLDEN_RATIO * self.M_hat_mul)
+
+    gate_base_log = LN_GOLDEN_RATIO  # σ_φ(x Gᵀ + b) = σ(ln φ · (x Gᵀ + b))
 
 
 class FauxNALU(_Gated):

@@ -7,24 +7,22 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, KernelLayer
+from .base import KernelLayer, Scheduled
 
 
-class _Regularized(ArithmeticUnit):
+class _Regularized(Scheduled):
     """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer."""
 
     lower: float  # weight range, enforced in forward and by project_()
-    schedule: tuple[float, float, float]  # the regularizer's default scale, start and end (the paper's)
 
-    def __init__(self, in_features: int, out_features: int, *, regularizer_scale: float | None = None,
-                 regularizer_start: float | None = None, regularizer_end: float | None = None, members=None,
-                 device=None, dtype=None):
-        super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
-        given = (regularizer_scale, regularizer_start, regularizer_end)
-        self.regularizer_scale, self.regularizer_start, self.regularizer_end = (
-            default if value is None else value for value, default in zip(given, self.schedule))
-        self.W = self.new_parameter(out_features, in_features)
+    def __init__(self, in_features: int, out_features: int, **kwargs):
+        super().__init__(in_features, out_features, **kwargs)
+        self.W = self.new_parameter(out_features, self.weight_columns())
         self.reset_parameters()
+
+    def weight_columns(self) -> int:
+        """Columns of W: one per input (units that weigh more than the inputs say how many)."""
+        return self.in_features
 
     @property
     def weight(self) -> Tensor:
@@ -44,7 +42,7 @@ class _Regularized(ArithmeticUnit):
         return self.per_member_mean(torch.minimum(w, (1 - w).abs()))
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        scale = F.ramp(step, self.regularizer_scale, self.regularizer_start, self.regularizer_end)
+        scale = self.regularizer_weight(step)
         if scale == 0:
             return self.new_zeros_per_member()
         return scale * self.sparsity()
@@ -52,13 +50,6 @@ class _Regularized(ArithmeticUnit):
     def project_(self) -> None:
         with torch.no_grad():
             self.W.clamp_(self.lower, 1.0)
-
-    def options(self) -> dict:
-        return {
-            "regularizer_scale": self.regularizer_scale,
-            "regularizer_start": self.regularizer_start,
-            "regularizer_end": self.regularizer_end,
-        }
 
 
 class NAU(_Regularized):

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from ..errors import UnknownNameError
 from .inalu import INALU
+from .mcfc import MCFC, MulMCFC
 from .nac import NAC, MultiplicativeNAC
-from .nalu import NALU, FauxNALU
+from .nalu import GNALU, NALU, FauxNALU
 from .nau_nmu import NAU, NMU
 from .npu import NPU, RealNPU
+from .nru_nmru import NMRU, NRU
 
 UNITS = {
     "nac": NAC,
@@ -18,6 +20,11 @@ UNITS = {
     "npu": NPU,
     "real-npu": RealNPU,
     "inalu": INALU,
+    "g-nalu": GNALU,
+    "nru": NRU,
+    "nmru": NMRU,
+    "mcfc": MCFC,
+    "mul-mcfc": MulMCFC,
 }
 
 
