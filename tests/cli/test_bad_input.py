@@ -221,3 +221,16 @@ def test_a_bug_is_not_reported_as_bad_input(monkeypatch):
     monkeypatch.setattr(cli.COMMANDS["list"], "main", broken)
     with pytest.raises(KeyError, match="missing"):
         cli.main(["list"])
+
+
+@pytest.mark.parametrize("address, message", [
+    ("127.0.0.1:1", "cannot reach a Ray cluster at '127.0.0.1:1' (Connection refused)"),
+    ("nonsense", "a Ray address is auto or HOST:PORT"),
+])
+def test_an_unreachable_ray_address_is_one_line_before_the_store_is_touched(address, message, workdir, run_nalm,
+                                                                            blog_argv):
+    pytest.importorskip("ray")
+    results = workdir / "ray.sqlite"
+    code, out, err = run_nalm(blog_argv(results, "--ray", address))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("nalm: error: ")
+    assert message in err and not results.exists()

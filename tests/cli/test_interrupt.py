@@ -2,6 +2,7 @@
 checkpoint, and the same command resumes to the runs an uninterrupted command stores."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -98,4 +99,63 @@ def test_kill_9_at_any_moment_leaves_the_store_intact_and_the_same_command_resum
         assert 0 < checkpoint.step < ITERATIONS
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
+    assert_resumed(path, uninterrupted_runs(tmp_path))
+
+
+def test_a_full_disk_stops_the_run_in_one_line_keeping_the_last_checkpoint(tmp_path, run_nalm, monkeypatch):
+    """SQLite's own 'database or disk is full' (the file may grow no further after the first
+    checkpoint): one line, exit code 1, the previous checkpoint kept, and the same command resumes."""
+    path = tmp_path / "r.sqlite"
+    saved = []
+    original = ResultsStore.put_checkpoint
+
+    def put_checkpoint(store, checkpoint):
+        if saved:  # the disk fills up after the first checkpoint
+            pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+            store._conn.execute(f"PRAGMA max_page_count = {pages}")
+            checkpoint = dataclasses.replace(checkpoint, state=checkpoint.state + bytes(1 << 20))
+        original(store, checkpoint)
+        saved.append(checkpoint.step)
+
+    monkeypatch.setattr(ResultsStore, "put_checkpoint", put_checkpoint)
+    code, out, err = run_nalm(argv(path))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "cannot write (database or disk is full)" in err and "what the store held before is intact" in err
+    with ResultsStore(path) as store:
+        (checkpoint,) = store.checkpoints()
+        assert checkpoint.step == saved[0] and store.runs() == []
+    monkeypatch.setattr(ResultsStore, "put_checkpoint", original)
+    code, out, err = run_nalm(argv(path))
+    assert code == 0, err
+    assert_resumed(path, uninterrupted_runs(tmp_path))
+
+
+@pytest.mark.slow  # a pool of two workers in a fresh process: about 15 s
+def test_a_killed_worker_stops_the_run_in_one_line_and_the_same_command_resumes(tmp_path):
+    path = tmp_path / "r.sqlite"
+    command = [sys.executable, "-m", "nalm.cli.main", *argv(path), "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for_checkpoint(path)
+    def children(pid):
+        return [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+
+    workers = [worker for server in children(process.pid) for worker in children(server)]  # forked by the server
+    assert workers, "no worker process found"
+    os.kill(workers[0], signal.SIGKILL)
+    err = process.communicate(timeout=120)[1]
+    assert process.returncode == 1, err
+    assert "a worker process died" in err and "the same command resumes" in err and "Traceback" not in err
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_resumed(path, uninterrupted_runs(tmp_path))
+
+
+@pytest.mark.slow  # two fresh processes: about 10 s
+def test_two_commands_writing_one_store_store_each_run_once(tmp_path):
+    path = tmp_path / "r.sqlite"
+    command = [sys.executable, "-m", "nalm.cli.main", *argv(path)]
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    errors = [p.communicate(timeout=300)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], errors
     assert_resumed(path, uninterrupted_runs(tmp_path))

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nalm.results import ResultsStore, RunKey, RunRecord, SCHEMA_VERSION, StoreError, config_hash
+from nalm.results import (Checkpoint, ResultsStore, RunKey, RunRecord, SCHEMA_VERSION, StoreError, StoreWriteError,
+                          config_hash)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -319,3 +320,21 @@ def test_export_csv(store, tmp_path):
     rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
     assert [r["experiment"] for r in rows] == ["exp", "exp", "zzz"]
     assert rows[2]["other"] == "1.0" and rows[0]["other"] == ""
+
+
+def fill_the_disk(store: ResultsStore) -> None:
+    """Let the store's file grow no further: SQLite's own 'database or disk is full' from now on."""
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_a_full_disk_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        store.put_checkpoint(Checkpoint("p", "e", "nau", 1, 10, b"first" * 100))
+        fill_the_disk(store)
+        with pytest.raises(StoreWriteError, match="cannot write .database or disk is full.; nothing of this write was kept"):
+            store.put_checkpoint(Checkpoint("p", "e", "nau", 1, 20, b"second" * 100_000))
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        saved = store.checkpoint("p")
+        assert (saved.step, saved.state) == (10, b"first" * 100)
+        assert store.runs() == []

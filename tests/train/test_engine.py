@@ -273,3 +273,6 @@ def test_a_checkpoint_of_another_population_is_refused():
         train_population("nau", members, config, checkpointing=Checkpointing(save=saved.append, stop=lambda: True))
     with pytest.raises(ValueError, match="not of this population"):
         train_population("nmu", members, config, checkpointing=Checkpointing(save=saved.append, resume=saved[0]))
+    older = {**saved[0], "version": 0}  # a checkpoint another nalm saved: never resumed
+    with pytest.raises(ValueError, match="saved by another version of nalm .checkpoint format 0, this nalm reads 1"):
+        train_population("nau", members, config, checkpointing=Checkpointing(save=saved.append, resume=older))

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, show_cmd
+from ..errors import Fault
 from .common import INTERRUPTED
 
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # bad input (nalm.errors): one line, no traceback; anything else is a bug
         print(f"nalm: error: {error}", file=sys.stderr)
         return 2
+    except Fault as error:  # the disk, a worker process: one line saying what was kept
+        print(f"nalm: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # a command that saves work on Ctrl-C says so itself (run_cmd)
         print("nalm: interrupted; nothing in flight was saved", file=sys.stderr)
         return INTERRUPTED

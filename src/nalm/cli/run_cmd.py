@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -9,7 +10,8 @@ from contextlib import contextmanager
 
 from ..experiments import get_experiment
 from ..experiments import cluster
-from ..experiments.runner import RunInterrupted, execute, prepare
+from ..experiments import planning
+from ..experiments.runner import RunInterrupted, execute, prepare, workers_for
 from ..results import ResultsStore
 from ..train import CHECKPOINT_EVERY
 from ..report import one_table, write_report
@@ -41,6 +43,9 @@ def add_parser(sub) -> None:
     p.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY / 60, metavar="MINUTES",
                    help=f"save the population in training to the store this often (default "
                         f"{CHECKPOINT_EVERY / 60:g}); Ctrl-C saves it too, and the same command resumes it")
+    p.add_argument("--dry-run", action="store_true",
+                   help="train nothing: print the populations, members and model-steps the command implies, and "
+                        "the time they should take here, from a few seconds of measured training per population")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     add_results_option(p)
 
@@ -83,18 +88,48 @@ def stop_on_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+def render_estimate(e: planning.Estimate) -> str:
+    count = len(e.populations)
+    lines = [f"{e.experiment}: {count} population{'s' * (count != 1)}, {e.members:,} runs to train "
+             f"({e.stored:,} stored already), {e.model_steps:.3g} model-steps"]
+    for p in e.populations:
+        rate = p.model_steps / p.seconds if p.seconds else math.inf
+        lines.append(f"  {p.model}: {p.members:,} members × {p.iterations:,} steps, {p.evaluations:,} evaluations; "
+                     f"{rate:,.0f} model-steps/s here, formulas included → {duration(p.seconds)}")
+    lines.append(f"  untrained baselines: {duration(e.baseline_seconds)}")
+    lines.append(f"estimated: {duration(e.core_seconds)} on one core"
+                 + (f", {duration(e.core_seconds / e.workers)} on {e.workers} workers if they scale perfectly "
+                    "(2 workers on our 2-core machine: 1.44×, README)" if e.workers > 1 else ""))
+    lines.append("nothing was trained or stored")
+    return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    """3 h 12 min, 5 min 3 s, 12 s."""
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours:,} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
 def main(args) -> int:
     experiment = get_experiment(args.experiment)
     if args.paper_scale:
         experiment = experiment.at_paper_scale()
     experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
     if args.ray is not None:
-        cluster.import_ray()  # says how to install it, before the store is touched
+        cluster.connect(args.ray)  # says how to install Ray, or that the cluster is unreachable, before the store is touched
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
+    if args.dry_run:
+        pending, _ = planning.pending_runs(plan, args.results)
+        print(render_estimate(planning.estimate(plan, args.results, args.workers or workers_for(pending))))
+        return 0
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
             one_table([run.config for run in store.runs(experiment.name)] + [run.stored for run in plan.runs])

@@ -10,6 +10,7 @@ to the main process, which alone scores and stores runs.
 """
 from __future__ import annotations
 
+import socket
 import time
 from typing import Callable, Iterator
 
@@ -33,11 +34,31 @@ def import_ray():
     return ray
 
 
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a cluster's head to accept a connection (Ray itself retries for minutes)."""
+
+
+def check_reachable(address: str) -> None:
+    """Raise a ValueError unless ``host:port`` (or ``ray://host:port``) accepts a TCP connection
+    within :data:`CONNECT_TIMEOUT`; ``auto`` is left to Ray, which fails at once without a cluster."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"a Ray address is auto or HOST:PORT (e.g. 10.0.0.1:6379), got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+    except OSError as error:
+        raise ValueError(f"cannot reach a Ray cluster at {address!r} ({error.strerror or error}); start one with "
+                         "'ray start --head' or give the address its head prints") from None
+
+
 def connect(address: str) -> dict:
     """Join the Ray cluster at ``address`` (``auto``: the one this machine belongs to) unless this
     process already has; the cluster's resources (``{"CPU": 4.0, ...}``)."""
     ray = import_ray()
     if not ray.is_initialized():
+        check_reachable(address)
         try:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         except ConnectionError as error:

@@ -19,7 +19,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
@@ -29,6 +28,7 @@ from .. import metrics as M
 from ..units import build_model, parse_model
 from .spec import Experiment
 from . import cluster
+from .progress import Progress
 from .workers import Part, available_cores, in_process, in_processes, train_part
 
 
@@ -209,15 +209,15 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     if ray is not None:
         outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work))
     elif workers == 1:
-        outcomes = in_process(work, store, checkpoint_every, stop, progress)
+        outcomes = in_process(work, store, checkpoint_every, stop)
     else:
         outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop)
-    bar = tqdm(total=len(work), desc=f"{workers} workers" if ray is None else "ray", unit="population",
-               leave=False, disable=not progress or (ray is None and workers == 1))  # parts train elsewhere
+    bar = Progress(work, progress)
     stopped_at, waiting = [], []
     try:
         for part, outcome in outcomes:
-            bar.update()
+            if isinstance(outcome, list):
+                bar.finished_part(part)
             if not isinstance(outcome, list):
                 stopped_at += [] if outcome is None else [outcome.step]
             elif part.population not in parts:

@@ -16,11 +16,13 @@ import os
 import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 import torch
 
+from ..errors import Fault
 from ..explain import READBACK_VERSION, ExplainError, explain_and_verify
 from ..results import Checkpoint, ResultsStore
 from ..train import Checkpointing, Member, MemberResult, TrainConfig, TrainingInterrupted, train_population
@@ -56,8 +58,7 @@ class Checkpoints(Protocol):
     def put_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
 
-def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callable[[], bool],
-               progress: bool = False) -> Outcome:
+def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callable[[], bool]) -> Outcome:
     """Train ``part`` from its latest checkpoint (if any), saving checkpoints as it goes."""
     if stop():
         return None
@@ -71,7 +72,7 @@ def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callabl
 
     resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
     try:
-        results = train_population(part.model, part.members, part.config, progress=progress,
+        results = train_population(part.model, part.members, part.config,
                                    checkpointing=Checkpointing(save=save, every=every, resume=resume, stop=stop))
     except TrainingInterrupted as interrupted:
         return interrupted
@@ -97,11 +98,11 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
     return str(explanation), verification.matches_target
 
 
-def in_process(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool],
-               progress: bool) -> Iterator[tuple[Part, Outcome]]:
+def in_process(parts: list[Part], store: ResultsStore, every: float,
+               stop: Callable[[], bool]) -> Iterator[tuple[Part, Outcome]]:
     """Train the parts one after another in this process."""
     for part in parts:
-        outcome = train_part(part, store, every, stop, progress)
+        outcome = train_part(part, store, every, stop)
         yield part, outcome
         if not isinstance(outcome, list):
             return
@@ -132,7 +133,12 @@ def in_processes(parts: list[Part], workers: int, store_path: str, every: float,
                 for future in done:
                     part = running.pop(future)
                     if not future.cancelled():
-                        yield part, future.result()
+                        try:
+                            outcome = future.result()
+                        except BrokenProcessPool:
+                            raise Fault("a worker process died (killed, or out of memory): the runs stored and "
+                                        "the checkpoints saved so far are kept; the same command resumes") from None
+                        yield part, outcome
         finally:  # on any way out (a second Ctrl-C, an error), workers save and stop within a step
             stopping.value = True
 

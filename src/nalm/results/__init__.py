@@ -7,7 +7,9 @@ from nalm.results.store import (
     RunKey,
     RunRecord,
     StoreError,
+    StoreWriteError,
     config_hash,
 )
 
-__all__ = ["SCHEMA_VERSION", "Checkpoint", "ResultsStore", "RunKey", "RunRecord", "StoreError", "config_hash"]
+__all__ = ["SCHEMA_VERSION", "Checkpoint", "ResultsStore", "RunKey", "RunRecord", "StoreError", "StoreWriteError",
+           "config_hash"]

@@ -38,7 +38,7 @@ from typing import IO, Any, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..errors import Fault, UnknownNameError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -99,6 +99,10 @@ _FILTERABLE = ("model", "target", "seed", "config_hash")
 
 class StoreError(ValueError):
     """The file is not a results store this version of nalm can open."""
+
+
+class StoreWriteError(Fault):
+    """SQLite could not write to the store (a full disk, an I/O error, a lock held too long)."""
 
 
 def _json_default(value: Any) -> Any:
@@ -320,15 +324,24 @@ class ResultsStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        """All of the block's writes or none. SQLite's own failures to write (a full disk, an I/O
+        error, a lock held past the timeout) become an error saying that the store
+        keeps what it held (:class:`StoreWriteError`): the transaction is rolled back, and SQLite's
+        journal guarantees it."""
         # IMMEDIATE takes the write lock up front, so a concurrent writer waits
         # on the busy timeout instead of failing halfway through.
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as error:
+            raise StoreWriteError(f"{self.path}: cannot write ({error}); nothing of this write was kept, and what "
+                             "the store held before is intact") from None
 
     # -- writing -------------------------------------------------------------
 

@@ -126,7 +126,12 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
 
     if checkpointing is not None and checkpointing.resume is not None:
         saved = checkpointing.resume
-        if (saved.get("version"), saved.get("model"), saved.get("members")) != (CHECKPOINT_VERSION, model, m):
+        if saved.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(f"the checkpoint of this {model} population was saved by another version of nalm "
+                             f"(checkpoint format {saved.get('version')}, this nalm reads {CHECKPOINT_VERSION}) and "
+                             "is not resumed: finish the run with the nalm that started it, or start it afresh in "
+                             "another results store")
+        if (saved.get("model"), saved.get("members")) != (model, m):
             raise ValueError(f"the checkpoint is not of this population ({model}, {m} members)")
         start = int(saved["step"])
         with torch.no_grad():

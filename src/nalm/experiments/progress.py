@@ -1,0 +1,44 @@
+"""One progress report for a whole ``nalm run``, however many populations and processes train.
+
+Where standard error is a terminal, one bar counts the run's member-steps, with the rate and
+the time left; elsewhere (a log file, a batch job) there is no bar, and each finished population
+writes one line instead. Both move as populations finish, in whichever process they trained.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from tqdm.auto import tqdm
+
+from .workers import Part
+
+
+def work(part: Part) -> int:
+    """A part's member-steps (an untrained baseline population counts a step per member)."""
+    return len(part.members) * max(part.config.iterations, 1)
+
+
+class Progress:
+    def __init__(self, parts: list[Part], enabled: bool, stream=None):
+        self.stream = stream or sys.stderr
+        self.total, self.done, self.parts, self.finished = sum(map(work, parts)), 0, len(parts), 0
+        self.enabled, self.terminal = enabled, enabled and self.stream.isatty()
+        self.start = time.monotonic()
+        self.bar = tqdm(total=self.total, unit="member-step", unit_scale=True, leave=False, file=self.stream,
+                        disable=not self.terminal)
+
+    def finished_part(self, part: Part) -> None:
+        self.done += work(part)
+        self.finished += 1
+        self.bar.update(work(part))
+        if self.enabled and not self.terminal:
+            elapsed = time.monotonic() - self.start
+            left = elapsed * (self.total - self.done) / self.done if self.done else 0.0
+            name = part.population if part.population.startswith("baselines") else part.model
+            print(f"nalm: {name}: {len(part.members)} members done (population {self.finished} of "
+                  f"{self.parts}; {self.done / self.total:.0%} of {self.total:.3g} member-steps, "
+                  f"{elapsed:.0f} s elapsed, about {left:.0f} s left)", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
