@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from ..experiments import get_experiment
 from ..experiments import cluster
 from ..experiments import planning
-from ..experiments.runner import RunInterrupted, execute, prepare, workers_for
+from ..experiments.runner import RunInterrupted, execute, prepare
 from ..results import ResultsStore
 from ..train import CHECKPOINT_EVERY
 from ..report import one_table, write_report
@@ -99,7 +99,7 @@ def render_estimate(e: planning.Estimate) -> str:
     lines.append(f"  untrained baselines: {duration(e.baseline_seconds)}")
     lines.append(f"estimated: {duration(e.core_seconds)} on one core"
                  + (f", {duration(e.core_seconds / e.workers)} on {e.workers} workers if they scale perfectly "
-                    "(2 workers on our 2-core machine: 1.44×, README)" if e.workers > 1 else ""))
+                    "(README: Workers)" if e.workers > 1 else ""))
     lines.append("nothing was trained or stored")
     return "\n".join(lines)
 
@@ -127,8 +127,7 @@ def main(args) -> int:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
     if args.dry_run:
-        pending, _ = planning.pending_runs(plan, args.results)
-        print(render_estimate(planning.estimate(plan, args.results, args.workers or workers_for(pending))))
+        print(render_estimate(planning.estimate(plan, args.results, args.workers)))
         return 0
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training

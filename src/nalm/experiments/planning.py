@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..results import ResultsStore
 from ..train import train_population
-from .runner import Baselines, Plan, Run
+from .runner import Baselines, Plan, Run, workers_for
 from .workers import formula
 
 CALIBRATION_MEMBERS = 100
@@ -85,8 +85,9 @@ def pending_runs(plan: Plan, store_path) -> tuple[list[Run], int]:
     return pending, len(plan.runs) - len(pending)
 
 
-def estimate(plan: Plan, store_path, workers: int) -> Estimate:
-    """Group the pending runs into populations and time each kind, and the baselines, on this machine."""
+def estimate(plan: Plan, store_path, workers: int | None = None) -> Estimate:
+    """Group the pending runs into populations and time each kind, and the baselines, on this
+    machine (``workers``: as ``nalm run --workers``, None for its default)."""
     pending, stored = pending_runs(plan, store_path)
     populations: dict[tuple, list[Run]] = {}
     for run in pending:
@@ -94,7 +95,7 @@ def estimate(plan: Plan, store_path, workers: int) -> Estimate:
     baselines = sum(time_part(part.model, part.members, part.config)
                     for part in Baselines(plan, [run.baseline_key for run in pending]).parts())
     return Estimate(plan.experiment.name, stored, [calibrate(runs) for runs in populations.values()], baselines,
-                    workers)
+                    workers or workers_for(pending))
 
 
 REPEATS = 2
