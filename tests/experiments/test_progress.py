@@ -33,9 +33,13 @@ def test_a_terminal_gets_one_bar_of_member_steps():
     parts = [Part("p", "x", "nau", [run.member for run in plan.runs], plan.runs[0].config)]
     terminal = Terminal()
     progress = Progress(parts, enabled=True, stream=terminal)
+    step = progress.steps_of(parts[0])
+    for _ in range(5):  # an in-process population reports its steps as it takes them
+        step(1)
+    assert progress.bar.n == 5 * 2
     progress.finished_part(parts[0])
+    assert progress.bar.n == progress.total == work(parts[0]) == 40 and progress.done == 40
     progress.close()
-    assert work(parts[0]) == 40 and progress.done == progress.total == 40
     assert "member-step" in terminal.getvalue() and "done (population" not in terminal.getvalue()
     quiet = io.StringIO()
     Progress(parts, enabled=False, stream=quiet).finished_part(parts[0])

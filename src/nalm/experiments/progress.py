@@ -2,7 +2,8 @@
 
 Where standard error is a terminal, one bar counts the run's member-steps, with the rate and
 the time left; elsewhere (a log file, a batch job) there is no bar, and each finished population
-writes one line instead. Both move as populations finish, in whichever process they trained.
+writes one line instead. In-process populations move the bar at every step; those trained in
+worker processes or Ray tasks move it when they finish.
 """
 from __future__ import annotations
 
@@ -25,13 +26,23 @@ class Progress:
         self.total, self.done, self.parts, self.finished = sum(map(work, parts)), 0, len(parts), 0
         self.enabled, self.terminal = enabled, enabled and self.stream.isatty()
         self.start = time.monotonic()
+        self.counted: dict[str, int] = {}  # member-steps the bar has shown of parts still training
         self.bar = tqdm(total=self.total, unit="member-step", unit_scale=True, leave=False, file=self.stream,
                         disable=not self.terminal)
+
+    def steps_of(self, part: Part):
+        """The function an in-process population calls at each step: the bar moves by its members."""
+        self.counted.setdefault(part.population, 0)
+
+        def step(n: int) -> None:
+            self.counted[part.population] += n * len(part.members)
+            self.bar.update(n * len(part.members))
+        return step
 
     def finished_part(self, part: Part) -> None:
         self.done += work(part)
         self.finished += 1
-        self.bar.update(work(part))
+        self.bar.update(work(part) - self.counted.pop(part.population, 0))
         if self.enabled and not self.terminal:
             elapsed = time.monotonic() - self.start
             left = elapsed * (self.total - self.done) / self.done if self.done else 0.0

@@ -206,13 +206,13 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     baselines = Baselines(plan, [run.baseline_key for run in pending])
     work = baselines.parts() + [Part(population, plan.experiment.name, runs[0].model, [run.member for run in runs],
                                      runs[0].config) for population, runs in parts.items()]
+    bar = Progress(work, progress)
     if ray is not None:
         outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work))
     elif workers == 1:
-        outcomes = in_process(work, store, checkpoint_every, stop)
+        outcomes = in_process(work, store, checkpoint_every, stop, bar.steps_of)
     else:
         outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop)
-    bar = Progress(work, progress)
     stopped_at, waiting = [], []
     try:
         for part, outcome in outcomes:

@@ -58,8 +58,10 @@ class Checkpoints(Protocol):
     def put_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
 
-def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callable[[], bool]) -> Outcome:
-    """Train ``part`` from its latest checkpoint (if any), saving checkpoints as it goes."""
+def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callable[[], bool],
+               on_steps: Callable[[int], None] | None = None) -> Outcome:
+    """Train ``part`` from its latest checkpoint (if any), saving checkpoints as it goes
+    (``on_steps(n)``: told of each step, see :func:`~nalm.train.train_population`)."""
     if stop():
         return None
     saved = checkpoints.checkpoint(part.population)
@@ -72,7 +74,7 @@ def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callabl
 
     resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
     try:
-        results = train_population(part.model, part.members, part.config,
+        results = train_population(part.model, part.members, part.config, progress=on_steps or False,
                                    checkpointing=Checkpointing(save=save, every=every, resume=resume, stop=stop))
     except TrainingInterrupted as interrupted:
         return interrupted
@@ -98,11 +100,12 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
     return str(explanation), verification.matches_target
 
 
-def in_process(parts: list[Part], store: ResultsStore, every: float,
-               stop: Callable[[], bool]) -> Iterator[tuple[Part, Outcome]]:
-    """Train the parts one after another in this process."""
+def in_process(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool],
+               on_steps: Callable[[Part], Callable[[int], None]] | None = None) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts one after another in this process (``on_steps(part)``: the function told
+    of each of its steps)."""
     for part in parts:
-        outcome = train_part(part, store, every, stop)
+        outcome = train_part(part, store, every, stop, None if on_steps is None else on_steps(part))
         yield part, outcome
         if not isinstance(outcome, list):
             return

@@ -71,9 +71,13 @@ class TrainingInterrupted(Exception):
         return f"training stopped at step {self.step}; a checkpoint was saved"
 
 
-def train_population(model: str, members: list[Member], config: TrainConfig, *, progress: bool = False,
+def train_population(model: str, members: list[Member], config: TrainConfig, *,
+                     progress: bool | Callable[[int], None] = False,
                      checkpointing: Checkpointing | None = None) -> list[MemberResult]:
     """Train one population of ``model`` (a model name, see :func:`nalm.build_model`).
+
+    ``progress``: a bar of this population's steps, or a function told of each step taken
+    (``progress(1)``; a whole run's report, :mod:`nalm.experiments.progress`).
 
     With ``checkpointing``, the population starts from ``checkpointing.resume`` if given (a
     checkpoint of the same model, members and config) and saves checkpoints as it goes: the
@@ -146,7 +150,9 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
         if tracker.last:
             error = tracker.last["interpolation"][0].to(device)
     saved_at = time.monotonic()
-    bar = tqdm(total=config.iterations, initial=start, disable=not progress, desc=model, unit="step", leave=False)
+    bar = tqdm(total=config.iterations, initial=start, disable=progress is not True, desc=model, unit="step",
+               leave=False)
+    advance = progress if callable(progress) else bar.update
     for step in range(start, config.iterations + 1):
         if checkpointing is not None and step > start:
             if checkpointing.stop():
@@ -186,7 +192,7 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *, 
         net.project_()
         if plateau is not None:
             plateau.check(step, net, diverged.cpu().numpy() if any_diverged else None)
-        bar.update()
+        advance(1)
     bar.close()
     results = tracker.results(model, members, diverged.tolist(), diverged_at)
     if plateau is not None:
