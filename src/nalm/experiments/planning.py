@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..results import ResultsStore
 from ..train import train_population
-from .runner import Baselines, Plan, Run, workers_for
+from .runner import Baselines, Plan, Run, populations_of, workers_for
 from .workers import formula
 
 CALIBRATION_MEMBERS = 100
@@ -89,12 +89,9 @@ def estimate(plan: Plan, store_path, workers: int | None = None) -> Estimate:
     """Group the pending runs into populations and time each kind, and the baselines, on this
     machine (``workers``: as ``nalm run --workers``, None for its default)."""
     pending, stored = pending_runs(plan, store_path)
-    populations: dict[tuple, list[Run]] = {}
-    for run in pending:
-        populations.setdefault(run.population_key(), []).append(run)
     baselines = sum(time_part(part.model, part.members, part.config)
                     for part in Baselines(plan, [run.baseline_key for run in pending]).parts())
-    return Estimate(plan.experiment.name, stored, [calibrate(runs) for runs in populations.values()], baselines,
+    return Estimate(plan.experiment.name, stored, [calibrate(runs) for runs in populations_of(pending)], baselines,
                     workers or workers_for(pending))
 
 

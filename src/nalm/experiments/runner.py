@@ -162,6 +162,12 @@ def run_experiment(experiment: Experiment, store: ResultsStore, *, models=None, 
     return execute(plan, store, progress=progress, **execution)
 
 
+def populations_of(runs: list[Run]) -> list[list[Run]]:
+    """The runs grouped as they train: one population per :meth:`Run.population_key`."""
+    populations: dict[tuple, list[Run]] = {}
+    for run in runs:
+        populations.setdefault(run.population_key(), []).append(run)
+    return list(populations.values())
 
 
 class RunInterrupted(Exception):
@@ -196,11 +202,8 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     workers = workers_for(pending, slots) if workers is None else workers
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    populations: dict[tuple, list[Run]] = {}
-    for run in pending:
-        populations.setdefault(run.population_key(), []).append(run)
     parts = {}
-    for runs in populations.values():
+    for runs in populations_of(pending):
         for share in split(runs, workers):
             parts[population_id(plan.experiment, share)] = share
     baselines = Baselines(plan, [run.baseline_key for run in pending])
@@ -210,17 +213,17 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     if ray is not None:
         outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work))
     elif workers == 1:
-        outcomes = in_process(work, store, checkpoint_every, stop, bar.steps_of)
+        outcomes = in_process(work, store, checkpoint_every, stop, bar.steps_of if bar.terminal else None)
     else:
         outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop)
     stopped_at, waiting = [], []
     try:
         for part, outcome in outcomes:
-            if isinstance(outcome, list):
-                bar.finished_part(part)
             if not isinstance(outcome, list):
                 stopped_at += [] if outcome is None else [outcome.step]
-            elif part.population not in parts:
+                continue
+            bar.finished_part(part)
+            if part.population not in parts:
                 baselines.add(part, outcome)
             else:
                 waiting.append((parts[part.population], part.population, outcome))

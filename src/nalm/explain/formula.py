@@ -262,11 +262,12 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
         positive = bool((checks[0] > 0).all())
     symbols = input_symbols(in_features, input_names, positive)
     networks = [network_output(module, x.cpu().numpy()) for x in checks]
+    inputs = layer_inputs(layers, checks[0])
 
     def read(reading: Reading, screen: bool = False) -> Explanation | None:
         """The reading's explanation, untidied (tidy() does not change values, and costs); with
         ``screen``, None when it already fails on a few inputs (cheaper than lambdify's code)."""
-        formulas = read_layers(layers, symbols, checks[0], reading)
+        formulas = read_layers(layers, symbols, inputs, reading)
         if screen and not reproduces_at(formulas[-1].outputs, symbols, checks, networks):
             return None
         explanation = Explanation(formulas[-1].outputs, symbols, formulas, positive, np.nan, module,
@@ -295,22 +296,31 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
     return replace(chosen, outputs=[tidy(e) for e in chosen.outputs])
 
 
-def read_layers(layers: list[nn.Module], symbols, probe: torch.Tensor, reading: Reading) -> list[LayerFormula]:
+def layer_inputs(layers: list[nn.Module], probe: torch.Tensor) -> list[torch.Tensor]:
+    """Each layer's own input on the probe: the real (unrounded) hidden values, which decide the
+    gates of the layers after the first."""
+    inputs = [probe]
+    with torch.no_grad():
+        for unit in layers[:-1]:
+            with evaluating(unit):
+                inputs.append(unit(inputs[-1]))
+    return inputs
+
+
+def read_layers(layers: list[nn.Module], symbols, inputs: list[torch.Tensor], reading: Reading) -> list[LayerFormula]:
     """The layers' formulas under ``reading`` (a composed chain is one), each one's inputs the
-    previous one's outputs: the last one's outputs are the network's."""
+    previous one's outputs: the last one's outputs are the network's. ``inputs``: :func:`layer_inputs`."""
     exprs: list[sympy.Expr] = list(symbols)
-    read, hidden = [], probe
+    read, first = [], 0
     with torch.no_grad():
         for chain in linear_chains(layers) if reading.composed else [[unit] for unit in layers]:
             if len(chain) > 1:
                 formula = composed_formula(chain, exprs, reading.grid)
             else:
-                formula = layer_formula(chain[0], exprs, hidden, reading.grid)
+                formula = layer_formula(chain[0], exprs, inputs[first], reading.grid)
             exprs = formula.outputs
             read.append(formula)
-            for unit in chain:
-                with evaluating(unit):
-                    hidden = unit(hidden)  # the next layer's gates see the real (unrounded) hidden values
+            first += len(chain)
     return read
 
 

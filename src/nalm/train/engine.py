@@ -310,16 +310,16 @@ class _Tracker:
     def evaluate(self, step: int, data: PopulationData, frozen: Tensor) -> None:
         """Evaluate every member; ``frozen`` members (diverged before this step) keep their best."""
         errors = {}
-        for which in ("interpolation", "extrapolation"):
-            squared = absolute = 0.0
-            n = 0
-            for x, y in data.eval_chunks(which):
-                with evaluating(self.net):
+        with evaluating(self.net):
+            for which in ("interpolation", "extrapolation"):
+                squared = absolute = 0.0
+                n = 0
+                for x, y in data.eval_chunks(which):
                     diff = (self.net(x) - y).double()  # (M, chunk, 1)
-                squared = squared + (diff ** 2).sum(dim=(1, 2))
-                absolute = absolute + diff.abs().sum(dim=(1, 2))
-                n += y.shape[1]
-            errors[which] = (squared / n).cpu(), (absolute / n).cpu()
+                    squared = squared + (diff ** 2).sum(dim=(1, 2))
+                    absolute = absolute + diff.abs().sum(dim=(1, 2))
+                    n += y.shape[1]
+                errors[which] = (squared / n).cpu(), (absolute / n).cpu()
         interpolation, extrapolation = errors["interpolation"][0], errors["extrapolation"][0]
         self.curve["step"].append(step)
         self.curve["interpolation"].append(interpolation.tolist())

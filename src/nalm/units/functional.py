@@ -15,8 +15,8 @@ from torch import Tensor
 _SIMD_MULTIPLE = 64  # a multiple of two SIMD registers of any width ATen uses
 
 
-def simd(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
-    """``fn(t)`` with every element computed by ATen's SIMD kernel.
+def simd(fn: Callable[..., Tensor], *tensors: Tensor) -> Tensor:
+    """``fn(*tensors)`` (tensors of one shape) with every element computed by ATen's SIMD kernel.
 
     ATen computes the last ``numel % (2 · SIMD width)`` elements of an element-wise op with
     a scalar routine whose transcendental functions (exp, log, tanh, sigmoid, cos) can round
@@ -25,23 +25,18 @@ def simd(fn: Callable[[Tensor], Tensor], t: Tensor) -> Tensor:
     multiple of 64 sends every element through the SIMD path; under Adam, chaotic runs such
     as a diverging NALU otherwise amplify that one ulp into different weights.
     """
+    t = tensors[0]
     n = t.numel()
     if n % _SIMD_MULTIPLE == 0 or t.device.type != "cpu":
-        return fn(t)
-    padded = torch.nn.functional.pad(t.reshape(-1), (0, _SIMD_MULTIPLE - n % _SIMD_MULTIPLE), value=1.0)
-    return fn(padded)[:n].view(t.shape)
+        return fn(*tensors)
+    pad = (0, _SIMD_MULTIPLE - n % _SIMD_MULTIPLE)
+    padded = [torch.nn.functional.pad(x.reshape(-1), pad, value=1.0) for x in tensors]
+    return fn(*padded)[:n].view(t.shape)
 
 
 def power(base: Tensor, exponent: Tensor) -> Tensor:
     """``base ** exponent``, broadcast, every element through ATen's SIMD kernel (see :func:`simd`)."""
-    base, exponent = torch.broadcast_tensors(base, exponent)
-    n = base.numel()
-    if n % _SIMD_MULTIPLE == 0 or base.device.type != "cpu":
-        return base ** exponent
-    pad = (0, _SIMD_MULTIPLE - n % _SIMD_MULTIPLE)
-    padded = torch.nn.functional.pad(base.reshape(-1), pad, value=1.0) ** torch.nn.functional.pad(
-        exponent.reshape(-1), pad, value=1.0)
-    return padded[:n].view(base.shape)
+    return simd(torch.pow, *torch.broadcast_tensors(base, exponent))
 
 
 def exp(t: Tensor) -> Tensor:
