@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.experiments import EXPERIMENTS, DatasetExperiment, run_experiment
 from nalm.results import ResultsStore
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
@@ -31,6 +31,8 @@ def variants() -> list:
     """Each experiment, and beside it the same with its paper-scale tasks where they differ."""
     out = []
     for name, experiment in EXPERIMENTS.items():
+        if isinstance(experiment, DatasetExperiment):  # tests/experiments/test_datasets.py
+            continue
         out.append(pytest.param(experiment, id=name))
         if experiment.paper_tasks:
             paper = dataclasses.replace(experiment, tasks=experiment.paper_tasks)

@@ -1,7 +1,7 @@
 """Protocol cards: every setting of every experiment is shown with its source."""
 import pytest
 
-from nalm.experiments import EXPERIMENTS, Deviation
+from nalm.experiments import EXPERIMENTS, DatasetExperiment, Deviation
 from nalm.experiments.protocol import MISSING, protocol_card, render_card
 
 
@@ -10,7 +10,10 @@ def test_every_setting_of_every_experiment_names_its_source(name):
     card = protocol_card(EXPERIMENTS[name])
     assert card.missing_sources() == []
     names = [s.name for s in card.settings]
-    for setting in ("task", "ranges", "iterations", "optimizer", "evaluation", "threshold", "baseline"):
+    required = (("data", "iterations", "optimizer", "evaluation", "loss", "best step")
+                if isinstance(EXPERIMENTS[name], DatasetExperiment) else
+                ("task", "ranges", "iterations", "optimizer", "evaluation", "threshold", "baseline"))
+    for setting in required:
         assert setting in names
     assert [s.name for s in card.settings if s.name.startswith("model ")] == [
         f"model {m}" for m in EXPERIMENTS[name].models]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from nalm.experiments import EXPERIMENTS, Experiment, RunSummary, get_experiment, run_experiment
+from nalm.experiments import EXPERIMENTS, DatasetExperiment, Experiment, RunSummary, get_experiment, run_experiment
 from nalm.experiments.runner import prepare, score, threshold
 from nalm.explain import READBACK_VERSION
 from nalm.results import ResultsStore
@@ -31,7 +31,7 @@ def run(tmp_path, experiment, name="r.sqlite", **kwargs):
 def test_registry():
     assert {"blog-static", "trask2018-static", "madsen2020-static", "mistry2022-single"} <= set(EXPERIMENTS)
     for name, experiment in EXPERIMENTS.items():
-        assert isinstance(experiment, Experiment) and experiment.name == name
+        assert isinstance(experiment, (Experiment, DatasetExperiment)) and experiment.name == name
         assert get_experiment(name) is experiment
     with pytest.raises(KeyError, match="unknown experiment 'nope'"):
         get_experiment("nope")

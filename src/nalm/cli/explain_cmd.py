@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..experiments import EXPERIMENTS, DatasetExperiment
+from ..experiments.dataset_spec import CellReading
 from ..explain import Explanation, Verification, explain_and_verify
 from ..results import ResultsStore
 from ..tasks import task_from_dict
@@ -34,13 +36,44 @@ def explain_run(results: str, run_id: int) -> RunExplanation:
         raise ValueError(f"no results store at {results}")
     with ResultsStore(results) as store:
         run = store.get(run_id)  # KeyError naming the id if absent
+    experiment = EXPERIMENTS.get(run.experiment)
+    if isinstance(experiment, DatasetExperiment):
+        return explain_cell(experiment, run)
     task = task_from_dict(run.config["task"])
     network = TrainConfig.from_dict(run.config["train"]).load_network(run.model, task, run.weights)
     explanation, verification = explain_and_verify(network, task, run.target, run.seed)
     return RunExplanation(run_id, run.model, run.target, run.seed, explanation, verification)
 
 
-def render(result: RunExplanation) -> str:
+@dataclass
+class CellExplanation:
+    """The read-back of a data-set run's arithmetic cell (trask2018-mnist)."""
+
+    run_id: int
+    model: str
+    target: str
+    seed: int
+    reading: CellReading
+
+
+def explain_cell(experiment: DatasetExperiment, run) -> CellExplanation:
+    reading = experiment.read_back(run.model, run.target, run.weights, run.config["train"]["unit_options"])
+    if reading is None:
+        raise ValueError(f"run {run.run_id} ({run.model}) has no arithmetic unit to read a formula from")
+    return CellExplanation(run.run_id, run.model, run.target, run.seed, reading)
+
+
+def render(result: RunExplanation | CellExplanation) -> str:
+    if isinstance(result, CellExplanation):
+        e = result.reading.explanation
+        return "\n".join([
+            f"run {result.run_id}: {result.model} cell, target {result.target}, seed {result.seed}",
+            f"{e}   (x: this step's CNN output, h: the state)",
+            f"read as: {e.reading}; complexity {e.complexity} (SymPy operations)",
+            f"rounding changed the output: {'yes' if e.rounding_changed_output else 'no'} "
+            f"(max relative change {e.probe_relative_change:.3g} on the probe, {e.extrapolation_relative_change:.3g} "
+            "with larger states)",
+            f"the solved accumulator: {'yes' if result.reading.is_accumulator else 'no'}"])
     e, v = result.explanation, result.verification
     lines = [f"run {result.run_id}: {result.model}, target {result.target}, seed {result.seed}",
              str(e),

@@ -8,8 +8,8 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from ..experiments import get_experiment
-from ..experiments import cluster
+from ..experiments import DatasetExperiment, get_experiment
+from ..experiments import cluster, dataset_runner
 from ..experiments import planning
 from ..experiments.runner import RunInterrupted, execute, prepare
 from ..results import ResultsStore
@@ -46,6 +46,9 @@ def add_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: print the populations, members and model-steps the command implies, and "
                         "the time they should take here, from a few seconds of measured training per population")
+    p.add_argument("--data", metavar="PATH",
+                   help="data-set experiments: the source's data (trask2018-mnist: a folder with MNIST's four IDX "
+                        "files); without it, the bundled substitute")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     add_results_option(p)
 
@@ -114,10 +117,19 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
+SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "workers": None, "ray": None, "dry_run": False,
+                  "device": None}
+"""Options of synthetic experiments only, with their unset values."""
+
+
 def main(args) -> int:
     experiment = get_experiment(args.experiment)
     if args.paper_scale:
         experiment = experiment.at_paper_scale()
+    if isinstance(experiment, DatasetExperiment):
+        return run_dataset(args, experiment)
+    if args.data is not None:
+        raise ValueError(f"--data is for data-set experiments; {experiment.name} draws its own data")
     experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
     if args.ray is not None:
         cluster.connect(args.ray)  # says how to install Ray, or that the cluster is unreachable, before the store is touched
@@ -143,11 +155,30 @@ def main(args) -> int:
             print(f"nalm: interrupted: {interrupted.summary.trained} runs stored{saved} in {args.results}; "
                   "the same command resumes", file=sys.stderr)
             return INTERRUPTED
-        print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
-              f"{summary.diverged} diverged; results in {args.results}")
-        if not args.quiet:
-            text, paths = write_report(experiment, store, report_dir(args.results, experiment.name),
-                                       models=plan.models, targets=plan.targets, figures=True)
-            print(text)
-            print("Report written to " + ", ".join(map(str, paths)))
+        finished(args, experiment, store, plan, summary)
     return 0
+
+
+def run_dataset(args, experiment: DatasetExperiment) -> int:
+    """``nalm run`` for a data-set experiment: one process, populations stored as they finish."""
+    unsupported = [name for name, unset in SYNTHETIC_ONLY.items() if getattr(args, name) != unset]
+    if unsupported:
+        options = ", ".join("--" + name.replace("_", "-") for name in unsupported)
+        raise ValueError(f"{experiment.name} does not support {options} (it trains on the CPU in one process)")
+    plan = dataset_runner.prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds,
+                                  overrides=overrides(args), data=args.data)
+    with ResultsStore(args.results) as store:
+        summary = dataset_runner.execute(plan, store, progress=not args.quiet)
+        finished(args, experiment, store, plan, summary)
+    return 0
+
+
+def finished(args, experiment, store: ResultsStore, plan, summary) -> None:
+    """What a finished ``nalm run`` prints: the counts, then (unless quiet) the report it writes."""
+    print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
+          f"{summary.diverged} diverged; results in {args.results}")
+    if not args.quiet:
+        text, paths = write_report(experiment, store, report_dir(args.results, experiment.name),
+                                   models=plan.models, targets=plan.targets, figures=True)
+        print(text)
+        print("Report written to " + ", ".join(map(str, paths)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..tasks import task_to_dict
 from ..tasks.philox import GENERATOR
 from ..units import build_model
+from .dataset_spec import DatasetExperiment
 from .spec import Deviation, Experiment
 
 MISSING = "(no source given)"
@@ -45,8 +46,10 @@ class ProtocolCard:
         return [s.name for s in self.settings if s.source == MISSING]
 
 
-def protocol_card(experiment: Experiment) -> ProtocolCard:
+def protocol_card(experiment: Experiment | DatasetExperiment) -> ProtocolCard:
     """The card of ``experiment`` at its default scale (paper scale noted beside)."""
+    if isinstance(experiment, DatasetExperiment):
+        return dataset_card(experiment)
     e, train = experiment, experiment.train
     rows: list[tuple[str, str]] = [
         ("task", e.tasks[0].describe() if len(e.tasks) == 1 else describe_tasks(e.tasks)),
@@ -76,6 +79,36 @@ def protocol_card(experiment: Experiment) -> ProtocolCard:
     settings = [Setting(name, value, sources.get(name, MISSING)) for name, value in rows]
     settings += [model_setting(e, model) for model in e.models]
     settings += [Setting(f"published: {p.metric}", p.source, p.source) for p in e.published]
+    return ProtocolCard(e.name, e.description, tuple(settings), e.all_deviations())
+
+
+def dataset_card(e: DatasetExperiment) -> ProtocolCard:
+    """A data-set experiment's card: its data, tasks, models (as built, with their options) and training."""
+    train = e.train
+    rows: list[tuple[str, str]] = [
+        ("data", "bundled substitute by default; --data PATH for the source's own data"),
+        *[(f"task {target}", e.task(target).describe()) for target in e.targets],
+        ("models", ", ".join(e.models)),
+        ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
+        ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
+        ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
+        ("batch size", f"{train.batch_size}, drawn fresh every step"),
+        ("evaluation", f"every {train.eval_every:,} steps " + e.evaluation.format(**train.to_dict())
+                       + paper(e, "eval_sequences")),
+        *e.settings.items(),
+        ("random numbers", f"{GENERATOR['name']} version {GENERATOR['version']}: {GENERATOR['layout']}"),
+    ]
+    sources = {"random numbers": RANDOM_NUMBERS_SOURCE, **e.sources}
+    settings = [Setting(name, value, sources.get(name, MISSING)) for name, value in rows]
+    for model in e.models:
+        options = {t: e.config_for(model, t).unit_options for t in e.targets if e.runs_by_default(model, t)}
+        used = {t: {k: v for k, v in o.items() if k == model} for t, o in options.items()}
+        text = ", ".join(options) + " only" if len(options) < len(e.targets) else "every target"
+        if any(used.values()):
+            text += "; options " + json.dumps(next(iter(used.values())))
+        source = sources.get(f"model {model}", sources.get("cell", sources.get("models", MISSING)))
+        settings.append(Setting(f"model {model}", text, source))
+    settings += [Setting(f"published: {p.target} {p.metric}", p.note, p.source) for p in e.published]
     return ProtocolCard(e.name, e.description, tuple(settings), e.all_deviations())
 
 

@@ -63,12 +63,13 @@ def run_config(experiment: Experiment, model: str, target: str, seed: int, task_
     }
 
 
-def environment(config: TrainConfig) -> dict:
+def environment(device: str, threads: int) -> dict:
+    """What a run was computed with, stored beside its config."""
     return {
         "nalm": __version__, "torch": torch.__version__, "numpy": np.__version__,
         "python": sys.version.split()[0], "platform": platform.platform(),
-        "device": config.device, "threads": config.threads,
-        "cuda_device": torch.cuda.get_device_name() if config.device.startswith("cuda") else None,
+        "device": device, "threads": threads,
+        "cuda_device": torch.cuda.get_device_name() if device.startswith("cuda") else None,
     }
 
 
@@ -286,7 +287,7 @@ def record(experiment: Experiment, run: Run, result: MemberResult, baseline: dic
     """The stored record of a trained run."""
     return RunRecord(
         experiment=experiment.name, model=run.model, target=run.target, seed=run.seed, config=run.stored,
-        environment=environment(run.config), metrics=score(result, run.threshold, baseline),
+        environment=environment(run.config.device, run.config.threads), metrics=score(result, run.threshold, baseline),
         curve=result.curve, weights=result.weights, diverged=result.diverged,
     )
 

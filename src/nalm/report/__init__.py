@@ -11,7 +11,10 @@ def plot_experiment(experiment, runs, folder: Path, log: bool = True, cells: lis
     """Every figure of an experiment, redrawn from its stored runs (``cells``: their
     :func:`summarize`, when the caller has it)."""
     from . import figures, identity, lengths  # matplotlib only when figures are asked for
+    from ..experiments.dataset_spec import DatasetExperiment
 
+    if isinstance(experiment, DatasetExperiment):
+        return experiment.plot(runs, experiment.summarize(runs) if cells is None else cells, Path(folder))
     one_table(run.config for run in runs)
     paths = []
     if experiment.targets == ("identity",):

@@ -16,13 +16,16 @@ def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, 
     returns the Markdown and the paths written. The report links every figure in the folder."""
     from . import plot_experiment
 
+    from ..experiments.dataset_spec import DatasetExperiment
+
     runs = [r for r in store.runs(experiment.name)
             if (models is None or r.model in models) and (targets is None or r.target in targets)]
-    cells = summarize(runs)
+    dataset = isinstance(experiment, DatasetExperiment)
+    cells = experiment.summarize(runs) if dataset else summarize(runs)
     folder = Path(folder)
     if figures and runs:
         plot_experiment(experiment, runs, folder, cells=cells)
-    text = render(experiment, cells)
+    text = render_dataset(experiment, cells) if dataset else render(experiment, cells)
     drawn = sorted(folder.glob(f"{experiment.name}-*.png"))
     if drawn:  # by `nalm plot` or `nalm run`; linked relative to report.md
         text += "\n## Figures\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in drawn)
@@ -36,3 +39,11 @@ def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, 
         writer.writerows(rows)
     store.export_csv(paths[2], experiment=experiment.name)
     return text, paths
+
+
+def render_dataset(experiment, cells: list) -> str:
+    """A data-set experiment's report: its title, its own tables and its deviations."""
+    deviations = "".join(f"- **{d.setting}**: {d.ours}. Source: {d.reference}. Why: {d.reason}.\n"
+                         for d in experiment.all_deviations())
+    return (f"# {experiment.name}\n\n{experiment.description}\n\n{experiment.render(cells)}\n"
+            f"## Deviations from the source\n\n{deviations}")

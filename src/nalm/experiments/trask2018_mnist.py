@@ -1,0 +1,274 @@
+"""Trask et al. (2018), section 4.2, and Madsen & Johansen (2020): arithmetic over sequences of digit images.
+
+A CNN reads each image to a number (to 10 for counting) and a recurrent cell accumulates them
+(:class:`~nalm.units.sequence.DigitSequenceNetwork`), trained end to end on short sequences and
+tested on long ones:
+
+* ``count``: how many of each digit (10 outputs), trained on 10 images, tested on 10, 100 and
+  1000 (Trask et al.'s MNIST Digit Counting);
+* ``sum``: the running sum, trained on 10, tested on 1, 10, 100 and 1000 (MNIST Digit Addition,
+  as Madsen & Johansen ran it);
+* ``prod``: the running product of digits 1-9, trained on 2, tested on 1 to 20 (Madsen &
+  Johansen's sequential MNIST product).
+
+The protocol is stable-nalu's (``experiments/sequential_mnist.py``, the only published code of
+these tasks): Adam at 1e-3, batches of 64, MSE, the NAU/NMU regularizer ramped from 10% of the
+run to its end (10k → 100k steps), model selection on the validation images, success against
+the solved model's threshold (:mod:`nalm.report.sequences`). MNIST is read from ``--data``;
+without it, scikit-learn's bundled 8×8 digits stand in (a smaller CNN, named as a deviation).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import sympy
+
+from ..explain import READBACK_VERSION, explain
+from ..report import sequences as report
+from ..tasks import streams
+from ..tasks.digits import DigitImages, DigitSequenceTask, bundled_digits, load_mnist
+from ..tasks.philox import Draws
+from ..train.supervised import DatasetTrainConfig, Trainable
+from ..units import UNITS, seed_members_, unit_class
+from ..units.sequence import LSTM, SOLVED, DigitSequenceNetwork
+from .dataset_spec import CellReading, DatasetExperiment, PublishedFigure
+from .spec import Deviation
+
+SCRIPT = "stable-nalu b3296ac experiments/sequential_mnist.py"
+NETWORK = "stable-nalu b3296ac stable_nalu/network/sequential_mnist.py"
+
+TASKS = {
+    "count": DigitSequenceTask("count", 10, (10, 100, 1000), supervised="last"),
+    "sum": DigitSequenceTask("sum", 10, (1, 10, 100, 1000)),
+    "prod": DigitSequenceTask("prod", 2, (1, 2, 5, 10, 15, 20), digits=tuple(range(1, 10))),
+}
+
+REGULARIZER = {"regularizer_scale": 10.0, "start": 0.1, "end": 1.0}
+"""λ = 10, ramped linearly over 10%–100% of the run: 10k → 100k steps at paper scale
+(``experiments/sequential_mnist.py:25-29,108-117``)."""
+
+
+def load(path: str | None) -> DigitImages:
+    return bundled_digits() if path is None else load_mnist(path)
+
+
+def unit_options(model: str, target: str, iterations: int) -> dict:
+    ramp = {"regularizer_scale": REGULARIZER["regularizer_scale"],
+            "regularizer_start": REGULARIZER["start"] * iterations, "regularizer_end": REGULARIZER["end"] * iterations}
+    return {"nau": ramp, "nmu": ramp}
+
+
+def trainable(model: str, target: str, data: DigitImages, seeds: list[int], config: DatasetTrainConfig) -> Trainable:
+    """A population of ``model`` on ``target``: member m is ``seeds[m]``'s network, batches and evaluation sets."""
+    task = TASKS[target]
+    dtype = getattr(torch, config.dtype)
+    splits = {name: getattr(data, name).only(task.digits) for name in ("train", "valid", "test")}
+    images = {name: torch.as_tensor(split.images, dtype=dtype) for name, split in splits.items()}
+    net = DigitSequenceNetwork(model, image_size=data.image_size, outputs=task.outputs,
+                               multiply=task.operation == "prod", hidden=config.hidden,
+                               unit_options=config.unit_options, members=len(seeds), dtype=dtype)
+    seed_members_(net, seeds)
+
+    def sequences(split: str, count: int, length: int, stream: int, step: int):
+        idx = np.stack([task.indices(splits[split], count, length, Draws(seed, stream, step)) for seed in seeds])
+        return torch.from_numpy(idx), torch.from_numpy(task.targets(splits[split].labels[idx]))
+
+    valid = sequences("valid", config.eval_sequences, task.train_length, streams.INTERPOLATION, 0)
+    tests = {n: sequences("test", config.eval_sequences, n, streams.EXTRAPOLATION, n) for n in task.test_lengths}
+    steps = slice(None) if task.supervised == "all" else slice(-1, None)
+
+    def fit(step: int) -> torch.Tensor:
+        idx, targets = sequences("train", config.batch_size, task.train_length, streams.TRAIN, step)
+        predicted = net(images["train"][idx])
+        return ((predicted - targets.to(dtype))[..., steps, :] ** 2).mean(dim=(1, 2, 3))
+
+    def evaluate() -> dict[str, torch.Tensor]:
+        out = {}
+        features = net.features(images["valid"])
+        idx, targets = valid
+        predicted = net.recur(gather(features, idx)).double()
+        out["valid_mse"] = ((predicted - targets)[..., steps, :] ** 2).mean(dim=(1, 2, 3))
+        features = net.features(images["test"])
+        for length, (idx, targets) in tests.items():
+            last = net.recur(gather(features, idx))[..., -1, :].double()
+            error = last - targets[..., -1, :]
+            out[f"mse_{length}"] = (error ** 2).mean(dim=(1, 2))
+            out[f"mae_{length}"] = error.abs().mean(dim=(1, 2))
+            out[f"relative_mae_{length}"] = out[f"mae_{length}"] / targets[..., -1, :].abs().mean(dim=(1, 2))
+            out[f"accuracy_{length}"] = (last.round() == targets[..., -1, :]).all(dim=-1).double().mean(dim=1)
+        return out
+
+    return Trainable(net, fit, evaluate, select="valid_mse")
+
+
+READ_BACK_PROBE = {"x": (1.0, 9.0), "h": (1.0, 100.0)}
+READ_BACK_EXTRAPOLATION = {"x": (1.0, 9.0), "h": (100.0, 1000.0)}
+"""Where a cell's formula is read and checked: digit values for x, running values for h (longer
+sequences' larger ones for the extrapolation check)."""
+
+
+def read_back(model: str, target: str, weights: dict, unit_options: dict) -> CellReading | None:
+    """The trained cell's simplest formula (:func:`nalm.explain`) over its inputs ``x`` (this
+    step's CNN numbers) and ``h`` (the state), and whether it is the solved accumulator
+    (h + x, per digit for counting; h · x for the product) and reproduces the cell; ``None``
+    for the LSTM and the solved model, which have no arithmetic cell."""
+    if model in (LSTM, SOLVED):
+        return None
+    task = TASKS[target]
+    n = task.outputs
+    cell = unit_class(model)(2 * n, n, **unit_options.get(model, {}), dtype=torch.float64)
+    with torch.no_grad():
+        for name, p in cell.named_parameters():
+            p.copy_(torch.as_tensor(np.asarray(weights[f"cell.{name}"])))
+    names = ["x", "h"] if n == 1 else [f"x{i}" for i in range(n)] + [f"h{i}" for i in range(n)]
+    draws = [np.random.default_rng(seed) for seed in (0, 1)]
+    probe, extrapolation = (np.concatenate([rng.uniform(*ranges["x"], (500, n)), rng.uniform(*ranges["h"], (500, n))], 1)
+                            for rng, ranges in zip(draws, (READ_BACK_PROBE, READ_BACK_EXTRAPOLATION)))
+    explanation = explain(cell, names, probe=probe, extrapolation=extrapolation)
+    x, h = explanation.symbols[:n], explanation.symbols[n:]
+    solved = [hi * xi if task.operation == "prod" else hi + xi for xi, hi in zip(x, h)]
+    is_solved = all(sympy.simplify(out - want) == 0 for out, want in zip(explanation.outputs, solved))
+    return CellReading(explanation, is_solved and not explanation.rounding_changed_output)
+
+
+def stored_read_back(model: str, target: str, weights: dict, unit_options: dict) -> dict:
+    """What is stored of :func:`read_back` with each run."""
+    reading = read_back(model, target, weights, unit_options)
+    if reading is None:
+        return {}
+    return {"formula": str(reading.explanation), "formula_is_accumulator": reading.is_accumulator,
+            "formula_readback": READBACK_VERSION}
+
+
+def gather(features: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Member m's features of images ``idx[m]``: ``(M, N, F)`` and ``(M, S, T)`` → ``(M, S, T, F)``."""
+    members = torch.arange(features.shape[0]).view(-1, 1, 1)
+    return features[members, idx]
+
+
+def render(cells) -> str:
+    return report.render_lengths(cells, EXPERIMENT.published)
+
+
+def plot(runs, cells, folder: Path) -> list[Path]:
+    return report.plot_error_by_length(cells, Path(folder) / f"{EXPERIMENT.name}-lengths",
+                                       title=f"{EXPERIMENT.name}: error against sequence length")
+
+
+PUBLISHED = (
+    PublishedFigure(
+        source="Madsen & Johansen 2020, figure 'sequential_mnist_prod_long' (stable-nalu paper/results/)",
+        target="prod", metric="success_rate",
+        values={"nmu": {1: .9, 2: 1, 5: 1, 10: .9, 15: .9, 20: .8}, "nac-mul": {1: .5, 2: .5, 5: .6, 10: .1, 15: .2, 20: 0},
+                "nalu": {n: 0 for n in (1, 2, 5, 10, 15, 20)}, "lstm": {n: 0 for n in (1, 2, 5, 10, 15, 20)}},
+        note="10 seeds on MNIST, ~400k steps, NMU with its R_z regularizer; read from the figure's marker positions"),
+    PublishedFigure(
+        source="Madsen & Johansen 2020, figure 'sequential_mnist_sum_long' (stable-nalu paper/results/)",
+        target="sum", metric="success_rate",
+        values={"nau": {1: .7, 10: .8, 100: .7, 1000: .8}, "nac": {1: .1, 10: .1, 100: 0, 1000: 0},
+                "nalu": {1: 0, 10: 0, 100: 0, 1000: 0}, "lstm": {1: 0, 10: 0, 100: 0, 1000: 0}},
+        note="10 seeds on MNIST, ~86k steps, NAU with its R_z regularizer; read from the figure's marker positions"),
+)
+
+MODELS = ("nac", "nalu", "nau", "nmu", "nac-mul", LSTM, SOLVED)
+
+EXPERIMENT = DatasetExperiment(
+    name="trask2018-mnist",
+    description=__doc__.strip().splitlines()[0],
+    models=MODELS,
+    settings={
+        "image model": "LeNet for MNIST (conv 20 and 50 of 5×5, 500 hidden); for the 8×8 digits conv 8 and 16 of 3×3, "
+                       "64 hidden; one output per image (10 for counting)",
+        "cell": "a unit on [x_t, h_{t-1}] whose state is the output; its state starts at 1 for the NMU and NAC•, else "
+                "0; lstm: an LSTM of 10 read out by a linear layer; solved: h + x or h·x given",
+        "sequences": "images drawn with replacement from each split, by Philox of (seed, step)",
+        "loss": "MSE over every step's running value (count: the last step's counts)",
+        "regularizer": "NAU and NMU: λ 10, ramped linearly over 10%-100% of the run",
+        "best step": "each seed's evaluation with the lowest validation MSE",
+        "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) of "
+                   "the final output, per test length; the cell's formula (nalm explain)",
+        "success": "test MSE below the solved model's one-sided 99% t bound over its seeds, per length",
+    },
+    evaluation="on {eval_sequences:,} validation sequences of the training length and as many test sequences of each "
+               "test length",
+    targets=tuple(TASKS),
+    seeds=3,
+    train=DatasetTrainConfig(optimizer="adam", lr=1e-3, batch_size=32, iterations=1500, eval_every=250,
+                             eval_sequences=200, hidden=10),
+    paper_scale={"iterations": 100_000, "batch_size": 64, "eval_every": 1000, "eval_sequences": 1000},
+    paper_seeds=10,
+    model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",)},
+    unit_options=unit_options,
+    known_models=tuple(UNITS) + (LSTM, SOLVED),
+    load=load,
+    task=TASKS.__getitem__,
+    trainable=trainable,
+    read_back=read_back,
+    stored_read_back=stored_read_back,
+    summarize=report.summarize_lengths,
+    render=render,
+    plot=plot,
+    published=PUBLISHED,
+    sources={
+        "data": "Trask et al. 2018, section 4.2 (MNIST); " + "stable-nalu b3296ac stable_nalu/dataset/sequential_mnist.py:"
+                "110-126 (torchvision MNIST, Normalize(0.1307, 0.3081), validation = the last 5,000 training images)",
+        "task count": "Trask et al. 2018, section 4.2 (MNIST Digit Counting: 10 counts, train 10, test 100 and 1000); "
+                      "stable-nalu eeadf46 stable_nalu/dataset/sequential_mnist.py:20-25 (a histogram, the last state)",
+        "task sum": "stable-nalu b3296ac paper/appendix/sequential-mnist.tex:15 and "
+                    "lfs_batch_jobs/sequential_mnist_sum_long.sh (cumsum, train 10, test 1-1000)",
+        "task prod": "Madsen & Johansen 2020, section 4.2; stable-nalu b3296ac lfs_batch_jobs/"
+                     "sequential_mnist_prod_long.sh:10-12 (cumprod of digits 1-9, train 2, test 1-20)",
+        "image model": "stable-nalu b3296ac stable_nalu/network/regression_mnist.py:17-19,36-42 (pytorch/examples' "
+                       "MNIST CNN, one output per image; 10 for counting: eeadf46 network/sequential_mnist.py:15)",
+        "cell": NETWORK + ":39,75-80 (h_t = cell([x_t, h_{t-1}]), the state is the output); :45-56 (state starts at "
+                "1 for NMU and NAC•, else 0)",
+        "models": "Trask et al. 2018, Table 2 (NAC, NALU, LSTM); stable-nalu b3296ac lfs_batch_jobs/"
+                  "sequential_mnist_{sum,prod}_long.sh (NAC+, NAU, NMU, NAC•, NALU, LSTM)",
+        "iterations": SCRIPT + ":59-63,326-327 (1000 epochs)",
+        "evaluation": SCRIPT + ":337-358 (every 5 epochs: training, validation and each test length)",
+        "optimizer": SCRIPT + ":299 (torch.optim.Adam, lr 1e-3)",
+        "batch size": "stable-nalu b3296ac stable_nalu/dataset/sequential_mnist.py:151-156 (the data loader's 64)",
+        "loss": SCRIPT + ":298,301,373 (MSE over every step)",
+        "regularizer": SCRIPT + ":25-29,108-117,365-375 (λ 10, linear from 10k to 100k steps)",
+        "best step": "Madsen & Johansen 2020, section 4.2 (best validation MSE)",
+        "sequences": "stable-nalu b3296ac stable_nalu/dataset/sequential_mnist.py:128-149 (see deviations)",
+        "metrics": "Trask et al. 2018, section 4.2 (MAE and accuracy); " + SCRIPT + ":303-322 (MSE; accuracy "
+                   "round(y) == t)",
+        "success": "stable-nalu b3296ac paper/appendix/sequential-mnist.tex:8-10, export/sequential_mnist_prod_long.r:"
+                   "47-74 (below the solved model's one-sided 99% t bound)",
+        "seeds": "stable-nalu b3296ac lfs_batch_jobs/sequential_mnist_prod_long.sh:5 (10 seeds)",
+        "model lstm": "stable-nalu b3296ac stable_nalu/layer/generalized.py:184-193 (LSTMCell); nalm reads it out "
+                      "by a linear layer (see deviations)",
+        "model solved": NETWORK + ":97-119 (--model-simplification solved-accumulator)",
+    },
+    deviations=(
+        Deviation("data", "MNIST (28×28, 55,000 training images)",
+                  "scikit-learn's 1,797 bundled 8×8 digits unless --data PATH gives MNIST's IDX files; the bundled "
+                  "digits get a smaller CNN (8 and 16 channels of 3×3, 64 hidden)",
+                  "no download inside nalm, and the default scale must finish in minutes on a CPU"),
+        Deviation("sequences", "the split shuffled once per epoch and cut into non-overlapping sequences "
+                               "(10 test sequences of length 1000)",
+                  "each step's sequences drawn with replacement by Philox of (seed, step); fixed evaluation sets "
+                  "of eval_sequences sequences per length",
+                  "a member's data must not depend on its population; 10 sequences are too few to compare models"),
+        Deviation("iterations", "about 86k (sum) to 388k (prod) steps: 1000 epochs",
+                  "1,500 steps by default, 100,000 with --paper-scale (the regularizer ramp scaled alike)",
+                  "a default run must finish in minutes"),
+        Deviation("batch size", "64", "32 by default, 64 with --paper-scale",
+                  "the CNN is most of a step's cost; a default run must finish in minutes"),
+        Deviation("metrics", "test MSE over every step of a sequence",
+                  "MSE, MAE and accuracy of the final output (the sequence's answer)",
+                  "Trask et al. report the answer's error and accuracy; one definition serves both papers' tables"),
+        Deviation("regularizer", "the NMU's and NAU's R_z term (weight 1 in the published runs)",
+                  "not built: the units' sparsity regularizer only",
+                  "R_z needs the cell's inputs averaged between optimizer steps, which nalm's units do not track yet"),
+        Deviation("model lstm", "an LSTM cell of hidden size 1 whose state is the output",
+                  "an LSTM of hidden size 10 read out by a linear layer",
+                  "an LSTM state is bounded by 1, so the reference's LSTM cannot represent a count or a sum above 1"),
+        Deviation("task prod", "prod tested on every length 1-20; sum on 1, 10, 100, 200, ..., 1000",
+                  "prod on 1, 2, 5, 10, 15, 20; sum on 1, 10, 100, 1000", "a readable table"),
+    ),
+)

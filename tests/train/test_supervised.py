@@ -1,0 +1,96 @@
+"""The data-set trainer: a member trains as it would alone, a diverging member is frozen while
+the rest train on, and each member keeps its best evaluation."""
+import numpy as np
+import pytest
+import torch
+
+from nalm.experiments.trask2018_mnist import EXPERIMENT as MNIST
+from nalm.experiments.trask2018_translation import EXPERIMENT as TRANSLATION
+from nalm.tasks.digits import bundled_digits
+from nalm.tasks.numbers import number_words
+from nalm.train.supervised import DatasetTrainConfig, Trainable, train_dataset_population
+
+TINY = DatasetTrainConfig(batch_size=4, iterations=12, eval_every=4, eval_sequences=6, hidden=3, dtype="float64")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return bundled_digits()
+
+
+def train(experiment, model, target, data, seeds, config=TINY):
+    config = experiment.config_for(model, target, config.to_dict())
+    return train_dataset_population(experiment.trainable(model, target, data, seeds, config), seeds, config)
+
+
+@pytest.mark.parametrize("model, target", [("nau", "sum"), ("nmu", "prod"), ("lstm", "count"), ("nalu", "sum")])
+def test_a_member_trains_as_it_would_alone(digits, model, target):
+    population = train(MNIST, model, target, digits, [0, 1, 2])
+    alone = train(MNIST, model, target, digits, [1])[0]
+    member = population[1]
+    assert member.best_step == alone.best_step
+    for name, value in alone.weights.items():
+        assert np.allclose(member.weights[name], value, rtol=0, atol=1e-10), name
+    for name, value in alone.best.items():
+        assert member.best[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+    assert not np.allclose(population[0].weights["cnn.fc2.weight"], member.weights["cnn.fc2.weight"])
+
+
+def test_a_translation_member_trains_as_it_would_alone():
+    data = number_words()
+    population = train(TRANSLATION, "lstm+nalu", "number", data, [0, 1])
+    alone = train(TRANSLATION, "lstm+nalu", "number", data, [1])[0]
+    for name, value in alone.weights.items():
+        assert np.allclose(population[1].weights[name], value, rtol=0, atol=1e-10), name
+    assert population[1].best["test_mae"] == pytest.approx(alone.best["test_mae"], rel=1e-9)
+
+
+def test_training_lowers_the_loss_and_the_best_step_is_the_lowest_validation_error(digits):
+    config = TINY.replace(iterations=60, eval_every=10, batch_size=8, dtype="float32")
+    result = train(MNIST, "solved", "sum", digits, [0], config)[0]
+    valid = result.curve["valid_mse"]
+    assert result.curve["step"] == list(range(0, 61, 10))
+    assert result.best_step == result.curve["step"][int(np.argmin(valid))]
+    assert result.best["valid_mse"] == pytest.approx(min(valid))
+    assert min(valid) < valid[0]
+
+
+def test_a_diverging_member_is_frozen_and_the_others_train_on():
+    weight = torch.nn.Parameter(torch.ones(3, 2, dtype=torch.float64))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = weight
+
+        def regularization(self, step, error=None):
+            return torch.zeros(3, dtype=torch.float64)
+
+        def project_(self):
+            pass
+
+    def fit(step):
+        loss = (weight ** 2).sum(dim=1)
+        return torch.where(torch.tensor([False, step >= 3, False]), torch.tensor(float("nan")), loss)
+
+    def evaluate():
+        return {"error": (weight.detach() ** 2).sum(dim=1)}
+
+    results = train_dataset_population(Trainable(Net(), fit, evaluate, "error"), [0, 1, 2],
+                                       DatasetTrainConfig(lr=0.1, iterations=10, eval_every=1, dtype="float64"))
+    assert [r.diverged_at for r in results] == [None, 3, None]
+    assert results[1].diverged and not results[0].diverged
+    assert results[1].best_step == 3  # its last evaluation before the nan step
+    assert np.array_equal(results[0].weights["weight"], results[2].weights["weight"])
+    assert results[0].best["error"] < results[1].best["error"]
+    frozen = weight.detach()[1]
+    assert torch.allclose(frozen, torch.as_tensor(results[1].weights["weight"]))  # not stepped after step 3
+
+
+def test_config_rejects_bad_settings():
+    with pytest.raises(ValueError, match="unknown training setting"):
+        TINY.replace(hidden_size=3)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        TINY.replace(batch_size=0)
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        TINY.replace(lr=-1)
