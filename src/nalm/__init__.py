@@ -11,7 +11,11 @@ from .units import (
 from .explain import explain
 
 __version__ = "0.1.0"
+
+from .units.custom import register_unit  # noqa: E402
+from .api import Results, load, run  # noqa: E402  (the API reads __version__ through the runner)
 __all__ = [
     "FauxNALU", "GNALU", "INALU", "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMRU",
-    "NMU", "NPU", "NRU", "RealNPU", "UNITS", "build_model", "explain", "unit_class",
+    "NMU", "NPU", "NRU", "RealNPU", "Results", "UNITS", "build_model", "explain", "load", "register_unit", "run",
+    "unit_class",
 ]

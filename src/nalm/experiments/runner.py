@@ -25,7 +25,9 @@ from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..tasks import GENERATOR, Task, check_target, task_to_dict
 from ..train import CHECKPOINT_EVERY, Member, MemberResult, TrainConfig
 from .. import metrics as M
-from ..units import build_model, parse_model
+from ..units import build_model, is_baseline, parse_model
+from ..units.custom import source_record
+from ..units.registry import custom_unit
 from .spec import Experiment
 from . import cluster
 from .progress import Progress
@@ -54,13 +56,26 @@ def selection(experiment: Experiment, models=None, targets=None, seeds=None) -> 
 
 
 def run_config(experiment: Experiment, model: str, target: str, seed: int, task_index: int, train: TrainConfig) -> dict:
-    """Everything that defines one member run, as stored (its hash is part of the run's key)."""
-    return {
+    """Everything that defines one member run, as stored (its hash is part of the run's key). A
+    model with units from outside nalm also records each one's import path and source hash
+    (``custom_units``), so that a changed unit makes new runs rather than resuming old ones."""
+    config = {
         "experiment": experiment.name, "model": model, "target": target, "seed": seed,
         "task_index": task_index, "task": task_to_dict(experiment.tasks[task_index]),
         "train": train.to_dict(), "baseline": {"model": experiment.baseline_model, "count": experiment.baseline_models},
         "threshold": experiment.threshold_rule.to_dict(), "generator": GENERATOR,
     }
+    custom = custom_units(model)
+    if custom:
+        config["custom_units"] = custom
+    return config
+
+
+def custom_units(model: str) -> dict[str, dict]:
+    """Per unit name of ``model`` from outside nalm: its :func:`~nalm.units.custom.source_record`."""
+    if is_baseline(model):
+        return {}
+    return {name: source_record(custom_unit(name)) for name in parse_model(model) if custom_unit(name) is not None}
 
 
 def environment(device: str, threads: int) -> dict:

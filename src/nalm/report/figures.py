@@ -136,12 +136,16 @@ def _draw_error_panel(ax, matrix: np.ndarray, targets, models, title: str, norm,
 
 
 def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baseline: str = "ReLU6 MLP") -> list[Path]:
+    """:func:`heatmap_figure`, written to ``<stem>.png`` and ``<stem>.svg``; returns their paths."""
+    return style.save(heatmap_figure(cells, title, baseline), path_stem)
+
+
+def heatmap_figure(cells: list[Cell], title: str | None = None, baseline: str = "ReLU6 MLP"):
     """Heatmaps of the median normalized error, interpolation | extrapolation, targets × models.
 
     The two panels are side by side, or one above the other for more than six models.
     Colors are on a log scale clipped to ``ERROR_RANGE``; inf takes the top color and is
-    annotated 'inf', a missing cell is gray and annotated '–'. Writes ``<stem>.png`` and
-    ``<stem>.svg`` and returns their paths.
+    annotated 'inf', a missing cell is gray and annotated '–'.
     """
     import matplotlib
     from matplotlib.colors import LogNorm
@@ -172,7 +176,7 @@ def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baselin
         colorbar = figure.colorbar(image, ax=list(axes), extend="both", shrink=0.9)
         colorbar.set_label(ERROR_LABEL.format(baseline=baseline))
         figure.suptitle(title or "Normalized error, median over seeds (0 = perfect, 100 = untrained)")
-        return style.save(figure, path_stem)
+        return figure
 
 
 # --------------------------------------------------------------------------- success rate
@@ -189,11 +193,16 @@ def success_data(cells: list[Cell]) -> list[tuple[str, str, float, float, float]
 
 
 def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list[Path]:
+    """:func:`success_figure`, written as PNG and SVG; returns the paths."""
+    return style.save(success_figure(cells, title), path_stem)
+
+
+def success_figure(cells: list[Cell], title: str | None = None):
     """Grouped bars of the success rate: one group per target, one bar per model.
 
     Each model has its own color and hatch; error bars are the Wilson 95% intervals. A 0%
     bar, which has no height, is shown as a dot of the model's color on the baseline; a
-    model without a cell for a target leaves a gap. Writes PNG and SVG, returns the paths.
+    model without a cell for a target leaves a gap.
     """
     import matplotlib
     from matplotlib.figure import Figure
@@ -233,7 +242,7 @@ def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list
         ax.set_axisbelow(True)
         ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         ax.set_title(title or "Success rate over seeds")
-        return style.save(figure, path_stem)
+        return figure
 
 
 # --------------------------------------------------------------------------- curves
@@ -308,14 +317,18 @@ def _thresholds(runs: list[RunRecord]) -> list[float]:
 
 def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | None = None,
                 title: str | None = None) -> list[Path]:
+    """:func:`curves_figure`, written as PNG and SVG; returns the paths."""
+    return style.save(curves_figure(runs, threshold_by_target, title), path_stem)
+
+
+def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None, title: str | None = None):
     """Extrapolation MSE curves: one panel per target, one median line per model, 25–75% band.
 
     The y axis is logarithmic. The success threshold is drawn as a dashed line: taken from
     ``threshold_by_target[target]`` if given, else from the runs' ``metrics['threshold']``.
     Infinite values (diverged runs) are drawn at a dotted 'inf' line at the top of the
     panel and zeros at its bottom, since neither has a place on a log axis. A model whose
-    runs share no evaluation step in a panel is left out of it. Writes PNG and SVG and
-    returns the paths.
+    runs share no evaluation step in a panel is left out of it.
     """
     import matplotlib
     from matplotlib.figure import Figure
@@ -363,7 +376,7 @@ def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | No
         # Wrapped to the figure's width: a one-panel figure is narrower than a long title.
         figure.suptitle(textwrap.fill(title or "Extrapolation MSE over training (median over seeds)",
                                       width=max(30, int(width * 9))))
-        return style.save(figure, path_stem)
+        return figure
 
 
 def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[float]) -> None:
@@ -401,21 +414,25 @@ def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[floa
 # --------------------------------------------------------------------------- all figures
 
 
+def figures_of(experiment_name: str, runs: list[RunRecord], cells: list[Cell], baseline: str = "ReLU6 MLP") -> dict:
+    """The heatmap, success and curves figures (``matplotlib.figure.Figure``) by name; a figure
+    with nothing to show (no cells, or no runs) is left out. ``baseline`` names what normalized
+    errors divide by."""
+    figures = {}
+    if cells:
+        figures["heatmap"] = heatmap_figure(
+            cells, baseline=baseline,
+            title=f"{experiment_name}: normalized error, median over seeds (0 = perfect, 100 = untrained)")
+        figures["success"] = success_figure(cells, title=f"{experiment_name}: success rate over seeds")
+    if runs:
+        figures["curves"] = curves_figure(runs, title=f"{experiment_name}: extrapolation MSE (median over seeds)")
+    return figures
+
+
 def plot_all(experiment_name: str, runs: list[RunRecord], cells: list[Cell], folder,
              baseline: str = "ReLU6 MLP") -> list[Path]:
-    """Write ``<experiment>-heatmap``, ``-success`` and ``-curves`` (PNG + SVG) into ``folder``.
-
-    A figure with nothing to show (no cells, or no runs) is skipped. ``baseline`` names what
-    normalized errors divide by. Returns the paths written.
-    """
+    """Write ``<experiment>-heatmap``, ``-success`` and ``-curves`` (PNG + SVG) into ``folder``
+    (:func:`figures_of`); returns the paths written."""
     folder = Path(folder)
-    paths = []
-    if cells:
-        paths += plot_heatmap(cells, folder / f"{experiment_name}-heatmap", baseline=baseline,
-                              title=f"{experiment_name}: normalized error, median over seeds (0 = perfect, 100 = untrained)")
-        paths += plot_success(cells, folder / f"{experiment_name}-success",
-                              title=f"{experiment_name}: success rate over seeds")
-    if runs:
-        paths += plot_curves(runs, folder / f"{experiment_name}-curves",
-                             title=f"{experiment_name}: extrapolation MSE (median over seeds)")
-    return paths
+    return [path for name, figure in figures_of(experiment_name, runs, cells, baseline).items()
+            for path in style.save(figure, folder / f"{experiment_name}-{name}")]

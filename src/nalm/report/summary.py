@@ -100,12 +100,28 @@ def one_generator(configs) -> None:
                          "report cannot mix: report each from its own store, or rerun the older runs")
 
 
+def one_version_per_unit(configs) -> None:
+    """Raise a ValueError when runs of a unit from outside nalm come from two versions of its
+    source file (``custom_units`` in the stored config)."""
+    versions: dict[str, set] = {}
+    for config in configs:
+        for name, record in config.get("custom_units", {}).items():
+            versions.setdefault(name, set()).add(record.get("source_sha256"))
+    for name, hashes in versions.items():
+        if len(hashes) > 1:
+            short = ", ".join(sorted(str(h)[:12] for h in hashes))
+            raise ValueError(f"the runs of {name} come from {len(hashes)} versions of its source (SHA-256 {short}), "
+                             "which one report cannot mix: report each from its own store, or rerun the older runs")
+
+
 def one_table(configs) -> None:
     """Raise a ValueError when run configs cannot share one table: drawn by more than one
-    generator (:func:`one_generator`), or trained by both the fused step and autograd (the two
+    generator (:func:`one_generator`), of two versions of a unit from outside nalm
+    (:func:`one_version_per_unit`), or trained by both the fused step and autograd (the two
     agree to rounding, so a table of both would count a seed run both ways twice)."""
     configs = list(configs)
     one_generator(configs)
+    one_version_per_unit(configs)
     steps = {c.get("train", {}).get("fused", True) for c in configs}
     if len(steps) > 1:
         raise ValueError("the runs were trained both by the fused step and by autograd (config \"fused\"), which "

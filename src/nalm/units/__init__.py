@@ -10,7 +10,8 @@ from .network import MLP, Network, build_model, is_baseline, load_network, parse
 from .npu import NPU, RealNPU
 from .nru_nmru import NMRU, NRU
 from .recurrent import GRUCell, LSTMCell, RecurrentNetwork, RNNCell
-from .registry import UNITS, UnknownNameError, unit_class
+from ..errors import UnknownNameError
+from .registry import UNITS, unit_class
 
 __all__ = [
     "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "GNALU", "GRUCell", "INALU", "KernelLayer", "LSTMCell", "Linear",

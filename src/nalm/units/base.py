@@ -158,9 +158,14 @@ class ArithmeticUnit(nn.Module):
         ``stable_nalu/functional/sparsity_error.py:4-6``), taken by default over the effective
         ``self.weight`` (NAC, NAC•, NAU, NMU: nalm-benchmark ``stable_nalu/layer/nac.py:74-78``,
         ``re_regualized_linear_nac.py:63-66``, ``re_regualized_linear_mnac.py:69-75``). Units
-        with other weights override it. nan when a weight is nan.
+        with other weights override it; a unit without a ``weight`` is measured on its
+        parameter ``W``, and one with neither gives nan. nan when a weight is nan.
         """
-        return self.largest_distance_from_integers(self.weight)
+        for name in ("weight", "W"):
+            if hasattr(self, name):
+                return self.largest_distance_from_integers(getattr(self, name))
+        p = next(self.parameters())
+        return p.new_full(() if self.members is None else (self.members,), float("nan"))
 
     def largest_distance_from_integers(self, w: Tensor) -> Tensor:
         """``max min(|w|, |1 - |w||)`` over everything but the member dimension."""

@@ -1,7 +1,7 @@
 """``UNITS``: the one registry of unit names; the CLI, networks and experiments use only it."""
 from __future__ import annotations
 
-from ..errors import UnknownNameError
+from .custom import find_unit, population_class, unknown_unit
 from .inalu import INALU
 from .mcfc import MCFC, MulMCFC
 from .nac import NAC, MultiplicativeNAC
@@ -29,8 +29,18 @@ UNITS = {
 
 
 def unit_class(name: str) -> type:
-    """The unit class registered as ``name``; an unknown name lists the known ones."""
-    try:
+    """The unit class called ``name``: a built-in unit, or one from outside nalm (an import path
+    ``MODULE:CLASS``, an entry point of the ``nalm.units`` group, or :func:`~nalm.units.custom.register_unit`),
+    as a class that builds populations (:func:`~nalm.units.custom.population_class`). An unknown
+    name lists the known ones."""
+    if name in UNITS:
         return UNITS[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown unit {name!r}; known units: {', '.join(UNITS)}") from None
+    found = find_unit(name)
+    if found is None:
+        raise unknown_unit(name, UNITS)
+    return population_class(found)
+
+
+def custom_unit(name: str) -> type | None:
+    """The user's own class behind a unit name from outside nalm; ``None`` for a built-in unit."""
+    return None if name in UNITS else find_unit(name)

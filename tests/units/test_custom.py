@@ -1,0 +1,151 @@
+"""Units from outside nalm: by import path, entry point or registration; populations of units
+that know nothing of members (vmap, or one member after another); their runs' stored versions."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nalm.report.summary import one_table
+from nalm.tasks import presets
+from nalm.train import Member, TrainConfig, train_population
+from nalm.units import NAU, build_model, seed_members_, unit_class
+from nalm.units.custom import ENTRY_POINT_GROUP, Memberwise, register_unit, source_record
+
+HERE = __name__  # this module's import path, e.g. tests.units.test_custom
+
+
+class PlainNAU(nn.Module):
+    """A NAU-like unit that knows nothing of populations: clipped weights, a sparsity regularizer."""
+
+    def __init__(self, in_features, out_features, scale: float = 0.1):
+        super().__init__()
+        self.scale = scale
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        nn.init.uniform_(self.weight, -0.5, 0.5)
+
+    def forward(self, x):
+        return x @ self.weight.T
+
+    def regularization(self, step):
+        w = self.weight.abs()
+        return self.scale * torch.minimum(w, 1 - w).mean() * min(step / 100, 1.0)
+
+    def project_(self):
+        self.weight.clamp_(-1, 1)
+
+
+class Unvmappable(PlainNAU):
+    """vmap cannot run it (a Python branch on a tensor's value)."""
+
+    def forward(self, x):
+        if float(self.weight.sum()) > 1e9:
+            return x
+        return x @ self.weight.T
+
+
+class NotAModule:
+    def __init__(self, in_features, out_features):
+        pass
+
+
+class WrongArguments(nn.Module):
+    def __init__(self, size):
+        super().__init__()
+
+
+def test_an_import_path_names_a_plain_unit_and_its_members_start_as_it_does_alone():
+    cls = unit_class(f"{HERE}:PlainNAU")
+    assert issubclass(cls, Memberwise) and cls.base is PlainNAU
+    with pytest.warns(UserWarning, match="PlainNAU does not take members=; .*torch.func.vmap"):
+        net = build_model(f"nau/{HERE}:PlainNAU", 4, 1, hidden=3, members=3, dtype=torch.float64)
+    seed_members_(net, [0, 1, 2])
+    x = torch.randn(3, 6, 4, dtype=torch.float64)
+    torch.manual_seed(2)
+    alone = build_model(f"nau/{HERE}:PlainNAU", 4, 1, hidden=3, dtype=torch.float64)
+    assert torch.allclose(net(x)[2], alone(x[2]), rtol=0, atol=1e-12)
+    torch.manual_seed(2)
+    NAU(4, 3, dtype=torch.float64)  # the first layer draws first
+    raw = PlainNAU(3, 1).double()
+    assert torch.equal(alone[1].weight, raw.weight)
+    assert net[1].regularization(50).shape == (3,)
+    assert torch.allclose(net[1].regularization(50)[2], alone[1].regularization(50))
+
+
+@pytest.mark.parametrize("cls, path", [(PlainNAU, "vmap"), (Unvmappable, "loop")])
+def test_a_plain_unit_trains_on_the_madsen_task_as_it_would_alone(cls, path):
+    name = register_unit(cls)
+    config = TrainConfig(iterations=60, eval_every=20, eval_samples=64, hidden=None, dtype="float64", lr=0.05,
+                         unit_options={name: {"scale": 1.0}})
+    task = presets.madsen2020()
+    members = [Member(seed, "add", task) for seed in (0, 1, 2)]
+    with warnings.catch_warnings():  # said once per class and path (the first test checks it)
+        warnings.simplefilter("ignore")
+        population = train_population(name, members, config)
+    alone = train_population(name, members[1:2], config)[0]
+    for key, value in alone.weights.items():
+        assert np.allclose(population[1].weights[key], value, rtol=0, atol=1e-10), key
+    assert population[1].metrics["interpolation_mse"] == pytest.approx(alone.metrics["interpolation_mse"], rel=1e-9)
+    assert np.abs(population[1].weights["0.weight"]).max() <= 1  # project_ ran on every member
+    assert population[1].metrics["sparsity_error"] is not None
+    assert unit_class(name)(100, 1, members=2).path == path
+
+
+BAD = {
+    "no module": ("nalm_no_such_module:Unit", "module 'nalm_no_such_module' does not import: ModuleNotFoundError"),
+    "no class": (f"{HERE}:Missing", "has no 'Missing'"),
+    "not a module class": (f"{HERE}:NotAModule", "is not a torch.nn.Module class"),
+    "wrong constructor": (f"{HERE}:WrongArguments", "constructor must take (in_features, out_features)"),
+    "half a path": (":PlainNAU", "an import path is MODULE:CLASS"),
+    "unknown name": ("no-such-unit", "unknown unit 'no-such-unit'; known units: nac, "),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_unit_names_fail_in_one_line(case):
+    name, message = BAD[case]
+    with pytest.raises(ValueError) as error:
+        unit_class(name)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_an_installed_package_registers_units_by_entry_point(tmp_path, monkeypatch):
+    info = tmp_path / "my_units-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-units\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nplain-nau = {HERE}:PlainNAU\n"
+                                           "broken = nalm_no_such_module:Unit\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert unit_class("plain-nau").base is PlainNAU
+    with pytest.raises(ValueError, match="its entry point nalm_no_such_module:Unit does not load"):
+        unit_class("broken")
+
+
+def test_stored_runs_of_two_versions_of_a_unit_are_not_reported_together():
+    record = source_record(PlainNAU)
+    assert record["import"] == f"{HERE}:PlainNAU" and len(record["source_sha256"]) == 64
+    config = {"generator": {}, "custom_units": {f"{HERE}:PlainNAU": record}}
+    one_table([config, config])
+    changed = {"generator": {}, "custom_units": {f"{HERE}:PlainNAU": {**record, "source_sha256": "0" * 64}}}
+    with pytest.raises(ValueError, match="come from 2 versions of its source"):
+        one_table([config, changed])
+
+
+def test_the_command_line_takes_an_import_path_and_stores_the_units_version(tmp_path, monkeypatch):
+    from nalm.cli.main import main
+    from nalm.results import ResultsStore
+
+    results = tmp_path / "r.sqlite"
+    argv = ["run", "madsen2020-static", "--units", f"{HERE}:PlainNAU", "--targets", "add", "--seeds", "2",
+            "--iterations", "20", "--workers", "1", "--config", '{"eval_samples": 32, "eval_every": 10}',
+            "--results", str(results), "--quiet"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == 0
+    with ResultsStore(results) as store:
+        runs = store.runs("madsen2020-static")
+    assert {r.model for r in runs} == {f"{HERE}:PlainNAU"} and len(runs) == 2
+    assert runs[0].config["custom_units"] == {f"{HERE}:PlainNAU": source_record(PlainNAU)}
