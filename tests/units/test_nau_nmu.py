@@ -1,6 +1,7 @@
 """NAU and NMU: exact sums and products, clamping, projection, and the ramped regularizer."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -230,3 +231,66 @@ def test_network_project_projects_every_layer():
     set_(net[1].W, -5.0)
     net.project_()
     assert (net[0].W == 1).all() and (net[1].W == 0).all()
+
+
+# -- the stochastic NMU (Mistry et al. 2022) ---------------------------------------------------
+def snmu_noise(key: int, step: int, rows: int, columns: int, low=1.0, high=5.0) -> np.ndarray:
+    from nalm.tasks import streams
+    from nalm.tasks.philox import Draws, uniform
+    return low + (high - low) * uniform(Draws(key, streams.SNMU_NOISE, step), (rows, columns))
+
+
+def test_snmu_trains_on_noisy_inputs_and_divides_the_noise_out():
+    from nalm.units.nau_nmu import StochasticNMU
+    snmu = StochasticNMU(3, 2, dtype=torch.float64)
+    with torch.no_grad():
+        snmu.W.copy_(torch.tensor([[0.3, 1.0, 0.0], [0.9, 0.5, 0.2]], dtype=torch.float64))
+    x = torch.tensor([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=torch.float64)
+    w = snmu.W.detach().numpy()
+
+    def nmu(v):
+        return np.prod(v[:, None, :] * w + 1 - w, axis=-1)
+
+    key = int(snmu.noise_key)
+    for step in range(3):
+        n = snmu_noise(key, step, 2, 3)
+        expected = nmu(x.numpy() * n) / nmu(n)
+        assert np.allclose(snmu(x).detach().numpy(), expected, rtol=1e-13, atol=0)
+    assert int(snmu.noise_step) == 3
+    snmu.eval()
+    assert np.allclose(snmu(x).detach().numpy(), nmu(x.numpy()), rtol=1e-13)
+    assert int(snmu.noise_step) == 3  # evaluation draws nothing
+
+
+def test_snmu_noise_cancels_at_integer_weights_and_its_state_resumes():
+    from nalm.units.nau_nmu import StochasticNMU
+    snmu = StochasticNMU(2, 1, dtype=torch.float64)
+    with torch.no_grad():
+        snmu.W.copy_(torch.tensor([[1.0, 0.0]], dtype=torch.float64))
+    x = torch.tensor([[3.0, 7.0]], dtype=torch.float64)
+    assert torch.allclose(snmu(x), torch.tensor([[3.0]], dtype=torch.float64), rtol=1e-14)
+    state = snmu.state_dict()
+    assert set(state) == {"W", "noise_key", "noise_step"} and int(state["noise_step"]) == 1
+    again = StochasticNMU(2, 1, dtype=torch.float64)
+    again.load_state_dict(state)
+    with torch.no_grad():
+        snmu.W.fill_(0.5), again.W.fill_(0.5)
+    assert torch.equal(snmu(x), again(x))  # a checkpoint resumes the same noise
+    again.load_state_dict({"W": state["W"]})  # stored runs keep parameters only
+    with pytest.raises(ValueError, match="noise_range"):
+        StochasticNMU(2, 1, noise_range=(5.0, 1.0))
+
+
+def test_an_snmu_member_trains_as_it_would_alone():
+    from nalm.tasks import presets
+    from nalm.train import Member, TrainConfig, train_population
+    config = TrainConfig(iterations=40, eval_every=10, eval_samples=64, hidden=None, dtype="float64",
+                         unit_options={"snmu": {"regularizer_start": 10, "regularizer_end": 30}})
+    task = presets.mistry2022_ranges()[0]
+    members = [Member(seed, "mul", task) for seed in (3, 4, 5)]
+    population = train_population("snmu", members, config)
+    alone = train_population("snmu", members[1:2], config)[0]
+    assert np.allclose(population[1].weights["0.W"], alone.weights["0.W"], rtol=0, atol=1e-12)
+    assert not np.allclose(population[0].weights["0.W"], alone.weights["0.W"])
+    plain = train_population("nmu", members[1:2], config)[0]
+    assert not np.allclose(plain.weights["0.W"], alone.weights["0.W"])  # the noise changed training

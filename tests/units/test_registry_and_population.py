@@ -12,12 +12,19 @@ from nalm.units import MLP, ArithmeticUnit, Network, UnknownNameError, build_mod
 F64 = torch.float64
 IN, OUT, M, B = 3, 2, 5, 4
 
-EXPECTED_UNITS = {"nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "npu", "real-npu", "inalu", "g-nalu", "nru", "nmru",
+EXPECTED_UNITS = {"nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "inalu", "g-nalu", "nru", "nmru",
                   "mcfc", "mul-mcfc"}
 
 # (id, factory(**factory_kwargs)) -- every registered unit with its defaults, some option variants,
 # the MLP, and networks built by name.
-UNIT_CASES = [(name, (lambda cls: lambda **kw: cls(IN, OUT, **kw))(cls)) for name, cls in nalm.UNITS.items()]
+def deterministic(module):
+    """A unit whose training passes draw noise (the sNMU), in eval mode: these generic tests call
+    forward repeatedly and compare; its training path has tests of its own (test_nau_nmu.py)."""
+    return module.eval() if getattr(module, "stochastic", False) else module
+
+
+UNIT_CASES = [(name, (lambda cls: lambda **kw: deterministic(cls(IN, OUT, **kw)))(cls))
+              for name, cls in nalm.UNITS.items()]
 VARIANT_CASES = [
     ("nalu-scalar-bias-separate", lambda **kw: nalm.NALU(IN, OUT, gate="scalar", gate_bias=True,
                                                          shared_weights=False, **kw)),

@@ -5,7 +5,7 @@ Protocol (shared/PROTOCOLS.md 2.4): one unit, input [a, b], ops + − × ÷, nin
 units), 25 seeds, NMU regularizer ramping from 20k to 35k steps, iNALU gradients clipped to
 ±0.1. The units of the authors' later papers run on the operations they were benchmarked on,
 with those papers' settings: the NRU and NMRU on ÷ (bmistry4/nalm-division), MC-FC on + and
-MulMCFC on × (nalm-benchmark's MC-FC notes).
+MulMCFC on × (nalm-benchmark's MC-FC notes), the stochastic NMU on × (bmistry4/nalm-robust-nmu).
 """
 import torch
 
@@ -42,6 +42,8 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
         "nalu": {"init": "stable-nalu", "eps": 1e-7},
         "nau": {"regularizer_scale": 0.01, "regularizer_start": 20_000, "regularizer_end": 35_000},
         "nmu": {"regularizer_scale": 10.0, "regularizer_start": 20_000, "regularizer_end": 35_000},
+        "snmu": {"regularizer_scale": 10.0, "regularizer_start": 20_000, "regularizer_end": 35_000,
+                 "noise_range": (1.0, 5.0)},
         "npu": npu,
         "real-npu": npu,
         "g-nalu": {"init": "stable-nalu", "eps": 1e-7},
@@ -89,8 +91,8 @@ EXPERIMENT = Experiment(
     description=__doc__.strip().splitlines()[0],
     tasks=tuple(presets.mistry2022_ranges()),
     task_labels=tuple(f"{i} -> {e}" for i, e in MISTRY2022_RANGES),
-    models=("nalu", "nac", "nac-mul", "inalu", "g-nalu", "nau", "nmu", "npu", "real-npu", "nru", "nmru", "mcfc",
-            "mul-mcfc"),
+    models=("nalu", "nac", "nac-mul", "inalu", "g-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "nru", "nmru",
+            "mcfc", "mul-mcfc"),
     targets=("add", "sub", "mul", "div"),
     seeds=25,
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=50_000, eval_every=1000,
@@ -99,7 +101,7 @@ EXPERIMENT = Experiment(
     unit_options=unit_options,
     model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}, "inalu": {"grad_clip": 0.1}, "nru": {"lr": 1.0},
                  "nmru": {"lr": 1e-2, "grad_norm_clip": 1.0}},
-    model_targets={"nru": ("div",), "nmru": ("div",), "mcfc": ("add",), "mul-mcfc": ("mul",)},
+    model_targets={"nru": ("div",), "nmru": ("div",), "mcfc": ("add",), "mul-mcfc": ("mul",), "snmu": ("mul",)},
     threshold_rule=MistryReference(eps=1e-5),
     primary="success_rate",
     sources={
@@ -128,6 +130,10 @@ EXPERIMENT = Experiment(
         "model mcfc": "+ only: MC-FC was run on addition only (nalm-benchmark notes/MCFC_findings.pdf §2; a one-output "
                       "MC-FC can only add)",
         "model mul-mcfc": "× only (nalm-benchmark notes/MCFC_findings.pdf §2)",
+        "model snmu": "× only, as its paper's single-module task (bmistry4/nalm-robust-nmu "
+                      "lfs_batch_jobs/icml_2022/single_module.sh:127-136)",
+        "unit options: snmu": "the NMU's λ 10 ramped 20k → 35k steps, noise U[1, 5] (nalm-robust-nmu "
+                              "single_module.sh:127-136; experiments/single_layer_benchmark.py:275-278,320-324)",
         "model training: nru": "lr 1, the in-2 run the division paper plots (nalm-division sltr-in2.sh:63-71; "
                                "export/single_layer_task/npu_csv_merger.r:178)",
         "model training: nmru": "lr 1e-2, gradients clipped to norm 1 (--clip-grad-norm 1, nalm-division "
@@ -147,9 +153,12 @@ EXPERIMENT = Experiment(
         Deviation("model g-nalu", reference="tanh_φ(z) = (φ^{2z} − 1)/(φ^{2z} + 1), nan once φ^{2z} overflows (z > 92 in "
                   "float32)", ours="tanh(z ln φ), equal where the reference is finite",
                   reason="the same function without the overflow; a member saturating its weights is not lost to nan"),
-        Deviation("models", reference="also the stochastic NMU (bmistry4/nalm-robust-nmu), benchmarked on ×",
-                  ours="not run", reason="its noise is drawn from the global RNG in the reference; nalm's needs a "
-                  "per-member counter-based draw so that a member trains alone as in a population, not built yet"),
+        Deviation("model snmu", reference="noise drawn from PyTorch's global generator at every forward pass "
+                  "(nalm-robust-nmu stable_nalu/layer/re_regualized_linear_mnac.py:78), multiplied into the input "
+                  "in place", ours="Philox of (a key each member draws at initialization, the step), the input left "
+                  "unchanged", reason="a member must train alone as in a population; the reference's in-place "
+                  "product also hands the noisy input to the caller, which no later step of the single-module task "
+                  "reads"),
         Deviation("threshold",
                   reference="mean over 1e6 draws of R's generator (seed 1234) of the perturbed module's squared error",
                   ours="the expectation that mean estimates, in closed form",

@@ -20,6 +20,9 @@ EXTRAPOLATION_POOL = 5
 """Its extrapolation pool."""
 THRESHOLD = 6
 """The success-threshold simulation's samples (:mod:`nalm.train.thresholds`)."""
+SNMU_NOISE = 7
+"""The stochastic NMU's training noise (:class:`nalm.units.nau_nmu.StochasticNMU`), keyed by a number
+each member draws at initialization rather than by its seed."""
 FIGURE = 100
 """Draws made for figures: the recurrent table's error against sequence length (:mod:`nalm.report.lengths`)."""
 VERIFY = 1000

@@ -126,6 +126,10 @@ class ArithmeticUnit(nn.Module):
     """The unit's fixed initialization with its source, for protocol cards (units whose init
     is a constructor option report it through :meth:`options` instead)."""
 
+    stochastic: bool = False
+    """Training forward passes draw noise (the sNMU), so two calls on the same input differ;
+    in eval mode the unit is deterministic."""
+
     positive_inputs_only: bool = False
     """The unit is defined on positive inputs only (MulMCFC: a log without eps or |·|); on
     others it gives nan, as its reference does."""

@@ -6,8 +6,10 @@ import math
 import torch
 from torch import Tensor, nn
 
+from ..tasks import streams
+from ..tasks.philox import Draws, uniform_torch
 from . import functional as F
-from .base import KernelLayer, Scheduled
+from .base import KernelLayer, Scheduled, member_indices
 
 
 class _Regularized(Scheduled):
@@ -149,3 +151,98 @@ class NMU(_Regularized):
 
     def kernel_layer(self) -> KernelLayer:
         return KernelLayer("nmu", weight=self.weight)
+
+
+class StochasticNMU(NMU):
+    r"""Stochastic NMU (sNMU): an NMU trained on noisy inputs with the noise divided back out,
+    :math:`y = \text{NMU}(x \odot n) / \text{NMU}(n)`, :math:`n \sim U[a, b]` per input element
+    and sample, redrawn at every training step; in evaluation it is the NMU.
+
+    Mistry, Farrahi & Hare, "Improving the Robustness of Neural Multiplication Units with
+    Reversible Stochasticity" (2022); bmistry4/nalm-robust-nmu
+    ``stable_nalu/layer/re_regualized_linear_mnac.py:69-79,101-104`` (noise U[1, 5],
+    ``--noise-range``). The division cancels the noise exactly only where W is 0 or 1, which is
+    what pushes W there.
+
+    The reference draws the noise from PyTorch's global generator. Here member m's noise at
+    its t-th training forward pass is Philox of (its noise key, the sNMU stream, t): the key is
+    drawn from the global generator when the member is initialized, after W, so a member's
+    noise does not depend on its population, and a seeded standalone unit draws the same. The
+    count of training forward passes is kept with the weights (``noise_step``, part of the
+    state dict and so of checkpoints), one per training step as the trainers call it.
+
+    Args:
+        noise_range: (a, b), the noise's bounds; default (1, 5).
+        others: as for :class:`NMU`.
+
+    Examples::
+
+        >>> import torch
+        >>> snmu = StochasticNMU(2, 1)
+        >>> with torch.no_grad():
+        ...     _ = snmu.W.copy_(torch.tensor([[1.0, 1.0]]))
+        >>> x = torch.tensor([[3.0, 4.0]])
+        >>> snmu(x), snmu.eval()(x)  # noise cancels at W in {0, 1}
+        (tensor([[12.]], grad_fn=<...>), tensor([[12.]], grad_fn=<...>))
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, noise_range: tuple[float, float] = (1.0, 5.0),
+                 **kwargs):
+        low, high = (float(v) for v in noise_range)
+        if not 0 < low < high:
+            raise ValueError(f"noise_range must be (a, b) with 0 < a < b, got {noise_range!r}")
+        self.noise_range = (low, high)
+        super().__init__(in_features, out_features, **kwargs)
+        device = self.W.device
+        self.register_buffer("noise_key", torch.zeros(self.W.shape[:-2], dtype=torch.int64, device=device))
+        self.register_buffer("noise_step", torch.zeros((), dtype=torch.int64, device=device))
+        for index in member_indices(self.members):
+            self._draw_key(index)
+
+    def reset_member(self, index: int | None) -> None:
+        super().reset_member(index)
+        if hasattr(self, "noise_key"):  # not yet while the NMU's constructor draws W
+            self._draw_key(index)
+
+    def _draw_key(self, index: int | None) -> None:
+        key = int(torch.randint(0, 2 ** 62, (), dtype=torch.int64))
+        (self.noise_key if index is None else self.noise_key[index]).fill_(key)
+
+    def noise(self, shape: torch.Size) -> Tensor:
+        """This training step's noise for one member's inputs of ``shape``: ``shape``, or
+        ``(M, *shape)`` for a population."""
+        low, high = self.noise_range
+        step = int(self.noise_step)
+        keys = self.noise_key.tolist()
+        draws = (Draws(keys, streams.SNMU_NOISE, step) if self.members is None
+                 else [Draws(key, streams.SNMU_NOISE, step) for key in keys])
+        rows = math.prod(shape[:-1])
+        u = uniform_torch(draws, (rows, self.in_features), dtype=self.W.dtype, device=self.W.device)
+        return (low + (high - low) * u).view(*self.W.shape[:-2], *shape)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            return super().forward(x)
+        self.check_input(x)
+        n = self.noise(x.shape if self.members is None or x.dim() == 2 else x.shape[1:])
+        self.noise_step += 1
+        weight = self.over_batch(self.weight)
+        return F.nmu(x * n, weight) / F.nmu(n, weight)
+
+    def kernel_layer(self) -> None:
+        return None  # training differs from the NMU's kernel; PyTorch's autograd trains it
+
+    stochastic = True
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # Stored runs keep parameters only: a unit loaded from them keeps its own key and count,
+        # which matter in training alone (a checkpoint's state dict holds both).
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        for name in ("noise_key", "noise_step"):
+            if prefix + name in missing_keys:
+                missing_keys.remove(prefix + name)
+
+    def options(self) -> dict:
+        return {**super().options(), "noise_range": self.noise_range}

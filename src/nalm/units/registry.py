@@ -6,7 +6,7 @@ from .inalu import INALU
 from .mcfc import MCFC, MulMCFC
 from .nac import NAC, MultiplicativeNAC
 from .nalu import GNALU, NALU, FauxNALU
-from .nau_nmu import NAU, NMU
+from .nau_nmu import NAU, NMU, StochasticNMU
 from .npu import NPU, RealNPU
 from .nru_nmru import NMRU, NRU
 
@@ -17,6 +17,7 @@ UNITS = {
     "faux-nalu": FauxNALU,
     "nau": NAU,
     "nmu": NMU,
+    "snmu": StochasticNMU,
     "npu": NPU,
     "real-npu": RealNPU,
     "inalu": INALU,
