@@ -2,7 +2,7 @@
 
 >>> import torch, nalm
 >>> sorted(nalm.UNITS)
-['faux-nalu', 'g-nalu', 'inalu', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu']
+['faux-nalu', 'g-nalu', 'inalu', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu', 'snmu']
 """
 from .units import (
     GNALU, INALU, MCFC, MLP, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, UNITS, FauxNALU, MulMCFC, MultiplicativeNAC,

@@ -160,7 +160,7 @@ def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str) -> lis
                                 for cell in mine if cell.model == model)
                 ax.plot(*zip(*points), marker="o", color=style.color(i), linestyle=style.line_style(i), label=model)
             ax.set(xscale="log", yscale="log", xlabel="sequence length", title=target,
-                   ylabel=f"MAE / mean |answer| (median; clipped at {RELATIVE_CLIP:g})")
+                   ylabel="MAE / mean |answer| (median)")
             ax.legend()
         figure.suptitle(title)
         return style.save(figure, stem)
