@@ -133,3 +133,16 @@ def test_the_cell_reads_back_as_the_accumulator_only_when_it_is_one(model, targe
     reading = read_back(model, target, {"cell.W": np.array(weight)}, {})
     assert str(reading.explanation) == formula and reading.is_accumulator is solved
     assert read_back("lstm", target, {}, {}) is None
+
+
+def test_a_tiny_program_run(tmp_path, run_nalm):
+    results = tmp_path / "r.sqlite"
+    code, out, err = run_nalm(["run", "trask2018-program", "--units", "lstm", "lstm+nalu", "--targets", "ifelse",
+                               "--seeds", "2", "--iterations", "6", "--config",
+                               '{"eval_every": 3, "eval_sequences": 8, "hidden": 4}', "--results", str(results)])
+    assert code == 0, err
+    assert "### ifelse" in out and "digits 5" in out and "| lstm+nalu |" in out and "cell = accumulator" not in out
+    assert (tmp_path / "trask2018-program" / "trask2018-program-digits.png").exists()
+    with ResultsStore(results) as store:
+        run = store.runs("trask2018-program")[0]
+    assert {"accuracy_5", "mae_3", "valid_mse"} <= set(run.metrics) and run.config["task"]["program"] == "ifelse"

@@ -45,6 +45,15 @@ def test_a_translation_member_trains_as_it_would_alone():
     assert population[1].best["test_mae"] == pytest.approx(alone.best["test_mae"], rel=1e-9)
 
 
+def test_a_program_member_trains_as_it_would_alone():
+    from nalm.experiments.trask2018_program import EXPERIMENT as PROGRAM, Generated
+    population = train(PROGRAM, "lstm+nau", "ifelse", Generated(), [0, 1])
+    alone = train(PROGRAM, "lstm+nau", "ifelse", Generated(), [1])[0]
+    for name, value in alone.weights.items():
+        assert np.allclose(population[1].weights[name], value, rtol=0, atol=1e-10), name
+    assert population[1].best["accuracy_3"] == alone.best["accuracy_3"]
+
+
 def test_training_lowers_the_loss_and_the_best_step_is_the_lowest_validation_error(digits):
     config = TINY.replace(iterations=60, eval_every=10, batch_size=8, dtype="float32")
     result = train(MNIST, "solved", "sum", digits, [0], config)[0]

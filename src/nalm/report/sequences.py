@@ -53,7 +53,9 @@ class LengthCell:
 
 
 def lengths_of(run: RunRecord) -> list[int]:
-    return list(run.config["task"]["test_lengths"])
+    """What a run was tested at: sequence lengths, or (trask2018-program) operand digits."""
+    task = run.config["task"]
+    return list(task["test_lengths"] if "test_lengths" in task else task["test_digits"])
 
 
 def thresholds(runs: list[RunRecord], target: str) -> dict[int, float]:
@@ -95,29 +97,34 @@ def _metric(run: RunRecord, name: str, missing: float = math.inf) -> float:
     return missing if value is None or not math.isfinite(value) else float(value)
 
 
-def render_lengths(cells: list[LengthCell], published=()) -> str:
-    """A table per target: rows are models, columns the test lengths."""
+def render_lengths(cells: list[LengthCell], published=(), column: str = "length") -> str:
+    """A table per target: rows are models, columns the test lengths (``column`` names them)."""
     lines = []
     for target in dict.fromkeys(cell.target for cell in cells):
         mine = [cell for cell in cells if cell.target == target]
         lengths = sorted({cell.length for cell in mine})
+        judged = any(cell.successes is not None for cell in mine)
+        read_back = any(cell.accumulators is not None for cell in mine)
         lines += [f"### {target}", "",
-                  "Success rate (successes/runs at the best validation step, against the solved model's threshold), "
-                  "median MAE and mean accuracy of the final output, per test length; and the seeds whose cell "
-                  "reads back as the solved accumulator, h + x or h·x (`nalm explain RUN_ID`):", "",
-                  "| model | " + " | ".join(f"length {n}" for n in lengths) + " | cell = accumulator |",
-                  "|---|" + "---|" * (len(lengths) + 1)]
+                  ("Success rate (successes/runs at the best validation step, against the solved model's threshold), "
+                   if judged else "") + f"median MAE and mean accuracy of the final output, per test {column}"
+                  + ("; and the seeds whose cell reads back as the solved accumulator, h + x or h·x "
+                     "(`nalm explain RUN_ID`)" if read_back else "") + ":", "",
+                  "| model | " + " | ".join(f"{column} {n}" for n in lengths)
+                  + (" | cell = accumulator |" if read_back else " |"),
+                  "|---|" + "---|" * (len(lengths) + read_back)]
         for model in dict.fromkeys(cell.model for cell in mine):
             row = {cell.length: cell for cell in mine if cell.model == model}
             first = next(iter(row.values()))
             diverged = max(cell.diverged for cell in row.values())
             name = model + (f" ({diverged} diverged)" if diverged else "")
             read = "–" if first.accumulators is None else f"{first.accumulators}/{first.runs}"
-            lines.append(f"| {name} | " + " | ".join(_cell_text(row.get(n)) for n in lengths) + f" | {read} |")
+            lines.append(f"| {name} | " + " | ".join(_cell_text(row.get(n)) for n in lengths)
+                         + (f" | {read} |" if read_back else " |"))
         for figure in published:
             if figure.target == target:
                 lines += ["", f"Published ({figure.source}; {figure.note}), {figure.metric.replace('_', ' ')}:", "",
-                          "| model | " + " | ".join(f"length {n}" for n in lengths) + " |",
+                          "| model | " + " | ".join(f"{column} {n}" for n in lengths) + " |",
                           "|---|" + "---|" * len(lengths)]
                 for model, values in figure.values.items():
                     lines.append(f"| {model} | " + " | ".join("–" if n not in values else f"{values[n]:.1f}"
@@ -131,15 +138,15 @@ def render_lengths(cells: list[LengthCell], published=()) -> str:
 def _cell_text(cell: LengthCell | None) -> str:
     if cell is None:
         return "–"
-    success = "–" if cell.successes is None else f"{cell.successes}/{cell.runs}"
-    return f"{success}; MAE {cell.median_mae:.3g}; acc {cell.mean_accuracy:.0%}"
+    errors = f"MAE {cell.median_mae:.3g}; acc {cell.mean_accuracy:.0%}"
+    return errors if cell.successes is None else f"{cell.successes}/{cell.runs}; {errors}"
 
 
 RELATIVE_CLIP = 1e4
 """Relative errors above are drawn at the top, so that one exploding model does not flatten the rest."""
 
 
-def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str) -> list[Path]:
+def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str, xlabel: str = "sequence length") -> list[Path]:
     """Median relative MAE of the final output (MAE / mean |answer|) against test length, one
     panel per target: a model that accumulates keeps it flat as sequences grow."""
     import matplotlib
@@ -159,7 +166,7 @@ def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str) -> lis
                 points = sorted((cell.length, min(cell.median_relative_mae, RELATIVE_CLIP))
                                 for cell in mine if cell.model == model)
                 ax.plot(*zip(*points), marker="o", color=style.color(i), linestyle=style.line_style(i), label=model)
-            ax.set(xscale="log", yscale="log", xlabel="sequence length", title=target,
+            ax.set(xscale="log", yscale="log", xlabel=xlabel, title=target,
                    ylabel="MAE / mean |answer| (median)")
             ax.legend()
         figure.suptitle(title)
