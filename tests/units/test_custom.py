@@ -149,3 +149,34 @@ def test_the_command_line_takes_an_import_path_and_stores_the_units_version(tmp_
         runs = store.runs("madsen2020-static")
     assert {r.model for r in runs} == {f"{HERE}:PlainNAU"} and len(runs) == 2
     assert runs[0].config["custom_units"] == {f"{HERE}:PlainNAU": source_record(PlainNAU)}
+
+
+STATIC = ["blog-static", "trask2018-static", "trask2018-recurrent", "madsen2020-static", "mistry2022-single"]
+"""Every experiment that benchmarks units (trask2018-identity compares MLP activations: its deep
+networks take no unit, built-in or not)."""
+
+
+@pytest.mark.parametrize("experiment", STATIC)
+def test_a_unit_of_ones_own_runs_in_every_static_experiment(experiment, tmp_path, monkeypatch):
+    """By entry point (an installed package's name) as well as by import path, through the CLI."""
+    from nalm.cli.main import main
+    from nalm.experiments import get_experiment
+    from nalm.results import ResultsStore
+
+    info = tmp_path / "my_units-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-units\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nplain-nau = {HERE}:PlainNAU\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    target = get_experiment(experiment).targets[0]
+    results = tmp_path / "r.sqlite"
+    argv = ["run", experiment, "--units", "plain-nau", f"{HERE}:PlainNAU", "--targets", target, "--seeds", "1",
+            "--iterations", "4", "--workers", "1", "--config", '{"eval_samples": 16, "eval_every": 2}',
+            "--results", str(results), "--quiet"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == 0
+    with ResultsStore(results) as store:
+        runs = store.runs(experiment)
+    assert {r.model for r in runs} == {"plain-nau", f"{HERE}:PlainNAU"}
+    assert all(r.config["custom_units"] for r in runs)

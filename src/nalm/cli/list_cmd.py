@@ -20,7 +20,10 @@ def listing() -> dict[str, list[str]]:
         "units": [f"{name}: {cls.__name__}" for name, cls in UNITS.items()],
         "models": ["<unit> (every layer), <unit>/<unit> (two layers), "
                    f"mlp-<activation> with activation one of none, {', '.join(ACTIVATIONS)}",
-                   f"recurrent tasks: <unit> or <unit>/<unit> (cell/readout), or {', '.join(BASELINE_CELLS)}"],
+                   f"recurrent tasks: <unit> or <unit>/<unit> (cell/readout), or {', '.join(BASELINE_CELLS)}",
+                   "trask2018-mnist: <unit> (the cell), lstm or solved; trask2018-translation and trask2018-program: "
+                   "lstm or lstm+<unit> (the output layer)",
+                   "any unit: also MODULE:CLASS, or a name in the 'nalm.units' entry-point group (docs/units.md)"],
         "targets": list(TARGETS),
         "presets": list(PRESETS),
     }

@@ -83,9 +83,9 @@ def prepare(experiment: DatasetExperiment, *, models=None, targets=None, seeds=N
 
 
 def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False) -> RunSummary:
-    pending = [run for run in plan.runs if not store.has(run.key)]
-    summary = RunSummary(0, len(plan.runs) - len(pending), 0)
-    populations = [[run for run in group if run in pending] for group in plan.populations()]
+    stored = {run.key for run in plan.runs if store.has(run.key)}
+    summary = RunSummary(0, len(stored), 0)
+    populations = [[run for run in group if run.key not in stored] for group in plan.populations()]
     populations = [group for group in populations if group]
     total = sum(len(group) * group[0].config.iterations for group in populations)
     with tqdm(total=total, disable=not (progress and sys.stderr.isatty()), unit="member-step", unit_scale=True, leave=False) as bar:
