@@ -36,7 +36,7 @@ def variants() -> list:
         out.append(pytest.param(experiment, id=name))
         if experiment.paper_tasks:
             paper = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
-            out.append(pytest.param(paper, id=f"{name}-paper-tasks"))
+            out.append(pytest.param(paper, id=f"{name}-paper-tasks", marks=pytest.mark.slow))  # 1000-step sequences
     return out
 
 

@@ -380,6 +380,7 @@ NAU_NMU_FAST = TrainConfig(lr=1e-2, iterations=10_000, eval_every=10_000, eval_s
                                                  "regularizer_scale": 0.1}})
 
 
+@pytest.mark.slow  # 8 s of training
 def test_trained_nau_nmu_learns_a_times_b_on_a_small_task():
     # Searched offline over seeds 0-15: this setting solves seeds 1, 3, 7 and 10 with every
     # weight within 1e-4 of its rounded value; seed 10 also solved every shorter variant tried.

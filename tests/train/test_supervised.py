@@ -23,7 +23,9 @@ def train(experiment, model, target, data, seeds, config=TINY):
     return train_dataset_population(experiment.trainable(model, target, data, seeds, config), seeds, config)
 
 
-@pytest.mark.parametrize("model, target", [("nau", "sum"), ("nmu", "prod"), ("lstm", "count"), ("nalu", "sum")])
+@pytest.mark.parametrize("model, target", [("nau", "sum")] + [
+    pytest.param(model, target, marks=pytest.mark.slow) for model, target in (("nmu", "prod"), ("lstm", "count"),
+                                                                              ("nalu", "sum"))])
 def test_a_member_trains_as_it_would_alone(digits, model, target):
     population = train(MNIST, model, target, digits, [0, 1, 2])
     alone = train(MNIST, model, target, digits, [1])[0]
