@@ -151,9 +151,8 @@ def test_the_command_line_takes_an_import_path_and_stores_the_units_version(tmp_
     assert runs[0].config["custom_units"] == {f"{HERE}:PlainNAU": source_record(PlainNAU)}
 
 
-STATIC = ["blog-static", "trask2018-static", "trask2018-recurrent", "madsen2020-static", "mistry2022-single"]
-"""Every experiment that benchmarks units (trask2018-identity compares MLP activations: its deep
-networks take no unit, built-in or not)."""
+STATIC = ["blog-static", "trask2018-identity", "trask2018-static", "trask2018-recurrent", "madsen2020-static",
+          "mistry2022-single"]
 
 
 @pytest.mark.parametrize("experiment", STATIC)

@@ -383,3 +383,8 @@ def test_bad_hidden_width_and_gate():
         nalm.NALU(3, 2, gate="bogus")
     with pytest.raises(ValueError, match="gate"):
         nalm.FauxNALU(3, 2, gate="bogus")
+
+
+def test_a_network_of_units_refuses_a_list_of_hidden_widths():
+    with pytest.raises(ValueError, match=r"model 'nau' is a network of units, which takes one hidden size .*\[8, 8\]"):
+        build_model("nau", 2, 1, hidden=[8, 8])

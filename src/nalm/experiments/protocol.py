@@ -141,7 +141,7 @@ def model_setting(experiment: Experiment, model: str) -> Setting:
         config = experiment.config_for(model, target)
         net = build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
                           unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent)
-        overrides = experiment.model_train.get(model, {})
+        overrides = experiment.train_overrides(model)
         layers = describe_layers(net)
         extra = ", ".join(f"{k} {v}" for k, v in overrides.items() if k != "unit_options")
         by_layers.setdefault((extra + "; " if extra else "") + layers, []).append(target)

@@ -8,6 +8,7 @@ from typing import Callable
 
 from ..tasks import Range
 from ..train import TrainConfig
+from ..units import is_baseline
 from ..train.thresholds import PerturbedWeights, ThresholdRule
 
 
@@ -54,7 +55,9 @@ class Experiment:
     per-unit options of one model on one target, so regularizer schedules scale with the run's
     length and may differ per model (one schedule for both layers of ``nau/nmu``) or per target
     (the NPU's on division); runs whose configs differ train as separate populations. ``model_train`` overrides training
-    settings per model (e.g. a learning rate for the NPU units). ``model_targets`` limits a model
+    settings per model (e.g. a learning rate for the NPU units); ``unit_train`` those of every
+    model made of units (not an MLP or RNN baseline) that has no entry of its own, so that any
+    unit, a user's too, runs as the experiment's own units do (trask2018-identity: one layer). ``model_targets`` limits a model
     to the targets its source benchmarks it on (a division unit on ÷), unless the targets are
     chosen explicitly (``--targets``). Normalized errors divide by
     the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
@@ -73,6 +76,7 @@ class Experiment:
     paper_seeds: int | None = None
     unit_options: Callable[[str, str, int], dict] = lambda model, target, iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
+    unit_train: dict = field(default_factory=dict)
     model_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     baseline_model: str = "mlp-relu6"
     baseline_models: int = 10
@@ -108,9 +112,16 @@ class Experiment:
     def config_for(self, model: str, target: str, overrides: dict | None = None) -> TrainConfig:
         """The training config of one model on one target: defaults, then per-model settings,
         then overrides; unit options given in the overrides replace the experiment's per unit."""
-        config = self.train.replace(**{**self.model_train.get(model, {}), **(overrides or {})})
+        config = self.train.replace(**{**self.train_overrides(model), **(overrides or {})})
         options = {**self.unit_options(model, target, config.iterations), **config.unit_options}
         return config.replace(unit_options=options)
+
+    def train_overrides(self, model: str) -> dict:
+        """The training settings ``model`` runs with beyond the defaults: its own, else ``unit_train``
+        for a model made of units."""
+        if model in self.model_train:
+            return self.model_train[model]
+        return {} if is_baseline(model) else self.unit_train
 
     def baseline_config(self, target: str, overrides: dict | None = None) -> TrainConfig:
         """How the untrained baseline networks of one target are built and evaluated: the

@@ -46,7 +46,7 @@ EXPERIMENT = Experiment(
     seeds=8,
     train=TrainConfig(optimizer="rmsprop", lr=1e-2, batch_size=128, iterations=2000, eval_every=500,
                       eval_samples=1000, hidden=[8, 8, 8]),
-    model_train={"nac": {"hidden": None}, "nalu": {"hidden": None}},
+    unit_train={"hidden": None},
     paper_scale={"iterations": 10_000},
     paper_seeds=100,
     primary="normalized_extrapolation",

@@ -178,6 +178,9 @@ def build_model(name: str, in_features: int, out_features: int, *, hidden: int |
         act = None if layers[1] == "none" else layers[1]
         return MLP(in_features, out_features, () if hidden is None else hidden, act,
                    **(unit_options or {}).get("mlp", {}), **factory)
+    if isinstance(hidden, (list, tuple)):
+        raise ValueError(f"model {name!r} is a network of units, which takes one hidden size (or none for a single "
+                         f"layer); hidden {list(hidden)} describes a deep MLP")
     if hidden is None:
         if len(layers) == 2:
             raise ValueError(f"model {name!r} has two layers; give a hidden size")
