@@ -146,3 +146,28 @@ def test_a_tiny_program_run(tmp_path, run_nalm):
     with ResultsStore(results) as store:
         run = store.runs("trask2018-program")[0]
     assert {"accuracy_5", "mae_3", "valid_mse"} <= set(run.metrics) and run.config["task"]["program"] == "ifelse"
+
+
+def test_an_interrupted_run_keeps_its_checkpoint_and_the_same_command_resumes_it(tmp_path):
+    from nalm.experiments import dataset_runner
+    from nalm.experiments.runner import RunInterrupted
+    from nalm.experiments.trask2018_mnist import EXPERIMENT
+
+    overrides = {"iterations": 8, "eval_every": 4, "eval_sequences": 8, "batch_size": 4, "dtype": "float64"}
+    plan = dataset_runner.prepare(EXPERIMENT, models=["nau"], targets=["sum"], seeds=2, overrides=overrides)
+    with ResultsStore(tmp_path / "whole.sqlite") as store:
+        dataset_runner.execute(plan, store)
+        whole = {r.seed: r for r in store.runs()}
+    calls = []
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        with pytest.raises(RunInterrupted) as interrupted:
+            dataset_runner.execute(plan, store, stop=lambda: calls.append(1) or len(calls) == 3)
+        assert interrupted.value.checkpoints == [3] and store.runs() == []
+        assert [c.step for c in store.checkpoints("trask2018-mnist")] == [3]
+        summary = dataset_runner.execute(plan, store)
+        assert summary.trained == 2 and store.checkpoints() == []
+        resumed = {r.seed: r for r in store.runs()}
+    for seed, run in whole.items():
+        assert resumed[seed].metrics == run.metrics and resumed[seed].curve == run.curve
+        for name, value in run.weights.items():
+            assert np.array_equal(resumed[seed].weights[name], value), name

@@ -105,3 +105,28 @@ def test_config_rejects_bad_settings():
         TINY.replace(batch_size=0)
     with pytest.raises(ValueError, match="lr must be a positive number"):
         TINY.replace(lr=-1)
+
+
+@pytest.mark.parametrize("model, target", [("snmu", "prod"), ("lstm", "sum")])
+def test_a_population_resumed_from_a_checkpoint_ends_bit_identical(digits, model, target):
+    from nalm.train import Checkpointing, TrainingInterrupted
+
+    config = MNIST.config_for(model, target, TINY.replace(iterations=10, eval_every=3).to_dict())
+    seeds = [0, 1]
+    whole = train_dataset_population(MNIST.trainable(model, target, digits, seeds, config), seeds, config)
+    saved, calls = [], []
+
+    def stop():
+        calls.append(1)
+        return len(calls) == 5  # asked before step 6: mid-run, between evaluations
+
+    with pytest.raises(TrainingInterrupted) as interrupted:
+        train_dataset_population(MNIST.trainable(model, target, digits, seeds, config), seeds, config,
+                                 checkpointing=Checkpointing(save=saved.append, every=1e9, stop=stop))
+    assert interrupted.value.step == 5 and saved[-1]["step"] == 5
+    resumed = train_dataset_population(MNIST.trainable(model, target, digits, seeds, config), seeds, config,
+                                       checkpointing=Checkpointing(save=saved.append, every=1e9, resume=saved[-1]))
+    for a, b in zip(whole, resumed):
+        assert a.best_step == b.best_step and a.best == b.best and a.curve == b.curve
+        for name in a.weights:
+            assert np.array_equal(a.weights[name], b.weights[name]), name

@@ -149,12 +149,7 @@ def main(args) -> int:
                 summary = execute(plan, store, progress=not args.quiet, checkpoint_every=60 * args.checkpoint_every,
                                   stop=stop, workers=args.workers, ray=args.ray)
         except RunInterrupted as interrupted:
-            steps = sorted(interrupted.checkpoints)
-            saved = ("" if not steps else f" and the population in training at step {steps[0]:,}" if len(steps) == 1
-                     else f" and {len(steps)} populations in training at steps {steps[0]:,} to {steps[-1]:,}")
-            print(f"nalm: interrupted: {interrupted.summary.trained} runs stored{saved} in {args.results}; "
-                  "the same command resumes", file=sys.stderr)
-            return INTERRUPTED
+            return interrupted_message(args, interrupted)
         finished(args, experiment, store, plan, summary)
     return 0
 
@@ -167,8 +162,15 @@ def run_dataset(args, experiment: DatasetExperiment) -> int:
         raise ValueError(f"{experiment.name} does not support {options} (it trains on the CPU in one process)")
     plan = dataset_runner.prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds,
                                   overrides=overrides(args), data=args.data)
+    if not args.checkpoint_every > 0:
+        raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     with ResultsStore(args.results) as store:
-        summary = dataset_runner.execute(plan, store, progress=not args.quiet)
+        try:
+            with stop_on_ctrl_c() as stop:
+                summary = dataset_runner.execute(plan, store, progress=not args.quiet,
+                                                 checkpoint_every=60 * args.checkpoint_every, stop=stop)
+        except RunInterrupted as interrupted:
+            return interrupted_message(args, interrupted)
         finished(args, experiment, store, plan, summary)
     return 0
 
@@ -182,3 +184,13 @@ def finished(args, experiment, store: ResultsStore, plan, summary) -> None:
                                    models=plan.models, targets=plan.targets, figures=True)
         print(text)
         print("Report written to " + ", ".join(map(str, paths)))
+
+
+def interrupted_message(args, interrupted: RunInterrupted) -> int:
+    """Say in one line what an interrupted run saved and that the same command resumes; the exit code."""
+    steps = sorted(interrupted.checkpoints)
+    saved = ("" if not steps else f" and the population in training at step {steps[0]:,}" if len(steps) == 1
+             else f" and {len(steps)} populations in training at steps {steps[0]:,} to {steps[-1]:,}")
+    print(f"nalm: interrupted: {interrupted.summary.trained} runs stored{saved} in {args.results}; "
+          "the same command resumes", file=sys.stderr)
+    return INTERRUPTED

@@ -6,10 +6,13 @@ the loss is the member's fit plus its units' regularizer, a member whose loss is
 frozen and recorded as diverged while the rest train on, and every ``eval_every`` steps each
 member is evaluated (in eval mode, without gradients). Each member keeps the weights and the
 metrics of its best evaluation by one selection metric (a validation error), as the
-references select a model on their validation set.
+references select a model on their validation set. Checkpoints are the engine's
+(:class:`~nalm.train.Checkpointing`): a population saves its state every few minutes and when
+asked to stop, and resumes from it bit for bit.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
 
@@ -19,7 +22,10 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ..units import evaluating
+from .engine import Checkpointing, TrainingInterrupted
 from .optim import OPTIMIZERS, PopulationOptimizer
+
+CHECKPOINT_VERSION = 1
 
 DTYPES = ("float32", "float64")
 
@@ -102,17 +108,53 @@ class Trainable:
 
 
 def train_dataset_population(trainable: Trainable, seeds: list[int], config: DatasetTrainConfig, *,
-                             progress: bool | Callable[[int], None] = False) -> list[DatasetResult]:
-    """Train every member of ``trainable.net`` (member m is ``seeds[m]``'s) for ``config.iterations`` steps."""
+                             progress: bool | Callable[[int], None] = False,
+                             checkpointing: Checkpointing | None = None) -> list[DatasetResult]:
+    """Train every member of ``trainable.net`` (member m is ``seeds[m]``'s) for ``config.iterations`` steps.
+
+    With ``checkpointing`` (:class:`~nalm.train.Checkpointing`), the population resumes from
+    ``checkpointing.resume`` if given and saves its state as it goes (the step, the network's
+    state, the optimizer's, the best evaluations and the divergence record; the data is a
+    function of the step), so that a resumed population ends where it would have ended.
+    """
     torch.set_num_threads(config.threads)
     net, m = trainable.net, len(seeds)
     optimizer = PopulationOptimizer(net.parameters(), config.optimizer, config.lr)
     best = _Best(net, m, trainable.select)
     diverged = torch.zeros(m, dtype=torch.bool)
     diverged_at: list[int | None] = [None] * m
-    bar = tqdm(total=config.iterations, disable=progress is not True, unit="step", leave=False)
+    start = 0
+
+    def checkpoint(step: int) -> dict:
+        return {"version": CHECKPOINT_VERSION, "step": step, "members": m,
+                "net": {k: v.detach().clone() for k, v in net.state_dict().items()},
+                "optimizer": optimizer.state_dict(), "best": best.state_dict(), "diverged": diverged.clone(),
+                "diverged_at": list(diverged_at)}
+
+    if checkpointing is not None and checkpointing.resume is not None:
+        saved = checkpointing.resume
+        if saved.get("version") != CHECKPOINT_VERSION or saved.get("members") != m:
+            raise ValueError("the checkpoint of this population was saved by another version of nalm or for other "
+                             "members, and is not resumed: start it afresh in another results store")
+        start = int(saved["step"])
+        with torch.no_grad():
+            net.load_state_dict(saved["net"])
+        optimizer.load_state_dict(saved["optimizer"])
+        best.load_state_dict(saved["best"])
+        diverged.copy_(saved["diverged"])
+        diverged_at = list(saved["diverged_at"])
+    saved_at = time.monotonic()
+    bar = tqdm(total=config.iterations, initial=start, disable=progress is not True, unit="step", leave=False)
     advance = progress if callable(progress) else bar.update
-    for step in range(config.iterations + 1):
+    for step in range(start, config.iterations + 1):
+        if checkpointing is not None and step > start:
+            if checkpointing.stop():
+                checkpointing.save(checkpoint(step))
+                bar.close()
+                raise TrainingInterrupted(step)
+            if time.monotonic() - saved_at >= checkpointing.every:
+                checkpointing.save(checkpoint(step))
+                saved_at = time.monotonic()
         if step % config.eval_every == 0 or step == config.iterations:
             with torch.no_grad(), evaluating(net):
                 best.evaluated(step, trainable.evaluate(), frozen=diverged)
@@ -142,6 +184,17 @@ class _Best:
         self.score = torch.full((members,), float("inf"), dtype=torch.float64)
         self.metrics: list[dict[str, float]] = [{} for _ in range(members)]
         self.params = {name: p.detach().clone() for name, p in net.named_parameters()}
+
+    def state_dict(self) -> dict:
+        return {"curve": {k: [list(r) if isinstance(r, list) else r for r in v] for k, v in self.curve.items()},
+                "step": list(self.step), "score": self.score.clone(), "metrics": [dict(m) for m in self.metrics],
+                "params": {k: v.clone() for k, v in self.params.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.curve = {k: list(v) for k, v in state["curve"].items()}
+        self.step, self.score = list(state["step"]), state["score"].clone()
+        self.metrics = [dict(m) for m in state["metrics"]]
+        self.params = {k: v.clone() for k, v in state["params"].items()}
 
     def evaluated(self, step: int, metrics: dict[str, Tensor], frozen: Tensor) -> None:
         self.curve["step"].append(step)

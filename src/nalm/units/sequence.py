@@ -17,9 +17,9 @@ from .recurrent import LSTMCell
 from .registry import unit_class
 from .vision import DigitCNN
 
-MULTIPLICATIVE_CELLS = ("nmu", "nac-mul")
+MULTIPLICATIVE_CELLS = ("nmu", "snmu", "nac-mul")
 """Cells whose state starts at 1, not 0 (stable-nalu ``stable_nalu/network/sequential_mnist.py:45-56``:
-the NMU and NAC• cells)."""
+the NMU and NAC• cells; the sNMU is an NMU)."""
 
 SOLVED = "solved"
 """The model whose arithmetic is given, not learned: ``h + x`` (count, sum) or ``h · x`` (prod),
