@@ -39,6 +39,14 @@ def _each_step(step, x: Tensor, state):
     return torch.stack(outputs, dim=-2)
 
 
+def _lstm_step(cell: LSTMCell):
+    """An LSTM cell as a step of :func:`_each_step`: its output is h."""
+    def step(x_t, state):
+        state = cell(x_t, state)
+        return state[0], state
+    return step
+
+
 class DigitSequenceNetwork(nn.Module):
     """A CNN per image, then a recurrent cell over the sequence of its outputs.
 
@@ -101,7 +109,7 @@ class DigitSequenceNetwork(nn.Module):
             return torch.cumprod(x, dim=-2) if self.multiply else torch.cumsum(x, dim=-2)
         if self.model == LSTM:
             zeros = x.new_zeros(*batch, self.cell.out_features)
-            states = self._lstm_states(x, (zeros, zeros))
+            states = _each_step(_lstm_step(self.cell), x, (zeros, zeros))
             return self.readout(states.flatten(-3, -2)).view(*batch, x.shape[-2], self.outputs)
         start = x.new_full((*batch, self.outputs), self.initial_value)
 
@@ -109,12 +117,6 @@ class DigitSequenceNetwork(nn.Module):
             h = self.cell(torch.cat([x_t, h], dim=-1))
             return h, h
         return _each_step(step, x, start)
-
-    def _lstm_states(self, x: Tensor, state) -> Tensor:
-        def step(x_t, s):
-            s = self.cell(x_t, s)
-            return s[0], s
-        return _each_step(step, x, state)
 
     def forward(self, images: Tensor) -> Tensor:
         lead, (steps, h, w) = images.shape[:-4], images.shape[-3:]
@@ -199,11 +201,7 @@ class WordsToNumberNetwork(nn.Module):
             ids = ids.expand(self.members, *ids.shape)
         x = self.embedding(ids)  # (M, B, T, E)
         zeros = x.new_zeros(*x.shape[:-2], self.lstm.out_features)
-
-        def step(x_t, state):
-            state = self.lstm(x_t, state)
-            return state[0], state
-        states = _each_step(step, x, (zeros, zeros))  # (M, B, T, hidden)
+        states = _each_step(_lstm_step(self.lstm), x, (zeros, zeros))  # (M, B, T, hidden)
         return self.head(states.flatten(-3, -2)).view(*states.shape[:-1])
 
     def extra_repr(self) -> str:

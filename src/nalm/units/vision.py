@@ -124,9 +124,11 @@ class DigitCNN(nn.Module):
         """``(N, H, W)`` images (shared by all members) or ``(M, N, H, W)`` → ``(M, N, out)``."""
         x = images.unsqueeze(-3)  # one channel
         for conv in (self.conv1, self.conv2):
-            x = conv(x).relu()
-            lead = x.shape[:-3]
-            x = torch_F.max_pool2d(x.reshape(-1, *x.shape[-3:]), 2).view(*lead, *x.shape[-3:-2], x.shape[-2] // 2,
-                                                                          x.shape[-1] // 2)
-        x = x.flatten(-3)
-        return self.fc2(self.fc1(x).relu())
+            x = pool(conv(x).relu())
+        return self.fc2(self.fc1(x.flatten(-3)).relu())
+
+
+def pool(x: Tensor) -> Tensor:
+    """2×2 max-pooling over the last two dimensions of ``(*, C, H, W)``, whatever ``*`` is."""
+    pooled = torch_F.max_pool2d(x.reshape(-1, *x.shape[-3:]), 2)
+    return pooled.view(*x.shape[:-3], *pooled.shape[-3:])
