@@ -10,6 +10,9 @@ the speed of a unit written for populations, for a NAU-sized unit on the madsen2
 (``python -m benchmarks.custom_unit_speed``). Either way member m computes
 what ``torch.manual_seed(seed_m); cls(in_features, out_features)`` computes alone.
 
+A plain unit's buffers are not stacked: its members share them, so a unit whose buffers change
+while it trains (BatchNorm's running statistics) needs ``members=`` support of its own.
+
 Optional methods a plain unit may have, each used per member: ``regularization(step)`` (a
 scalar added to the loss), ``project_()`` (an in-place correction after each optimizer step),
 ``sparsity_error()``; without the last, the distance of a parameter named ``weight`` or ``W``
