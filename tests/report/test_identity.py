@@ -58,6 +58,7 @@ def test_every_plotted_model_is_visible_when_one_spikes():
     assert bottom > 1e-9
 
 
+@pytest.mark.slow  # 4 s of drawing
 def test_every_figure_is_the_same_bytes_when_drawn_again(runs, tmp_path):
     """PNG and SVG alike: no date or software version, stable SVG ids (nalm.report.style)."""
     first = {p.name: p.read_bytes() for p in plot_experiment(EXPERIMENT, runs, tmp_path / "a")}

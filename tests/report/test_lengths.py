@@ -53,6 +53,7 @@ def test_each_length_has_its_own_draws():
     np.testing.assert_array_equal(relative_errors(runs, (100,)), relative_errors(runs, LENGTHS)[:, 2:])
 
 
+@pytest.mark.slow  # 3 s of drawing
 def test_the_length_figure_is_the_same_bytes_when_drawn_again(tmp_path):
     pytest.importorskip("matplotlib")
     errors = {("nau/nmu", "mul"): np.array([1e-6, 1e-3, 1.0]), ("nac/nac", "add"): np.array([1e-7, 1e-7, 1e-6])}

@@ -34,6 +34,7 @@ def page_faults(glibc_defaults: bool) -> int:
     return int(out.stdout)
 
 
+@pytest.mark.slow  # 5 s
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
 def test_freed_blocks_are_reused_instead_of_faulted_in_again():
     # Measured: 1,280 faults kept against 70,000 to 153,000 with glibc's defaults (5 runs each;
