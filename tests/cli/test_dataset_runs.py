@@ -67,7 +67,7 @@ def test_a_tiny_translation_run(tmp_path, run_nalm):
 BAD = {
     "unknown model": (["--units", "nau", "gru"], "'gru'"),
     "unknown target": (["--targets", "div"], "'div'"),
-    "workers": (["--workers", "2"], "--workers"),
+    "zero workers": (["--workers", "0"], "--workers"),
     "ray": (["--ray"], "--ray"),
     "dry run": (["--dry-run"], "--dry-run"),
     "no MNIST here": (["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
@@ -161,7 +161,7 @@ def test_an_interrupted_run_keeps_its_checkpoint_and_the_same_command_resumes_it
     calls = []
     with ResultsStore(tmp_path / "r.sqlite") as store:
         with pytest.raises(RunInterrupted) as interrupted:
-            dataset_runner.execute(plan, store, stop=lambda: calls.append(1) or len(calls) == 3)
+            dataset_runner.execute(plan, store, stop=lambda: calls.append(1) or len(calls) == 4)  # 1 before step 1
         assert interrupted.value.checkpoints == [3] and store.runs() == []
         assert [c.step for c in store.checkpoints("trask2018-mnist")] == [3]
         summary = dataset_runner.execute(plan, store)
@@ -171,3 +171,21 @@ def test_an_interrupted_run_keeps_its_checkpoint_and_the_same_command_resumes_it
         assert resumed[seed].metrics == run.metrics and resumed[seed].curve == run.curve
         for name, value in run.weights.items():
             assert np.array_equal(resumed[seed].weights[name], value), name
+
+
+def test_two_workers_store_what_one_stores(tmp_path):
+    from nalm.experiments import dataset_runner
+    from nalm.experiments.trask2018_mnist import EXPERIMENT
+
+    overrides = {"iterations": 6, "eval_every": 3, "eval_sequences": 8, "batch_size": 4, "dtype": "float64"}
+    plan = dataset_runner.prepare(EXPERIMENT, models=["nau", "lstm"], targets=["sum"], seeds=2, overrides=overrides)
+    stores = {}
+    for workers in (1, 2):
+        with ResultsStore(tmp_path / f"{workers}.sqlite") as store:
+            assert dataset_runner.execute(plan, store, workers=workers).trained == 4
+            stores[workers] = {(r.model, r.seed): r for r in store.runs()}
+    assert stores[1].keys() == stores[2].keys()
+    for key, run in stores[1].items():
+        assert stores[2][key].metrics == run.metrics
+        for name, value in run.weights.items():
+            assert np.array_equal(stores[2][key].weights[name], value), name

@@ -117,8 +117,7 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "workers": None, "ray": None, "dry_run": False,
-                  "device": None}
+SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "ray": None, "dry_run": False, "device": None}
 """Options of synthetic experiments only, with their unset values."""
 
 
@@ -159,16 +158,19 @@ def run_dataset(args, experiment: DatasetExperiment) -> int:
     unsupported = [name for name, unset in SYNTHETIC_ONLY.items() if getattr(args, name) != unset]
     if unsupported:
         options = ", ".join("--" + name.replace("_", "-") for name in unsupported)
-        raise ValueError(f"{experiment.name} does not support {options} (it trains on the CPU in one process)")
+        raise ValueError(f"{experiment.name} does not support {options} (it trains on this machine's CPUs)")
     plan = dataset_runner.prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds,
                                   overrides=overrides(args), data=args.data)
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
     with ResultsStore(args.results) as store:
         try:
             with stop_on_ctrl_c() as stop:
                 summary = dataset_runner.execute(plan, store, progress=not args.quiet,
-                                                 checkpoint_every=60 * args.checkpoint_every, stop=stop)
+                                                 checkpoint_every=60 * args.checkpoint_every, stop=stop,
+                                                 workers=args.workers)
         except RunInterrupted as interrupted:
             return interrupted_message(args, interrupted)
         finished(args, experiment, store, plan, summary)

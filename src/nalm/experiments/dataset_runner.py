@@ -25,6 +25,7 @@ from ..train import CHECKPOINT_EVERY, Checkpointing, TrainingInterrupted
 from ..train.supervised import DatasetTrainConfig, train_dataset_population
 from .dataset_spec import DatasetExperiment
 from .runner import RunInterrupted, RunSummary, environment
+from .workers import available_cores, in_processes
 
 
 @dataclass
@@ -44,6 +45,7 @@ class DatasetRun:
 class DatasetPlan:
     experiment: DatasetExperiment
     data: Any
+    data_path: str | None  # where ``data`` was loaded from (None: the bundled substitute)
     models: list[str]
     targets: list[str]
     runs: list[DatasetRun]
@@ -87,51 +89,122 @@ def prepare(experiment: DatasetExperiment, *, models=None, targets=None, seeds=N
                           "task": experiment.task(target).to_dict(), "data": loaded.fingerprint(),
                           "train": config.to_dict(), "generator": GENERATOR}
                 runs.append(DatasetRun(model, target, seed, config, stored))
-    return DatasetPlan(experiment, loaded, models, targets, runs)
+    return DatasetPlan(experiment, loaded, data, models, targets, runs)
+
+
+@dataclass
+class DatasetPart:
+    """One population to train, as a worker process needs it: the experiment by name, the data by
+    path (loaded once per process), the model, target, seeds and config."""
+
+    population: str  # names its checkpoint in the store
+    experiment: str
+    data: str | None
+    model: str
+    target: str
+    seeds: list[int]
+    config: DatasetTrainConfig
+
+
+_LOADED: dict = {}  # (experiment, data path) -> data, once per process
+
+
+def train_dataset_part(part: DatasetPart, checkpoints, every: float, stop: Callable[[], bool],
+                       on_steps: Callable[[int], None] | None = None):
+    """Train ``part`` from its latest checkpoint (if any), saving checkpoints as it goes; its
+    results, or the :class:`~nalm.train.TrainingInterrupted` where it stopped, or ``None`` if it
+    was stopped before it began (the outcomes of :func:`~nalm.experiments.workers.train_part`)."""
+    from . import get_experiment
+
+    if stop():
+        return None
+    experiment = get_experiment(part.experiment)
+    key = (part.experiment, part.data)
+    if key not in _LOADED:
+        _LOADED[key] = experiment.load(part.data)
+    trainable = experiment.trainable(part.model, part.target, _LOADED[key], part.seeds, part.config)
+    saved = checkpoints.checkpoint(part.population)
+
+    def save(state: dict) -> None:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        checkpoints.put_checkpoint(Checkpoint(part.population, part.experiment, part.model, len(part.seeds),
+                                              state["step"], buffer.getvalue()))
+
+    resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
+    try:
+        return train_dataset_population(trainable, part.seeds, part.config, progress=on_steps or False,
+                                        checkpointing=Checkpointing(save=save, every=every, resume=resume, stop=stop))
+    except TrainingInterrupted as interrupted:
+        return interrupted
+
+
+WORK_PER_WORKER = 10_000
+"""Member-steps each worker process must have to be worth starting: a worker starts in a second
+or two, and these networks train about 200-500 member-steps a second on a core (README)."""
 
 
 def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
-            checkpoint_every: float = CHECKPOINT_EVERY, stop: Callable[[], bool] = lambda: False) -> RunSummary:
-    """Train and store what the store lacks. A population in training saves a checkpoint to the
-    store every ``checkpoint_every`` seconds and resumes from it when run again; when ``stop()``
-    turns true it saves one at once and :class:`~nalm.experiments.runner.RunInterrupted` is raised."""
+            checkpoint_every: float = CHECKPOINT_EVERY, stop: Callable[[], bool] = lambda: False,
+            workers: int | None = 1) -> RunSummary:
+    """Train and store what the store lacks, one population per (model, target), in this process
+    or in ``workers`` processes (``None``: one per available core, but no more than the
+    populations, nor than the work keeps busy, :data:`WORK_PER_WORKER`), one population each at
+    a time; a member's result does not depend on where it trains. A population in training saves a checkpoint to the store
+    every ``checkpoint_every`` seconds and resumes from it when run again; when ``stop()`` turns
+    true it saves one at once and :class:`~nalm.experiments.runner.RunInterrupted` is raised."""
     stored = {run.key for run in plan.runs if store.has(run.key)}
     summary = RunSummary(0, len(stored), 0)
-    populations = [[run for run in group if run.key not in stored] for group in plan.populations()]
-    populations = [group for group in populations if group]
-    total = sum(len(group) * group[0].config.iterations for group in populations)
-    terminal = progress and sys.stderr.isatty()
-    with tqdm(total=total, disable=not terminal, unit="member-step", unit_scale=True, leave=False) as bar:
-        for group in populations:
+    groups = {}
+    for group in plan.populations():
+        group = [run for run in group if run.key not in stored]
+        if group:
             first = group[0]
-            seeds = [run.seed for run in group]
-            trainable = plan.experiment.trainable(first.model, first.target, plan.data, seeds, first.config)
             population = config_hash({"experiment": plan.experiment.name, "model": first.model, "target": first.target,
                                       "runs": sorted(run.key.config_hash for run in group)})
-            saved = store.checkpoint(population)
-
-            def save(state: dict, population=population, group=group) -> None:
-                buffer = io.BytesIO()
-                torch.save(state, buffer)
-                store.put_checkpoint(Checkpoint(population, plan.experiment.name, group[0].model, len(group),
-                                                state["step"], buffer.getvalue()))
-
-            resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
-            try:
-                results = train_dataset_population(
-                    trainable, seeds, first.config,
-                    progress=(lambda n, m=len(group): bar.update(n * m)) if progress else False,
-                    checkpointing=Checkpointing(save=save, every=checkpoint_every, resume=resume, stop=stop))
-            except TrainingInterrupted as interrupted:
-                raise RunInterrupted(summary, [interrupted.step]) from None
-            records = [RunRecord(experiment=plan.experiment.name, model=run.model, target=run.target, seed=run.seed,
-                                 config=run.stored, environment=environment("cpu", run.config.threads),
-                                 metrics={"best_step": result.best_step, "diverged_at": result.diverged_at,
-                                          **result.best, **plan.experiment.stored_read_back(
-                                              run.model, run.target, result.weights, run.config.unit_options)},
-                                 curve=result.curve, weights=result.weights, diverged=result.diverged)
-                       for run, result in zip(group, results)]
-            store.put_many(records, finishes=population)
-            summary.trained += len(records)
-            summary.diverged += sum(record.diverged for record in records)
+            groups[population] = group
+    parts = [DatasetPart(population, plan.experiment.name, plan.data_path, group[0].model, group[0].target,
+                         [run.seed for run in group], group[0].config) for population, group in groups.items()]
+    if workers is None:
+        work = sum(len(part.seeds) * part.config.iterations for part in parts)
+        workers = max(1, min(available_cores(), len(parts), work // WORK_PER_WORKER))
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    total = sum(len(part.seeds) * part.config.iterations for part in parts)
+    terminal = progress and sys.stderr.isatty()
+    stopped_at = []
+    with tqdm(total=total, disable=not terminal, unit="member-step", unit_scale=True, leave=False) as bar:
+        if workers == 1 or len(parts) == 1:
+            outcomes = ((part, train_dataset_part(part, store, checkpoint_every, stop,
+                                                  lambda n, m=len(part.seeds): bar.update(n * m) if terminal else None))
+                        for part in parts)
+        else:
+            outcomes = in_processes(parts, workers, str(store.path), checkpoint_every, stop, train=train_dataset_part)
+        for part, outcome in outcomes:
+            if not isinstance(outcome, list):
+                stopped_at += [] if outcome is None else [outcome.step]
+                if workers == 1:
+                    break
+                continue
+            if workers > 1:
+                bar.update(len(part.seeds) * part.config.iterations)
+            store_population(plan, store, groups[part.population], part.population, outcome, summary)
+    if summary.trained < len(plan.runs) - len(stored):
+        raise RunInterrupted(summary, stopped_at)
     return summary
+
+
+def store_population(plan: DatasetPlan, store: ResultsStore, runs: list[DatasetRun], population: str, results,
+                     summary: RunSummary) -> None:
+    """Store a trained population's runs, with their read-back formulas, in one transaction that
+    also deletes its checkpoint."""
+    records = [RunRecord(experiment=plan.experiment.name, model=run.model, target=run.target, seed=run.seed,
+                         config=run.stored, environment=environment("cpu", run.config.threads),
+                         metrics={"best_step": result.best_step, "diverged_at": result.diverged_at, **result.best,
+                                  **plan.experiment.stored_read_back(run.model, run.target, result.weights,
+                                                                     run.config.unit_options)},
+                         curve=result.curve, weights=result.weights, diverged=result.diverged)
+               for run, result in zip(runs, results)]
+    store.put_many(records, finishes=population)
+    summary.trained += len(records)
+    summary.diverged += sum(record.diverged for record in records)

@@ -111,9 +111,11 @@ def in_process(parts: list[Part], store: ResultsStore, every: float, stop: Calla
             return
 
 
-def in_processes(parts: list[Part], workers: int, store_path: str, every: float,
-                 stop: Callable[[], bool]) -> Iterator[tuple[Part, Outcome]]:
-    """Train the parts in ``workers`` processes, yielding each as it finishes.
+def in_processes(parts: list, workers: int, store_path: str, every: float, stop: Callable[[], bool],
+                 train: Callable = train_part) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts in ``workers`` processes, yielding each as it finishes (``train(part, store,
+    every, stop)``, a module-level function: :func:`train_part`, or a data-set experiment's
+    :func:`~nalm.experiments.dataset_runner.train_dataset_part`).
 
     Workers ignore Ctrl-C; when ``stop()`` turns true (polled every ``POLL`` seconds), they
     are told through a flag in shared memory, save a checkpoint at the end of their step and return; parts
@@ -125,7 +127,7 @@ def in_processes(parts: list[Part], workers: int, store_path: str, every: float,
     stopping = context.RawValue(ctypes.c_bool, False)  # shared memory, no lock: one writer, read every step
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                              initargs=(store_path, stopping)) as pool:
-        running = {pool.submit(_train_in_worker, part, every): part for part in parts}
+        running = {pool.submit(_train_in_worker, train, part, every): part for part in parts}
         try:
             while running:
                 done, _ = wait(running, timeout=POLL, return_when=FIRST_COMPLETED)
@@ -159,5 +161,5 @@ def _start_worker(store_path: str, stopping) -> None:
     _worker["stop"] = lambda: stopping.value or os.getppid() != parent  # told to, or orphaned
 
 
-def _train_in_worker(part: Part, every: float) -> Outcome:
-    return train_part(part, _worker["store"], every, _worker["stop"])
+def _train_in_worker(train: Callable, part, every: float) -> Outcome:
+    return train(part, _worker["store"], every, _worker["stop"])
