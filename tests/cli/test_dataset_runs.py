@@ -173,6 +173,7 @@ def test_an_interrupted_run_keeps_its_checkpoint_and_the_same_command_resumes_it
             assert np.array_equal(resumed[seed].weights[name], value), name
 
 
+@pytest.mark.slow  # starts worker processes
 def test_two_workers_store_what_one_stores(tmp_path):
     from nalm.experiments import dataset_runner
     from nalm.experiments.trask2018_mnist import EXPERIMENT
