@@ -112,13 +112,19 @@ def test_bad_unit_names_fail_in_one_line(case):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
-def test_an_installed_package_registers_units_by_entry_point(tmp_path, monkeypatch):
-    info = tmp_path / "my_units-1.0.dist-info"
+def install_units(folder, monkeypatch, **entries: str) -> None:
+    """Make ``folder`` hold an installed package whose ``nalm.units`` entry points are ``entries``
+    (name -> MODULE:CLASS), as ``pip install`` would, and put it on the import path."""
+    info = folder / "my_units-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-units\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nplain-nau = {HERE}:PlainNAU\n"
-                                           "broken = nalm_no_such_module:Unit\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    lines = "".join(f"{name} = {target}\n" for name, target in entries.items())
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n{lines}")
+    monkeypatch.syspath_prepend(str(folder))
+
+
+def test_an_installed_package_registers_units_by_entry_point(tmp_path, monkeypatch):
+    install_units(tmp_path, monkeypatch, **{"plain-nau": f"{HERE}:PlainNAU", "broken": "nalm_no_such_module:Unit"})
     assert unit_class("plain-nau").base is PlainNAU
     with pytest.raises(ValueError, match="its entry point nalm_no_such_module:Unit does not load"):
         unit_class("broken")
@@ -162,11 +168,7 @@ def test_a_unit_of_ones_own_runs_in_every_static_experiment(experiment, tmp_path
     from nalm.experiments import get_experiment
     from nalm.results import ResultsStore
 
-    info = tmp_path / "my_units-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-units\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nplain-nau = {HERE}:PlainNAU\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    install_units(tmp_path, monkeypatch, **{"plain-nau": f"{HERE}:PlainNAU"})
     target = get_experiment(experiment).targets[0]
     results = tmp_path / "r.sqlite"
     argv = ["run", experiment, "--units", "plain-nau", f"{HERE}:PlainNAU", "--targets", target, "--seeds", "1",

@@ -9,23 +9,21 @@ A progress bar of member-steps shows when standard error is a terminal.
 """
 from __future__ import annotations
 
-import io
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import torch
-
 from tqdm.auto import tqdm
 
 from ..errors import UnknownNameError
-from ..results import Checkpoint, ResultsStore, RunKey, RunRecord, config_hash
+from ..explain import READBACK_VERSION
+from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..tasks import GENERATOR
-from ..train import CHECKPOINT_EVERY, Checkpointing, TrainingInterrupted
+from ..train import CHECKPOINT_EVERY, TrainingInterrupted
 from ..train.supervised import DatasetTrainConfig, train_dataset_population
 from .dataset_spec import DatasetExperiment
 from .runner import RunInterrupted, RunSummary, environment
-from .workers import available_cores, in_processes
+from .workers import available_cores, in_processes, store_checkpointing
 
 
 @dataclass
@@ -123,18 +121,11 @@ def train_dataset_part(part: DatasetPart, checkpoints, every: float, stop: Calla
     if key not in _LOADED:
         _LOADED[key] = experiment.load(part.data)
     trainable = experiment.trainable(part.model, part.target, _LOADED[key], part.seeds, part.config)
-    saved = checkpoints.checkpoint(part.population)
-
-    def save(state: dict) -> None:
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        checkpoints.put_checkpoint(Checkpoint(part.population, part.experiment, part.model, len(part.seeds),
-                                              state["step"], buffer.getvalue()))
-
-    resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
+    checkpointing = store_checkpointing(checkpoints, part.population, part.experiment, part.model, len(part.seeds),
+                                        every, stop)
     try:
         return train_dataset_population(trainable, part.seeds, part.config, progress=on_steps or False,
-                                        checkpointing=Checkpointing(save=save, every=every, resume=resume, stop=stop))
+                                        checkpointing=checkpointing)
     except TrainingInterrupted as interrupted:
         return interrupted
 
@@ -201,10 +192,19 @@ def store_population(plan: DatasetPlan, store: ResultsStore, runs: list[DatasetR
     records = [RunRecord(experiment=plan.experiment.name, model=run.model, target=run.target, seed=run.seed,
                          config=run.stored, environment=environment("cpu", run.config.threads),
                          metrics={"best_step": result.best_step, "diverged_at": result.diverged_at, **result.best,
-                                  **plan.experiment.stored_read_back(run.model, run.target, result.weights,
-                                                                     run.config.unit_options)},
+                                  **read_back(plan.experiment, run, result.weights)},
                          curve=result.curve, weights=result.weights, diverged=result.diverged)
                for run, result in zip(runs, results)]
     store.put_many(records, finishes=population)
     summary.trained += len(records)
     summary.diverged += sum(record.diverged for record in records)
+
+
+def read_back(experiment: DatasetExperiment, run: DatasetRun, weights: dict) -> dict:
+    """What is stored of a run's formula read back (:attr:`DatasetExperiment.read_back`): none
+    where its model has no arithmetic part."""
+    reading = experiment.read_back(run.model, run.target, weights, run.config.unit_options)
+    if reading is None:
+        return {}
+    return {"formula": str(reading.explanation), "formula_is_accumulator": reading.is_accumulator,
+            "formula_readback": READBACK_VERSION}

@@ -45,8 +45,8 @@ class DatasetExperiment:
     which need not be scored when they are stored (a success threshold may come from other
     runs); ``render(cells)`` is the report's Markdown and ``plot(runs, cells, folder)`` draws its
     figures. ``read_back(model, target, weights, unit_options)`` reads the formula of a trained
-    run's arithmetic part (a :class:`CellReading`, or ``None`` where it has none), and
-    ``stored_read_back`` is what of it is stored with each run. ``unit_options(model, target, iterations)`` gives per-unit options, so
+    run's arithmetic part (a :class:`CellReading`, or ``None`` where it has none); it is stored
+    with each run. ``unit_options(model, target, iterations)`` gives per-unit options, so
     regularizer schedules scale with the run's length.
     """
 
@@ -65,7 +65,6 @@ class DatasetExperiment:
     evaluation: str = ""  # the evaluation sets, formatted with the training config (protocol card)
     settings: dict[str, str] = field(default_factory=dict)  # protocol-card rows of the experiment's own
     read_back: Callable[[str, str, dict, dict], CellReading | None] = lambda *run: None
-    stored_read_back: Callable[[str, str, dict, dict], dict] = lambda *run: {}
     paper_scale: dict = field(default_factory=dict)
     paper_seeds: int | None = None
     model_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)

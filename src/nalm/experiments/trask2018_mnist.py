@@ -26,7 +26,7 @@ import torch
 
 import sympy
 
-from ..explain import READBACK_VERSION, explain
+from ..explain import explain
 from ..report import sequences as report
 from ..tasks import streams
 from ..tasks.digits import DigitImages, DigitSequenceTask, bundled_digits, load_mnist
@@ -134,15 +134,6 @@ def read_back(model: str, target: str, weights: dict, unit_options: dict) -> Cel
     return CellReading(explanation, is_solved and not explanation.rounding_changed_output)
 
 
-def stored_read_back(model: str, target: str, weights: dict, unit_options: dict) -> dict:
-    """What is stored of :func:`read_back` with each run."""
-    reading = read_back(model, target, weights, unit_options)
-    if reading is None:
-        return {}
-    return {"formula": str(reading.explanation), "formula_is_accumulator": reading.is_accumulator,
-            "formula_readback": READBACK_VERSION}
-
-
 def gather(features: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """Member m's features of images ``idx[m]``: ``(M, N, F)`` and ``(M, S, T)`` → ``(M, S, T, F)``."""
     members = torch.arange(features.shape[0]).view(-1, 1, 1)
@@ -207,7 +198,6 @@ EXPERIMENT = DatasetExperiment(
     task=TASKS.__getitem__,
     trainable=trainable,
     read_back=read_back,
-    stored_read_back=stored_read_back,
     summarize=report.summarize_lengths,
     render=render,
     plot=plot,

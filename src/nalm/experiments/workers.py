@@ -64,24 +64,32 @@ def train_part(part: Part, checkpoints: Checkpoints, every: float, stop: Callabl
     (``on_steps(n)``: told of each step, see :func:`~nalm.train.train_population`)."""
     if stop():
         return None
-    saved = checkpoints.checkpoint(part.population)
-
-    def save(state: dict) -> None:
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        checkpoints.put_checkpoint(Checkpoint(part.population, part.experiment, part.model, len(part.members),
-                                              state["step"], buffer.getvalue()))
-
-    resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
+    checkpointing = store_checkpointing(checkpoints, part.population, part.experiment, part.model,
+                                        len(part.members), every, stop)
     try:
         results = train_population(part.model, part.members, part.config, progress=on_steps or False,
-                                   checkpointing=Checkpointing(save=save, every=every, resume=resume, stop=stop))
+                                   checkpointing=checkpointing)
     except TrainingInterrupted as interrupted:
         return interrupted
     for result in results:
         result.metrics["formula"], result.metrics["formula_matches"] = formula(part.model, result, part.config)
         result.metrics["formula_readback"] = READBACK_VERSION
     return results
+
+
+def store_checkpointing(checkpoints: Checkpoints, population: str, experiment: str, model: str, runs: int,
+                        every: float, stop: Callable[[], bool]) -> Checkpointing:
+    """A population's :class:`~nalm.train.Checkpointing` through ``checkpoints``: it resumes from
+    the latest saved state of ``population`` and saves new ones there (``torch.save`` bytes)."""
+    saved = checkpoints.checkpoint(population)
+
+    def save(state: dict) -> None:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        checkpoints.put_checkpoint(Checkpoint(population, experiment, model, runs, state["step"], buffer.getvalue()))
+
+    resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
+    return Checkpointing(save=save, every=every, resume=resume, stop=stop)
 
 
 def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:

@@ -9,7 +9,7 @@ weights and recorded as diverged; the rest train on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -58,6 +58,17 @@ class Checkpointing:
     every: float = CHECKPOINT_EVERY
     resume: dict | None = None
     stop: Callable[[], bool] = lambda: False
+    saved_at: float = field(default_factory=time.monotonic, init=False)
+
+    def at_step(self, step: int, state: Callable[[int], dict]) -> bool:
+        """At the start of a resumed or continued ``step``: save ``state(step)`` if a checkpoint is
+        due or a stop was asked; whether training must stop (then the caller raises
+        :class:`TrainingInterrupted`)."""
+        stopping = self.stop()
+        if stopping or time.monotonic() - self.saved_at >= self.every:
+            self.save(state(step))
+            self.saved_at = time.monotonic()
+        return stopping
 
 
 class TrainingInterrupted(Exception):
@@ -149,19 +160,15 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *,
             plateau.load_state_dict(saved["plateau"])
         if tracker.last:
             error = tracker.last["interpolation"][0].to(device)
-    saved_at = time.monotonic()
+    if checkpointing is not None:
+        checkpointing.saved_at = time.monotonic()
     bar = tqdm(total=config.iterations, initial=start, disable=progress is not True, desc=model, unit="step",
                leave=False)
     advance = progress if callable(progress) else bar.update
     for step in range(start, config.iterations + 1):
-        if checkpointing is not None and step > start:
-            if checkpointing.stop():
-                checkpointing.save(checkpoint(step))
-                bar.close()
-                raise TrainingInterrupted(step)
-            if time.monotonic() - saved_at >= checkpointing.every:
-                checkpointing.save(checkpoint(step))
-                saved_at = time.monotonic()
+        if checkpointing is not None and step > start and checkpointing.at_step(step, checkpoint):
+            bar.close()
+            raise TrainingInterrupted(step)
         if step % config.eval_every == 0 or step == config.iterations:
             tracker.evaluate(step, data, diverged)
             interpolation = tracker.last["interpolation"][0]

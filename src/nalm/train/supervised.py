@@ -143,18 +143,14 @@ def train_dataset_population(trainable: Trainable, seeds: list[int], config: Dat
         best.load_state_dict(saved["best"])
         diverged.copy_(saved["diverged"])
         diverged_at = list(saved["diverged_at"])
-    saved_at = time.monotonic()
+    if checkpointing is not None:
+        checkpointing.saved_at = time.monotonic()
     bar = tqdm(total=config.iterations, initial=start, disable=progress is not True, unit="step", leave=False)
     advance = progress if callable(progress) else bar.update
     for step in range(start, config.iterations + 1):
-        if checkpointing is not None and step > start:
-            if checkpointing.stop():
-                checkpointing.save(checkpoint(step))
-                bar.close()
-                raise TrainingInterrupted(step)
-            if time.monotonic() - saved_at >= checkpointing.every:
-                checkpointing.save(checkpoint(step))
-                saved_at = time.monotonic()
+        if checkpointing is not None and step > start and checkpointing.at_step(step, checkpoint):
+            bar.close()
+            raise TrainingInterrupted(step)
         if step % config.eval_every == 0 or step == config.iterations:
             with torch.no_grad(), evaluating(net):
                 best.evaluated(step, trainable.evaluate(), frozen=diverged)

@@ -161,6 +161,7 @@ class Memberwise(ArithmeticUnit):
         self.unit_options = options
         template = self.base(in_features, out_features, **options).to(device=device, dtype=dtype)
         self._template = [template]  # a list: not a submodule, so its own parameters are not trained
+        self._calls: dict[str, _Call] = {}  # method -> its forward wrapper (a dict: not submodules either)
         self._names = [name for name, _ in template.named_parameters()]
         for name, p in template.named_parameters():
             self.register_parameter(name.replace(".", "__"), self.new_parameter(*p.shape))
@@ -189,7 +190,7 @@ class Memberwise(ArithmeticUnit):
 
     def _per_member(self, method: str, *args, batched=None):
         """``template.method(*args)`` for every member: under vmap, or one member at a time."""
-        call = _Call(self.template, method)
+        call = self._calls.setdefault(method, _Call(self.template, method))
         params = {f"module.{k}": v for k, v in self._params().items()}
         if self.members is None:
             return functional_call(call, params, args)
@@ -251,13 +252,10 @@ class Memberwise(ArithmeticUnit):
                 (p if m is None else p[m]).copy_(own[name])
 
     def sparsity_error(self) -> Tensor:
+        if not hasattr(self.base, "sparsity_error"):
+            return super().sparsity_error()  # the stacked `weight` or `W`, else nan
         with torch.no_grad():
-            if hasattr(self.base, "sparsity_error"):
-                return torch.as_tensor(self._per_member("sparsity_error"))
-            for name in ("weight", "W"):
-                if name in self._names:
-                    return self.largest_distance_from_integers(self._params()[name])
-            return torch.full(() if self.members is None else (self.members,), float("nan"))
+            return torch.as_tensor(self._per_member("sparsity_error"))
 
     def options(self) -> dict:
         return {"unit": import_path(self.base), **self.unit_options}
