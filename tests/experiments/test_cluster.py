@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from nalm.experiments import EXPERIMENTS, run_experiment  # noqa: E402
+from nalm.experiments.cluster import in_ray  # noqa: E402
 from nalm.results import ResultsStore, StoreError  # noqa: E402
+from tests.experiments.test_progress import counting_into, long_parts, told_before_finishing  # noqa: E402
 from tests.same_runs import assert_same_runs  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a Ray cluster takes some seconds to start
@@ -81,3 +84,12 @@ def test_a_task_whose_worker_is_killed_is_retried_from_its_checkpoint(tmp_path, 
     killer.join()
     assert killed and killed[0][1] > 0
     assert_same_runs(on_ray, stored(tmp_path / "local.sqlite", config), count=4)
+
+
+def test_ray_tasks_report_their_steps_while_they_train(tmp_path, local_cluster):
+    parts, told = long_parts(2, 10_000), Counter()
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        outcomes = in_ray(parts, store, 600.0, lambda: False, gpus=False, on_steps=counting_into(told))
+        seen = told_before_finishing(outcomes, told)
+    assert set(seen) == {"p0", "p1"}
+    assert all(0 < steps <= 10_000 for steps in seen.values()), seen

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
+
+import pytest
 
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.progress import Progress, work
 from nalm.experiments.runner import execute, prepare
-from nalm.experiments.workers import Part
+from nalm.experiments.workers import Part, in_processes
 from nalm.results import ResultsStore
 
 TINY = {"iterations": 20, "eval_every": 10, "eval_samples": 16, "batch_size": 8}
@@ -44,3 +47,32 @@ def test_a_terminal_gets_one_bar_of_member_steps():
     quiet = io.StringIO()
     Progress(parts, enabled=False, stream=quiet).finished_part(parts[0])
     assert quiet.getvalue() == ""
+
+
+def long_parts(count: int, iterations: int) -> list[Part]:
+    """``count`` two-member NAU populations of ``iterations`` steps each (seconds of training)."""
+    plan = prepare(EXPERIMENTS["madsen2020-static"], models=["nau"], targets=["add"], seeds=2 * count,
+                   overrides={"iterations": iterations, "eval_every": iterations, "eval_samples": 16})
+    members, config = [run.member for run in plan.runs], plan.runs[0].config
+    return [Part(f"p{i}", "madsen2020-static", "nau", members[2 * i:2 * i + 2], config) for i in range(count)]
+
+
+def counting_into(told: Counter):
+    """An ``on_steps`` for :func:`~nalm.experiments.workers.in_processes` and
+    :func:`~nalm.experiments.cluster.in_ray` that adds each part's steps to ``told``."""
+    return lambda part: lambda n: told.update({part.population: n})
+
+
+def told_before_finishing(outcomes, told: Counter) -> dict[str, int]:
+    """The steps each part's reporter had been told of when the part's results came back."""
+    return {part.population: told[part.population] for part, outcome in outcomes if isinstance(outcome, list)}
+
+
+@pytest.mark.slow  # two worker processes, a few seconds of training each
+def test_worker_processes_move_the_bar_while_they_train(tmp_path):
+    parts, told = long_parts(2, 5_000), Counter()
+    ResultsStore(tmp_path / "r.sqlite").close()
+    outcomes = in_processes(parts, 2, str(tmp_path / "r.sqlite"), 600.0, lambda: False, on_steps=counting_into(told))
+    seen = told_before_finishing(outcomes, told)
+    assert set(seen) == {"p0", "p1"}
+    assert all(0 < steps <= 5_000 for steps in seen.values()), seen  # told while training, never too much

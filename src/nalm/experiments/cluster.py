@@ -66,9 +66,11 @@ def connect(address: str) -> dict:
     return ray.cluster_resources()
 
 
-def in_ray(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool],
-           gpus: bool) -> Iterator[tuple[Part, Outcome]]:
-    """Train the parts as Ray tasks, yielding each as it finishes (see the module docstring)."""
+def in_ray(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool], gpus: bool,
+           on_steps: Callable[[Part], Callable[[int], None]] | None = None) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts as Ray tasks, yielding each as it finishes (see the module docstring);
+    ``on_steps(part)``, as for :func:`~nalm.experiments.workers.in_process`, is told of each part's
+    steps as its task reports them to the board (every :data:`STOP_POLL` seconds)."""
     ray = import_ray()
     task, board_class = _remotes(ray)
     saved = {part.population: store.checkpoint(part.population) for part in parts}
@@ -76,11 +78,17 @@ def in_ray(parts: list[Part], store: ResultsStore, every: float, stop: Callable[
     resources = {"num_gpus": 1, "num_cpus": 0} if gpus else {"num_cpus": 1}
     running = {task.options(max_retries=RETRIES, **resources).remote(part, board, every): part for part in parts}
     finished: set[str] = set()
+    tell = {part.population: on_steps(part) for part in parts} if on_steps is not None else {}
+    shown = dict.fromkeys(tell, 0)  # the steps each part's ``tell`` has been told of
     stopping = False
     try:
         while running:
             done, _ = ray.wait(list(running), num_returns=1, timeout=POLL)
             _save_new(ray, board, store, finished)
+            for population, steps in (ray.get(board.steps.remote()).items() if tell else ()):
+                if steps > shown[population]:  # (a retried task counts anew: shown once past its old count)
+                    tell[population](steps - shown[population])
+                    shown[population] = steps
             if stop() and not stopping:
                 stopping = True
                 ray.get(board.stop.remote())
@@ -105,11 +113,15 @@ def _save_new(ray, board, store: ResultsStore, finished: set[str]) -> None:
 
 
 class _BoardClient:
-    """A task's view of the board: :class:`~nalm.experiments.workers.Checkpoints`, and stop()."""
+    """A task's view of the board: :class:`~nalm.experiments.workers.Checkpoints`, stop(), and
+    count(n), told of the part's steps, which it reports when it asks whether to stop."""
 
-    def __init__(self, ray, board):
-        self.ray, self.board = ray, board
-        self.asked, self.stopping = 0.0, False
+    def __init__(self, ray, board, population: str):
+        self.ray, self.board, self.population = ray, board, population
+        self.asked, self.stopping, self.steps = 0.0, False, 0
+
+    def count(self, n: int) -> None:
+        self.steps += n
 
     def checkpoint(self, population: str) -> Checkpoint | None:
         return self.ray.get(self.board.checkpoint.remote(population))
@@ -120,15 +132,16 @@ class _BoardClient:
     def stop(self) -> bool:
         now = time.monotonic()
         if not self.stopping and now - self.asked >= STOP_POLL:
-            self.asked, self.stopping = now, self.ray.get(self.board.stopped.remote())
+            self.asked, self.stopping = now, self.ray.get(self.board.stopped.remote(self.population, self.steps))
         return self.stopping
 
 
 class _Board:
-    """Each part's latest checkpoint, the ones the main process has not yet stored, and the stop flag."""
+    """Each part's latest checkpoint, the ones the main process has not yet stored, each part's
+    steps as its task last reported them, and the stop flag."""
 
     def __init__(self, saved: dict[str, Checkpoint]):
-        self.latest, self.new, self.stopping = dict(saved), {}, False
+        self.latest, self.new, self.stopping, self.counted = dict(saved), {}, False, {}
 
     def checkpoint(self, population: str) -> Checkpoint | None:
         return self.latest.get(population)
@@ -143,15 +156,19 @@ class _Board:
     def stop(self) -> None:
         self.stopping = True
 
-    def stopped(self) -> bool:
+    def stopped(self, population: str, steps: int) -> bool:
+        self.counted[population] = steps
         return self.stopping
+
+    def steps(self) -> dict[str, int]:
+        return dict(self.counted)
 
 
 def _train_task(part: Part, board, every: float) -> Outcome:
     import ray
 
-    client = _BoardClient(ray, board)
-    return train_part(part, client, every, client.stop)
+    client = _BoardClient(ray, board, part.population)
+    return train_part(part, client, every, client.stop, client.count)
 
 
 def _remotes(ray):

@@ -4,16 +4,13 @@
 touched; :func:`execute` skips the runs the store holds and trains the rest, one population
 per (model, target) whose members are the seeds, each stored in one transaction as it ends
 (which also deletes its checkpoint; a population in training saves one every few minutes
-and at Ctrl-C, and the same command resumes it).
-A progress bar of member-steps shows when standard error is a terminal.
+and at Ctrl-C, and the same command resumes it). Progress is reported as for the synthetic
+experiments (:class:`~nalm.experiments.progress.Progress`).
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable
-
-from tqdm.auto import tqdm
 
 from ..errors import UnknownNameError
 from ..explain import READBACK_VERSION
@@ -22,6 +19,7 @@ from ..tasks import GENERATOR
 from ..train import CHECKPOINT_EVERY, TrainingInterrupted
 from ..train.supervised import DatasetTrainConfig, train_dataset_population
 from .dataset_spec import DatasetExperiment
+from .progress import Progress
 from .runner import RunInterrupted, RunSummary, environment
 from .workers import available_cores, in_processes, store_checkpointing
 
@@ -103,6 +101,11 @@ class DatasetPart:
     seeds: list[int]
     config: DatasetTrainConfig
 
+    @property
+    def size(self) -> int:
+        """Its members (one per seed)."""
+        return len(self.seeds)
+
 
 _LOADED: dict = {}  # (experiment, data path) -> data, once per process
 
@@ -161,25 +164,27 @@ def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
         workers = max(1, min(available_cores(), len(parts), work // WORK_PER_WORKER))
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    total = sum(len(part.seeds) * part.config.iterations for part in parts)
-    terminal = progress and sys.stderr.isatty()
+    bar = Progress(parts, progress)
+    on_steps = bar.steps_of if bar.terminal else None
     stopped_at = []
-    with tqdm(total=total, disable=not terminal, unit="member-step", unit_scale=True, leave=False) as bar:
+    try:
         if workers == 1 or len(parts) == 1:
             outcomes = ((part, train_dataset_part(part, store, checkpoint_every, stop,
-                                                  lambda n, m=len(part.seeds): bar.update(n * m) if terminal else None))
+                                                  None if on_steps is None else on_steps(part)))
                         for part in parts)
         else:
-            outcomes = in_processes(parts, workers, str(store.path), checkpoint_every, stop, train=train_dataset_part)
+            outcomes = in_processes(parts, workers, str(store.path), checkpoint_every, stop, train=train_dataset_part,
+                                    on_steps=on_steps)
         for part, outcome in outcomes:
             if not isinstance(outcome, list):
                 stopped_at += [] if outcome is None else [outcome.step]
                 if workers == 1:
                     break
                 continue
-            if workers > 1:
-                bar.update(len(part.seeds) * part.config.iterations)
+            bar.finished_part(part)
             store_population(plan, store, groups[part.population], part.population, outcome, summary)
+    finally:
+        bar.close()
     if summary.trained < len(plan.runs) - len(stored):
         raise RunInterrupted(summary, stopped_at)
     return summary

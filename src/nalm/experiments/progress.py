@@ -2,8 +2,9 @@
 
 Where standard error is a terminal, one bar counts the run's member-steps, with the rate and
 the time left; elsewhere (a log file, a batch job) there is no bar, and each finished population
-writes one line instead. In-process populations move the bar at every step; those trained in
-worker processes or Ray tasks move it when they finish.
+writes one line instead. In-process populations move the bar at every step, those in worker
+processes as the main process polls them (five times a second), and Ray tasks as they report
+to the main process (once a second).
 """
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from .workers import Part
 
 
 def work(part: Part) -> int:
-    """A part's member-steps (an untrained baseline population counts a step per member)."""
-    return len(part.members) * max(part.config.iterations, 1)
+    """A part's member-steps (an untrained baseline population counts a step per member); a part
+    is a :class:`~nalm.experiments.workers.Part` or a data-set experiment's
+    :class:`~nalm.experiments.dataset_runner.DatasetPart`."""
+    return part.size * max(part.config.iterations, 1)
 
 
 class Progress:
-    def __init__(self, parts: list[Part], enabled: bool, stream=None):
+    def __init__(self, parts: list, enabled: bool, stream=None):
         self.stream = stream or sys.stderr
         self.total, self.done, self.parts, self.finished = sum(map(work, parts)), 0, len(parts), 0
         self.enabled, self.terminal = enabled, enabled and self.stream.isatty()
@@ -35,8 +38,8 @@ class Progress:
         self.counted.setdefault(part.population, 0)
 
         def step(n: int) -> None:
-            self.counted[part.population] += n * len(part.members)
-            self.bar.update(n * len(part.members))
+            self.counted[part.population] += n * part.size
+            self.bar.update(n * part.size)
         return step
 
     def finished_part(self, part: Part) -> None:
@@ -47,7 +50,7 @@ class Progress:
             elapsed = time.monotonic() - self.start
             left = elapsed * (self.total - self.done) / self.done if self.done else 0.0
             name = part.population if part.population.startswith("baselines") else part.model
-            print(f"nalm: {name}: {len(part.members)} members done (population {self.finished} of "
+            print(f"nalm: {name}: {part.size} members done (population {self.finished} of "
                   f"{self.parts}; {self.done / self.total:.0%} of {self.total:.3g} member-steps, "
                   f"{elapsed:.0f} s elapsed, about {left:.0f} s left)", file=self.stream, flush=True)
 

@@ -226,12 +226,14 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     work = baselines.parts() + [Part(population, plan.experiment.name, runs[0].model, [run.member for run in runs],
                                      runs[0].config) for population, runs in parts.items()]
     bar = Progress(work, progress)
+    on_steps = bar.steps_of if bar.terminal else None
     if ray is not None:
-        outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work))
+        outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work),
+                                  on_steps=on_steps)
     elif workers == 1:
-        outcomes = in_process(work, store, checkpoint_every, stop, bar.steps_of if bar.terminal else None)
+        outcomes = in_process(work, store, checkpoint_every, stop, on_steps)
     else:
-        outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop)
+        outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop, on_steps=on_steps)
     stopped_at, waiting = [], []
     try:
         for part, outcome in outcomes:

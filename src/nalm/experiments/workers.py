@@ -42,6 +42,11 @@ class Part:
     members: list[Member]
     config: TrainConfig
 
+    @property
+    def size(self) -> int:
+        """Its members."""
+        return len(self.members)
+
 
 def available_cores() -> int:
     """The cores this process may run on (its affinity, where the platform has one)."""
@@ -120,36 +125,49 @@ def in_process(parts: list[Part], store: ResultsStore, every: float, stop: Calla
 
 
 def in_processes(parts: list, workers: int, store_path: str, every: float, stop: Callable[[], bool],
-                 train: Callable = train_part) -> Iterator[tuple[Part, Outcome]]:
+                 train: Callable = train_part, on_steps: Callable[[Part], Callable[[int], None]] | None = None
+                 ) -> Iterator[tuple[Part, Outcome]]:
     """Train the parts in ``workers`` processes, yielding each as it finishes (``train(part, store,
-    every, stop)``, a module-level function: :func:`train_part`, or a data-set experiment's
-    :func:`~nalm.experiments.dataset_runner.train_dataset_part`).
+    every, stop, on_steps)``, a module-level function: :func:`train_part`, or a data-set
+    experiment's :func:`~nalm.experiments.dataset_runner.train_dataset_part`); ``on_steps(part)``,
+    as for :func:`in_process`, is told of each part's steps every ``POLL`` seconds.
 
     Workers ignore Ctrl-C; when ``stop()`` turns true (polled every ``POLL`` seconds), they
     are told through a flag in shared memory, save a checkpoint at the end of their step and return; parts
-    not yet begun are not begun.
+    not yet begun are not begun. Each part counts its steps in a shared array, which the main
+    process reads as it polls.
     """
     context = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     if context.get_start_method() == "forkserver":  # the server imports nalm once; each worker forks from it
         context.set_forkserver_preload([__name__])
     stopping = context.RawValue(ctypes.c_bool, False)  # shared memory, no lock: one writer, read every step
+    steps = context.RawArray(ctypes.c_int64, max(len(parts), 1))  # each part's steps, written by its worker only
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(store_path, stopping)) as pool:
-        running = {pool.submit(_train_in_worker, train, part, every): part for part in parts}
+                             initargs=(store_path, stopping, steps)) as pool:
+        running = {pool.submit(_train_in_worker, train, part, every, index): (index, part)
+                   for index, part in enumerate(parts)}
+        tell = [None if on_steps is None else on_steps(part) for part in parts]
+        shown = [0] * len(parts)  # the steps each part's ``tell`` has been told of
         try:
             while running:
                 done, _ = wait(running, timeout=POLL, return_when=FIRST_COMPLETED)
+                for index, _ in running.values() if on_steps is not None else ():
+                    now = steps[index]
+                    if now > shown[index]:
+                        tell[index](now - shown[index])
+                        shown[index] = now
                 if stop() and not stopping.value:
                     stopping.value = True
                     for future in running:
                         future.cancel()
                 for future in done:
-                    part = running.pop(future)
+                    _, part = running.pop(future)
                     if not future.cancelled():
                         try:
                             outcome = future.result()
                         except BrokenProcessPool:
-                            raise Fault("a worker process died (killed, or out of memory): the runs stored and "
+                            raise Fault("a worker process died (killed, or out of memory; from a Python script, "
+                                        "one without an `if __name__ == '__main__':` guard): the runs stored and "
                                         "the checkpoints saved so far are kept; the same command resumes") from None
                         yield part, outcome
         finally:  # on any way out (a second Ctrl-C, an error), workers save and stop within a step
@@ -159,15 +177,20 @@ def in_processes(parts: list, workers: int, store_path: str, every: float, stop:
 POLL = 0.2
 """Seconds between the main process's checks for a stop request while workers train."""
 
-_worker: dict = {}  # in a worker process: its store and its stop()
+_worker: dict = {}  # in a worker process: its store, its stop() and the parts' step counts
 
 
-def _start_worker(store_path: str, stopping) -> None:
+def _start_worker(store_path: str, stopping, steps) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
     parent = os.getppid()
     _worker["store"] = ResultsStore(store_path)
     _worker["stop"] = lambda: stopping.value or os.getppid() != parent  # told to, or orphaned
+    _worker["steps"] = steps
 
 
-def _train_in_worker(train: Callable, part, every: float) -> Outcome:
-    return train(part, _worker["store"], every, _worker["stop"])
+def _train_in_worker(train: Callable, part, every: float, index: int) -> Outcome:
+    steps = _worker["steps"]
+
+    def count(n: int) -> None:
+        steps[index] += n
+    return train(part, _worker["store"], every, _worker["stop"], count)
