@@ -68,7 +68,7 @@ BAD = {
     "unknown model": (["--units", "nau", "gru"], "'gru'"),
     "unknown target": (["--targets", "div"], "'div'"),
     "zero workers": (["--workers", "0"], "--workers"),
-    "ray": (["--ray"], "--ray"),
+    "unreachable Ray cluster": (["--ray", "127.0.0.1:1"], "Ray"),  # or, without Ray installed, how to install it
     "dry run": (["--dry-run"], "--dry-run"),
     "no MNIST here": (["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
     "unknown setting": (["--config", '{"eval_samples": 3}'], "eval_samples"),

@@ -93,3 +93,30 @@ def test_ray_tasks_report_their_steps_while_they_train(tmp_path, local_cluster):
         seen = told_before_finishing(outcomes, told)
     assert set(seen) == {"p0", "p1"}
     assert all(0 < steps <= 10_000 for steps in seen.values()), seen
+
+
+def test_a_data_set_experiment_on_ray_stores_what_a_local_run_stores(tmp_path, local_cluster, monkeypatch):
+    from nalm.experiments import cluster, dataset_runner
+    from nalm.experiments.trask2018_program import EXPERIMENT
+
+    on_ray, original = [], cluster.in_ray  # the populations that came back from Ray tasks
+
+    def in_ray(*args, **kwargs):
+        for part, outcome in original(*args, **kwargs):
+            on_ray.append(part.model)
+            yield part, outcome
+    monkeypatch.setattr(dataset_runner.cluster, "in_ray", in_ray)
+    overrides = {"iterations": 6, "eval_every": 3, "dtype": "float64"}
+    plan = dataset_runner.prepare(EXPERIMENT, models=["lstm", "lstm+nau"], targets=["add"], seeds=2,
+                                  overrides=overrides)
+    stores = {}
+    for where, execution in {"ray": {"ray": "auto"}, "here": {}}.items():
+        with ResultsStore(tmp_path / f"{where}.sqlite") as store:
+            assert dataset_runner.execute(plan, store, **execution).trained == 4
+            assert store.checkpoints() == []
+            stores[where] = {(r.model, r.seed): r for r in store.runs()}
+    assert sorted(on_ray) == ["lstm", "lstm+nau"] and stores["ray"].keys() == stores["here"].keys()
+    for key, run in stores["here"].items():
+        assert stores["ray"][key].metrics == run.metrics and stores["ray"][key].curve == run.curve
+        for name, value in run.weights.items():
+            assert (stores["ray"][key].weights[name] == value).all(), name

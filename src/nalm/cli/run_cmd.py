@@ -39,7 +39,8 @@ def add_parser(sub) -> None:
                         "(default: one per available core, fewer for runs too short to gain from more)")
     p.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
                    help="train on a Ray cluster (default address: auto, the cluster this machine belongs to), "
-                        "one task per sub-population; needs pip install 'nalm[ray]'")
+                        "one task per sub-population (per population for data-set experiments); "
+                        "needs pip install 'nalm[ray]'")
     p.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY / 60, metavar="MINUTES",
                    help=f"save the population in training to the store this often (default "
                         f"{CHECKPOINT_EVERY / 60:g}); Ctrl-C saves it too, and the same command resumes it")
@@ -117,7 +118,7 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "ray": None, "dry_run": False, "device": None}
+SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "dry_run": False, "device": None}
 """Options of synthetic experiments only, with their unset values."""
 
 
@@ -154,23 +155,25 @@ def main(args) -> int:
 
 
 def run_dataset(args, experiment: DatasetExperiment) -> int:
-    """``nalm run`` for a data-set experiment: one process, populations stored as they finish."""
+    """``nalm run`` for a data-set experiment: populations stored as they finish."""
     unsupported = [name for name, unset in SYNTHETIC_ONLY.items() if getattr(args, name) != unset]
     if unsupported:
         options = ", ".join("--" + name.replace("_", "-") for name in unsupported)
-        raise ValueError(f"{experiment.name} does not support {options} (it trains on this machine's CPUs)")
+        raise ValueError(f"{experiment.name} does not support {options} (it trains on CPUs, from a data set)")
     plan = dataset_runner.prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds,
                                   overrides=overrides(args), data=args.data)
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if args.ray is not None:
+        cluster.connect(args.ray)  # as for the synthetic experiments: before the store is touched
     with ResultsStore(args.results) as store:
         try:
             with stop_on_ctrl_c() as stop:
                 summary = dataset_runner.execute(plan, store, progress=not args.quiet,
                                                  checkpoint_every=60 * args.checkpoint_every, stop=stop,
-                                                 workers=args.workers)
+                                                 workers=args.workers, ray=args.ray)
         except RunInterrupted as interrupted:
             return interrupted_message(args, interrupted)
         finished(args, experiment, store, plan, summary)

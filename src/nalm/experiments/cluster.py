@@ -1,6 +1,7 @@
 """Parts as Ray tasks on a Ray cluster (``nalm run --ray [ADDRESS]``; ``pip install 'nalm[ray]'``).
 
-Each part (a population or a share of one, :mod:`nalm.experiments.workers`) is one Ray task
+Each part (a population or a share of one, :mod:`nalm.experiments.workers`; or a data-set
+experiment's population, :mod:`nalm.experiments.dataset_runner`) is one Ray task
 asking for one CPU, or one GPU for ``--device cuda``. Tasks cannot reach the main process's
 SQLite file, so their checkpoints go through a small Ray actor, the *board*: it holds each
 part's latest checkpoint (the store's, to begin with), a task resumes from it (a task whose
@@ -66,17 +67,19 @@ def connect(address: str) -> dict:
     return ray.cluster_resources()
 
 
-def in_ray(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool], gpus: bool,
-           on_steps: Callable[[Part], Callable[[int], None]] | None = None) -> Iterator[tuple[Part, Outcome]]:
+def in_ray(parts: list, store: ResultsStore, every: float, stop: Callable[[], bool], gpus: bool,
+           on_steps: Callable[[Part], Callable[[int], None]] | None = None,
+           train: Callable = train_part) -> Iterator[tuple[Part, Outcome]]:
     """Train the parts as Ray tasks, yielding each as it finishes (see the module docstring);
     ``on_steps(part)``, as for :func:`~nalm.experiments.workers.in_process`, is told of each part's
-    steps as its task reports them to the board (every :data:`STOP_POLL` seconds)."""
+    steps as its task reports them to the board (every :data:`STOP_POLL` seconds). ``train``
+    trains a part, as for :func:`~nalm.experiments.workers.in_processes`."""
     ray = import_ray()
     task, board_class = _remotes(ray)
     saved = {part.population: store.checkpoint(part.population) for part in parts}
     board = board_class.remote({k: v for k, v in saved.items() if v is not None})
     resources = {"num_gpus": 1, "num_cpus": 0} if gpus else {"num_cpus": 1}
-    running = {task.options(max_retries=RETRIES, **resources).remote(part, board, every): part for part in parts}
+    running = {task.options(max_retries=RETRIES, **resources).remote(train, part, board, every): part for part in parts}
     finished: set[str] = set()
     tell = {part.population: on_steps(part) for part in parts} if on_steps is not None else {}
     shown = dict.fromkeys(tell, 0)  # the steps each part's ``tell`` has been told of
@@ -164,11 +167,11 @@ class _Board:
         return dict(self.counted)
 
 
-def _train_task(part: Part, board, every: float) -> Outcome:
+def _train_task(train: Callable, part, board, every: float) -> Outcome:
     import ray
 
     client = _BoardClient(ray, board, part.population)
-    return train_part(part, client, every, client.stop, client.count)
+    return train(part, client, every, client.stop, client.count)
 
 
 def _remotes(ray):

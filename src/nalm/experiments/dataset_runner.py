@@ -9,6 +9,7 @@ experiments (:class:`~nalm.experiments.progress.Progress`).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..tasks import GENERATOR
 from ..train import CHECKPOINT_EVERY, TrainingInterrupted
 from ..train.supervised import DatasetTrainConfig, train_dataset_population
+from . import cluster
 from .dataset_spec import DatasetExperiment
 from .progress import Progress
 from .runner import RunInterrupted, RunSummary, environment
@@ -41,7 +43,7 @@ class DatasetRun:
 class DatasetPlan:
     experiment: DatasetExperiment
     data: Any
-    data_path: str | None  # where ``data`` was loaded from (None: the bundled substitute)
+    data_path: str | None  # where ``data`` was loaded from, absolute (None: the bundled substitute)
     models: list[str]
     targets: list[str]
     runs: list[DatasetRun]
@@ -85,7 +87,7 @@ def prepare(experiment: DatasetExperiment, *, models=None, targets=None, seeds=N
                           "task": experiment.task(target).to_dict(), "data": loaded.fingerprint(),
                           "train": config.to_dict(), "generator": GENERATOR}
                 runs.append(DatasetRun(model, target, seed, config, stored))
-    return DatasetPlan(experiment, loaded, data, models, targets, runs)
+    return DatasetPlan(experiment, loaded, None if data is None else os.path.abspath(data), models, targets, runs)
 
 
 @dataclass
@@ -140,13 +142,16 @@ or two, and these networks train about 200-500 member-steps a second on a core (
 
 def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
             checkpoint_every: float = CHECKPOINT_EVERY, stop: Callable[[], bool] = lambda: False,
-            workers: int | None = 1) -> RunSummary:
+            workers: int | None = 1, ray: str | None = None) -> RunSummary:
     """Train and store what the store lacks, one population per (model, target), in this process
     or in ``workers`` processes (``None``: one per available core, but no more than the
     populations, nor than the work keeps busy, :data:`WORK_PER_WORKER`), one population each at
-    a time; a member's result does not depend on where it trains. A population in training saves a checkpoint to the store
-    every ``checkpoint_every`` seconds and resumes from it when run again; when ``stop()`` turns
-    true it saves one at once and :class:`~nalm.experiments.runner.RunInterrupted` is raised."""
+    a time, or with ``ray`` (a cluster address, ``auto`` for this machine's) as one Ray task per
+    population (:mod:`nalm.experiments.cluster`; each loads the data from ``plan.data_path``
+    on its own machine); a member's result does not depend on where it trains. A population in
+    training saves a checkpoint to the store every ``checkpoint_every`` seconds and resumes from
+    it when run again; when ``stop()`` turns true it saves one at once and
+    :class:`~nalm.experiments.runner.RunInterrupted` is raised."""
     stored = {run.key for run in plan.runs if store.has(run.key)}
     summary = RunSummary(0, len(stored), 0)
     groups = {}
@@ -159,6 +164,8 @@ def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
             groups[population] = group
     parts = [DatasetPart(population, plan.experiment.name, plan.data_path, group[0].model, group[0].target,
                          [run.seed for run in group], group[0].config) for population, group in groups.items()]
+    if ray is not None and parts:
+        cluster.connect(ray)
     if workers is None:
         work = sum(len(part.seeds) * part.config.iterations for part in parts)
         workers = max(1, min(available_cores(), len(parts), work // WORK_PER_WORKER))
@@ -166,9 +173,13 @@ def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     bar = Progress(parts, progress)
     on_steps = bar.steps_of if bar.terminal else None
+    here = ray is None and (workers == 1 or len(parts) == 1)  # one population after another, in this process
     stopped_at = []
     try:
-        if workers == 1 or len(parts) == 1:
+        if ray is not None:
+            outcomes = cluster.in_ray(parts, store, checkpoint_every, stop, gpus=False, on_steps=on_steps,
+                                      train=train_dataset_part)
+        elif here:
             outcomes = ((part, train_dataset_part(part, store, checkpoint_every, stop,
                                                   None if on_steps is None else on_steps(part)))
                         for part in parts)
@@ -178,7 +189,7 @@ def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
         for part, outcome in outcomes:
             if not isinstance(outcome, list):
                 stopped_at += [] if outcome is None else [outcome.step]
-                if workers == 1:
+                if here:
                     break
                 continue
             bar.finished_part(part)
