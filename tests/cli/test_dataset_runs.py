@@ -50,6 +50,23 @@ def test_a_tiny_mnist_run_stores_reports_resumes_and_explains(tmp_path, run_nalm
     check_refused(code, out, err, "no arithmetic unit")
 
 
+@pytest.mark.slow  # calibrates two populations: a few seconds
+def test_dry_run_counts_and_times_the_work_and_trains_nothing(tmp_path, run_nalm):
+    results = tmp_path / "r.sqlite"
+    code, out, err = run_nalm(mnist(results, "--dry-run", "--workers", "1"))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "trask2018-mnist: 2 populations, 4 runs to train (0 stored already), 40 model-steps"
+    assert [line.split(":")[0] for line in lines[1:3]] == ["  solved", "  nau"]
+    assert "2 members × 10 steps, 3 evaluations;" in lines[2] and "untrained baselines" not in out
+    assert lines[-2].startswith("estimated: ") and lines[-1] == "nothing was trained or stored"
+    assert not results.exists()
+    assert run_nalm(mnist(results, "--units", "nau", "--quiet"))[0] == 0
+    code, out, err = run_nalm(mnist(results, "--dry-run"))
+    assert code == 0, err
+    assert out.splitlines()[0] == "trask2018-mnist: 1 population, 2 runs to train (2 stored already), 20 model-steps"
+
+
 def test_a_tiny_translation_run(tmp_path, run_nalm):
     results = tmp_path / "r.sqlite"
     code, out, err = run_nalm(["run", "trask2018-translation", "--units", "lstm", "lstm+nau", "--seeds", "2",
@@ -69,7 +86,7 @@ BAD = {
     "unknown target": (["--targets", "div"], "'div'"),
     "zero workers": (["--workers", "0"], "--workers"),
     "unreachable Ray cluster": (["--ray", "127.0.0.1:1"], "Ray"),  # or, without Ray installed, how to install it
-    "dry run": (["--dry-run"], "--dry-run"),
+    "device": (["--device", "cuda"], "--device"),
     "no MNIST here": (["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
     "unknown setting": (["--config", '{"eval_samples": 3}'], "eval_samples"),
     "bad unit option": (["--config", '{"unit_options": {"nau": {"bogus": 1}}}'], "bogus"),

@@ -32,7 +32,7 @@ def test_dry_run_leaves_out_what_the_store_holds(tmp_path, run_nalm, blog_argv):
 def test_calibration_separates_steps_evaluations_and_setup(monkeypatch):
     """With a clock that charges 0.5 s of setup, 0.25 s per evaluation and 2 ms per step of the
     sample, the estimate recovers each and scales them to the population."""
-    def fake_timed(model, members, config):
+    def fake_timed(train, config):
         evaluations = 1 if config.iterations == 0 else 2
         return 0.5 + 0.25 * evaluations + 0.002 * config.iterations, []
 

@@ -100,7 +100,8 @@ def render_estimate(e: planning.Estimate) -> str:
         rate = p.model_steps / p.seconds if p.seconds else math.inf
         lines.append(f"  {p.model}: {p.members:,} members × {p.iterations:,} steps, {p.evaluations:,} evaluations; "
                      f"{rate:,.0f} model-steps/s here, formulas included → {duration(p.seconds)}")
-    lines.append(f"  untrained baselines: {duration(e.baseline_seconds)}")
+    if e.baseline_seconds:
+        lines.append(f"  untrained baselines: {duration(e.baseline_seconds)}")
     lines.append(f"estimated: {duration(e.core_seconds)} on one core"
                  + (f", {duration(e.core_seconds / e.workers)} on {e.workers} workers if they scale perfectly "
                     "(README: Workers)" if e.workers > 1 else ""))
@@ -118,7 +119,7 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "dry_run": False, "device": None}
+SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "device": None}
 """Options of synthetic experiments only, with their unset values."""
 
 
@@ -166,6 +167,9 @@ def run_dataset(args, experiment: DatasetExperiment) -> int:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if args.dry_run:
+        print(render_estimate(planning.estimate_dataset(plan, args.results, args.workers)))
+        return 0
     if args.ray is not None:
         cluster.connect(args.ray)  # as for the synthetic experiments: before the store is touched
     with ResultsStore(args.results) as store:

@@ -140,13 +140,18 @@ WORK_PER_WORKER = 10_000
 or two, and these networks train about 200-500 member-steps a second on a core (README)."""
 
 
+def workers_for(populations: list[int]) -> int:
+    """The default workers for populations of these member-steps: one per available core, but no
+    more than the populations, nor than the work keeps busy (:data:`WORK_PER_WORKER`)."""
+    return max(1, min(available_cores(), len(populations), sum(populations) // WORK_PER_WORKER))
+
+
 def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
             checkpoint_every: float = CHECKPOINT_EVERY, stop: Callable[[], bool] = lambda: False,
             workers: int | None = 1, ray: str | None = None) -> RunSummary:
     """Train and store what the store lacks, one population per (model, target), in this process
-    or in ``workers`` processes (``None``: one per available core, but no more than the
-    populations, nor than the work keeps busy, :data:`WORK_PER_WORKER`), one population each at
-    a time, or with ``ray`` (a cluster address, ``auto`` for this machine's) as one Ray task per
+    or in ``workers`` processes (``None``: :func:`workers_for`), one population each at a time,
+    or with ``ray`` (a cluster address, ``auto`` for this machine's) as one Ray task per
     population (:mod:`nalm.experiments.cluster`; each loads the data from ``plan.data_path``
     on its own machine); a member's result does not depend on where it trains. A population in
     training saves a checkpoint to the store every ``checkpoint_every`` seconds and resumes from
@@ -167,8 +172,7 @@ def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
     if ray is not None and parts:
         cluster.connect(ray)
     if workers is None:
-        work = sum(len(part.seeds) * part.config.iterations for part in parts)
-        workers = max(1, min(available_cores(), len(parts), work // WORK_PER_WORKER))
+        workers = workers_for([part.size * part.config.iterations for part in parts])
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     bar = Progress(parts, progress)

@@ -1,10 +1,11 @@
 """``nalm run --dry-run``: what a command implies, and how long it should take here.
 
-The pending runs of a :class:`~nalm.experiments.runner.Plan` are grouped into populations as
-:func:`~nalm.experiments.runner.execute` groups them. Each population's cost is measured, not
-assumed: a sample of its members trains on this machine (after an untimed warm-up that
-compiles and loads the kernels) for 0, k and 2k steps, k doubled until the k more steps take
-at least :data:`CALIBRATION_SECONDS`, which separates the cost of a step, of an evaluation and of
+The pending runs of a :class:`~nalm.experiments.runner.Plan` (or of a data-set experiment's
+:class:`~nalm.experiments.dataset_runner.DatasetPlan`) are grouped into populations as
+``execute`` groups them. Each population's cost is measured, not assumed: a sample of its
+members trains on this machine (after an untimed warm-up that compiles and loads the kernels)
+for 0, k and 2k steps, k doubled until the k more steps take at least
+:data:`CALIBRATION_SECONDS`, which separates the cost of a step, of an evaluation and of
 setting up; the formula read-back of a sample run and a sample of the untrained baselines are timed
 too. Costs are scaled by member counts. Nothing is stored.
 """
@@ -14,9 +15,13 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..results import ResultsStore
 from ..train import train_population
+from ..train.supervised import train_dataset_population
+from . import dataset_runner
+from .dataset_runner import DatasetPlan, DatasetRun
 from .runner import Baselines, Plan, Run, populations_of, workers_for
 from .workers import formula
 
@@ -75,7 +80,7 @@ class Estimate:
         return sum(p.seconds for p in self.populations) + self.baseline_seconds
 
 
-def pending_runs(plan: Plan, store_path) -> tuple[list[Run], int]:
+def pending_runs(plan: Plan | DatasetPlan, store_path) -> tuple[list, int]:
     """The runs a store at ``store_path`` lacks (all of them without a store), and how many it
     holds. The store is only read; none is created."""
     if not Path(store_path).exists():
@@ -95,17 +100,29 @@ def estimate(plan: Plan, store_path, workers: int | None = None) -> Estimate:
                     workers or workers_for(pending))
 
 
+def estimate_dataset(plan: DatasetPlan, store_path, workers: int | None = None) -> Estimate:
+    """:func:`estimate` for a data-set experiment: one population per (model, target), no
+    baselines; workers train whole populations side by side."""
+    pending, stored = pending_runs(plan, store_path)
+    keys = {run.key for run in pending}
+    populations = [[run for run in group if run.key in keys] for group in plan.populations()]
+    populations = [group for group in populations if group]
+    default = dataset_runner.workers_for([len(group) * group[0].config.iterations for group in populations])
+    return Estimate(plan.experiment.name, stored, [calibrate_dataset(plan, runs) for runs in populations], 0.0,
+                    workers or default)
+
+
 REPEATS = 2
 """Each calibration run is timed this many times and the fastest kept: a shared machine's
 noise only ever adds time."""
 
 
-def timed(model: str, members, config) -> tuple[float, list]:
-    """The fastest of :data:`REPEATS` trainings of ``members``, and its results."""
+def timed(train: Callable, config) -> tuple[float, list]:
+    """The fastest of :data:`REPEATS` calls of ``train(config)``, and the results of the last."""
     best, results = math.inf, []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        results = train_population(model, members, config)
+        results = train(config)
         best = min(best, time.perf_counter() - start)
     return best, results
 
@@ -113,31 +130,62 @@ def timed(model: str, members, config) -> tuple[float, list]:
 def time_part(model: str, members, config) -> float:
     """Seconds to train ``members`` as ``config`` says, from a sample of at most CALIBRATION_MEMBERS."""
     sample = members[:CALIBRATION_MEMBERS]
-    return timed(model, sample, config)[0] * len(members) / len(sample)
+    return timed(lambda c: train_population(model, sample, c), config)[0] * len(members) / len(sample)
 
 
-def calibrate(runs: list[Run]) -> PopulationEstimate:
-    """Time a sample of the population for 0, k and 2k steps, evaluating at the first and last
-    step only: a step costs (T(2k) - T(k)) / k, an evaluation T(k) - T(0) - k·step, the setup
-    what is left of T(0); and the formula read-back of a few of the untrained sample."""
-    config, model = runs[0].config, runs[0].model
-    sample = [run.member for run in runs[:CALIBRATION_MEMBERS]]
-    timed(model, sample[:2], config.replace(iterations=2, eval_every=1, eval_samples=8))  # warm-up: kernels
-    zero, untrained = timed(model, sample, config.replace(iterations=0))
+def costs(train: Callable, config) -> tuple[float, float, float, list]:
+    """Seconds of a step, of an evaluation and of the setup of ``train(config)`` (a sample's
+    training), from 0, k and 2k steps evaluated at the first and last step only: a step costs
+    (T(2k) - T(k)) / k, an evaluation T(k) - T(0) - k·step, the setup what is left of T(0);
+    and the results of the untrained sample."""
+    timed(train, config.replace(iterations=2, eval_every=1))  # warm-up: the kernels compile or load
+    zero, untrained = timed(train, config.replace(iterations=0))
     k = 8
-    once = timed(model, sample, config.replace(iterations=k, eval_every=k))[0]
+    once = timed(train, config.replace(iterations=k, eval_every=k))[0]
     while True:  # until the k steps between the two runs take long enough to time (evaluations cancel)
-        twice = timed(model, sample, config.replace(iterations=2 * k, eval_every=2 * k))[0]
+        twice = timed(train, config.replace(iterations=2 * k, eval_every=2 * k))[0]
         if twice - once >= CALIBRATION_SECONDS or 2 * k >= config.iterations:
             break
         k, once = 2 * k, twice
     step = max(twice - once, 0.0) / k
     evaluation = max(once - zero - k * step, 0.0)
+    return step, evaluation, max(zero - evaluation, 0.0), untrained
+
+
+def read_back_seconds(read: Callable, untrained: list) -> float:
+    """Seconds per run of ``read(result)``, the formula read-back, timed on a few untrained results."""
     start, sampled = time.perf_counter(), untrained[:FORMULA_SAMPLES]
     for result in sampled:
-        formula(model, result, config)
-    per_formula = (time.perf_counter() - start) / len(sampled) if sampled else 0.0
+        read(result)
+    return (time.perf_counter() - start) / len(sampled) if sampled else 0.0
+
+
+def population_estimate(runs: list, sample: list, config, timings: tuple, per_formula: float) -> PopulationEstimate:
+    """A population of ``runs`` from the costs of ``sample`` of them (:func:`costs`), scaled."""
+    step, evaluation, setup, _ = timings
     scale = len(runs) / len(sample)
-    return PopulationEstimate(model, len(runs), config.iterations, math.ceil(config.iterations / config.eval_every) + 1,
-                              step * scale, evaluation * scale, max(zero - evaluation, 0.0) * scale,
-                              per_formula * len(runs))
+    return PopulationEstimate(runs[0].model, len(runs), config.iterations,
+                              math.ceil(config.iterations / config.eval_every) + 1,
+                              step * scale, evaluation * scale, setup * scale, per_formula * len(runs))
+
+
+def calibrate(runs: list[Run]) -> PopulationEstimate:
+    """A synthetic population's costs, from a sample of its members (:func:`costs`)."""
+    config, model = runs[0].config, runs[0].model
+    sample = [run.member for run in runs[:CALIBRATION_MEMBERS]]
+    timings = costs(lambda c: train_population(model, sample, c), config)
+    per_formula = read_back_seconds(lambda result: formula(model, result, config), timings[3])
+    return population_estimate(runs, sample, config, timings, per_formula)
+
+
+def calibrate_dataset(plan: DatasetPlan, runs: list[DatasetRun]) -> PopulationEstimate:
+    """A data-set population's costs, from a sample of its seeds (:func:`costs`)."""
+    config, model, target = runs[0].config, runs[0].model, runs[0].target
+    seeds = [run.seed for run in runs[:CALIBRATION_MEMBERS]]
+
+    def train(c):
+        return train_dataset_population(plan.experiment.trainable(model, target, plan.data, seeds, c), seeds, c)
+    timings = costs(train, config)
+    per_formula = read_back_seconds(lambda result: dataset_runner.read_back(plan.experiment, runs[0], result.weights),
+                                    timings[3])
+    return population_estimate(runs, seeds, config, timings, per_formula)
