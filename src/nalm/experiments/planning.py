@@ -133,11 +133,20 @@ def time_part(model: str, members, config) -> float:
     return timed(lambda c: train_population(model, sample, c), config)[0] * len(members) / len(sample)
 
 
-def costs(train: Callable, config) -> tuple[float, float, float, list]:
-    """Seconds of a step, of an evaluation and of the setup of ``train(config)`` (a sample's
-    training), from 0, k and 2k steps evaluated at the first and last step only: a step costs
-    (T(2k) - T(k)) / k, an evaluation T(k) - T(0) - k·step, the setup what is left of T(0);
-    and the results of the untrained sample."""
+@dataclass(frozen=True)
+class Costs:
+    """Seconds of a sample's step, evaluation and setup, and the sample's untrained results."""
+
+    step: float
+    evaluation: float
+    setup: float
+    untrained: list
+
+
+def costs(train: Callable, config) -> Costs:
+    """The costs of ``train(config)`` (a sample's training), from 0, k and 2k steps evaluated at
+    the first and last step only: a step costs (T(2k) - T(k)) / k, an evaluation
+    T(k) - T(0) - k·step, the setup what is left of T(0)."""
     timed(train, config.replace(iterations=2, eval_every=1))  # warm-up: the kernels compile or load
     zero, untrained = timed(train, config.replace(iterations=0))
     k = 8
@@ -149,7 +158,7 @@ def costs(train: Callable, config) -> tuple[float, float, float, list]:
         k, once = 2 * k, twice
     step = max(twice - once, 0.0) / k
     evaluation = max(once - zero - k * step, 0.0)
-    return step, evaluation, max(zero - evaluation, 0.0), untrained
+    return Costs(step, evaluation, max(zero - evaluation, 0.0), untrained)
 
 
 def read_back_seconds(read: Callable, untrained: list) -> float:
@@ -160,22 +169,21 @@ def read_back_seconds(read: Callable, untrained: list) -> float:
     return (time.perf_counter() - start) / len(sampled) if sampled else 0.0
 
 
-def population_estimate(runs: list, sample: list, config, timings: tuple, per_formula: float) -> PopulationEstimate:
-    """A population of ``runs`` from the costs of ``sample`` of them (:func:`costs`), scaled."""
-    step, evaluation, setup, _ = timings
+def population_estimate(runs: list, sample: list, config, measured: Costs, per_formula: float) -> PopulationEstimate:
+    """A population of ``runs`` from the costs of ``sample`` of them, scaled."""
     scale = len(runs) / len(sample)
     return PopulationEstimate(runs[0].model, len(runs), config.iterations,
-                              math.ceil(config.iterations / config.eval_every) + 1,
-                              step * scale, evaluation * scale, setup * scale, per_formula * len(runs))
+                              math.ceil(config.iterations / config.eval_every) + 1, measured.step * scale,
+                              measured.evaluation * scale, measured.setup * scale, per_formula * len(runs))
 
 
 def calibrate(runs: list[Run]) -> PopulationEstimate:
     """A synthetic population's costs, from a sample of its members (:func:`costs`)."""
     config, model = runs[0].config, runs[0].model
     sample = [run.member for run in runs[:CALIBRATION_MEMBERS]]
-    timings = costs(lambda c: train_population(model, sample, c), config)
-    per_formula = read_back_seconds(lambda result: formula(model, result, config), timings[3])
-    return population_estimate(runs, sample, config, timings, per_formula)
+    measured = costs(lambda c: train_population(model, sample, c), config)
+    per_formula = read_back_seconds(lambda result: formula(model, result, config), measured.untrained)
+    return population_estimate(runs, sample, config, measured, per_formula)
 
 
 def calibrate_dataset(plan: DatasetPlan, runs: list[DatasetRun]) -> PopulationEstimate:
@@ -185,7 +193,7 @@ def calibrate_dataset(plan: DatasetPlan, runs: list[DatasetRun]) -> PopulationEs
 
     def train(c):
         return train_dataset_population(plan.experiment.trainable(model, target, plan.data, seeds, c), seeds, c)
-    timings = costs(train, config)
+    measured = costs(train, config)
     per_formula = read_back_seconds(lambda result: dataset_runner.read_back(plan.experiment, runs[0], result.weights),
-                                    timings[3])
-    return population_estimate(runs, seeds, config, timings, per_formula)
+                                    measured.untrained)
+    return population_estimate(runs, seeds, config, measured, per_formula)
