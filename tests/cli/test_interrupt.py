@@ -60,6 +60,7 @@ def uninterrupted_runs(tmp_path):
         return {r.key: r for r in store.runs()}
 
 
+@pytest.mark.slow  # a run interrupted and resumed: about 5 s, 20 s on a fresh clone
 def test_ctrl_c_saves_a_checkpoint_says_so_in_one_line_and_the_same_command_resumes(tmp_path, run_nalm):
     path = tmp_path / "r.sqlite"
 
@@ -102,6 +103,7 @@ def test_kill_9_at_any_moment_leaves_the_store_intact_and_the_same_command_resum
     assert_resumed(path, uninterrupted_runs(tmp_path))
 
 
+@pytest.mark.slow  # three runs: about 5 s
 def test_a_full_disk_stops_the_run_in_one_line_keeping_the_last_checkpoint(tmp_path, run_nalm, monkeypatch):
     """SQLite's own 'database or disk is full' (the file may grow no further after the first
     checkpoint): one line, exit code 1, the previous checkpoint kept, and the same command resumes."""
