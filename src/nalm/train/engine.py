@@ -8,6 +8,7 @@ weights and recorded as diverged; the rest train on.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -183,14 +184,15 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *,
         else:
             fit = fused.fit(step)
         loss = fit + net.regularization(step, error)  # (M,)
-        bad = ~torch.isfinite(loss)
-        if bad.any():  # one host sync per step; rare divergences then cost a little more
+        total = loss.sum()
+        if not math.isfinite(total.item()):  # one host sync per step; members are checked only if needed
+            bad = ~torch.isfinite(loss)
             for i in torch.nonzero(bad & ~diverged).flatten().tolist():
                 diverged_at[i] = step
             diverged |= bad
-            any_diverged = True
+            any_diverged = any_diverged or bool(bad.any())
         optimizer.zero_grad()
-        objective = torch.where(diverged, 0.0, loss).sum() if any_diverged else loss.sum()
+        objective = torch.where(diverged, 0.0, loss).sum() if any_diverged else total
         if fused is None:
             objective.backward()
         else:
