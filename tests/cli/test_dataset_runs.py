@@ -25,6 +25,7 @@ def test_a_tiny_mnist_run_stores_reports_resumes_and_explains(tmp_path, run_nalm
     code, out, err = run_nalm(mnist(results))
     assert code == 0, err
     assert "trained 4 runs, skipped 0" in out
+    assert "nalm: nau on sum: 2 members done (population" in err  # a log's line per population
     assert "### sum" in out and "| solved |" in out and "| nau |" in out and "cell = accumulator" in out
     assert out.count("/2 |") >= 1  # the nau row counts its seeds read back as h + x
     folder = tmp_path / "trask2018-mnist"

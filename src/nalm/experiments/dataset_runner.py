@@ -108,6 +108,11 @@ class DatasetPart:
         """Its members (one per seed)."""
         return len(self.seeds)
 
+    @property
+    def label(self) -> str:
+        """What a progress line calls it."""
+        return f"{self.model} on {self.target}"
+
 
 _LOADED: dict = {}  # (experiment, data path) -> data, once per process
 

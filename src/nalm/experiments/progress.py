@@ -49,8 +49,7 @@ class Progress:
         if self.enabled and not self.terminal:
             elapsed = time.monotonic() - self.start
             left = elapsed * (self.total - self.done) / self.done if self.done else 0.0
-            name = part.population if part.population.startswith("baselines") else part.model
-            print(f"nalm: {name}: {part.size} members done (population {self.finished} of "
+            print(f"nalm: {part.label}: {part.size} members done (population {self.finished} of "
                   f"{self.parts}; {self.done / self.total:.0%} of {self.total:.3g} member-steps, "
                   f"{elapsed:.0f} s elapsed, about {left:.0f} s left)", file=self.stream, flush=True)
 

@@ -47,6 +47,11 @@ class Part:
         """Its members."""
         return len(self.members)
 
+    @property
+    def label(self) -> str:
+        """What a progress line calls it: the model, or the baselines' population name."""
+        return self.population if self.population.startswith("baselines") else self.model
+
 
 def available_cores() -> int:
     """The cores this process may run on (its affinity, where the platform has one)."""
