@@ -140,19 +140,23 @@ def test_stored_runs_of_two_versions_of_a_unit_are_not_reported_together():
         one_table([config, changed])
 
 
-def test_the_command_line_takes_an_import_path_and_stores_the_units_version(tmp_path, monkeypatch):
+def runs_of_cli(tmp_path, argv: list[str]):
+    """``nalm run EXPERIMENT ...`` (one process, quiet, its warnings about plain units silenced) into a
+    fresh store; the experiment's stored runs."""
     from nalm.cli.main import main
     from nalm.results import ResultsStore
 
     results = tmp_path / "r.sqlite"
-    argv = ["run", "madsen2020-static", "--units", f"{HERE}:PlainNAU", "--targets", "add", "--seeds", "2",
-            "--iterations", "20", "--workers", "1", "--config", '{"eval_samples": 32, "eval_every": 10}',
-            "--results", str(results), "--quiet"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert main(argv) == 0
+        assert main(["run", *argv, "--workers", "1", "--results", str(results), "--quiet"]) == 0
     with ResultsStore(results) as store:
-        runs = store.runs("madsen2020-static")
+        return store.runs(argv[0])
+
+
+def test_the_command_line_takes_an_import_path_and_stores_the_units_version(tmp_path, monkeypatch):
+    runs = runs_of_cli(tmp_path, ["madsen2020-static", "--units", f"{HERE}:PlainNAU", "--targets", "add", "--seeds",
+                                  "2", "--iterations", "20", "--config", '{"eval_samples": 32, "eval_every": 10}'])
     assert {r.model for r in runs} == {f"{HERE}:PlainNAU"} and len(runs) == 2
     assert runs[0].config["custom_units"] == {f"{HERE}:PlainNAU": source_record(PlainNAU)}
 
@@ -164,20 +168,11 @@ STATIC = ["blog-static", "trask2018-identity", "trask2018-static", "trask2018-re
 @pytest.mark.parametrize("experiment", STATIC)
 def test_a_unit_of_ones_own_runs_in_every_static_experiment(experiment, tmp_path, monkeypatch):
     """By entry point (an installed package's name) as well as by import path, through the CLI."""
-    from nalm.cli.main import main
     from nalm.experiments import get_experiment
-    from nalm.results import ResultsStore
 
     install_units(tmp_path, monkeypatch, **{"plain-nau": f"{HERE}:PlainNAU"})
     target = get_experiment(experiment).targets[0]
-    results = tmp_path / "r.sqlite"
-    argv = ["run", experiment, "--units", "plain-nau", f"{HERE}:PlainNAU", "--targets", target, "--seeds", "1",
-            "--iterations", "4", "--workers", "1", "--config", '{"eval_samples": 16, "eval_every": 2}',
-            "--results", str(results), "--quiet"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert main(argv) == 0
-    with ResultsStore(results) as store:
-        runs = store.runs(experiment)
+    runs = runs_of_cli(tmp_path, [experiment, "--units", "plain-nau", f"{HERE}:PlainNAU", "--targets", target,
+                                  "--seeds", "1", "--iterations", "4", "--config", '{"eval_samples": 16, "eval_every": 2}'])
     assert {r.model for r in runs} == {"plain-nau", f"{HERE}:PlainNAU"}
     assert all(r.config["custom_units"] for r in runs)

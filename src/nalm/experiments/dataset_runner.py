@@ -22,8 +22,8 @@ from ..train.supervised import DatasetTrainConfig, train_dataset_population
 from . import cluster
 from .dataset_spec import DatasetExperiment
 from .progress import Progress
-from .runner import RunInterrupted, RunSummary, environment
-from .workers import available_cores, in_processes, store_checkpointing
+from .runner import RunInterrupted, RunSummary, environment, train_parts
+from .workers import available_cores, store_checkpointing
 
 
 @dataclass
@@ -181,29 +181,18 @@ def execute(plan: DatasetPlan, store: ResultsStore, *, progress: bool = False,
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     bar = Progress(parts, progress)
-    on_steps = bar.steps_of if bar.terminal else None
-    here = ray is None and (workers == 1 or len(parts) == 1)  # one population after another, in this process
+    outcomes = train_parts(parts, store, checkpoint_every, stop, workers=workers, ray=ray,
+                           on_steps=bar.steps_of if bar.terminal else None, train=train_dataset_part)
     stopped_at = []
     try:
-        if ray is not None:
-            outcomes = cluster.in_ray(parts, store, checkpoint_every, stop, gpus=False, on_steps=on_steps,
-                                      train=train_dataset_part)
-        elif here:
-            outcomes = ((part, train_dataset_part(part, store, checkpoint_every, stop,
-                                                  None if on_steps is None else on_steps(part)))
-                        for part in parts)
-        else:
-            outcomes = in_processes(parts, workers, str(store.path), checkpoint_every, stop, train=train_dataset_part,
-                                    on_steps=on_steps)
         for part, outcome in outcomes:
             if not isinstance(outcome, list):
                 stopped_at += [] if outcome is None else [outcome.step]
-                if here:
-                    break
                 continue
             bar.finished_part(part)
             store_population(plan, store, groups[part.population], part.population, outcome, summary)
-    finally:
+    finally:  # on an error here too, workers and tasks are told to stop at once
+        outcomes.close()
         bar.close()
     if summary.trained < len(plan.runs) - len(stored):
         raise RunInterrupted(summary, stopped_at)

@@ -15,7 +15,7 @@ import json
 import platform
 import sys
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ from ..units.registry import custom_unit
 from .spec import Experiment
 from . import cluster
 from .progress import Progress
-from .workers import Part, available_cores, in_process, in_processes, train_part
+from .workers import Outcome, Part, available_cores, in_process, in_processes, train_part
 
 
 @dataclass
@@ -226,14 +226,8 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     work = baselines.parts() + [Part(population, plan.experiment.name, runs[0].model, [run.member for run in runs],
                                      runs[0].config) for population, runs in parts.items()]
     bar = Progress(work, progress)
-    on_steps = bar.steps_of if bar.terminal else None
-    if ray is not None:
-        outcomes = cluster.in_ray(work, store, checkpoint_every, stop, gpus=any(p.config.device != "cpu" for p in work),
-                                  on_steps=on_steps)
-    elif workers == 1:
-        outcomes = in_process(work, store, checkpoint_every, stop, on_steps)
-    else:
-        outcomes = in_processes(work, workers, str(store.path), checkpoint_every, stop, on_steps=on_steps)
+    outcomes = train_parts(work, store, checkpoint_every, stop, workers=workers, ray=ray,
+                           gpus=any(p.config.device != "cpu" for p in work), on_steps=bar.steps_of if bar.terminal else None)
     stopped_at, waiting = [], []
     try:
         for part, outcome in outcomes:
@@ -259,6 +253,21 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     if summary.trained < len(pending):
         raise RunInterrupted(summary, stopped_at)
     return summary
+
+
+def train_parts(parts: list, store: ResultsStore, every: float, stop: Callable[[], bool], *, workers: int,
+                ray: str | None, gpus: bool = False, on_steps: Callable | None = None,
+                train: Callable = train_part) -> Iterator[tuple[Part, Outcome]]:
+    """Each part with its outcome as it finishes, trained by ``train`` (:func:`~nalm.experiments.workers.train_part`,
+    or a data-set experiment's): as Ray tasks with ``ray`` (a cluster address), else in this
+    process for one worker or one part, else in ``workers`` worker processes; checkpoints every
+    ``every`` seconds, and ``on_steps(part)`` told of each part's steps (see :mod:`~nalm.experiments.workers`).
+    Close it to stop the parts in training (they save a checkpoint)."""
+    if ray is not None:
+        return cluster.in_ray(parts, store, every, stop, gpus=gpus, on_steps=on_steps, train=train)
+    if workers == 1 or len(parts) == 1:
+        return in_process(parts, store, every, stop, on_steps, train=train)
+    return in_processes(parts, workers, str(store.path), every, stop, train=train, on_steps=on_steps)
 
 
 def store_population(plan: Plan, store: ResultsStore, runs: list[Run], population: str, results: list[MemberResult],

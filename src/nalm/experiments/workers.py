@@ -118,12 +118,13 @@ def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str 
     return str(explanation), verification.matches_target
 
 
-def in_process(parts: list[Part], store: ResultsStore, every: float, stop: Callable[[], bool],
-               on_steps: Callable[[Part], Callable[[int], None]] | None = None) -> Iterator[tuple[Part, Outcome]]:
+def in_process(parts: list, store: ResultsStore, every: float, stop: Callable[[], bool],
+               on_steps: Callable[[Part], Callable[[int], None]] | None = None,
+               train: Callable = train_part) -> Iterator[tuple[Part, Outcome]]:
     """Train the parts one after another in this process (``on_steps(part)``: the function told
-    of each of its steps)."""
+    of each of its steps; ``train``, as for :func:`in_processes`), until one stops."""
     for part in parts:
-        outcome = train_part(part, store, every, stop, None if on_steps is None else on_steps(part))
+        outcome = train(part, store, every, stop, None if on_steps is None else on_steps(part))
         yield part, outcome
         if not isinstance(outcome, list):
             return

@@ -167,7 +167,7 @@ def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str, xlabel
                                 for cell in mine if cell.model == model)
                 ax.plot(*zip(*points), marker="o", color=style.color(i), linestyle=style.line_style(i), label=model)
             ax.set(xscale="log", yscale="log", xlabel=xlabel, title=target,
-                   ylabel="MAE / mean |answer| (median)")
+                   ylabel=f"MAE / mean |answer| (median, ≤ {RELATIVE_CLIP:g})")
             ax.legend()
         figure.suptitle(title)
         return style.save(figure, stem)

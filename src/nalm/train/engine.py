@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ..units import PlateauReset, build_model, evaluating, reinitialize_member_, seed_members_, sparsity_error
@@ -60,6 +60,40 @@ class Checkpointing:
     resume: dict | None = None
     stop: Callable[[], bool] = lambda: False
     saved_at: float = field(default_factory=time.monotonic, init=False)
+
+    @staticmethod
+    def state(step: int, population: dict, net: nn.Module, optimizer, diverged: Tensor,
+              diverged_at: list[int | None], **parts) -> dict:
+        """A checkpoint at the start of ``step``: the format version, ``population`` (what it is
+        of, e.g. the model and member count, checked on resume), the network's and optimizer's
+        state, the divergence record and the trainer's own ``parts`` (its best-step tracker)."""
+        return {"version": CHECKPOINT_VERSION, "step": step, **population,
+                "net": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+                "optimizer": optimizer.state_dict(), "diverged": diverged.cpu().clone(),
+                "diverged_at": list(diverged_at), **parts}
+
+    def begin(self, population: dict, net: nn.Module, optimizer, diverged: Tensor) -> dict | None:
+        """As training begins: the checkpoint to resume from, if any, after checking that this nalm
+        reads its format and that it is of ``population`` (see :meth:`state`), with the
+        network's and optimizer's state and the divergence mask loaded in place; the caller
+        restores its own parts. Checkpoints are due ``every`` seconds from now."""
+        self.saved_at = time.monotonic()
+        saved = self.resume
+        if saved is None:
+            return None
+        if saved.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(f"the checkpoint of this population was saved by another version of nalm "
+                             f"(checkpoint format {saved.get('version')}, this nalm reads {CHECKPOINT_VERSION}) and "
+                             "is not resumed: finish the run with the nalm that started it, or start it afresh in "
+                             "another results store")
+        if {key: saved.get(key) for key in population} != population:
+            described = ", ".join(f"{key} {value}" for key, value in population.items())
+            raise ValueError(f"the checkpoint is not of this population ({described})")
+        with torch.no_grad():
+            net.load_state_dict(saved["net"])
+        optimizer.load_state_dict(saved["optimizer"])
+        diverged.copy_(saved["diverged"])
+        return saved
 
     def at_step(self, step: int, state: Callable[[int], dict]) -> bool:
         """At the start of a resumed or continued ``step``: save ``state(step)`` if a checkpoint is
@@ -133,36 +167,23 @@ def train_population(model: str, members: list[Member], config: TrainConfig, *,
     any_diverged = False
     start = 0
 
-    def checkpoint(step: int) -> dict:
-        return {"version": CHECKPOINT_VERSION, "step": step, "model": model, "members": len(members),
-                "net": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
-                "optimizer": optimizer.state_dict(), "tracker": tracker.state_dict(),
-                "diverged": diverged.cpu().clone(), "diverged_at": list(diverged_at),
-                "plateau": None if plateau is None else plateau.state_dict()}
+    population = {"model": model, "members": m}
 
-    if checkpointing is not None and checkpointing.resume is not None:
-        saved = checkpointing.resume
-        if saved.get("version") != CHECKPOINT_VERSION:
-            raise ValueError(f"the checkpoint of this {model} population was saved by another version of nalm "
-                             f"(checkpoint format {saved.get('version')}, this nalm reads {CHECKPOINT_VERSION}) and "
-                             "is not resumed: finish the run with the nalm that started it, or start it afresh in "
-                             "another results store")
-        if (saved.get("model"), saved.get("members")) != (model, m):
-            raise ValueError(f"the checkpoint is not of this population ({model}, {m} members)")
+    def checkpoint(step: int) -> dict:
+        return Checkpointing.state(step, population, net, optimizer, diverged, diverged_at,
+                                   tracker=tracker.state_dict(),
+                                   plateau=None if plateau is None else plateau.state_dict())
+
+    saved = None if checkpointing is None else checkpointing.begin(population, net, optimizer, diverged)
+    if saved is not None:
         start = int(saved["step"])
-        with torch.no_grad():
-            net.load_state_dict(saved["net"])
-        optimizer.load_state_dict(saved["optimizer"])
         tracker.load_state_dict(saved["tracker"])
-        diverged.copy_(saved["diverged"])
         diverged_at = list(saved["diverged_at"])
         any_diverged = bool(diverged.any())
         if plateau is not None:
             plateau.load_state_dict(saved["plateau"])
         if tracker.last:
             error = tracker.last["interpolation"][0].to(device)
-    if checkpointing is not None:
-        checkpointing.saved_at = time.monotonic()
     bar = tqdm(total=config.iterations, initial=start, disable=progress is not True, desc=model, unit="step",
                leave=False)
     advance = progress if callable(progress) else bar.update

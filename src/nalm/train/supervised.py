@@ -12,7 +12,6 @@ asked to stop, and resumes from it bit for bit.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
 
@@ -24,8 +23,6 @@ from tqdm.auto import tqdm
 from ..units import evaluating
 from .engine import Checkpointing, TrainingInterrupted
 from .optim import OPTIMIZERS, PopulationOptimizer
-
-CHECKPOINT_VERSION = 1
 
 DTYPES = ("float32", "float64")
 
@@ -125,26 +122,16 @@ def train_dataset_population(trainable: Trainable, seeds: list[int], config: Dat
     diverged_at: list[int | None] = [None] * m
     start = 0
 
-    def checkpoint(step: int) -> dict:
-        return {"version": CHECKPOINT_VERSION, "step": step, "members": m,
-                "net": {k: v.detach().clone() for k, v in net.state_dict().items()},
-                "optimizer": optimizer.state_dict(), "best": best.state_dict(), "diverged": diverged.clone(),
-                "diverged_at": list(diverged_at)}
+    population = {"members": m}
 
-    if checkpointing is not None and checkpointing.resume is not None:
-        saved = checkpointing.resume
-        if saved.get("version") != CHECKPOINT_VERSION or saved.get("members") != m:
-            raise ValueError("the checkpoint of this population was saved by another version of nalm or for other "
-                             "members, and is not resumed: start it afresh in another results store")
+    def checkpoint(step: int) -> dict:
+        return Checkpointing.state(step, population, net, optimizer, diverged, diverged_at, best=best.state_dict())
+
+    saved = None if checkpointing is None else checkpointing.begin(population, net, optimizer, diverged)
+    if saved is not None:
         start = int(saved["step"])
-        with torch.no_grad():
-            net.load_state_dict(saved["net"])
-        optimizer.load_state_dict(saved["optimizer"])
         best.load_state_dict(saved["best"])
-        diverged.copy_(saved["diverged"])
         diverged_at = list(saved["diverged_at"])
-    if checkpointing is not None:
-        checkpointing.saved_at = time.monotonic()
     bar = tqdm(total=config.iterations, initial=start, disable=progress is not True, unit="step", leave=False)
     advance = progress if callable(progress) else bar.update
     for step in range(start, config.iterations + 1):
