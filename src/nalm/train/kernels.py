@@ -362,6 +362,16 @@ def _outer_1(dT, x, r, g):
 
 
 @numba.njit(**_LAYER)
+def _outer(dT, x, g):
+    """``g += dT x``: Σ over the rows of ``dT[:, r] ⊗ x[r]``, four rows at a time."""
+    batch = x.shape[0]
+    for r in range(0, batch - 3, 4):
+        _outer_4(dT, x, r, g)
+    for r in range(batch - batch % 4, batch):
+        _outer_1(dT, x, r, g)
+
+
+@numba.njit(**_LAYER)
 def _linear_first(x, logs, W, V, G, B, eps, F):
     hT = F[0]
     batch = x.shape[0]
@@ -373,11 +383,7 @@ def _linear_first(x, logs, W, V, G, B, eps, F):
 
 @numba.njit(**_LAYER)
 def _linear_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
-    batch = x.shape[0]
-    for r in range(0, batch - 3, 4):
-        _outer_4(dhT, x, r, gW)
-    for r in range(batch - batch % 4, batch):
-        _outer_1(dhT, x, r, gW)
+    _outer(dhT, x, gW)
 
 
 @numba.njit(**_LAYER)
@@ -568,11 +574,7 @@ def _log_linear_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
     for j in range(zT.shape[0]):
         for r in range(x.shape[0]):
             zT[j, r] = dhT[j, r] * mulT[j, r]  # through exp(V·logs)
-    batch = x.shape[0]
-    for r in range(0, batch - 3, 4):
-        _outer_4(zT, logs, r, gV)
-    for r in range(batch - batch % 4, batch):
-        _outer_1(zT, logs, r, gV)
+    _outer(zT, logs, gV)
 
 
 # Second layer: input hT (inputs, batch), every row at once; each adds its weight gradients,
@@ -690,9 +692,6 @@ def _log_linear_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB,
 @numba.njit(**_LAYER)
 def _nalu_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
     logs, yT, sT, mulT, qT, gateT, dyT, zT, aT, linT = S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[9], S[10], S[11]
-    one = hT.dtype.type(1)
-    n_out = W.shape[0]
-    own_gates = G.shape[0] == n_out
     log_magnitudes(hT.reshape(-1), eps, logs.reshape(-1))
     _sums(W, hT, linT)
     _sums(V, logs, sT)
