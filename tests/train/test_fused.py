@@ -16,10 +16,9 @@ from nalm.units import build_model, seed_members_
 
 TASK = presets.madsen2020()
 MEMBERS = [Member(s, t, TASK) for s in (0, 1) for t in ("add", "mul", "div")]
-# Each layer kind alone and in each position, a linear first layer (four rows at a time) before
-# each kind: every kernel a step can be built from (NAU is NAC's kind, "linear"). Each pair is
-# compiled on its own (7-14 s); the default suite keeps a set in which every layer function runs
-# in every role (first four rows at a time, first a row at a time, second with its input
+# Each layer kind alone and in each position: every kernel a step can be built from (NAU is
+# NAC's kind, "linear"). Each pair is compiled on its own (7-14 s); the default suite keeps a set
+# in which every layer kind runs in every role (first layer, second layer with its input
 # gradient, alone), and the rest are marked slow.
 _SLOW = pytest.mark.slow
 FUSED_MODELS = ["nac", "nalu", "nau/nmu", "nmu/nau", "nac-mul/nalu", "nau/nac-mul", "nalu/nalu", "g-nalu", "mcfc",
@@ -53,6 +52,18 @@ def _gradients(net, data, step, fused):
 def test_one_step_loss_and_gradients_match_autograd(model):
     hidden = None if "/" not in model and model in ("nac", "nau", "nmu", "nac-mul", "nalu", "g-nalu", "mcfc") else 2
     net, data = _population(model, hidden=hidden)
+    fit, grads = _gradients(net, data, 3, fused=True)
+    fit_ref, grads_ref = _gradients(net, data, 3, fused=False)
+    torch.testing.assert_close(fit, fit_ref, rtol=1e-12, atol=0)
+    for name, grad in grads_ref.items():
+        torch.testing.assert_close(grads[name], grad, rtol=1e-10, atol=1e-14, msg=f"{model} {name}")
+
+
+@pytest.mark.parametrize("model", ["nau/nmu", "nalu"])
+def test_rows_left_over_from_the_blocks_of_four_match_autograd(model):
+    net = build_model(model, 100, 1, hidden=2, members=2, dtype=torch.float64)
+    seed_members_(net, [0, 1])
+    data = PopulationData(MEMBERS[:2], batch_size=30, eval_samples=4, device="cpu", dtype=torch.float64)
     fit, grads = _gradients(net, data, 3, fused=True)
     fit_ref, grads_ref = _gradients(net, data, 3, fused=False)
     torch.testing.assert_close(fit, fit_ref, rtol=1e-12, atol=0)

@@ -1,4 +1,4 @@
-"""Tests for nalm.train.kernels: rows drawn where they are used, and the vectorized logarithm.
+"""Tests for nalm.train.kernels: rows drawn where they are used, and the vectorized logarithm and exponential.
 
 The kernels must draw exactly what :mod:`nalm.tasks.philox` defines (the numpy path of
 ``task.sample`` and the PyTorch path for other devices), and reduce each row to its operands.
@@ -95,6 +95,37 @@ def test_vectorized_log_of_special_values_is_the_librarys(dtype):
 def test_eps_is_added_before_the_log():
     values = np.zeros(32, dtype=np.float32)
     np.testing.assert_allclose(_logs(values, np.float32(1e-7)), np.log(np.float32(1e-7)), rtol=1e-6)
+
+
+@numba.njit
+def _exps(values, sign):
+    out = np.empty_like(values)
+    kernels.exps(values, values.dtype.type(sign), out)
+    return out
+
+
+@pytest.mark.parametrize("dtype, limit", [(np.float32, 87.0), (np.float64, 708.0)])
+def test_vectorized_exp_is_within_one_ulp_of_the_correctly_rounded_exp(dtype, limit):
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.uniform(-limit, limit, 200_000), rng.uniform(-1, 1, 100_000),
+                             rng.normal(0, 1e-6, 1000), [0.0, -0.0, 1.0, -1.0, np.log(2.0), limit, -limit]]).astype(dtype)
+    exact = np.exp(values.astype(np.longdouble))  # 64 significant bits: the rounding of float64's is visible
+    for sign in (1, -1):
+        got = _exps(values, sign).astype(np.longdouble)
+        truth = exact if sign == 1 else 1 / exact
+        ulps = np.abs(got - truth) / np.spacing(truth.astype(dtype)).astype(np.longdouble)
+        assert ulps.max() <= 1.0, (sign, values[np.argmax(ulps)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vectorized_exp_of_special_and_large_values_is_the_librarys(dtype):
+    values = np.array([np.nan, np.inf, -np.inf, 88.5, -88.5, 100.0, -100.0, 709.5, -709.5, -745.0, 1000.0, -1000.0]
+                      + [0.5] * 20, dtype=dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        expected = np.exp(values)
+        negated = np.exp(-values)
+    np.testing.assert_allclose(_exps(values, 1), expected, rtol=1e-6, atol=0)  # (numpy's exp may differ by 1 ulp)
+    np.testing.assert_allclose(_exps(values, -1), negated, rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize("kernel", [kernels.draw_stream, kernels.draw_batch, kernels._target, philox._to_range,

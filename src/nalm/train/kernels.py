@@ -5,8 +5,9 @@ out, then read back by the targets, the forward pass and the weight gradient. He
 data is drawn (Philox, :mod:`nalm.tasks.philox`), mapped to the task's range and reduced to
 its operands a and b in one pass (:func:`draw_stream`); :func:`fused_step` draws a member's
 batch into a buffer that stays in cache and runs it through a network of up to two layers and
-back, row by row (four rows at a time through a linear first layer), accumulating the member's
-gradient with respect to its layers' effective weights. Everything else (effective weights
+back, a layer at a time for the whole batch (the first layer four rows at a time; the second
+layer, the exponentials and the sigmoids in vector loops over the batch), accumulating the
+member's gradient with respect to its layers' effective weights. Everything else (effective weights
 from raw parameters, regularizers, optimizers) stays in PyTorch, whose autograd carries those
 gradients back to the parameters.
 
@@ -226,201 +227,102 @@ def _log_magnitudes_for_dtype(inp, eps, out):
     return impl
 
 
+# -- an exponential that vectorizes -----------------------------------------------------------
+# The same reason as the log's: a NALU step takes the exponential of every row's log-space sum
+# and gate logit, in both layers. Each is computed as 2^n · exp(r), n = round(v / ln 2),
+# |r| ≤ ln(2)/2, with the C library's exp kept for arguments whose result is not a normal float
+# (and nan), within 1 ulp of the correctly rounded exp (tests/train/test_kernels.py).
+_LOG2E32 = np.float32(1.44269504088896341)
+_EXPF = tuple(np.float32(c) for c in (  # Cephes expf (Moshier): its polynomial for exp(r) - 1 - r
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+_EXP_P = (1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05,  # fdlibm e_exp.c
+          -1.65339022054652515390e-06, 4.13813679705723846039e-08)
+_INV_LN2 = 1.44269504088896338700e+00
+# |v| up to these gives a normal result: exp(±87) and exp(±708) lie inside float32's and float64's normal range.
+_EXP_LIMIT32, _EXP_LIMIT64 = np.float32(87.0), 708.0
+
+
+@numba.njit(inline="always")
+def _exp32(v):
+    """Cephes expf for |v| ≤ 87: n = round(v·log2 e), r = v - n·ln 2 in two parts, exp(r) by a polynomial."""
+    n = np.floor(v * _LOG2E32 + np.float32(0.5))
+    r = v - n * _LN2_SPLIT32[1] - n * _LN2_SPLIT32[0]
+    z = r * r
+    p = (((((_EXPF[0] * r + _EXPF[1]) * r + _EXPF[2]) * r + _EXPF[3]) * r + _EXPF[4]) * r + _EXPF[5]) * z + r
+    return (p + np.float32(1)) * _as_float(np.int32((np.int32(n) + 127) << 23))
+
+
+@numba.njit(inline="always")
+def _exp64(v):
+    """fdlibm's exp for |v| ≤ 708: v = k·ln 2 + r, exp(r) = 1 + 2r / (R(r²) - r) in the form that keeps its rounding."""
+    k = np.floor(v * _INV_LN2 + 0.5)
+    hi = v - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (_EXP_P[0] + t * (_EXP_P[1] + t * (_EXP_P[2] + t * (_EXP_P[3] + t * _EXP_P[4]))))
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    return y * _as_float(np.int64((np.int64(k) + 1023) << 52))
+
+
+def exps(inp, sign, out):
+    """``out[i] = exp(sign · inp[i])`` for 1-d float32 or float64 arrays and ``sign`` ±1
+    (``out`` not ``inp``); from compiled kernels only."""
+    raise TypeError("exps is called from numba kernels only")
+
+
+@overload(exps, jit_options={"fastmath": {"contract"}, "error_model": "numpy"})
+def _exps_for_dtype(inp, sign, out):
+    float32 = inp.dtype == types.float32
+    exp, limit, zero = (_exp32, _EXP_LIMIT32, np.float32(0)) if float32 else (_exp64, _EXP_LIMIT64, 0.0)
+
+    def impl(inp, sign, out):
+        limit_bits = _as_integer(limit)
+        highest = _as_integer(zero)
+        for i in range(inp.shape[0]):  # |v|'s largest bits in the same loop (nan's are above inf's): it still vectorizes
+            v = sign * inp[i]
+            bits = _as_integer(abs(v))
+            highest = max(highest, bits)
+            out[i] = exp(v if bits <= limit_bits else zero)
+        if highest > limit_bits:  # large, infinite or nan: the C library's exp
+            for i in range(inp.shape[0]):
+                v = sign * inp[i]
+                if _as_integer(abs(v)) > limit_bits:
+                    out[i] = math.exp(v)
+    return impl
+
+
 # -- the fused training step -------------------------------------------------------------------
-# One forward and one backward function per layer kind, all with the same arguments, so that a
-# step is compiled with only its two layers' code. Forward: ``out`` from ``inp``, keeping in
-# ``lin``, ``mul`` and ``gate`` what the backward pass needs; the kinds with a log-space path
-# (:func:`_uses_logs`) read ``logs`` = log(|inp| + eps), which the caller computes, for a whole
-# batch at once where it can (the vector loop then runs long). Backward: add one row's weight
-# gradients to ``gW``, ``gV``, ``gG``, ``gB``; with ``want_din``, ``din`` gets dL/d(inp).
+# A member's batch goes through the network a layer at a time, for every row at once: the first
+# layer's inputs are rows of x (batch, inputs), the four rows of a block sharing each weight
+# load (:func:`_linear_forward_4`); what a layer passes on, and what its backward pass needs, is
+# kept transposed, (units, batch), so that the second layer, the exponentials and the sigmoids
+# are vector loops over the batch. Each layer kind has a first-layer forward and backward and a
+# second-layer function (forward, squared error and backward, with the input gradient), all with
+# the same arguments per role, so that a step is compiled with its two layers' code only.
 _LAYER = dict(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 
 
 @numba.njit(**_LAYER)
-def _linear_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    zero = inp.dtype.type(0)
-    n_out = out.shape[0]
-    for j in range(0, n_out - 1, 2):  # outputs in pairs: one pass over the input for two sums
-        s, t = zero, zero
-        for i in range(inp.shape[0]):
-            s += W[j, i] * inp[i]
-            t += W[j + 1, i] * inp[i]
-        out[j], out[j + 1] = s, t
-    if n_out % 2:
-        s = zero
-        for i in range(inp.shape[0]):
-            s += W[n_out - 1, i] * inp[i]
-        out[n_out - 1] = s
+def _zero(a):
+    flat = a.reshape(-1)
+    for i in range(flat.shape[0]):
+        flat[i] = flat.dtype.type(0)
 
 
 @numba.njit(**_LAYER)
-def _linear_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
-    n_out = dout.shape[0]
-    if want_din:
-        for i in range(inp.shape[0]):
-            din[i] = inp.dtype.type(0)
-        for j in range(n_out):
-            d = dout[j]
-            for i in range(inp.shape[0]):
-                gW[j, i] += d * inp[i]
-                din[i] += d * W[j, i]
-        return
-    for j in range(0, n_out - 1, 2):  # outputs in pairs, as in the forward pass
-        d, e = dout[j], dout[j + 1]
-        for i in range(inp.shape[0]):
-            gW[j, i] += d * inp[i]
-            gW[j + 1, i] += e * inp[i]
-    if n_out % 2:
-        d = dout[n_out - 1]
-        for i in range(inp.shape[0]):
-            gW[n_out - 1, i] += d * inp[i]
+def _sigmoids(logits, out):
+    """out = σ(logits) = 1 / (1 + exp(-logits)) for 2-d arrays of the same shape."""
+    exps(logits.reshape(-1), logits.dtype.type(-1), out.reshape(-1))
+    flat, one = out.reshape(-1), out.dtype.type(1)
+    for i in range(flat.shape[0]):
+        flat[i] = one / (one + flat[i])
 
 
+# First layer, four rows of x at a time (each weight loaded once for the four), then one at a time.
 @numba.njit(**_LAYER)
-def _nmu_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    one = inp.dtype.type(1)
-    for j in range(out.shape[0]):
-        p = one
-        for i in range(inp.shape[0]):
-            p *= W[j, i] * inp[i] + one - W[j, i]
-        out[j] = p
-
-
-@numba.njit(**_LAYER)
-def _nmu_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
-    one = inp.dtype.type(1)
-    n_in = inp.shape[0]
-    if want_din:
-        for i in range(n_in):
-            din[i] = inp.dtype.type(0)
-    for j in range(dout.shape[0]):
-        p = one
-        for i in range(n_in):  # prefix[i]: the product of the terms before i
-            prefix[i] = p
-            p *= W[j, i] * inp[i] + one - W[j, i]
-        d = dout[j]
-        after = one
-        for i in range(n_in - 1, -1, -1):
-            others = prefix[i] * after
-            gW[j, i] += d * others * (inp[i] - one)
-            if want_din:
-                din[i] += d * others * W[j, i]
-            after *= W[j, i] * inp[i] + one - W[j, i]
-
-
-@numba.njit(**_LAYER)
-def _logs_of(inp, eps, logs):
-    """logs = log(|inp| + eps): a few values (a hidden layer's) by the library's log, without the
-    vector loops' set-up; more (a whole batch) in those loops."""
-    if inp.shape[0] < 16:
-        for i in range(inp.shape[0]):
-            logs[i] = math.log(abs(inp[i]) + eps)
-    else:
-        log_magnitudes(inp, eps, logs)
-
-
-@numba.njit(**_LAYER)
-def _log_linear_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    for j in range(out.shape[0]):
-        s = inp.dtype.type(0)
-        for i in range(inp.shape[0]):
-            s += V[j, i] * logs[i]
-        mul[j] = math.exp(s)
-        out[j] = mul[j]
-
-
-@numba.njit(**_LAYER)
-def _log_din(inp, eps, V, j, dz, din):
-    """Add dz · d exp-path / d inp of output j: V_ji · sign(inp_i) / (|inp_i| + eps)."""
-    one, zero = inp.dtype.type(1), inp.dtype.type(0)
-    for i in range(inp.shape[0]):
-        sign = one if inp[i] > zero else (-one if inp[i] < zero else zero)
-        din[i] += dz * V[j, i] * sign / (abs(inp[i]) + eps)
-
-
-@numba.njit(**_LAYER)
-def _log_linear_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
-    if want_din:
-        for i in range(inp.shape[0]):
-            din[i] = inp.dtype.type(0)
-    for j in range(dout.shape[0]):
-        dz = dout[j] * mul[j]  # through exp(V·logs)
-        for i in range(inp.shape[0]):
-            gV[j, i] += dz * logs[i]
-        if want_din:
-            _log_din(inp, eps, V, j, dz, din)
-
-
-@numba.njit(**_LAYER)
-def _nalu_forward(inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    one, zero = inp.dtype.type(1), inp.dtype.type(0)
-    n_out, n_in = out.shape[0], inp.shape[0]
-    own_gates = G.shape[0] == n_out  # one gate per output: its sum joins the paths' loop
-    for j in range(n_out):
-        s_mul, s_lin, q = zero, zero, B[j] if own_gates else zero
-        if own_gates:
-            for i in range(n_in):
-                s_mul += V[j, i] * logs[i]
-                s_lin += W[j, i] * inp[i]
-                q += G[j, i] * inp[i]
-            gate[j] = one / (one + math.exp(-q))
-        else:
-            for i in range(n_in):
-                s_mul += V[j, i] * logs[i]
-                s_lin += W[j, i] * inp[i]
-        mul[j] = math.exp(s_mul)
-        lin[j] = s_lin
-    if not own_gates:  # one gate shared by every output
-        q = B[0]
-        for i in range(n_in):
-            q += G[0, i] * inp[i]
-        gate[0] = one / (one + math.exp(-q))
-    for j in range(n_out):
-        g = gate[j] if own_gates else gate[0]
-        out[j] = g * lin[j] + (one - g) * mul[j]
-
-
-@numba.njit(**_LAYER)
-def _nalu_backward(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
-    one, zero = inp.dtype.type(1), inp.dtype.type(0)
-    n_out, n_in = dout.shape[0], inp.shape[0]
-    if want_din:
-        for i in range(n_in):
-            din[i] = zero
-    own_gates = G.shape[0] == n_out
-    dq[0] = zero  # the shared gate's
-    for j in range(n_out):  # one pass over the inputs per output, all gradients at once
-        d = dout[j]
-        g = gate[j] if own_gates else gate[0]
-        dz = d * (one - g) * mul[j]  # through exp(V·logs)
-        da = d * g
-        dg = d * (lin[j] - mul[j]) * g * (one - g)  # through the gate's logit
-        if own_gates:
-            gB[j] += dg
-            for i in range(n_in):
-                gV[j, i] += dz * logs[i]
-                gW[j, i] += da * inp[i]
-                gG[j, i] += dg * inp[i]
-        else:
-            dq[0] += dg
-            for i in range(n_in):
-                gV[j, i] += dz * logs[i]
-                gW[j, i] += da * inp[i]
-        if want_din:
-            _log_din(inp, eps, V, j, dz, din)
-            for i in range(n_in):
-                din[i] += da * W[j, i] + (dg * G[j, i] if own_gates else zero)
-    if not own_gates:
-        gB[0] += dq[0]
-        for i in range(n_in):
-            gG[0, i] += dq[0] * inp[i]
-            if want_din:
-                din[i] += dq[0] * G[0, i]
-
-
-@numba.njit(**_LAYER)
-def _linear_forward_4(x, r, W, out):
-    """``out[k] = W · x[r + k]`` for four rows at once: each weight is loaded once for the four."""
+def _linear_forward_4(x, r, W, hT):
+    """``hT[:, r + k] = W · x[r + k]`` for k < 4."""
     zero = x.dtype.type(0)
     for j in range(W.shape[0]):
         s0, s1, s2, s3 = zero, zero, zero, zero
@@ -430,31 +332,73 @@ def _linear_forward_4(x, r, W, out):
             s1 += w * x[r + 1, i]
             s2 += w * x[r + 2, i]
             s3 += w * x[r + 3, i]
-        out[0, j], out[1, j], out[2, j], out[3, j] = s0, s1, s2, s3
+        hT[j, r], hT[j, r + 1], hT[j, r + 2], hT[j, r + 3] = s0, s1, s2, s3
 
 
 @numba.njit(**_LAYER)
-def _linear_backward_4(x, r, dout, gW):
-    """``gW += Σ_k dout[k] ⊗ x[r + k]`` for four rows at once: one update of gW for the four."""
-    for j in range(gW.shape[0]):
-        d0, d1, d2, d3 = dout[0, j], dout[1, j], dout[2, j], dout[3, j]
+def _linear_forward_1(x, r, W, hT):
+    for j in range(W.shape[0]):
+        s = x.dtype.type(0)
         for i in range(x.shape[1]):
-            gW[j, i] += d0 * x[r, i] + d1 * x[r + 1, i] + d2 * x[r + 2, i] + d3 * x[r + 3, i]
+            s += W[j, i] * x[r, i]
+        hT[j, r] = s
 
 
 @numba.njit(**_LAYER)
-def _nalu_forward_4(x, logs, r, W, V, G, B, out, lin, mul, gate):
-    """:func:`_nalu_forward` of four rows ``x[r:r + 4]`` (their logs in ``logs``) at once, each
-    weight loaded once for the four: ``out``, ``lin``, ``mul`` (4, outputs), ``gate`` (4, gates)."""
-    one, zero = x.dtype.type(1), x.dtype.type(0)
+def _outer_4(dT, x, r, g):
+    """``g += Σ_k dT[:, r + k] ⊗ x[r + k]`` for k < 4: one update of g for the four rows."""
+    for j in range(g.shape[0]):
+        d0, d1, d2, d3 = dT[j, r], dT[j, r + 1], dT[j, r + 2], dT[j, r + 3]
+        for i in range(x.shape[1]):
+            g[j, i] += d0 * x[r, i] + d1 * x[r + 1, i] + d2 * x[r + 2, i] + d3 * x[r + 3, i]
+
+
+@numba.njit(**_LAYER)
+def _outer_1(dT, x, r, g):
+    for j in range(g.shape[0]):
+        d = dT[j, r]
+        for i in range(x.shape[1]):
+            g[j, i] += d * x[r, i]
+
+
+@numba.njit(**_LAYER)
+def _outer(dT, x, g):
+    """``g += dT x``: Σ over the rows of ``dT[:, r] ⊗ x[r]``, four rows at a time."""
+    batch = x.shape[0]
+    for r in range(0, batch - 3, 4):
+        _outer_4(dT, x, r, g)
+    for r in range(batch - batch % 4, batch):
+        _outer_1(dT, x, r, g)
+
+
+@numba.njit(**_LAYER)
+def _linear_first(x, logs, W, V, G, B, eps, F):
+    hT = F[0]
+    batch = x.shape[0]
+    for r in range(0, batch - 3, 4):
+        _linear_forward_4(x, r, W, hT)
+    for r in range(batch - batch % 4, batch):
+        _linear_forward_1(x, r, W, hT)
+
+
+@numba.njit(**_LAYER)
+def _linear_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
+    _outer(dhT, x, gW)
+
+
+@numba.njit(**_LAYER)
+def _nalu_sums_4(x, logs, r, W, V, G, B, linT, sT, qT):
+    """The NALU's three sums for rows r to r + 3: additive path W·x, log-space V·log|x| and the
+    gate's logits G·x + B (a shared gate's from its one row, on the first output)."""
+    zero = x.dtype.type(0)
     n_out, n_in = W.shape[0], x.shape[1]
     own_gates = G.shape[0] == n_out
     for j in range(n_out):
-        a0, a1, a2, a3 = zero, zero, zero, zero  # additive path
-        m0, m1, m2, m3 = zero, zero, zero, zero  # log-space path
-        gate_row = j if own_gates else 0  # one gate per output, or one for all
+        gate_row = j if own_gates else 0
+        a0, a1, a2, a3 = zero, zero, zero, zero
+        m0, m1, m2, m3 = zero, zero, zero, zero
         q = B[gate_row]
-        q0, q1, q2, q3 = q, q, q, q  # gate logits
+        q0, q1, q2, q3 = q, q, q, q
         for i in range(n_in):
             w, v, g = W[j, i], V[j, i], G[gate_row, i]
             a0 += w * x[r, i]
@@ -469,63 +413,329 @@ def _nalu_forward_4(x, logs, r, W, V, G, B, out, lin, mul, gate):
             q1 += g * x[r + 1, i]
             q2 += g * x[r + 2, i]
             q3 += g * x[r + 3, i]
-        if own_gates or j == 0:  # (a shared gate's logits are the same for every output)
-            gate[0, gate_row], gate[1, gate_row] = one / (one + math.exp(-q0)), one / (one + math.exp(-q1))
-            gate[2, gate_row], gate[3, gate_row] = one / (one + math.exp(-q2)), one / (one + math.exp(-q3))
-        lin[0, j], lin[1, j], lin[2, j], lin[3, j] = a0, a1, a2, a3
-        mul[0, j], mul[1, j], mul[2, j], mul[3, j] = math.exp(m0), math.exp(m1), math.exp(m2), math.exp(m3)
-    for k in range(4):
-        for j in range(n_out):
-            g = gate[k, j] if own_gates else gate[k, 0]
-            out[k, j] = g * lin[k, j] + (one - g) * mul[k, j]
+        linT[j, r], linT[j, r + 1], linT[j, r + 2], linT[j, r + 3] = a0, a1, a2, a3
+        sT[j, r], sT[j, r + 1], sT[j, r + 2], sT[j, r + 3] = m0, m1, m2, m3
+        if own_gates or j == 0:
+            qT[gate_row, r], qT[gate_row, r + 1], qT[gate_row, r + 2], qT[gate_row, r + 3] = q0, q1, q2, q3
 
 
 @numba.njit(**_LAYER)
-def _nalu_backward_4(x, logs, r, G, lin, mul, gate, dout, gW, gV, gG, gB, dq):
-    """:func:`_nalu_backward` of the four rows of :func:`_nalu_forward_4` (the weight gradients
-    only: a first layer), one update of each gradient for the four; ``dq`` (4, 3) is scratch."""
-    one, zero = x.dtype.type(1), x.dtype.type(0)
-    n_out, n_in = dout.shape[1], x.shape[1]
+def _nalu_sums_1(x, logs, r, W, V, G, B, linT, sT, qT):
+    zero = x.dtype.type(0)
+    n_out = W.shape[0]
     own_gates = G.shape[0] == n_out
-    shared0, shared1, shared2, shared3 = zero, zero, zero, zero  # the shared gate's logit gradients
     for j in range(n_out):
-        for k in range(4):  # dq[k]: through exp(V·logs), the additive path and the gate's logit
-            d = dout[k, j]
-            g = gate[k, j] if own_gates else gate[k, 0]
-            dq[k, 0] = d * (one - g) * mul[k, j]
-            dq[k, 1] = d * g
-            dq[k, 2] = d * (lin[k, j] - mul[k, j]) * g * (one - g)
-        z0, z1, z2, z3 = dq[0, 0], dq[1, 0], dq[2, 0], dq[3, 0]
-        a0, a1, a2, a3 = dq[0, 1], dq[1, 1], dq[2, 1], dq[3, 1]
-        q0, q1, q2, q3 = dq[0, 2], dq[1, 2], dq[2, 2], dq[3, 2]
-        for i in range(n_in):
-            gV[j, i] += z0 * logs[r, i] + z1 * logs[r + 1, i] + z2 * logs[r + 2, i] + z3 * logs[r + 3, i]
-            gW[j, i] += a0 * x[r, i] + a1 * x[r + 1, i] + a2 * x[r + 2, i] + a3 * x[r + 3, i]
-        if own_gates:
-            gB[j] += q0 + q1 + q2 + q3
-            for i in range(n_in):
-                gG[j, i] += q0 * x[r, i] + q1 * x[r + 1, i] + q2 * x[r + 2, i] + q3 * x[r + 3, i]
-        else:
-            shared0, shared1, shared2, shared3 = shared0 + q0, shared1 + q1, shared2 + q2, shared3 + q3
+        gate_row = j if own_gates else 0
+        a, m, q = zero, zero, B[gate_row]
+        for i in range(x.shape[1]):
+            a += W[j, i] * x[r, i]
+            m += V[j, i] * logs[r, i]
+            q += G[gate_row, i] * x[r, i]
+        linT[j, r], sT[j, r] = a, m
+        if own_gates or j == 0:
+            qT[gate_row, r] = q
+
+
+@numba.njit(**_LAYER)
+def _nalu_mix(linT, sT, qT, mulT, gateT, hT):
+    """h = g·a + (1 - g)·exp(s), g = σ(q), over the whole batch."""
+    one = hT.dtype.type(1)
+    exps(sT.reshape(-1), one, mulT.reshape(-1))
+    _sigmoids(qT, gateT)
+    own_gates = gateT.shape[0] == hT.shape[0]
+    for j in range(hT.shape[0]):
+        gate_row = j if own_gates else 0
+        for r in range(hT.shape[1]):
+            g = gateT[gate_row, r]
+            hT[j, r] = g * linT[j, r] + (one - g) * mulT[j, r]
+
+
+@numba.njit(**_LAYER)
+def _nalu_path_gradients(dT, linT, mulT, gateT, zT, aT, qT):
+    """From dL/dh: dL/d(log-space sum) ``zT``, dL/d(additive sum) ``aT`` and dL/d(gate logit)
+    ``qT`` (a shared gate's summed over the outputs)."""
+    one = dT.dtype.type(1)
+    own_gates = gateT.shape[0] == dT.shape[0]
     if not own_gates:
-        gB[0] += shared0 + shared1 + shared2 + shared3
-        for i in range(n_in):
-            gG[0, i] += shared0 * x[r, i] + shared1 * x[r + 1, i] + shared2 * x[r + 2, i] + shared3 * x[r + 3, i]
+        _zero(qT)
+    for j in range(dT.shape[0]):
+        gate_row = j if own_gates else 0
+        for r in range(dT.shape[1]):
+            d, g, m = dT[j, r], gateT[gate_row, r], mulT[j, r]
+            zT[j, r] = d * (one - g) * m
+            aT[j, r] = d * g
+            dg = d * (linT[j, r] - m) * g * (one - g)
+            if own_gates:
+                qT[j, r] = dg
+            else:
+                qT[0, r] += dg
 
 
-_FORWARD = {LINEAR: _linear_forward, NMU: _nmu_forward, NALU: _nalu_forward, LOG_LINEAR: _log_linear_forward}
-_BACKWARD = {LINEAR: _linear_backward, NMU: _nmu_backward, NALU: _nalu_backward, LOG_LINEAR: _log_linear_backward}
+@numba.njit(**_LAYER)
+def _nalu_first(x, logs, W, V, G, B, eps, F):
+    hT, linT, sT, mulT, qT, gateT = F[0], F[1], F[2], F[3], F[4], F[5]
+    batch = x.shape[0]
+    for r in range(0, batch - 3, 4):
+        _nalu_sums_4(x, logs, r, W, V, G, B, linT, sT, qT)
+    for r in range(batch - batch % 4, batch):
+        _nalu_sums_1(x, logs, r, W, V, G, B, linT, sT, qT)
+    _nalu_mix(linT, sT, qT, mulT, gateT, hT)
 
 
-def _forward(kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    """The forward function of layer ``kind``, a compile-time constant: a step is compiled with
-    its own layers' code only (from compiled kernels only)."""
-    raise TypeError("_forward is called from numba kernels only")
+@numba.njit(**_LAYER)
+def _nalu_backward_4(x, logs, r, zT, aT, qT, gW, gV, gG):
+    """:func:`_outer_4` of the three paths in one pass over the four rows."""
+    n_out, n_in = gW.shape[0], x.shape[1]
+    own_gates = gG.shape[0] == n_out
+    for j in range(n_out):
+        z0, z1, z2, z3 = zT[j, r], zT[j, r + 1], zT[j, r + 2], zT[j, r + 3]
+        a0, a1, a2, a3 = aT[j, r], aT[j, r + 1], aT[j, r + 2], aT[j, r + 3]
+        if own_gates:
+            q0, q1, q2, q3 = qT[j, r], qT[j, r + 1], qT[j, r + 2], qT[j, r + 3]
+            for i in range(n_in):
+                x0, x1, x2, x3 = x[r, i], x[r + 1, i], x[r + 2, i], x[r + 3, i]
+                gV[j, i] += z0 * logs[r, i] + z1 * logs[r + 1, i] + z2 * logs[r + 2, i] + z3 * logs[r + 3, i]
+                gW[j, i] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
+                gG[j, i] += q0 * x0 + q1 * x1 + q2 * x2 + q3 * x3
+        else:
+            for i in range(n_in):
+                gV[j, i] += z0 * logs[r, i] + z1 * logs[r + 1, i] + z2 * logs[r + 2, i] + z3 * logs[r + 3, i]
+                gW[j, i] += a0 * x[r, i] + a1 * x[r + 1, i] + a2 * x[r + 2, i] + a3 * x[r + 3, i]
+    if not own_gates:
+        _outer_4(qT, x, r, gG)
 
 
-def _backward(kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq):
-    """The backward function of layer ``kind``, as :func:`_forward`."""
-    raise TypeError("_backward is called from numba kernels only")
+@numba.njit(**_LAYER)
+def _nalu_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
+    linT, mulT, gateT, zT, aT, qT = F[1], F[3], F[5], F[6], F[7], F[8]
+    _nalu_path_gradients(dhT, linT, mulT, gateT, zT, aT, qT)
+    batch = x.shape[0]
+    for r in range(0, batch - 3, 4):
+        _nalu_backward_4(x, logs, r, zT, aT, qT, gW, gV, gG)
+    for r in range(batch - batch % 4, batch):
+        _outer_1(zT, logs, r, gV)
+        _outer_1(aT, x, r, gW)
+        _outer_1(qT, x, r, gG)
+    for j in range(gB.shape[0]):
+        s = gB.dtype.type(0)
+        for r in range(batch):
+            s += qT[j, r]
+        gB[j] += s
+
+
+@numba.njit(**_LAYER)
+def _nmu_first(x, logs, W, V, G, B, eps, F):
+    hT, one = F[0], x.dtype.type(1)
+    for r in range(x.shape[0]):
+        for j in range(W.shape[0]):
+            p = one
+            for i in range(x.shape[1]):
+                p *= W[j, i] * x[r, i] + one - W[j, i]
+            hT[j, r] = p
+
+
+@numba.njit(**_LAYER)
+def _nmu_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
+    """dL/dW through Π_i (W_ji x_i + 1 - W_ji): each term's partner is the product of the others,
+    prefix (kept in ``F[9]``) times suffix, without division (a term may be 0)."""
+    prefix, one = F[9], x.dtype.type(1)
+    n_in = x.shape[1]
+    for r in range(x.shape[0]):
+        for j in range(W.shape[0]):
+            p = one
+            for i in range(n_in):
+                prefix[i] = p
+                p *= W[j, i] * x[r, i] + one - W[j, i]
+            d = dhT[j, r]
+            after = one
+            for i in range(n_in - 1, -1, -1):
+                gW[j, i] += d * prefix[i] * after * (x[r, i] - one)
+                after *= W[j, i] * x[r, i] + one - W[j, i]
+
+
+@numba.njit(**_LAYER)
+def _log_linear_first(x, logs, W, V, G, B, eps, F):
+    hT, sT, mulT = F[0], F[2], F[3]
+    for r in range(x.shape[0]):
+        for j in range(V.shape[0]):
+            s = x.dtype.type(0)
+            for i in range(x.shape[1]):
+                s += V[j, i] * logs[r, i]
+            sT[j, r] = s
+    exps(sT.reshape(-1), x.dtype.type(1), mulT.reshape(-1))
+    for j in range(hT.shape[0]):
+        for r in range(hT.shape[1]):
+            hT[j, r] = mulT[j, r]
+
+
+@numba.njit(**_LAYER)
+def _log_linear_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
+    mulT, zT = F[3], F[6]
+    for j in range(zT.shape[0]):
+        for r in range(x.shape[0]):
+            zT[j, r] = dhT[j, r] * mulT[j, r]  # through exp(V·logs)
+    _outer(zT, logs, gV)
+
+
+# Second layer: input hT (inputs, batch), every row at once; each adds its weight gradients,
+# writes dL/dh to dhT and returns the summed squared error against ``targets``.
+@numba.njit(**_LAYER)
+def _errors(yT, targets, scale, dyT):
+    """Σ (y - target)² over outputs and rows, with dyT = scale · (y - target)."""
+    total = yT.dtype.type(0)
+    for o in range(yT.shape[0]):
+        for r in range(yT.shape[1]):
+            e = yT[o, r] - targets[r]
+            total += e * e
+            dyT[o, r] = scale * e
+    return total
+
+
+@numba.njit(**_LAYER)
+def _sums(W, hT, outT):
+    """outT = W hT: each output's weighted sum of the inputs, for every row."""
+    _zero(outT)
+    for o in range(W.shape[0]):
+        for i in range(W.shape[1]):
+            w = W[o, i]
+            for r in range(hT.shape[1]):
+                outT[o, r] += w * hT[i, r]
+
+
+@numba.njit(**_LAYER)
+def _log_input_gradient(hT, eps, logs, zT, V, gV, dhT):
+    """The log-space path's share: gV += zT logsᵀ, dhT += Vᵀ zT · sign(h) / (|h| + eps)."""
+    one, zero = hT.dtype.type(1), hT.dtype.type(0)
+    for o in range(V.shape[0]):
+        for i in range(V.shape[1]):
+            s, v = zero, V[o, i]
+            for r in range(hT.shape[1]):
+                h = hT[i, r]
+                s += zT[o, r] * logs[i, r]
+                sign = one if h > zero else (-one if h < zero else zero)
+                dhT[i, r] += zT[o, r] * v * sign / (abs(h) + eps)
+            gV[o, i] += s
+
+
+@numba.njit(**_LAYER)
+def _weight_gradient(dT, hT, W, gW, dhT):
+    """gW += dT hTᵀ and dhT += Wᵀ dT: a weighted sum's share of the gradients."""
+    zero = hT.dtype.type(0)
+    for o in range(W.shape[0]):
+        for i in range(W.shape[1]):
+            s, w = zero, W[o, i]
+            for r in range(hT.shape[1]):
+                s += dT[o, r] * hT[i, r]
+                dhT[i, r] += dT[o, r] * w
+            gW[o, i] += s
+
+
+@numba.njit(**_LAYER)
+def _none_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    return _errors(hT, targets, scale, dhT)  # a single layer: its output is the prediction
+
+
+@numba.njit(**_LAYER)
+def _linear_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    yT, dyT = S[1], S[6]
+    _sums(W, hT, yT)
+    total = _errors(yT, targets, scale, dyT)
+    _zero(dhT)
+    _weight_gradient(dyT, hT, W, gW, dhT)
+    return total
+
+
+@numba.njit(**_LAYER)
+def _nmu_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    yT, dyT, prefix, after = S[1], S[6], S[7], S[8]
+    one, zero = hT.dtype.type(1), hT.dtype.type(0)
+    batch, n_in = hT.shape[1], W.shape[1]
+    for o in range(W.shape[0]):
+        for r in range(batch):
+            yT[o, r] = one
+        for i in range(n_in):  # prefix[i]: the product of the terms before i
+            w = W[o, i]
+            for r in range(batch):
+                prefix[i, r] = yT[o, r]
+                yT[o, r] *= w * hT[i, r] + one - w
+    total = _errors(yT, targets, scale, dyT)
+    _zero(dhT)
+    for o in range(W.shape[0]):
+        for r in range(batch):
+            after[r] = one
+        for i in range(n_in - 1, -1, -1):
+            w, s = W[o, i], zero
+            for r in range(batch):
+                d = dyT[o, r] * prefix[i, r] * after[r]  # the product of the other terms
+                s += d * (hT[i, r] - one)
+                dhT[i, r] += d * w
+                after[r] *= w * hT[i, r] + one - w
+            gW[o, i] += s
+    return total
+
+
+@numba.njit(**_LAYER)
+def _log_linear_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    logs, yT, sT, dyT, zT = S[0], S[1], S[2], S[6], S[9]
+    log_magnitudes(hT.reshape(-1), eps, logs.reshape(-1))
+    _sums(V, logs, sT)
+    exps(sT.reshape(-1), hT.dtype.type(1), yT.reshape(-1))
+    total = _errors(yT, targets, scale, dyT)
+    for o in range(yT.shape[0]):
+        for r in range(yT.shape[1]):
+            zT[o, r] = dyT[o, r] * yT[o, r]  # through exp(V·logs)
+    _zero(dhT)
+    _log_input_gradient(hT, eps, logs, zT, V, gV, dhT)
+    return total
+
+
+@numba.njit(**_LAYER)
+def _nalu_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    logs, yT, sT, mulT, qT, gateT, dyT, zT, aT, linT = S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[9], S[10], S[11]
+    log_magnitudes(hT.reshape(-1), eps, logs.reshape(-1))
+    _sums(W, hT, linT)
+    _sums(V, logs, sT)
+    _sums(G, hT, qT)
+    for k in range(G.shape[0]):
+        for r in range(hT.shape[1]):
+            qT[k, r] += B[k]
+    _nalu_mix(linT, sT, qT, mulT, gateT, yT)
+    total = _errors(yT, targets, scale, dyT)
+    _nalu_path_gradients(dyT, linT, mulT, gateT, zT, aT, qT)
+    _zero(dhT)
+    _log_input_gradient(hT, eps, logs, zT, V, gV, dhT)
+    _weight_gradient(aT, hT, W, gW, dhT)
+    _weight_gradient(qT, hT, G, gG, dhT)
+    for k in range(G.shape[0]):
+        s = hT.dtype.type(0)
+        for r in range(hT.shape[1]):
+            s += qT[k, r]
+        gB[k] += s
+    return total
+
+
+_FIRST = {LINEAR: _linear_first, NMU: _nmu_first, NALU: _nalu_first, LOG_LINEAR: _log_linear_first}
+_FIRST_BACKWARD = {LINEAR: _linear_first_backward, NMU: _nmu_first_backward, NALU: _nalu_first_backward,
+                   LOG_LINEAR: _log_linear_first_backward}
+_SECOND = {NONE: _none_second, LINEAR: _linear_second, NMU: _nmu_second, NALU: _nalu_second,
+           LOG_LINEAR: _log_linear_second}
+
+
+def _first(kind, x, logs, W, V, G, B, eps, F):
+    """The first layer of kind ``kind`` (a compile-time constant), forward, for every row of
+    ``x``: its output to ``F[0]`` (units, batch), with what its backward pass needs in ``F``."""
+    raise TypeError("_first is called from numba kernels only")
+
+
+def _first_backward(kind, x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
+    """Its weight gradients from dL/d(output) ``dhT``."""
+    raise TypeError("_first_backward is called from numba kernels only")
+
+
+def _second(kind, hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    """The second layer of kind ``kind`` (:data:`NONE`: none): forward from ``hT``, squared error,
+    backward (weight gradients, and dL/dh to ``dhT``); returns the summed squared error."""
+    raise TypeError("_second is called from numba kernels only")
 
 
 def _literal_kind(kind) -> int:
@@ -534,48 +744,43 @@ def _literal_kind(kind) -> int:
     return kind.literal_value
 
 
-@overload(_forward, inline="always")
-def _forward_of_kind(kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate):
-    chosen = _FORWARD.get(_literal_kind(kind))
-    if chosen is None:  # NONE: a second layer that is not there (the step never runs it)
-        return lambda kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate: None
-    return lambda kind, inp, W, V, G, B, eps, out, lin, logs, mul, gate: chosen(
-        inp, W, V, G, B, eps, out, lin, logs, mul, gate)
+@overload(_first, inline="always")
+def _first_of_kind(kind, x, logs, W, V, G, B, eps, F):
+    chosen = _FIRST[_literal_kind(kind)]
+    return lambda kind, x, logs, W, V, G, B, eps, F: chosen(x, logs, W, V, G, B, eps, F)
 
 
-@overload(_backward, inline="always")
-def _backward_of_kind(kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix,
-                      dq):
-    chosen = _BACKWARD.get(_literal_kind(kind))
-    if chosen is None:
-        return lambda kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, \
-            dq: None
-    return lambda kind, inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq: \
-        chosen(inp, W, V, G, eps, lin, logs, mul, gate, dout, din, want_din, gW, gV, gG, gB, prefix, dq)
+@overload(_first_backward, inline="always")
+def _first_backward_of_kind(kind, x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
+    chosen = _FIRST_BACKWARD[_literal_kind(kind)]
+    return lambda kind, x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB: chosen(
+        x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def _vector(n, dtype):
-    return np.empty(n, dtype)
+@overload(_second, inline="always")
+def _second_of_kind(kind, hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
+    chosen = _SECOND[_literal_kind(kind)]
+    return lambda kind, hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S: chosen(
+        hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False)
 def workspace(batch, inputs, hidden, outputs, gates1, gates2, dtype):
-    """The buffers one member's pass through the network uses (see :func:`fused_step`)."""
-    logs1 = np.empty((batch, inputs), dtype)  # the first layer's, for the whole batch
-    prefix1, din1 = _vector(inputs, dtype), _vector(inputs, dtype)  # din1: never read
-    h, dh, lin1, mul1 = _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype), _vector(hidden, dtype)
-    logs2, prefix2 = _vector(hidden, dtype), _vector(hidden, dtype)
-    y, dy, lin2, mul2 = _vector(outputs, dtype), _vector(outputs, dtype), _vector(outputs, dtype), \
-        _vector(outputs, dtype)
-    gate1, dq1 = np.empty(max(gates1, 1), dtype), np.empty(max(gates1, 1), dtype)
-    gate2, dq2 = np.empty(max(gates2, 1), dtype), np.empty(max(gates2, 1), dtype)
-    # four rows at a time through the first layer
-    h4, dh4, lin4, mul4 = (np.empty((4, hidden), dtype), np.empty((4, hidden), dtype), np.empty((4, hidden), dtype),
-                           np.empty((4, hidden), dtype))
-    gate4, dq4 = np.empty((4, max(gates1, 1)), dtype), np.empty((4, 3), dtype)
-    return (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, din1, lin2, mul2, gate2, dq2,
-            logs2, prefix2, h4, dh4, lin4, mul4, gate4, dq4)
+    """The buffers of one member's pass through the network (see :func:`fused_step`): the first
+    layer's logs (batch, inputs); ``F``, the first layer's (output, additive and log-space sums,
+    exponentials, gate logits and gates, path gradients, NMU prefix); ``S``, the second layer's;
+    dL/dh (hidden, batch)."""
+    gates1, gates2 = max(gates1, 1), max(gates2, 1)
+    logs1 = np.empty((batch, inputs), dtype)
+    F = (np.empty((hidden, batch), dtype), np.empty((hidden, batch), dtype), np.empty((hidden, batch), dtype),
+         np.empty((hidden, batch), dtype), np.empty((gates1, batch), dtype), np.empty((gates1, batch), dtype),
+         np.empty((hidden, batch), dtype), np.empty((hidden, batch), dtype), np.empty((gates1, batch), dtype),
+         np.empty(inputs, dtype))
+    S = (np.empty((hidden, batch), dtype), np.empty((outputs, batch), dtype), np.empty((outputs, batch), dtype),
+         np.empty((outputs, batch), dtype), np.empty((gates2, batch), dtype), np.empty((gates2, batch), dtype),
+         np.empty((outputs, batch), dtype), np.empty((hidden, batch), dtype), np.empty(batch, dtype),
+         np.empty((outputs, batch), dtype), np.empty((outputs, batch), dtype), np.empty((outputs, batch), dtype))
+    return logs1, F, S, np.empty((hidden, batch), dtype)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
@@ -584,66 +789,22 @@ def _uses_logs(kind):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
-def _loss_row(kind2, h, target, scale, W2, V2, G2, B2, eps2, dh, gW2, gV2, gG2, gB2, work):
-    """One row from the first layer's output ``h`` on: through the second layer (if any) and
-    back to ``dh`` = dL/dh (``scale`` times the error at the output), adding the second
-    layer's weight gradients; its squared error."""
-    (_, y, dy, _, _, _, _, _, _, _, _, lin2, mul2, gate2, dq2, logs2, prefix2, _, _, _, _, _, _) = work
-    two = kind2 != NONE
-    total = h.dtype.type(0)
-    if not two:
-        for o in range(h.shape[0]):
-            e = h[o] - target
-            total += e * e
-            dh[o] = scale * e
-        return total
-    if _uses_logs(kind2):
-        _logs_of(h, eps2, logs2)
-    _forward(kind2, h, W2, V2, G2, B2, eps2, y, lin2, logs2, mul2, gate2)
-    for o in range(y.shape[0]):
-        e = y[o] - target
-        total += e * e
-        dy[o] = scale * e
-    _backward(kind2, h, W2, V2, G2, eps2, lin2, logs2, mul2, gate2, dy, dh, True, gW2, gV2, gG2, gB2, prefix2, dq2)
-    return total
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 def _train_rows(kind1, kind2, x, targets, W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2,
                 gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2, work):
     """One member's batch ``x`` (batch, inputs) through layers of kinds ``kind1`` and ``kind2`` and
-    back: the summed squared error, with the weight gradients of the mean added to the ``g*``
-    arrays; ``work``: the buffers of :func:`workspace`."""
-    (h, y, dy, dh, lin1, mul1, gate1, dq1, logs1, prefix1, din1, lin2, mul2, gate2, dq2,
-     logs2, prefix2, h4, dh4, lin4, mul4, gate4, dq4) = work
-    batch = x.shape[0]
-    outputs = y.shape[0] if kind2 != NONE else h.shape[0]
-    scale = x.dtype.type(2) / x.dtype.type(batch * outputs)  # d(mean squared error)/d(error)
-    total = x.dtype.type(0)
+    back: the mean squared error, with its weight gradients added to the ``g*`` arrays;
+    ``work``: the buffers of :func:`workspace`."""
+    logs1, F, S, dhT = work
+    hT = F[0]
+    outputs = S[1].shape[0] if kind2 != NONE else hT.shape[0]
+    count = x.dtype.type(x.shape[0] * outputs)
+    scale = x.dtype.type(2) / count  # d(mean squared error)/d(error)
     if _uses_logs(kind1):  # the whole batch's logs in one long vector loop
-        _logs_of(x.reshape(-1), eps1, logs1.reshape(-1))
-    first = 0
-    if kind1 == LINEAR or kind1 == NALU:  # four rows at a time through the first layer, each on through the rest
-        for r in range(0, batch - 3, 4):
-            if kind1 == LINEAR:
-                _linear_forward_4(x, r, W1, h4)
-            else:
-                _nalu_forward_4(x, logs1, r, W1, V1, G1, B1, h4, lin4, mul4, gate4)
-            for k in range(4):
-                total += _loss_row(kind2, h4[k], targets[r + k], scale, W2, V2, G2, B2, eps2, dh4[k],
-                                   gW2, gV2, gG2, gB2, work)
-            if kind1 == LINEAR:
-                _linear_backward_4(x, r, dh4, gW1)
-            else:
-                _nalu_backward_4(x, logs1, r, G1, lin4, mul4, gate4, dh4, gW1, gV1, gG1, gB1, dq4)
-        first = batch - batch % 4
-    for r in range(first, batch):
-        row = x[r]
-        _forward(kind1, row, W1, V1, G1, B1, eps1, h, lin1, logs1[r], mul1, gate1)
-        total += _loss_row(kind2, h, targets[r], scale, W2, V2, G2, B2, eps2, dh, gW2, gV2, gG2, gB2, work)
-        _backward(kind1, row, W1, V1, G1, eps1, lin1, logs1[r], mul1, gate1, dh, din1, False,
-                  gW1, gV1, gG1, gB1, prefix1, dq1)
-    return total
+        log_magnitudes(x.reshape(-1), eps1, logs1.reshape(-1))
+    _first(kind1, x, logs1, W1, V1, G1, B1, eps1, F)
+    total = _second(kind2, hT, targets, scale, W2, V2, G2, B2, eps2, dhT, gW2, gV2, gG2, gB2, S)
+    _first_backward(kind1, x, logs1, W1, V1, G1, eps1, F, dhT, gW1, gV1, gG1, gB1)
+    return total / count
 
 
 @functools.lru_cache(maxsize=None)
@@ -674,15 +835,13 @@ def fused_step(kind1: int, kind2: int):
              W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2, loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2,
              x, operands, targets, work):
         batch = x.shape[0]
-        outputs = work[1].shape[0]
         for m in range(words.shape[0]):
             if m == 0 or streams[m] != streams[m - 1]:  # members of one stream in a row draw it once
                 draw_stream(x, operands, words[m], row_blocks, a_masks[m], b_masks[m], spans[m], lows[m], highs[m],
                             ends[m], starts[m], counts[m])
             for r in range(batch):
                 targets[r] = _target(ops[m], operands[r, 0], operands[r, 1])
-            total = _train_rows(kind1, kind2, x, targets, W1[m], V1[m], G1[m], B1[m], eps1, W2[m], V2[m], G2[m],
-                                B2[m], eps2, gW1[m], gV1[m], gG1[m], gB1[m], gW2[m], gV2[m], gG2[m], gB2[m], work)
-            loss[m] = total / x.dtype.type(batch * outputs)
+            loss[m] = _train_rows(kind1, kind2, x, targets, W1[m], V1[m], G1[m], B1[m], eps1, W2[m], V2[m], G2[m],
+                                  B2[m], eps2, gW1[m], gV1[m], gG1[m], gB1[m], gW2[m], gV2[m], gG2[m], gB2[m], work)
 
     return step
