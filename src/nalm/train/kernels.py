@@ -399,20 +399,23 @@ def _nalu_sums_4(x, logs, r, W, V, G, B, linT, sT, qT):
         m0, m1, m2, m3 = zero, zero, zero, zero
         q = B[gate_row]
         q0, q1, q2, q3 = q, q, q, q
+        for i in range(n_in):  # (twelve sums in one loop spilled registers on every pass: 18% slower)
+            w, g = W[j, i], G[gate_row, i]
+            x0, x1, x2, x3 = x[r, i], x[r + 1, i], x[r + 2, i], x[r + 3, i]
+            a0 += w * x0
+            a1 += w * x1
+            a2 += w * x2
+            a3 += w * x3
+            q0 += g * x0
+            q1 += g * x1
+            q2 += g * x2
+            q3 += g * x3
         for i in range(n_in):
-            w, v, g = W[j, i], V[j, i], G[gate_row, i]
-            a0 += w * x[r, i]
-            a1 += w * x[r + 1, i]
-            a2 += w * x[r + 2, i]
-            a3 += w * x[r + 3, i]
+            v = V[j, i]
             m0 += v * logs[r, i]
             m1 += v * logs[r + 1, i]
             m2 += v * logs[r + 2, i]
             m3 += v * logs[r + 3, i]
-            q0 += g * x[r, i]
-            q1 += g * x[r + 1, i]
-            q2 += g * x[r + 2, i]
-            q3 += g * x[r + 3, i]
         linT[j, r], linT[j, r + 1], linT[j, r + 2], linT[j, r + 3] = a0, a1, a2, a3
         sT[j, r], sT[j, r + 1], sT[j, r + 2], sT[j, r + 3] = m0, m1, m2, m3
         if own_gates or j == 0:
