@@ -17,7 +17,7 @@ from nalm.units import build_model, seed_members_
 TASK = presets.madsen2020()
 MEMBERS = [Member(s, t, TASK) for s in (0, 1) for t in ("add", "mul", "div")]
 # Each layer kind alone and in each position: every kernel a step can be built from (NAU is
-# NAC's kind, "linear"). Each pair is compiled on its own (7-14 s); the default suite keeps a set
+# NAC's kind, "linear"). Each pair is compiled on its own (5-13 s); the default suite keeps a set
 # in which every layer kind runs in every role (first layer, second layer with its input
 # gradient, alone), and the rest are marked slow.
 _SLOW = pytest.mark.slow
