@@ -117,8 +117,9 @@ class PopulationData:
         x = np.empty(shape, dtype=self.np_dtype)
         operands = np.empty((len(self.keys), self.batch_size, 2), dtype=self.np_dtype)
         streams = self.streams
-        kernels.draw_batch(x.reshape(len(self.keys), self.batch_size, -1), operands, streams.words(step),
-                           streams.row_blocks, streams.a_masks, streams.b_masks, streams.spans, *streams.ranges)
+        with kernels.quiet_compilation():
+            kernels.draw_batch(x.reshape(len(self.keys), self.batch_size, -1), operands, streams.words(step),
+                               streams.row_blocks, streams.a_masks, streams.b_masks, streams.spans, *streams.ranges)
         return self._members(torch.from_numpy(x), torch.from_numpy(operands))
 
     def eval_chunks(self, which: str, max_elements: int = 1 << 24):

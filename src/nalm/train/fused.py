@@ -11,11 +11,8 @@ autograd path (``TrainConfig(fused=False)``) is the reference; the two agree to 
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
-from numba.core.errors import NumbaIRAssumptionWarning
 from torch import Tensor
 
 from ..units.network import Network
@@ -75,8 +72,7 @@ class FusedStep:
                     self._pending.append((tensor, torch.from_numpy(gradient)))
             weights.append(self.np_dtype(0 if layer is None else layer.eps))
         loss = np.empty(len(self.data.members), dtype=self.np_dtype)
-        with warnings.catch_warnings():  # numba's pedantic IR check, on first compile, about its own inlining
-            warnings.simplefilter("ignore", NumbaIRAssumptionWarning)
+        with kernels.quiet_compilation():
             kernels.fused_step(*kinds)(self.streams, words, *self.data_arrays, *weights, loss, *gradients,
                                        *self._buffers(layers))
         return torch.from_numpy(loss)

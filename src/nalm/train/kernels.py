@@ -20,12 +20,15 @@ multiply-add), so they match PyTorch's autograd to rounding, not bit for bit.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import warnings
 
 import numba
 import numpy as np
 from numba import types
+from numba.core.errors import NumbaIRAssumptionWarning
 from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic, overload
 
@@ -42,6 +45,15 @@ FAST = {"reassoc", "contract"}
 # Every kernel is compiled with error_model="numpy": x / 0 gives inf or nan, as in PyTorch,
 # where Python's model raises ZeroDivisionError (and its check keeps a loop with a division
 # from vectorizing).
+
+
+@contextlib.contextmanager
+def quiet_compilation():
+    """Around a call of a kernel: silences numba's pedantic IR check (``NumbaIRAssumptionWarning``),
+    which a first compile raises about numba's own inlining of the row drawer, meaningless to a user."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaIRAssumptionWarning)
+        yield
 
 
 # -- drawing ---------------------------------------------------------------------------------
