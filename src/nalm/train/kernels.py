@@ -569,31 +569,28 @@ def _nmu_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
             d = dhT[j, r]
             after = one
             for i in range(n_in - 1, -1, -1):
-                gW[j, i] += d * prefix[i] * after * (x[r, i] - one)
+                gW[j, i] += d * (prefix[i] * after) * (x[r, i] - one)  # (the others' product first, as before)
                 after *= W[j, i] * x[r, i] + one - W[j, i]
 
 
 @numba.njit(**_LAYER_PASS)
 def _log_linear_first(x, logs, W, V, G, B, eps, F):
-    hT, sT, mulT = F[0], F[2], F[3]
+    hT, sT = F[0], F[2]
     for r in range(x.shape[0]):
         for j in range(V.shape[0]):
             s = x.dtype.type(0)
             for i in range(x.shape[1]):
                 s += V[j, i] * logs[r, i]
             sT[j, r] = s
-    exps(sT.reshape(-1), x.dtype.type(1), mulT.reshape(-1))
-    for j in range(hT.shape[0]):
-        for r in range(hT.shape[1]):
-            hT[j, r] = mulT[j, r]
+    exps(sT.reshape(-1), x.dtype.type(1), hT.reshape(-1))  # the output is the exponential itself
 
 
 @numba.njit(**_LAYER_PASS)
 def _log_linear_first_backward(x, logs, W, V, G, eps, F, dhT, gW, gV, gG, gB):
-    mulT, zT = F[3], F[6]
+    hT, zT = F[0], F[6]
     for j in range(zT.shape[0]):
         for r in range(x.shape[0]):
-            zT[j, r] = dhT[j, r] * mulT[j, r]  # through exp(V·logs)
+            zT[j, r] = dhT[j, r] * hT[j, r]  # through exp(V·logs), which is h
     _outer(zT, logs, gV)
 
 
@@ -686,7 +683,7 @@ def _nmu_second(hT, targets, scale, W, V, G, B, eps, dhT, gW, gV, gG, gB, S):
         for i in range(n_in - 1, -1, -1):
             w, s = W[o, i], zero
             for r in range(batch):
-                d = dyT[o, r] * prefix[i, r] * after[r]  # the product of the other terms
+                d = dyT[o, r] * (prefix[i, r] * after[r])  # times the product of the other terms
                 s += d * (hT[i, r] - one)
                 dhT[i, r] += d * w
                 after[r] *= w * hT[i, r] + one - w
