@@ -71,6 +71,29 @@ def test_rows_left_over_from_the_blocks_of_four_match_autograd(model):
         torch.testing.assert_close(grads[name], grad, rtol=1e-10, atol=1e-14, msg=f"{model} {name}")
 
 
+@pytest.mark.parametrize("model", ["nau/nmu", "nmu/nau"])
+def test_clamped_weights_at_and_beyond_their_bounds_match_autograd(model):
+    """The fused step clamps a NAU's and an NMU's W itself (KernelLayer.weight_bounds): weights
+    on a bound keep their gradient, weights beyond it (and nan) get none, as through torch.clamp."""
+    net, data = _population(model)
+    first, second = net.units()
+    with torch.no_grad():
+        low, high = first.bounds
+        first.W[:, 0, :6] = torch.tensor([low, high, low - 0.5, high + 0.5, low - 1e-12, high + 1e-12], dtype=torch.float64)
+        second.W[:, 0, :] = torch.tensor(second.bounds[::-1])  # (the first hidden unit is used)
+    fit, grads = _gradients(net, data, 3, fused=True)
+    fit_ref, grads_ref = _gradients(net, data, 3, fused=False)
+    torch.testing.assert_close(fit, fit_ref, rtol=1e-12, atol=0)
+    for name, grad in grads_ref.items():
+        torch.testing.assert_close(grads[name], grad, rtol=1e-10, atol=1e-14, msg=name)
+    on, beyond = grads_ref["0.W"][:, 0, :2], grads_ref["0.W"][:, 0, 2:6]
+    assert (on != 0).all() and (beyond == 0).all() and (grads_ref["1.W"] != 0).all()  # the cases are what they say
+    with torch.no_grad():
+        first.W[:, 0, 0] = float("nan")
+    fit, grads = _gradients(net, data, 3, fused=True)
+    assert fit.isnan().all() and (grads["0.W"][:, 0, 0] == 0).all()
+
+
 def test_every_target_is_the_one_autograd_trains_on():
     from nalm.tasks import TARGETS
 

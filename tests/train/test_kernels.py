@@ -54,6 +54,24 @@ def test_pytorch_draw_for_other_devices_equals_the_kernel(name, np_dtype, dtype)
     torch.testing.assert_close(data.streams.draw_torch(data.keys, 5, shape, dtype, "cpu"), x, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("task", [*TASKS.values(), StaticTask(placement="scattered")], ids=[*TASKS, "scattered"])
+@pytest.mark.parametrize("np_dtype, dtype", DTYPES)
+def test_operands_are_sums_in_index_order(task, np_dtype, dtype):
+    """a and b add their subset's inputs one at a time from the first (numpy's accumulate), on
+    every CPU: 21 rows take the eight-row blocks and the rows left over."""
+    data = _data(task, [0, 3], dtype, batch=21)
+    streams = data.streams
+    x = np.empty((2, 21, int(np.prod(data.input_shape))), dtype=np_dtype)
+    operands = np.empty((2, 21, 2), dtype=np_dtype)
+    kernels.draw_batch(x, operands, streams.words(4), streams.row_blocks, streams.a_masks, streams.b_masks,
+                       streams.spans, *streams.ranges)
+    for i, seed in enumerate((0, 3)):
+        steps = x.shape[2] // task.layout(seed).shape[0]
+        for column, mask in enumerate(task.layout(seed).T):
+            picked = x[i][:, np.tile(mask, steps) == 1]
+            np.testing.assert_array_equal(operands[i, :, column], np.add.accumulate(picked, axis=1)[:, -1])
+
+
 def test_a_step_is_drawn_without_replaying_the_steps_before_it():
     data = _data(TASKS["madsen2020"], [4], torch.float32)
     late = data.train_batch(1000)

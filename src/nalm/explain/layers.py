@@ -290,7 +290,7 @@ def linear_map(unit: torch.nn.Module) -> np.ndarray | None:
     """The matrix W of a unit that computes x Wᵀ (its fused-kernel layer is ``linear``: NAC, NAU), else None."""
     kernel_layer = getattr(unit, "kernel_layer", None)
     layer = None if kernel_layer is None else kernel_layer()
-    return None if layer is None or layer.kind != "linear" else numpy_of(layer.weight)
+    return None if layer is None or layer.kind != "linear" else numpy_of(layer.effective_weight())
 
 
 def composed_formula(units: Sequence[torch.nn.Module], inputs: Sequence[sympy.Expr], grid: Grid) -> LayerFormula:

@@ -11,6 +11,8 @@ autograd path (``TrainConfig(fused=False)``) is the reference; the two agree to 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -41,7 +43,7 @@ class FusedStep:
             np.array([kernels.OPS.index(m.target) for m in data.members], dtype=np.int64),
         )
         self.np_dtype = data.np_dtype
-        self._pending: list[tuple[Tensor, Tensor]] = []
+        self._pending: list[_Weight] = []  # the weights of the last fit whose gradients go back
         self._work = None
 
     @classmethod
@@ -64,32 +66,37 @@ class FusedStep:
         kinds = [kernels.NONE if layer is None else kernels.KINDS[layer.kind] for layer in layers]
         weights, gradients, self._pending = [], [], []
         for layer in layers:
-            for array, tensor in self._arrays(layer):
-                gradient = np.zeros_like(array)
-                weights.append(array)
-                gradients.append(gradient)
-                if tensor is not None and tensor.requires_grad:
-                    self._pending.append((tensor, torch.from_numpy(gradient)))
+            for weight in self._weights(layer):
+                weights.append(weight.array)
+                gradients.append(weight.gradient)
             weights.append(self.np_dtype(0 if layer is None else layer.eps))
         loss = np.empty(len(self.data.members), dtype=self.np_dtype)
         with kernels.quiet_compilation():
             kernels.fused_step(*kinds)(self.streams, words, *self.data_arrays, *weights, loss, *gradients,
                                        *self._buffers(layers))
+        for weight in self._pending:
+            if weight.bounds is not None:
+                kernels.clamp_gradient(weight.raw, *weight.bounds, weight.gradient)
         return torch.from_numpy(loss)
 
-    def _arrays(self, layer) -> list[tuple[np.ndarray, Tensor | None]]:
-        """A layer's W, V, G and B for the kernel, each with the tensor it came from: empty arrays
-        where the layer has none (a gate without bias: zeros), all four empty for no layer."""
+    def _weights(self, layer) -> list["_Weight"]:
+        """A layer's W, V, G and B for the kernel: empty arrays where the layer has none (a gate
+        without bias: zeros), all four empty for no layer. Those with a gradient to carry back
+        are also kept for :meth:`backward`."""
         members, dtype = len(self.data.members), self.np_dtype
         tensors = (None,) * 4 if layer is None else (layer.weight, layer.log_weight, layer.gate, layer.gate_bias)
         out = []
         for index, tensor in enumerate(tensors):
             if tensor is not None:
-                out.append((np.ascontiguousarray(tensor.detach().numpy()), tensor))
+                bounds = layer.weight_bounds if index == 0 else None
+                weight = _Weight.of(tensor, None if bounds is None else tuple(map(dtype, bounds)))
+                if tensor.requires_grad:
+                    self._pending.append(weight)
             elif index == 3 and layer is not None and layer.gate is not None:
-                out.append((np.zeros(layer.gate.shape[:2], dtype=dtype), None))
+                weight = _Weight.empty(np.zeros(layer.gate.shape[:2], dtype=dtype))
             else:
-                out.append((np.zeros((members, 0, 0) if index < 3 else (members, 0), dtype=dtype), None))
+                weight = _Weight.empty(np.zeros((members, 0, 0) if index < 3 else (members, 0), dtype=dtype))
+            out.append(weight)
         return out
 
     def _buffers(self, layers: list) -> tuple:
@@ -105,11 +112,45 @@ class FusedStep:
 
     def backward(self, objective: Tensor) -> None:
         """Add the kernel's gradients of the last :meth:`fit` and those of ``objective`` (a scalar
-        computed in PyTorch) to the parameters' gradients."""
-        tensors = [tensor for tensor, _ in self._pending]
-        grads = [grad for _, grad in self._pending]
+        computed in PyTorch) to the parameters' gradients: a parameter's directly (as autograd
+        accumulates a leaf's), a computed weight's through autograd."""
+        tensors, grads = [], []
+        for weight in self._pending:
+            gradient = torch.from_numpy(weight.gradient)
+            if weight.tensor.is_leaf:
+                if weight.tensor.grad is None:
+                    weight.tensor.grad = gradient
+                else:
+                    weight.tensor.grad += gradient
+            else:
+                tensors.append(weight.tensor)
+                grads.append(gradient)
         if objective.requires_grad:
             tensors.append(objective)
             grads.append(torch.ones_like(objective))
-        torch.autograd.backward(tensors, grads)
+        if tensors:
+            torch.autograd.backward(tensors, grads)
         self._pending = []
+
+
+@dataclass
+class _Weight:
+    """One weight array of the kernel, its zeroed gradient, and where that gradient goes."""
+
+    array: np.ndarray  # what the kernel reads: the tensor's values, clamped to ``bounds`` if given
+    gradient: np.ndarray
+    tensor: Tensor | None = None
+    raw: np.ndarray | None = None  # the tensor's values
+    bounds: tuple | None = None
+
+    @classmethod
+    def of(cls, tensor: Tensor, bounds: tuple | None) -> "_Weight":
+        raw = np.ascontiguousarray(tensor.detach().numpy())
+        array = raw if bounds is None else np.empty_like(raw)
+        if bounds is not None:
+            kernels.clamp_into(raw, *bounds, array)
+        return cls(array, np.zeros_like(raw), tensor, raw, bounds)
+
+    @classmethod
+    def empty(cls, array: np.ndarray) -> "_Weight":
+        return cls(array, np.zeros_like(array))

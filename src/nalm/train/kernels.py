@@ -64,33 +64,61 @@ def _words(words):
     return np.int64(words[0]), np.int64(words[1]), np.int64(words[2]), np.int64(words[3]), np.int64(words[4])
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=FAST)
-def _operands(row, a_mask, b_mask, spans):
-    """a and b of one row: Σ row[j]·mask[j mod d] for the 0/1 masks of one time step (width d),
-    over the row's ``len(row) / d`` time steps; where each mask is one run of ones,
-    ``[spans[0], spans[1])`` and ``[spans[2], spans[3])`` (else ``spans[0]`` is -1), a and b of a
-    single step are sums over those runs, a quarter of the work for the madsen2020 task.
-    Compiled on its own with fast-math, so that the sums vectorize; every kernel calls this one
-    function, so all see the same operands."""
-    a = row.dtype.type(0)
-    b = row.dtype.type(0)
+ROWS_AT_ONCE = 8  # rows whose operand sums run side by side: eight independent chains of adds hide their latency
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=False, _nrt=False)
+def _subset_sums(x, operands, column, mask, start, end):
+    """``operands[r, column]`` = the sum, in index order from 0, of row r's inputs at the
+    positions ``j`` of every time step (width ``len(mask)``) with ``mask[j]`` 1; only
+    ``start <= j < end`` are looked at (the mask's run of ones, where it is one, else the whole step).
+
+    Summed in index order (no fast-math) so that the operands, and so the targets, are the same
+    on every CPU: a vectorized sum adds in an order set by the vector width. Eight rows are
+    summed at once, each row still in its own order.
+    """
+    rows, width = x.shape[0], mask.shape[0]
+    zero = x.dtype.type(0)
+    r = 0
+    while r + ROWS_AT_ONCE <= rows:
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+        for step in range(0, x.shape[1], width):
+            for j in range(step + start, step + end):
+                if mask[j - step] != 0:
+                    s0 += x[r, j]
+                    s1 += x[r + 1, j]
+                    s2 += x[r + 2, j]
+                    s3 += x[r + 3, j]
+                    s4 += x[r + 4, j]
+                    s5 += x[r + 5, j]
+                    s6 += x[r + 6, j]
+                    s7 += x[r + 7, j]
+        operands[r, column], operands[r + 1, column], operands[r + 2, column], operands[r + 3, column] = s0, s1, s2, s3
+        operands[r + 4, column], operands[r + 5, column], operands[r + 6, column], operands[r + 7, column] = s4, s5, s6, s7
+        r += ROWS_AT_ONCE
+    for q in range(r, rows):
+        total = zero
+        for step in range(0, x.shape[1], width):
+            for j in range(step + start, step + end):
+                if mask[j - step] != 0:
+                    total += x[q, j]
+        operands[q, column] = total
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=False, _nrt=False)
+def _operands(x, operands, a_mask, b_mask, spans):
+    """a and b of every row of ``x`` (batch, n) into ``operands`` (batch, 2): the sums of the
+    inputs where the 0/1 masks of one time step are 1, over the row's ``n / len(mask)`` time
+    steps (:func:`_subset_sums`). Where each mask is one run of ones (``spans[0] >= 0``), only
+    the runs ``[spans[0], spans[1])`` and ``[spans[2], spans[3])`` are read: a quarter of the
+    madsen2020 task's inputs. Every kernel reduces its rows with this one function."""
     width = a_mask.shape[0]
-    if row.shape[0] == width and spans[0] >= 0:
-        for j in range(spans[0], spans[1]):
-            a += row[j]
-        for j in range(spans[2], spans[3]):
-            b += row[j]
-        return a, b
-    if row.shape[0] == width:  # one time step: a loop the compiler vectorizes (the general one it did not)
-        for j in range(width):
-            a += row[j] * a_mask[j]
-            b += row[j] * b_mask[j]
-        return a, b
-    for start in range(0, row.shape[0], width):
-        for j in range(width):
-            a += row[start + j] * a_mask[j]
-            b += row[start + j] * b_mask[j]
-    return a, b
+    if spans[0] >= 0:
+        _subset_sums(x, operands, 0, a_mask, spans[0], spans[1])
+        _subset_sums(x, operands, 1, b_mask, spans[2], spans[3])
+    else:
+        _subset_sums(x, operands, 0, a_mask, 0, width)
+        _subset_sums(x, operands, 1, b_mask, 0, width)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False)
@@ -113,25 +141,22 @@ def _target(op, a, b):
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False, _nrt=False)  # no reference counting of the row views: it cost a quarter of the time
 def draw_stream(x, operands, words, step_block, a_mask, b_mask, spans, lows, highs, ends, starts, count):
-    """One stream's training inputs ``x`` (batch, n) and operands (batch, 2), one pass per row.
+    """One stream's training inputs ``x`` (batch, n) and operands (batch, 2).
 
     ``words``: the stream's Philox key and counter words (:meth:`nalm.tasks.philox.Draws.words`);
     row r starts at block ``r · step_block``; a and b sum the inputs where ``a_mask`` and
-    ``b_mask`` (0/1, one time step wide) are 1, over every time step (``spans``: see
-    :func:`_operands`).
+    ``b_mask`` (0/1, one time step wide) are 1, over every time step, in index order
+    (:func:`_operands`; ``spans``: each mask's run of ones).
     """
     k0, k1, c1, c2, c3 = _words(words)
     if count == 1 and x.shape[1] * (x.itemsize // 4) == 4 * step_block:
         # Rows that fill their blocks exactly lie end to end in the stream as they do in x: one
         # long row draws them all, without a partial vector loop per row (1.6x the rate for rows of 100).
         draw_row(x.reshape(x.size), k0, k1, c1, c2, c3, 0, lows, highs, ends, starts, count)
+    else:
         for r in range(x.shape[0]):
-            operands[r, 0], operands[r, 1] = _operands(x[r], a_mask, b_mask, spans)
-        return
-    for r in range(x.shape[0]):
-        row = x[r]
-        draw_row(row, k0, k1, c1, c2, c3, r * step_block, lows, highs, ends, starts, count)
-        operands[r, 0], operands[r, 1] = _operands(row, a_mask, b_mask, spans)
+            draw_row(x[r], k0, k1, c1, c2, c3, r * step_block, lows, highs, ends, starts, count)
+    _operands(x, operands, a_mask, b_mask, spans)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False)
@@ -141,6 +166,27 @@ def draw_batch(x, operands, words, step_block, a_masks, b_masks, spans, lows, hi
     for s in range(x.shape[0]):
         draw_stream(x[s], operands[s], words[s], step_block, a_masks[s], b_masks[s], spans[s], lows[s], highs[s],
                     ends[s], starts[s], counts[s])
+
+
+# -- clamped weights (KernelLayer.weight_bounds) --------------------------------------------
+@numba.njit(cache=True, error_model="numpy", fastmath=False, _nrt=False)
+def clamp_into(weight, low, high, out):
+    """``out`` = ``weight`` clamped to [low, high] as ``torch.clamp`` clamps (nan stays nan);
+    both C-contiguous, of one shape, ``low`` and ``high`` of their dtype."""
+    w, o = weight.reshape(weight.size), out.reshape(out.size)
+    for i in range(w.shape[0]):
+        v = w[i]
+        o[i] = low if v < low else (high if v > high else v)
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=False, _nrt=False)
+def clamp_gradient(weight, low, high, gradient):
+    """``torch.clamp``'s backward in place: ``gradient`` kept where ``low <= weight <= high``,
+    0 elsewhere (and where ``weight`` is nan)."""
+    w, g = weight.reshape(weight.size), gradient.reshape(gradient.size)
+    zero = g.dtype.type(0)
+    for i in range(w.shape[0]):
+        g[i] = g[i] if low <= w[i] and w[i] <= high else zero
 
 
 # -- a logarithm that vectorizes --------------------------------------------------------------

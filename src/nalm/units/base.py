@@ -43,6 +43,12 @@ class KernelLayer:
     The tensors are the effective weights, computed from the parameters with autograd: the
     kernel returns the loss gradient with respect to each, and autograd carries it on to the
     parameters (a tensor may appear twice, as a NALU's shared W and V).
+
+    ``weight_bounds`` ``(low, high)``: the layer's W is ``weight.clamp(low, high)``. The fused
+    step clamps ``weight`` itself and passes its gradient only where ``low <= weight <= high``,
+    as ``torch.clamp`` and its backward do, so a clamped parameter (the NAU's and the NMU's)
+    goes to the kernel without an autograd node: PyTorch's clamp backward took 80 µs for 100
+    NAUs' 20,000 weights, 3% of their step.
     """
 
     kind: str
@@ -51,6 +57,13 @@ class KernelLayer:
     gate: Tensor | None = None
     gate_bias: Tensor | None = None
     eps: float = 0.0
+    weight_bounds: tuple[float, float] | None = None
+
+    def effective_weight(self) -> Tensor | None:
+        """W as the layer computes with it: ``weight``, clamped where the layer has bounds."""
+        if self.weight_bounds is None or self.weight is None:
+            return self.weight
+        return self.weight.clamp(*self.weight_bounds)
 
 
 @dataclass(frozen=True)

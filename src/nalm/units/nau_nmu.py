@@ -15,7 +15,7 @@ from .base import KernelLayer, Scheduled, member_indices
 class _Regularized(Scheduled):
     """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer."""
 
-    lower: float  # weight range, enforced in forward and by project_()
+    lower: float  # W's range is [lower, 1], enforced in forward and by project_()
 
     def __init__(self, in_features: int, out_features: int, **kwargs):
         super().__init__(in_features, out_features, **kwargs)
@@ -27,8 +27,13 @@ class _Regularized(Scheduled):
         return self.in_features
 
     @property
+    def bounds(self) -> tuple[float, float]:
+        """The range W is clamped to in the forward pass and by :meth:`project_`."""
+        return self.lower, 1.0
+
+    @property
     def weight(self) -> Tensor:
-        return self.W.clamp(self.lower, 1.0)
+        return self.W.clamp(*self.bounds)
 
     def sparsity(self) -> Tensor:
         """R = mean(min(|W|, |1 - |W||)) per member over the raw, unclamped W: zero exactly when
@@ -51,7 +56,7 @@ class _Regularized(Scheduled):
 
     def project_(self) -> None:
         with torch.no_grad():
-            self.W.clamp_(self.lower, 1.0)
+            self.W.clamp_(*self.bounds)
 
 
 class NAU(_Regularized):
@@ -102,7 +107,7 @@ class NAU(_Regularized):
         return F.linear(x, self.weight)
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("linear", weight=self.weight)
+        return KernelLayer("linear", weight=self.W, weight_bounds=self.bounds)
 
 
 class NMU(_Regularized):
@@ -150,7 +155,7 @@ class NMU(_Regularized):
         return F.nmu(x, self.over_batch(self.weight))
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("nmu", weight=self.weight)
+        return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds)
 
 
 class StochasticNMU(NMU):

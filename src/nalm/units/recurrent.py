@@ -256,7 +256,8 @@ class RecurrentNetwork(nn.Module):
             for t in range(x.shape[-2]):
                 state = self.step(x[..., t, :], state)
             return state
-        w_x, w_h = layer.weight[..., :self.input_size], layer.weight[..., self.input_size:]
+        weight = layer.effective_weight()
+        w_x, w_h = weight[..., :self.input_size], weight[..., self.input_size:]
         lead, (batch, steps) = x.shape[:-3], x.shape[-3:-1]
         inputs = F.linear(x.reshape(*lead, batch * steps, self.input_size), w_x)  # (*, batch·T, hidden)
         inputs = inputs.view(*lead, batch, steps, self.hidden_size)
