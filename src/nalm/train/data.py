@@ -50,7 +50,7 @@ class PopulationData:
 
     Inputs come as ``(M, batch, d)`` (recurrent tasks: ``(M, batch, T, d)``), targets as
     ``(M, batch, 1)``. Fresh training batches of static and recurrent tasks are drawn on the
-    CPU by :func:`nalm.train.kernels.draw_batch` (inputs and operands in one pass) and on
+    CPU by :func:`nalm.train.kernels.draw_batch` (inputs and operands together) and on
     other devices by the same Philox draws in PyTorch.
     """
 

@@ -3,7 +3,7 @@
 A population step on the CPU was bound by memory: 100 fresh (128, 100) batches drawn, written
 out, then read back by the targets, the forward pass and the weight gradient. Here a row of
 data is drawn (Philox, :mod:`nalm.tasks.philox`), mapped to the task's range and reduced to
-its operands a and b in one pass (:func:`draw_stream`); :func:`fused_step` draws a member's
+its operands a and b while in cache (:func:`draw_stream`); :func:`fused_step` draws a member's
 batch into a buffer that stays in cache and runs it through a network of up to two layers and
 back, a layer at a time for the whole batch (the first layer four rows at a time; the second
 layer, the exponentials and the sigmoids in vector loops over the batch), accumulating the
