@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sqlite3
 from pathlib import Path
 

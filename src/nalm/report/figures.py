@@ -14,7 +14,6 @@ runs of different *settings* (task index, task config, iteration count,
 """
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from pathlib import Path

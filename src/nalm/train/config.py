@@ -78,7 +78,7 @@ class TrainConfig:
         if not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths):
             raise ValueError(f"hidden must be a positive integer, a list of them, or None; got {self.hidden!r}")
         try:
-            device = torch.device(self.device)
+            torch.device(self.device)
         except RuntimeError:
             raise ValueError(f"unknown device {self.device!r}; use cpu or cuda") from None
         for name in ("grad_clip", "grad_norm_clip"):

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from .base import ArithmeticUnit
 from .mlp import ACTIVATIONS, MLP_INITS, STABLE_NALU_INITS, Linear, make_activation
 from .recurrent import BASELINE_CELLS, RecurrentNetwork, recurrent_network
-from .registry import UNITS, unit_class
+from .registry import unit_class
 
 
 class Network(nn.Sequential):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import torch
 from torch import Tensor, nn
 
 from . import functional as F

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import torch  # noqa: F401  (the doctests use it)
 import torch.nn.functional as torch_F
 from torch import Tensor, nn
 
