@@ -10,7 +10,8 @@ A unit is a ``torch.nn.Module`` with these extra duties:
 * ``project_()``: an in-place correction applied after every optimizer step (a no-op by
   default; NAU and NMU clip their weights here);
 * ``kernel_layer()``: optionally, the unit's forward pass as one of the layer kinds of the
-  fused CPU step (:mod:`nalm.train.kernels`), with its effective weights; a network whose
+  fused CPU step (:mod:`nalm.train.kernels`), with its effective weights (or a parameter and
+  the bounds it is clamped to, which the step applies itself); a network whose
   units all describe one trains without PyTorch's per-operation overhead, and a recurrent
   cell whose layer is ``linear`` (x·Wᵀ exactly) takes every step's input part in one product;
 * populations: ``members=M`` gives every parameter a leading member dimension, so one module
