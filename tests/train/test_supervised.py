@@ -38,6 +38,22 @@ def test_a_member_trains_as_it_would_alone(digits, model, target):
     assert not np.allclose(population[0].weights["cnn.fc2.weight"], member.weights["cnn.fc2.weight"])
 
 
+@pytest.mark.parametrize("model, target", [("nau", "sum"), ("nmu", "prod")])
+def test_the_mnist_cells_are_trained_with_their_input_regularizer(digits, model, target):
+    """R_z at weight 1 (the published runs' --regualizer-z 1): at step 0, before the sparsity
+    ramp, the regularizer is R_z of the cell's inputs over every time step of the batch."""
+    config = MNIST.config_for(model, target, TINY.to_dict())
+    trainable = MNIST.trainable(model, target, digits, [0, 1], config)
+    cell = trainable.net.cell
+    assert cell.regularizer_z == 1.0
+    assert (trainable.net.regularization(0) == 0).all()
+    trainable.fit(0)
+    steps = {"sum": 10, "prod": 2}[target]
+    assert len(cell._inputs) == steps
+    torch.testing.assert_close(trainable.net.regularization(0), cell.input_regularizer(), rtol=0, atol=0)
+    assert (cell.input_regularizer() > 0).all()
+
+
 def test_a_translation_member_trains_as_it_would_alone():
     data = number_words()
     population = train(TRANSLATION, "lstm+nalu", "number", data, [0, 1])

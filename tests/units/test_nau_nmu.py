@@ -294,3 +294,76 @@ def test_an_snmu_member_trains_as_it_would_alone():
     assert not np.allclose(population[0].weights["0.W"], alone.weights["0.W"])
     plain = train_population("nmu", members[1:2], config)[0]
     assert not np.allclose(plain.weights["0.W"], alone.weights["0.W"])  # the noise changed training
+
+
+# --------------------------------------------------------------------------- R_z, the input regularizer
+
+
+def _kept_inputs(unit, *inputs):
+    for x in inputs:
+        unit(x)
+    return unit.regularization(0)
+
+
+@pytest.mark.parametrize("cls, z", [(NAU, 0.0), (NMU, 1.0)])
+def test_input_regularizer_follows_its_formula(cls, z):
+    """R_z = mean((1 - |W|)·(z - x̄)²), x̄ the mean input over every training pass since the
+    last optimizer step (stable-nalu functional/regualizer_n{a,m}u_z.py), weighted by regularizer_z."""
+    torch.manual_seed(0)
+    unit = cls(3, 2, regularizer_z=0.5, regularizer_start=10, regularizer_end=20, dtype=torch.float64)
+    x1, x2 = torch.rand(4, 3, dtype=torch.float64) * 3, torch.rand(2, 3, dtype=torch.float64) * 3
+    x_mean = torch.cat([x1, x2]).mean(0)
+    expected = 0.5 * ((1 - unit.W.abs()) * (z - x_mean) ** 2).mean()
+    torch.testing.assert_close(_kept_inputs(unit, x1, x2), expected, rtol=1e-14, atol=0)
+    with torch.no_grad(), nalm.units.evaluating(unit):
+        unit(torch.full((5, 3), 100.0, dtype=torch.float64))  # evaluation passes are not kept
+    torch.testing.assert_close(unit.regularization(0), expected, rtol=1e-14, atol=0)
+    unit.project_()  # after the optimizer step: a new batch of inputs
+    assert unit.regularization(0).item() == 0
+
+
+def test_input_regularizer_gradient_reaches_the_inputs_and_the_nmus_weight_at_zero():
+    """As the reference: x̄ is not detached, and the NMU's term is 1 - W (gradient -1 at W = 0,
+    where |W| would give 0); the NAU's is 1 - |W|."""
+    nmu = NMU(2, 1, regularizer_z=1.0, dtype=torch.float64)
+    with torch.no_grad():
+        nmu.W.copy_(torch.tensor([[0.0, 0.5]]))
+    x = torch.tensor([[3.0, 5.0]], dtype=torch.float64, requires_grad=True)
+    nmu(x)
+    nmu.input_regularizer().backward()
+    torch.testing.assert_close(nmu.W.grad, torch.tensor([[-(1 - 3.0) ** 2 / 2, -(1 - 5.0) ** 2 / 2]], dtype=torch.float64))
+    assert x.grad is not None and (x.grad != 0).all()
+    nau = NAU(2, 1, regularizer_z=1.0, dtype=torch.float64)
+    with torch.no_grad():
+        nau.W.copy_(torch.tensor([[0.0, -0.5]]))
+    nau(torch.tensor([[3.0, 5.0]], dtype=torch.float64))
+    nau.input_regularizer().backward()
+    torch.testing.assert_close(nau.W.grad, torch.tensor([[0.0, 5.0 ** 2 / 2]], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("cls", [NAU, NMU])
+@pytest.mark.parametrize("shared", [True, False], ids=["shared input", "one input per member"])
+def test_input_regularizer_of_a_member_is_what_it_is_alone(cls, shared):
+    seeds = [3, 4, 5]
+    population = cls(4, 2, members=3, regularizer_z=1.0, dtype=torch.float64)
+    nalm.units.seed_members_(population, seeds)
+    inputs = [torch.rand(6, 4, dtype=torch.float64) if shared else torch.rand(3, 6, 4, dtype=torch.float64)
+              for _ in range(2)]
+    terms = _kept_inputs(population, *inputs)
+    for m, seed in enumerate(seeds):
+        torch.manual_seed(seed)
+        alone = cls(4, 2, regularizer_z=1.0, dtype=torch.float64)
+        own = [x if shared else x[m] for x in inputs]
+        torch.testing.assert_close(terms[m], _kept_inputs(alone, *own), rtol=1e-12, atol=0)
+
+
+def test_input_regularizer_turns_the_fused_step_off_and_is_refused_where_undefined():
+    assert NAU(3, 1, regularizer_z=1.0).kernel_layer() is None  # every pass's input is needed
+    assert NAU(3, 1).kernel_layer() is not None
+    assert "regularizer_z=1.0" in repr(NMU(3, 1, regularizer_z=1))
+    for bad in (-1.0, True, "1"):
+        with pytest.raises(ValueError, match="regularizer_z"):
+            NAU(3, 1, regularizer_z=bad)
+    for cls in (nalm.units.NRU, nalm.units.NMRU, nalm.units.nau_nmu.StochasticNMU):
+        with pytest.raises(ValueError, match="no input regularizer"):
+            cls(3, 1, regularizer_z=1.0)

@@ -13,12 +13,20 @@ from .base import KernelLayer, Scheduled, member_indices
 
 
 class _Regularized(Scheduled):
-    """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer."""
+    """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer, and
+    (NAU, NMU) their input regularizer R_z, weighted by ``regularizer_z`` (0: off)."""
 
     lower: float  # W's range is [lower, 1], enforced in forward and by project_()
+    z_input: float | None = None  # R_z's neutral input (NAU 0, NMU 1); None: the unit has no R_z
 
-    def __init__(self, in_features: int, out_features: int, **kwargs):
+    def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, **kwargs):
         super().__init__(in_features, out_features, **kwargs)
+        if isinstance(regularizer_z, bool) or not isinstance(regularizer_z, (int, float)) or regularizer_z < 0:
+            raise ValueError(f"regularizer_z must be a non-negative number, got {regularizer_z!r}")
+        if regularizer_z and self.z_input is None:
+            raise ValueError(f"{type(self).__name__} has no input regularizer R_z; regularizer_z is for the NAU and the NMU")
+        self.regularizer_z = float(regularizer_z)
+        self._inputs: list[Tensor] = []  # training inputs since the last optimizer step, for R_z
         self.W = self.new_parameter(out_features, self.weight_columns())
         self.reset_parameters()
 
@@ -48,15 +56,59 @@ class _Regularized(Scheduled):
         w = self.W.abs()
         return self.per_member_mean(torch.minimum(w, (1 - w).abs()))
 
+    def input_regularizer(self) -> Tensor:
+        r"""R_z = mean((1 - |W|)·(z - x̄)²) per member (the NMU: 1 - W), over the raw W, with x̄
+        the mean input (per input) of the training forward passes since the last optimizer step
+        and z the input that leaves an output unchanged (NAU 0, NMU 1): it pulls a weight toward
+        1 where its input is far from neutral, so that inputs near it do not hide a wrong weight.
+
+        stable-nalu ``stable_nalu/functional/regualizer_nau_z.py:9-17`` and
+        ``regualizer_nmu_z.py:9-17``, the inputs kept by the layers' ``forward`` in training
+        (``layer/re_regualized_linear_nac.py:63``, ``re_regualized_linear_mnac.py:68``) and
+        dropped after each optimizer step (``optimize``, ``:48-49`` and ``:53-54``). The gradient
+        flows into x̄, as in the reference (the inputs are not detached). Zero before any input
+        is kept.
+        """
+        if not self._inputs:
+            return self.new_zeros_per_member()
+        inputs = [x.reshape(-1, x.shape[-1]) if self.members is None else x.expand(self.members, -1, -1)
+                  if x.dim() == 2 else x for x in self._inputs]
+        x_mean = torch.cat(inputs, dim=-2).mean(dim=-2, keepdim=True)  # (1, in) or (M, 1, in)
+        return self.per_member_mean((1 - self.z_magnitude()) * (self.z_input - x_mean) ** 2)
+
+    def z_magnitude(self) -> Tensor:
+        """|W|, R_z's weight magnitude (the NAU's form)."""
+        return self.W.abs()
+
+    def remember_input(self, x: Tensor) -> None:
+        """Keep a training forward pass's input for :meth:`input_regularizer` (only when it is on)."""
+        if self.regularizer_z and self.training:
+            self._inputs.append(x)
+
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         scale = self.regularizer_weight(step)
-        if scale == 0:
-            return self.new_zeros_per_member()
-        return scale * self.sparsity()
+        total = self.new_zeros_per_member() if scale == 0 else scale * self.sparsity()
+        if self.regularizer_z:
+            total = total + self.regularizer_z * self.input_regularizer()
+        return total
 
     def project_(self) -> None:
+        """Clip W to its bounds, and drop the inputs kept for R_z (the engines call this after
+        every optimizer step, where the reference's ``optimize`` does both)."""
         with torch.no_grad():
             self.W.clamp_(*self.bounds)
+        self._inputs = []
+
+    def options(self) -> dict:
+        return {**super().options(), **({"regularizer_z": self.regularizer_z} if self.regularizer_z else {})}
+
+    def kernel_layer(self) -> KernelLayer | None:
+        """None while R_z is on: it needs every forward pass's input, which the fused step and
+        the recurrent linear shortcut do not make."""
+        return None if self.regularizer_z else self._kernel_layer()
+
+    def _kernel_layer(self) -> KernelLayer | None:
+        return None
 
 
 class NAU(_Regularized):
@@ -74,6 +126,10 @@ class NAU(_Regularized):
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
         regularizer_scale, regularizer_start, regularizer_end: the schedule above; one left out
             (None) takes its default from ``schedule``.
+        regularizer_z: the weight of the input regularizer R_z (:meth:`input_regularizer`),
+            added unramped; 0 (off) by default, as stable-nalu's ``--regualizer-z``
+            (``experiments/sequential_mnist.py:30-34``). While it is on, every training forward
+            pass keeps its input until :meth:`project_`, and the fused step is not used.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -94,6 +150,7 @@ class NAU(_Regularized):
     """
 
     lower = -1.0
+    z_input = 0.0
     schedule = (0.01, 5e3, 5e4)
     init_scheme = ("U[-r, r], r = min(0.5, √3·√(2/(in+out))) "
                    "(stable-nalu stable_nalu/layer/re_regualized_linear_nac.py:44-46)")
@@ -104,9 +161,10 @@ class NAU(_Regularized):
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
+        self.remember_input(x)
         return F.linear(x, self.weight)
 
-    def kernel_layer(self) -> KernelLayer:
+    def _kernel_layer(self) -> KernelLayer:
         return KernelLayer("linear", weight=self.W, weight_bounds=self.bounds)
 
 
@@ -121,7 +179,7 @@ class NMU(_Regularized):
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
-        regularizer_scale, regularizer_start, regularizer_end: the schedule, as for :class:`NAU`.
+        regularizer_scale, regularizer_start, regularizer_end, regularizer_z: as for :class:`NAU`.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -144,6 +202,7 @@ class NMU(_Regularized):
     """
 
     lower = 0.0
+    z_input = 1.0
     schedule = (10.0, 1e6, 2e6)
     init_scheme = "U[0.25, 0.75] (stable-nalu stable_nalu/layer/re_regualized_linear_mnac.py:47-49)"
 
@@ -152,10 +211,16 @@ class NMU(_Regularized):
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
+        self.remember_input(x)
         return F.nmu(x, self.over_batch(self.weight))
 
-    def kernel_layer(self) -> KernelLayer:
+    def _kernel_layer(self) -> KernelLayer:
         return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds)
+
+    def z_magnitude(self) -> Tensor:
+        """W itself, the reference's ``1 - W`` (``regualizer_nmu_z.py:17``): equal to |W| on
+        [0, 1], but at W = 0, where a projected weight often sits, its gradient is -1, not |·|'s 0."""
+        return self.W
 
 
 class StochasticNMU(NMU):
@@ -187,8 +252,8 @@ class StochasticNMU(NMU):
         >>> with torch.no_grad():
         ...     _ = snmu.W.copy_(torch.tensor([[1.0, 1.0]]))
         >>> x = torch.tensor([[3.0, 4.0]])
-        >>> snmu(x), snmu.eval()(x)  # noise cancels at W in {0, 1}
-        (tensor([[12.]], grad_fn=<...>), tensor([[12.]], grad_fn=<...>))
+        >>> snmu(x).detach().round(decimals=4), snmu.eval()(x)  # noise cancels at W in {0, 1}, to rounding
+        (tensor([[12.]]), tensor([[12.]], grad_fn=<...>))
     """
 
     def __init__(self, in_features: int, out_features: int, *, noise_range: tuple[float, float] = (1.0, 5.0),
@@ -238,6 +303,7 @@ class StochasticNMU(NMU):
         return None  # training differs from the NMU's kernel; PyTorch's autograd trains it
 
     stochastic = True
+    z_input = None  # its noisy training forward does not keep inputs for R_z, so R_z is not offered
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
