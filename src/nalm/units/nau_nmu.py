@@ -59,8 +59,8 @@ class _Regularized(Scheduled):
     def input_regularizer(self) -> Tensor:
         r"""R_z = mean((1 - |W|)·(z - x̄)²) per member (the NMU: 1 - W), over the raw W, with x̄
         the mean input (per input) of the training forward passes since the last optimizer step
-        and z the input that leaves an output unchanged (NAU 0, NMU 1): it pulls a weight toward
-        1 where its input is far from neutral, so that inputs near it do not hide a wrong weight.
+        and z the input that leaves an output unchanged (NAU 0, NMU 1): it pulls |W| toward 1
+        where its input is far from neutral, so that inputs near it do not hide a wrong weight.
 
         stable-nalu ``stable_nalu/functional/regualizer_nau_z.py:9-17`` and
         ``regualizer_nmu_z.py:9-17``, the inputs kept by the layers' ``forward`` in training
