@@ -358,8 +358,21 @@ def test_input_regularizer_of_a_member_is_what_it_is_alone(cls, shared):
 
 
 def test_input_regularizer_turns_the_fused_step_off_and_is_refused_where_undefined():
-    assert NAU(3, 1, regularizer_z=1.0).kernel_layer() is None  # every pass's input is needed
-    assert NAU(3, 1).kernel_layer() is not None
+    from nalm.explain.layers import linear_map
+    from nalm.tasks import presets
+    from nalm.train.data import Member, PopulationData
+    from nalm.train.fused import FusedStep
+
+    data = PopulationData([Member(0, "add", presets.madsen2020())], batch_size=4, eval_samples=2, device="cpu",
+                          dtype=torch.float32)
+    for z, fused in ((0.0, True), (1.0, False)):  # every training pass's input is needed
+        net = nalm.build_model("nau/nmu", 100, 1, hidden=2, members=1, unit_options={"nau": {"regularizer_z": z}})
+        assert (FusedStep.of(net, data) is not None) == fused
+        assert net[0].trains_through_forward == (not fused)
+        assert linear_map(net[0]) is not None  # still a linear map to explain
+    recurrent = nalm.build_model("nau", 10, 1, recurrent=True, unit_options={"nau": {"regularizer_z": 1.0}})
+    recurrent(torch.rand(4, 3, 10))
+    assert len(recurrent.cell._inputs) == 3  # each time step through the cell's forward, no shortcut
     assert "regularizer_z=1.0" in repr(NMU(3, 1, regularizer_z=1))
     for bad in (-1.0, True, "1"):
         with pytest.raises(ValueError, match="regularizer_z"):

@@ -55,7 +55,7 @@ class FusedStep:
         units = net.units()
         if len(units) != len(net) or len(units) not in (1, 2) or net.members is None:
             return None
-        if any(unit.kernel_layer() is None for unit in units):
+        if any(unit.kernel_layer() is None or unit.trains_through_forward for unit in units):
             return None
         return cls(net, data)
 

@@ -13,7 +13,8 @@ A unit is a ``torch.nn.Module`` with these extra duties:
   fused CPU step (:mod:`nalm.train.kernels`), with its effective weights (or a parameter and
   the bounds it is clamped to, which the step applies itself); a network whose
   units all describe one trains without PyTorch's per-operation overhead, and a recurrent
-  cell whose layer is ``linear`` (x·Wᵀ exactly) takes every step's input part in one product;
+  cell whose layer is ``linear`` (x·Wᵀ exactly) takes every step's input part in one product,
+  unless ``trains_through_forward`` says training must call the unit's own ``forward``;
 * populations: ``members=M`` gives every parameter a leading member dimension, so one module
   holds M independent units that train at once. ``reset_member(m)`` initializes member m
   exactly as ``reset_parameters()`` initializes a standalone unit, drawing from the global
@@ -162,6 +163,13 @@ class ArithmeticUnit(nn.Module):
 
     def project_(self) -> None:
         """Called after each optimizer step; the default does nothing."""
+
+    @property
+    def trains_through_forward(self) -> bool:
+        """Training must call this unit's ``forward`` (it keeps what it sees, as R_z keeps its
+        inputs), so neither the fused step nor the recurrent linear shortcut may stand in for it;
+        :meth:`kernel_layer` still describes its forward pass (``explain`` reads it). False by default."""
+        return False
 
     def kernel_layer(self) -> KernelLayer | None:
         """This unit's forward pass for the fused CPU step, or ``None`` (the default): trained

@@ -102,13 +102,10 @@ class _Regularized(Scheduled):
     def options(self) -> dict:
         return {**super().options(), **({"regularizer_z": self.regularizer_z} if self.regularizer_z else {})}
 
-    def kernel_layer(self) -> KernelLayer | None:
-        """None while R_z is on: it needs every forward pass's input, which the fused step and
-        the recurrent linear shortcut do not make."""
-        return None if self.regularizer_z else self._kernel_layer()
-
-    def _kernel_layer(self) -> KernelLayer | None:
-        return None
+    @property
+    def trains_through_forward(self) -> bool:
+        """While R_z is on: it needs every training forward pass's input."""
+        return bool(self.regularizer_z)
 
 
 class NAU(_Regularized):
@@ -164,7 +161,7 @@ class NAU(_Regularized):
         self.remember_input(x)
         return F.linear(x, self.weight)
 
-    def _kernel_layer(self) -> KernelLayer:
+    def kernel_layer(self) -> KernelLayer:
         return KernelLayer("linear", weight=self.W, weight_bounds=self.bounds)
 
 
@@ -214,7 +211,7 @@ class NMU(_Regularized):
         self.remember_input(x)
         return F.nmu(x, self.over_batch(self.weight))
 
-    def _kernel_layer(self) -> KernelLayer:
+    def kernel_layer(self) -> KernelLayer:
         return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds)
 
     def z_magnitude(self) -> Tensor:

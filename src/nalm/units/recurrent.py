@@ -251,7 +251,7 @@ class RecurrentNetwork(nn.Module):
         same result with its weight computed once and the input part of every step from one
         matmul.
         """
-        layer = self.cell.kernel_layer() if self.unit_cell else None
+        layer = self.cell.kernel_layer() if self.unit_cell and not self.cell.trains_through_forward else None
         if layer is None or layer.kind != "linear":
             for t in range(x.shape[-2]):
                 state = self.step(x[..., t, :], state)
