@@ -10,8 +10,8 @@ thread, batch 128, a fresh batch per member per step), for both paths:
 * autograd (``fused=False``): data (:func:`nalm.train.kernels.draw_batch`, inputs and targets),
   forward, backward, regularizer and checks, optimizer, projection.
 
-Floors, measured here in the same run: data, the Philox kernel alone filling a row in cache
-(values per step / its rate); forward + backward, the step's floating-point operations at this
+Floors, measured here in the same run: data, the Philox kernel alone filling a batch in cache
+as the kernels draw one (values per step / its rate); forward + backward, the step's floating-point operations at this
 core's matmul rate (a large float32 ``torch.mm``); the optimizer, its bytes at this core's
 copy bandwidth and its PyTorch operations at the cost of one tiny operation. A floor is what
 the phase would take at that limit, not a promise: it shows how far each phase is from it.
