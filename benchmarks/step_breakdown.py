@@ -11,10 +11,11 @@ thread, batch 128, a fresh batch per member per step), for both paths:
   forward, backward, regularizer and checks, optimizer, projection.
 
 Floors, measured here in the same run: data, the Philox kernel alone filling a batch in cache
-as the kernels draw one (values per step / its rate); forward + backward, the step's floating-point operations at this
-core's matmul rate (a large float32 ``torch.mm``); the optimizer, its bytes at this core's
-copy bandwidth and its PyTorch operations at the cost of one tiny operation. A floor is what
-the phase would take at that limit, not a promise: it shows how far each phase is from it.
+as the kernels draw one (values per step / its rate); forward + backward, the step's
+floating-point operations at this core's matmul rate (a large float32 ``torch.mm``); the
+optimizer, its bytes at this core's copy bandwidth and its PyTorch operations at the cost of
+one tiny operation. A floor is what the phase would take at that limit, not a promise: it
+shows how far each phase is from it.
 
     python -m benchmarks.step_breakdown                      # NALU and NAU->NMU, 100 members
     python -m benchmarks.step_breakdown --models nac --members 1 100
