@@ -370,6 +370,7 @@ def test_input_regularizer_turns_the_fused_step_off_and_is_refused_where_undefin
         assert (FusedStep.of(net, data) is not None) == fused
         assert net[0].trains_through_forward == (not fused)
         assert linear_map(net[0]) is not None  # still a linear map to explain
+    assert FusedStep.of(nalm.build_model("nau/snmu", 100, 1, hidden=2, members=1), data) is None  # noisy forward
     recurrent = nalm.build_model("nau", 10, 1, recurrent=True, unit_options={"nau": {"regularizer_z": 1.0}})
     recurrent(torch.rand(4, 3, 10))
     assert len(recurrent.cell._inputs) == 3  # each time step through the cell's forward, no shortcut

@@ -140,6 +140,8 @@ def test_explain_refuses_recurrent_networks():
 def test_linear_cells_compute_what_the_unit_computes_step_by_step(model):
     torch.manual_seed(3)
     net = build_model(model, 4, 1, hidden=2, recurrent=True, members=3, dtype=torch.float64)
+    with torch.no_grad():  # an NAU's weights beyond its bounds: the one-product path must clamp them too
+        next(net.cell.parameters()).mul_(4)
     x = torch.rand(3, 5, 7, 4, dtype=torch.float64)
     h = torch.zeros(3, 5, 2, dtype=torch.float64)
     for t in range(7):

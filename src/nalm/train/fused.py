@@ -146,8 +146,9 @@ class _Weight:
     @classmethod
     def of(cls, tensor: Tensor, bounds: tuple | None) -> "_Weight":
         raw = np.ascontiguousarray(tensor.detach().numpy())
-        array = raw if bounds is None else np.empty_like(raw)
+        array = raw
         if bounds is not None:
+            array = np.empty_like(raw)
             kernels.clamp_into(raw, *bounds, array)
         return cls(array, np.zeros_like(raw), tensor, raw, bounds)
 

@@ -112,13 +112,10 @@ def _operands(x, operands, a_mask, b_mask, spans):
     steps (:func:`_subset_sums`). Where each mask is one run of ones (``spans[0] >= 0``), only
     the runs ``[spans[0], spans[1])`` and ``[spans[2], spans[3])`` are read: a quarter of the
     madsen2020 task's inputs. Every kernel reduces its rows with this one function."""
+    runs = spans[0] >= 0
     width = a_mask.shape[0]
-    if spans[0] >= 0:
-        _subset_sums(x, operands, 0, a_mask, spans[0], spans[1])
-        _subset_sums(x, operands, 1, b_mask, spans[2], spans[3])
-    else:
-        _subset_sums(x, operands, 0, a_mask, 0, width)
-        _subset_sums(x, operands, 1, b_mask, 0, width)
+    _subset_sums(x, operands, 0, a_mask, spans[0] if runs else 0, spans[1] if runs else width)
+    _subset_sums(x, operands, 1, b_mask, spans[2] if runs else 0, spans[3] if runs else width)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False)

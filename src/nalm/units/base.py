@@ -167,13 +167,15 @@ class ArithmeticUnit(nn.Module):
     @property
     def trains_through_forward(self) -> bool:
         """Training must call this unit's ``forward`` (it keeps what it sees, as R_z keeps its
-        inputs), so neither the fused step nor the recurrent linear shortcut may stand in for it;
-        :meth:`kernel_layer` still describes its forward pass (``explain`` reads it). False by default."""
+        inputs, or draws noise, as the sNMU), so neither the fused step nor the recurrent linear
+        shortcut may stand in for it; :meth:`kernel_layer` still describes its forward pass in
+        evaluation (``explain`` reads it). False by default."""
         return False
 
     def kernel_layer(self) -> KernelLayer | None:
         """This unit's forward pass for the fused CPU step, or ``None`` (the default): trained
-        with PyTorch's autograd. A unit that returns one must compute exactly that in ``forward``."""
+        with PyTorch's autograd. A unit that returns one must compute exactly that in ``forward``
+        (in training too, unless :attr:`trains_through_forward`)."""
         return None
 
     def sparsity_error(self) -> Tensor:

@@ -71,10 +71,16 @@ class _Regularized(Scheduled):
         """
         if not self._inputs:
             return self.new_zeros_per_member()
-        inputs = [x.reshape(-1, x.shape[-1]) if self.members is None else x.expand(self.members, -1, -1)
-                  if x.dim() == 2 else x for x in self._inputs]
-        x_mean = torch.cat(inputs, dim=-2).mean(dim=-2, keepdim=True)  # (1, in) or (M, 1, in)
+        rows = torch.cat([self._input_rows(x) for x in self._inputs], dim=-2)
+        x_mean = rows.mean(dim=-2, keepdim=True)  # (1, in) or (M, 1, in)
         return self.per_member_mean((1 - self.z_magnitude()) * (self.z_input - x_mean) ** 2)
+
+    def _input_rows(self, x: Tensor) -> Tensor:
+        """An input as rows: (n, in) for a standalone unit, (M, n, in) for a population (a
+        shared (batch, in) input seen by every member)."""
+        if self.members is None:
+            return x.reshape(-1, x.shape[-1])
+        return x.expand(self.members, -1, -1) if x.dim() == 2 else x
 
     def z_magnitude(self) -> Tensor:
         """|W|, R_z's weight magnitude (the NAU's form)."""
@@ -296,8 +302,10 @@ class StochasticNMU(NMU):
         weight = self.over_batch(self.weight)
         return F.nmu(x * n, weight) / F.nmu(n, weight)
 
-    def kernel_layer(self) -> None:
-        return None  # training differs from the NMU's kernel; PyTorch's autograd trains it
+    @property
+    def trains_through_forward(self) -> bool:
+        """Always: its training forward draws noise, which the NMU's fused kernel does not."""
+        return True
 
     stochastic = True
     z_input = None  # its noisy training forward does not keep inputs for R_z, so R_z is not offered
