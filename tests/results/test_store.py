@@ -338,3 +338,40 @@ def test_a_full_disk_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path)
         saved = store.checkpoint("p")
         assert (saved.step, saved.state) == (10, b"first" * 100)
         assert store.runs() == []
+
+
+class _WalLockedAtFirst:
+    """A connection whose first ``refusals`` switches to WAL answer "database is locked" at once,
+    as SQLite does, without its busy handler, while another process creates the store."""
+
+    def __init__(self, conn, refusals):
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "refusals", refusals)
+
+    def execute(self, sql, *args):
+        if sql.startswith("PRAGMA journal_mode") and self.refusals:
+            object.__setattr__(self, "refusals", self.refusals - 1)
+            raise sqlite3.OperationalError("database is locked")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._conn, name, value)
+
+
+@pytest.mark.parametrize("refusals, opens", [(3, True), (10 ** 9, False)])
+def test_opening_a_store_waits_for_a_lock_sqlite_will_not_wait_for(tmp_path, monkeypatch, refusals, opens):
+    import nalm.results.store as store_module
+
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: _WalLockedAtFirst(connect(*a, **k), refusals))
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT", 0.5)
+    path = tmp_path / "store.sqlite"
+    if opens:
+        with ResultsStore(path) as store:
+            assert store.runs() == []
+    else:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):  # no longer than the timeout
+            ResultsStore(path)

@@ -32,6 +32,7 @@ import json
 import numbers
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
@@ -54,6 +55,8 @@ SCHEMA_VERSION = 1
 APPLICATION = "nalm"
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
+LOCK_TIMEOUT = 30.0  # seconds a connection waits for another's lock before failing
+LOCK_RETRY = 0.05  # seconds between tries of a statement SQLite will not wait for itself
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -277,10 +280,10 @@ class ResultsStore:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: parallel sweep workers may share one store and wait on its lock
-        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self._conn.execute("PRAGMA synchronous = FULL")
             with self._transaction():
                 # not executescript(): it would COMMIT our transaction early
@@ -297,6 +300,23 @@ class ResultsStore:
         except BaseException:
             self._conn.close()
             raise
+
+    def _use_wal(self) -> None:
+        """Switch to write-ahead logging, waiting for a lock as every other statement does.
+
+        SQLite answers this pragma "database is locked" at once, without its busy handler, while
+        another connection is creating the store or recovering its log (seen when a second
+        process opened a store the first was creating), so it is retried here up to the timeout.
+        """
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(LOCK_RETRY)
 
     def _check_existing(self) -> None:
         """Refuse foreign files without writing a single byte to them."""
