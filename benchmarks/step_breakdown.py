@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from benchmarks.population_speed import members_for
-from nalm.tasks.philox import fill_rows
+from nalm.philox import fill_rows
 from nalm.train import PopulationData, PopulationOptimizer
 from nalm.train import kernels
 from nalm.train.allocator import keep_freed_memory

@@ -8,7 +8,7 @@ import pytest
 from nalm.experiments.trask2018_mnist import read_back
 from nalm.report.sequences import THRESHOLD_CONFIDENCE, summarize_lengths, thresholds
 from nalm.results import ResultsStore, RunRecord
-from nalm import metrics as M
+from nalm.scoring import metrics as M
 
 from .test_bad_input import check_refused, snapshot
 

@@ -15,7 +15,7 @@ from nalm.results import ResultsStore
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
 from nalm.train import Member, MemberResult
-from nalm.train.thresholds import PerturbedWeights
+from nalm.scoring.thresholds import PerturbedWeights
 from nalm.units import UNITS, seed_members_, sparsity_error
 
 SMALL = {"eval_samples": 64, "eval_every": 25}

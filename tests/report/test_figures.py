@@ -10,7 +10,7 @@ from nalm.report.figures import (
     curve_data, heatmap_data, plot_all, plot_curves, plot_heatmap, plot_success, success_data,
 )
 from nalm.results import RunRecord
-from nalm.metrics import wilson_interval
+from nalm.scoring.metrics import wilson_interval
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

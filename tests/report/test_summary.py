@@ -10,7 +10,7 @@ from nalm.explain import READBACK_VERSION
 from nalm.report import Cell, render, summarize
 from nalm.results import RunRecord
 from nalm.tasks import task_to_dict
-from nalm import metrics as M
+from nalm.scoring import metrics as M
 
 
 def record(model="nac", target="add", seed=0, *, task_index=0, iterations=1000, diverged=False,

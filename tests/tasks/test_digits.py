@@ -6,7 +6,7 @@ import pytest
 
 from nalm.tasks.digits import (MNIST_FILES, MNIST_MEAN, MNIST_STD, MNIST_VALIDATION, DigitSequenceTask, Split,
                                bundled_digits, load_mnist, read_idx)
-from nalm.tasks.philox import Draws
+from nalm.philox import Draws
 
 
 def write_idx(path, array: np.ndarray, compress: bool = False) -> None:

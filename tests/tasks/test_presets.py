@@ -9,7 +9,7 @@ import pytest
 
 from nalm.tasks import MISTRY2022_RANGES, PRESETS, TARGETS, Draws, PoolTask, Range, StaticTask
 from nalm.tasks.presets import blog, madsen2020, mistry2022, mistry2022_ranges, trask2018
-from nalm.tasks.streams import EXTRAPOLATION, INTERPOLATION
+from nalm.streams import EXTRAPOLATION, INTERPOLATION
 
 # PROTOCOLS.md 2.4, in the benchmark's order.
 PROTOCOL_PAIRS = [

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nalm.tasks.philox import Draws
+from nalm.philox import Draws
 from nalm.tasks.programs import CHARACTERS, PAD, ProgramTask
 
 

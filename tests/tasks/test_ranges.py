@@ -230,7 +230,7 @@ def test_every_uniform_draw_is_mapped_inside_the_union():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_samples_are_the_uniform_draws_mapped(dtype):
-    from nalm.tasks.philox import uniform
+    from nalm.philox import uniform
 
     for r in (Range.parse("[1, 2]"), Range.parse("[-6, -2] U [2, 6]"), Range.parse("[0.1, 0.2]")):
         np.testing.assert_array_equal(r.sample((101, 3), Draws(4, 2), dtype),

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nalm.tasks import PRESETS, Draws, RecurrentTask, StaticTask, task_from_dict, task_to_dict
-from nalm.tasks.streams import EXTRAPOLATION, INTERPOLATION, TRAIN
+from nalm.streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 
 TASK = RecurrentTask(input_size=10, subset_ratio=0.3, overlap_ratio=0.34, length=7, extrapolation_length=70,
                      interpolation=[1, 2], extrapolation=[2, 6])

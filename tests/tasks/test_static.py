@@ -15,7 +15,7 @@ import torch
 
 from nalm.tasks import (TARGETS, Draws, PoolTask, Range, StaticTask, check_target, stream, task_from_dict,
                         task_to_dict)
-from nalm.tasks.streams import EXTRAPOLATION, EXTRAPOLATION_POOL, INTERPOLATION, LAYOUT, POOL, THRESHOLD, TRAIN
+from nalm.streams import EXTRAPOLATION, EXTRAPOLATION_POOL, INTERPOLATION, LAYOUT, POOL, THRESHOLD, TRAIN
 
 SEEDS = range(20)
 

@@ -1,6 +1,6 @@
 """Tests for nalm.train.kernels: rows drawn where they are used, and the vectorized logarithm and exponential.
 
-The kernels must draw exactly what :mod:`nalm.tasks.philox` defines (the numpy path of
+The kernels must draw exactly what :mod:`nalm.philox` defines (the numpy path of
 ``task.sample`` and the PyTorch path for other devices), and reduce each row to its operands.
 """
 import numba
@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from nalm.tasks import RecurrentTask, StaticTask
-from nalm.tasks import philox
-from nalm.tasks.philox import Draws
-from nalm.tasks.streams import TRAIN
+from nalm import philox
+from nalm.philox import Draws
+from nalm.streams import TRAIN
 from nalm.train import kernels
 from nalm.train.data import Member, PopulationData
 

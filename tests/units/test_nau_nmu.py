@@ -235,8 +235,8 @@ def test_network_project_projects_every_layer():
 
 # -- the stochastic NMU (Mistry et al. 2022) ---------------------------------------------------
 def snmu_noise(key: int, step: int, rows: int, columns: int, low=1.0, high=5.0) -> np.ndarray:
-    from nalm.tasks import streams
-    from nalm.tasks.philox import Draws, uniform
+    from nalm import streams
+    from nalm.philox import Draws, uniform
     return low + (high - low) * uniform(Draws(key, streams.SNMU_NOISE, step), (rows, columns))
 
 

@@ -10,7 +10,7 @@ under a NAC•.
 """
 from ..tasks import presets
 from ..train import TrainConfig
-from ..train.thresholds import MadsenReference
+from ..scoring.thresholds import MadsenReference
 from ..units.network import option_keys
 from .blog_static import TARGETS
 from .spec import Deviation, Experiment, Published

@@ -12,7 +12,7 @@ import torch
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
-from ..train.thresholds import MistryReference
+from ..scoring.thresholds import MistryReference
 from ..units.network import option_keys
 from .spec import Deviation, Experiment
 

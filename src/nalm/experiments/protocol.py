@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 from ..tasks import task_to_dict
-from ..tasks.philox import GENERATOR
+from ..philox import GENERATOR
 from ..units import build_model
 from .dataset_spec import DatasetExperiment
 from .spec import Deviation, Experiment
@@ -22,7 +22,7 @@ MISSING = "(no source given)"
 TRAINING_STEP_SOURCE = ("nalm (nalm.train.fused); it agrees with autograd to rounding: gradients within 1e-10, "
                         "weights after 100 Adam steps within 1e-10 in float64 (tests/train/test_fused.py)")
 RANDOM_NUMBERS_SOURCE = ("Salmon, Moraes, Dror & Shaw 2011 (Philox4x32-10), checked against Random123's "
-                         "known-answer vectors; the layout is nalm's (nalm.tasks.philox)")
+                         "known-answer vectors; the layout is nalm's (nalm.philox)")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from .. import __version__
 from ..results import ResultsStore, RunKey, RunRecord, config_hash
 from ..tasks import GENERATOR, Task, check_target, task_to_dict
 from ..train import CHECKPOINT_EVERY, Member, MemberResult, TrainConfig
-from .. import metrics as M
+from ..scoring import metrics as M
 from ..units import build_model, is_baseline, parse_model
 from ..units.custom import source_record
 from ..units.registry import custom_unit
@@ -379,7 +379,7 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict) -> dict:
 
     Normalized errors (Trask et al.'s, of the final model) of a diverged member are infinite:
     the reference's final model is nan, and an infinite error ranks it worst in the median over
-    seeds, as :func:`~nalm.metrics.median_interval` ranks nan. The frozen weights' finite
+    seeds, as :func:`~nalm.scoring.metrics.median_interval` ranks nan. The frozen weights' finite
     error is not used: no reference run ever has those weights at the end of training.
     """
     metrics = dict(result.metrics)

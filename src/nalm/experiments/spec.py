@@ -9,7 +9,7 @@ from typing import Callable
 from ..tasks import Range
 from ..train import TrainConfig
 from ..units import is_baseline
-from ..train.thresholds import PerturbedWeights, ThresholdRule
+from ..scoring.thresholds import PerturbedWeights, ThresholdRule
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Experiment:
     chosen explicitly (``--targets``). Normalized errors divide by
     the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
     ``threshold_rule`` gives the success threshold of each (task, target)
-    (:mod:`nalm.train.thresholds`): the reference's own rule where the experiment has one.
+    (:mod:`nalm.scoring.thresholds`): the reference's own rule where the experiment has one.
     """
 
     name: str

@@ -28,9 +28,9 @@ import sympy
 
 from ..explain import explain
 from ..report import sequences as report
-from ..tasks import streams
+from .. import streams
 from ..tasks.digits import DigitImages, DigitSequenceTask, bundled_digits, load_mnist
-from ..tasks.philox import Draws
+from ..philox import Draws
 from ..train.supervised import DatasetTrainConfig, Trainable
 from ..units import UNITS, seed_members_, unit_class
 from ..units.sequence import LSTM, SOLVED, DigitSequenceNetwork

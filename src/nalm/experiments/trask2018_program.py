@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from ..report import sequences as report
-from ..tasks import streams
-from ..tasks.philox import Draws
+from .. import streams
+from ..philox import Draws
 from ..tasks.programs import CHARACTERS, PROGRAMS, ProgramTask
 from ..train.supervised import DatasetTrainConfig, Trainable
 from ..units import UNITS, seed_members_

@@ -22,7 +22,7 @@ import dataclasses
 
 from ..tasks import presets
 from ..train import TrainConfig
-from ..train.thresholds import PerturbedWeights
+from ..scoring.thresholds import PerturbedWeights
 from .blog_static import TARGETS
 from .spec import Deviation, Experiment
 

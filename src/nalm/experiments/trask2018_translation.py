@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from ..report import sequences as report
-from ..tasks import streams
+from .. import streams
 from ..tasks.numbers import VOCABULARY, NumberWords, NumberWordsTask, number_words
-from ..tasks.philox import Draws, uniform
+from ..philox import Draws, uniform
 from ..train.supervised import DatasetTrainConfig, Trainable
 from ..units import UNITS, seed_members_
 from ..units.sequence import WordsToNumberNetwork

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..tasks.philox import Draws
+from ..philox import Draws
 from ..tasks.static import TARGETS, check_target
-from ..tasks.streams import EXTRAPOLATION, INTERPOLATION, VERIFY
+from ..streams import EXTRAPOLATION, INTERPOLATION, VERIFY
 from .formula import CHANGED_TOLERANCE, Explanation, explain, relative_error
 
 
@@ -107,7 +107,7 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
     """Compare the formula with ``TARGETS[target]`` on the task's data of ``seed``.
 
     Draws ``n`` interpolation and ``n`` extrapolation samples (the draws of the seed's
-    ``nalm.tasks.streams.VERIFY``), computes the true target from ``[a, b] = x @ task.layout(seed)``, the
+    ``nalm.streams.VERIFY``), computes the true target from ``[a, b] = x @ task.layout(seed)``, the
     network's output and the formula's, and decides whether the formula is the target
     symbolically.
     """

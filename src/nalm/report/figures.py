@@ -286,7 +286,7 @@ def curve_data(runs: list[RunRecord], model: str, target: str, run_setting: Sett
     every run evaluated are used, so runs with different evaluation grids can be mixed.
 
     Non-finite MSEs (nan, ±inf: a diverged run) count as +inf, the worst value, as in
-    :func:`nalm.metrics.median_interval`; so the median or the band can be inf.
+    :func:`nalm.scoring.metrics.median_interval`; so the median or the band can be inf.
     (``np.percentile`` itself would return nan there, so the percentiles are computed
     here with an inf-aware interpolation that equals numpy's on finite data.)
 

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 
 from ..results import RunRecord
 from ..tasks import TARGETS, task_from_dict
-from ..tasks.philox import Draws, uniform
-from ..tasks.streams import FIGURE
+from ..philox import Draws, uniform
+from ..streams import FIGURE
 from ..train import TrainConfig
 from . import style
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import metrics as M
+from ..scoring import metrics as M
 from ..results import RunRecord
 
 SOLVED = "solved"

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..explain import READBACK_VERSION
 from ..results import RunRecord
-from .. import metrics as M
+from ..scoring import metrics as M
 
 
 def task_key(task: dict) -> str:
@@ -76,7 +76,7 @@ class Cell:
 
 OLD_GENERATOR = "PCG64 (before philox4x32-10)"
 """How reports name the generator of runs stored without one: numpy's PCG64 streams, which drew
-every task's numbers before :data:`nalm.tasks.philox.GENERATOR`."""
+every task's numbers before :data:`nalm.philox.GENERATOR`."""
 
 
 def generator_name(config: dict) -> str:

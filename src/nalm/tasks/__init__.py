@@ -1,5 +1,5 @@
 """Seeded data generators for the arithmetic benchmarks (no I/O)."""
-from .philox import GENERATOR, Draws
+from ..philox import GENERATOR, Draws
 from .presets import PRESETS, MISTRY2022_RANGES
 from .ranges import Range
 from .recurrent import RecurrentTask

@@ -8,7 +8,7 @@ needs no network. Either way a :class:`DigitImages` holds three splits: training
 
 A :class:`DigitSequenceTask` says how sequences are made and what their targets are. The
 sequences of a seed are drawn with replacement from a split, image indices being Philox draws
-of ``(seed, stream, step)`` (:mod:`nalm.tasks.streams`): a member's data never depends on the
+of ``(seed, stream, step)`` (:mod:`nalm.streams`): a member's data never depends on the
 members trained beside it, and any step's batch is drawn directly.
 
 >>> task = DigitSequenceTask("sum", train_length=3, test_lengths=(3, 30))
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .philox import Draws, uniform
+from ..philox import Draws, uniform
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 """MNIST's pixel mean and standard deviation on [0, 1]: pytorch/examples mnist, which stable-nalu

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .philox import Draws, uniform
+from ..philox import Draws, uniform
 
 CHARACTERS = "0123456789+-<?:"
 """The programs' characters; a character's index is its position plus one (0 pads)."""

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .philox import Draws
+from ..philox import Draws
 from .ranges import Range
 
 

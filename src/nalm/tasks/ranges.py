@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .philox import Draws, uniform
+from ..philox import Draws, uniform
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Range:
         return sum(high - low for low, high in self.intervals)
 
     def sample(self, shape, draws: Draws, dtype=np.float64) -> np.ndarray:
-        """Uniform samples: one draw of :func:`~nalm.tasks.philox.uniform` per value, mapped
+        """Uniform samples: one draw of :func:`~nalm.philox.uniform` per value, mapped
         through the intervals."""
         return self.from_uniform(uniform(draws, shape, dtype))
 

@@ -13,10 +13,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from .philox import Draws, uniform
+from ..philox import Draws, uniform
 from .ranges import Range
 from .static import StaticTask, stream
-from .streams import LAYOUT
+from ..streams import LAYOUT
 
 RANGES = "ranges"
 """The recurrent-only placement: a and b are each one contiguous range, drawn independently."""
@@ -46,7 +46,7 @@ class RecurrentTask(StaticTask):
 
     >>> task = RecurrentTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
     ...                      length=3, extrapolation_length=30)
-    >>> from nalm.tasks.streams import TRAIN
+    >>> from nalm.streams import TRAIN
     >>> x = task.sample(2, Draws(seed=0, stream=TRAIN))
     >>> x.shape, task.sample(2, Draws(seed=0, stream=TRAIN), extrapolation=True).shape
     ((2, 3, 4), (2, 30, 4))

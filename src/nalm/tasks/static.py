@@ -2,7 +2,7 @@
 
 Tasks are frozen dataclasses, seeded and free of I/O. A seed's layout (which inputs are
 summed into a and b) comes from the numpy generator :func:`stream` ``(seed, LAYOUT)``; every
-value a model sees is a Philox draw (:mod:`nalm.tasks.philox`) of ``(seed, stream, step)``, a
+value a model sees is a Philox draw (:mod:`nalm.philox`) of ``(seed, stream, step)``, a
 pure function of where it sits. Neither depends on which other seeds are trained beside it.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .philox import Draws, uniform
+from ..philox import Draws, uniform
 from .ranges import Range
-from .streams import EXTRAPOLATION_POOL, LAYOUT, POOL, TRAIN  # noqa: F401  (TRAIN: in doctests)
+from ..streams import EXTRAPOLATION_POOL, LAYOUT, POOL, TRAIN  # noqa: F401  (TRAIN: in doctests)
 
 TARGETS = {
     "add": lambda a, b: a + b,

@@ -2,7 +2,7 @@
 
 Members with the same task and seed (e.g. one seed trained on several targets) see the same
 inputs. Every value is a pure function of (seed, stream, step, position) (Philox, see
-:mod:`nalm.tasks.philox`), so what a member sees never depends on which other members are in
+:mod:`nalm.philox`), so what a member sees never depends on which other members are in
 the population, and the batch of any step can be drawn directly.
 """
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..tasks.philox import Draws, blocks_per_row, uniform_torch
+from ..philox import Draws, blocks_per_row, uniform_torch
 from ..tasks.protocol import Task
 from ..tasks.static import TARGETS, check_target
-from ..tasks.streams import EXTRAPOLATION, INTERPOLATION, TRAIN
+from ..streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 from . import kernels
 
 

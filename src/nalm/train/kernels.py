@@ -2,7 +2,7 @@
 
 A population step on the CPU was bound by memory: 100 fresh (128, 100) batches drawn, written
 out, then read back by the targets, the forward pass and the weight gradient. Here a row of
-data is drawn (Philox, :mod:`nalm.tasks.philox`), mapped to the task's range and reduced to
+data is drawn (Philox, :mod:`nalm.philox`), mapped to the task's range and reduced to
 its operands a and b while in cache (:func:`draw_stream`); :func:`fused_step` draws a member's
 batch into a buffer that stays in cache and runs it through a network of up to two layers and
 back, a layer at a time for the whole batch (the first layer four rows at a time; the second
@@ -32,7 +32,7 @@ from numba.core.errors import NumbaIRAssumptionWarning
 from llvmlite import ir as llvm_ir
 from numba.extending import intrinsic, overload
 
-from ..tasks.philox import draw_row
+from ..philox import draw_row
 
 # Layer kinds of the fused step (see :class:`nalm.units.base.KernelLayer`).
 NONE, LINEAR, NMU, NALU, LOG_LINEAR = range(5)
@@ -140,7 +140,7 @@ def _target(op, a, b):
 def draw_stream(x, operands, words, step_block, a_mask, b_mask, spans, lows, highs, ends, starts, count):
     """One stream's training inputs ``x`` (batch, n) and operands (batch, 2).
 
-    ``words``: the stream's Philox key and counter words (:meth:`nalm.tasks.philox.Draws.words`);
+    ``words``: the stream's Philox key and counter words (:meth:`nalm.philox.Draws.words`);
     row r starts at block ``r · step_block``; a and b sum the inputs where ``a_mask`` and
     ``b_mask`` (0/1, one time step wide) are 1, over every time step, in index order
     (:func:`_operands`; ``spans``: each mask's run of ones).

@@ -6,8 +6,8 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ..tasks import streams
-from ..tasks.philox import Draws, uniform_torch
+from .. import streams
+from ..philox import Draws, uniform_torch
 from . import functional as F
 from .base import KernelLayer, Scheduled, member_indices
 

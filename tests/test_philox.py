@@ -1,4 +1,4 @@
-"""Tests for nalm.tasks.philox: Philox4x32-10 and the uniform draws built on it.
+"""Tests for nalm.philox: Philox4x32-10 and the uniform draws built on it.
 
 The known answers are Random123's (kat_vectors, philox4x32_10); the layout of the draws is
 recomputed here from single Philox blocks, as the module docstring states it.
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from nalm.tasks.philox import Draws, philox4x32, philox_torch, uniform, uniform_torch
+from nalm.philox import Draws, philox4x32, philox_torch, uniform, uniform_torch
 
 # Random123 1.09, examples/kat_vectors: philox4x32 10 rounds, (counter, key) -> output.
 KNOWN_ANSWERS = [
@@ -103,7 +103,7 @@ def test_values_are_odd_multiples_of_half_a_grid_step_inside_the_unit_interval(d
 
 def test_the_grid_ends_are_reached_and_never_passed():
     # float32: the largest word gives 1 - 2^-24, the smallest 2^-24 (all 2^23 values are odd multiples)
-    from nalm.tasks.philox import unit_float32, unit_float64
+    from nalm.philox import unit_float32, unit_float64
 
     assert unit_float32(np.uint32(0)) == np.float32(2.0 ** -24)
     assert unit_float32(np.uint32(2 ** 32 - 1)) == np.float32(1 - 2.0 ** -24)

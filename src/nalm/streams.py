@@ -2,7 +2,7 @@
 
 A seed's numbers come from independent streams, one per use. ``LAYOUT`` is numpy's PCG64 keyed
 by ``SeedSequence([seed, LAYOUT])`` (:func:`nalm.tasks.static.stream`); every other stream is a
-Philox stream, its id half of Philox's key (:class:`nalm.tasks.philox.Draws`). A new use of
+Philox stream, its id half of Philox's key (:class:`nalm.philox.Draws`). A new use of
 random numbers takes a new id here: two uses of one id would draw the same numbers.
 """
 
@@ -19,7 +19,7 @@ POOL = 4
 EXTRAPOLATION_POOL = 5
 """Its extrapolation pool."""
 THRESHOLD = 6
-"""The success-threshold simulation's samples (:mod:`nalm.train.thresholds`)."""
+"""The success-threshold simulation's samples (:mod:`nalm.scoring.thresholds`)."""
 SNMU_NOISE = 7
 """The stochastic NMU's training noise (:class:`nalm.units.nau_nmu.StochasticNMU`), keyed by a number
 each member draws at initialization rather than by its seed."""

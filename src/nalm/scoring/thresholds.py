@@ -1,7 +1,7 @@
 """Success-threshold rules: which near-perfect solution's extrapolation MSE a run must beat.
 
 A run succeeds when its extrapolation MSE at the best interpolation step is below the
-threshold (:func:`~nalm.metrics.is_success`). The threshold is the MSE of a solution
+threshold (:func:`~nalm.scoring.metrics.is_success`). The threshold is the MSE of a solution
 that is right up to a small perturbation ``eps``; the papers differ in *what* they perturb,
 and each experiment carries the rule of its reference so that its success rates compare
 with the published ones:
@@ -28,10 +28,10 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from ..tasks.philox import Draws
+from ..philox import Draws
 from ..tasks.ranges import Range
-from ..tasks.streams import THRESHOLD
-from ..metrics import simulate_threshold
+from ..streams import THRESHOLD
+from .metrics import simulate_threshold
 
 __all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "range_moment"]
 
@@ -60,11 +60,11 @@ class PerturbedWeights:
             ``export/function_task_static_mse_expectation.r:97-104``).
         samples: extrapolation samples drawn; the script draws 1e6 (ibid. line 120).
         seed: of the samples: Philox draws of stream ``THRESHOLD`` of this seed
-            (:func:`~nalm.metrics.simulate_threshold`); a :class:`~nalm.tasks.PoolTask`'s
+            (:func:`~nalm.scoring.metrics.simulate_threshold`); a :class:`~nalm.tasks.PoolTask`'s
             vectors are this seed's too.
 
     The selection weights are those of the task's own subsets (``task.layout(0)``) and the
-    operation is exact (:func:`~nalm.metrics.simulate_threshold`). Where a and b use
+    operation is exact (:func:`~nalm.scoring.metrics.simulate_threshold`). Where a and b use
     every input once (a single module on [x1, x2], the blog's [a, b]) the perturbations of
     add cancel exactly, so for add and sub the output weights are moved by eps too
     (``output_eps``). A recurrent task draws whole extrapolation sequences and perturbs the

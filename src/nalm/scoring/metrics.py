@@ -25,9 +25,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .tasks.philox import Draws
-from .tasks.static import TARGETS
-from .tasks.streams import THRESHOLD
+from ..philox import Draws
+from ..tasks.static import TARGETS
+from ..streams import THRESHOLD
 
 __all__ = [
     "wilson_interval",
@@ -145,7 +145,7 @@ def simulate_threshold(
     weights are perturbed; sub is ``a - b`` of two positively weighted sums rather
     than one layer with -1 weights. Returned is ``mean((op(a_eps, b_eps) - op(a, b))**2)``
     over ``n`` samples, in float64. The subsets are the caller's masks: the script's own
-    are one element longer than its task's (:class:`nalm.train.thresholds.MadsenReference`).
+    are one element longer than its task's (:class:`nalm.scoring.thresholds.MadsenReference`).
 
     ``output_eps=True`` also moves the weights that combine a and b by eps for add and sub
     (``(1 - eps)(a_eps ± b_eps)``). This is for tasks where a and b together use every
@@ -155,7 +155,7 @@ def simulate_threshold(
 
     Samples are drawn ``chunk`` rows at a time to bound memory: the chunk that starts at row
     ``start`` gets ``Draws(seed, THRESHOLD).rows(start)`` (Philox stream ``THRESHOLD`` of
-    :mod:`nalm.tasks.streams`), so for a sampler whose row i is row i of its draws (e.g.
+    :mod:`nalm.streams`), so for a sampler whose row i is row i of its draws (e.g.
     ``Range.sample((size, d), draws)``, a task's ``totals``) the samples do not depend on
     ``chunk``, and the result only through the order of summation.
 

@@ -1,4 +1,4 @@
-"""Tests for nalm.train.thresholds: the reference success-threshold rules.
+"""Tests for nalm.scoring.thresholds: the reference success-threshold rules.
 
 Expected values are recomputed here: in exact rational arithmetic where the reference's
 expectation has a closed form, by an independent simulation of the reference's formulas,
@@ -13,9 +13,9 @@ import pytest
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.runner import run_config, threshold
 from nalm.tasks import Draws, PoolTask, RecurrentTask, StaticTask, TARGETS, presets
-from nalm.tasks.streams import THRESHOLD
+from nalm.streams import THRESHOLD
 from nalm.tasks.presets import MISTRY2022_RANGES
-from nalm.train.thresholds import MadsenReference, MistryReference, PerturbedWeights, range_moment
+from nalm.scoring.thresholds import MadsenReference, MistryReference, PerturbedWeights, range_moment
 
 EPS = 1e-5
 

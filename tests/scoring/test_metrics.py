@@ -1,4 +1,4 @@
-"""Tests for nalm.metrics: reference values are recomputed here from the formulas."""
+"""Tests for nalm.scoring.metrics: reference values are recomputed here from the formulas."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nalm.tasks import Draws, Range
-from nalm.tasks.streams import THRESHOLD
-from nalm.metrics import (
+from nalm.streams import THRESHOLD
+from nalm.scoring.metrics import (
     best_step_index,
     is_success,
     mean_interval,
