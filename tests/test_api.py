@@ -24,9 +24,21 @@ def test_run_resumes_and_load_reads_the_same_runs(tmp_path):
     assert sorted(figures) == ["curves", "heatmap", "success"] and figures["success"].axes
 
 
+def test_a_data_set_experiment_runs_from_python_as_from_the_command_line(tmp_path):
+    store = tmp_path / "nalm.sqlite"
+    results = nalm.run("trask2018-program", units=["lstm", "lstm+nau"], targets=["add"], seeds=2, iterations=4,
+                       results=store, eval_every=2, eval_sequences=8, batch_size=4)
+    assert results.trained.trained == 4 and {r.model for r in results.runs} == {"lstm", "lstm+nau"}
+    assert nalm.run("trask2018-program", units=["lstm", "lstm+nau"], targets=["add"], seeds=2, iterations=4,
+                    results=store, eval_every=2, eval_sequences=8, batch_size=4).trained.skipped == 4
+    table = nalm.load(store).summary()
+    assert set(table["model"]) == {"lstm", "lstm+nau"} and set(table["runs"]) == {2}
+    assert sorted(results.plot()) == ["digits"]
+
+
 def test_bad_calls_fail_with_one_line(tmp_path):
-    with pytest.raises(ValueError, match="nalm.run trains the static experiments"):
-        nalm.run("trask2018-mnist", results=tmp_path / "r.sqlite")
+    with pytest.raises(ValueError, match="unknown training setting"):
+        nalm.run("trask2018-mnist", eval_samples=8, results=tmp_path / "r.sqlite")
     with pytest.raises(ValueError, match="no results store at"):
         nalm.load(tmp_path / "nope.sqlite")
     with pytest.raises(ValueError, match="a unit is a name, a unit class or a pair"):

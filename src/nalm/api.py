@@ -1,4 +1,4 @@
-"""nalm from Python (a notebook): :func:`run` an experiment with units given as classes or
+"""nalm from Python (a notebook): :func:`run` any experiment with units given as classes or
 names, :func:`load` a store; both give :class:`Results`, with the CLI's store, resume, tables
 and figures.
 
@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .experiments import Experiment, get_experiment
-from .experiments.runner import RunSummary, execute, prepare
-from .report import summarize
-from .report.summary import baseline_name
 from .results import ResultsStore, RunRecord
+from .runner import RunSummary, execute, prepare
 from .units.custom import register_unit
 
 DEFAULT_RESULTS = "results/nalm.sqlite"
@@ -22,9 +20,9 @@ DEFAULT_RESULTS = "results/nalm.sqlite"
 
 def run(experiment: str, *, units=None, targets=None, seeds: int | None = None, iterations: int | None = None,
         results: str | Path = DEFAULT_RESULTS, workers: int | None = 1, progress: bool = False,
-        **settings) -> "Results":
-    """Train what ``results`` lacks of an experiment (a static one, e.g. ``"madsen2020-static"``)
-    and return its stored runs.
+        data: str | None = None, **settings) -> "Results":
+    """Train what ``results`` lacks of an experiment (e.g. ``"madsen2020-static"``) and return
+    its stored runs.
 
     Args:
         units: models: names (``"nau/nmu"``, ``"mypkg.units:MyUnit"``) or unit classes (a class is
@@ -33,19 +31,18 @@ def run(experiment: str, *, units=None, targets=None, seeds: int | None = None, 
         results: the SQLite store; stored runs are skipped, as with ``nalm run``.
         workers: processes to train in. A class defined in a notebook or script (module
             ``__main__``) cannot be imported by a worker process, so it trains in this one.
+        data: a data-set experiment's data (``--data``; ``None``: its bundled substitute).
         settings: training settings (``lr``, ``batch_size``, ``eval_every``, ...), as ``--config``.
 
     Returns:
         :class:`Results` of every stored run of the experiment's selected models and targets.
     """
     spec = get_experiment(experiment)
-    if not isinstance(spec, Experiment):
-        raise ValueError(f"nalm.run trains the static experiments; run {experiment} with `nalm run {experiment}`")
     models = None if units is None else [model_name(unit) for unit in ([units] if _is_one(units) else units)]
     if any(getattr(unit, "__module__", None) == "__main__" for unit in _classes(units)):
         workers = 1
     overrides = dict(settings, **({} if iterations is None else {"iterations": iterations}))
-    plan = prepare(spec, models=models, targets=targets, seeds=seeds, overrides=overrides)
+    plan = prepare(spec, models=models, targets=targets, seeds=seeds, overrides=overrides, data=data)
     with ResultsStore(results) as store:
         summary = execute(plan, store, progress=progress, workers=workers)
         runs = [r for r in store.runs(spec.name) if r.model in plan.models and r.target in plan.targets]
@@ -108,7 +105,7 @@ class Results:
 
     def summary(self):
         """The report's table, one row per (setting, model, target): a pandas DataFrame."""
-        return _frame([cell.as_row() for cell in summarize(self.runs)])
+        return _frame([cell.as_row() for cell in self.experiment.summarize(self.runs)])
 
     def rows(self):
         """One row per run: model, target, seed, diverged and every metric; a pandas DataFrame."""
@@ -116,11 +113,9 @@ class Results:
                         "diverged": r.diverged, **r.metrics} for r in self.runs])
 
     def plot(self) -> dict:
-        """The report's figures as matplotlib Figures: ``heatmap``, ``success`` and ``curves``."""
-        from .report.figures import figures_of
-
-        return figures_of(self.experiment.name, self.runs, summarize(self.runs),
-                          baseline=baseline_name(self.experiment.baseline_model))
+        """The report's figures as matplotlib Figures, by name: for the arithmetic tasks ``heatmap``,
+        ``success`` and ``curves`` (after the experiment's own: trask2018-identity's ``error``)."""
+        return self.experiment.figures(self.runs)
 
     def __repr__(self) -> str:
         models = sorted({r.model for r in self.runs})

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from nalm.experiments.trask2018_mnist import read_back
-from nalm.report.sequences import THRESHOLD_CONFIDENCE, summarize_lengths, thresholds
+from nalm.report.sequences import summarize_lengths
 from nalm.results import ResultsStore, RunRecord
 from nalm.scoring import metrics as M
+from nalm.scoring.sequences import THRESHOLD_CONFIDENCE, thresholds
 
 from .test_bad_input import check_refused, snapshot
 
@@ -167,22 +168,21 @@ def test_a_tiny_program_run(tmp_path, run_nalm):
 
 
 def test_an_interrupted_run_keeps_its_checkpoint_and_the_same_command_resumes_it(tmp_path):
-    from nalm.experiments import dataset_runner
-    from nalm.experiments.runner import RunInterrupted
     from nalm.experiments.trask2018_mnist import EXPERIMENT
+    from nalm.runner import RunInterrupted, execute, prepare
 
     overrides = {"iterations": 8, "eval_every": 4, "eval_sequences": 8, "batch_size": 4, "dtype": "float64"}
-    plan = dataset_runner.prepare(EXPERIMENT, models=["nau"], targets=["sum"], seeds=2, overrides=overrides)
+    plan = prepare(EXPERIMENT, models=["nau"], targets=["sum"], seeds=2, overrides=overrides)
     with ResultsStore(tmp_path / "whole.sqlite") as store:
-        dataset_runner.execute(plan, store)
+        execute(plan, store)
         whole = {r.seed: r for r in store.runs()}
     calls = []
     with ResultsStore(tmp_path / "r.sqlite") as store:
         with pytest.raises(RunInterrupted) as interrupted:
-            dataset_runner.execute(plan, store, stop=lambda: calls.append(1) or len(calls) == 4)  # 1 before step 1
+            execute(plan, store, stop=lambda: calls.append(1) or len(calls) == 4)  # 1 before step 1
         assert interrupted.value.checkpoints == [3] and store.runs() == []
         assert [c.step for c in store.checkpoints("trask2018-mnist")] == [3]
-        summary = dataset_runner.execute(plan, store)
+        summary = execute(plan, store)
         assert summary.trained == 2 and store.checkpoints() == []
         resumed = {r.seed: r for r in store.runs()}
     for seed, run in whole.items():
@@ -193,15 +193,15 @@ def test_an_interrupted_run_keeps_its_checkpoint_and_the_same_command_resumes_it
 
 @pytest.mark.slow  # starts worker processes
 def test_two_workers_store_what_one_stores(tmp_path):
-    from nalm.experiments import dataset_runner
     from nalm.experiments.trask2018_mnist import EXPERIMENT
+    from nalm.runner import execute, prepare
 
     overrides = {"iterations": 6, "eval_every": 3, "eval_sequences": 8, "batch_size": 4, "dtype": "float64"}
-    plan = dataset_runner.prepare(EXPERIMENT, models=["nau", "lstm"], targets=["sum"], seeds=2, overrides=overrides)
+    plan = prepare(EXPERIMENT, models=["nau", "lstm"], targets=["sum"], seeds=2, overrides=overrides)
     stores = {}
     for workers in (1, 2):
         with ResultsStore(tmp_path / f"{workers}.sqlite") as store:
-            assert dataset_runner.execute(plan, store, workers=workers).trained == 4
+            assert execute(plan, store, workers=workers).trained == 4
             stores[workers] = {(r.model, r.seed): r for r in store.runs()}
     assert stores[1].keys() == stores[2].keys()
     for key, run in stores[1].items():

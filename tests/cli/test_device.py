@@ -8,8 +8,9 @@ import dataclasses
 import pytest
 import torch
 
-from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.experiments import EXPERIMENTS
 from nalm.results import ResultsStore
+from nalm.runner import run_experiment
 from nalm.train import TrainConfig
 
 TINY = {"iterations": 4, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
@@ -37,8 +38,10 @@ def cuda_store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cuda")
     runs = []
     for name, models in (("trask2018-identity", ["nac", "mlp-relu6"]), ("trask2018-recurrent", ["nau/nmu"])):
-        rule = dataclasses.replace(EXPERIMENTS[name].threshold_rule, samples=8)
-        experiment = dataclasses.replace(EXPERIMENTS[name], threshold_rule=rule, baseline_models=1)
+        workload = EXPERIMENTS[name].workload
+        rule = dataclasses.replace(workload.threshold_rule, samples=8)
+        experiment = dataclasses.replace(EXPERIMENTS[name], workload=dataclasses.replace(workload, threshold_rule=rule,
+                                                                                         baseline_models=1))
         with ResultsStore(folder / f"{name}.sqlite") as store:
             run_experiment(experiment, store, models=models, targets=experiment.targets[:1], seeds=1,
                            overrides=TINY)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from nalm.experiments import planning
-from nalm.experiments.planning import PopulationEstimate
+from types import SimpleNamespace
+
+from nalm.experiments import EXPERIMENTS
+from nalm.runner import estimate as planning
+from nalm.runner.estimate import PopulationEstimate
 
 
 def test_dry_run_counts_the_work_trains_nothing_and_creates_no_store(tmp_path, run_nalm, blog_argv):
@@ -42,11 +45,12 @@ def test_calibration_separates_steps_evaluations_and_setup(monkeypatch):
         def __init__(self, seed):
             from nalm.tasks import StaticTask
             from nalm.train import Member, TrainConfig
-            self.config, self.model = TrainConfig(iterations=10_000, eval_every=1000, hidden=None), "nau"
+            self.config, self.model, self.group = TrainConfig(iterations=10_000, eval_every=1000, hidden=None), "nau", "nau"
             self.member = Member(seed, "add", StaticTask())
 
     runs = [Run(seed) for seed in range(2 * planning.CALIBRATION_MEMBERS)]  # twice the sample
-    p = planning.calibrate(runs)
+    plan = SimpleNamespace(experiment=EXPERIMENTS["madsen2020-static"], data_path=None)  # what calibrate reads of a plan
+    p = planning.calibrate(plan, runs)
     assert (p.members, p.iterations, p.evaluations) == (200, 10_000, 11)
     assert p.step_seconds == pytest.approx(2 * 0.002) and p.evaluation_seconds == pytest.approx(2 * 0.25)
     assert p.setup_seconds == pytest.approx(2 * 0.5) and p.formula_seconds == 0.0  # no untrained results

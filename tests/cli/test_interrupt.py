@@ -14,8 +14,9 @@ import time
 import pytest
 
 from nalm.cli.common import INTERRUPTED
-from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.experiments import EXPERIMENTS
 from nalm.results import ResultsStore, StoreError
+from nalm.runner import run_experiment
 from tests.same_runs import assert_same_runs
 
 CONFIG = {"eval_samples": 64, "eval_every": 500}  # float32 NAU: the kernel tests/experiments compile too

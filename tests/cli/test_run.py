@@ -205,7 +205,7 @@ def test_report_reprints_without_training(loud_run, monkeypatch, run_nalm):
     def no_training(*args, **kwargs):
         raise AssertionError("nalm report must not train")
 
-    monkeypatch.setattr("nalm.experiments.workers.train_population", no_training)  # where every population trains
+    monkeypatch.setattr("nalm.runner.parts.train", no_training)  # where every population trains
     before = stored(path)
     (path.parent / "blog-static" / "report.md").unlink()
     code, out, err = run_nalm(["report", "blog-static", "--results", path])

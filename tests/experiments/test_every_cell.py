@@ -15,8 +15,9 @@ import math
 
 import pytest
 
-from nalm.experiments import EXPERIMENTS, DatasetExperiment, run_experiment
+from nalm.experiments import EXPERIMENTS, DataSet
 from nalm.results import ResultsStore
+from nalm.runner import run_experiment
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
 
@@ -31,11 +32,11 @@ def variants() -> list:
     """Each experiment, and beside it the same with its paper-scale tasks where they differ."""
     out = []
     for name, experiment in EXPERIMENTS.items():
-        if isinstance(experiment, DatasetExperiment):  # tests/experiments/test_datasets.py
+        if isinstance(experiment.workload, DataSet):  # tests/cli/test_dataset_runs.py
             continue
         out.append(pytest.param(experiment, id=name))
-        if experiment.paper_tasks:
-            paper = dataclasses.replace(experiment, tasks=experiment.paper_tasks)
+        if experiment.workload.paper_tasks:
+            paper = dataclasses.replace(experiment, workload=experiment.workload.at_paper_scale())
             out.append(pytest.param(paper, id=f"{name}-paper-tasks", marks=pytest.mark.slow))  # 1000-step sequences
     return out
 
@@ -68,17 +69,19 @@ def check_metrics(run) -> None:
 @pytest.mark.parametrize("fused", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["autograd", "fused"])
 @pytest.mark.parametrize("experiment", variants())
 def test_every_model_target_and_task_runs_and_is_stored(experiment, fused, tmp_path):
-    tiny = dataclasses.replace(experiment, threshold_rule=few_samples(experiment.threshold_rule), baseline_models=1)
+    workload = experiment.workload
+    tiny = dataclasses.replace(experiment, workload=dataclasses.replace(
+        workload, threshold_rule=few_samples(workload.threshold_rule), baseline_models=1))
     models = models_of(experiment)
     with ResultsStore(tmp_path / "r.sqlite") as store:
         summary = run_experiment(tiny, store, models=models, seeds=1, overrides={**TINY, "fused": fused})
         runs = store.runs(tiny.name)
     pairs = [(m, t) for m in models for t in experiment.targets if experiment.runs_by_default(m, t)]
     rates = {pair: len(tiny.config_for(*pair, {**TINY, "fused": fused}).rates) for pair in pairs}
-    expected = sum(rates.values()) * len(experiment.tasks)
+    expected = sum(rates.values()) * len(workload.tasks)
     assert summary.trained == len(runs) == expected
     cells = {(r.model, r.target, r.config["task_index"]) for r in runs}
-    assert cells == {(m, t, i) for m, t in pairs for i in range(len(experiment.tasks))}
+    assert cells == {(m, t, i) for m, t in pairs for i in range(len(workload.tasks))}
     for run in runs:
         assert [len(run.curve[k]) for k in ("step", "interpolation", "extrapolation")] == [3, 3, 3]
         check_metrics(run)

@@ -1,7 +1,7 @@
 """Protocol cards: every setting of every experiment is shown with its source."""
 import pytest
 
-from nalm.experiments import EXPERIMENTS, DatasetExperiment, Deviation
+from nalm.experiments import EXPERIMENTS, DataSet, Deviation
 from nalm.experiments.protocol import MISSING, protocol_card, render_card
 
 
@@ -11,7 +11,7 @@ def test_every_setting_of_every_experiment_names_its_source(name):
     assert card.missing_sources() == []
     names = [s.name for s in card.settings]
     required = (("data", "iterations", "optimizer", "evaluation", "loss", "best step")
-                if isinstance(EXPERIMENTS[name], DatasetExperiment) else
+                if isinstance(EXPERIMENTS[name].workload, DataSet) else
                 ("task", "ranges", "iterations", "optimizer", "evaluation", "threshold", "baseline"))
     for setting in required:
         assert setting in names

@@ -9,8 +9,8 @@ EXPERIMENT = EXPERIMENTS["trask2018-recurrent"]
 
 def test_the_task_is_the_reference_dataset_with_shorter_tests_at_the_default_scale():
     reference = PRESETS["madsen2020-recurrent"]()
-    assert EXPERIMENT.paper_tasks == (reference,)
-    (task,) = EXPERIMENT.tasks
+    assert EXPERIMENT.workload.paper_tasks == (reference,)
+    (task,) = EXPERIMENT.workload.tasks
     assert task.input_size == 10 and task.placement == "ranges" and task.extrapolation_length == 100
     assert any(d.setting == "task" and "100 steps" in d.ours for d in EXPERIMENT.deviations)
 

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from nalm.experiments import EXPERIMENTS, run_experiment
-from nalm.report import plot_experiment
+from nalm.experiments import EXPERIMENTS
 from nalm.report.identity import error_by_input, identity_figure
 from nalm.results import ResultsStore
+from nalm.runner import run_experiment
 
 EXPERIMENT = EXPERIMENTS["trask2018-identity"]
 
@@ -31,7 +31,7 @@ def test_mlps_fail_outside_the_training_range_and_the_nac_does_not(runs):
 
 
 def test_every_figure_is_written(runs, tmp_path):
-    paths = plot_experiment(EXPERIMENT, runs, tmp_path)
+    paths = EXPERIMENT.plot(runs, tmp_path)
     names = {p.name for p in paths}
     for stem in ("error", "heatmap", "success", "curves"):
         for suffix in ("png", "svg"):
@@ -61,8 +61,8 @@ def test_every_plotted_model_is_visible_when_one_spikes():
 @pytest.mark.slow  # 4 s of drawing
 def test_every_figure_is_the_same_bytes_when_drawn_again(runs, tmp_path):
     """PNG and SVG alike: no date or software version, stable SVG ids (nalm.report.style)."""
-    first = {p.name: p.read_bytes() for p in plot_experiment(EXPERIMENT, runs, tmp_path / "a")}
-    second = {p.name: p.read_bytes() for p in plot_experiment(EXPERIMENT, runs, tmp_path / "b")}
+    first = {p.name: p.read_bytes() for p in EXPERIMENT.plot(runs, tmp_path / "a")}
+    second = {p.name: p.read_bytes() for p in EXPERIMENT.plot(runs, tmp_path / "b")}
     assert len(first) == 8 and first.keys() == second.keys()
     for name in first:
         assert first[name] == second[name], name

@@ -19,7 +19,7 @@ def record(model="nac", target="add", seed=0, *, task_index=0, iterations=1000, 
               "solved_at": None, "sparsity_error": None}
     values.update(metrics)
     config = {"experiment": experiment, "model": model, "target": target, "seed": seed, "task_index": task_index,
-              "task": task_to_dict(EXPERIMENTS[experiment].tasks[task_index]), "train": {"iterations": iterations}}
+              "task": task_to_dict(EXPERIMENTS[experiment].workload.tasks[task_index]), "train": {"iterations": iterations}}
     return RunRecord(experiment=experiment, model=model, target=target, seed=seed, config=config,
                      environment={}, metrics=values, curve={}, weights={}, diverged=diverged)
 
@@ -223,9 +223,9 @@ def test_sections_say_whether_a_stored_task_is_the_default_the_papers_or_custom(
 
     experiment = EXPERIMENTS["trask2018-recurrent"]
     key = lambda task: json.dumps(task_to_dict(task), sort_keys=True)  # noqa: E731
-    assert task_note(experiment, 0, key(experiment.tasks[0])) == ""
-    assert task_note(experiment, 0, key(experiment.paper_tasks[0])) == "the paper's task, "
-    custom = dataclasses.replace(experiment.tasks[0], length=5, extrapolation_length=50)
+    assert task_note(experiment, 0, key(experiment.workload.tasks[0])) == ""
+    assert task_note(experiment, 0, key(experiment.workload.paper_tasks[0])) == "the paper's task, "
+    custom = dataclasses.replace(experiment.workload.tasks[0], length=5, extrapolation_length=50)
     assert task_note(experiment, 0, key(custom)) == "custom ranges [[1.0, 2.0]] → [[1.0, 2.0]], 5 → 50 steps, "
 
 

@@ -3,10 +3,10 @@ import csv
 
 import pytest
 
-from nalm import report
-from nalm.experiments import EXPERIMENTS, run_experiment
+from nalm.experiments import EXPERIMENTS, Experiment
 from nalm.report import write
 from nalm.results import ResultsStore
+from nalm.runner import run_experiment
 
 EXPERIMENT = EXPERIMENTS["blog-static"]
 
@@ -22,9 +22,9 @@ def store(tmp_path_factory):
 
 def test_figures_and_tables_show_the_same_selected_runs_summarized_once(store, tmp_path, monkeypatch):
     drawn, summaries = [], []
-    monkeypatch.setattr(report, "plot_experiment", lambda experiment, runs, folder, cells: drawn.append(runs) or [])
-    real = write.summarize
-    monkeypatch.setattr(write, "summarize", lambda runs: summaries.append(runs) or real(runs))
+    monkeypatch.setattr(Experiment, "plot", lambda experiment, runs, folder, cells: drawn.append(runs) or [])
+    real = Experiment.summarize
+    monkeypatch.setattr(Experiment, "summarize", lambda experiment, runs: summaries.append(runs) or real(experiment, runs))
     with ResultsStore(store) as results:
         write.write_report(EXPERIMENT, results, tmp_path, models=["nac"], targets=["add"], figures=True)
     assert len(summaries) == 1 and len(drawn) == 1
@@ -34,7 +34,7 @@ def test_figures_and_tables_show_the_same_selected_runs_summarized_once(store, t
 
 
 def test_without_figures_nothing_is_drawn(store, tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "plot_experiment", lambda *a, **k: pytest.fail("drew a figure"))
+    monkeypatch.setattr(Experiment, "plot", lambda *a, **k: pytest.fail("drew a figure"))
     with ResultsStore(store) as results:
         text, paths = write.write_report(EXPERIMENT, results, tmp_path)
     assert [p.name for p in paths] == ["report.md", "summary.csv", "runs.csv"] and "# blog-static" in text

@@ -11,11 +11,23 @@ import numpy as np
 import pytest
 
 from nalm.experiments import EXPERIMENTS
-from nalm.experiments.runner import run_config, threshold
-from nalm.tasks import Draws, PoolTask, RecurrentTask, StaticTask, TARGETS, presets
-from nalm.streams import THRESHOLD
-from nalm.tasks.presets import MISTRY2022_RANGES
+from nalm.runner.plan import Run
 from nalm.scoring.thresholds import MadsenReference, MistryReference, PerturbedWeights, range_moment
+from nalm.streams import THRESHOLD
+from nalm.tasks import Draws, PoolTask, RecurrentTask, StaticTask, TARGETS, presets
+from nalm.tasks.presets import MISTRY2022_RANGES
+
+
+def threshold(experiment, task_index, target):
+    """The success threshold of one task and target of an experiment on arithmetic tasks."""
+    return experiment.workload.threshold(task_index, target)
+
+
+def run_config(experiment, model, target, seed, task_index, config) -> dict:
+    """A run's config as stored."""
+    run = Run(model, target, seed, task_index, experiment.workload.tasks[task_index], config, {})
+    return experiment.workload.stored_config(experiment, run, None)
+
 
 EPS = 1e-5
 
@@ -115,10 +127,10 @@ def test_mistry_mul_threshold_is_about_300_times_the_selection_rule():
 
 def test_the_mistry_experiment_uses_the_module_rule_for_every_range():
     experiment = EXPERIMENTS["mistry2022-single"]
-    assert experiment.threshold_rule == MistryReference(eps=1e-5)
+    assert experiment.workload.threshold_rule == MistryReference(eps=1e-5)
     for i, (_, extrapolation) in enumerate(MISTRY2022_RANGES):
         intervals = [tuple(Fraction(str(v)) for v in interval)
-                     for interval in experiment.tasks[i].extrapolation.intervals]
+                     for interval in experiment.workload.tasks[i].extrapolation.intervals]
         for target in experiment.targets:
             assert threshold(experiment, i, target) == pytest.approx(float(_exact_mistry(target, intervals)),
                                                                      rel=1e-12)
@@ -193,7 +205,7 @@ def test_madsen_experiment_thresholds_at_full_scale(target):
 
 def test_the_madsen_experiment_carries_the_reference_rule():
     experiment = EXPERIMENTS["madsen2020-static"]
-    assert experiment.threshold_rule == MadsenReference(eps=1e-5, samples=1_000_000, seed=0)
+    assert experiment.workload.threshold_rule == MadsenReference(eps=1e-5, samples=1_000_000, seed=0)
     assert "threshold" in experiment.sources
     assert any(d.setting == "threshold" for d in experiment.deviations)
 
@@ -256,7 +268,7 @@ def test_run_config_stores_the_rule():
 
 def test_every_rule_describes_itself_in_one_line():
     for experiment in EXPERIMENTS.values():
-        if not hasattr(experiment, "threshold_rule"):  # data-set experiments: a threshold from the solved model
+        if not hasattr(experiment.workload, "threshold_rule"):  # data-set experiments: a threshold from the solved model
             continue
-        text = experiment.threshold_rule.describe()
+        text = experiment.workload.threshold_rule.describe()
         assert text and "\n" not in text

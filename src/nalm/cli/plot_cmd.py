@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..experiments import get_experiment
-from ..report import plot_experiment
 from ..results import ResultsStore
 from .common import add_results_option, report_dir
 
@@ -24,6 +23,6 @@ def main(args) -> int:
         runs = store.runs(experiment.name)
     if not runs:
         raise ValueError(f"the store {args.results} holds no runs of {experiment.name}")
-    paths = plot_experiment(experiment, runs, report_dir(args.results, experiment.name), log=not args.linear)
+    paths = experiment.plot(runs, report_dir(args.results, experiment.name), log=not args.linear)
     print("Figures written to " + ", ".join(map(str, paths)))
     return 0

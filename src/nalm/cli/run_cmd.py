@@ -8,13 +8,12 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from ..experiments import DatasetExperiment, get_experiment
-from ..experiments import cluster, dataset_runner
-from ..experiments import planning
-from ..experiments.runner import RunInterrupted, execute, prepare
+from ..experiments import get_experiment
+from ..report import write_report
 from ..results import ResultsStore
+from ..runner import RunInterrupted, estimate, execute, prepare
+from ..runner import cluster
 from ..train import CHECKPOINT_EVERY
-from ..report import one_table, write_report
 from .common import INTERRUPTED, add_results_option, report_dir
 
 
@@ -92,7 +91,7 @@ def stop_on_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
-def render_estimate(e: planning.Estimate) -> str:
+def render_estimate(e: estimate.Estimate) -> str:
     count = len(e.populations)
     lines = [f"{e.experiment}: {count} population{'s' * (count != 1)}, {e.members:,} runs to train "
              f"({e.stored:,} stored already), {e.model_steps:.3g} model-steps"]
@@ -119,18 +118,10 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-SYNTHETIC_ONLY = {"interpolation": None, "extrapolation": None, "device": None}
-"""Options of synthetic experiments only, with their unset values."""
-
-
 def main(args) -> int:
     experiment = get_experiment(args.experiment)
     if args.paper_scale:
         experiment = experiment.at_paper_scale()
-    if isinstance(experiment, DatasetExperiment):
-        return run_dataset(args, experiment)
-    if args.data is not None:
-        raise ValueError(f"--data is for data-set experiments; {experiment.name} draws its own data")
     experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
     if args.ray is not None:
         cluster.connect(args.ray)  # says how to install Ray, or that the cluster is unreachable, before the store is touched
@@ -138,46 +129,19 @@ def main(args) -> int:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
-    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args))
+    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args),
+                   data=args.data)
     if args.dry_run:
-        print(render_estimate(planning.estimate(plan, args.results, args.workers)))
+        print(render_estimate(estimate.estimate(plan, args.results, args.workers)))
         return 0
     with ResultsStore(args.results) as store:
         if not args.quiet:  # the report would refuse the stored runs beside the new ones: say so before training
-            one_table([run.config for run in store.runs(experiment.name)] + [run.stored for run in plan.runs])
+            experiment.workload.check_table([run.config for run in store.runs(experiment.name)]
+                                            + [run.stored for run in plan.runs])
         try:
             with stop_on_ctrl_c() as stop:
                 summary = execute(plan, store, progress=not args.quiet, checkpoint_every=60 * args.checkpoint_every,
                                   stop=stop, workers=args.workers, ray=args.ray)
-        except RunInterrupted as interrupted:
-            return interrupted_message(args, interrupted)
-        finished(args, experiment, store, plan, summary)
-    return 0
-
-
-def run_dataset(args, experiment: DatasetExperiment) -> int:
-    """``nalm run`` for a data-set experiment: populations stored as they finish."""
-    unsupported = [name for name, unset in SYNTHETIC_ONLY.items() if getattr(args, name) != unset]
-    if unsupported:
-        options = ", ".join("--" + name.replace("_", "-") for name in unsupported)
-        raise ValueError(f"{experiment.name} does not support {options} (it trains on CPUs, from a data set)")
-    plan = dataset_runner.prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds,
-                                  overrides=overrides(args), data=args.data)
-    if not args.checkpoint_every > 0:
-        raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
-    if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be a positive integer, got {args.workers}")
-    if args.dry_run:
-        print(render_estimate(planning.estimate_dataset(plan, args.results, args.workers)))
-        return 0
-    if args.ray is not None:
-        cluster.connect(args.ray)  # as for the synthetic experiments: before the store is touched
-    with ResultsStore(args.results) as store:
-        try:
-            with stop_on_ctrl_c() as stop:
-                summary = dataset_runner.execute(plan, store, progress=not args.quiet,
-                                                 checkpoint_every=60 * args.checkpoint_every, stop=stop,
-                                                 workers=args.workers, ray=args.ray)
         except RunInterrupted as interrupted:
             return interrupted_message(args, interrupted)
         finished(args, experiment, store, plan, summary)

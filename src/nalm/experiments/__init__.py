@@ -1,10 +1,11 @@
-"""The benchmarks, one module per paper table, and the runner that stores their results."""
+"""The benchmarks, one module per paper table: each an :class:`Experiment` whose workload says
+what its networks learn from and how they are judged."""
 from ..errors import UnknownNameError
 from . import (blog_static, madsen2020_static, mistry2022_single, trask2018_identity, trask2018_mnist,
                trask2018_program, trask2018_recurrent, trask2018_static, trask2018_translation)
-from .runner import RunSummary, run_experiment
-from .dataset_spec import DatasetExperiment
-from .spec import Deviation, Experiment, Published
+from .arithmetic import ArithmeticTasks
+from .datasets import DataSet
+from .spec import Deviation, Experiment, Workload
 
 EXPERIMENTS = {
     e.name: e
@@ -14,11 +15,11 @@ EXPERIMENTS = {
 }
 
 
-def get_experiment(name: str) -> Experiment | DatasetExperiment:
+def get_experiment(name: str) -> Experiment:
     try:
         return EXPERIMENTS[name]
     except KeyError:
         raise UnknownNameError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}") from None
 
 
-__all__ = ["EXPERIMENTS", "DatasetExperiment", "Deviation", "Experiment", "Published", "RunSummary", "get_experiment", "run_experiment"]
+__all__ = ["ArithmeticTasks", "DataSet", "Deviation", "EXPERIMENTS", "Experiment", "Workload", "get_experiment"]

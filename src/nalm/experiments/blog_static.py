@@ -6,10 +6,12 @@ full-batch, 1e5 iterations; score = 100 × MAE / mean MAE of untrained ReLU6 MLP
 the blog, every (model, target, seed) starts from a fresh initialization (the blog reused
 trained models across targets), several seeds are run, and extrapolation is measured too.
 """
+from ..report.published import Published
 from ..tasks import presets
 from ..train import TrainConfig
 from ..units.network import option_keys
-from .spec import Deviation, Experiment, Published
+from .arithmetic import ArithmeticTasks
+from .spec import Deviation, Experiment
 
 TARGETS = ("add", "sub", "mul", "div", "square", "sqrt")
 
@@ -78,14 +80,16 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
 EXPERIMENT = Experiment(
     name="blog-static",
     description=__doc__.strip().splitlines()[0],
-    tasks=(presets.blog(),),
+    workload=ArithmeticTasks(
+        tasks=(presets.blog(),),
+        baseline_models=100,
+        primary="normalized_interpolation",
+    ),
     models=("mlp-relu6", "mlp-none", "nac", "nalu", "faux-nalu"),
     targets=TARGETS,
     seeds=5,
     train=TrainConfig(optimizer="rmsprop", lr=1e-3, iterations=10_000, eval_every=1000, eval_samples=50, hidden=2),
     paper_scale={"iterations": 100_000},
-    baseline_models=100,
-    primary="normalized_interpolation",
     published=(PUBLISHED,),
     unit_options=port_unit_options,
     sources={

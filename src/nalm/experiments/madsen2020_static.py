@@ -8,12 +8,14 @@ from 20% to 40% of the run (1e6 → 2e6 in the paper), the NAU's from 5e3 to 5e4
 Model names follow the paper's rows: "NMU" is a NAU first layer under an NMU, "NAC•" a NAC
 under a NAC•.
 """
+from ..report.published import Published
+from ..scoring.thresholds import MadsenReference
 from ..tasks import presets
 from ..train import TrainConfig
-from ..scoring.thresholds import MadsenReference
 from ..units.network import option_keys
+from .arithmetic import ArithmeticTasks
 from .blog_static import TARGETS
-from .spec import Deviation, Experiment, Published
+from .spec import Deviation, Experiment
 
 
 def unit_options(model: str, target: str, iterations: int) -> dict:
@@ -93,7 +95,11 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
 EXPERIMENT = Experiment(
     name="madsen2020-static",
     description=__doc__.strip().splitlines()[0],
-    tasks=(presets.madsen2020(),),
+    workload=ArithmeticTasks(
+        tasks=(presets.madsen2020(),),
+        threshold_rule=MadsenReference(),
+        primary="success_rate",
+    ),
     models=("nac", "nac/nac-mul", "nalu", "nau", "nau/nmu", "mlp-none", "mlp-relu", "mlp-relu6"),
     targets=TARGETS,
     seeds=10,
@@ -102,8 +108,6 @@ EXPERIMENT = Experiment(
     paper_seeds=100,
     paper_scale={"iterations": 5_000_000},
     unit_options=unit_options,
-    threshold_rule=MadsenReference(),
-    primary="success_rate",
     published=(PUBLISHED,),
     sources={
         **SOURCES,

@@ -9,11 +9,12 @@ MulMCFC on × (nalm-benchmark's MC-FC notes), the stochastic NMU on × (bmistry4
 """
 import torch
 
+from ..scoring.thresholds import MistryReference
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
-from ..scoring.thresholds import MistryReference
 from ..units.network import option_keys
+from .arithmetic import ArithmeticTasks
 from .spec import Deviation, Experiment
 
 SCRIPT = "nalm-benchmark lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh"
@@ -89,8 +90,12 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
 EXPERIMENT = Experiment(
     name="mistry2022-single",
     description=__doc__.strip().splitlines()[0],
-    tasks=tuple(presets.mistry2022_ranges()),
-    task_labels=tuple(f"{i} -> {e}" for i, e in MISTRY2022_RANGES),
+    workload=ArithmeticTasks(
+        tasks=tuple(presets.mistry2022_ranges()),
+        task_labels=tuple(f"{i} -> {e}" for i, e in MISTRY2022_RANGES),
+        threshold_rule=MistryReference(eps=1e-5),
+        primary="success_rate",
+    ),
     models=("nalu", "nac", "nac-mul", "inalu", "g-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "nru", "nmru",
             "mcfc", "mul-mcfc"),
     targets=("add", "sub", "mul", "div"),
@@ -102,8 +107,6 @@ EXPERIMENT = Experiment(
     model_train={"npu": {"lr": 5e-3}, "real-npu": {"lr": 5e-3}, "inalu": {"grad_clip": 0.1}, "nru": {"lr": 1.0},
                  "nmru": {"lr": 1e-2, "grad_norm_clip": 1.0}},
     model_targets={"nru": ("div",), "nmru": ("div",), "mcfc": ("add",), "mul-mcfc": ("mul",), "snmu": ("mul",)},
-    threshold_rule=MistryReference(eps=1e-5),
-    primary="success_rate",
     sources={
         **SOURCES,
         "unit options: nau": f"λ 0.01 ramped 20k → 35k steps ({SCRIPT}:197-206)",

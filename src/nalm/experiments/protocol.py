@@ -1,21 +1,21 @@
 """An experiment's protocol card: every setting it runs with, where each comes from, and
 where it deliberately departs from its source.
 
-The card is computed from the :class:`~nalm.experiments.spec.Experiment` itself (its tasks,
+The card is computed from the :class:`~nalm.experiments.spec.Experiment` itself (its workload,
 training config, each model's resolved unit options and the options the built units
-report), so it cannot drift from what ``nalm run`` does. Sources are the experiment's own
-``sources`` entries, looked up by the setting's name; a model's row falls back to the
-sources of the units it is built from (``"unit <name>"``).
+report), so it cannot drift from what ``nalm run`` does. Its rows are the workload's
+(:meth:`~nalm.experiments.spec.Workload.card`: :func:`arithmetic_card`, :func:`dataset_card`).
+Sources are the experiment's own ``sources`` entries, looked up by the setting's name; a
+model's row falls back to the sources of the units it is built from (``"unit <name>"``).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from ..tasks import task_to_dict
 from ..philox import GENERATOR
+from ..tasks import task_to_dict
 from ..units import build_model
-from .dataset_spec import DatasetExperiment
 from .spec import Deviation, Experiment
 
 MISSING = "(no source given)"
@@ -46,56 +46,61 @@ class ProtocolCard:
         return [s.name for s in self.settings if s.source == MISSING]
 
 
-def protocol_card(experiment: Experiment | DatasetExperiment) -> ProtocolCard:
+def protocol_card(experiment: Experiment) -> ProtocolCard:
     """The card of ``experiment`` at its default scale (paper scale noted beside)."""
-    if isinstance(experiment, DatasetExperiment):
-        return dataset_card(experiment)
-    e, train = experiment, experiment.train
+    return ProtocolCard(experiment.name, experiment.description, tuple(experiment.workload.card(experiment)),
+                        experiment.all_deviations())
+
+
+def arithmetic_card(e: Experiment, workload) -> list[Setting]:
+    """The rows of an experiment on arithmetic tasks: its tasks, training, threshold and baseline,
+    each model as built with its options, and the published tables."""
+    train, tasks = e.train, workload.tasks
     rows: list[tuple[str, str]] = [
-        ("task", e.tasks[0].describe() if len(e.tasks) == 1 else describe_tasks(e.tasks)),
-        ("ranges", "; ".join(e.task_labels) if e.task_labels else
-                   f"interpolation {e.tasks[0].interpolation}, extrapolation {e.tasks[0].extrapolation}"),
+        ("task", tasks[0].describe() if len(tasks) == 1 else describe_tasks(tasks)),
+        ("ranges", "; ".join(workload.task_labels) if workload.task_labels else
+                   f"interpolation {tasks[0].interpolation}, extrapolation {tasks[0].extrapolation}"),
         ("targets", ", ".join(e.targets)),
         ("models", ", ".join(e.models)),
         ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
         ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
         ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
-        ("batch size", batch_text(e)),
+        ("batch size", batch_text(e, tasks)),
         ("network", describe_network(train.hidden)),
         ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
                        f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
-        ("threshold", e.threshold_rule.describe()),
-        ("baseline", f"{e.baseline_models} untrained {e.baseline_model} networks "
-                     f"({describe_network(e.baseline_config(e.targets[0]).hidden)}) on each member's data, the "
-                     "same for every model"),
-        ("metric", e.primary),
+        ("threshold", workload.threshold_rule.describe()),
+        ("baseline", f"{workload.baseline_models} untrained {workload.baseline_model} networks "
+                     f"({describe_network(workload.baseline_config(e, e.targets[0]).hidden)}) on each member's data, "
+                     "the same for every model"),
+        ("metric", workload.primary),
         ("random numbers", f"{GENERATOR['name']} version {GENERATOR['version']}: {GENERATOR['layout']}"),
         ("training step", "the fused CPU step where every layer is a NAC, NAC•, NAU, NMU, NALU, G-NALU or MC-FC and batches are "
                           "fresh, PyTorch's autograd otherwise" if train.fused else "PyTorch's autograd"),
     ]
-    if e.paper_tasks:
-        rows.insert(2, ("paper task", describe_tasks(e.paper_tasks)))
+    if workload.paper_tasks:
+        rows.insert(2, ("paper task", describe_tasks(workload.paper_tasks)))
     sources = {"random numbers": RANDOM_NUMBERS_SOURCE, "training step": TRAINING_STEP_SOURCE, **e.sources}
     settings = [Setting(name, value, sources.get(name, MISSING)) for name, value in rows]
-    settings += [model_setting(e, model) for model in e.models]
+    settings += [model_setting(e, workload, model) for model in e.models]
     settings += [Setting(f"published: {p.metric}", p.source, p.source) for p in e.published]
-    return ProtocolCard(e.name, e.description, tuple(settings), e.all_deviations())
+    return settings
 
 
-def dataset_card(e: DatasetExperiment) -> ProtocolCard:
-    """A data-set experiment's card: its data, tasks, models (as built, with their options) and training."""
+def dataset_card(e: Experiment, workload) -> list[Setting]:
+    """A data-set experiment's rows: its data, tasks, models (as built, with their options) and training."""
     train = e.train
     rows: list[tuple[str, str]] = [
         ("data", "bundled substitute by default; --data PATH for the source's own data"),
-        *[(f"task {target}", e.task(target).describe()) for target in e.targets],
+        *[(f"task {target}", workload.task(target).describe()) for target in e.targets],
         ("models", ", ".join(e.models)),
         ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
         ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
         ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
         ("batch size", f"{train.batch_size}, drawn fresh every step"),
-        ("evaluation", f"every {train.eval_every:,} steps " + e.evaluation.format(**train.to_dict())
-                       + paper(e, "eval_sequences")),
-        *e.settings.items(),
+        ("evaluation", f"every {train.eval_every:,} steps "
+                       + workload.evaluation.format(**workload.stored_settings(train)) + paper(e, "eval_samples")),
+        *workload.settings.items(),
         ("random numbers", f"{GENERATOR['name']} version {GENERATOR['version']}: {GENERATOR['layout']}"),
     ]
     sources = {"random numbers": RANDOM_NUMBERS_SOURCE, **e.sources}
@@ -109,7 +114,7 @@ def dataset_card(e: DatasetExperiment) -> ProtocolCard:
         source = sources.get(f"model {model}", sources.get("cell", sources.get("models", MISSING)))
         settings.append(Setting(f"model {model}", text, source))
     settings += [Setting(f"published: {p.target} {p.metric}", p.note, p.source) for p in e.published]
-    return ProtocolCard(e.name, e.description, tuple(settings), e.all_deviations())
+    return settings
 
 
 def paper(experiment: Experiment, key: str) -> str:
@@ -133,14 +138,14 @@ def describe_network(hidden) -> str:
     return f"two layers, hidden size {hidden}"
 
 
-def model_setting(experiment: Experiment, model: str) -> Setting:
+def model_setting(experiment: Experiment, workload, model: str) -> Setting:
     """A model's layers with every option they run with (per target where options differ)."""
     by_layers: dict[str, list[str]] = {}
     targets = [t for t in experiment.targets if experiment.runs_by_default(model, t)]
     for target in targets:
         config = experiment.config_for(model, target)
-        net = build_model(model, experiment.tasks[0].in_features, 1, hidden=config.hidden,
-                          unit_options=config.unit_options, recurrent=experiment.tasks[0].recurrent)
+        net = build_model(model, workload.tasks[0].in_features, 1, hidden=config.hidden,
+                          unit_options=config.unit_options, recurrent=workload.tasks[0].recurrent)
         overrides = experiment.train_overrides(model)
         layers = describe_layers(net)
         extra = ", ".join(f"{k} {v}" for k, v in overrides.items() if k != "unit_options")
@@ -151,17 +156,17 @@ def model_setting(experiment: Experiment, model: str) -> Setting:
             value = f"{', '.join(targets)} only: {value}"
     else:
         value = "; ".join(f"{', '.join(targets)}: {text}" for text, targets in by_layers.items())
-    return Setting(f"model {model}", value, model_source(experiment, model))
+    return Setting(f"model {model}", value, model_source(experiment, workload, model))
 
 
-def model_source(experiment: Experiment, model: str) -> str:
+def model_source(experiment: Experiment, workload, model: str) -> str:
     """The model's own entries (``model M``, ``model training: M``) and those of each part it
     is built from (``unit options: U``, ``init: U``; ``mlp`` for MLPs, ``recurrent`` for the
     recurrent network); a part of the model without any entry leaves it unsourced."""
     sources = experiment.sources
     own = [sources[k] for k in (f"model {model}", f"model training: {model}") if k in sources]
     parts = ["mlp"] if model.startswith("mlp-") else model.split("/")
-    if experiment.tasks[0].recurrent:
+    if workload.tasks[0].recurrent:
         parts.append("recurrent")
     found = {part: [sources[k] for k in (f"unit options: {part}", f"init: {part}") if k in sources]
              for part in dict.fromkeys(parts)}
@@ -170,8 +175,8 @@ def model_source(experiment: Experiment, model: str) -> str:
     return "; ".join(own + [text for texts in found.values() for text in texts])
 
 
-def batch_text(experiment: Experiment) -> str:
-    fixed = {getattr(t, "train_samples", None) for t in experiment.tasks}
+def batch_text(experiment: Experiment, tasks) -> str:
+    fixed = {getattr(t, "train_samples", None) for t in tasks}
     if fixed != {None}:
         return f"full batch: the task's {', '.join(map(str, sorted(fixed)))} fixed training samples"
     return f"{experiment.train.batch_size}, drawn fresh every step"

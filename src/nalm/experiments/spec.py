@@ -1,26 +1,21 @@
-"""What defines an experiment: tasks, models, targets, seeds, the training protocol, and the
-published numbers to put beside ours."""
+"""What defines an experiment: its models, targets, seeds and training protocol, the sources and
+deviations of its protocol card, the published numbers to put beside ours, and its workload.
+
+Every experiment is one :class:`Experiment`. What differs between them, what the networks learn
+from, how they are built, scored and tabled, is its *workload*, one object that answers the
+runner, the reports and the command line (:class:`Workload`): arithmetic tasks drawn from
+seeds (:class:`~nalm.experiments.arithmetic.ArithmeticTasks`) or a data set with networks of
+its own (:class:`~nalm.experiments.datasets.DataSet`). Nothing else asks which kind it holds.
+"""
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable, Protocol
 
-from ..tasks import Range
-from ..train import TrainConfig
+from ..train import MemberResult, Population, TrainConfig
 from ..units import is_baseline
-from ..scoring.thresholds import PerturbedWeights, ThresholdRule
-
-
-@dataclass(frozen=True)
-class Published:
-    """A published table: ``values[label][target]`` for the model ``models[label]``."""
-
-    source: str
-    metric: str  # "normalized_interpolation" or "success_rate"
-    models: dict[str, str]  # published label -> our model name
-    values: dict[str, dict[str, float]]
-    protocol: dict  # the settings the published numbers used, compared with ours in reports
 
 
 @dataclass(frozen=True)
@@ -45,29 +40,107 @@ RANDOM_NUMBERS = Deviation(
 """The departure every experiment shares: no reference's random stream is reproduced."""
 
 
+class Workload(Protocol):
+    """What an experiment trains on and how its runs are judged: the one object through which the
+    runner, the reports and the command line reach what differs between experiments."""
+
+    members_independent: bool
+    """A member trains bit for bit as it would alone in any population, so a population may be
+    split between workers."""
+    worker_steps: int
+    """Member-steps a worker process must have to be worth starting (a core's minute or so)."""
+
+    # -- choosing and planning runs (nalm.runner.plan) --
+    def check_selection(self, experiment: Experiment, models: list[str], targets: list[str]) -> None:
+        """Raise a ValueError naming any model or target the experiment cannot run."""
+
+    def training_settings(self, experiment: Experiment, overrides: dict) -> dict:
+        """The user's training overrides as :class:`~nalm.train.TrainConfig` settings; a setting
+        the workload does not use is refused."""
+
+    def with_ranges(self, experiment: Experiment, interpolation: str | None, extrapolation: str | None) -> Workload:
+        """This workload with its task's ranges replaced (``--interpolation``, ``--extrapolation``)."""
+
+    def at_paper_scale(self) -> Workload:
+        """This workload as published (its paper's tasks, where they differ)."""
+
+    def load(self, experiment: Experiment, path: str | None) -> tuple[Any, str | None]:
+        """The experiment's data and the absolute path it was read from (``--data``)."""
+
+    def check(self, experiment: Experiment, configs: dict, overrides: dict | None, data: Any) -> None:
+        """Build each distinct (model, config) once, so that bad options and devices fail before a
+        store is touched (``configs``: per (model, target))."""
+
+    def tasks_for(self, target: str) -> tuple:
+        """The tasks every model trains on for ``target``, one run per task and seed."""
+
+    def stored_config(self, experiment: Experiment, run, data: Any) -> dict:
+        """Everything that defines ``run`` (a :class:`~nalm.runner.plan.Run`), as stored."""
+
+    def group(self, run) -> str:
+        """Which runs may train as one population (with equal configs but the learning rate): their
+        label, the model, or the model and target."""
+
+    def scoring(self, experiment: Experiment, targets: list[str], overrides: dict | None) -> Any:
+        """How runs of ``targets`` are scored; its ``scorer(runs)`` gives the parts scoring needs
+        trained first and the stored metrics of each trained run."""
+
+    # -- training a part, wherever it runs (nalm.runner.parts) --
+    def population(self, part) -> Population:
+        """The population that trains ``part`` (a :class:`~nalm.runner.parts.Part`)."""
+
+    def read_back(self, part, results: list[MemberResult]) -> None:
+        """Add the formulas read back from the trained networks to the results' metrics."""
+
+    # -- reports, figures, cards and explanations --
+    def check_table(self, configs: list[dict]) -> None:
+        """Raise a ValueError if runs of these stored configs cannot share one report."""
+
+    def summarize(self, runs: list) -> list:
+        """The report's cells (objects with ``as_row()``) of stored runs."""
+
+    def render(self, experiment: Experiment, cells: list) -> str:
+        """The report's Markdown."""
+
+    def figures(self, experiment: Experiment, runs: list, cells: list, log: bool = True) -> dict:
+        """The report's figures (``matplotlib.figure.Figure``) by name."""
+
+    def card(self, experiment: Experiment) -> list[tuple[str, str]]:
+        """The protocol card's rows of settings, before the models' rows."""
+
+    def model_row(self, experiment: Experiment, model: str) -> str:
+        """The protocol card's row of ``model``: what it is built of and runs with."""
+
+    def published_rows(self, experiment: Experiment) -> list[tuple[str, str, str]]:
+        """The protocol card's rows of the published numbers: (setting, value, source)."""
+
+    def explain(self, run) -> Any:
+        """The formula of a stored run's network read back (an object whose ``str`` is the
+        explanation ``nalm explain`` prints)."""
+
+
 @dataclass(frozen=True)
 class Experiment:
-    """A benchmark: every (task, model, target, seed) it trains and how.
+    """A benchmark: every (model, target, seed) it trains, how, and where that comes from.
 
     ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
-    ``paper_seeds`` the seed count that give the published protocol, with ``paper_tasks``
-    (if given) in place of ``tasks``. ``unit_options(model, target, iterations)`` gives the
-    per-unit options of one model on one target, so regularizer schedules scale with the run's
-    length and may differ per model (one schedule for both layers of ``nau/nmu``) or per target
-    (the NPU's on division); runs whose configs differ train as separate populations. ``model_train`` overrides training
-    settings per model (e.g. a learning rate for the NPU units); ``unit_train`` those of every
-    model made of units (not an MLP or RNN baseline) that has no entry of its own, so that any
-    unit, a user's too, runs as the experiment's own units do (trask2018-identity: one layer). ``model_targets`` limits a model
-    to the targets its source benchmarks it on (a division unit on ÷), unless the targets are
-    chosen explicitly (``--targets``). Normalized errors divide by
-    the mean error of ``baseline_models`` untrained ``baseline_model`` networks.
-    ``threshold_rule`` gives the success threshold of each (task, target)
-    (:mod:`nalm.scoring.thresholds`): the reference's own rule where the experiment has one.
+    ``paper_seeds`` the seed count that give the published protocol (the workload's
+    :meth:`~Workload.at_paper_scale` gives its paper's tasks). ``unit_options(model, target,
+    iterations)`` gives the per-unit options of one model on one target, so regularizer
+    schedules scale with the run's length and may differ per model (one schedule for both
+    layers of ``nau/nmu``) or per target (the NPU's on division); runs whose configs differ
+    train as separate populations. ``model_train`` overrides training settings per model (e.g.
+    a learning rate for the NPU units); ``unit_train`` those of every model made of units (not
+    an MLP or RNN baseline) that has no entry of its own, so that any unit, a user's too, runs
+    as the experiment's own units do (trask2018-identity: one layer). ``model_targets`` limits
+    a model to the targets its source benchmarks it on (a division unit on ÷), unless the
+    targets are chosen explicitly (``--targets``). ``sources`` names the source of each
+    protocol-card setting; ``published`` the published results the report puts beside ours.
     """
 
     name: str
     description: str
-    tasks: tuple
+    workload: Workload
     models: tuple[str, ...]
     targets: tuple[str, ...]
     seeds: int
@@ -78,15 +151,9 @@ class Experiment:
     model_train: dict[str, dict] = field(default_factory=dict)
     unit_train: dict = field(default_factory=dict)
     model_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    baseline_model: str = "mlp-relu6"
-    baseline_models: int = 10
-    threshold_rule: ThresholdRule = PerturbedWeights()
-    primary: str = "success_rate"
-    published: tuple[Published, ...] = ()
-    task_labels: tuple[str, ...] = ()
-    paper_tasks: tuple = ()
     sources: dict[str, str] = field(default_factory=dict)  # protocol-card setting -> its source
     deviations: tuple[Deviation, ...] = ()
+    published: tuple = ()
 
     def all_deviations(self) -> tuple[Deviation, ...]:
         """This experiment's deviations and the one every experiment shares (:data:`RANDOM_NUMBERS`)."""
@@ -94,25 +161,21 @@ class Experiment:
 
     def at_paper_scale(self) -> "Experiment":
         """This experiment as published: ``paper_scale``'s training settings, ``paper_seeds``
-        seeds and ``paper_tasks`` tasks, where given."""
+        seeds and the workload's paper tasks, where given."""
         return dataclasses.replace(self, train=self.train.replace(**self.paper_scale),
-                                   seeds=self.paper_seeds or self.seeds, tasks=self.paper_tasks or self.tasks)
+                                   seeds=self.paper_seeds or self.seeds, workload=self.workload.at_paper_scale())
 
     def with_ranges(self, interpolation: str | None = None, extrapolation: str | None = None) -> "Experiment":
         """This experiment with its one task's ranges replaced (e.g. ``"[1,2]"``, ``"[-6,-2]U[2,6]"``)."""
         if interpolation is None and extrapolation is None:
             return self
-        if len(self.tasks) != 1:
-            raise ValueError(f"{self.name} has {len(self.tasks)} tasks; --interpolation and --extrapolation "
-                             "apply to one-task experiments")
-        changes = {k: Range.parse(v) for k, v in (("interpolation", interpolation), ("extrapolation", extrapolation))
-                   if v is not None}
-        return dataclasses.replace(self, tasks=(dataclasses.replace(self.tasks[0], **changes),))
+        return dataclasses.replace(self, workload=self.workload.with_ranges(self, interpolation, extrapolation))
 
     def config_for(self, model: str, target: str, overrides: dict | None = None) -> TrainConfig:
         """The training config of one model on one target: defaults, then per-model settings,
         then overrides; unit options given in the overrides replace the experiment's per unit."""
-        config = self.train.replace(**{**self.train_overrides(model), **(overrides or {})})
+        settings = self.workload.training_settings(self, overrides or {})
+        config = self.train.replace(**{**self.train_overrides(model), **settings})
         options = {**self.unit_options(model, target, config.iterations), **config.unit_options}
         return config.replace(unit_options=options)
 
@@ -121,19 +184,27 @@ class Experiment:
         for a model made of units."""
         if model in self.model_train:
             return self.model_train[model]
-        return {} if is_baseline(model) else self.unit_train
-
-    def baseline_config(self, target: str, overrides: dict | None = None) -> TrainConfig:
-        """How the untrained baseline networks of one target are built and evaluated: the
-        baseline model's own config (:meth:`config_for`), untrained, with a hidden layer of 2
-        where the experiment's networks have none. It depends on no trained model's settings, so
-        every model of a (task, seed, target) is normalized by the same baseline."""
-        config = self.config_for(self.baseline_model, target, overrides)
-        return config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0])
+        return self.unit_train if self.unit_train and not is_baseline(model) else {}
 
     def runs_by_default(self, model: str, target: str) -> bool:
         """Whether ``model`` runs on ``target`` when the targets are not chosen (:attr:`model_targets`)."""
         return target in self.model_targets.get(model, self.targets)
 
-    def task_label(self, index: int) -> str:
-        return self.task_labels[index] if self.task_labels else ""
+    # The report of stored runs, whatever the workload (nalm.report.write_report).
+    def summarize(self, runs: list) -> list:
+        return self.workload.summarize(runs)
+
+    def render(self, cells: list) -> str:
+        return self.workload.render(self, cells)
+
+    def figures(self, runs: list, cells: list | None = None, log: bool = True) -> dict:
+        """The report's figures by name (``matplotlib.figure.Figure``)."""
+        return self.workload.figures(self, runs, self.summarize(runs) if cells is None else cells, log)
+
+    def plot(self, runs: list, folder: Path, cells: list | None = None, log: bool = True) -> list[Path]:
+        """Every figure of the stored ``runs``, written into ``folder`` as ``<experiment>-<name>``
+        (PNG and SVG); the paths written."""
+        from ..report import style
+
+        return [path for name, figure in self.figures(runs, cells, log).items()
+                for path in style.save(figure, Path(folder) / f"{self.name}-{name}")]

@@ -6,10 +6,12 @@ models per activation. We draw a fresh batch of 128 from U[-5, 5] each step (one
 used the 11 integers -5..5 as a full batch). A single NAC and a single NALU (1 → 1) train
 beside them for contrast.
 """
+from ..report.identity import identity_figures
 from ..tasks import StaticTask
 from ..train import TrainConfig
 from ..units.mlp import FIGURE1_ACTIVATIONS
 from . import blog_static
+from .arithmetic import ArithmeticTasks
 from .spec import Deviation, Experiment
 
 TASK = StaticTask(input_size=1, subset_ratio=1.0, overlap_ratio=1.0, placement="first",
@@ -40,7 +42,11 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
 EXPERIMENT = Experiment(
     name="trask2018-identity",
     description=__doc__.strip().splitlines()[0],
-    tasks=(TASK,),
+    workload=ArithmeticTasks(
+        tasks=(TASK,),
+        primary="normalized_extrapolation",
+        extra_figures=(identity_figures,),
+    ),
     models=tuple(f"mlp-{a}" for a in FIGURE1_ACTIVATIONS) + ("nac", "nalu"),
     targets=("identity",),
     seeds=8,
@@ -49,7 +55,6 @@ EXPERIMENT = Experiment(
     unit_train={"hidden": None},
     paper_scale={"iterations": 10_000},
     paper_seeds=100,
-    primary="normalized_extrapolation",
     unit_options=blog_static.port_unit_options,
     sources={**SOURCES, **blog_static.PORT_INIT_SOURCES},
     deviations=(

@@ -19,8 +19,6 @@ without it, scikit-learn's bundled 8×8 digits stand in (a smaller CNN, named as
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -28,14 +26,15 @@ import sympy
 
 from ..explain import explain
 from ..report import sequences as report
+from ..report.published import PublishedFigure
 from .. import streams
 from ..tasks.digits import DigitImages, DigitSequenceTask, bundled_digits, load_mnist
 from ..philox import Draws
-from ..train.supervised import DatasetTrainConfig, Trainable
+from ..train import Member, Population, TrainConfig
 from ..units import UNITS, seed_members_, unit_class
 from ..units.sequence import LSTM, SOLVED, DigitSequenceNetwork
-from .dataset_spec import CellReading, DatasetExperiment, PublishedFigure
-from .spec import Deviation
+from .datasets import CellReading, DataSet
+from .spec import Deviation, Experiment
 
 SCRIPT = "stable-nalu b3296ac experiments/sequential_mnist.py"
 NETWORK = "stable-nalu b3296ac stable_nalu/network/sequential_mnist.py"
@@ -67,9 +66,9 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     return {"nau": options, "nmu": options}
 
 
-def trainable(model: str, target: str, data: DigitImages, seeds: list[int], config: DatasetTrainConfig) -> Trainable:
-    """A population of ``model`` on ``target``: member m is ``seeds[m]``'s network, batches and evaluation sets."""
-    task = TASKS[target]
+def population(model: str, target: str, data: DigitImages, members: list[Member], config: TrainConfig) -> Population:
+    """A population of ``model`` on ``target``: member m is ``members[m]``'s network, batches and evaluation sets."""
+    task, seeds = TASKS[target], [member.seed for member in members]
     dtype = getattr(torch, config.dtype)
     splits = {name: getattr(data, name).only(task.digits) for name in ("train", "valid", "test")}
     images = {name: torch.as_tensor(split.images, dtype=dtype) for name, split in splits.items()}
@@ -82,8 +81,8 @@ def trainable(model: str, target: str, data: DigitImages, seeds: list[int], conf
         idx = np.stack([task.indices(splits[split], count, length, Draws(seed, stream, step)) for seed in seeds])
         return torch.from_numpy(idx), torch.from_numpy(task.targets(splits[split].labels[idx]))
 
-    valid = sequences("valid", config.eval_sequences, task.train_length, streams.INTERPOLATION, 0)
-    tests = {n: sequences("test", config.eval_sequences, n, streams.EXTRAPOLATION, n) for n in task.test_lengths}
+    valid = sequences("valid", config.eval_samples, task.train_length, streams.INTERPOLATION, 0)
+    tests = {n: sequences("test", config.eval_samples, n, streams.EXTRAPOLATION, n) for n in task.test_lengths}
     steps = slice(None) if task.supervised == "all" else slice(-1, None)
 
     def fit(step: int) -> torch.Tensor:
@@ -107,7 +106,7 @@ def trainable(model: str, target: str, data: DigitImages, seeds: list[int], conf
             out[f"accuracy_{length}"] = (last.round() == targets[..., -1, :]).all(dim=-1).double().mean(dim=1)
         return out
 
-    return Trainable(net, fit, evaluate, select="valid_mse")
+    return Population(model, net, members, config, fit=fit, evaluate=evaluate, select="valid_mse")
 
 
 READ_BACK_PROBE = {"x": (1.0, 9.0), "h": (1.0, 100.0)}
@@ -146,13 +145,12 @@ def gather(features: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return features[members, idx]
 
 
-def render(cells) -> str:
-    return report.render_lengths(cells, EXPERIMENT.published)
+def tables(cells) -> str:
+    return report.render_lengths(cells, PUBLISHED)
 
 
-def plot(runs, cells, folder: Path) -> list[Path]:
-    return report.plot_error_by_length(cells, Path(folder) / f"{EXPERIMENT.name}-lengths",
-                                       title=f"{EXPERIMENT.name}: error against sequence length")
+def figures(name: str, runs, cells) -> dict:
+    return {"lengths": report.error_by_length_figure(cells, title=f"{name}: error against sequence length")}
 
 
 PUBLISHED = (
@@ -172,41 +170,43 @@ PUBLISHED = (
 
 MODELS = ("nac", "nalu", "nau", "nmu", "nac-mul", LSTM, SOLVED)
 
-EXPERIMENT = DatasetExperiment(
+EXPERIMENT = Experiment(
     name="trask2018-mnist",
     description=__doc__.strip().splitlines()[0],
+    workload=DataSet(
+        loader=load,
+        task=TASKS.__getitem__,
+        build=population,
+        read_cell=read_back,
+        summarize=report.summarize_lengths,
+        tables=tables,
+        draw=figures,
+        known_models=tuple(UNITS) + (LSTM, SOLVED),
+        evaluation="on {eval_sequences:,} validation sequences of the training length and as many test sequences of "
+                   "each test length",
+        settings={
+            "image model": "LeNet for MNIST (conv 20 and 50 of 5×5, 500 hidden); for the 8×8 digits conv 8 and 16 of "
+                           "3×3, 64 hidden; one output per image (10 for counting)",
+            "cell": "a unit on [x_t, h_{t-1}] whose state is the output; its state starts at 1 for the NMU and NAC•, "
+                    "else 0; lstm: an LSTM of 10 read out by a linear layer; solved: h + x or h·x given",
+            "sequences": "images drawn with replacement from each split, by Philox of (seed, step)",
+            "loss": "MSE over every step's running value (count: the last step's counts)",
+            "regularizer": "NAU and NMU: λ 10, ramped linearly over 10%-100% of the run",
+            "best step": "each seed's evaluation with the lowest validation MSE",
+            "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) "
+                       "of the final output, per test length; the cell's formula (nalm explain)",
+            "success": "test MSE below the solved model's one-sided 99% t bound over its seeds, per length",
+        },
+    ),
     models=MODELS,
-    settings={
-        "image model": "LeNet for MNIST (conv 20 and 50 of 5×5, 500 hidden); for the 8×8 digits conv 8 and 16 of 3×3, "
-                       "64 hidden; one output per image (10 for counting)",
-        "cell": "a unit on [x_t, h_{t-1}] whose state is the output; its state starts at 1 for the NMU and NAC•, else "
-                "0; lstm: an LSTM of 10 read out by a linear layer; solved: h + x or h·x given",
-        "sequences": "images drawn with replacement from each split, by Philox of (seed, step)",
-        "loss": "MSE over every step's running value (count: the last step's counts)",
-        "regularizer": "NAU and NMU: λ 10, ramped linearly over 10%-100% of the run",
-        "best step": "each seed's evaluation with the lowest validation MSE",
-        "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) of "
-                   "the final output, per test length; the cell's formula (nalm explain)",
-        "success": "test MSE below the solved model's one-sided 99% t bound over its seeds, per length",
-    },
-    evaluation="on {eval_sequences:,} validation sequences of the training length and as many test sequences of each "
-               "test length",
     targets=tuple(TASKS),
     seeds=3,
-    train=DatasetTrainConfig(optimizer="adam", lr=1e-3, batch_size=32, iterations=1500, eval_every=250,
-                             eval_sequences=200, hidden=10),
-    paper_scale={"iterations": 100_000, "batch_size": 64, "eval_every": 1000, "eval_sequences": 1000},
+    train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=32, iterations=1500, eval_every=250, eval_samples=200,
+                      hidden=10),
+    paper_scale={"iterations": 100_000, "batch_size": 64, "eval_every": 1000, "eval_samples": 1000},
     paper_seeds=10,
     model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",)},
     unit_options=unit_options,
-    known_models=tuple(UNITS) + (LSTM, SOLVED),
-    load=load,
-    task=TASKS.__getitem__,
-    trainable=trainable,
-    read_back=read_back,
-    summarize=report.summarize_lengths,
-    render=render,
-    plot=plot,
     published=PUBLISHED,
     sources={
         "data": "Trask et al. 2018, section 4.2 (MNIST); " + "stable-nalu b3296ac stable_nalu/dataset/sequential_mnist.py:"

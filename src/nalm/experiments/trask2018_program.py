@@ -14,8 +14,6 @@ such on its protocol card, with no published numbers beside ours.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -23,12 +21,12 @@ from ..report import sequences as report
 from .. import streams
 from ..philox import Draws
 from ..tasks.programs import CHARACTERS, PROGRAMS, ProgramTask
-from ..train.supervised import DatasetTrainConfig, Trainable
+from ..train import Member, Population, TrainConfig
 from ..units import UNITS, seed_members_
 from ..units.sequence import WordsToNumberNetwork
-from .dataset_spec import DatasetExperiment
-from .spec import Deviation
-from .trask2018_translation import LINEAR, PREFIX, head_of
+from .datasets import DataSet
+from .spec import Deviation, Experiment
+from .trask2018_translation import LINEAR, PREFIX, head_of, unit_options
 
 TASKS = {program: ProgramTask(program) for program in PROGRAMS}
 
@@ -46,9 +44,9 @@ def load(path: str | None) -> Generated:
     return Generated()
 
 
-def trainable(model: str, target: str, data: Generated, seeds: list[int], config: DatasetTrainConfig) -> Trainable:
-    """A population of ``model`` on program ``target``: member m is ``seeds[m]``'s network, batches and test sets."""
-    task = TASKS[target]
+def population(model: str, target: str, data: Generated, members: list[Member], config: TrainConfig) -> Population:
+    """A population of ``model`` on program ``target``: member m is ``members[m]``'s network, batches and test sets."""
+    task, seeds = TASKS[target], [member.seed for member in members]
     dtype = getattr(torch, config.dtype)
     net = WordsToNumberNetwork(head_of(model), vocabulary=len(CHARACTERS) + 1, embedding=config.hidden,
                                hidden=config.hidden, unit_options=config.unit_options, members=len(seeds), dtype=dtype)
@@ -62,8 +60,8 @@ def trainable(model: str, target: str, data: Generated, seeds: list[int], config
         return (torch.from_numpy(tokens), torch.from_numpy(np.stack([n for _, n, _ in encoded]) - 1),
                 torch.from_numpy(np.stack([v for _, _, v in encoded])))
 
-    valid = programs(config.eval_sequences, streams.INTERPOLATION, 0)
-    tests = {d: programs(config.eval_sequences, streams.EXTRAPOLATION, d, digits=d) for d in task.test_digits}
+    valid = programs(config.eval_samples, streams.INTERPOLATION, 0)
+    tests = {d: programs(config.eval_samples, streams.EXTRAPOLATION, d, digits=d) for d in task.test_digits}
 
     def answers(tokens, last):
         return net(tokens).gather(-1, last.unsqueeze(-1)).squeeze(-1)  # (M, n)
@@ -83,46 +81,49 @@ def trainable(model: str, target: str, data: Generated, seeds: list[int], config
             out[f"accuracy_{digits}"] = ((values + error).round() == values).double().mean(dim=1)
         return out
 
-    return Trainable(net, fit, evaluate, select="valid_mse")
+    return Population(model, net, members, config, fit=fit, evaluate=evaluate, select="valid_mse")
 
 
-def render(cells) -> str:
+def tables(cells) -> str:
     return report.render_lengths(cells, column="digits")
 
 
-def plot(runs, cells, folder: Path) -> list[Path]:
-    return report.plot_error_by_length(cells, Path(folder) / f"{EXPERIMENT.name}-digits", xlabel="operand digits",
-                                       title=f"{EXPERIMENT.name}: error against operand length")
+def figures(name: str, runs, cells) -> dict:
+    return {"digits": report.error_by_length_figure(cells, xlabel="operand digits",
+                                                    title=f"{name}: error against operand length")}
 
 
-EXPERIMENT = DatasetExperiment(
+EXPERIMENT = Experiment(
     name="trask2018-program",
     description=__doc__.strip().splitlines()[0],
+    workload=DataSet(
+        loader=load,
+        task=TASKS.__getitem__,
+        build=population,
+        summarize=report.summarize_lengths,
+        tables=tables,
+        draw=figures,
+        known_models=(LINEAR,) + tuple(PREFIX + unit for unit in UNITS),
+        evaluation="on {eval_sequences:,} validation programs (training operands) and as many of each test operand "
+                   "length",
+        settings={
+            "programs": "add: a+b; ifelse: a<b?a+c:a-c; 15 characters",
+            "network": "character embeddings of 32, an LSTM of 32, the output layer on the state after the last "
+                       "character",
+            "loss": "MSE of the value",
+            "best step": "each seed's evaluation with the lowest validation MSE (programs of training operands)",
+            "metrics": "accuracy (the rounded output is the value) and MAE, per test operand length",
+            "published numbers": "none shown",
+        },
+    ),
     models=(LINEAR, "lstm+nac", "lstm+nalu", "lstm+nau"),
     targets=PROGRAMS,
     seeds=3,
-    train=DatasetTrainConfig(optimizer="adam", lr=1e-2, batch_size=32, iterations=2000, eval_every=250,
-                             eval_sequences=200, hidden=32),
-    evaluation="on {eval_sequences:,} validation programs (training operands) and as many of each test operand length",
-    paper_scale={"iterations": 100_000, "eval_every": 1000, "eval_sequences": 1000},
+    train=TrainConfig(optimizer="adam", lr=1e-2, batch_size=32, iterations=2000, eval_every=250, eval_samples=200,
+                      hidden=32),
+    paper_scale={"iterations": 100_000, "eval_every": 1000, "eval_samples": 1000},
     paper_seeds=10,
-    unit_options=lambda model, target, iterations: {
-        "nau": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}},
-    known_models=(LINEAR,) + tuple(PREFIX + unit for unit in UNITS),
-    load=load,
-    task=TASKS.__getitem__,
-    trainable=trainable,
-    summarize=report.summarize_lengths,
-    render=render,
-    plot=plot,
-    settings={
-        "programs": "add: a+b; ifelse: a<b?a+c:a-c; 15 characters",
-        "network": "character embeddings of 32, an LSTM of 32, the output layer on the state after the last character",
-        "loss": "MSE of the value",
-        "best step": "each seed's evaluation with the lowest validation MSE (programs of training operands)",
-        "metrics": "accuracy (the rounded output is the value) and MAE, per test operand length",
-        "published numbers": "none shown",
-    },
+    unit_options=unit_options,
     sources={
         "data": "Trask et al. 2018, section 4.4 (programs after Zaremba & Sutskever 2014; training on two-digit "
                 "numbers, tests on longer ones)",

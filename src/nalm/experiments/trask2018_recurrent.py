@@ -20,9 +20,11 @@ numbers (82 MB in float32).
 """
 import dataclasses
 
+from ..report.lengths import length_figures
+from ..scoring.thresholds import PerturbedWeights
 from ..tasks import presets
 from ..train import TrainConfig
-from ..scoring.thresholds import PerturbedWeights
+from .arithmetic import ArithmeticTasks
 from .blog_static import TARGETS
 from .spec import Deviation, Experiment
 
@@ -73,8 +75,15 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
 EXPERIMENT = Experiment(
     name="trask2018-recurrent",
     description=__doc__.strip().splitlines()[0],
-    tasks=(dataclasses.replace(PAPER_TASK, extrapolation_length=100),),
-    paper_tasks=(PAPER_TASK,),
+    workload=ArithmeticTasks(
+        tasks=(dataclasses.replace(PAPER_TASK, extrapolation_length=100),),
+        paper_tasks=(PAPER_TASK,),
+        baseline_model="lstm",
+        baseline_models=3,
+        threshold_rule=PerturbedWeights(samples=10_000),
+        primary="success_rate",
+        extra_figures=(length_figures,),
+    ),
     models=("nac", "nalu", "nau/nmu", "lstm"),  # also available: gru, rnn-tanh, rnn-relu
     targets=TARGETS,
     seeds=3,
@@ -83,10 +92,6 @@ EXPERIMENT = Experiment(
     paper_scale={"iterations": 100_000, "eval_every": 1000, "eval_samples": 2048},
     paper_seeds=10,
     unit_options=unit_options,
-    baseline_model="lstm",
-    baseline_models=3,
-    threshold_rule=PerturbedWeights(samples=10_000),
-    primary="success_rate",
     sources={
         **SOURCES,
         "task": "stable-nalu c434f99 stable_nalu/dataset/simple_function_recurrent.py:5-9, "

@@ -7,6 +7,7 @@ two layers of hidden size 2. Score: 100 × MAE / mean MAE of untrained ReLU6 MLP
 from ..tasks import presets
 from ..train import TrainConfig
 from . import blog_static
+from .arithmetic import ArithmeticTasks
 from .blog_static import TARGETS
 from .spec import Experiment
 
@@ -34,14 +35,16 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
 EXPERIMENT = Experiment(
     name="trask2018-static",
     description=__doc__.strip().splitlines()[0],
-    tasks=(presets.trask2018(),),
+    workload=ArithmeticTasks(
+        tasks=(presets.trask2018(),),
+        primary="normalized_extrapolation",
+    ),
     models=("mlp-relu6", "mlp-none", "nac", "nalu"),
     targets=TARGETS,
     seeds=5,
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=10_000, eval_every=1000,
                       eval_samples=1000, hidden=2),
     paper_scale={"iterations": 100_000, "eval_samples": 10_000},
-    primary="normalized_extrapolation",
     unit_options=blog_static.port_unit_options,
     sources={**SOURCES, **blog_static.PORT_INIT_SOURCES},
 )

@@ -14,8 +14,6 @@ could cite, and its protocol is not fully specified).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -23,11 +21,11 @@ from ..report import sequences as report
 from .. import streams
 from ..tasks.numbers import VOCABULARY, NumberWords, NumberWordsTask, number_words
 from ..philox import Draws, uniform
-from ..train.supervised import DatasetTrainConfig, Trainable
+from ..train import Member, Population, TrainConfig
 from ..units import UNITS, seed_members_
 from ..units.sequence import WordsToNumberNetwork
-from .dataset_spec import DatasetExperiment
-from .spec import Deviation
+from .datasets import DataSet
+from .spec import Deviation, Experiment
 
 TASK = NumberWordsTask()
 LINEAR = "lstm"
@@ -44,8 +42,9 @@ def head_of(model: str) -> str:
     return "linear" if model == LINEAR else model[len(PREFIX):]
 
 
-def trainable(model: str, target: str, data: NumberWords, seeds: list[int], config: DatasetTrainConfig) -> Trainable:
-    """A population of ``model``: member m is ``seeds[m]``'s network and batches."""
+def population(model: str, target: str, data: NumberWords, members: list[Member], config: TrainConfig) -> Population:
+    """A population of ``model``: member m is ``members[m]``'s network and batches."""
+    seeds = [member.seed for member in members]
     dtype = getattr(torch, config.dtype)
     net = WordsToNumberNetwork(head_of(model), vocabulary=len(VOCABULARY) + 1, embedding=config.hidden,
                                hidden=config.hidden, unit_options=config.unit_options, members=len(seeds), dtype=dtype)
@@ -77,16 +76,15 @@ def trainable(model: str, target: str, data: NumberWords, seeds: list[int], conf
                 metrics["test_accuracy"] = (predicted.round() == numbers[name]).double().mean(dim=1)
         return metrics
 
-    return Trainable(net, fit, evaluate, select="valid_mae")
+    return Population(model, net, members, config, fit=fit, evaluate=evaluate, select="valid_mae")
 
 
-def plot(runs, cells, folder: Path) -> list[Path]:
-    return report.plot_curves(runs, "valid_mae", Path(folder) / f"{EXPERIMENT.name}-curves",
-                              title=f"{EXPERIMENT.name}: validation MAE during training")
+def figures(name: str, runs, cells) -> dict:
+    return {"curves": report.curves_figure(runs, "valid_mae", title=f"{name}: validation MAE during training")}
 
 
-def render(cells) -> str:
-    return report.render_splits(cells)
+def task(target: str) -> NumberWordsTask:
+    return TASK
 
 
 def unit_options(model: str, target: str, iterations: int) -> dict:
@@ -94,33 +92,36 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     return {"nau": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}}
 
 
-EXPERIMENT = DatasetExperiment(
+EXPERIMENT = Experiment(
     name="trask2018-translation",
     description=__doc__.strip().splitlines()[0],
+    workload=DataSet(
+        loader=load,
+        task=task,
+        build=population,
+        summarize=report.summarize_splits,
+        tables=report.render_splits,
+        draw=figures,
+        known_models=(LINEAR,) + tuple(PREFIX + unit for unit in UNITS),
+        evaluation="on every number of each split",
+        settings={
+            "network": "word embeddings of {hidden} (PyTorch's N(0, 1)), an LSTM of {hidden}, and the output layer on "
+                       "its state after every word".format(hidden=32),
+            "loss": "MSE of the output after the last word",
+            "split": "0-19 and the first number with each unseen word (numpy default_rng(0) order) to training, then "
+                     "the next numbers in that order: 169 training, 200 validation, 631 test",
+            "best step": "each seed's evaluation with the lowest validation MAE",
+            "published numbers": "none shown",
+        },
+    ),
     models=(LINEAR, "lstm+nac", "lstm+nalu", "lstm+nau"),
     targets=("number",),
     seeds=5,
-    train=DatasetTrainConfig(optimizer="adam", lr=1e-2, batch_size=32, iterations=5000, eval_every=100, hidden=32),
-    evaluation="on every number of each split",
-    settings={
-        "network": "word embeddings of {hidden} (PyTorch's N(0, 1)), an LSTM of {hidden}, and the output layer on its "
-                   "state after every word".format(hidden=32),
-        "loss": "MSE of the output after the last word",
-        "split": "0-19 and the first number with each unseen word (numpy default_rng(0) order) to training, then the "
-                 "next numbers in that order: 169 training, 200 validation, 631 test",
-        "best step": "each seed's evaluation with the lowest validation MAE",
-        "published numbers": "none shown",
-    },
+    train=TrainConfig(optimizer="adam", lr=1e-2, batch_size=32, iterations=5000, eval_every=100, eval_samples=200,
+                      hidden=32),
     paper_scale={"iterations": 300_000, "eval_every": 1000},
     paper_seeds=10,
     unit_options=unit_options,
-    known_models=(LINEAR,) + tuple(PREFIX + unit for unit in UNITS),
-    load=load,
-    task=lambda target: TASK,
-    trainable=trainable,
-    summarize=report.summarize_splits,
-    render=render,
-    plot=plot,
     sources={
         "data": "Trask et al. 2018, section 4.3 (0-999 in words; 169 training, 200 validation, 631 test numbers; "
                 "every word in training)",

@@ -1,11 +1,8 @@
 """Trask et al.'s Figure 1 from the results store: absolute error against the input value."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from ..results import RunRecord
 from ..tasks import task_from_dict
@@ -25,9 +22,10 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
 
 
 def identity_figure(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
-                    log: bool = True) -> Figure:
+                    log: bool = True) -> "Figure":
     """One curve per model, told apart by color and line style; the training range shaded."""
     import matplotlib
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context(style.RC):
         fig = Figure(figsize=(10, 6), layout="constrained")
@@ -57,15 +55,10 @@ def _log_floor(errors: dict[str, np.ndarray]) -> float:
     return min(medians) / 10 if medians else 1e-12
 
 
-def plot_identity(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
-                  path_stem: Path, log: bool = True) -> list[Path]:
-    """:func:`identity_figure`, saved as PNG and SVG."""
-    return style.save(identity_figure(errors, grid, train_range, log), path_stem)
-
-
-def plot_identity_experiment(experiment, runs: list[RunRecord], folder: Path, log: bool = True) -> list[Path]:
-    task = experiment.tasks[0]
+def identity_figures(name: str, task, runs: list[RunRecord], log: bool = True) -> dict:
+    """``error``: Trask et al.'s Figure 1 of the stored runs, on ``task``'s extrapolation range with
+    its training range shaded (``name``: unused, as every figure of
+    :attr:`nalm.experiments.arithmetic.ArithmeticTasks.extra_figures` takes it)."""
     (low, high), = task.extrapolation.intervals
     grid = np.linspace(low, high, 401)
-    errors = error_by_input(runs, grid)
-    return plot_identity(errors, grid, task.interpolation.intervals[0], folder / f"{experiment.name}-error", log)
+    return {"error": identity_figure(error_by_input(runs, grid), grid, task.interpolation.intervals[0], log)}

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from ..results import RunRecord
 from ..tasks import TARGETS, task_from_dict
@@ -64,8 +63,14 @@ def error_by_length(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
 
 def plot_lengths(errors: dict[tuple[str, str], np.ndarray], lengths, train_length: int, path_stem: Path,
                  title: str) -> list[Path]:
+    """:func:`lengths_figure`, saved as PNG and SVG."""
+    return style.save(lengths_figure(errors, lengths, train_length, title), path_stem)
+
+
+def lengths_figure(errors: dict[tuple[str, str], np.ndarray], lengths, train_length: int, title: str) -> "Figure":
     """One panel per target, one curve per model; the training length marked."""
     import matplotlib
+    from matplotlib.figure import Figure
 
     targets = [t for t in TARGETS if any(target == t for _, target in errors)]
     models = sorted({model for model, _ in errors})
@@ -93,15 +98,16 @@ def plot_lengths(errors: dict[tuple[str, str], np.ndarray], lengths, train_lengt
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside right center", title="model")
         fig.suptitle(title)
-        return style.save(fig, path_stem)
+    return fig
 
 
-def plot_length_experiment(experiment, runs: list[RunRecord], folder: Path) -> list[Path]:
-    """``<experiment>-lengths``: every stored run's error against sequence length."""
+def length_figures(name: str, task, runs: list[RunRecord], log: bool = True) -> dict:
+    """``lengths``: every stored run's error against sequence length (``task``, ``log``: unused,
+    as every figure of :attr:`nalm.experiments.arithmetic.ArithmeticTasks.extra_figures` takes them)."""
     if not runs:
-        return []
+        return {}
     errors = error_by_length(runs)
     train_length = task_from_dict(runs[0].config["task"]).length
-    title = (f"{experiment.name}: relative error against sequence length (median over seeds; "
+    title = (f"{name}: relative error against sequence length (median over seeds; "
              f"trained on {train_length} steps, dotted)")
-    return plot_lengths(errors, LENGTHS, train_length, Path(folder) / f"{experiment.name}-lengths", title)
+    return {"lengths": lengths_figure(errors, LENGTHS, train_length, title)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import math
 
-from ..experiments.spec import Experiment, Published
 from ..tasks import task_to_dict
+from .published import Published
 from .summary import Cell, baseline_name, task_key
 
 METRIC_NAMES = {
@@ -18,14 +18,15 @@ METRIC_NAMES = {
 }
 
 
-def task_note(experiment: Experiment, task_index: int, task: str) -> str:
+def task_note(experiment, task_index: int, task: str) -> str:
     """How a stored task differs from the experiment's: nothing, the paper's, or custom."""
     def key(t) -> str:
         return task_key(task_to_dict(t))
 
-    if task == key(experiment.tasks[task_index]):
+    workload = experiment.workload
+    if task == key(workload.tasks[task_index]):
         return ""
-    if task in map(key, experiment.paper_tasks):
+    if task in map(key, workload.paper_tasks):
         return "the paper's task, "
     stored = json.loads(task)
     lengths = f", {stored['length']} → {stored['extrapolation_length']} steps" if "length" in stored else ""
@@ -68,8 +69,10 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
             *("| " + " | ".join(row) + " |" for row in rows)]
 
 
-def render(experiment: Experiment, cells: list[Cell]) -> str:
-    """The whole report as Markdown."""
+def render(experiment, cells: list[Cell]) -> str:
+    """The whole report of an experiment on arithmetic tasks
+    (:class:`~nalm.experiments.arithmetic.ArithmeticTasks`) as Markdown."""
+    workload = experiment.workload
     if not cells:
         return f"# {experiment.name}\n\nNo stored runs yet: `nalm run {experiment.name}` first.\n"
     models = list(dict.fromkeys(c.model for c in cells))
@@ -82,21 +85,21 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     settings = list(dict.fromkeys(c.setting for c in cells))
     rates = {s.lr for s in settings}
     for run_setting in settings:
-        label = experiment.task_label(run_setting.task_index)
+        label = workload.task_label(run_setting.task_index)
         if len(settings) > 1:
             custom = task_note(experiment, run_setting.task_index, run_setting.task)
             rate = f", lr {run_setting.lr:g}" if len(rates) > 1 else ""
             out += [f"## {label + ', ' if label else ''}{custom}{run_setting.iterations} iterations{rate}", ""]
         by_key = {(c.model, c.target): c for c in cells if c.setting == run_setting}
-        for metric in dict.fromkeys([experiment.primary, "normalized_extrapolation", "success_rate", "formulas"]):
-            out += [f"**{METRIC_NAMES[metric].format(baseline=baseline_name(experiment.baseline_model))}**", ""]
+        for metric in dict.fromkeys([workload.primary, "normalized_extrapolation", "success_rate", "formulas"]):
+            out += [f"**{METRIC_NAMES[metric].format(baseline=baseline_name(workload.baseline_model))}**", ""]
             rows = [[t] + [value(by_key[(m, t)], metric) if (m, t) in by_key else "–" for m in models] for t in targets]
             out += table(["target", *models], rows) + [""]
-    if len(experiment.tasks) > 1:
-        out += success_matrix(experiment, cells, models, targets)
+    if len(workload.tasks) > 1:
+        out += success_matrix(workload, cells, models, targets)
     # The published tables are compared with the longest runs of the experiment's own task,
     # at its default learning rate where that was run.
-    default_task = task_key(task_to_dict(experiment.tasks[0]))
+    default_task = task_key(task_to_dict(workload.tasks[0]))
     comparable = [c for c in cells if c.setting.task_index == 0 and c.setting.task == default_task]
     longest = max((max(c.iterations) for c in comparable), default=None)
     comparable = [c for c in comparable if max(c.iterations) == longest]
@@ -107,7 +110,7 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", ""]
-    rows = [[experiment.task_label(c.task_index) or "–", str(c.setting.iterations), f"{c.setting.lr:g}", c.model,
+    rows = [[workload.task_label(c.task_index) or "–", str(c.setting.iterations), f"{c.setting.lr:g}", c.model,
              c.target, str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
              number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error), value(c, "formulas")]
@@ -117,19 +120,19 @@ def render(experiment: Experiment, cells: list[Cell]) -> str:
     return "\n".join(out) + "\n"
 
 
-def success_matrix(experiment: Experiment, cells: list[Cell], models: list[str], targets: list[str]) -> list[str]:
+def success_matrix(workload, cells: list[Cell], models: list[str], targets: list[str]) -> list[str]:
     """Every task side by side: successes/seeds per (model, target), one column per task."""
     indices = sorted({c.task_index for c in cells})
     by_key = {(c.model, c.target, c.task_index): c for c in cells}
     rows = [[model, target] + [f"{by_key[key].successes}/{by_key[key].seeds}" if key in by_key else "–"
                                for key in ((model, target, i) for i in indices)]
             for model in models for target in targets if any((model, target, i) in by_key for i in indices)]
-    header = ["model", "target", *(experiment.task_label(i) or str(i) for i in indices)]
+    header = ["model", "target", *(workload.task_label(i) or str(i) for i in indices)]
     return ["## Successes by task", "", "Successful seeds / seeds (Madsen & Johansen's criterion).", ""] + \
         table(header, rows) + [""]
 
 
-def deviations_section(experiment: Experiment) -> list[str]:
+def deviations_section(experiment) -> list[str]:
     """Where the experiment departs from its source, as on its protocol card (`nalm show`)."""
     out = ["## Where this protocol departs from its source", ""]
     if not experiment.all_deviations():

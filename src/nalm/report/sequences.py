@@ -1,28 +1,19 @@
-"""Reports of the digit-sequence experiment: per target, model and test length, the success
-rate against the solved model's threshold, the median MAE and the mean accuracy; and a figure
-of error against sequence length.
-
-Madsen & Johansen's success criterion (sequential MNIST, ``paper/appendix/sequential-mnist.tex:8-10``;
-stable-nalu ``export/sequential_mnist_prod_long.r:47-74``): a run succeeds at a length if its
-test MSE there, at its best validation step, is below the one-sided 99% Student-t upper bound
-of the mean test MSE of the solved model (the arithmetic given, only the CNN trained) over its
-seeds. Success rates carry 95% Wilson intervals.
+"""Reports of the data-set experiments: for the digit sequences and programs, per target, model
+and test length, the success rate against the solved model's threshold
+(:mod:`nalm.scoring.sequences`), the median MAE and the mean accuracy, and a figure of error
+against sequence length; for the number words, the MAE per split and the learning curves.
+Success rates carry 95% Wilson intervals.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..scoring import metrics as M
+from ..scoring.sequences import lengths_of, thresholds
 from ..results import RunRecord
-
-SOLVED = "solved"
-THRESHOLD_CONFIDENCE = 0.98
-"""A two-sided 98% interval's upper end is the one-sided 99% bound the reference uses (``qt(0.99, n-1)``)."""
-
 
 @dataclass(frozen=True)
 class LengthCell:
@@ -50,25 +41,6 @@ class LengthCell:
                 "threshold_mse": self.threshold, "median_mae": self.median_mae,
                 "median_relative_mae": self.median_relative_mae, "mean_accuracy": self.mean_accuracy,
                 "cell_is_accumulator": self.accumulators}
-
-
-def lengths_of(run: RunRecord) -> list[int]:
-    """What a run was tested at: sequence lengths, or (trask2018-program) operand digits."""
-    task = run.config["task"]
-    return list(task["test_lengths"] if "test_lengths" in task else task["test_digits"])
-
-
-def thresholds(runs: list[RunRecord], target: str) -> dict[int, float]:
-    """Per length: the success threshold from the stored solved runs of ``target`` (at least two)."""
-    solved = [run for run in runs if run.model == SOLVED and run.target == target and not run.diverged]
-    if len(solved) < 2:
-        return {}
-    out = {}
-    for length in lengths_of(solved[0]):
-        errors = [run.metrics.get(f"mse_{length}") for run in solved]
-        if all(e is not None and math.isfinite(e) for e in errors):
-            out[length] = M.mean_interval(errors, THRESHOLD_CONFIDENCE)[2]
-    return out
 
 
 def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
@@ -146,7 +118,7 @@ RELATIVE_CLIP = 1e4
 """Relative errors above are drawn at the top, so that one exploding model does not flatten the rest."""
 
 
-def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str, xlabel: str = "sequence length") -> list[Path]:
+def error_by_length_figure(cells: list[LengthCell], title: str, xlabel: str = "sequence length"):
     """Median relative MAE of the final output (MAE / mean |answer|) against test length, one
     panel per target: a model that accumulates keeps it flat as sequences grow."""
     import matplotlib
@@ -155,8 +127,6 @@ def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str, xlabel
     from . import style
 
     targets = list(dict.fromkeys(cell.target for cell in cells))
-    if not targets:
-        return []
     with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=(4.2 * len(targets), 3.4), layout="constrained")
         axes = figure.subplots(1, len(targets), squeeze=False)[0]
@@ -170,7 +140,7 @@ def plot_error_by_length(cells: list[LengthCell], stem: Path, title: str, xlabel
                    ylabel=f"MAE / mean |answer| (median, ≤ {RELATIVE_CLIP:g})")
             ax.legend()
         figure.suptitle(title)
-        return style.save(figure, stem)
+    return figure
 
 
 @dataclass(frozen=True)
@@ -216,7 +186,7 @@ def render_splits(cells: list[SplitCell]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(runs: list[RunRecord], metric: str, stem: Path, title: str) -> list[Path]:
+def curves_figure(runs: list[RunRecord], metric: str, title: str):
     """Median over seeds of a stored curve (``metric``, e.g. ``valid_mae``) against the step, per model."""
     import matplotlib
     from matplotlib.figure import Figure
@@ -224,8 +194,6 @@ def plot_curves(runs: list[RunRecord], metric: str, stem: Path, title: str) -> l
     from . import style
 
     models = list(dict.fromkeys(run.model for run in runs))
-    if not models:
-        return []
     with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=(5.5, 3.6), layout="constrained")
         ax = figure.subplots()
@@ -238,4 +206,4 @@ def plot_curves(runs: list[RunRecord], metric: str, stem: Path, title: str) -> l
         ax.set(yscale="log", xlabel="step", ylabel=metric.replace("_", " ") + " (median over seeds)")
         ax.legend()
         figure.suptitle(title)
-        return style.save(figure, stem)
+    return figure

@@ -5,27 +5,23 @@ import csv
 from pathlib import Path
 
 from ..results import ResultsStore
-from .markdown import render
-from .summary import summarize
 
 
 def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, targets=None,
                  figures: bool = False) -> tuple[str, list[Path]]:
     """Summarize the stored runs of ``experiment`` (only those of ``models`` and ``targets`` when
     given) once, draw their figures when ``figures``, and write the report into ``folder``;
-    returns the Markdown and the paths written. The report links every figure in the folder."""
-    from . import plot_experiment
+    returns the Markdown and the paths written. The report links every figure in the folder.
 
-    from ..experiments.dataset_spec import DatasetExperiment
-
+    ``experiment`` gives the tables and figures of its kind: ``summarize(runs)``, ``render(cells)``
+    and ``plot(runs, folder, cells=...)`` (:class:`nalm.experiments.Experiment`)."""
     runs = [r for r in store.runs(experiment.name)
             if (models is None or r.model in models) and (targets is None or r.target in targets)]
-    dataset = isinstance(experiment, DatasetExperiment)
-    cells = experiment.summarize(runs) if dataset else summarize(runs)
+    cells = experiment.summarize(runs)
     folder = Path(folder)
     if figures and runs:
-        plot_experiment(experiment, runs, folder, cells=cells)
-    text = render_dataset(experiment, cells) if dataset else render(experiment, cells)
+        experiment.plot(runs, folder, cells=cells)
+    text = experiment.render(cells)
     drawn = sorted(folder.glob(f"{experiment.name}-*.png"))
     if drawn:  # by `nalm plot` or `nalm run`; linked relative to report.md
         text += "\n## Figures\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in drawn)
@@ -39,11 +35,3 @@ def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, 
         writer.writerows(rows)
     store.export_csv(paths[2], experiment=experiment.name)
     return text, paths
-
-
-def render_dataset(experiment, cells: list) -> str:
-    """A data-set experiment's report: its title, its own tables and its deviations."""
-    deviations = "".join(f"- **{d.setting}**: {d.ours}. Source: {d.reference}. Why: {d.reason}.\n"
-                         for d in experiment.all_deviations())
-    return (f"# {experiment.name}\n\n{experiment.description}\n\n{experiment.render(cells)}\n"
-            f"## Deviations from the source\n\n{deviations}")

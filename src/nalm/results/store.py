@@ -173,7 +173,7 @@ class RunRecord:
 @dataclasses.dataclass
 class Checkpoint:
     """The saved state of a population in training: ``population`` identifies its member runs,
-    ``state`` is the engine's checkpoint as bytes (see :mod:`nalm.experiments.runner`)."""
+    ``state`` is the training loop's checkpoint as bytes (see :func:`nalm.train.train`)."""
 
     population: str
     experiment: str

@@ -180,6 +180,11 @@ class DigitSequenceTask:
         if self.supervised not in ("all", "last"):
             raise ValueError(f"supervised must be 'all' or 'last', got {self.supervised!r}")
 
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless ``name`` is this task's operation, the one target it computes."""
+        if name != self.operation:
+            raise ValueError(f"unknown target {name!r} of a {self.operation} task")
+
     @property
     def outputs(self) -> int:
         """Values per step: 10 counts, or one number."""

@@ -117,6 +117,11 @@ def number_words(seed: int = SPLIT_SEED) -> NumberWords:
 class NumberWordsTask:
     """What the translation experiment trains: words in, the number out, after the last word."""
 
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless ``name`` is ``number``, the one target of the task."""
+        if name != "number":
+            raise ValueError(f"unknown target {name!r} of the number-words task (its target is 'number')")
+
     def to_dict(self) -> dict:
         return {"kind": "number-words", "range": [0, 999], "sizes": list(SIZES), "split_seed": SPLIT_SEED,
                 "vocabulary": len(VOCABULARY)}

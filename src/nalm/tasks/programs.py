@@ -40,6 +40,11 @@ class ProgramTask:
         if self.program not in PROGRAMS:
             raise ValueError(f"unknown program {self.program!r}; known: {', '.join(PROGRAMS)}")
 
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless ``name`` is this program, the one target it computes."""
+        if name != self.program:
+            raise ValueError(f"unknown target {name!r} of the {self.program} program")
+
     def text(self, a: int, b: int, c: int) -> str:
         return f"{a}+{b}" if self.program == "add" else f"{a}<{b}?{a}+{c}:{a}-{c}"
 

@@ -38,6 +38,9 @@ class Task(Protocol):
         the compiled kernels (and the GPU) can draw batches themselves
         (:class:`nalm.train.data.StreamArrays`); otherwise batches come from :meth:`sample`."""
 
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless the task computes target ``name`` (:data:`nalm.tasks.TARGETS`)."""
+
     def layout(self, seed: int) -> np.ndarray:
         """(d, 2): which inputs (summed over time) make a and b, for this seed."""
 

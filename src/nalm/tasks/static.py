@@ -94,6 +94,10 @@ class StaticTask:
     def in_features(self) -> int:
         return self.input_size
 
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless the task computes target ``name`` (one of :data:`TARGETS`)."""
+        check_target(name)
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """The shape of one sample."""
@@ -181,6 +185,10 @@ class PoolTask:
     input_shape = (2,)
     recurrent = False
     uniform_inputs = False  # sums of entries of a drawn vector
+
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless the task computes target ``name`` (one of :data:`TARGETS`)."""
+        check_target(name)
 
     def layout(self, seed: int) -> np.ndarray:
         return np.eye(2)

@@ -1,8 +1,11 @@
-"""The population training engine and its optimizers."""
+"""Training: one loop (:func:`train`) for every population, the populations of arithmetic
+tasks, and the optimizers."""
+from .arithmetic import ArithmeticPopulation, train_population
 from .config import TrainConfig
-from .data import Member, PopulationData
-from .engine import CHECKPOINT_EVERY, Checkpointing, MemberResult, TrainingInterrupted, train_population
+from .data import PopulationData
+from .loop import CHECKPOINT_EVERY, Checkpointing, TrainingInterrupted, train
 from .optim import PopulationOptimizer
+from .population import Member, MemberResult, Population
 
-__all__ = ["CHECKPOINT_EVERY", "Checkpointing", "Member", "MemberResult", "PopulationData", "PopulationOptimizer",
-           "TrainConfig", "TrainingInterrupted", "train_population"]
+__all__ = ["ArithmeticPopulation", "CHECKPOINT_EVERY", "Checkpointing", "Member", "MemberResult", "Population",
+           "PopulationData", "PopulationOptimizer", "TrainConfig", "TrainingInterrupted", "train", "train_population"]

@@ -16,33 +16,10 @@ from torch import Tensor
 
 from ..philox import Draws, blocks_per_row, uniform_torch
 from ..tasks.protocol import Task
-from ..tasks.static import TARGETS, check_target
+from ..tasks.static import TARGETS
 from ..streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 from . import kernels
-
-
-@dataclass(frozen=True)
-class Member:
-    """One model of a population: its seed, target and task.
-
-    ``seed`` selects the data stream and, unless ``init_seed`` is given, the initialization;
-    ``lr``, if given, replaces the training config's learning rate for this member.
-    """
-
-    seed: int
-    target: str
-    task: Task
-    init_seed: int | None = None
-    lr: float | None = None
-
-    @property
-    def model_seed(self) -> int:
-        return self.seed if self.init_seed is None else self.init_seed
-
-    def __post_init__(self) -> None:
-        check_target(self.target)
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+from .population import Member
 
 
 class PopulationData:

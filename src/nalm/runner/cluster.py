@@ -1,8 +1,7 @@
 """Parts as Ray tasks on a Ray cluster (``nalm run --ray [ADDRESS]``; ``pip install 'nalm[ray]'``).
 
-Each part (a population or a share of one, :mod:`nalm.experiments.workers`; or a data-set
-experiment's population, :mod:`nalm.experiments.dataset_runner`) is one Ray task
-asking for one CPU, or one GPU for ``--device cuda``. Tasks cannot reach the main process's
+Each part (a population or a share of one, :mod:`nalm.runner.parts`) is one Ray task asking
+for one CPU, or one GPU for ``--device cuda``. Tasks cannot reach the main process's
 SQLite file, so their checkpoints go through a small Ray actor, the *board*: it holds each
 part's latest checkpoint (the store's, to begin with), a task resumes from it (a task whose
 worker died is retried by Ray and resumes from its part's latest checkpoint), and the main
@@ -13,10 +12,11 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ..results import Checkpoint, ResultsStore
-from .workers import POLL, Outcome, Part, train_part
+from .parts import Outcome, Part, Session, train_part
+from .progress import POLL, Watch
 
 RETRIES = 3
 """How many times Ray reruns a part whose worker died (each time from its latest checkpoint)."""
@@ -67,38 +67,31 @@ def connect(address: str) -> dict:
     return ray.cluster_resources()
 
 
-def in_ray(parts: list, store: ResultsStore, every: float, stop: Callable[[], bool], gpus: bool,
-           on_steps: Callable[[Part], Callable[[int], None]] | None = None,
-           train: Callable = train_part) -> Iterator[tuple[Part, Outcome]]:
-    """Train the parts as Ray tasks, yielding each as it finishes (see the module docstring);
-    ``on_steps(part)``, as for :func:`~nalm.experiments.workers.in_process`, is told of each part's
-    steps as its task reports them to the board (every :data:`STOP_POLL` seconds). ``train``
-    trains a part, as for :func:`~nalm.experiments.workers.in_processes`."""
+def in_ray(parts: list[Part], session: Session) -> Iterator[tuple[Part, Outcome]]:
+    """Train the parts as Ray tasks, yielding each as it finishes (see the module docstring); the
+    run's progress hears of each part's steps as its task reports them to the board (every
+    :data:`STOP_POLL` seconds)."""
     ray = import_ray()
     task, board_class = _remotes(ray)
+    store = session.store
     saved = {part.population: store.checkpoint(part.population) for part in parts}
     board = board_class.remote({k: v for k, v in saved.items() if v is not None})
+    gpus = any(part.config.device != "cpu" for part in parts)
     resources = {"num_gpus": 1, "num_cpus": 0} if gpus else {"num_cpus": 1}
-    running = {task.options(max_retries=RETRIES, **resources).remote(train, part, board, every): part for part in parts}
+    running = {task.options(max_retries=RETRIES, **resources).remote(part, board, session.every): part
+               for part in parts}
+    index = {part.population: i for i, part in enumerate(parts)}
     finished: set[str] = set()
-    tell = {part.population: on_steps(part) for part in parts} if on_steps is not None else {}
-    shown = dict.fromkeys(tell, 0)  # the steps each part's ``tell`` has been told of
-    stopping = False
+    watch = Watch(parts, session.progress, session.stop, lambda: ray.get(board.stop.remote()))
     try:
         while running:
             done, _ = ray.wait(list(running), num_returns=1, timeout=POLL)
             _save_new(ray, board, store, finished)
-            for population, steps in (ray.get(board.steps.remote()).items() if tell else ()):
-                if steps > shown[population]:  # (a retried task counts anew: shown once past its old count)
-                    tell[population](steps - shown[population])
-                    shown[population] = steps
-            if stop() and not stopping:
-                stopping = True
-                ray.get(board.stop.remote())
+            watch.poll({index[population]: steps for population, steps in ray.get(board.steps.remote()).items()})
             for ref in done:
                 part = running.pop(ref)
                 outcome = ray.get(ref)
-                if isinstance(outcome, list):
+                if outcome.finished:
                     finished.add(part.population)
                 yield part, outcome
     finally:  # on any way out, tasks save and stop within STOP_POLL seconds; their checkpoints are kept
@@ -116,11 +109,11 @@ def _save_new(ray, board, store: ResultsStore, finished: set[str]) -> None:
 
 
 class _BoardClient:
-    """A task's view of the board: :class:`~nalm.experiments.workers.Checkpoints`, stop(), and
-    count(n), told of the part's steps, which it reports when it asks whether to stop."""
+    """A task's :class:`~nalm.runner.parts.Channel` to the board: its count of the part's steps
+    is reported when it asks whether to stop."""
 
-    def __init__(self, ray, board, population: str):
-        self.ray, self.board, self.population = ray, board, population
+    def __init__(self, ray, board, population: str, every: float):
+        self.ray, self.board, self.population, self.every = ray, board, population, every
         self.asked, self.stopping, self.steps = 0.0, False, 0
 
     def count(self, n: int) -> None:
@@ -166,12 +159,10 @@ class _Board:
     def steps(self) -> dict[str, int]:
         return dict(self.counted)
 
-
-def _train_task(train: Callable, part, board, every: float) -> Outcome:
+def _train_task(part: Part, board, every: float) -> Outcome:
     import ray
 
-    client = _BoardClient(ray, board, part.population)
-    return train(part, client, every, client.stop, client.count)
+    return train_part(part, _BoardClient(ray, board, part.population, every))
 
 
 def _remotes(ray):

@@ -8,17 +8,23 @@ import numpy as np
 import pytest
 import torch
 
-from nalm.experiments import EXPERIMENTS, DatasetExperiment, Experiment, RunSummary, get_experiment, run_experiment
-from nalm.experiments.runner import prepare, score, threshold
+from nalm.experiments import EXPERIMENTS, Experiment, get_experiment
 from nalm.explain import READBACK_VERSION
 from nalm.results import ResultsStore
+from nalm.runner import RunSummary, prepare, run_experiment
+from nalm.scoring.success import score
+from nalm.scoring.thresholds import PerturbedWeights
 from nalm.tasks import MISTRY2022_RANGES, StaticTask
 from nalm.tasks.ranges import Range
 from nalm.train import Member, MemberResult
-from nalm.scoring.thresholds import PerturbedWeights
 from nalm.units import UNITS, seed_members_, sparsity_error
 
 SMALL = {"eval_samples": 64, "eval_every": 25}
+
+
+def threshold(experiment, task_index, target):
+    """The success threshold of one task and target of an experiment on arithmetic tasks."""
+    return experiment.workload.threshold(task_index, target)
 
 
 def run(tmp_path, experiment, name="r.sqlite", **kwargs):
@@ -31,7 +37,7 @@ def run(tmp_path, experiment, name="r.sqlite", **kwargs):
 def test_registry():
     assert {"blog-static", "trask2018-static", "madsen2020-static", "mistry2022-single"} <= set(EXPERIMENTS)
     for name, experiment in EXPERIMENTS.items():
-        assert isinstance(experiment, (Experiment, DatasetExperiment)) and experiment.name == name
+        assert isinstance(experiment, Experiment) and experiment.name == name
         assert get_experiment(name) is experiment
     with pytest.raises(KeyError, match="unknown experiment 'nope'"):
         get_experiment("nope")
@@ -57,7 +63,7 @@ def test_mistry_stores_one_run_per_range(tmp_path):
         assert r.config["task"]["input_size"] == 2
         assert r.config["train"]["hidden"] is None
         assert list(r.weights) == ["0.W"] and r.weights["0.W"].shape == (1, 2)  # a single unit
-        assert experiment.task_label(r.config["task_index"]) == f"{interpolation} -> {extrapolation}"
+        assert experiment.workload.task_label(r.config["task_index"]) == f"{interpolation} -> {extrapolation}"
         assert r.metrics["threshold"] == threshold(experiment, r.config["task_index"], "add")  # its own range's
     # resume: nothing left to train
     with ResultsStore(tmp_path / "r.sqlite") as store:
@@ -68,8 +74,9 @@ def test_mistry_stores_one_run_per_range(tmp_path):
 
 
 def test_targets_whose_unit_options_differ_train_as_separate_populations_with_their_own_options(tmp_path):
-    experiment = dataclasses.replace(EXPERIMENTS["mistry2022-single"], tasks=EXPERIMENTS["mistry2022-single"].tasks[6:7],
-                                     task_labels=())
+    mistry = EXPERIMENTS["mistry2022-single"]
+    experiment = dataclasses.replace(mistry, workload=dataclasses.replace(mistry.workload, tasks=mistry.workload.tasks[6:7],
+                                                                          task_labels=()))
     tiny = {"iterations": 3, "eval_samples": 16, "eval_every": 3}
     summary, runs = run(tmp_path, experiment, models=["npu"], targets=["add", "div"], seeds=2, overrides=tiny)
     assert summary.trained == 4
@@ -112,8 +119,9 @@ def small_madsen() -> Experiment:
     layer (a + b needs no hidden layer), the MLP keeps the default two layers of width 2.
     """
     task = StaticTask(input_size=10, overlap_ratio=0.0, interpolation=[-1, 1], extrapolation=[-3, 3])
-    return dataclasses.replace(EXPERIMENTS["madsen2020-static"], name="madsen2020-small", tasks=(task,),
-                               model_train={"nau": {"hidden": None}}, threshold_rule=PerturbedWeights())
+    madsen = EXPERIMENTS["madsen2020-static"]
+    return dataclasses.replace(madsen, name="madsen2020-small", model_train={"nau": {"hidden": None}},
+                               workload=dataclasses.replace(madsen.workload, tasks=(task,), threshold_rule=PerturbedWeights()))
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +215,7 @@ def test_the_baseline_does_not_depend_on_the_model_or_its_training(tmp_path):
 # -- scoring one member ------------------------------------------------------------
 
 
-TASK = EXPERIMENTS["mistry2022-single"].tasks[6]
+TASK = EXPERIMENTS["mistry2022-single"].workload.tasks[6]
 
 
 def member_result(curve, diverged_at=None, weights=None, best_step=None, model="nau"):
@@ -224,8 +232,8 @@ def member_result(curve, diverged_at=None, weights=None, best_step=None, model="
     weights = weights if weights is not None else {"0.W": np.array([[0.999, 0.002]])}
     sparsity = network_sparsity(model, weights, EXPERIMENTS["mistry2022-single"].config_for(model, "add"))
     metrics["sparsity_error"] = None if sparsity is None else float(sparsity)  # as the engine measures it
-    return MemberResult(member=Member(0, "add", TASK), diverged=diverged_at is not None, diverged_at=diverged_at,
-                        curve=curve, metrics=metrics, weights=weights)
+    return MemberResult(member=Member(0, "add", TASK), diverged_at=diverged_at, curve=curve, metrics=metrics,
+                        weights=weights)
 
 
 def network_sparsity(model, weights, config):
@@ -419,7 +427,7 @@ def test_a_members_sparsity_error_is_its_standalone_units(name):
 def test_paper_scale_is_the_experiments_own():
     recurrent = EXPERIMENTS["trask2018-recurrent"]
     paper = recurrent.at_paper_scale()
-    assert paper.tasks == recurrent.paper_tasks and paper.seeds == recurrent.paper_seeds
+    assert paper.workload.tasks == recurrent.workload.paper_tasks and paper.seeds == recurrent.paper_seeds
     assert paper.config_for("nac", "add") == recurrent.config_for("nac", "add", recurrent.paper_scale)
     identity = EXPERIMENTS["trask2018-identity"].at_paper_scale()
     assert identity.config_for("nac", "identity").hidden is None  # per-model settings still apply
@@ -437,14 +445,14 @@ def test_a_learning_rate_sweep_becomes_one_run_per_rate():
 def test_baselines_are_computed_once_per_task_seed_and_target_for_every_model(tmp_path, monkeypatch):
     """The identity experiment's NAC has no hidden layer and its MLPs three: both are normalized
     by the same untrained networks, trained once."""
-    import nalm.experiments.workers as workers
+    import nalm.runner.parts as parts
 
     experiment = EXPERIMENTS["trask2018-identity"]
     calls = []
-    train = workers.train_population  # every population, the baselines' too, trains there
-    monkeypatch.setattr(workers, "train_population", lambda model, *a, **k: calls.append(model) or train(model, *a, **k))
+    train = parts.train  # every population, the baselines' too, trains there
+    monkeypatch.setattr(parts, "train", lambda population, **k: calls.append(population.model) or train(population, **k))
     _, runs = run(tmp_path, experiment, models=["nac", "mlp-relu"], seeds=2, overrides={"iterations": 5, **SMALL})
-    assert calls == [experiment.baseline_model, "nac", "mlp-relu"]
+    assert calls == [experiment.workload.baseline_model, "nac", "mlp-relu"]
     by_seed = {}
     for r in runs:
         by_seed.setdefault(r.seed, set()).add((r.metrics["baseline_interpolation_mae"], r.metrics["baseline_extrapolation_mae"]))

@@ -1,5 +1,6 @@
-"""The data-set trainer: a member trains as it would alone, a diverging member is frozen while
-the rest train on, and each member keeps its best evaluation."""
+"""The training loop on populations that give their own fit and evaluation (the data-set
+experiments'): a member trains as it would alone, a diverging member is frozen while the rest
+train on, and each member keeps its best evaluation."""
 import numpy as np
 import pytest
 import torch
@@ -7,10 +8,11 @@ import torch
 from nalm.experiments.trask2018_mnist import EXPERIMENT as MNIST
 from nalm.experiments.trask2018_translation import EXPERIMENT as TRANSLATION
 from nalm.tasks.digits import bundled_digits
+from nalm.tasks import StaticTask
 from nalm.tasks.numbers import number_words
-from nalm.train.supervised import DatasetTrainConfig, Trainable, train_dataset_population
+from nalm.train import Member, Population, TrainConfig, train
 
-TINY = DatasetTrainConfig(batch_size=4, iterations=12, eval_every=4, eval_sequences=6, hidden=3, dtype="float64")
+TINY = TrainConfig(batch_size=4, iterations=12, eval_every=4, eval_samples=6, hidden=3, dtype="float64")
 
 
 @pytest.fixture(scope="module")
@@ -18,17 +20,28 @@ def digits():
     return bundled_digits()
 
 
-def train(experiment, model, target, data, seeds, config=TINY):
-    config = experiment.config_for(model, target, config.to_dict())
-    return train_dataset_population(experiment.trainable(model, target, data, seeds, config), seeds, config)
+def population(experiment, model, target, data, seeds, config):
+    """``model``'s population of ``seeds`` on ``target`` as the experiment builds it."""
+    workload = experiment.workload
+    return workload.build(model, target, data, [Member(seed, target, workload.task(target)) for seed in seeds], config)
+
+
+def trained(experiment, model, target, data, seeds, config=TINY):
+    config = experiment.config_for(model, target, workload_settings(config))
+    return train(population(experiment, model, target, data, seeds, config))
+
+
+def workload_settings(config: TrainConfig) -> dict:
+    """A config's settings as the data-set experiments take them (``eval_sequences``, ...)."""
+    return MNIST.workload.stored_settings(config)
 
 
 @pytest.mark.parametrize("model, target", [("nau", "sum")] + [
     pytest.param(model, target, marks=pytest.mark.slow) for model, target in (("nmu", "prod"), ("lstm", "count"),
                                                                               ("nalu", "sum"))])
 def test_a_member_trains_as_it_would_alone(digits, model, target):
-    population = train(MNIST, model, target, digits, [0, 1, 2])
-    alone = train(MNIST, model, target, digits, [1])[0]
+    population = trained(MNIST, model, target, digits, [0, 1, 2])
+    alone = trained(MNIST, model, target, digits, [1])[0]
     member = population[1]
     assert member.best_step == alone.best_step
     for name, value in alone.weights.items():
@@ -42,8 +55,8 @@ def test_a_member_trains_as_it_would_alone(digits, model, target):
 def test_the_mnist_cells_are_trained_with_their_input_regularizer(digits, model, target):
     """R_z at weight 1 (the published runs' --regualizer-z 1): at step 0, before the sparsity
     ramp, the regularizer is R_z of the cell's inputs over every time step of the batch."""
-    config = MNIST.config_for(model, target, TINY.to_dict())
-    trainable = MNIST.trainable(model, target, digits, [0, 1], config)
+    config = MNIST.config_for(model, target, workload_settings(TINY))
+    trainable = population(MNIST, model, target, digits, [0, 1], config)
     cell = trainable.net.cell
     assert cell.regularizer_z == 1.0
     assert (trainable.net.regularization(0) == 0).all()
@@ -56,8 +69,8 @@ def test_the_mnist_cells_are_trained_with_their_input_regularizer(digits, model,
 
 def test_a_translation_member_trains_as_it_would_alone():
     data = number_words()
-    population = train(TRANSLATION, "lstm+nalu", "number", data, [0, 1])
-    alone = train(TRANSLATION, "lstm+nalu", "number", data, [1])[0]
+    population = trained(TRANSLATION, "lstm+nalu", "number", data, [0, 1])
+    alone = trained(TRANSLATION, "lstm+nalu", "number", data, [1])[0]
     for name, value in alone.weights.items():
         assert np.allclose(population[1].weights[name], value, rtol=0, atol=1e-10), name
     assert population[1].best["test_mae"] == pytest.approx(alone.best["test_mae"], rel=1e-9)
@@ -65,8 +78,8 @@ def test_a_translation_member_trains_as_it_would_alone():
 
 def test_a_program_member_trains_as_it_would_alone():
     from nalm.experiments.trask2018_program import EXPERIMENT as PROGRAM, Generated
-    population = train(PROGRAM, "lstm+nau", "ifelse", Generated(), [0, 1])
-    alone = train(PROGRAM, "lstm+nau", "ifelse", Generated(), [1])[0]
+    population = trained(PROGRAM, "lstm+nau", "ifelse", Generated(), [0, 1])
+    alone = trained(PROGRAM, "lstm+nau", "ifelse", Generated(), [1])[0]
     for name, value in alone.weights.items():
         assert np.allclose(population[1].weights[name], value, rtol=0, atol=1e-10), name
     assert population[1].best["accuracy_3"] == alone.best["accuracy_3"]
@@ -74,7 +87,7 @@ def test_a_program_member_trains_as_it_would_alone():
 
 def test_training_lowers_the_loss_and_the_best_step_is_the_lowest_validation_error(digits):
     config = TINY.replace(iterations=60, eval_every=10, batch_size=8, dtype="float32")
-    result = train(MNIST, "solved", "sum", digits, [0], config)[0]
+    result = trained(MNIST, "solved", "sum", digits, [0], config)[0]
     valid = result.curve["valid_mse"]
     assert result.curve["step"] == list(range(0, 61, 10))
     assert result.best_step == result.curve["step"][int(np.argmin(valid))]
@@ -103,8 +116,9 @@ def test_a_diverging_member_is_frozen_and_the_others_train_on():
     def evaluate():
         return {"error": (weight.detach() ** 2).sum(dim=1)}
 
-    results = train_dataset_population(Trainable(Net(), fit, evaluate, "error"), [0, 1, 2],
-                                       DatasetTrainConfig(lr=0.1, iterations=10, eval_every=1, dtype="float64"))
+    members = [Member(seed, "add", StaticTask()) for seed in range(3)]
+    config = TrainConfig(lr=0.1, iterations=10, eval_every=1, dtype="float64")
+    results = train(Population("net", Net(), members, config, fit=fit, evaluate=evaluate, select="error"))
     assert [r.diverged_at for r in results] == [None, 3, None]
     assert results[1].diverged and not results[0].diverged
     assert results[1].best_step == 3  # its last evaluation before the nan step
@@ -127,9 +141,9 @@ def test_config_rejects_bad_settings():
 def test_a_population_resumed_from_a_checkpoint_ends_bit_identical(digits, model, target):
     from nalm.train import Checkpointing, TrainingInterrupted
 
-    config = MNIST.config_for(model, target, TINY.replace(iterations=10, eval_every=3).to_dict())
+    config = MNIST.config_for(model, target, workload_settings(TINY.replace(iterations=10, eval_every=3)))
     seeds = [0, 1]
-    whole = train_dataset_population(MNIST.trainable(model, target, digits, seeds, config), seeds, config)
+    whole = train(population(MNIST, model, target, digits, seeds, config))
     saved, calls = [], []
 
     def stop():
@@ -137,11 +151,11 @@ def test_a_population_resumed_from_a_checkpoint_ends_bit_identical(digits, model
         return len(calls) == 5  # asked before step 6: mid-run, between evaluations
 
     with pytest.raises(TrainingInterrupted) as interrupted:
-        train_dataset_population(MNIST.trainable(model, target, digits, seeds, config), seeds, config,
-                                 checkpointing=Checkpointing(save=saved.append, every=1e9, stop=stop))
+        train(population(MNIST, model, target, digits, seeds, config),
+              checkpointing=Checkpointing(save=saved.append, every=1e9, stop=stop))
     assert interrupted.value.step == 5 and saved[-1]["step"] == 5
-    resumed = train_dataset_population(MNIST.trainable(model, target, digits, seeds, config), seeds, config,
-                                       checkpointing=Checkpointing(save=saved.append, every=1e9, resume=saved[-1]))
+    resumed = train(population(MNIST, model, target, digits, seeds, config),
+                    checkpointing=Checkpointing(save=saved.append, every=1e9, resume=saved[-1]))
     for a, b in zip(whole, resumed):
         assert a.best_step == b.best_step and a.best == b.best and a.curve == b.curve
         for name in a.weights:

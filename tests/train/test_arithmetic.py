@@ -1,4 +1,4 @@
-"""The population engine: members train exactly as they would alone, divergence is contained."""
+"""Populations on arithmetic tasks: members train exactly as they would alone, divergence is contained."""
 import numpy as np
 import pytest
 import torch
@@ -163,13 +163,13 @@ def test_members_reinitialize_at_their_own_steps_exactly_as_alone():
 
 
 def test_plateau_rule_and_reinitialization_from_the_members_own_seed():
-    from nalm.train.engine import _PlateauWatch
+    from nalm.train.plateau import PlateauWatch
     from nalm.units import INALU, PlateauReset
 
     torch.manual_seed(0)
     net = INALU(2, 1, members=3, dtype=torch.float64)
     before = {name: p.detach().clone() for name, p in net.named_parameters()}
-    watch = _PlateauWatch(PlateauReset(every=1, min_stored=3, threshold=1.0), seeds=[7, 8, 9])
+    watch = PlateauWatch(PlateauReset(every=1, min_stored=3, threshold=1.0), seeds=[7, 8, 9])
     watch.evaluated(0, np.array([2.0, 0.5, 4.0]))
     watch.evaluated(2, np.array([2.0, 0.5, 1.0]))
     watch.check(2, net, None)  # 3 stored: not more than min_stored
@@ -190,24 +190,24 @@ def test_plateau_rule_and_reinitialization_from_the_members_own_seed():
 
 
 def test_a_frozen_member_keeps_the_best_step_it_had_before_it_diverged():
-    from nalm.train.engine import _Tracker
+    from nalm.train.tracking import BestSteps
 
     net = build_model("nau", 2, 1, hidden=None, members=2, dtype=torch.float64)
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)  # one fixed evaluation batch, y = x1 + x2
 
-    class Data:  # one fixed evaluation batch, y = x1 + x2
-        def eval_chunks(self, which):
-            x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
-            yield x, x.sum(1, keepdim=True).expand(2, -1, -1)
+    def evaluate():
+        with torch.no_grad():
+            return {"interpolation": ((net(x) - x.sum(1, keepdim=True)) ** 2).mean(dim=(1, 2))}
 
-    tracker = _Tracker(net, 2)
+    tracker = BestSteps(net, 2, "interpolation")
     with torch.no_grad():
         net[0].W.fill_(0.0)
-    tracker.evaluate(0, Data(), torch.tensor([False, False]))
+    tracker.evaluated(0, evaluate(), torch.tensor([False, False]))
     with torch.no_grad():
         net[0].W.fill_(1.0)  # exact for both members: better than step 0
-    tracker.evaluate(100, Data(), torch.tensor([False, True]))  # member 1 diverged before step 100
-    assert tracker.best_step.tolist() == [100, 0]
-    assert torch.equal(tracker.best_params["0.W"][1], torch.zeros(1, 2, dtype=torch.float64))
+    tracker.evaluated(100, evaluate(), torch.tensor([False, True]))  # member 1 diverged before step 100
+    assert tracker.step == [100, 0]
+    assert torch.equal(tracker.params["0.W"][1], torch.zeros(1, 2, dtype=torch.float64))
 
 
 # -- checkpoints -------------------------------------------------------------------
@@ -274,5 +274,5 @@ def test_a_checkpoint_of_another_population_is_refused():
     with pytest.raises(ValueError, match="not of this population"):
         train_population("nmu", members, config, checkpointing=Checkpointing(save=saved.append, resume=saved[0]))
     older = {**saved[0], "version": 0}  # a checkpoint another nalm saved: never resumed
-    with pytest.raises(ValueError, match="saved by another version of nalm .checkpoint format 0, this nalm reads 1"):
+    with pytest.raises(ValueError, match="saved by another version of nalm .checkpoint format 0, this nalm reads 2"):
         train_population("nau", members, config, checkpointing=Checkpointing(save=saved.append, resume=older))

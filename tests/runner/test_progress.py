@@ -7,10 +7,13 @@ from collections import Counter
 import pytest
 
 from nalm.experiments import EXPERIMENTS
-from nalm.experiments.progress import Progress, work
-from nalm.experiments.runner import execute, prepare
-from nalm.experiments.workers import Part, in_processes
 from nalm.results import ResultsStore
+from nalm.runner import execute, prepare
+from nalm.runner.backends import in_processes
+from nalm.runner.parts import Part, Session
+from nalm.runner.progress import Progress
+
+MADSEN = EXPERIMENTS["madsen2020-static"]
 
 TINY = {"iterations": 20, "eval_every": 10, "eval_samples": 16, "batch_size": 8}
 
@@ -33,7 +36,7 @@ def test_a_log_gets_one_line_per_finished_population_and_no_bar(tmp_path, capsys
 
 def test_a_terminal_gets_one_bar_of_member_steps():
     plan = prepare(EXPERIMENTS["madsen2020-static"], models=["nau"], targets=["add"], seeds=2, overrides=TINY)
-    parts = [Part("p", "x", "nau", [run.member for run in plan.runs], plan.runs[0].config)]
+    parts = [Part("p", "x", "nau", [run.member for run in plan.runs], plan.runs[0].config, MADSEN.workload)]
     terminal = Terminal()
     progress = Progress(parts, enabled=True, stream=terminal)
     step = progress.steps_of(parts[0])
@@ -41,7 +44,7 @@ def test_a_terminal_gets_one_bar_of_member_steps():
         step(1)
     assert progress.bar.n == 5 * 2
     progress.finished_part(parts[0])
-    assert progress.bar.n == progress.total == work(parts[0]) == 40 and progress.done == 40
+    assert progress.bar.n == progress.total == parts[0].work == 40 and progress.done == 40
     progress.close()
     assert "member-step" in terminal.getvalue() and "done (population" not in terminal.getvalue()
     quiet = io.StringIO()
@@ -54,25 +57,36 @@ def long_parts(count: int, iterations: int) -> list[Part]:
     plan = prepare(EXPERIMENTS["madsen2020-static"], models=["nau"], targets=["add"], seeds=2 * count,
                    overrides={"iterations": iterations, "eval_every": iterations, "eval_samples": 16})
     members, config = [run.member for run in plan.runs], plan.runs[0].config
-    return [Part(f"p{i}", "madsen2020-static", "nau", members[2 * i:2 * i + 2], config) for i in range(count)]
+    return [Part(f"p{i}", "madsen2020-static", "nau", members[2 * i:2 * i + 2], config, MADSEN.workload)
+            for i in range(count)]
 
 
-def counting_into(told: Counter):
-    """An ``on_steps`` for :func:`~nalm.experiments.workers.in_processes` and
-    :func:`~nalm.experiments.cluster.in_ray` that adds each part's steps to ``told``."""
-    return lambda part: lambda n: told.update({part.population: n})
+class Counting:
+    """A progress for :func:`~nalm.runner.backends.in_processes` and :func:`~nalm.runner.cluster.in_ray`
+    that adds each part's steps to ``told``."""
+
+    def __init__(self, told: Counter):
+        self.told = told
+
+    def steps_of(self, part):
+        return lambda n: self.told.update({part.population: n})
+
+
+def counting_into(told: Counter, store, stop=lambda: False) -> Session:
+    """A run's session whose progress adds each part's steps to ``told``."""
+    return Session(store, 600.0, stop, Counting(told))
 
 
 def told_before_finishing(outcomes, told: Counter) -> dict[str, int]:
     """The steps each part's reporter had been told of when the part's results came back."""
-    return {part.population: told[part.population] for part, outcome in outcomes if isinstance(outcome, list)}
+    return {part.population: told[part.population] for part, outcome in outcomes if outcome.finished}
 
 
 @pytest.mark.slow  # two worker processes, a few seconds of training each
 def test_worker_processes_move_the_bar_while_they_train(tmp_path):
     parts, told = long_parts(2, 5_000), Counter()
-    ResultsStore(tmp_path / "r.sqlite").close()
-    outcomes = in_processes(parts, 2, str(tmp_path / "r.sqlite"), 600.0, lambda: False, on_steps=counting_into(told))
+    store = ResultsStore(tmp_path / "r.sqlite")
+    outcomes = in_processes(parts, 2, counting_into(told, store))
     seen = told_before_finishing(outcomes, told)
     assert set(seen) == {"p0", "p1"}
     assert all(0 < steps <= 5_000 for steps in seen.values()), seen  # told while training, never too much

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from nalm.experiments import EXPERIMENTS, run_experiment
-from nalm.experiments.runner import RunInterrupted, execute, prepare, split, workers_for
-from nalm.experiments.workers import available_cores
+from nalm.experiments import EXPERIMENTS
 from nalm.results import ResultsStore
+from nalm.runner import RunInterrupted, execute, prepare, run_experiment
+from nalm.runner.backends import available_cores
+from nalm.runner.execute import split
+from nalm.runner.execute import workers_for as workers_for_workload
 from tests.same_runs import assert_same_runs
 
 EXPERIMENT = EXPERIMENTS["madsen2020-static"]
@@ -45,6 +47,9 @@ def test_workers_stop_on_request_save_checkpoints_and_resume(tmp_path):
 
 
 def test_the_default_workers_fit_the_cores_and_the_work():
+    def workers_for(runs, slots=None):
+        return workers_for_workload(EXPERIMENTS["blog-static"].workload, runs, slots)
+
     def runs(seeds, iterations):
         return prepare(EXPERIMENTS["blog-static"], models=["nac"], targets=["add"], seeds=seeds,
                        overrides={"iterations": iterations}).runs

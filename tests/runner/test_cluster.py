@@ -14,10 +14,11 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from nalm.experiments import EXPERIMENTS, run_experiment  # noqa: E402
-from nalm.experiments.cluster import in_ray  # noqa: E402
+from nalm.experiments import EXPERIMENTS  # noqa: E402
 from nalm.results import ResultsStore, StoreError  # noqa: E402
-from tests.experiments.test_progress import counting_into, long_parts, told_before_finishing  # noqa: E402
+from nalm.runner import execute, prepare, run_experiment  # noqa: E402
+from nalm.runner.cluster import in_ray  # noqa: E402
+from tests.runner.test_progress import counting_into, long_parts, told_before_finishing  # noqa: E402
 from tests.same_runs import assert_same_runs  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a Ray cluster takes some seconds to start
@@ -89,30 +90,29 @@ def test_a_task_whose_worker_is_killed_is_retried_from_its_checkpoint(tmp_path, 
 def test_ray_tasks_report_their_steps_while_they_train(tmp_path, local_cluster):
     parts, told = long_parts(2, 10_000), Counter()
     with ResultsStore(tmp_path / "r.sqlite") as store:
-        outcomes = in_ray(parts, store, 600.0, lambda: False, gpus=False, on_steps=counting_into(told))
+        outcomes = in_ray(parts, counting_into(told, store))
         seen = told_before_finishing(outcomes, told)
     assert set(seen) == {"p0", "p1"}
     assert all(0 < steps <= 10_000 for steps in seen.values()), seen
 
 
 def test_a_data_set_experiment_on_ray_stores_what_a_local_run_stores(tmp_path, local_cluster, monkeypatch):
-    from nalm.experiments import cluster, dataset_runner
     from nalm.experiments.trask2018_program import EXPERIMENT
+    from nalm.runner import backends
 
-    on_ray, original = [], cluster.in_ray  # the populations that came back from Ray tasks
+    on_ray, original = [], backends.cluster.in_ray  # the populations that came back from Ray tasks
 
     def in_ray(*args, **kwargs):
         for part, outcome in original(*args, **kwargs):
             on_ray.append(part.model)
             yield part, outcome
-    monkeypatch.setattr(dataset_runner.cluster, "in_ray", in_ray)
+    monkeypatch.setattr(backends.cluster, "in_ray", in_ray)
     overrides = {"iterations": 6, "eval_every": 3, "dtype": "float64"}
-    plan = dataset_runner.prepare(EXPERIMENT, models=["lstm", "lstm+nau"], targets=["add"], seeds=2,
-                                  overrides=overrides)
+    plan = prepare(EXPERIMENT, models=["lstm", "lstm+nau"], targets=["add"], seeds=2, overrides=overrides)
     stores = {}
     for where, execution in {"ray": {"ray": "auto"}, "here": {}}.items():
         with ResultsStore(tmp_path / f"{where}.sqlite") as store:
-            assert dataset_runner.execute(plan, store, **execution).trained == 4
+            assert execute(plan, store, **execution).trained == 4
             assert store.checkpoints() == []
             stores[where] = {(r.model, r.seed): r for r in store.runs()}
     assert sorted(on_ray) == ["lstm", "lstm+nau"] and stores["ray"].keys() == stores["here"].keys()

@@ -1,0 +1,105 @@
+"""A command resolved into runs before anything trains: :func:`prepare` makes the :class:`Plan`.
+
+Every experiment plans the same way. The selection (models, targets, seeds) is checked by the
+experiment's workload; each (model, target) gets its training config
+(:meth:`~nalm.experiments.spec.Experiment.config_for`); the workload builds each distinct config
+once, so that bad input fails before a store is touched, and gives the scoring (success
+thresholds, baseline configs) and the stored config of every run. One run is made per (model,
+target, task, learning rate, seed).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..results import RunKey, config_hash
+from ..train import Member, TrainConfig
+
+
+@dataclass
+class Run:
+    """One member run, fully resolved: what it trains, how, and how it is stored."""
+
+    model: str
+    target: str
+    seed: int
+    task_index: int
+    task: Any
+    config: TrainConfig  # one learning rate: a swept list is resolved into one run per rate
+    stored: dict  # the config as stored; its hash is part of the run's key
+    group: str = ""  # the runs that may train as one population: the model, or model and target (its label)
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey(self.stored["experiment"], self.model, self.target, self.seed, config_hash(self.stored))
+
+    @property
+    def member(self) -> Member:
+        return Member(self.seed, self.target, self.task, lr=self.config.lr)
+
+    def population_key(self) -> tuple:
+        """Runs with equal keys train as one population: the same group and config but the
+        learning rate, which is per member."""
+        settings = {name: value for name, value in self.config.to_dict().items() if name != "lr"}
+        return self.group, json.dumps(settings, sort_keys=True)
+
+
+@dataclass
+class Plan:
+    """A validated selection, every run resolved: everything checked, nothing trained."""
+
+    experiment: Any  # nalm.experiments.Experiment
+    models: list[str]
+    targets: list[str]
+    runs: list[Run]
+    scoring: Any  # the workload's scoring of these runs (Workload.scoring)
+    data: Any = None  # the experiment's data, loaded (None: it draws its own)
+    data_path: str | None = None  # where it was read from, absolute (None: bundled, or drawn)
+
+
+def selection(experiment, models=None, targets=None, seeds=None) -> tuple[list, list, list]:
+    """Validated models, targets and seeds (defaults: the experiment's)."""
+    models = list(models or experiment.models)
+    targets = list(targets or experiment.targets)
+    experiment.workload.check_selection(experiment, models, targets)
+    seeds = experiment.seeds if seeds is None else seeds
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    return models, targets, list(range(seeds))
+
+
+def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None,
+            data: str | None = None) -> Plan:
+    """Resolve every run's config, stored config and scoring, checking every model, config,
+    device and data path, so that bad input fails before a store is touched. This is the one
+    place where an experiment and the user's overrides become the configs that train (paper
+    scale and ranges are the experiment's own: :meth:`~nalm.experiments.spec.Experiment.at_paper_scale`,
+    :meth:`~nalm.experiments.spec.Experiment.with_ranges`)."""
+    workload = experiment.workload
+    chosen = targets is not None
+    models, targets, seeds = selection(experiment, models, targets, seeds)
+    loaded, path = workload.load(experiment, data)
+    configs = {(model, target): experiment.config_for(model, target, overrides)
+               for model in models for target in targets if chosen or experiment.runs_by_default(model, target)}
+    workload.check(experiment, configs, overrides, loaded)
+    scoring = workload.scoring(experiment, targets, overrides)
+    runs = []
+    for (model, target), config in configs.items():
+        for task_index, task in enumerate(workload.tasks_for(target)):
+            for lr in config.rates:
+                resolved = config.replace(lr=lr)
+                for seed in seeds:
+                    run = Run(model, target, seed, task_index, task, resolved, {})
+                    run.stored = workload.stored_config(experiment, run, loaded)
+                    run.group = workload.group(run)
+                    runs.append(run)
+    return Plan(experiment, models, targets, runs, scoring, loaded, path)
+
+
+def populations_of(runs: list[Run]) -> list[list[Run]]:
+    """The runs grouped as they train: one population per :meth:`Run.population_key`."""
+    populations: dict[tuple, list[Run]] = {}
+    for run in runs:
+        populations.setdefault(run.population_key(), []).append(run)
+    return list(populations.values())

@@ -1,0 +1,79 @@
+"""One progress report for a whole ``nalm run``, however many populations and processes train.
+
+Where standard error is a terminal, one bar counts the run's member-steps, with the rate and
+the time left; elsewhere (a log file, a batch job) there is no bar, and each finished population
+writes one line instead. Every backend reports to the same :class:`Progress`: parts in this
+process at every step, those in worker processes or Ray tasks through a :class:`Watch` as the
+main process polls them.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable, Mapping
+
+from tqdm.auto import tqdm
+
+from .parts import Part
+
+POLL = 0.2
+"""Seconds between the main process's looks at parts training elsewhere (steps, stop request)."""
+
+
+class Progress:
+    """The run's progress: told of each part's steps and of each finished part."""
+
+    def __init__(self, parts: list[Part], enabled: bool, stream=None):
+        self.stream = stream or sys.stderr
+        self.total, self.done, self.parts, self.finished = sum(part.work for part in parts), 0, len(parts), 0
+        self.enabled, self.terminal = enabled, enabled and self.stream.isatty()
+        self.start = time.monotonic()
+        self.counted: dict[str, int] = {}  # member-steps the bar has shown of parts still training
+        self.bar = tqdm(total=self.total, unit="member-step", unit_scale=True, leave=False, file=self.stream,
+                        disable=not self.terminal)
+
+    def steps_of(self, part: Part) -> Callable[[int], None]:
+        """What ``part`` tells of its steps as it takes them: the bar moves by its members."""
+        self.counted.setdefault(part.population, 0)
+
+        def step(steps: int) -> None:
+            self.counted[part.population] += steps * part.size
+            self.bar.update(steps * part.size)
+        return step
+
+    def finished_part(self, part: Part) -> None:
+        self.done += part.work
+        self.finished += 1
+        self.bar.update(part.work - self.counted.pop(part.population, 0))
+        if self.enabled and not self.terminal:
+            elapsed = time.monotonic() - self.start
+            left = elapsed * (self.total - self.done) / self.done if self.done else 0.0
+            print(f"nalm: {part.label}: {part.size} members done (population {self.finished} of "
+                  f"{self.parts}; {self.done / self.total:.0%} of {self.total:.3g} member-steps, "
+                  f"{elapsed:.0f} s elapsed, about {left:.0f} s left)", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class Watch:
+    """The main process's view of parts training elsewhere (worker processes, Ray tasks): each
+    poll tells the progress of the steps the parts have reported since the last, and passes a
+    stop request on, once (``signal_stop``)."""
+
+    def __init__(self, parts: list[Part], progress: Progress, stop: Callable[[], bool], signal_stop: Callable[[], None]):
+        self.parts, self.stop, self.signal_stop = parts, stop, signal_stop
+        self.tell = [progress.steps_of(part) for part in parts]
+        self.shown = [0] * len(parts)  # the steps the progress has been told of, per part
+        self.stopping = False
+
+    def poll(self, steps: Mapping[int, int]) -> None:
+        """``steps``: each reporting part's steps so far, by its index in ``parts`` (a part retried
+        on a cluster counts anew, and is shown once past its old count)."""
+        for index, count in steps.items():
+            if count > self.shown[index]:
+                self.tell[index](count - self.shown[index])
+                self.shown[index] = count
+        if not self.stopping and self.stop():
+            self.stopping = True
+            self.signal_stop()
