@@ -26,7 +26,7 @@ def main() -> None:
         rates = []
         for target in ("add", "mul"):
             config = experiment.config_for(model, target, {"iterations": args.steps})
-            members = [Member(seed, target, experiment.tasks[0]) for seed in range(args.members)]
+            members = [Member(seed, target, experiment.workload.tasks[0]) for seed in range(args.members)]
             train_population(model, members[:1], config.replace(iterations=1))  # kernels loaded before timing
             start = time.perf_counter()
             train_population(model, members, config)

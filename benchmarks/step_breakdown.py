@@ -1,6 +1,6 @@
 """Where a population step's time goes, beside an estimate of each phase's floor on this CPU.
 
-The phases of one step of ``nalm.train.engine.train_population`` on the madsen2020 task (one
+The phases of one step of ``nalm.train.train_population`` on the madsen2020 task (one
 thread, batch 128, a fresh batch per member per step), for both paths:
 
 * fused (the default): data (drawing each member's rows and operands,

@@ -1,7 +1,7 @@
 """Throughput of ``nalm run --workers N`` against one worker, on 100-seed populations.
 
 Runs the madsen2020-static experiment for ``--seeds`` seeds of one model on one target through
-:func:`nalm.experiments.runner.execute` into a fresh store, once per worker count and
+:func:`nalm.runner.execute` into a fresh store, once per worker count and
 ``--repeats`` times, alternating (the machines we share are noisy, so every comparison is
 within one run). Timed: everything after the plan (worker start-up, training, baselines,
 scoring, storing). Prints member-steps per second per worker count and the median and range
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from nalm.experiments import EXPERIMENTS
-from nalm.experiments.runner import execute, prepare
+from nalm.runner import execute, prepare
 from nalm.results import ResultsStore
 from nalm.train import train_population
 

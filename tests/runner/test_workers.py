@@ -1,13 +1,15 @@
 """Training in worker processes: the same runs whatever the number of workers, stop and resume."""
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from nalm.experiments import EXPERIMENTS
 from nalm.results import ResultsStore
 from nalm.runner import RunInterrupted, execute, prepare, run_experiment
 from nalm.runner.backends import available_cores
-from nalm.runner.execute import split
+from nalm.runner.execute import part_of, split
 from nalm.runner.execute import workers_for as workers_for_workload
 from tests.same_runs import assert_same_runs
 
@@ -60,3 +62,17 @@ def test_the_default_workers_fit_the_cores_and_the_work():
     assert workers_for(runs(3, 400_000), slots=8) == 1 and workers_for(runs(300, 400_000), slots=8) == 8  # a cluster
     assert [len(share) for share in split(list(range(7)), 3)] == [2, 2, 3]
     assert [len(share) for share in split(list(range(2)), 4)] == [1, 1]
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_every_experiments_parts_reach_a_worker_whole(name):
+    """A worker process or a Ray task receives its part pickled, the experiment's workload with
+    it, and builds the population from it."""
+    experiment = EXPERIMENTS[name]
+    plan = prepare(experiment, models=experiment.models[:1], targets=experiment.targets[:1], seeds=1,
+                   overrides={"iterations": 1})
+    sent = part_of(plan, "p", plan.runs[:1])
+    received = pickle.loads(pickle.dumps(sent))
+    assert received.workload == experiment.workload and received.members == sent.members
+    population = received.workload.population(received)
+    assert len(population.members) == 1 and population.model == experiment.models[0]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..results import ResultsStore
+
 DEFAULT_RESULTS = "results/nalm.sqlite"
 INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C: 128 + SIGINT, as a shell reports it
 
@@ -15,3 +17,10 @@ def add_results_option(parser) -> None:
 def report_dir(results: str, experiment: str) -> Path:
     """Reports go beside the store: results/<experiment>/."""
     return Path(results).parent / experiment
+
+
+def open_store(results: str, experiment: str) -> ResultsStore:
+    """The results store at ``results``, which must exist (reports and figures never create one)."""
+    if not Path(results).exists():
+        raise ValueError(f"no results store at {results}: run `nalm run {experiment}` first")
+    return ResultsStore(results)

@@ -1,11 +1,8 @@
 """``nalm plot EXPERIMENT``: redraw every figure from the results store, no training."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..experiments import get_experiment
-from ..results import ResultsStore
-from .common import add_results_option, report_dir
+from .common import add_results_option, open_store, report_dir
 
 
 def add_parser(sub) -> None:
@@ -17,9 +14,7 @@ def add_parser(sub) -> None:
 
 def main(args) -> int:
     experiment = get_experiment(args.experiment)
-    if not Path(args.results).exists():
-        raise ValueError(f"no results store at {args.results}: run `nalm run {experiment.name}` first")
-    with ResultsStore(args.results) as store:
+    with open_store(args.results, experiment.name) as store:
         runs = store.runs(experiment.name)
     if not runs:
         raise ValueError(f"the store {args.results} holds no runs of {experiment.name}")

@@ -57,7 +57,7 @@ class DataSet:
         settings: protocol-card rows of the experiment's own.
         read_cell: ``read_cell(model, target, weights, unit_options)``, the formula of a trained
             run's arithmetic part (a :class:`CellReading`, or ``None`` where it has none),
-            stored with each run.
+            stored with each run (``None``: no model has one).
     """
 
     loader: Callable[[str | None], Any]
@@ -69,7 +69,7 @@ class DataSet:
     known_models: tuple[str, ...]
     evaluation: str = ""
     settings: dict[str, str] = field(default_factory=dict)
-    read_cell: Callable[[str, str, dict, dict], CellReading | None] = lambda *run: None
+    read_cell: Callable[[str, str, dict, dict], CellReading | None] | None = None
 
     members_independent = False  # batched networks round by population size: a population trains whole
     worker_steps = 10_000  # these networks train about 200-500 member-steps a second on a core
@@ -147,7 +147,7 @@ class DataSet:
     def read_back(self, part: Part, results: list[MemberResult]) -> None:
         """Each run's cell formula, where its model has an arithmetic part."""
         for result in results:
-            reading = self.read_cell(part.model, result.member.target, result.weights, part.config.unit_options)
+            reading = self.reading(part.model, result.member.target, result.weights, part.config.unit_options)
             if reading is not None:
                 result.metrics.update({"formula": str(reading.explanation),
                                        "formula_is_accumulator": reading.is_accumulator,
@@ -170,8 +170,12 @@ class DataSet:
     def card(self, experiment) -> list:
         return protocol.dataset_card(experiment, self)
 
+    def reading(self, model: str, target: str, weights: dict, unit_options: dict) -> CellReading | None:
+        """The formula of a trained network's arithmetic part, where the experiment reads one."""
+        return None if self.read_cell is None else self.read_cell(model, target, weights, unit_options)
+
     def explain(self, run) -> "CellExplanation":
-        reading = self.read_cell(run.model, run.target, run.weights, run.config["train"]["unit_options"])
+        reading = self.reading(run.model, run.target, run.weights, run.config["train"]["unit_options"])
         if reading is None:
             raise ValueError(f"run {run.run_id} ({run.model}) has no arithmetic unit to read a formula from")
         return CellExplanation(run.run_id, run.model, run.target, run.seed, reading)

@@ -45,6 +45,11 @@ TASKS = {
     "prod": DigitSequenceTask("prod", 2, (1, 2, 5, 10, 15, 20), digits=tuple(range(1, 10))),
 }
 
+
+def task(target: str) -> DigitSequenceTask:
+    """The task of ``target``."""
+    return TASKS[target]
+
 REGULARIZER = {"regularizer_scale": 10.0, "start": 0.1, "end": 1.0}
 """λ = 10, ramped linearly over 10%–100% of the run: 10k → 100k steps at paper scale
 (``experiments/sequential_mnist.py:25-29,108-117``)."""
@@ -175,7 +180,7 @@ EXPERIMENT = Experiment(
     description=__doc__.strip().splitlines()[0],
     workload=DataSet(
         loader=load,
-        task=TASKS.__getitem__,
+        task=task,
         build=population,
         read_cell=read_back,
         summarize=report.summarize_lengths,

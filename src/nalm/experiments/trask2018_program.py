@@ -31,6 +31,11 @@ from .trask2018_translation import LINEAR, PREFIX, head_of, unit_options
 TASKS = {program: ProgramTask(program) for program in PROGRAMS}
 
 
+def task(target: str) -> ProgramTask:
+    """The task of ``target``."""
+    return TASKS[target]
+
+
 class Generated:
     """The programs are drawn, not read: nothing to load."""
 
@@ -98,7 +103,7 @@ EXPERIMENT = Experiment(
     description=__doc__.strip().splitlines()[0],
     workload=DataSet(
         loader=load,
-        task=TASKS.__getitem__,
+        task=task,
         build=population,
         summarize=report.summarize_lengths,
         tables=tables,

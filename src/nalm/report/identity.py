@@ -1,6 +1,8 @@
 """Trask et al.'s Figure 1 from the results store: absolute error against the input value."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
@@ -8,6 +10,10 @@ from ..results import RunRecord
 from ..tasks import task_from_dict
 from ..train import TrainConfig
 from . import style
+
+if TYPE_CHECKING:  # matplotlib is imported only where a figure is drawn
+    from matplotlib.figure import Figure
+
 
 def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndarray]:
     """Per model: mean over seeds of |f(x) - x| at each grid point, from the stored weights."""
@@ -22,7 +28,7 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
 
 
 def identity_figure(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
-                    log: bool = True) -> "Figure":
+                    log: bool = True) -> Figure:
     """One curve per model, told apart by color and line style; the training range shaded."""
     import matplotlib
     from matplotlib.figure import Figure

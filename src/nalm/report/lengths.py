@@ -5,6 +5,8 @@ sequences grow; one that has memorized the training length drifts away from it.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from pathlib import Path
 
@@ -17,6 +19,9 @@ from ..philox import Draws, uniform
 from ..streams import FIGURE
 from ..train import TrainConfig
 from . import style
+
+if TYPE_CHECKING:  # matplotlib is imported only where a figure is drawn
+    from matplotlib.figure import Figure
 
 LENGTHS = (1, 3, 10, 30, 100, 300, 1000)
 CLIP = 1e4  # errors above are drawn at the top, so one exploding model does not flatten the rest
@@ -67,7 +72,7 @@ def plot_lengths(errors: dict[tuple[str, str], np.ndarray], lengths, train_lengt
     return style.save(lengths_figure(errors, lengths, train_length, title), path_stem)
 
 
-def lengths_figure(errors: dict[tuple[str, str], np.ndarray], lengths, train_length: int, title: str) -> "Figure":
+def lengths_figure(errors: dict[tuple[str, str], np.ndarray], lengths, train_length: int, title: str) -> Figure:
     """One panel per target, one curve per model; the training length marked."""
     import matplotlib
     from matplotlib.figure import Figure

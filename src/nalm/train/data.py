@@ -15,7 +15,6 @@ import torch
 from torch import Tensor
 
 from ..philox import Draws, blocks_per_row, uniform_torch
-from ..tasks.protocol import Task
 from ..tasks.static import TARGETS
 from ..streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 from . import kernels
