@@ -50,7 +50,7 @@ def blog_argv():
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    """The engine sets PyTorch's thread count from the config; restore it after each test."""
+    """The training loop sets PyTorch's thread count from the config; restore it after each test."""
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)

@@ -6,7 +6,7 @@ import pytest
 from types import SimpleNamespace
 
 from nalm.experiments import EXPERIMENTS
-from nalm.runner import estimate as planning
+from nalm.runner import estimate
 from nalm.runner.estimate import PopulationEstimate
 
 
@@ -35,22 +35,22 @@ def test_dry_run_leaves_out_what_the_store_holds(tmp_path, run_nalm, blog_argv):
 def test_calibration_separates_steps_evaluations_and_setup(monkeypatch):
     """With a clock that charges 0.5 s of setup, 0.25 s per evaluation and 2 ms per step of the
     sample, the estimate recovers each and scales them to the population."""
-    def fake_timed(train, config):
+    def fake_timed(training, config):
         evaluations = 1 if config.iterations == 0 else 2
         return 0.5 + 0.25 * evaluations + 0.002 * config.iterations, []
 
-    monkeypatch.setattr(planning, "timed", fake_timed)
+    monkeypatch.setattr(estimate, "timed", fake_timed)
 
-    class Run:  # the two fields calibrate reads
+    class Run:  # the fields calibrate reads
         def __init__(self, seed):
             from nalm.tasks import StaticTask
             from nalm.train import Member, TrainConfig
-            self.config, self.model, self.group = TrainConfig(iterations=10_000, eval_every=1000, hidden=None), "nau", "nau"
+            self.config, self.model, self.label = TrainConfig(iterations=10_000, eval_every=1000, hidden=None), "nau", "nau"
             self.member = Member(seed, "add", StaticTask())
 
-    runs = [Run(seed) for seed in range(2 * planning.CALIBRATION_MEMBERS)]  # twice the sample
+    runs = [Run(seed) for seed in range(2 * estimate.CALIBRATION_MEMBERS)]  # twice the sample
     plan = SimpleNamespace(experiment=EXPERIMENTS["madsen2020-static"], data_path=None)  # what calibrate reads of a plan
-    p = planning.calibrate(plan, runs)
+    p = estimate.calibrate(plan, runs)
     assert (p.members, p.iterations, p.evaluations) == (200, 10_000, 11)
     assert p.step_seconds == pytest.approx(2 * 0.002) and p.evaluation_seconds == pytest.approx(2 * 0.25)
     assert p.setup_seconds == pytest.approx(2 * 0.5) and p.formula_seconds == 0.0  # no untrained results
@@ -59,6 +59,6 @@ def test_calibration_separates_steps_evaluations_and_setup(monkeypatch):
 
 def test_an_estimate_adds_populations_and_baselines():
     p = PopulationEstimate("nau", 10, 100, 2, 0.01, 0.5, 1.0, 0.2)
-    e = planning.Estimate("x", 3, [p, p], 4.0, 2)
+    e = estimate.Estimate("x", 3, [p, p], 4.0, 2)
     assert (e.members, e.model_steps) == (20, 2000)
     assert e.core_seconds == pytest.approx(2 * (1.0 + 2 * 0.5 + 100 * 0.01 + 0.2) + 4.0)

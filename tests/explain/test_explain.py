@@ -463,3 +463,22 @@ def test_cli_explains_a_stored_run(tmp_path):
     assert code == 2 and "no run with run_id 9999" in err and len(err.strip().splitlines()) == 1
     code, _, err = nalm("explain", 1, "--results", tmp_path / "missing.sqlite")
     assert code == 2 and "no results store" in err
+
+
+def test_cli_explains_a_run_of_an_experiment_made_in_python(tmp_path):
+    """An experiment built in Python (here blog-static renamed) is in no registry: its runs are
+    read back from their stored configs alone."""
+    import dataclasses
+
+    from nalm.experiments import EXPERIMENTS
+    from nalm.results import ResultsStore
+    from nalm.runner import run_experiment
+
+    mine = dataclasses.replace(EXPERIMENTS["blog-static"], name="my-blog")
+    with ResultsStore(tmp_path / "nalm.sqlite") as store:
+        run_experiment(mine, store, models=["nac"], targets=["add"], seeds=1,
+                       overrides={"iterations": 5, "eval_every": 5, "eval_samples": 16})
+        (run,) = store.runs("my-blog")
+    code, out, err = nalm("explain", run.run_id, "--results", tmp_path / "nalm.sqlite")
+    assert code == 0, err
+    assert out.startswith(f"run {run.run_id}: nac, target add, seed 0\n") and "matches the target:" in out

@@ -222,7 +222,7 @@ def member_result(curve, diverged_at=None, weights=None, best_step=None, model="
     """A member's training result on mistry2022-single's [1, 2] -> [2, 6] task (two inputs),
     whose best and final weights are ``weights``.
 
-    ``best_step``: the engine's best step, which it keeps tracking on a diverged member's
+    ``best_step``: the training loop's best step, which it keeps tracking on a diverged member's
     frozen weights (default: the curve's lowest interpolation MSE, nan skipped)."""
     metrics = {"interpolation_mse": curve["interpolation"][-1], "extrapolation_mse": curve["extrapolation"][-1],
                "interpolation_mae": 0.5, "extrapolation_mae": 2.0}
@@ -231,7 +231,7 @@ def member_result(curve, diverged_at=None, weights=None, best_step=None, model="
     metrics["best_step"] = best_step
     weights = weights if weights is not None else {"0.W": np.array([[0.999, 0.002]])}
     sparsity = network_sparsity(model, weights, EXPERIMENTS["mistry2022-single"].config_for(model, "add"))
-    metrics["sparsity_error"] = None if sparsity is None else float(sparsity)  # as the engine measures it
+    metrics["sparsity_error"] = None if sparsity is None else float(sparsity)  # as the training loop measures it
     return MemberResult(member=Member(0, "add", TASK), diverged_at=diverged_at, curve=curve, metrics=metrics,
                         weights=weights)
 
@@ -270,7 +270,7 @@ def test_a_member_that_succeeded_before_it_diverged_is_a_success():
     m = score_nau(member_result(curve, diverged_at=300))
     assert m["success"] is True and m["solved_at"] == 100 and m["diverged_at"] == 300
     assert m["best_step"] == 200 and m["best_interpolation_mse"] == 1e-10 and m["best_extrapolation_mse"] == 1e-8
-    assert m["sparsity_error"] == pytest.approx(0.002)  # the engine's best weights are the scored best step's
+    assert m["sparsity_error"] == pytest.approx(0.002)  # the training loop's best weights are the scored best step's
     # Trask's normalized error is of the final model, which diverged: worst of all
     assert m["normalized_interpolation"] == math.inf and m["normalized_extrapolation"] == math.inf
 
@@ -283,7 +283,7 @@ def test_a_diverged_member_whose_best_step_misses_the_threshold_fails():
 
 
 def test_evaluations_of_the_frozen_weights_after_divergence_do_not_count():
-    # Diverged at step 150: the engine froze the weights of step 150, never evaluated by the
+    # Diverged at step 150: the training loop froze the weights of step 150, never evaluated by the
     # reference (its weights turn nan), and evaluated them at 200 and 300, below the threshold.
     curve = {"step": [0, 100, 200, 300], "interpolation": [9.0, 1e-9, 1e-12, 1e-12],
              "extrapolation": [9.0, 1e-3, 1e-9, 1e-9]}
@@ -467,3 +467,20 @@ def test_a_model_runs_by_default_on_the_targets_its_source_benchmarks_it_on():
     assert {r.target for r in chosen.runs} == {"mul", "div"}
     nmru = next(r for r in plan.runs if r.model == "nru").config
     assert nmru.lr == 1.0 and prepare(experiment, models=["nmru"], seeds=1).runs[0].config.grad_norm_clip == 1.0
+
+
+@pytest.mark.parametrize("name, per_target", [("blog-static", False), ("trask2018-program", True)])
+def test_populations_keep_the_checkpoint_names_earlier_nalm_gave_them(name, per_target):
+    """A population's checkpoint is found by its id, which names the experiment, the model (and
+    the target, where a population learns one) and the member runs, as every earlier nalm named
+    it: a population interrupted by an earlier nalm is found again."""
+    from nalm.results import config_hash
+    from nalm.runner.execute import population_id
+
+    experiment = EXPERIMENTS[name]
+    plan = prepare(experiment, models=[experiment.models[1]], targets=experiment.targets[:1], seeds=2,
+                   overrides={"iterations": 5})
+    runs = plan.runs
+    named = {"experiment": name, "model": runs[0].model, **({"target": runs[0].target} if per_target else {}),
+             "runs": sorted(config_hash(run.stored) for run in runs)}
+    assert population_id(name, runs) == config_hash(named)

@@ -1,4 +1,4 @@
-"""Every task kind provides what the engine, the data and the runner ask of a task."""
+"""Every task kind provides what the training loop, the data and the runner ask of a task."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,6 @@
 """Populations on arithmetic tasks: members train exactly as they would alone, divergence is contained."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -276,3 +278,19 @@ def test_a_checkpoint_of_another_population_is_refused():
     older = {**saved[0], "version": 0}  # a checkpoint another nalm saved: never resumed
     with pytest.raises(ValueError, match="saved by another version of nalm .checkpoint format 0, this nalm reads 2"):
         train_population("nau", members, config, checkpointing=Checkpointing(save=saved.append, resume=older))
+
+
+def test_a_checkpoint_saved_before_the_one_training_loop_resumes_bit_identical():
+    """tests/train/checkpoints/format1-nau-nmu.pt is what nalm a4faf14 saved at step 73 of this
+    population (checkpoint format 1): ``train_population("nau/nmu", MEMBERS, CONFIG,
+    checkpointing=Checkpointing(save=..., every=1e9, stop=...))`` stopped before step 73."""
+    members = [Member(seed, target, TASK) for seed in range(2) for target in ("add", "mul")]
+    config = TrainConfig(iterations=240, eval_every=50, eval_samples=64, dtype="float64", hidden=2)
+    saved = torch.load(Path(__file__).parent / "checkpoints" / "format1-nau-nmu.pt", weights_only=True)
+    assert saved["version"] == 1 and saved["step"] == 73
+    whole = train_population("nau/nmu", members, config)
+    resumed = train_population("nau/nmu", members, config, checkpointing=Checkpointing(save=[].append, resume=saved))
+    for a, b in zip(whole, resumed):
+        assert a.curve == b.curve and a.metrics == b.metrics and a.best_step == b.best_step
+        for name in a.weights:
+            np.testing.assert_array_equal(a.weights[name], b.weights[name])

@@ -1,6 +1,6 @@
 """The CUDA path: the same seeds start from the same weights and train to the same models on
 a GPU as on the CPU. Skipped where PyTorch has no CUDA device (the CPU suite cannot run it);
-see also the divergence test in test_engine.py and tests/cli/test_cuda_run.py."""
+see also the divergence test in test_arithmetic.py and tests/cli/test_cuda_run.py."""
 import numpy as np
 import pytest
 import torch

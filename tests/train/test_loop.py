@@ -129,12 +129,18 @@ def test_a_diverging_member_is_frozen_and_the_others_train_on():
 
 
 def test_config_rejects_bad_settings():
+    def settings(**overrides):  # a data-set experiment's config with the user's overrides
+        return MNIST.config_for("nau", "sum", overrides)
+
     with pytest.raises(ValueError, match="unknown training setting"):
-        TINY.replace(hidden_size=3)
+        settings(hidden_size=3)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        TINY.replace(batch_size=0)
+        settings(batch_size=0)
     with pytest.raises(ValueError, match="lr must be a positive number"):
-        TINY.replace(lr=-1)
+        settings(lr=-1)
+    for bad in ({"lr": [0.01, 0.001]}, {"hidden": [8, 8]}, {"hidden": None}, {"batch_size": True}):
+        with pytest.raises(ValueError, match=next(iter(bad))):  # one network size, one rate, as these networks take
+            settings(**bad)
 
 
 @pytest.mark.parametrize("model, target", [("snmu", "prod"), ("lstm", "sum")])
@@ -156,6 +162,27 @@ def test_a_population_resumed_from_a_checkpoint_ends_bit_identical(digits, model
     assert interrupted.value.step == 5 and saved[-1]["step"] == 5
     resumed = train(population(MNIST, model, target, digits, seeds, config),
                     checkpointing=Checkpointing(save=saved.append, every=1e9, resume=saved[-1]))
+    for a, b in zip(whole, resumed):
+        assert a.best_step == b.best_step and a.best == b.best and a.curve == b.curve
+        for name in a.weights:
+            assert np.array_equal(a.weights[name], b.weights[name]), name
+
+
+def test_a_checkpoint_saved_before_the_one_training_loop_resumes_bit_identical():
+    """tests/train/checkpoints/format1-translation.pt is what nalm a4faf14's data-set trainer saved
+    at step 6 of this population (checkpoint format 1)."""
+    from pathlib import Path
+
+    from nalm.train import Checkpointing
+
+    config = TRANSLATION.config_for("lstm+nau", "number", {"batch_size": 4, "iterations": 12, "eval_every": 4,
+                                                          "hidden": 4, "dtype": "float64"})
+    data = number_words()
+    saved = torch.load(Path(__file__).parent / "checkpoints" / "format1-translation.pt", weights_only=True)
+    assert saved["version"] == 1 and saved["step"] == 6 and "model" not in saved
+    whole = train(population(TRANSLATION, "lstm+nau", "number", data, [0, 1], config))
+    resumed = train(population(TRANSLATION, "lstm+nau", "number", data, [0, 1], config),
+                    checkpointing=Checkpointing(save=[].append, resume=saved))
     for a, b in zip(whole, resumed):
         assert a.best_step == b.best_step and a.best == b.best and a.curve == b.curve
         for name in a.weights:

@@ -1,4 +1,4 @@
-"""Recurrent populations: the engine trains them like static ones; a NAC cell extrapolates
+"""Recurrent populations: the training loop trains them like static ones; a NAC cell extrapolates
 running sums to longer sequences, an LSTM does not."""
 import numpy as np
 import pytest

@@ -123,7 +123,7 @@ def test_regularizer_and_reinitialization_default_to_the_nalm_benchmark():
     assert (unit.regularizer_start, unit.regularizer_max_error) == (10_001, 1.0)
     from nalm.units.network import Network
 
-    network = Network(unit)  # the error reaches the unit through the engine's interface
+    network = Network(unit)  # the error reaches the unit through the training loop's interface
     assert network.regularization(10_001, torch.tensor(0.5)) > 0
     assert network.regularization(10_001, torch.tensor(2.0)) == 0
     assert unit.plateau_reset == PlateauReset(every=10, min_stored=5000, threshold=1.0)

@@ -57,8 +57,8 @@ class ArithmeticTasks:
     paper_tasks: tuple = ()
     extra_figures: tuple[Callable, ...] = ()
 
-    members_independent = True  # the population engine draws and computes a member as it would alone
-    worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (docs: Performance)
+    members_independent = True  # ArithmeticPopulation draws and computes a member as it would alone
+    worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (README: Speed)
 
     # -- choosing and planning runs ----------------------------------------------------
     def check_selection(self, experiment, models: list[str], targets: list[str]) -> None:
@@ -135,8 +135,8 @@ class ArithmeticTasks:
             config["custom_units"] = custom
         return config
 
-    def group(self, run) -> str:
-        return run.model  # a population holds every target, task and seed of a model and config
+    def group(self, run) -> dict:
+        return {"model": run.model}  # a population holds every target, task and seed of a model and config
 
     def threshold(self, task_index: int, target: str) -> float:
         """The success threshold of one task and target, by the threshold rule."""
@@ -180,10 +180,16 @@ class ArithmeticTasks:
         return protocol.arithmetic_card(experiment, self)
 
     def explain(self, run) -> "RunExplanation":
-        task = task_from_dict(run.config["task"])
-        network = TrainConfig.from_dict(run.config["train"]).load_network(run.model, task, run.weights)
-        explanation, verification = explain_and_verify(network, task, run.target, run.seed)
-        return RunExplanation(run.run_id, run.model, run.target, run.seed, explanation, verification)
+        return explain_run(run)
+
+
+def explain_run(run) -> "RunExplanation":
+    """A stored run's network read back on its interpolation data and checked against its target:
+    its stored config holds everything this needs."""
+    task = task_from_dict(run.config["task"])
+    network = TrainConfig.from_dict(run.config["train"]).load_network(run.model, task, run.weights)
+    explanation, verification = explain_and_verify(network, task, run.target, run.seed)
+    return RunExplanation(run.run_id, run.model, run.target, run.seed, explanation, verification)
 
 
 def custom_units(model: str) -> dict[str, dict]:
@@ -223,7 +229,7 @@ class Scoring:
 
 
 class Baselines:
-    """The scorer of a run's pending runs: the mean MAE of the untrained baseline models per
+    """The scorer of one execution's pending runs (a :class:`~nalm.experiments.spec.Scorer`): the mean MAE of the untrained baseline models per
     (task, seed, target) that a run needs, whichever its model, on each run's own data. Each
     target's networks train as one untrained population (:attr:`parts`) beside the runs'; each
     of a key's ``baseline_models`` networks is initialized from its own seed, so none depends

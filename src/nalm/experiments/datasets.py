@@ -27,6 +27,9 @@ SETTINGS = {"optimizer": "optimizer", "lr": "lr", "batch_size": "batch_size", "i
 """The training settings of a data-set experiment, by the names it stores and takes them under,
 with their :class:`~nalm.train.TrainConfig` names (an evaluation set's size counts sequences)."""
 
+COUNTS = {"batch_size", "iterations", "eval_every", "eval_sequences", "hidden", "threads"}
+"""The settings that are whole numbers (at least 1; iterations at least 0)."""
+
 _LOADED: dict = {}  # (loader, absolute path or None) -> data, once per process
 
 
@@ -90,6 +93,13 @@ class DataSet:
         unknown = sorted(set(overrides) - set(SETTINGS))
         if unknown:
             raise ValueError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(SETTINGS))}")
+        for name in COUNTS.intersection(overrides):  # sizes of these networks: one number, not TrainConfig's list
+            value = overrides[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "iterations" else 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        lr = overrides.get("lr", 1.0)
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
         return {SETTINGS[name]: value for name, value in overrides.items()}
 
     def with_ranges(self, experiment, interpolation: str | None, extrapolation: str | None) -> "DataSet":
@@ -133,11 +143,11 @@ class DataSet:
         values = config.to_dict()
         return {name: values[setting] for name, setting in SETTINGS.items()}
 
-    def group(self, run) -> str:
-        return f"{run.model} on {run.target}"  # a network is built for one target
+    def group(self, run) -> dict:
+        return {"model": run.model, "target": run.target}  # a network is built for one target
 
-    def scoring(self, experiment, targets: list[str], overrides: dict | None) -> "BestStep":
-        return BestStep()
+    def scoring(self, experiment, targets: list[str], overrides: dict | None) -> "SelectedStep":
+        return SelectedStep()
 
     # -- training a part ---------------------------------------------------------------
     def population(self, part: Part) -> Population:
@@ -181,14 +191,17 @@ class DataSet:
         return CellExplanation(run.run_id, run.model, run.target, run.seed, reading)
 
 
-class BestStep:
-    """How a data-set run is scored: by its best validation step's metrics, stored with the step
-    and its formula; nothing need train first."""
+class SelectedStep:
+    """How a data-set run is scored: by the metrics of the step it selects (its best validation
+    step), stored with the step and its formula; nothing need train first (a :class:`Scorer`)."""
 
-    parts: list[Part] = []
     complete = True
 
-    def scorer(self, runs: list) -> "BestStep":
+    @property
+    def parts(self) -> list[Part]:
+        return []
+
+    def scorer(self, runs: list) -> "SelectedStep":
         return self
 
     def missing(self) -> list[Part]:

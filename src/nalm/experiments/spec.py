@@ -77,13 +77,14 @@ class Workload(Protocol):
     def stored_config(self, experiment: Experiment, run, data: Any) -> dict:
         """Everything that defines ``run`` (a :class:`~nalm.runner.plan.Run`), as stored."""
 
-    def group(self, run) -> str:
-        """Which runs may train as one population (with equal configs but the learning rate): their
-        label, the model, or the model and target."""
+    def group(self, run) -> dict[str, str]:
+        """What the runs of one population share beyond their config (which may differ in the
+        learning rate): ``{"model": ...}``, with ``"target"`` where a network learns one target.
+        It names the population's checkpoint and its progress lines."""
 
     def scoring(self, experiment: Experiment, targets: list[str], overrides: dict | None) -> Any:
-        """How runs of ``targets`` are scored; its ``scorer(runs)`` gives the parts scoring needs
-        trained first and the stored metrics of each trained run."""
+        """How runs of ``targets`` are scored, fixed when they are planned (success thresholds,
+        the baselines' configs); its ``scorer(runs)`` scores one execution's runs (:class:`Scorer`)."""
 
     # -- training a part, wherever it runs (nalm.runner.parts) --
     def population(self, part) -> Population:
@@ -105,18 +106,29 @@ class Workload(Protocol):
     def figures(self, experiment: Experiment, runs: list, cells: list, log: bool = True) -> dict:
         """The report's figures (``matplotlib.figure.Figure``) by name."""
 
-    def card(self, experiment: Experiment) -> list[tuple[str, str]]:
-        """The protocol card's rows of settings, before the models' rows."""
-
-    def model_row(self, experiment: Experiment, model: str) -> str:
-        """The protocol card's row of ``model``: what it is built of and runs with."""
-
-    def published_rows(self, experiment: Experiment) -> list[tuple[str, str, str]]:
-        """The protocol card's rows of the published numbers: (setting, value, source)."""
+    def card(self, experiment: Experiment) -> list:
+        """The protocol card's rows (:class:`~nalm.experiments.protocol.Setting`): every setting,
+        each model as built with its options, and the published numbers."""
 
     def explain(self, run) -> Any:
         """The formula of a stored run's network read back (an object whose ``str`` is the
         explanation ``nalm explain`` prints)."""
+
+
+class Scorer(Protocol):
+    """How one execution's pending runs are scored (:meth:`Workload.scoring`)."""
+
+    parts: list  # what scoring needs trained first (nalm.runner.parts.Part), beside the runs' populations
+    complete: bool  # whether every one of those has been added
+
+    def missing(self) -> list:
+        """The parts not added yet."""
+
+    def add(self, part, results: list[MemberResult]) -> None:
+        """The results of one of :attr:`parts`."""
+
+    def metrics(self, run, result: MemberResult) -> dict:
+        """A trained run's stored metrics."""
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def part_of(plan: Plan, population: str, runs: list[Run]) -> Part:
     """The part that trains ``runs`` as population ``population``."""
     first = runs[0]
     return Part(population, plan.experiment.name, first.model, [run.member for run in runs], first.config,
-                plan.experiment.workload, plan.data_path, label=first.group)
+                plan.experiment.workload, plan.data_path, label=first.label)
 
 
 def store_population(store: ResultsStore, scorer, runs: list[Run], population: str, results: list[MemberResult],
@@ -166,6 +166,6 @@ def split(runs: list, parts: int) -> list[list]:
 
 
 def population_id(experiment: str, runs: list[Run]) -> str:
-    """What names a population's checkpoint: its experiment, model and member runs."""
-    return config_hash({"experiment": experiment, "model": runs[0].model,
-                        "runs": sorted(config_hash(run.stored) for run in runs)})
+    """What names a population's checkpoint: its experiment, what its runs share (its model, and
+    target where a population holds one) and its member runs."""
+    return config_hash({"experiment": experiment, **runs[0].group, "runs": sorted(config_hash(run.stored) for run in runs)})

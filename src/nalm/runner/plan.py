@@ -9,15 +9,16 @@ target, task, learning rate, seed).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..results import RunKey, config_hash
 from ..train import Member, TrainConfig
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
     """One member run, fully resolved: what it trains, how, and how it is stored."""
 
@@ -27,8 +28,8 @@ class Run:
     task_index: int
     task: Any
     config: TrainConfig  # one learning rate: a swept list is resolved into one run per rate
-    stored: dict  # the config as stored; its hash is part of the run's key
-    group: str = ""  # the runs that may train as one population: the model, or model and target (its label)
+    stored: dict = field(default_factory=dict)  # the config as stored; its hash is part of the run's key
+    group: dict = field(default_factory=dict)  # what the runs of one population share (Workload.group)
 
     @property
     def key(self) -> RunKey:
@@ -42,7 +43,12 @@ class Run:
         """Runs with equal keys train as one population: the same group and config but the
         learning rate, which is per member."""
         settings = {name: value for name, value in self.config.to_dict().items() if name != "lr"}
-        return self.group, json.dumps(settings, sort_keys=True)
+        return json.dumps(self.group, sort_keys=True), json.dumps(settings, sort_keys=True)
+
+    @property
+    def label(self) -> str:
+        """What progress lines call its population: ``nau``, ``nau on sum``."""
+        return " on ".join(self.group.values())
 
 
 @dataclass
@@ -54,8 +60,7 @@ class Plan:
     targets: list[str]
     runs: list[Run]
     scoring: Any  # the workload's scoring of these runs (Workload.scoring)
-    data: Any = None  # the experiment's data, loaded (None: it draws its own)
-    data_path: str | None = None  # where it was read from, absolute (None: bundled, or drawn)
+    data_path: str | None = None  # where the experiment's data was read from, absolute (None: bundled, or drawn)
 
 
 def selection(experiment, models=None, targets=None, seeds=None) -> tuple[list, list, list]:
@@ -90,11 +95,10 @@ def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dic
             for lr in config.rates:
                 resolved = config.replace(lr=lr)
                 for seed in seeds:
-                    run = Run(model, target, seed, task_index, task, resolved, {})
-                    run.stored = workload.stored_config(experiment, run, loaded)
-                    run.group = workload.group(run)
-                    runs.append(run)
-    return Plan(experiment, models, targets, runs, scoring, loaded, path)
+                    run = Run(model, target, seed, task_index, task, resolved)
+                    runs.append(dataclasses.replace(run, stored=workload.stored_config(experiment, run, loaded),
+                                                    group=workload.group(run)))
+    return Plan(experiment, models, targets, runs, scoring, path)
 
 
 def populations_of(runs: list[Run]) -> list[list[Run]]:

@@ -20,7 +20,7 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict) -> dict:
     solved step (``which``) and reads success at the best step (stable-nalu
     ``export/function_task_static.r:14-30,49-55``). So a member that met the threshold at its best
     interpolation step before it blew up succeeds, with its solved-at; ``diverged`` and
-    ``diverged_at`` still say that it diverged. The engine keeps evaluating a diverged member's
+    ``diverged_at`` still say that it diverged. The training loop keeps evaluating a diverged member's
     frozen weights; those evaluations (after ``diverged_at``) are not scored, and its best-step
     metrics are those of the curve up to ``diverged_at``.
 
@@ -39,7 +39,7 @@ def score(result: MemberResult, threshold_mse: float, baseline: dict) -> dict:
     metrics["threshold"] = threshold_mse
     metrics["success"] = M.is_success(interpolation, extrapolation, threshold_mse)
     metrics["solved_at"] = M.solved_at(steps, extrapolation, threshold_mse)
-    # The engine's best weights are from its own best step, which after a divergence may be an
+    # The training loop's best weights are from its own best step, which after a divergence may be an
     # evaluation of the frozen weights: their sparsity is then not that of the scored best step.
     if result.diverged and metrics["best_step"] != result.metrics.get("best_step"):
         metrics["sparsity_error"] = None

@@ -1,4 +1,4 @@
-"""What the engine, the data and the runner may ask of a task.
+"""What the training loop, the data and the runner may ask of a task.
 
 Every task (:class:`~nalm.tasks.StaticTask`, :class:`~nalm.tasks.RecurrentTask`,
 :class:`~nalm.tasks.PoolTask`) is a frozen dataclass, so it is hashable (a population draws one

@@ -6,7 +6,7 @@ hand such blocks back to the system when they are freed (through ``munmap``, or 
 the top of the heap), so the next step pays a page fault for every 4 KB it touches again.
 ``python benchmarks/population_speed.py --glibc-defaults`` measures what that costs.
 
-:func:`keep_freed_memory`, which the engine calls, raises both thresholds once per process:
+:func:`keep_freed_memory`, which the training loop calls, raises both thresholds once per process:
 blocks under 32 MB come from the heap, and the heap keeps up to 256 MB of free memory for
 reuse. Larger blocks (evaluation chunks) are still mapped and unmapped directly. It does
 nothing outside glibc, or when the environment sets ``NALM_GLIBC_DEFAULTS=1``.

@@ -105,8 +105,7 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown config key {unknown[0]!r} (unknown training setting); known keys: "
-                             f"{', '.join(sorted(known))}")
+            raise ValueError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
         return cls(**values)
 
     @property

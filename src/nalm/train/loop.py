@@ -58,6 +58,8 @@ class Checkpointing:
         saved = self.resume
         if saved is None:
             return None
+        if saved.get("version") == 1:
+            saved = from_format_1(saved, population)
         if saved.get("version") != CHECKPOINT_VERSION:
             raise ValueError(f"the checkpoint of this population was saved by another version of nalm "
                              f"(checkpoint format {saved.get('version')}, this nalm reads {CHECKPOINT_VERSION}) and "
@@ -83,11 +85,37 @@ class Checkpointing:
         return stopping
 
 
+def from_format_1(saved: dict, population: dict) -> dict:
+    """A checkpoint of format 1 (nalm before one training loop) in this format: the same state,
+    its best-step tracker as :class:`~nalm.train.tracking.BestSteps` keeps it. The arithmetic
+    tasks' engine kept the best interpolation and extrapolation MSE (its best step's MAE, which
+    no result stores, is nan here), the data sets' trainer every metric at the best step."""
+    if "tracker" in saved:  # an arithmetic population's
+        old = saved["tracker"]
+        improved = torch.isfinite(old["best_mse"])
+        score = old["best_mse"].double()
+        best = {"interpolation": score, "extrapolation": old["best_extrapolation"].double()}
+        best.update({f"{which}_mae": torch.full_like(score, math.nan) for which in ("interpolation", "extrapolation")})
+        last = {name: value for which, (mse, mae) in old["last"].items()
+                for name, value in ((which, mse), (f"{which}_mae", mae))}
+        tracker = {"curve": old["curve"], "score": score, "best": best, "last": last, "params": old["best_params"],
+                   "step": [int(step) if done else None for step, done in zip(old["best_step"], improved)]}
+    else:  # a data-set population's
+        old = saved["best"]
+        names = list(dict.fromkeys(name for metrics in old["metrics"] for name in metrics))
+        best = {name: torch.tensor([metrics.get(name, math.nan) for metrics in old["metrics"]], dtype=torch.float64)
+                for name in names}
+        tracker = {"curve": old["curve"], "step": old["step"], "score": old["score"], "best": best, "last": {},
+                   "params": old["params"]}
+    return {**saved, "model": saved.get("model", population["model"]), "version": CHECKPOINT_VERSION,
+            "tracker": tracker, "plateau": saved.get("plateau")}
+
+
 class TrainingInterrupted(Exception):
     """Training stopped on request, after saving a checkpoint at ``step``."""
 
     def __init__(self, step: int):
-        super().__init__(step)  # the only argument, so that the exception pickles (worker processes)
+        super().__init__(step)
         self.step = step
 
     def __str__(self) -> str:
@@ -175,8 +203,9 @@ def results(population: Population, tracker: BestSteps, diverged_at: list[int | 
     keeps them) and the population's own metrics."""
     kept = tracker.params if population.keeps_best_weights else dict(population.net.named_parameters())
     weights = {name: p.detach().cpu().numpy() for name, p in kept.items()}
-    out = [MemberResult(member, diverged_at[i], tracker.curve_of(i), {}, {k: v[i].copy() for k, v in weights.items()},
-                        tracker.step[i], tracker.best_of(i))
+    out = [MemberResult(member=member, diverged_at=diverged_at[i], curve=tracker.curve_of(i), metrics={},
+                        weights={k: v[i].copy() for k, v in weights.items()}, best_step=tracker.step[i],
+                        best=tracker.best_of(i))
            for i, member in enumerate(population.members)]
     population.finish(out, tracker)
     if plateau is not None:

@@ -84,7 +84,7 @@ class Population:
       final weights).
     """
 
-    select: str = "loss"
+    select: str
     error: str | None = None
     curve: tuple[str, ...] | None = None
     keeps_best_weights: bool = True
@@ -101,6 +101,8 @@ class Population:
             self.evaluate = evaluate
         if select is not None:
             self.select = select
+        if not getattr(self, "select", None):
+            raise ValueError("a population names the evaluated metric its best step minimizes (select)")
 
     @property
     def rates(self) -> list[float]:

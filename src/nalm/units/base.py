@@ -1,11 +1,11 @@
-"""What every arithmetic unit offers the training engine, so the engine needs no special cases.
+"""What every arithmetic unit offers the training loop, so the loop needs no special cases.
 
 A unit is a ``torch.nn.Module`` with these extra duties:
 
 * ``regularization(step, error=None)``: the term added to the loss at a training step (zero
   by default); ``error`` is each member's interpolation MSE at the latest evaluation, for
   regularizers that switch on once a member fits (iNALU's), and the others ignore it;
-* ``plateau_reset``: ``None``, or a :class:`PlateauReset` under which the engine
+* ``plateau_reset``: ``None``, or a :class:`PlateauReset` under which the training loop
   re-initializes a member whose error has stopped falling;
 * ``project_()``: an in-place correction applied after every optimizer step (a no-op by
   default; NAU and NMU clip their weights here);
@@ -70,7 +70,7 @@ class KernelLayer:
 
 @dataclass(frozen=True)
 class PlateauReset:
-    """When the engine re-initializes a member whose error has stopped falling.
+    """When the training loop re-initializes a member whose error has stopped falling.
 
     Every ``every`` steps, once more than ``min_stored`` errors have been stored since the
     member's last (re-)initialization (one per step: the member's interpolation MSE at the
@@ -87,7 +87,7 @@ class PlateauReset:
 
 
 class ArithmeticUnit(nn.Module):
-    """Base class: shapes, members, input checks, and the engine interface.
+    """Base class: shapes, members, input checks, and the training loop's interface.
 
     Subclasses create their parameters with :meth:`new_parameter` and implement
     :meth:`init_member` and ``forward``; they end ``__init__`` with ``self.reset_parameters()``.
@@ -149,7 +149,7 @@ class ArithmeticUnit(nn.Module):
     """The unit is defined on positive inputs only (MulMCFC: a log without eps or |·|); on
     others it gives nan, as its reference does."""
 
-    # -- engine interface ----------------------------------------------------------------
+    # -- the training loop's interface ------------------------------------------------------
     plateau_reset: PlateauReset | None = None
     """Re-initialize members whose error has stopped falling (``None``: never)."""
 

@@ -37,10 +37,10 @@ class INALU(ArithmeticUnit):
       interpolation MSE at the latest evaluation is below 1
       (single_layer_benchmark.py:663; daschloer/inalu nalu_syn_simple_arith.py tests the
       training batch's loss after epoch 10 instead);
-    * re-initialization on plateaus: :attr:`plateau_reset` tells the engine to re-initialize a
+    * re-initialization on plateaus: :attr:`plateau_reset` tells the training loop to re-initialize a
       member whose stored errors stop falling (see :class:`~nalm.units.base.PlateauReset`;
       single_layer_benchmark.py:696-707). The reference keeps the optimizer's state, and so
-      does the engine.
+      does the training loop.
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.

@@ -167,7 +167,7 @@ class MultiplicativeNAC(NAC):
     Numerics:
         ``exp`` overflows to ``inf`` once :math:`\log(|x|+\epsilon) W^T` passes about 88 in
         float32 (709 in float64); the unit does not clamp it, so the output is then ``inf``
-        and the training engine records the member as diverged.
+        and the training loop records the member as diverged.
 
     Examples::
 

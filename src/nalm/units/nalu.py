@@ -119,7 +119,7 @@ class NALU(_Gated):
         The multiplicative path is not clamped: in float32 ``exp`` overflows to ``inf`` once
         :math:`\log(|x|+\epsilon) W_m^T` exceeds about 88, and with the gate closed on that
         path :math:`0 \cdot \infty` gives ``nan``. This is the paper's unit, faithful to its
-        failure modes; the training engine records such a member as diverged and goes on.
+        failure modes; the training loop records such a member as diverged and goes on.
 
     Examples::
 

@@ -99,7 +99,7 @@ class _Regularized(Scheduled):
         return total
 
     def project_(self) -> None:
-        """Clip W to its bounds, and drop the inputs kept for R_z (the engines call this after
+        """Clip W to its bounds, and drop the inputs kept for R_z (the training loop calls this after
         every optimizer step, where the reference's ``optimize`` does both)."""
         with torch.no_grad():
             self.W.clamp_(*self.bounds)

@@ -1,4 +1,4 @@
-"""Networks of units: stacks with the engine interface, the MLP baseline, and model names.
+"""Networks of units: stacks with the training loop's interface, the MLP baseline, and model names.
 
 A model name is what the CLI and the results store use:
 

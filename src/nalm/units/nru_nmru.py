@@ -4,7 +4,7 @@ multiplication-reciprocal unit (NMRU).
 "Exploring the Learning Mechanisms of Neural Division Modules", Mistry, Farrahi & Hare,
 TMLR 2022, coded in bmistry4/nalm-division@61fa973 (the units were removed from
 nalm-benchmark in its commit 922b970). Both compute differently in training and in
-evaluation (``module.train()`` / ``module.eval()``): the engine evaluates in eval mode.
+evaluation (``module.train()`` / ``module.eval()``): the training loop evaluates in eval mode.
 """
 from __future__ import annotations
 
