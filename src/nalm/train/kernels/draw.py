@@ -1,12 +1,14 @@
 """Training data drawn where it is used (numba): each row of a batch is drawn (Philox,
 :mod:`nalm.philox`), mapped to the task's range and reduced to its operands a and b while in
-cache (:func:`draw_stream`), and a member's targets are computed from them (:func:`_target`).
+cache (:func:`draw_stream`), and a member's targets are computed from them (:func:`_targets`).
 
 Drawing a row never uses fast-math (the kernels here say ``fastmath=False`` explicitly: numba
 compiles a function without its own setting with the fast-math of the first caller, and the
 fused step, :func:`nalm.train.kernels.step.fused_step`, allows it), and every kernel sums the
 operands with the one function :func:`_operands`, so the fused step and :func:`draw_batch` see
-the same numbers.
+the same numbers. The targets are the operations of :data:`nalm.tasks.static.TARGETS`, each
+compiled as it is written there, so the fused step trains on the targets that the numpy and
+PyTorch paths compute from the same operands.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import numpy as np
 from numba.core.errors import NumbaIRAssumptionWarning
 
 from ...philox import draw_row
+from ...tasks.static import TARGETS
 
 
 @contextlib.contextmanager
@@ -121,23 +124,47 @@ def draw_batch(x, operands, words, step_block, a_masks, b_masks, spans, lows, hi
 
 
 # -- targets ---------------------------------------------------------------------------------
-# Target operations by name; the kernels compute operation i of this tuple (:func:`_target`).
-OPS = ("add", "sub", "mul", "div", "square", "sqrt", "identity")
+OPS = tuple(TARGETS)
+"""The target operations by index: operation ``op`` of the kernels is ``TARGETS[OPS[op]]``."""
+
+# Each operation of TARGETS compiled as it is written there, without fast-math, and inlined into
+# the one function that picks it (_targets): a step that is not in the cache compiles them, and
+# every compiled function adds to that time. None of these is cached on disk: numba keys a
+# function's cache on its own source file, and TARGETS lies in another, whose changes such a cache
+# would not see (the step is cached, with TARGETS' source in its key: nalm.train.kernels.step).
+_OPERATIONS = tuple(numba.njit(error_model="numpy", fastmath=False, inline="always")(operation)
+                    for operation in TARGETS.values())
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath=False)
-def _target(op, a, b):
-    """Operation ``OPS[op]`` of a and b, as :data:`nalm.tasks.static.TARGETS` computes it."""
-    if op == 0:
-        return a + b
-    if op == 1:
-        return a - b
-    if op == 2:
-        return a * b
-    if op == 3:
-        return a / b
-    if op == 4:
-        return a * a
-    if op == 5:
-        return np.sqrt(a)
-    return a
+@numba.njit(error_model="numpy", fastmath=False, inline="always")
+def _no_targets(op, operands, targets):
+    """The end of :func:`_targets_of`'s chain: no operation is left for ``op``."""
+
+
+def _targets_of(operations, inline="always"):
+    """A compiled ``targets_of(op, operands, targets)``: ``targets[r]`` = operation ``op`` of
+    ``operations`` of row r's operands a and b (``operands[r]``), that is the first operation where
+    ``op`` is 0, else operation ``op - 1`` of the others.
+
+    Functions that call each other rather than numba's literal_unroll over the tuple of operations:
+    numba warns, at a first compile, that a tuple of functions is experimental, and silencing that
+    around every call of the step costs a microsecond per step.
+    """
+    if not operations:
+        return _no_targets
+    first, others = operations[0], _targets_of(operations[1:])
+
+    @numba.njit(error_model="numpy", fastmath=False, inline=inline)
+    def targets_of(op, operands, targets):
+        if op == 0:
+            for r in range(targets.shape[0]):
+                targets[r] = first(operands[r, 0], operands[r, 1])
+        else:
+            others(op - 1, operands, targets)
+
+    return targets_of
+
+
+_targets = _targets_of(_OPERATIONS, inline="never")
+"""``_targets(op, operands, targets)``: the targets of operation ``OPS[op]`` (:func:`_targets_of`),
+one compiled function called once per member."""

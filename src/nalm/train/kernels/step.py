@@ -17,8 +17,9 @@ import numba
 import numpy as np
 
 from ... import philox
+from ...tasks import static
 from . import draw, layers, logexp
-from .draw import _target, draw_stream
+from .draw import _targets, draw_stream
 from .layers import FAST, LOG_LINEAR, NALU, NONE, _first, _first_backward, _second
 from .logexp import log_magnitudes
 
@@ -32,12 +33,12 @@ def _digest(*modules) -> int:
 
 
 # numba keys a function's cache on its own source file (and its closure's values), but a step
-# also compiles in code from other files: the layers, the drawing, Philox's row drawer, the log.
-# It closes over a digest of their sources, so that it is compiled again when one of them
-# changes rather than loaded as compiled from the old code. (The layer functions, cached on
-# their own, are keyed on layers.py only: an edit of logexp.py reaches them once layers.py
-# changes or their cache is cleared.)
-_COMPILED_IN = _digest(draw, layers, logexp, philox)
+# also compiles in code from other files: the layers, the drawing and TARGETS' operations,
+# Philox's row drawer, the log. It closes over a digest of their sources, so that it is compiled
+# again when one of them changes rather than loaded as compiled from the old code. (The layer
+# functions, cached on their own, are keyed on layers.py only: an edit of logexp.py reaches them
+# once layers.py changes or their cache is cleared.)
+_COMPILED_IN = _digest(draw, layers, logexp, philox, static)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False)
@@ -113,13 +114,11 @@ def fused_step(kind1: int, kind2: int):
              W1, V1, G1, B1, eps1, W2, V2, G2, B2, eps2, loss, gW1, gV1, gG1, gB1, gW2, gV2, gG2, gB2,
              x, operands, targets, work):
         compiled_in  # (a closure variable only to key the cache: see _COMPILED_IN)
-        batch = x.shape[0]
         for m in range(words.shape[0]):
             if m == 0 or streams[m] != streams[m - 1]:  # members of one stream in a row draw it once
                 draw_stream(x, operands, words[m], row_blocks, a_masks[m], b_masks[m], spans[m], lows[m], highs[m],
                             ends[m], starts[m], counts[m])
-            for r in range(batch):
-                targets[r] = _target(ops[m], operands[r, 0], operands[r, 1])
+            _targets(ops[m], operands, targets)
             loss[m] = _train_rows(kind1, kind2, x, targets, W1[m], V1[m], G1[m], B1[m], eps1, W2[m], V2[m], G2[m],
                                   B2[m], eps2, gW1[m], gV1[m], gG1[m], gB1[m], gW2[m], gV2[m], gG2[m], gB2[m], work)
 
