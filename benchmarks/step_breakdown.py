@@ -4,11 +4,11 @@ The phases of one step of ``nalm.train.train_population`` on the madsen2020 task
 thread, batch 128, a fresh batch per member per step), for both paths:
 
 * fused (the default): data (drawing each member's rows and operands,
-  :func:`nalm.train.kernels.draw_stream`), forward + backward (the rest of the compiled step),
-  to parameters (autograd from the effective weights to the parameters), regularizer and
+  :func:`nalm.train.kernels.draw.draw_stream`), forward + backward (the rest of the compiled
+  step), to parameters (autograd from the effective weights to the parameters), regularizer and
   checks, optimizer, projection;
-* autograd (``fused=False``): data (:func:`nalm.train.kernels.draw_batch`, inputs and targets),
-  forward, backward, regularizer and checks, optimizer, projection.
+* autograd (``fused=False``): data (:func:`nalm.train.kernels.draw.draw_batch`, inputs and
+  targets), forward, backward, regularizer and checks, optimizer, projection.
 
 Floors, measured here in the same run: data, the Philox kernel alone filling a batch in cache
 as the kernels draw one (values per step / its rate); forward + backward, the step's
@@ -31,9 +31,9 @@ import torch
 from benchmarks.population_speed import members_for
 from nalm.philox import fill_rows
 from nalm.train import PopulationData, PopulationOptimizer
-from nalm.train import kernels
 from nalm.train.allocator import keep_freed_memory
 from nalm.train.fused import FusedStep
+from nalm.train.kernels.draw import draw_batch
 from nalm.units import build_model, seed_members_
 
 BATCH, INPUTS, HIDDEN = 128, 100, 2
@@ -109,8 +109,8 @@ def breakdown(model: str, members: int, steps: int, fused: bool) -> dict[str, fl
     for step in range(WARMUP + steps):
         t = [time.perf_counter()]
         if fused:
-            kernels.draw_batch(x, operands, streams.words(step), streams.row_blocks, streams.a_masks,
-                               streams.b_masks, streams.spans, *streams.ranges)
+            draw_batch(x, operands, streams.words(step), streams.row_blocks, streams.a_masks, streams.b_masks,
+                       streams.spans, *streams.ranges)
             t.append(time.perf_counter())
             fit = step_.fit(step)
             t.append(time.perf_counter())  # the fit draws again: its drawing time is taken off below

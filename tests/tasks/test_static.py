@@ -196,6 +196,25 @@ def test_targets_on_known_values():
     np.testing.assert_allclose(TARGETS["sqrt"](np.array([4.0, 0.25]), None), [2.0, 0.5])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sqrt_target_is_each_librarys_sqrt(dtype):
+    """On numpy arrays numpy's sqrt, bit for bit (the compiled kernels': tests/train/test_kernels.py);
+    on tensors PyTorch's, which takes -0, -inf and negatives as numpy does (not as pow) and is
+    within an ulp elsewhere (its vectorized sqrt on the CPU is not always correctly rounded)."""
+    rng = np.random.default_rng(0)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, np.finfo(dtype).smallest_subnormal], dtype=dtype)
+    a = np.concatenate([special, np.exp(rng.uniform(-80, 80, 10_000)).astype(dtype)])
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    with np.errstate(invalid="ignore"):
+        expected = np.sqrt(a)
+        got = TARGETS["sqrt"](a, None)
+    np.testing.assert_array_equal(got.view(bits), expected.view(bits))
+    got_t = TARGETS["sqrt"](torch.from_numpy(a), None).numpy()
+    np.testing.assert_array_equal(np.signbit(got_t[:2]), [False, True])  # √+0 = +0, √-0 = -0
+    np.testing.assert_array_equal(np.isnan(got_t), np.isnan(expected))
+    np.testing.assert_array_max_ulp(got_t[~np.isnan(got_t)], expected[~np.isnan(expected)], maxulp=1)
+
+
 def test_interpolation_and_extrapolation_ranges():
     task = StaticTask()
     xi = task.sample(2000, Draws(0, INTERPOLATION))

@@ -1,8 +1,14 @@
-"""Tests for nalm.train.kernels: rows drawn where they are used, and the vectorized logarithm and exponential.
+"""Tests for nalm.train.kernels: rows drawn where they are used, their targets, the vectorized logarithm and
+exponential, and the fused step's disk cache.
 
 The kernels must draw exactly what :mod:`nalm.philox` defines (the numpy path of
-``task.sample`` and the PyTorch path for other devices), and reduce each row to its operands.
+``task.sample`` and the PyTorch path for other devices), reduce each row to its operands, and
+compute the targets that :data:`nalm.tasks.static.TARGETS` computes from them.
 """
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -12,7 +18,8 @@ from nalm.tasks import RecurrentTask, StaticTask
 from nalm import philox
 from nalm.philox import Draws
 from nalm.streams import TRAIN
-from nalm.train import kernels
+from nalm.tasks.static import TARGETS
+from nalm.train.kernels import draw, layers, logexp, step
 from nalm.train.data import Member, PopulationData
 
 DTYPES = [(np.float32, torch.float32), (np.float64, torch.float64)]
@@ -63,8 +70,8 @@ def test_operands_are_sums_in_index_order(task, np_dtype, dtype):
     streams = data.streams
     x = np.empty((2, 21, int(np.prod(data.input_shape))), dtype=np_dtype)
     operands = np.empty((2, 21, 2), dtype=np_dtype)
-    kernels.draw_batch(x, operands, streams.words(4), streams.row_blocks, streams.a_masks, streams.b_masks,
-                       streams.spans, *streams.ranges)
+    draw.draw_batch(x, operands, streams.words(4), streams.row_blocks, streams.a_masks, streams.b_masks,
+                    streams.spans, *streams.ranges)
     for i, seed in enumerate((0, 3)):
         steps = x.shape[2] // task.layout(seed).shape[0]
         for column, mask in enumerate(task.layout(seed).T):
@@ -82,10 +89,38 @@ def test_a_step_is_drawn_without_replaying_the_steps_before_it():
     assert not torch.equal(data.train_batch(999)[0], late[0])
 
 
+def _operand_pairs(dtype):
+    """a and b over every magnitude of ``dtype``, both signs, and the values where operations
+    part ways: ±0, subnormals, ±inf, nan, each against each."""
+    rng = np.random.default_rng(0)
+    info = np.finfo(dtype)
+    magnitudes = np.exp(rng.uniform(np.log(float(info.smallest_subnormal)), np.log(float(info.max)) - 1, 20_000))
+    values = np.concatenate([magnitudes, -magnitudes[:5_000]]).astype(dtype)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, info.smallest_subnormal, -info.smallest_subnormal,
+                        info.smallest_normal, info.max, 1.0, -1.0, 4.0], dtype=dtype)
+    a, b = np.meshgrid(special, special)
+    return np.concatenate([values, a.ravel()]), np.concatenate([rng.permutation(values), b.ravel()])
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+@pytest.mark.parametrize("dtype, bits", [(np.float32, np.uint32), (np.float64, np.uint64)])
+def test_kernel_targets_are_those_of_TARGETS_bit_for_bit(name, dtype, bits):
+    """The fused step's targets for operation ``OPS.index(name)`` are TARGETS[name] of the numpy
+    operands, to the bit: the sign of a zero and of a nan included (sqrt: numba's ``a ** 0.5``
+    would give +0 for -0 and +inf for -inf)."""
+    a, b = _operand_pairs(dtype)
+    targets = np.empty_like(a)
+    with draw.quiet_compilation():
+        draw._targets(draw.OPS.index(name), np.stack([a, b], axis=1), targets)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(TARGETS[name](a, b), dtype=dtype)
+    np.testing.assert_array_equal(targets.view(bits), expected.view(bits))
+
+
 @numba.njit
 def _logs(values, eps):
     out = np.empty_like(values)
-    kernels.log_magnitudes(values, eps, out)
+    logexp.log_magnitudes(values, eps, out)
     return out
 
 
@@ -118,7 +153,7 @@ def test_eps_is_added_before_the_log():
 @numba.njit
 def _exps(values, sign):
     out = np.empty_like(values)
-    kernels.exps(values, values.dtype.type(sign), out)
+    logexp.exps(values, values.dtype.type(sign), out)
     return out
 
 
@@ -146,10 +181,35 @@ def test_vectorized_exp_of_special_and_large_values_is_the_librarys(dtype):
     np.testing.assert_allclose(_exps(values, -1), negated, rtol=1e-6, atol=0)
 
 
-@pytest.mark.parametrize("kernel", [kernels.draw_stream, kernels.draw_batch, kernels._target, philox._to_range,
-                                    philox.fill_rows])
+@pytest.mark.parametrize("kernel", [draw.draw_stream, draw.draw_batch, draw._targets, *draw._OPERATIONS,
+                                    philox._to_range, philox.fill_rows])
 def test_drawing_kernels_refuse_fast_math_whoever_calls_them_first(kernel):
     """numba compiles a function without its own fast-math setting with the setting of its first
     caller: drawn from the fused step (fast-math) first, rows were rounded otherwise (by an ulp)
     than drawn by draw_batch, and cached so. The drawing kernels therefore say fastmath=False."""
     assert kernel.targetoptions.get("fastmath") is False
+
+
+def test_the_fused_step_closes_over_integers_only():
+    """numba's disk cache keys a function on its closure's pickled values: integers pickle alike in
+    every process (a compiled function does not), so a second process loads the step."""
+    closure = step.fused_step(layers.NALU, layers.NONE).py_func.__closure__
+    assert closure and all(type(cell.cell_contents) is int for cell in closure)
+
+
+_TRAIN_NAC = """
+from nalm.tasks import presets
+from nalm.train import Member, TrainConfig, train_population
+from nalm.train.kernels import layers, step
+train_population("nac", [Member(0, "sqrt", presets.madsen2020())], TrainConfig(iterations=2, eval_samples=8))
+stats = step.fused_step(layers.LINEAR, layers.LINEAR).stats  # two NAC layers (hidden 2)
+print(len(stats.cache_hits), len(stats.cache_misses))
+"""
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_the_fused_step_from_the_disk_cache(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", _TRAIN_NAC], env=env, capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(2)]
+    assert runs == [["0", "1"], ["1", "0"]]  # (hits, misses): compiled, then loaded

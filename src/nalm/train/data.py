@@ -17,7 +17,7 @@ from torch import Tensor
 from ..philox import Draws, blocks_per_row, uniform_torch
 from ..tasks.static import TARGETS
 from ..streams import EXTRAPOLATION, INTERPOLATION, TRAIN
-from . import kernels
+from .kernels.draw import draw_batch, quiet_compilation
 from .population import Member
 
 
@@ -26,7 +26,7 @@ class PopulationData:
 
     Inputs come as ``(M, batch, d)`` (recurrent tasks: ``(M, batch, T, d)``), targets as
     ``(M, batch, 1)``. Fresh training batches of static and recurrent tasks are drawn on the
-    CPU by :func:`nalm.train.kernels.draw_batch` (inputs and operands together) and on
+    CPU by :func:`nalm.train.kernels.draw.draw_batch` (inputs and operands together) and on
     other devices by the same Philox draws in PyTorch.
     """
 
@@ -93,9 +93,9 @@ class PopulationData:
         x = np.empty(shape, dtype=self.np_dtype)
         operands = np.empty((len(self.keys), self.batch_size, 2), dtype=self.np_dtype)
         streams = self.streams
-        with kernels.quiet_compilation():
-            kernels.draw_batch(x.reshape(len(self.keys), self.batch_size, -1), operands, streams.words(step),
-                               streams.row_blocks, streams.a_masks, streams.b_masks, streams.spans, *streams.ranges)
+        with quiet_compilation():
+            draw_batch(x.reshape(len(self.keys), self.batch_size, -1), operands, streams.words(step),
+                       streams.row_blocks, streams.a_masks, streams.b_masks, streams.spans, *streams.ranges)
         return self._members(torch.from_numpy(x), torch.from_numpy(operands))
 
     def eval_chunks(self, which: str, max_elements: int = 1 << 24):

@@ -3,7 +3,7 @@
 A network of one or two units that all describe a :class:`~nalm.units.base.KernelLayer`
 (NAC, NAC•, NAU, NMU, NALU), trained on a task whose inputs are fresh uniform draws each step
 (:class:`~nalm.tasks.StaticTask`), runs its data loss and weight gradients through
-:func:`nalm.train.kernels.fused_step`. PyTorch still computes the effective weights from the
+:func:`nalm.train.kernels.step.fused_step`. PyTorch still computes the effective weights from the
 parameters, the regularizers and the optimizer step, and autograd carries the kernel's
 gradients back to the parameters, so units keep one definition of their weights. PyTorch's
 autograd path (``TrainConfig(fused=False)``) is the reference; the two agree to rounding
@@ -18,12 +18,14 @@ import torch
 from torch import Tensor
 
 from ..units.network import Network
-from . import kernels
+from .kernels.draw import OPS, quiet_compilation
+from .kernels.layers import KINDS, NONE, clamp_gradient, clamp_into
+from .kernels.step import fused_step, workspace
 from .data import PopulationData
 
 
 class FusedStep:
-    """Data loss and gradients of a population step from :func:`~nalm.train.kernels.fused_step`.
+    """Data loss and gradients of a population step from :func:`~nalm.train.kernels.step.fused_step`.
 
     Build it with :meth:`of`, which returns ``None`` where the network or the data do not
     allow it; then, per step, :meth:`fit` gives each member's MSE on its batch, and
@@ -40,7 +42,7 @@ class FusedStep:
         self.data_arrays = (
             streams.row_blocks, *(a[members] for a in streams.ranges),
             streams.a_masks[members], streams.b_masks[members], streams.spans[members],
-            np.array([kernels.OPS.index(m.target) for m in data.members], dtype=np.int64),
+            np.array([OPS.index(m.target) for m in data.members], dtype=np.int64),
         )
         self.np_dtype = data.np_dtype
         self._pending: list[_Weight] = []  # the weights of the last fit whose gradients go back
@@ -63,7 +65,7 @@ class FusedStep:
         """Each member's mean squared error on the batch of ``step``, shape (M,), no autograd graph."""
         words = self.data.streams.words(step)[self.streams]
         layers = [unit.kernel_layer() for unit in self.units] + [None] * (2 - len(self.units))
-        kinds = [kernels.NONE if layer is None else kernels.KINDS[layer.kind] for layer in layers]
+        kinds = [NONE if layer is None else KINDS[layer.kind] for layer in layers]
         weights, gradients, self._pending = [], [], []
         for layer in layers:
             for weight in self._weights(layer):
@@ -71,12 +73,12 @@ class FusedStep:
                 gradients.append(weight.gradient)
             weights.append(self.np_dtype(0 if layer is None else layer.eps))
         loss = np.empty(len(self.data.members), dtype=self.np_dtype)
-        with kernels.quiet_compilation():
-            kernels.fused_step(*kinds)(self.streams, words, *self.data_arrays, *weights, loss, *gradients,
-                                       *self._buffers(layers))
+        with quiet_compilation():
+            fused_step(*kinds)(self.streams, words, *self.data_arrays, *weights, loss, *gradients,
+                               *self._buffers(layers))
         for weight in self._pending:
             if weight.bounds is not None:
-                kernels.clamp_gradient(weight.raw, *weight.bounds, weight.gradient)
+                clamp_gradient(weight.raw, *weight.bounds, weight.gradient)
         return torch.from_numpy(loss)
 
     def _weights(self, layer) -> list["_Weight"]:
@@ -107,7 +109,7 @@ class FusedStep:
             gates = [0 if layer is None or layer.gate is None else layer.gate.shape[1] for layer in layers]
             dtype, batch = self.np_dtype, self.data.batch_size
             self._work = (np.empty((batch, inputs), dtype), np.empty((batch, 2), dtype), np.empty(batch, dtype),
-                          kernels.workspace(batch, inputs, hidden, outputs, *gates, dtype))
+                          workspace(batch, inputs, hidden, outputs, *gates, dtype))
         return self._work
 
     def backward(self, objective: Tensor) -> None:
@@ -149,7 +151,7 @@ class _Weight:
         array = raw
         if bounds is not None:
             array = np.empty_like(raw)
-            kernels.clamp_into(raw, *bounds, array)
+            clamp_into(raw, *bounds, array)
         return cls(array, np.zeros_like(raw), tensor, raw, bounds)
 
     @classmethod

@@ -35,7 +35,8 @@ from . import functional as F
 
 @dataclass(frozen=True)
 class KernelLayer:
-    r"""A unit's forward pass as a layer kind of the fused CPU step (:func:`nalm.train.kernels.fused_step`).
+    r"""A unit's forward pass as a layer kind of the fused CPU step
+    (:func:`nalm.train.kernels.step.fused_step`).
 
     With :math:`\ell_i = \log(|x_i| + \epsilon)` and :math:`g = \sigma(x G^T + b)`, the kinds are
     ``'linear'``: :math:`x W^T`; ``'nmu'``: :math:`\prod_i (W_{ji} x_i + 1 - W_{ji})`;
