@@ -23,10 +23,10 @@ CONFIG = {"eval_samples": 64, "eval_every": 500}  # float32 NAU: the kernel test
 ITERATIONS = 2000
 
 
-def argv(results) -> list[str]:
+def argv(results, iterations=ITERATIONS) -> list[str]:
     """Two NAU members for some seconds, a checkpoint every 30 ms."""
     return ["run", "madsen2020-static", "--units", "nau", "--targets", "add", "--seeds", "2", "--iterations",
-            str(ITERATIONS), "--config", json.dumps(CONFIG), "--checkpoint-every", "0.0005", "--quiet",
+            str(iterations), "--config", json.dumps(CONFIG), "--checkpoint-every", "0.0005", "--quiet",
             "--results", str(results)]
 
 
@@ -54,10 +54,10 @@ def assert_resumed(path, uninterrupted):
     assert_same_runs(runs, uninterrupted, count=2)
 
 
-def uninterrupted_runs(tmp_path):
+def uninterrupted_runs(tmp_path, iterations=ITERATIONS):
     with ResultsStore(tmp_path / "whole.sqlite") as store:
         run_experiment(EXPERIMENTS["madsen2020-static"], store, models=["nau"], targets=["add"], seeds=2,
-                       overrides={**CONFIG, "iterations": ITERATIONS})
+                       overrides={**CONFIG, "iterations": iterations})
         return {r.key: r for r in store.runs()}
 
 
@@ -162,3 +162,76 @@ def test_two_commands_writing_one_store_store_each_run_once(tmp_path):
     errors = [p.communicate(timeout=300)[1] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], errors
     assert_resumed(path, uninterrupted_runs(tmp_path))
+
+
+LONG = 40_000  # two workers of one member each: tens of seconds, so that a signal finds them training
+
+
+def live_processes(session: int) -> list[int]:
+    """The processes of ``session`` (a command started in a session of its own) that have not
+    exited: whatever is left of a command that ended."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()  # after the command name: state, ppid, pgrp, session
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def assert_nothing_outlives(session: int, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while live_processes(session) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert live_processes(session) == [], "processes outlived the command"
+
+
+def start_with_two_workers(path) -> tuple[list[str], subprocess.Popen]:
+    """The long two-member command with two workers, in a session of its own, once it has saved a checkpoint."""
+    command = [sys.executable, "-m", "nalm.cli.main", *argv(path, LONG), "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    wait_for_checkpoint(path)
+    return command, process
+
+
+@pytest.mark.slow  # two workers, stopped, then resumed: about 30 s
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the command's processes through /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_schedulers_signal_stops_every_worker_as_ctrl_c_does_and_the_same_command_resumes(tmp_path, signum):
+    """SIGTERM (what Slurm, Docker, systemd and Kubernetes send before they kill) and SIGHUP (a closed
+    terminal) stop the workers at the end of their step, which save their checkpoints: one line,
+    exit code 128 + the signal, no process left behind."""
+    path = tmp_path / "r.sqlite"
+    command, process = start_with_two_workers(path)
+    process.send_signal(signum)
+    err = process.communicate(timeout=120)[1]
+    assert process.returncode == 128 + signum, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "in training at step" in err and "the same command resumes" in err
+    assert_nothing_outlives(process.pid)
+    with ResultsStore(path) as store:
+        assert store.runs() == [] and store.checkpoints()
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_resumed(path, uninterrupted_runs(tmp_path, LONG))
+
+
+@pytest.mark.slow  # two workers, killed, then resumed: about 30 s
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the command's processes through /proc")
+def test_workers_end_with_a_killed_main_process_and_the_same_command_resumes(tmp_path):
+    """kill -9 of the main process: its workers stop within seconds, saving their checkpoints (their
+    parent is the fork server, which would outlive the main process as long as they live)."""
+    path = tmp_path / "r.sqlite"
+    command, process = start_with_two_workers(path)
+    process.kill()
+    process.wait()
+    assert_nothing_outlives(process.pid)
+    with ResultsStore(path) as store:
+        assert store.runs() == [] and store.checkpoints()  # saved by the workers as they ended, or before
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_resumed(path, uninterrupted_runs(tmp_path, LONG))

@@ -1,12 +1,28 @@
 """Options and helpers shared by subcommands."""
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from ..results import ResultsStore
 
 DEFAULT_RESULTS = "results/nalm.sqlite"
 INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C: 128 + SIGINT, as a shell reports it
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""What asks a command to stop: Ctrl-C, and what schedulers and terminals send first (Slurm,
+Docker, systemd and Kubernetes send SIGTERM before they kill; a closed terminal, SIGHUP)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command stopped by ``signum`` (one of :data:`STOP_SIGNALS`); it exits with 128 + signum."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 def add_results_option(parser) -> None:

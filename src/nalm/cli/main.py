@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, show_cmd
 from ..errors import Fault
-from .common import INTERRUPTED
+from .common import INTERRUPTED, STOP_SIGNALS, Interrupted
 
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
             "explain": explain_cmd, "show": show_cmd}
@@ -20,8 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def stop(signum, frame):
+    raise Interrupted(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # only the main thread receives signals
+        previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}  # SIGTERM, SIGHUP as Ctrl-C
     try:
         return COMMANDS[args.command].main(args) or 0
     except ValueError as error:  # bad input (nalm.errors): one line, no traceback; anything else is a bug
@@ -30,9 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     except Fault as error:  # the disk, a worker process: one line saying what was kept
         print(f"nalm: error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # a command that saves work on Ctrl-C says so itself (run_cmd)
+    except KeyboardInterrupt as interrupted:  # a command that saves work when stopped says so itself (run_cmd)
         print("nalm: interrupted; nothing in flight was saved", file=sys.stderr)
-        return INTERRUPTED
+        return interrupted.exit_code if isinstance(interrupted, Interrupted) else INTERRUPTED
+    finally:
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from ..results import ResultsStore
 from ..runner import RunInterrupted, estimate, execute, prepare
 from ..runner import cluster
 from ..train import CHECKPOINT_EVERY
-from .common import INTERRUPTED, add_results_option, report_dir
+from .common import STOP_SIGNALS, Interrupted, add_results_option, report_dir
 
 
 def add_parser(sub) -> None:
@@ -71,24 +71,26 @@ def overrides(args) -> dict:
 
 
 @contextmanager
-def stop_on_ctrl_c():
-    """Yield a ``stop()`` that turns true at the first Ctrl-C (training then saves and stops at
-    the end of its step); a second Ctrl-C interrupts at once, as usual."""
-    pressed = []
+def stop_on_signals():
+    """Yield the signals received so far, as a list: training stops at the end of its step once
+    it is not empty (saving its checkpoints). Ctrl-C, SIGTERM and SIGHUP each ask for that
+    (:data:`~nalm.cli.common.STOP_SIGNALS`); a second one interrupts at once."""
+    received: list[int] = []
 
     def handler(signum, frame):
-        if pressed:
-            raise KeyboardInterrupt
-        pressed.append(signum)
+        if received:
+            raise Interrupted(signum)
+        received.append(signum)
 
     if threading.current_thread() is not threading.main_thread():  # only the main thread receives signals
-        yield lambda: False
+        yield received
         return
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
     try:
-        yield lambda: bool(pressed)
+        yield received
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 def render_estimate(e: estimate.Estimate) -> str:
@@ -139,11 +141,15 @@ def main(args) -> int:
             experiment.workload.check_table([run.config for run in store.runs(experiment.name)]
                                             + [run.stored for run in plan.runs])
         try:
-            with stop_on_ctrl_c() as stop:
+            with stop_on_signals() as received:
                 summary = execute(plan, store, progress=not args.quiet, checkpoint_every=60 * args.checkpoint_every,
-                                  stop=stop, workers=args.workers, ray=args.ray)
+                                  stop=lambda: bool(received), workers=args.workers, ray=args.ray)
         except RunInterrupted as interrupted:
-            return interrupted_message(args, interrupted)
+            return interrupted_message(args, interrupted, received[0])
+        except Interrupted as again:  # a second signal: stopped at once, mid-step
+            print(f"nalm: interrupted again, at once: the runs stored and the checkpoints saved so far are kept in "
+                  f"{args.results}; the same command resumes", file=sys.stderr)
+            return again.exit_code
         finished(args, experiment, store, plan, summary)
     return 0
 
@@ -159,11 +165,12 @@ def finished(args, experiment, store: ResultsStore, plan, summary) -> None:
         print("Report written to " + ", ".join(map(str, paths)))
 
 
-def interrupted_message(args, interrupted: RunInterrupted) -> int:
-    """Say in one line what an interrupted run saved and that the same command resumes; the exit code."""
+def interrupted_message(args, interrupted: RunInterrupted, signum: int) -> int:
+    """Say in one line what an interrupted run saved and that the same command resumes; the exit
+    code, 128 + the signal that stopped it."""
     steps = sorted(interrupted.checkpoints)
     saved = ("" if not steps else f" and the population in training at step {steps[0]:,}" if len(steps) == 1
              else f" and {len(steps)} populations in training at steps {steps[0]:,} to {steps[-1]:,}")
     print(f"nalm: interrupted: {interrupted.summary.trained} runs stored{saved} in {args.results}; "
           "the same command resumes", file=sys.stderr)
-    return INTERRUPTED
+    return Interrupted(signum).exit_code

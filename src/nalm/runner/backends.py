@@ -9,8 +9,11 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator
@@ -50,10 +53,11 @@ def in_process(parts: list[Part], session: Session) -> Iterator[tuple[Part, Outc
 def in_processes(parts: list[Part], workers: int, session: Session) -> Iterator[tuple[Part, Outcome]]:
     """Train the parts in ``workers`` processes, yielding each as it finishes.
 
-    Workers ignore Ctrl-C. When ``session.stop()`` turns true (polled every :data:`POLL`
-    seconds), they are told through a flag in shared memory, save a checkpoint at the end of
-    their step and return; parts not yet begun are not begun. Each part counts its steps in a
-    shared array, which the main process reads as it polls.
+    Workers ignore Ctrl-C, SIGTERM and SIGHUP. When ``session.stop()`` turns true (polled every
+    :data:`POLL` seconds), they are told through a flag in shared memory, save a checkpoint at
+    the end of their step and return; parts not yet begun are not begun. A worker whose main
+    process is gone stops the same way and ends (:func:`_end_with`). Each part counts its steps
+    in a shared array, which the main process reads as it polls.
     """
     context = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     if context.get_start_method() == "forkserver":  # the server imports nalm once; each worker forks from it
@@ -61,7 +65,7 @@ def in_processes(parts: list[Part], workers: int, session: Session) -> Iterator[
     stopping = context.RawValue(ctypes.c_bool, False)  # shared memory, no lock: one writer, read every step
     steps = context.RawArray(ctypes.c_int64, max(len(parts), 1))  # each part's steps, written by its worker only
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(str(session.store.path), session.every, stopping, steps)) as pool:
+                             initargs=(str(session.store.path), session.every, stopping, steps, os.getpid())) as pool:
         running = {pool.submit(_train_in_worker, part, index): (index, part) for index, part in enumerate(parts)}
 
         def signal_stop() -> None:
@@ -90,12 +94,16 @@ def in_processes(parts: list[Part], workers: int, session: Session) -> Iterator[
 
 _worker: dict = {}  # in a worker process: its channel's store, seconds between checkpoints, stop() and step counts
 
+ORPHAN_GRACE = 10.0
+"""Seconds a worker whose main process is gone gives its part to stop and save before it ends."""
 
-def _start_worker(store_path: str, every: float, stopping, steps) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
-    parent = os.getppid()
-    _worker.update(store=ResultsStore(store_path), every=every, steps=steps,
-                   stop=lambda: stopping.value or os.getppid() != parent)  # told to, or orphaned
+
+def _start_worker(store_path: str, every: float, stopping, steps, main: int) -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # sent to the whole process group: the main
+        signal.signal(signum, signal.SIG_IGN)  # process decides when to stop, and tells its workers
+    _worker.update(store=ResultsStore(store_path), every=every, steps=steps, orphaned=False, training=False)
+    _worker["stop"] = lambda: stopping.value or _worker["orphaned"]
+    threading.Thread(target=_end_with, args=(main,), daemon=True, name="nalm: end with the main process").start()
 
 
 def _train_in_worker(part: Part, index: int) -> Outcome:
@@ -103,4 +111,37 @@ def _train_in_worker(part: Part, index: int) -> Outcome:
 
     def count(n: int) -> None:
         steps[index] += n
-    return train_part(part, StoreChannel(_worker["store"], _worker["every"], _worker["stop"], count))
+    _worker["training"] = True
+    try:
+        return train_part(part, StoreChannel(_worker["store"], _worker["every"], _worker["stop"], count))
+    finally:
+        _worker["training"] = False
+
+
+def _end_with(main: int) -> None:
+    """A worker's watch on its main process: once that is gone, however it died (kill -9 too), the
+    part in training stops at the end of its step, saving a checkpoint, and the worker ends.
+    Nothing else would end it: its parent is the fork server, which lives as long as its workers."""
+    wait_for_exit(main)
+    _worker["orphaned"] = True
+    deadline = time.monotonic() + ORPHAN_GRACE
+    while _worker["training"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os._exit(1)
+
+
+def wait_for_exit(pid: int) -> None:
+    """Return once process ``pid`` has exited: at once through a pidfd (Linux 5.3 and later), else
+    within a second of polling."""
+    try:
+        descriptor = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(1.0)
+    select.select([descriptor], [], [])
