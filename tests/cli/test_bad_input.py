@@ -38,6 +38,8 @@ BAD_RUNS = {
     "negative iterations": ({"--iterations": ["-5"]}, "iterations"),
     "zero seeds": ({"--seeds": ["0"]}, "seeds"),
     "negative seeds": ({"--seeds": ["-2"]}, "seeds"),
+    "a billion seeds": ({"--seeds": ["1000000000"]}, "1,000,000,000 runs"),  # refused in bounded memory, at once
+    "a billion seeds, dry run": ({"--seeds": ["1000000000"], "--dry-run": []}, "1,000,000,000 runs"),
     "bad config value": ({"--config": ['{"lr": -1}']}, "lr"),
     "bad optimizer": ({"--config": ['{"optimizer": "lbfgs"}']}, "lbfgs"),
     "zero threads": ({"--threads": ["0"]}, "threads"),

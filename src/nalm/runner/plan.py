@@ -63,7 +63,12 @@ class Plan:
     data_path: str | None = None  # where the experiment's data was read from, absolute (None: bundled, or drawn)
 
 
-def selection(experiment, models=None, targets=None, seeds=None) -> tuple[list, list, list]:
+MAX_RUNS = 100_000
+"""The most runs one command plans: about 3 kB of memory each, and ten times a published table's
+(Mistry et al.'s at paper scale: about 10,000)."""
+
+
+def selection(experiment, models=None, targets=None, seeds=None) -> tuple[list, list, range]:
     """Validated models, targets and seeds (defaults: the experiment's)."""
     models = list(models or experiment.models)
     targets = list(targets or experiment.targets)
@@ -71,7 +76,7 @@ def selection(experiment, models=None, targets=None, seeds=None) -> tuple[list, 
     seeds = experiment.seeds if seeds is None else seeds
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
-    return models, targets, list(range(seeds))
+    return models, targets, range(seeds)
 
 
 def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None,
@@ -87,6 +92,10 @@ def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dic
     loaded, path = workload.load(experiment, data)
     configs = {(model, target): experiment.config_for(model, target, overrides)
                for model in models for target in targets if chosen or experiment.runs_by_default(model, target)}
+    count = len(seeds) * sum(len(workload.tasks_for(target)) * len(config.rates) for (_, target), config in configs.items())
+    if count > MAX_RUNS:
+        raise ValueError(f"this command makes {count:,} runs, more than one command plans ({MAX_RUNS:,}): "
+                         "split it by seeds, models or targets")
     workload.check(experiment, configs, overrides, loaded)
     scoring = workload.scoring(experiment, targets, overrides)
     runs = []
