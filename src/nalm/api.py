@@ -53,7 +53,7 @@ def load(results: str | Path = DEFAULT_RESULTS, experiment: str | None = None) -
     """The runs of a store on disk (of ``experiment``, or of its only experiment)."""
     if not Path(results).exists():
         raise ValueError(f"no results store at {results}")
-    with ResultsStore(results) as store:
+    with ResultsStore(results, readonly=True) as store:
         names = store.experiments()
         if experiment is None:
             if len(names) != 1:

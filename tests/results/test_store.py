@@ -375,3 +375,37 @@ def test_opening_a_store_waits_for_a_lock_sqlite_will_not_wait_for(tmp_path, mon
     else:
         with pytest.raises(sqlite3.OperationalError, match="locked"):  # no longer than the timeout
             ResultsStore(path)
+
+
+def test_a_store_opened_read_only_writes_nothing(tmp_path):
+    path = tmp_path / "results.sqlite"
+    with ResultsStore(path) as s:
+        s.put(make_record())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with ResultsStore(path, readonly=True) as s:
+        assert len(s.runs()) == 1
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            s._conn.execute("CREATE TABLE other (x)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    with pytest.raises(StoreError, match="no results store"):
+        ResultsStore(tmp_path / "missing.sqlite", readonly=True)
+    assert not (tmp_path / "missing.sqlite").exists()
+
+
+def test_a_row_of_a_store_written_before_checksums_reads_and_gets_one_when_replaced(tmp_path):
+    path = tmp_path / "results.sqlite"
+    with ResultsStore(path) as s:
+        s.put(make_record())
+    conn = sqlite3.connect(path)  # as nalm wrote a store before rows carried a checksum
+    conn.execute("CREATE TABLE runs_old AS SELECT * FROM runs")
+    conn.execute("DROP TABLE runs")
+    conn.execute("ALTER TABLE runs_old DROP COLUMN checksum")
+    conn.execute("ALTER TABLE runs_old RENAME TO runs")
+    conn.commit()
+    conn.close()
+    with ResultsStore(path, readonly=True) as s:
+        assert len(s.runs()) == 1 and not s.damaged
+    with ResultsStore(path) as s:  # opened for writing: the column is added, the old row kept
+        assert len(s.runs()) == 1
+        s.put(make_record(seed=1))
+        assert s._conn.execute("SELECT count(checksum) FROM runs").fetchone()[0] == 1

@@ -36,7 +36,8 @@ def report_dir(results: str, experiment: str) -> Path:
 
 
 def open_store(results: str, experiment: str) -> ResultsStore:
-    """The results store at ``results``, which must exist (reports and figures never create one)."""
+    """The results store at ``results``, which must exist, opened read-only (reports and figures
+    write nothing there)."""
     if not Path(results).exists():
         raise ValueError(f"no results store at {results}: run `nalm run {experiment}` first")
-    return ResultsStore(results)
+    return ResultsStore(results, readonly=True)

@@ -20,7 +20,7 @@ def explain_run(results: str, run_id: int):
     (:meth:`~nalm.experiments.spec.Workload.explain`): ``str`` of it is what ``nalm explain`` prints."""
     if not Path(results).exists():
         raise ValueError(f"no results store at {results}")
-    with ResultsStore(results) as store:
+    with ResultsStore(results, readonly=True) as store:
         run = store.get(run_id)  # KeyError naming the id if absent
     if run.experiment not in EXPERIMENTS:  # an experiment made in Python: read as arithmetic tasks, from the run's config
         return explain_arithmetic_run(run)

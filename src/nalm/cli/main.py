@@ -5,6 +5,8 @@ import argparse
 import signal
 import sys
 import threading
+import warnings
+from pathlib import Path
 
 from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, show_cmd
 from ..errors import Fault
@@ -26,13 +28,26 @@ def stop(signum, frame):
     raise Interrupted(signum)
 
 
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None, default=warnings.showwarning) -> None:
+    """nalm's own warnings as one ``nalm: warning:`` line each; others as Python shows them."""
+    if Path(filename).resolve().is_relative_to(PACKAGE):
+        print(f"nalm: warning: {message}", file=sys.stderr)
+    else:
+        default(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     previous = {}
     if threading.current_thread() is threading.main_thread():  # only the main thread receives signals
         previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}  # SIGTERM, SIGHUP as Ctrl-C
     try:
-        return COMMANDS[args.command].main(args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return COMMANDS[args.command].main(args) or 0
     except ValueError as error:  # bad input (nalm.errors): one line, no traceback; anything else is a bug
         print(f"nalm: error: {error}", file=sys.stderr)
         return 2

@@ -3,13 +3,15 @@
 from nalm.results.store import (
     SCHEMA_VERSION,
     Checkpoint,
+    DamagedRunWarning,
     ResultsStore,
     RunKey,
     RunRecord,
+    StoreDamaged,
     StoreError,
     StoreWriteError,
     config_hash,
 )
 
-__all__ = ["SCHEMA_VERSION", "Checkpoint", "ResultsStore", "RunKey", "RunRecord", "StoreError", "StoreWriteError",
-           "config_hash"]
+__all__ = ["SCHEMA_VERSION", "Checkpoint", "DamagedRunWarning", "ResultsStore", "RunKey", "RunRecord", "StoreDamaged",
+           "StoreError", "StoreWriteError", "config_hash"]

@@ -20,6 +20,16 @@ JSON too, ``{name: {"shape": [...], "data": [flat values]}}``: Python writes
 floats with ``repr``, which round-trips float64 exactly, and the result stays
 readable with any SQLite client.  NaN and infinities are written as the
 non-standard ``NaN``/``Infinity`` tokens that :mod:`json` reads back.
+
+Damage: each run's row carries the SHA-256 of its content (``checksum``; rows written before
+nalm kept one have none). A row that does not parse or match its checksum is *damaged*: it is
+left out of what :meth:`ResultsStore.runs` returns, named in a warning
+(:class:`DamagedRunWarning`), and trained again by ``nalm run``. A store whose pages SQLite
+cannot read is damaged as a whole (:class:`StoreDamaged`).
+
+Readers (``nalm report``, ``plot``, ``explain``) open a store read-only
+(``ResultsStore(path, readonly=True)``): an archived or shared store need not be writable,
+and nothing is written beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import numbers
 import os
 import sqlite3
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
@@ -47,6 +58,7 @@ __all__ = [
     "ResultsStore",
     "RunKey",
     "RunRecord",
+    "StoreDamaged",
     "StoreError",
     "config_hash",
 ]
@@ -78,6 +90,7 @@ CREATE TABLE IF NOT EXISTS runs (
     weights     TEXT NOT NULL,
     diverged    INTEGER NOT NULL,
     created     TEXT NOT NULL,
+    checksum    TEXT,  -- SHA-256 of the row's content (_checksum), none in rows written before it was kept
     UNIQUE (experiment, model, target, seed, config_hash)
 );
 -- the state of each population in training, deleted by the transaction that stores its runs
@@ -92,10 +105,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 """
 
-_COLUMNS = (
-    "run_id", "experiment", "model", "target", "seed", "config_hash", "config",
-    "environment", "metrics", "curve", "weights", "diverged", "created",
-)
+_CONTENT = ("experiment", "model", "target", "seed", "config_hash", "config", "environment", "metrics", "curve",
+            "weights", "diverged", "created")
+"""The columns a run's checksum covers: all but its id and the checksum."""
 _ORDER = "ORDER BY experiment, model, target, seed, config_hash, run_id"
 _FILTERABLE = ("model", "target", "seed", "config_hash")
 
@@ -106,6 +118,28 @@ class StoreError(ValueError):
 
 class StoreWriteError(Fault):
     """SQLite could not write to the store (a full disk, an I/O error, a lock held too long)."""
+
+
+class StoreDamaged(Fault):
+    """SQLite cannot read the store's pages: the file is damaged."""
+
+
+class DamagedRunWarning(UserWarning):
+    """A run's row does not parse or match its checksum: it is left out."""
+
+
+def damaged_store(path: Path, error: sqlite3.DatabaseError) -> StoreDamaged:
+    return StoreDamaged(f"{path}: the store is damaged ({error}): its runs cannot all be read; `sqlite3 {path} "
+                        "'.recover'` may rescue what is left")
+
+
+def _checksum(values: Iterable) -> str:
+    """SHA-256 of a row's content: each value of :data:`_CONTENT` as stored, in order."""
+    digest = hashlib.sha256()
+    for value in values:
+        digest.update(str(value).encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
 
 
 def _json_default(value: Any) -> Any:
@@ -230,7 +264,22 @@ def _encode_field(record: RunRecord, name: str) -> str:
         raise ValueError(f"run {label}: {name} cannot be stored as JSON: {exc}") from exc
 
 
+class _Damaged(Exception):
+    """A row that does not parse or match its checksum; the message says which."""
+
+
 def _row_to_record(row: sqlite3.Row) -> RunRecord:
+    """The record of ``row``; :class:`_Damaged` where the row is."""
+    stored = row["checksum"] if "checksum" in row.keys() else None
+    if stored is not None and stored != _checksum(row[name] for name in _CONTENT):
+        raise _Damaged("its content does not match its checksum")
+    try:
+        return _decode(row)
+    except (ValueError, TypeError, KeyError) as error:
+        raise _Damaged(f"it does not parse: {error}") from None
+
+
+def _decode(row: sqlite3.Row) -> RunRecord:
     return RunRecord(
         experiment=row["experiment"],
         model=row["model"],
@@ -247,6 +296,18 @@ def _row_to_record(row: sqlite3.Row) -> RunRecord:
     )
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that reads ``path`` and writes nothing, in it or beside it. A store in
+    write-ahead-log mode needs its index file (``-shm``) even to be read: it is read in place
+    where one is open, else the store is read as an immutable file, whose log, if a writer
+    left one, is empty after a clean close."""
+    uri = path.resolve().as_uri()
+    beside = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    if all(p.exists() for p in beside):  # a writer is at work, or was killed: read through its log
+        return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=LOCK_TIMEOUT)
+    return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True)
+
+
 def _check_store(conn: sqlite3.Connection, path: Path) -> None:
     """Raise StoreError unless ``conn`` is a nalm store we understand."""
     not_ours = StoreError(f"{path}: not a nalm results store")
@@ -255,8 +316,8 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> None:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
         ).fetchone()
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if has_meta else {}
-    except sqlite3.DatabaseError as exc:  # e.g. a corrupt file with a valid header
-        raise StoreError(f"{path}: not a nalm results store ({exc})") from None
+    except sqlite3.DatabaseError as exc:  # a corrupt file with a valid header
+        raise damaged_store(path, exc) from None
     if meta.get("application") != APPLICATION:
         raise not_ours
     try:
@@ -271,14 +332,25 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> None:
 
 
 class ResultsStore:
-    """One SQLite file of member-run results; see the module docstring."""
+    """One SQLite file of member-run results; see the module docstring.
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    ``readonly``: open an existing store for reading only, leaving no file behind; a missing
+    one is an error (:class:`StoreError`).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
+        self.path, self.readonly = Path(path), readonly
+        self.damaged: dict[int, str] = {}  # run id -> why, of the damaged rows read so far
         if self.path.exists() and self.path.stat().st_size > 0:
             self._check_existing()
+        elif readonly:
+            raise StoreError(f"no results store at {self.path}")
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        if readonly:
+            self._conn = _connect_readonly(self.path)
+            self._conn.row_factory = sqlite3.Row
+            return
         # timeout: parallel sweep workers may share one store and wait on its lock
         self._conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
@@ -295,6 +367,9 @@ class ResultsStore:
                     "('schema_version', ?)",
                     (APPLICATION, str(SCHEMA_VERSION)),
                 )
+                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
+                if "checksum" not in columns:  # a store written before runs carried one
+                    self._conn.execute("ALTER TABLE runs ADD COLUMN checksum TEXT")
             # re-check: another process may have created the file since we looked
             _check_store(self._conn, self.path)
         except BaseException:
@@ -324,8 +399,7 @@ class ResultsStore:
             header = handle.read(len(_SQLITE_HEADER))
         if header != _SQLITE_HEADER:
             raise StoreError(f"{self.path}: not a nalm results store (not an SQLite database)")
-        uri = self.path.resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True)
+        conn = _connect_readonly(self.path)
         try:
             _check_store(conn, self.path)
         finally:
@@ -361,7 +435,9 @@ class ResultsStore:
                 raise
         except sqlite3.OperationalError as error:
             raise StoreWriteError(f"{self.path}: cannot write ({error}); nothing of this write was kept, and what "
-                             "the store held before is intact") from None
+                                  "the store held before is intact") from None
+        except sqlite3.DatabaseError as error:  # pages SQLite cannot read: the file is damaged
+            raise damaged_store(self.path, error) from None
 
     # -- writing -------------------------------------------------------------
 
@@ -391,15 +467,12 @@ class ResultsStore:
                 created = record.created or now
                 row = {name: _encode_field(record, name)
                        for name in ("config", "environment", "metrics", "curve", "weights")}
+                content = (record.experiment, record.model, record.target, int(record.seed),
+                           config_hash(record.config), row["config"], row["environment"], row["metrics"],
+                           row["curve"], row["weights"], int(bool(record.diverged)), created)
                 cursor = self._conn.execute(
-                    "INSERT OR REPLACE INTO runs (experiment, model, target, seed, config_hash,"
-                    " config, environment, metrics, curve, weights, diverged, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.experiment, record.model, record.target, int(record.seed),
-                     config_hash(record.config), row["config"], row["environment"],
-                     row["metrics"], row["curve"], row["weights"], int(bool(record.diverged)),
-                     created),
-                )
+                    f"INSERT OR REPLACE INTO runs ({', '.join(_CONTENT)}, checksum)"
+                    f" VALUES ({', '.join('?' * (len(_CONTENT) + 1))})", (*content, _checksum(content)))
                 written.append((record, created, cursor.lastrowid))
         # only touch the caller's objects once the data is safely committed
         for record, created, run_id in written:
@@ -444,7 +517,8 @@ class ResultsStore:
         return {RunKey(*row) for row in rows}
 
     def runs(self, experiment: str | None = None, **filters: Any) -> list[RunRecord]:
-        """Records ordered by experiment, model, target, seed.
+        """Records ordered by experiment, model, target, seed; damaged rows are left out, each
+        named once in a :class:`DamagedRunWarning` and kept in :attr:`damaged`.
 
         ``filters`` may name model, target, seed or config_hash (exact match).
         """
@@ -454,18 +528,44 @@ class ResultsStore:
         if experiment is not None:
             filters = {"experiment": experiment, **filters}
         where = " AND ".join(f"{name} = ?" for name in filters)
-        sql = f"SELECT * FROM runs {'WHERE ' + where if where else ''} {_ORDER}"
-        return [_row_to_record(row) for row in self._conn.execute(sql, tuple(filters.values()))]
+        records = []
+        for row in self._read(f"SELECT * FROM runs {'WHERE ' + where if where else ''} {_ORDER}",
+                              tuple(filters.values())):
+            try:
+                records.append(_row_to_record(row))
+            except _Damaged as damage:
+                self._left_out(row["run_id"], str(damage))
+        return records
+
+    def intact_keys(self, experiment: str) -> set[RunKey]:
+        """The keys of the runs of ``experiment`` whose rows are intact (a damaged one is trained again)."""
+        return {record.key for record in self.runs(experiment)}
 
     def get(self, run_id: int) -> RunRecord:
-        row = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None:
+        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        if not rows:
             raise UnknownNameError(f"no run with run_id {run_id} in {self.path}")
-        return _row_to_record(row)
+        try:
+            return _row_to_record(rows[0])
+        except _Damaged as damage:
+            raise StoreError(f"run {run_id} in {self.path} is damaged: {damage}") from None
 
     def experiments(self) -> list[str]:
-        rows = self._conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY experiment")
-        return [row[0] for row in rows]
+        return [row[0] for row in self._read("SELECT DISTINCT experiment FROM runs ORDER BY experiment")]
+
+    def _read(self, sql: str, parameters: tuple = ()) -> list[sqlite3.Row]:
+        try:
+            return self._conn.execute(sql, parameters).fetchall()
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and "malformed" not in str(error):
+                raise
+            raise damaged_store(self.path, error) from None
+
+    def _left_out(self, run_id: int, why: str) -> None:
+        if run_id not in self.damaged:
+            self.damaged[run_id] = why
+            warnings.warn(f"run {run_id} in {self.path} is damaged ({why}) and left out; `nalm run` trains it again",
+                          DamagedRunWarning, stacklevel=3)
 
     def export_csv(self, path_or_file: str | os.PathLike | IO[str],
                    experiment: str | None = None) -> int:

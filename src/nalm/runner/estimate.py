@@ -83,8 +83,9 @@ def pending_runs(plan: Plan, store_path) -> tuple[list, int]:
     holds. The store is only read; none is created."""
     if not Path(store_path).exists():
         return list(plan.runs), 0
-    with ResultsStore(store_path) as store:
-        pending = [run for run in plan.runs if not store.has(run.key)]
+    with ResultsStore(store_path, readonly=True) as store:
+        stored = store.intact_keys(plan.experiment.name)
+    pending = [run for run in plan.runs if run.key not in stored]
     return pending, len(plan.runs) - len(pending)
 
 

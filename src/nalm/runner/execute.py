@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import platform
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
 from .. import __version__
+from ..errors import Fault
 from ..results import ResultsStore, RunRecord, config_hash
 from ..train import CHECKPOINT_EVERY, MemberResult
 from . import cluster
@@ -65,7 +68,8 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     and :class:`RunInterrupted` is raised.
     """
     workload = plan.experiment.workload
-    pending = [run for run in plan.runs if not store.has(run.key)]
+    stored = store.intact_keys(plan.experiment.name)  # a damaged run is trained again
+    pending = [run for run in plan.runs if run.key not in stored]
     summary = RunSummary(0, len(plan.runs) - len(pending), 0)
     slots = None
     if ray is not None and pending:
@@ -121,9 +125,24 @@ def store_population(store: ResultsStore, scorer, runs: list[Run], population: s
     """Score a trained population's runs and store them in one transaction, which also deletes
     its checkpoint: all of it or nothing."""
     records = [record(scorer, run, result) for run, result in zip(runs, results)]
-    store.put_many(records, finishes=population)
+    try:
+        store.put_many(records, finishes=population)
+    except Fault as error:  # the store cannot take them: keep them beside it
+        raise Fault(f"{error}; {kept_beside(store.path, records)}") from None
     summary.trained += len(records)
     summary.diverged += sum(r.diverged for r in records)
+
+
+def kept_beside(path: Path, records: list[RunRecord]) -> str:
+    """Where runs trained but not storable in the store at ``path`` are kept: a store of their own
+    beside it (``nalm report --results`` reads it), named with the time."""
+    beside = path.with_name(f"{path.stem}.unstored-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+    try:
+        with ResultsStore(beside) as store:
+            store.put_many(records)
+    except Exception as error:  # noqa: BLE001 (a second failure must not hide the first)
+        return f"the {len(records)} runs just trained could not be kept elsewhere either ({error})"
+    return f"the {len(records)} runs just trained are kept in {beside}"
 
 
 def record(scorer, run: Run, result: MemberResult) -> RunRecord:
