@@ -270,12 +270,25 @@ class _Damaged(Exception):
 
 def _row_to_record(row: sqlite3.Row) -> RunRecord:
     """The record of ``row``; :class:`_Damaged` where the row is."""
-    stored = row["checksum"] if "checksum" in row.keys() else None
-    if stored is not None and stored != _checksum(row[name] for name in _CONTENT):
-        raise _Damaged("its content does not match its checksum")
+    _verify(row)
     try:
         return _decode(row)
     except (ValueError, TypeError, KeyError) as error:
+        raise _Damaged(f"it does not parse: {error}") from None
+
+
+def _verify(row: sqlite3.Row) -> None:
+    """Raise :class:`_Damaged` unless ``row`` matches its checksum, or (a row written before rows
+    carried one) its JSON fields parse."""
+    stored = row["checksum"] if "checksum" in row.keys() else None
+    if stored is not None:
+        if stored != _checksum(row[name] for name in _CONTENT):
+            raise _Damaged("its content does not match its checksum")
+        return
+    try:
+        for name in ("config", "environment", "metrics", "curve", "weights"):
+            json.loads(row[name])
+    except ValueError as error:
         raise _Damaged(f"it does not parse: {error}") from None
 
 
@@ -539,7 +552,15 @@ class ResultsStore:
 
     def intact_keys(self, experiment: str) -> set[RunKey]:
         """The keys of the runs of ``experiment`` whose rows are intact (a damaged one is trained again)."""
-        return {record.key for record in self.runs(experiment)}
+        keys = set()
+        for row in self._read("SELECT * FROM runs WHERE experiment = ?", (experiment,)):
+            try:
+                _verify(row)
+            except _Damaged as damage:
+                self._left_out(row["run_id"], str(damage))
+                continue
+            keys.add(RunKey(*(row[name] for name in ("experiment", "model", "target", "seed", "config_hash"))))
+        return keys
 
     def get(self, run_id: int) -> RunRecord:
         rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
