@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 from pathlib import Path
 
@@ -39,6 +40,10 @@ BAD_RUNS = {
     "zero seeds": ({"--seeds": ["0"]}, "seeds"),
     "negative seeds": ({"--seeds": ["-2"]}, "seeds"),
     "a billion seeds": ({"--seeds": ["1000000000"]}, "1,000,000,000 runs"),  # refused in bounded memory, at once
+    "unit options not a mapping": ({"--config": ['{"unit_options": 5}']}, "unit_options"),
+    "a unit option of the wrong type": ({"--units": ["nau"], "--config": [
+        '{"unit_options": {"nau": {"regularizer_scale": "x"}}}']}, "regularizer_scale"),  # it crashed mid-training
+    "a range too wide for floats": ({"--interpolation": ["[-1e308,1e308]"]}, "overflows"),
     "a billion seeds, dry run": ({"--seeds": ["1000000000"], "--dry-run": []}, "1,000,000,000 runs"),
     "bad config value": ({"--config": ['{"lr": -1}']}, "lr"),
     "bad optimizer": ({"--config": ['{"optimizer": "lbfgs"}']}, "lbfgs"),
@@ -235,3 +240,18 @@ def test_an_unreachable_ray_address_is_one_line_before_the_store_is_touched(addr
     code, out, err = run_nalm(blog_argv(results, "--ray", address))
     assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("nalm: error: ")
     assert message in err and not results.exists()
+
+
+@pytest.mark.parametrize("where", ["folder", "empty", "fifo", "under a file"])
+def test_a_results_path_that_cannot_be_a_store_is_refused_in_one_line(where, workdir, run_nalm):
+    (workdir / "folder").mkdir()
+    (workdir / "file").write_text("a file\n")
+    if where == "fifo":
+        os.mkfifo(workdir / "fifo")
+    results = {"folder": workdir / "folder", "empty": "", "fifo": workdir / "fifo",
+               "under a file": workdir / "file" / "r.sqlite"}[where]
+    before = snapshot(workdir)
+    code, out, err = run_nalm(base(results))
+    check_refused(code, out, err, {"folder": "is a folder", "empty": "path is empty", "fifo": "not a regular file",
+                                   "under a file": "is a file, not a folder"}[where])
+    assert snapshot(workdir) == before

@@ -2,7 +2,9 @@
 that know nothing of members (vmap, or one member after another); their runs' stored versions."""
 from __future__ import annotations
 
+import io
 import warnings
+from contextlib import redirect_stderr
 
 import numpy as np
 import pytest
@@ -176,3 +178,64 @@ def test_a_unit_of_ones_own_runs_in_every_static_experiment(experiment, tmp_path
                                   "--seeds", "1", "--iterations", "4", "--config", '{"eval_samples": 16, "eval_every": 2}'])
     assert {r.model for r in runs} == {"plain-nau", f"{HERE}:PlainNAU"}
     assert all(r.config["custom_units"] for r in runs)
+
+
+FAILING = """
+import sys
+import torch
+from torch import nn
+
+
+class NoParameters(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+
+    def forward(self, x):
+        return x[..., :1] * 2
+
+
+class TwoOutputs(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(out_features, in_features))
+
+    def forward(self, x):
+        return x @ self.weight.T, 1
+
+
+class FailsWhileTraining(nn.Module):
+    calls = 0
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(out_features, in_features) / 4)
+
+    def forward(self, x):
+        FailsWhileTraining.calls += 1
+        if FailsWhileTraining.calls > 20:
+            raise RuntimeError("the unit's own bug")
+        return x @ self.weight.T
+"""
+
+
+@pytest.mark.parametrize("unit, message", [
+    ("failing_units:NoParameters", "unit failing_units:NoParameters: it has no parameters, so there is nothing to train"),
+    ("failing_units:TwoOutputs", "unit failing_units:TwoOutputs: its forward must return one tensor"),
+    ("exits_on_import:Unit", "module 'exits_on_import' does not import: SystemExit: 3"),
+    ("failing_units:FailsWhileTraining", "unit failing_units:FailsWhileTraining raised RuntimeError in its forward: "
+                                         "the unit's own bug"),
+])
+def test_a_unit_that_fails_says_so_in_one_line_naming_the_unit(unit, message, tmp_path, monkeypatch):
+    from nalm.cli.main import main
+
+    (tmp_path / "failing_units.py").write_text(FAILING)
+    (tmp_path / "exits_on_import.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    err = io.StringIO()
+    with redirect_stderr(err), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(["run", "madsen2020-static", "--units", unit, "--targets", "add", "--seeds", "1", "--iterations",
+                     "50", "--config", '{"eval_samples": 16, "eval_every": 25}', "--workers", "1", "--quiet",
+                     "--results", str(tmp_path / "r.sqlite")])
+    lines = err.getvalue().strip().splitlines()
+    assert code == 2 and len(lines) == 1 and message in lines[0], lines

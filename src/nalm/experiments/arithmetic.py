@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import torch
 
 from ..explain import READBACK_VERSION, ExplainError, Explanation, Verification, explain_and_verify
 from ..philox import GENERATOR
@@ -26,7 +27,7 @@ from ..scoring.thresholds import PerturbedWeights, ThresholdRule
 from ..tasks import Range, check_target, task_from_dict, task_to_dict
 from ..train import ArithmeticPopulation, Member, MemberResult, TrainConfig
 from ..units import build_model, is_baseline, parse_model
-from ..units.custom import source_record
+from ..units.custom import CustomUnitError, source_record
 from ..units.registry import custom_unit
 from . import protocol
 
@@ -87,8 +88,9 @@ class ArithmeticTasks:
         return None, None
 
     def check(self, experiment, configs: dict, overrides: dict | None, data) -> None:
-        """Every distinct config, the baselines' too: its device, and one standalone build, which
-        catches bad hidden sizes and unit options."""
+        """Every distinct config, the baselines' too: its device, and one standalone build, put
+        through a forward pass and its regularizers at the first and last step, which catches bad
+        hidden sizes and unit options (of the wrong type too) before anything trains."""
         task = self.tasks[0]
         baselines = [(self.baseline_model, self.baseline_config(experiment, target, overrides))
                      for target in dict.fromkeys(target for _, target in configs)]
@@ -100,10 +102,17 @@ class ArithmeticTasks:
             checked.add(key)
             config.check_device()
             try:
-                build_model(model, task.in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
-                            recurrent=task.recurrent, device=config.device)
-            except TypeError as error:
-                raise ValueError(f"model {model}: {error}") from None
+                net = build_model(model, task.in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
+                                  recurrent=task.recurrent, device=config.device)
+                net(torch.ones(2, *task.input_shape, device=config.device))
+                for step in (0, config.iterations):
+                    net.regularization(step)
+                net.project_()
+            except CustomUnitError:
+                raise  # it names the unit itself
+            except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
+                options = f" (unit options {json.dumps(config.unit_options)})" if config.unit_options else ""
+                raise ValueError(f"model {model}: {error}{options}") from None
 
     def baseline_config(self, experiment, target: str, overrides: dict | None = None) -> TrainConfig:
         """How the untrained baseline networks of one target are built and evaluated: the

@@ -10,6 +10,7 @@ solved model's bound, :mod:`nalm.scoring.sequences`).
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -19,6 +20,7 @@ from ..explain import READBACK_VERSION
 from ..philox import GENERATOR
 from ..runner.parts import Part
 from ..train import Member, MemberResult, Population, TrainConfig
+from ..units.custom import CustomUnitError
 from . import protocol
 
 SETTINGS = {"optimizer": "optimizer", "lr": "lr", "batch_size": "batch_size", "iterations": "iterations",
@@ -122,12 +124,20 @@ class DataSet:
         return _LOADED[key]
 
     def check(self, experiment, configs: dict, overrides: dict | None, data) -> None:
-        """One member of each (model, target) built up front: bad unit options fail before anything trains."""
+        """One member of each (model, target) built up front and put through a step's loss and its
+        regularizers at the first and last step: bad unit options fail before anything trains."""
         for (model, target), config in configs.items():
             try:
-                self.build(model, target, data, [Member(0, target, self.task(target))], config)
-            except TypeError as error:
-                raise ValueError(f"model {model}: {error}") from None
+                population = self.build(model, target, data, [Member(0, target, self.task(target))], config)
+                population.fit(0)
+                for step in (0, config.iterations):
+                    population.net.regularization(step)
+                population.net.project_()
+            except CustomUnitError:
+                raise  # it names the unit itself
+            except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
+                options = f" (unit options {json.dumps(config.unit_options)})" if config.unit_options else ""
+                raise ValueError(f"model {model}: {error}{options}") from None
 
     def tasks_for(self, target: str) -> tuple:
         return (self.task(target),)

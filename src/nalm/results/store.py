@@ -309,6 +309,21 @@ def _decode(row: sqlite3.Row) -> RunRecord:
     )
 
 
+def _checked_path(path: str | os.PathLike) -> Path:
+    """``path`` as a store's, or a :class:`StoreError` saying why it cannot be one."""
+    if not os.fspath(path):
+        raise StoreError("the results store's path is empty")
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a results store (name a file in it, e.g. {path / 'nalm.sqlite'})")
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path} is not a regular file (a results store is an SQLite file)")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise StoreError(f"{path}: {parent} is a file, not a folder")
+    return path
+
+
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     """A connection that reads ``path`` and writes nothing, in it or beside it. A store in
     write-ahead-log mode needs its index file (``-shm``) even to be read: it is read in place
@@ -352,7 +367,7 @@ class ResultsStore:
     """
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
-        self.path, self.readonly = Path(path), readonly
+        self.path, self.readonly = _checked_path(path), readonly
         self.damaged: dict[int, str] = {}  # run id -> why, of the damaged rows read so far
         if self.path.exists() and self.path.stat().st_size > 0:
             self._check_existing()

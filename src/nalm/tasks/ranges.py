@@ -30,6 +30,8 @@ class Range:
         for low, high in self.intervals:
             if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
                 raise ValueError(f"bad range interval [{low}, {high}]: need finite low < high")
+            if not math.isfinite(high - low):
+                raise ValueError(f"bad range interval [{low:g}, {high:g}]: its length overflows a float")
             if low < previous_high:
                 raise ValueError(f"range intervals must be sorted and disjoint: {self.intervals}")
             previous_high = high

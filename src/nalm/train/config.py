@@ -68,6 +68,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.unit_options, dict) or not all(
+                isinstance(unit, str) and isinstance(options, dict) for unit, options in self.unit_options.items()):
+            raise ValueError(f"unit_options must map unit names to their options, e.g. {{\"nau\": "
+                             f"{{\"regularizer_scale\": 0.1}}}}, got {self.unit_options!r}")
         if not isinstance(self.fused, bool):
             raise ValueError(f"fused must be true or false, got {self.fused!r}")
         if not isinstance(self.iterations, int) or self.iterations < 0:

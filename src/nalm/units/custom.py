@@ -71,7 +71,7 @@ def find_unit(name: str) -> type | None:
         if entry.name == name:
             try:
                 cls = entry.load()
-            except Exception as error:  # whatever the plugin raises on import
+            except (Exception, SystemExit) as error:  # whatever the plugin raises on import, sys.exit too
                 raise ValueError(f"unit {name!r}: its entry point {entry.value} does not load: "
                                  f"{type(error).__name__}: {error}") from None
             return check_unit_class(cls, name)
@@ -84,7 +84,12 @@ def _import(path: str) -> type:
         raise ValueError(f"unit {path!r}: an import path is MODULE:CLASS, e.g. mypkg.units:MyUnit")
     try:
         module = importlib.import_module(module_name)
-    except Exception as error:  # ImportError, or anything the module raises while importing
+    except ModuleNotFoundError as error:
+        hint = (" (the current folder is not on Python's import path: run with PYTHONPATH=., or install the "
+                "package)" if error.name == module_name.split(".")[0] else "")
+        raise ValueError(f"unit {path!r}: module {module_name!r} does not import: ModuleNotFoundError: {error}"
+                         f"{hint}") from None
+    except (Exception, SystemExit) as error:  # anything the module raises while importing, sys.exit too
         raise ValueError(f"unit {path!r}: module {module_name!r} does not import: "
                          f"{type(error).__name__}: {error}") from None
     target = module
@@ -133,6 +138,10 @@ def source_record(cls: type) -> dict:
     return {"import": import_path(cls), "source_sha256": digest}
 
 
+class CustomUnitError(ValueError):
+    """A unit from outside nalm failed: the message names the unit and what it raised."""
+
+
 class _Call(nn.Module):
     """``module.method(*args)`` as a forward pass, so that ``functional_call`` can run any method."""
 
@@ -161,6 +170,7 @@ class Memberwise(ArithmeticUnit):
         self.unit_options = options
         template = self.base(in_features, out_features, **options).to(device=device, dtype=dtype)
         self._template = [template]  # a list: not a submodule, so its own parameters are not trained
+        self._check_template()
         self._calls: dict[str, _Call] = {}  # method -> its forward wrapper (a dict: not submodules either)
         self._names = [name for name, _ in template.named_parameters()]
         for name, p in template.named_parameters():
@@ -179,6 +189,22 @@ class Memberwise(ArithmeticUnit):
     def template(self) -> nn.Module:
         return self._template[0]
 
+    def _check_template(self) -> None:
+        """Refuse, in one line, a unit that has nothing to train or whose forward pass does not
+        give one tensor of ``(batch, out_features)``."""
+        name = import_path(self.base)
+        if not any(True for _ in self.template.parameters()):
+            raise CustomUnitError(f"unit {name}: it has no parameters, so there is nothing to train")
+        probe = torch.ones(2, self.in_features, dtype=next(self.template.parameters()).dtype)
+        try:
+            out = self.template(probe)
+        except Exception as error:
+            raise CustomUnitError(f"unit {name} raised {type(error).__name__} in its forward: {error}") from error
+        if not isinstance(out, Tensor) or out.shape != (2, self.out_features):
+            got = type(out).__name__ if not isinstance(out, Tensor) else f"a tensor of shape {tuple(out.shape)}"
+            raise CustomUnitError(f"unit {name}: its forward must return one tensor of (batch, out_features) = "
+                                  f"(2, {self.out_features}) for 2 inputs, got {got}")
+
     def init_member(self, **parameters: Tensor) -> None:
         # A fresh unit draws from the global generator as the standalone unit does.
         fresh = self.base(self.in_features, self.out_features, **self.unit_options)
@@ -189,7 +215,17 @@ class Memberwise(ArithmeticUnit):
         return {name: getattr(self, name.replace(".", "__")) for name in self._names}
 
     def _per_member(self, method: str, *args, batched=None):
-        """``template.method(*args)`` for every member: under vmap, or one member at a time."""
+        """``template.method(*args)`` for every member: under vmap, or one member at a time; what it
+        raises is said to come from the unit (:class:`CustomUnitError`)."""
+        try:
+            return self._run(method, *args, batched=batched)
+        except CustomUnitError:
+            raise
+        except Exception as error:
+            raise CustomUnitError(f"unit {import_path(self.base)} raised {type(error).__name__} in its {method}: "
+                                  f"{str(error).splitlines()[0] if str(error) else ''}") from error
+
+    def _run(self, method: str, *args, batched=None):
         call = self._calls.setdefault(method, _Call(self.template, method))
         params = {f"module.{k}": v for k, v in self._params().items()}
         if self.members is None:
@@ -208,7 +244,7 @@ class Memberwise(ArithmeticUnit):
         trial = torch.ones(self.members, 2, self.in_features, dtype=next(self.parameters()).dtype)
         self.path = "vmap"
         try:
-            self._per_member("forward", trial, batched=[True])
+            self._run("forward", trial, batched=[True])
         except Exception as error:  # whatever vmap refuses: in-place ops, .item(), data-dependent control flow
             reason = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
             self._announce("loop", f"one member after another ({self.members} forward passes per step, about a fifth "
