@@ -3,6 +3,7 @@ that know nothing of members (vmap, or one member after another); their runs' st
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from contextlib import redirect_stderr
 
@@ -239,3 +240,30 @@ def test_a_unit_that_fails_says_so_in_one_line_naming_the_unit(unit, message, tm
                      "--results", str(tmp_path / "r.sqlite")])
     lines = err.getvalue().strip().splitlines()
     assert code == 2 and len(lines) == 1 and message in lines[0], lines
+
+
+def test_a_stored_run_makes_nalm_import_only_a_module_the_user_names(tmp_path, monkeypatch, capsys):
+    """A crafted store names a module in a run: `nalm explain` imports it only when told to."""
+    from nalm.cli.main import main
+
+    (tmp_path / "crafted_unit.py").write_text(FAILING + "\nimport os\nos.environ['NALM_CRAFTED_IMPORTED'] = '1'\n"
+                                               "Unit = FailsWhileTraining\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("NALM_CRAFTED_IMPORTED", raising=False)
+    store = tmp_path / "r.sqlite"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["run", "madsen2020-static", "--units", "crafted_unit:Unit", "--targets", "add", "--seeds", "1",
+                     "--iterations", "2", "--config", '{"eval_samples": 16, "eval_every": 2, "hidden": null}',
+                     "--workers", "1", "--quiet", "--results", str(store)]) == 0
+    import sys
+
+    sys.modules.pop("crafted_unit")  # a fresh process: nothing imported yet
+    monkeypatch.delenv("NALM_CRAFTED_IMPORTED")
+    capsys.readouterr()
+    assert main(["explain", "1", "--results", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert "imported from module 'crafted_unit' only if you name it: add --units crafted_unit:Unit" in err
+    assert "NALM_CRAFTED_IMPORTED" not in os.environ and "crafted_unit" not in sys.modules
+    main(["explain", "1", "--units", "crafted_unit:Unit", "--results", str(store)])  # named: imported, then read
+    assert os.environ.get("NALM_CRAFTED_IMPORTED") == "1" and "only if you name it" not in capsys.readouterr().err

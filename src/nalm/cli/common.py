@@ -35,6 +35,12 @@ def report_dir(results: str, experiment: str) -> Path:
     return Path(results).parent / experiment
 
 
+def add_importable_units_option(parser) -> None:
+    parser.add_argument("--units", nargs="+", default=[], metavar="MODULE:CLASS",
+                        help="units from outside nalm that stored runs are made of, which nalm may import to rebuild "
+                             "their networks (it imports no module a stored run names unless you name it here)")
+
+
 def open_store(results: str, experiment: str) -> ResultsStore:
     """The results store at ``results``, which must exist, opened read-only (reports and figures
     write nothing there)."""

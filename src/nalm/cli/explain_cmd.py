@@ -6,12 +6,14 @@ from pathlib import Path
 from ..experiments import EXPERIMENTS
 from ..experiments.arithmetic import explain_run as explain_arithmetic_run
 from ..results import ResultsStore
-from .common import add_results_option
+from ..units.custom import importing_only
+from .common import add_importable_units_option, add_results_option
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("explain", help="the simplest formula a stored run computes, checked against its target")
     p.add_argument("run_id", type=int, metavar="RUN_ID", help="a run id of the results store")
+    add_importable_units_option(p)
     add_results_option(p)
 
 
@@ -28,5 +30,6 @@ def explain_run(results: str, run_id: int):
 
 
 def main(args) -> int:
-    print(explain_run(args.results, args.run_id))
+    with importing_only(args.units):
+        print(explain_run(args.results, args.run_id))
     return 0

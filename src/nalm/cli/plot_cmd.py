@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from ..experiments import get_experiment
-from .common import add_results_option, open_store, report_dir
+from ..units.custom import importing_only
+from .common import add_importable_units_option, add_results_option, open_store, report_dir
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("plot", help="figures (PNG, SVG) of an experiment's stored runs")
     p.add_argument("experiment")
     p.add_argument("--linear", action="store_true", help="linear instead of logarithmic error axes")
+    add_importable_units_option(p)
     add_results_option(p)
 
 
@@ -18,6 +20,7 @@ def main(args) -> int:
         runs = store.runs(experiment.name)
     if not runs:
         raise ValueError(f"the store {args.results} holds no runs of {experiment.name}")
-    paths = experiment.plot(runs, report_dir(args.results, experiment.name), log=not args.linear)
+    with importing_only(args.units):
+        paths = experiment.plot(runs, report_dir(args.results, experiment.name), log=not args.linear)
     print("Figures written to " + ", ".join(map(str, paths)))
     return 0

@@ -24,8 +24,10 @@ import hashlib
 import importlib
 import inspect
 import warnings
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -37,6 +39,7 @@ from .base import ArithmeticUnit
 ENTRY_POINT_GROUP = "nalm.units"
 
 _REGISTERED: dict[str, type] = {}  # name -> class, from register_unit
+_IMPORTABLE: set[str] | None = None  # import paths a reader of stored runs may import (None: any, see importing_only)
 
 
 def is_import_path(name: str) -> bool:
@@ -60,12 +63,28 @@ def import_path(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+@contextmanager
+def importing_only(names: Iterable[str]) -> Iterator[None]:
+    """Within the block, a unit named by import path is imported only if it is one of ``names``
+    (those the user named); registered units and entry points as always. For commands that read
+    stored runs, which name their units: a crafted store must not make nalm import a module."""
+    global _IMPORTABLE
+    before, _IMPORTABLE = _IMPORTABLE, set(names)
+    try:
+        yield
+    finally:
+        _IMPORTABLE = before
+
+
 def find_unit(name: str) -> type | None:
     """The class of a unit named by import path, entry point or :func:`register_unit`; ``None``
     when ``name`` is none of these (the caller then lists the built-in units)."""
     if name in _REGISTERED:
         return _REGISTERED[name]
     if is_import_path(name):
+        if _IMPORTABLE is not None and name not in _IMPORTABLE:
+            raise ValueError(f"unit {name!r} of a stored run is imported from module {name.partition(':')[0]!r} only "
+                             f"if you name it: add --units {name}")
         return check_unit_class(_import(name), name)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name == name:
