@@ -37,6 +37,7 @@ BAD_RUNS = {
     "invalid JSON": ({"--config": ['{"lr": 0.01']}, "JSON"),
     "JSON not an object": ({"--config": ["[1, 2]"]}, "JSON object"),
     "negative iterations": ({"--iterations": ["-5"]}, "iterations"),
+    "no iterations": ({"--iterations": ["0"]}, "--iterations"),  # it trained nothing and stored it
     "zero seeds": ({"--seeds": ["0"]}, "seeds"),
     "negative seeds": ({"--seeds": ["-2"]}, "seeds"),
     "a billion seeds": ({"--seeds": ["1000000000"]}, "1,000,000,000 runs"),  # refused in bounded memory, at once

@@ -47,6 +47,7 @@ def test_calibration_separates_steps_evaluations_and_setup(monkeypatch):
             from nalm.train import Member, TrainConfig
             self.config, self.model, self.label = TrainConfig(iterations=10_000, eval_every=1000, hidden=None), "nau", "nau"
             self.member = Member(seed, "add", StaticTask())
+            self.key = SimpleNamespace(config_hash=f"run {seed}")
 
     runs = [Run(seed) for seed in range(2 * estimate.CALIBRATION_MEMBERS)]  # twice the sample
     plan = SimpleNamespace(experiment=EXPERIMENTS["madsen2020-static"], data_path=None)  # what calibrate reads of a plan

@@ -38,3 +38,14 @@ def test_without_figures_nothing_is_drawn(store, tmp_path, monkeypatch):
     with ResultsStore(store) as results:
         text, paths = write.write_report(EXPERIMENT, results, tmp_path)
     assert [p.name for p in paths] == ["report.md", "summary.csv", "runs.csv"] and "# blog-static" in text
+
+
+def test_a_store_without_runs_links_no_figure_of_another_store(tmp_path):
+    """Two stores in one folder share its <experiment>/ folder of reports: one holding no runs
+    must not link the other's figures."""
+    folder = tmp_path / "blog-static"
+    folder.mkdir()
+    (folder / "blog-static-heatmap.png").write_bytes(b"another store's figure")
+    with ResultsStore(tmp_path / "empty.sqlite") as results:
+        text, _ = write.write_report(EXPERIMENT, results, folder, figures=True)
+    assert "No stored runs yet" in text and "Figures" not in text and "heatmap" not in text

@@ -90,3 +90,35 @@ def test_worker_processes_move_the_bar_while_they_train(tmp_path):
     seen = told_before_finishing(outcomes, told)
     assert set(seen) == {"p0", "p1"}
     assert all(0 < steps <= 5_000 for steps in seen.values()), seen  # told while training, never too much
+
+
+def test_the_time_left_is_that_of_every_member_step_taken_and_said_only_once_a_tenth_is(monkeypatch):
+    """A log's lines estimate from the member-steps taken so far, those of parts still training in
+    other processes too: the untrained baselines, done first in seconds, once made the first line
+    say hours for a minute's run."""
+    import nalm.runner.progress as progress_module
+
+    plan = prepare(MADSEN, models=["nau"], targets=["add"], seeds=2, overrides=TINY)
+    members, config = [run.member for run in plan.runs], plan.runs[0].config
+    baselines = Part("baselines add", "x", "mlp-relu6", members, config.replace(iterations=0), MADSEN.workload)
+    long = Part("p", "x", "nau", members, config.replace(iterations=1000), MADSEN.workload)
+    now = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: now[0])
+    log = io.StringIO()
+    progress = Progress([baselines, long], enabled=True, stream=log)
+    tell = progress.steps_of(long)
+    now[0] = 10.0
+    tell(50)  # 100 of 2002 member-steps: under a tenth
+    progress.finished_part(baselines)
+    tell(450)  # 1000 of 2002
+    now[0] = 20.0
+    progress.finished_part(long)
+    first, last = log.getvalue().splitlines()
+    assert first.endswith("10 s elapsed)")  # nothing said yet
+    assert last.endswith("20 s elapsed, about 0 s left)")
+    now[0] = 0.0
+    progress = Progress([baselines, long], enabled=True, stream=io.StringIO())
+    progress.steps_of(long)(900)  # 1800 of 2002, in 10 s: 202 more at that rate take about 1 s
+    now[0] = 10.0
+    progress.finished_part(baselines)
+    assert progress.stream.getvalue().strip().endswith("10 s elapsed, about 1 s left)")

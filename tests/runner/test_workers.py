@@ -76,3 +76,17 @@ def test_every_experiments_parts_reach_a_worker_whole(name):
     assert received.workload == experiment.workload and received.members == sent.members
     population = received.workload.population(received)
     assert len(population.members) == 1 and population.model == experiment.models[0]
+
+
+@pytest.mark.slow  # a pool of two workers, then one: about 10 s
+def test_a_rerun_with_other_workers_leaves_no_checkpoint_behind(tmp_path):
+    """Checkpoints saved by two workers belong to their shares; stored by one worker, the runs
+    take every checkpoint of theirs with them."""
+    config = {**CONFIG, "iterations": 3000}
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        plan = prepare(EXPERIMENT, **SELECTION, overrides=config)
+        with pytest.raises(RunInterrupted):
+            execute(plan, store, workers=2, checkpoint_every=0.01, stop=lambda: len(store.checkpoints()) == 2)
+        assert len(store.checkpoints()) == 2
+        assert execute(plan, store, workers=1).trained == 6
+        assert store.checkpoints() == []

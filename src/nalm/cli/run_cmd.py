@@ -129,6 +129,8 @@ def main(args) -> int:
         cluster.connect(args.ray)  # says how to install Ray, or that the cluster is unreachable, before the store is touched
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
+    if args.iterations is not None and args.iterations < 1:
+        raise ValueError(f"--iterations must be a positive integer, got {args.iterations} (nothing would train)")
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args),

@@ -22,7 +22,7 @@ def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, 
     if figures and runs:
         experiment.plot(runs, folder, cells=cells)
     text = experiment.render(cells)
-    drawn = sorted(folder.glob(f"{experiment.name}-*.png"))
+    drawn = sorted(folder.glob(f"{experiment.name}-*.png")) if runs else []  # (none of a store holding no runs)
     if drawn:  # by `nalm plot` or `nalm run`; linked relative to report.md
         text += "\n## Figures\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in drawn)
     folder.mkdir(parents=True, exist_ok=True)

@@ -101,7 +101,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     runs        INTEGER NOT NULL,
     step        INTEGER NOT NULL,
     state       BLOB NOT NULL,
-    created     TEXT NOT NULL
+    created     TEXT NOT NULL,
+    members     TEXT  -- its runs' config hashes (JSON), none in checkpoints saved before they were kept
 );
 """
 
@@ -216,6 +217,15 @@ class Checkpoint:
     step: int
     state: bytes
     created: str | None = None
+    members: tuple[str, ...] | None = None  # the config hashes of its runs (None: saved before they were kept)
+
+
+def _checkpoint(row: sqlite3.Row) -> Checkpoint:
+    values = {k: row[k] for k in row.keys()}
+    members = values.pop("members", None)
+    state = values.pop("state")
+    return Checkpoint(**values, state=state if isinstance(state, bytes) else b"",
+                      members=None if members is None else tuple(json.loads(members)))
 
 
 def _now() -> str:
@@ -395,9 +405,10 @@ class ResultsStore:
                     "('schema_version', ?)",
                     (APPLICATION, str(SCHEMA_VERSION)),
                 )
-                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(runs)")}
-                if "checksum" not in columns:  # a store written before runs carried one
-                    self._conn.execute("ALTER TABLE runs ADD COLUMN checksum TEXT")
+                for table, column in (("runs", "checksum"), ("checkpoints", "members")):
+                    columns = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                    if column not in columns:  # a store written before nalm kept it
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
             # re-check: another process may have created the file since we looked
             _check_store(self._conn, self.path)
         except BaseException:
@@ -480,7 +491,8 @@ class ResultsStore:
     def put_many(self, records: Iterable[RunRecord], *, finishes: str | None = None) -> None:
         """Store several runs in one transaction: either all are written or none.
         ``finishes`` names the population whose checkpoint the runs replace: it is deleted in
-        the same transaction.
+        the same transaction, with every other checkpoint whose runs are all stored now (one
+        saved when the runs were split otherwise, e.g. by another ``--workers``).
 
         Raises ValueError naming the run and field if any record is invalid or
         cannot be serialised; nothing from the call is then written.
@@ -502,30 +514,45 @@ class ResultsStore:
                     f"INSERT OR REPLACE INTO runs ({', '.join(_CONTENT)}, checksum)"
                     f" VALUES ({', '.join('?' * (len(_CONTENT) + 1))})", (*content, _checksum(content)))
                 written.append((record, created, cursor.lastrowid))
+            if written:
+                self._delete_finished_checkpoints(written[0][0].experiment)
         # only touch the caller's objects once the data is safely committed
         for record, created, run_id in written:
             record.created, record.run_id = created, run_id
+
+    def _delete_finished_checkpoints(self, experiment: str) -> None:
+        """Delete the checkpoints of ``experiment`` whose runs are all stored (within a transaction)."""
+        rows = self._conn.execute("SELECT population, members FROM checkpoints WHERE experiment = ? AND members "
+                                  "IS NOT NULL", (experiment,)).fetchall()
+        for population, members in rows:
+            hashes = json.loads(members)
+            stored = self._conn.execute(
+                f"SELECT count(*) FROM runs WHERE experiment = ? AND config_hash IN ({', '.join('?' * len(hashes))})",
+                (experiment, *hashes)).fetchone()[0]
+            if hashes and stored == len(set(hashes)):
+                self._conn.execute("DELETE FROM checkpoints WHERE population = ?", (population,))
 
     def put_checkpoint(self, checkpoint: "Checkpoint") -> None:
         """Store (or replace) the checkpoint of a population in training, in one transaction."""
         with self._transaction():
             self._conn.execute(
-                "INSERT OR REPLACE INTO checkpoints (population, experiment, model, runs, step, state, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO checkpoints (population, experiment, model, runs, step, state, created, members)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (checkpoint.population, checkpoint.experiment, checkpoint.model, checkpoint.runs,
-                 checkpoint.step, sqlite3.Binary(checkpoint.state), checkpoint.created or _now()))
+                 checkpoint.step, sqlite3.Binary(checkpoint.state), checkpoint.created or _now(),
+                 None if checkpoint.members is None else _dumps(list(checkpoint.members))))
 
     def checkpoint(self, population: str) -> "Checkpoint | None":
         """The latest checkpoint of ``population``, if it has one."""
-        row = self._conn.execute("SELECT * FROM checkpoints WHERE population = ?", (population,)).fetchone()
-        return None if row is None else Checkpoint(**{k: row[k] for k in row.keys()})
+        rows = self._read("SELECT * FROM checkpoints WHERE population = ?", (population,))
+        return _checkpoint(rows[0]) if rows else None
 
     def checkpoints(self, experiment: str | None = None) -> list["Checkpoint"]:
         """Every population in training (of ``experiment``), without their states."""
-        sql = "SELECT population, experiment, model, runs, step, created FROM checkpoints"
-        rows = self._conn.execute(sql + (" WHERE experiment = ?" if experiment else "") + " ORDER BY population",
-                                  (experiment,) if experiment else ()).fetchall()
-        return [Checkpoint(**{k: row[k] for k in row.keys()}, state=b"") for row in rows]
+        sql = "SELECT population, experiment, model, runs, step, created, members, '' AS state FROM checkpoints"
+        rows = self._read(sql + (" WHERE experiment = ?" if experiment else "") + " ORDER BY population",
+                          (experiment,) if experiment else ())
+        return [_checkpoint(row) for row in rows]
 
     # -- reading -------------------------------------------------------------
 

@@ -117,7 +117,7 @@ def part_of(plan: Plan, population: str, runs: list[Run]) -> Part:
     """The part that trains ``runs`` as population ``population``."""
     first = runs[0]
     return Part(population, plan.experiment.name, first.model, [run.member for run in runs], first.config,
-                plan.experiment.workload, plan.data_path, label=first.label)
+                plan.experiment.workload, plan.data_path, label=first.label, runs=[run.key.config_hash for run in runs])
 
 
 def store_population(store: ResultsStore, scorer, runs: list[Run], population: str, results: list[MemberResult],

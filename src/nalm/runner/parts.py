@@ -10,7 +10,7 @@ the trained weights, go back to the main process, which alone scores and stores 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 import torch
@@ -37,6 +37,7 @@ class Part:
     workload: Any
     data: str | None = None
     label: str = ""  # what progress lines call it (default: the model)
+    runs: list[str] = field(default_factory=list)  # the config hashes of the runs it trains (none: nothing is stored)
 
     def __post_init__(self) -> None:
         self.label = self.label or self.model
@@ -119,7 +120,7 @@ def checkpointing(part: Part, channel: Channel) -> Checkpointing:
         buffer = io.BytesIO()
         torch.save(state, buffer)
         channel.put_checkpoint(Checkpoint(part.population, part.experiment, part.model, part.size, state["step"],
-                                          buffer.getvalue()))
+                                          buffer.getvalue(), members=tuple(part.runs)))
 
     resume = None if saved is None else torch.load(io.BytesIO(saved.state), weights_only=True)
     return Checkpointing(save=save, every=channel.every, resume=resume, stop=channel.stop)

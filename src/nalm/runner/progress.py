@@ -18,6 +18,8 @@ from .parts import Part
 
 POLL = 0.2
 """Seconds between the main process's looks at parts training elsewhere (steps, stop request)."""
+ESTIMATE_AFTER = 0.1
+"""The share of a run's member-steps taken before its progress lines estimate the time left."""
 
 
 class Progress:
@@ -29,6 +31,7 @@ class Progress:
         self.enabled, self.terminal = enabled, enabled and self.stream.isatty()
         self.start = time.monotonic()
         self.counted: dict[str, int] = {}  # member-steps the bar has shown of parts still training
+        self.taken = 0  # member-steps taken, of finished parts and of parts still training
         self.bar = tqdm(total=self.total, unit="member-step", unit_scale=True, leave=False, file=self.stream,
                         disable=not self.terminal)
 
@@ -38,19 +41,29 @@ class Progress:
 
         def step(steps: int) -> None:
             self.counted[part.population] += steps * part.size
+            self.taken += steps * part.size
             self.bar.update(steps * part.size)
         return step
 
     def finished_part(self, part: Part) -> None:
         self.done += part.work
         self.finished += 1
-        self.bar.update(part.work - self.counted.pop(part.population, 0))
+        rest = part.work - self.counted.pop(part.population, 0)
+        self.taken += rest
+        self.bar.update(rest)
         if self.enabled and not self.terminal:
             elapsed = time.monotonic() - self.start
-            left = elapsed * (self.total - self.done) / self.done if self.done else 0.0
             print(f"nalm: {part.label}: {part.size} members done (population {self.finished} of "
                   f"{self.parts}; {self.done / self.total:.0%} of {self.total:.3g} member-steps, "
-                  f"{elapsed:.0f} s elapsed, about {left:.0f} s left)", file=self.stream, flush=True)
+                  f"{elapsed:.0f} s elapsed{self.time_left(elapsed)})", file=self.stream, flush=True)
+
+    def time_left(self, elapsed: float) -> str:
+        """``, about 40 s left`` at the rate of the member-steps taken so far, finished or not
+        (parts training in parallel count as they go); nothing before a tenth of them."""
+        taken = self.taken
+        if taken < ESTIMATE_AFTER * self.total:
+            return ""
+        return f", about {elapsed * (self.total - taken) / taken:.0f} s left"
 
     def close(self) -> None:
         self.bar.close()
