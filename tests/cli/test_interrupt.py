@@ -235,3 +235,19 @@ def test_workers_end_with_a_killed_main_process_and_the_same_command_resumes(tmp
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert_resumed(path, uninterrupted_runs(tmp_path, LONG))
+
+
+@pytest.mark.slow  # two fresh processes, one after the other's first checkpoint: about 15 s
+def test_a_second_command_waits_for_the_runs_the_first_trains_and_replaces_no_row(tmp_path):
+    """The second command finds the runs claimed (the first is training them): it waits, and
+    stores nothing twice; the rows the first stored keep their ids."""
+    path = tmp_path / "r.sqlite"
+    command = [sys.executable, "-m", "nalm.cli.main", *argv(path, LONG)]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_checkpoint(path)
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = [process.communicate(timeout=300) for process in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outs
+    assert "trained 2 runs, skipped 0" in outs[0][0] and "trained 0 runs, skipped 2" in outs[1][0]
+    with ResultsStore(path) as store:
+        assert sorted(r.run_id for r in store.runs()) == [1, 2]

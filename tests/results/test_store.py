@@ -409,3 +409,34 @@ def test_a_row_of_a_store_written_before_checksums_reads_and_gets_one_when_repla
         assert len(s.runs()) == 1
         s.put(make_record(seed=1))
         assert s._conn.execute("SELECT count(checksum) FROM runs").fetchone()[0] == 1
+
+
+def test_a_claim_holds_runs_for_its_owner_until_released_or_lapsed(store):
+    assert store.claim(["a", "b"], "one", 60.0) == {"a", "b"}
+    assert store.claim(["b", "c"], "two", 60.0) == {"c"}  # b is one's
+    assert store.claimants(["b", "c"]) == {"one", "two"}
+    store.release("one")
+    assert store.claim(["b"], "two", 60.0) == {"b"} and store.claimants(["a"]) == set()
+    assert store.claim(["d"], "killed", -1.0) == {"d"}  # a claim never renewed: its owner was killed
+    assert store.claimants(["d"]) == set() and store.claim(["d"], "two", 60.0) == {"d"}
+
+
+def test_a_second_store_open_in_one_process_keeps_the_first_ones_log(tmp_path):
+    """Two stores of one file open in one process (a command and its thread that renews claims):
+    another process that opens and closes the file must not find it unused and delete its
+    write-ahead log, which the first store is still writing (a Python open() of the file, since
+    removed, dropped the process's locks)."""
+    path = tmp_path / "results.sqlite"
+    other = [sys.executable, "-c", f"from nalm.results import ResultsStore; ResultsStore({str(path)!r}).close()"]
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    with ResultsStore(path) as first:
+        first.put(make_record())
+        with ResultsStore(path) as second:
+            subprocess.run(other, env=env, check=True)
+            assert Path(f"{path}-wal").exists()
+            second.put(make_record(seed=1))
+        subprocess.run(other, env=env, check=True)
+        assert Path(f"{path}-wal").exists()
+        first.put(make_record(seed=2))
+    with ResultsStore(path, readonly=True) as store:
+        assert sorted(r.seed for r in store.runs()) == [0, 1, 2]

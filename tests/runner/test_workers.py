@@ -90,3 +90,23 @@ def test_a_rerun_with_other_workers_leaves_no_checkpoint_behind(tmp_path):
         assert len(store.checkpoints()) == 2
         assert execute(plan, store, workers=1).trained == 6
         assert store.checkpoints() == []
+
+
+def test_the_claims_of_a_command_killed_on_this_machine_are_taken_at_once(tmp_path):
+    """A command's claims outlive it only when it is killed; another command on the same machine
+    takes them over at once when the owner's process is gone, and waits for a live one's."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from nalm.runner.claims import Claims
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # gone, and reaped
+    killed, live = f"{socket.gethostname()}:{ended.pid}:x", f"{socket.gethostname()}:{os.getpid()}:y"
+    runs = [SimpleNamespace(key=SimpleNamespace(config_hash=name)) for name in ("a", "b")]
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        assert store.claim(["a"], killed, 60.0) == {"a"} and store.claim(["b"], live, 60.0) == {"b"}
+        assert [run.key.config_hash for run in Claims(store).take(runs)] == ["a"]

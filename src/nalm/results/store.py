@@ -66,7 +66,6 @@ __all__ = [
 SCHEMA_VERSION = 1
 APPLICATION = "nalm"
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
 LOCK_TIMEOUT = 30.0  # seconds a connection waits for another's lock before failing
 LOCK_RETRY = 0.05  # seconds between tries of a statement SQLite will not wait for itself
 
@@ -103,6 +102,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     state       BLOB NOT NULL,
     created     TEXT NOT NULL,
     members     TEXT  -- its runs' config hashes (JSON), none in checkpoints saved before they were kept
+);
+-- the runs a command is training, so that another command on the store waits for them
+CREATE TABLE IF NOT EXISTS claims (
+    run         TEXT PRIMARY KEY,  -- its config hash
+    owner       TEXT NOT NULL,
+    expires     REAL NOT NULL  -- seconds since the epoch: a claim not renewed by then has lapsed
 );
 """
 
@@ -354,8 +359,10 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> None:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
         ).fetchone()
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if has_meta else {}
-    except sqlite3.DatabaseError as exc:  # a corrupt file with a valid header
-        raise damaged_store(path, exc) from None
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise StoreError(f"{path}: not a nalm results store (not an SQLite database)") from None
+        raise damaged_store(path, exc) from None  # a corrupt file with a valid header
     if meta.get("application") != APPLICATION:
         raise not_ours
     try:
@@ -433,11 +440,10 @@ class ResultsStore:
                 time.sleep(LOCK_RETRY)
 
     def _check_existing(self) -> None:
-        """Refuse foreign files without writing a single byte to them."""
-        with open(self.path, "rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
-        if header != _SQLITE_HEADER:
-            raise StoreError(f"{self.path}: not a nalm results store (not an SQLite database)")
+        """Refuse foreign files without writing a single byte to them, reading them through SQLite
+        only: a file that Python opens and closes drops the locks of every connection of this
+        process to it (POSIX locks belong to the process), and another process may then delete
+        the store's write-ahead log under them."""
         conn = _connect_readonly(self.path)
         try:
             _check_store(conn, self.path)
@@ -553,6 +559,37 @@ class ResultsStore:
         rows = self._read(sql + (" WHERE experiment = ?" if experiment else "") + " ORDER BY population",
                           (experiment,) if experiment else ())
         return [_checkpoint(row) for row in rows]
+
+    # -- claims on runs in training -------------------------------------------
+
+    def claim(self, runs: Iterable[str], owner: str, seconds: float) -> set[str]:
+        """Claim for ``owner``, for ``seconds``, the runs (config hashes) no other owner holds a
+        claim on that has not lapsed; the runs of ``runs`` that ``owner`` holds now."""
+        runs = list(runs)
+        now = time.time()
+        with self._transaction():
+            self._conn.execute("DELETE FROM claims WHERE expires < ?", (now,))
+            self._conn.executemany("INSERT OR IGNORE INTO claims (run, owner, expires) VALUES (?, ?, ?)",
+                                   [(run, owner, now + seconds) for run in runs])
+            held = {row[0] for row in self._conn.execute("SELECT run FROM claims WHERE owner = ?", (owner,))}
+        return held.intersection(runs)
+
+    def renew(self, owner: str, seconds: float) -> None:
+        """Extend every claim of ``owner`` by ``seconds`` from now."""
+        with self._transaction():
+            self._conn.execute("UPDATE claims SET expires = ? WHERE owner = ?", (time.time() + seconds, owner))
+
+    def release(self, owner: str) -> None:
+        """Give up every claim of ``owner``."""
+        with self._transaction():
+            self._conn.execute("DELETE FROM claims WHERE owner = ?", (owner,))
+
+    def claimants(self, runs: Iterable[str]) -> set[str]:
+        """The owners of the claims on ``runs`` that have not lapsed."""
+        runs = list(runs)
+        rows = self._read(f"SELECT DISTINCT owner FROM claims WHERE expires >= ? AND run IN ({', '.join('?' * len(runs))})",
+                          (time.time(), *runs)) if runs else []
+        return {row[0] for row in rows}
 
     # -- reading -------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from ..results import ResultsStore, RunRecord, config_hash
 from ..train import CHECKPOINT_EVERY, MemberResult
 from . import cluster
 from .backends import available_cores, train_parts
+from .claims import Claims
 from .parts import Part, Session, StoreChannel, train_part
 from .plan import Plan, Run, populations_of, prepare
 from .progress import Progress
@@ -65,19 +66,52 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     (:mod:`nalm.runner.cluster`; ``workers=None``: one share per CPU, or GPU, of the cluster).
     A population in training saves a checkpoint to the store every ``checkpoint_every`` seconds
     and resumes from it when it is run again; when ``stop()`` turns true, it saves one at once
-    and :class:`RunInterrupted` is raised.
+    and :class:`RunInterrupted` is raised. The runs it trains are claimed in the store
+    (:mod:`nalm.runner.claims`): those another command is training are waited for until they
+    are stored, or trained here if that command ends without storing them.
     """
-    workload = plan.experiment.workload
-    stored = store.intact_keys(plan.experiment.name)  # a damaged run is trained again
+    name = plan.experiment.name
+    stored = store.intact_keys(name)  # a damaged run is trained again
     pending = [run for run in plan.runs if run.key not in stored]
     summary = RunSummary(0, len(plan.runs) - len(pending), 0)
     slots = None
     if ray is not None and pending:
         resources = cluster.connect(ray)
         slots = int(resources.get("GPU" if pending[0].config.device != "cpu" else "CPU", 1))
-    workers = workers_for(workload, pending, slots) if workers is None else workers
+    workers = workers_for(plan.experiment.workload, pending, slots) if workers is None else workers
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    said = False
+    with Claims(store) as claims:
+        while pending:
+            mine = claims.take(pending)
+            if mine:
+                train_runs(plan, store, mine, summary, progress=progress, checkpoint_every=checkpoint_every, stop=stop,
+                           workers=workers, ray=ray)
+            else:  # another command trains them all: wait until it stores them, or ends without
+                if progress and not said:
+                    print(f"nalm: {len(pending)} runs are in training by another command ({', '.join(claims.others(pending))}"
+                          "); waiting for them", file=sys.stderr, flush=True)
+                    said = True
+                if stop():
+                    raise RunInterrupted(summary, [])
+                time.sleep(WAIT)
+            stored = store.intact_keys(name)
+            left = [run for run in pending if run.key not in stored]
+            summary.skipped += len(pending) - len(left) - len(mine)  # stored by the other command
+            pending = left
+    return summary
+
+
+WAIT = 1.0
+"""Seconds between a waiting command's looks at the runs another command is training."""
+
+
+def train_runs(plan: Plan, store: ResultsStore, pending: list[Run], summary: RunSummary, *, progress: bool,
+               checkpoint_every: float, stop: Callable[[], bool], workers: int, ray: str | None) -> None:
+    """Train, score and store ``pending`` (see :func:`execute`), counting them into ``summary``."""
+    workload = plan.experiment.workload
+    trained_before = summary.trained
     shares = {}
     for runs in populations_of(pending):
         for share in split(runs, workers) if workload.members_independent else [runs]:
@@ -108,9 +142,8 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
             scorer.add(part, train_part(part, StoreChannel(store, checkpoint_every, lambda: False)).results)
         for runs, population, results in waiting:
             store_population(store, scorer, runs, population, results, summary)
-    if summary.trained < len(pending):
+    if summary.trained - trained_before < len(pending):
         raise RunInterrupted(summary, stopped_at)
-    return summary
 
 
 def part_of(plan: Plan, population: str, runs: list[Run]) -> Part:
