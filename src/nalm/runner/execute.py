@@ -84,11 +84,14 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     said = False
     with Claims(store) as claims:
         while pending:
-            mine = claims.take(pending)
+            held = claims.take(pending)
+            if held:  # a command that held some of them before may have stored them since
+                stored = store.intact_keys(name)
+            mine = [run for run in held if run.key not in stored]
             if mine:
                 train_runs(plan, store, mine, summary, progress=progress, checkpoint_every=checkpoint_every, stop=stop,
                            workers=workers, ray=ray)
-            else:  # another command trains them all: wait until it stores them, or ends without
+            elif not held:  # another command trains them all: wait until it stores them, or ends without
                 if progress and not said:
                     print(f"nalm: {len(pending)} runs are in training by another command ({', '.join(claims.others(pending))}"
                           "); waiting for them", file=sys.stderr, flush=True)
@@ -96,9 +99,9 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
                 if stop():
                     raise RunInterrupted(summary, [])
                 time.sleep(WAIT)
-            stored = store.intact_keys(name)
+            stored = store.completed_keys(name)
             left = [run for run in pending if run.key not in stored]
-            summary.skipped += len(pending) - len(left) - len(mine)  # stored by the other command
+            summary.skipped += len(pending) - len(left) - len(mine)  # stored by another command
             pending = left
     return summary
 
