@@ -1,10 +1,8 @@
 """Persistent storage of experiment results."""
 
-from nalm.results.store import (
-    SCHEMA_VERSION,
+from nalm.results.records import (
     Checkpoint,
     DamagedRunWarning,
-    ResultsStore,
     RunKey,
     RunRecord,
     StoreDamaged,
@@ -12,6 +10,7 @@ from nalm.results.store import (
     StoreWriteError,
     config_hash,
 )
+from nalm.results.store import SCHEMA_VERSION, ResultsStore
 
 __all__ = ["SCHEMA_VERSION", "Checkpoint", "DamagedRunWarning", "ResultsStore", "RunKey", "RunRecord", "StoreDamaged",
            "StoreError", "StoreWriteError", "config_hash"]

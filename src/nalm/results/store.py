@@ -13,13 +13,11 @@ moment loses at most the transaction in flight and never corrupts the file.
 
 A population in training keeps its latest checkpoint in the ``checkpoints`` table
 (:meth:`ResultsStore.put_checkpoint`), one row per population, replaced as it goes; the
-transaction that stores the population's runs deletes it. Reports read ``runs`` only.
+transaction that stores the population's runs deletes it. Reports read ``runs`` only. A
+command claims the runs it trains in the ``claims`` table (:mod:`nalm.runner.claims`).
 
-Everything except the weights is stored as JSON text.  Weights are stored as
-JSON too, ``{name: {"shape": [...], "data": [flat values]}}``: Python writes
-floats with ``repr``, which round-trips float64 exactly, and the result stays
-readable with any SQLite client.  NaN and infinities are written as the
-non-standard ``NaN``/``Infinity`` tokens that :mod:`json` reads back.
+Everything is stored as JSON text (:mod:`nalm.results.records`), readable with any SQLite
+client.
 
 Damage: each run's row carries the SHA-256 of its content (``checksum``; rows written before
 nalm kept one have none). A row that does not parse or match its checksum is *damaged*: it is
@@ -35,11 +33,7 @@ and nothing is written beside it.
 from __future__ import annotations
 
 import csv
-import dataclasses
-import datetime
-import hashlib
 import json
-import numbers
 import os
 import sqlite3
 import time
@@ -48,9 +42,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-import numpy as np
-
-from ..errors import Fault, UnknownNameError
+from ..errors import UnknownNameError
+from .records import (CONTENT, Checkpoint, DamagedRow, DamagedRunWarning, RunKey, RunRecord, StoreDamaged, StoreError,
+                      StoreWriteError, checkpoint_from_row, checksum, config_hash, damaged_store, dumps, encode_field,
+                      record_from_row, utc_now, validate, verify_row)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -89,7 +84,7 @@ CREATE TABLE IF NOT EXISTS runs (
     weights     TEXT NOT NULL,
     diverged    INTEGER NOT NULL,
     created     TEXT NOT NULL,
-    checksum    TEXT,  -- SHA-256 of the row's content (_checksum), none in rows written before it was kept
+    checksum    TEXT,  -- SHA-256 of the row's content (checksum), none in rows written before it was kept
     UNIQUE (experiment, model, target, seed, config_hash)
 );
 -- the state of each population in training, deleted by the transaction that stores its runs
@@ -111,217 +106,8 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 """
 
-_CONTENT = ("experiment", "model", "target", "seed", "config_hash", "config", "environment", "metrics", "curve",
-            "weights", "diverged", "created")
-"""The columns a run's checksum covers: all but its id and the checksum."""
 _ORDER = "ORDER BY experiment, model, target, seed, config_hash, run_id"
 _FILTERABLE = ("model", "target", "seed", "config_hash")
-
-
-class StoreError(ValueError):
-    """The file is not a results store this version of nalm can open."""
-
-
-class StoreWriteError(Fault):
-    """SQLite could not write to the store (a full disk, an I/O error, a lock held too long)."""
-
-
-class StoreDamaged(Fault):
-    """SQLite cannot read the store's pages: the file is damaged."""
-
-
-class DamagedRunWarning(UserWarning):
-    """A run's row does not parse or match its checksum: it is left out."""
-
-
-def damaged_store(path: Path, error: sqlite3.DatabaseError) -> StoreDamaged:
-    return StoreDamaged(f"{path}: the store is damaged ({error}): its runs cannot all be read; `sqlite3 {path} "
-                        "'.recover'` may rescue what is left")
-
-
-def _checksum(values: Iterable) -> str:
-    """SHA-256 of a row's content: each value of :data:`_CONTENT` as stored, in order."""
-    digest = hashlib.sha256()
-    for value in values:
-        digest.update(str(value).encode("utf-8"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()
-
-
-def _json_default(value: Any) -> Any:
-    # numpy scalars/arrays turn up in metrics and configs all the time; convert
-    # them so that np.float64(0.5) and 0.5 also hash to the same config.
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"object of type {type(value).__name__} is not JSON serialisable")
-
-
-def _dumps(value: Any) -> str:
-    # sort_keys + compact separators make the text canonical, which the config
-    # hash relies on; allow_nan is the default but we depend on it for metrics.
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), allow_nan=True, default=_json_default
-    )
-
-
-def config_hash(config: dict) -> str:
-    """First 16 hex chars of the sha256 of the canonical JSON of ``config``."""
-    return hashlib.sha256(_dumps(config).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclasses.dataclass(frozen=True)
-class RunKey:
-    """Identity of a member run; two records with the same key are the same run."""
-
-    experiment: str
-    model: str
-    target: str
-    seed: int
-    config_hash: str
-
-
-@dataclasses.dataclass
-class RunRecord:
-    """Everything recorded about one member run.
-
-    ``weights`` may hold nested lists or numpy arrays on the way in; records
-    read from a store always hold float64 numpy arrays.  ``created`` and
-    ``run_id`` are filled in by :meth:`ResultsStore.put` once the write has
-    committed.
-    """
-
-    experiment: str
-    model: str
-    target: str
-    seed: int
-    config: dict
-    environment: dict
-    metrics: dict
-    curve: dict
-    weights: dict
-    diverged: bool = False
-    created: str = ""
-    run_id: int | None = None
-
-    @property
-    def key(self) -> RunKey:
-        return RunKey(self.experiment, self.model, self.target, self.seed, config_hash(self.config))
-
-
-@dataclasses.dataclass
-class Checkpoint:
-    """The saved state of a population in training: ``population`` identifies its member runs,
-    ``state`` is the training loop's checkpoint as bytes (see :func:`nalm.train.train`)."""
-
-    population: str
-    experiment: str
-    model: str
-    runs: int  # how many member runs the population trains
-    step: int
-    state: bytes
-    created: str | None = None
-    members: tuple[str, ...] | None = None  # the config hashes of its runs (None: saved before they were kept)
-
-
-def _checkpoint(row: sqlite3.Row) -> Checkpoint:
-    values = {k: row[k] for k in row.keys()}
-    members = values.pop("members", None)
-    state = values.pop("state")
-    return Checkpoint(**values, state=state if isinstance(state, bytes) else b"",
-                      members=None if members is None else tuple(json.loads(members)))
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def _validate(record: RunRecord) -> None:
-    for name in ("experiment", "model", "target"):
-        value = getattr(record, name)
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    seed = record.seed
-    # bool is an Integral too, but seed=True is surely a mistake
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    for name in ("config", "environment", "metrics", "curve", "weights"):
-        value = getattr(record, name)
-        if not isinstance(value, dict):
-            raise ValueError(f"{name} must be a dict, got {type(value).__name__}")
-
-
-def _encode_weights(weights: dict) -> str:
-    encoded = {}
-    for name, value in weights.items():
-        if hasattr(value, "detach"):  # a torch tensor, possibly on a GPU or requiring grad
-            value = value.detach().cpu()
-        array = np.asarray(value, dtype=np.float64)
-        encoded[str(name)] = {"shape": list(array.shape), "data": array.ravel().tolist()}
-    return _dumps(encoded)
-
-
-def _decode_weights(text: str) -> dict[str, np.ndarray]:
-    return {
-        name: np.array(entry["data"], dtype=np.float64).reshape(entry["shape"])
-        for name, entry in json.loads(text).items()
-    }
-
-
-def _encode_field(record: RunRecord, name: str) -> str:
-    try:
-        if name == "weights":
-            return _encode_weights(record.weights)
-        return _dumps(getattr(record, name))
-    except (TypeError, ValueError) as exc:
-        label = f"{record.experiment}/{record.model}/{record.target}/seed={record.seed}"
-        raise ValueError(f"run {label}: {name} cannot be stored as JSON: {exc}") from exc
-
-
-class _Damaged(Exception):
-    """A row that does not parse or match its checksum; the message says which."""
-
-
-def _row_to_record(row: sqlite3.Row) -> RunRecord:
-    """The record of ``row``; :class:`_Damaged` where the row is."""
-    _verify(row)
-    try:
-        return _decode(row)
-    except (ValueError, TypeError, KeyError) as error:
-        raise _Damaged(f"it does not parse: {error}") from None
-
-
-def _verify(row: sqlite3.Row) -> None:
-    """Raise :class:`_Damaged` unless ``row`` matches its checksum, or (a row written before rows
-    carried one) its JSON fields parse."""
-    stored = row["checksum"] if "checksum" in row.keys() else None
-    if stored is not None:
-        if stored != _checksum(row[name] for name in _CONTENT):
-            raise _Damaged("its content does not match its checksum")
-        return
-    try:
-        for name in ("config", "environment", "metrics", "curve", "weights"):
-            json.loads(row[name])
-    except ValueError as error:
-        raise _Damaged(f"it does not parse: {error}") from None
-
-
-def _decode(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        experiment=row["experiment"],
-        model=row["model"],
-        target=row["target"],
-        seed=row["seed"],
-        config=json.loads(row["config"]),
-        environment=json.loads(row["environment"]),
-        metrics=json.loads(row["metrics"]),
-        curve=json.loads(row["curve"]),
-        weights=_decode_weights(row["weights"]),
-        diverged=bool(row["diverged"]),
-        created=row["created"],
-        run_id=row["run_id"],
-    )
 
 
 def _checked_path(path: str | os.PathLike) -> Path:
@@ -504,21 +290,21 @@ class ResultsStore:
         cannot be serialised; nothing from the call is then written.
         """
         written: list[tuple[RunRecord, str, int]] = []
-        now = _now()
+        now = utc_now()
         with self._transaction():
             if finishes is not None:
                 self._conn.execute("DELETE FROM checkpoints WHERE population = ?", (finishes,))
             for record in records:
-                _validate(record)
+                validate(record)
                 created = record.created or now
-                row = {name: _encode_field(record, name)
+                row = {name: encode_field(record, name)
                        for name in ("config", "environment", "metrics", "curve", "weights")}
                 content = (record.experiment, record.model, record.target, int(record.seed),
                            config_hash(record.config), row["config"], row["environment"], row["metrics"],
                            row["curve"], row["weights"], int(bool(record.diverged)), created)
                 cursor = self._conn.execute(
-                    f"INSERT OR REPLACE INTO runs ({', '.join(_CONTENT)}, checksum)"
-                    f" VALUES ({', '.join('?' * (len(_CONTENT) + 1))})", (*content, _checksum(content)))
+                    f"INSERT OR REPLACE INTO runs ({', '.join(CONTENT)}, checksum)"
+                    f" VALUES ({', '.join('?' * (len(CONTENT) + 1))})", (*content, checksum(content)))
                 written.append((record, created, cursor.lastrowid))
             if written:
                 self._delete_finished_checkpoints(written[0][0].experiment)
@@ -545,20 +331,20 @@ class ResultsStore:
                 "INSERT OR REPLACE INTO checkpoints (population, experiment, model, runs, step, state, created, members)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (checkpoint.population, checkpoint.experiment, checkpoint.model, checkpoint.runs,
-                 checkpoint.step, sqlite3.Binary(checkpoint.state), checkpoint.created or _now(),
-                 None if checkpoint.members is None else _dumps(list(checkpoint.members))))
+                 checkpoint.step, sqlite3.Binary(checkpoint.state), checkpoint.created or utc_now(),
+                 None if checkpoint.members is None else dumps(list(checkpoint.members))))
 
     def checkpoint(self, population: str) -> "Checkpoint | None":
         """The latest checkpoint of ``population``, if it has one."""
         rows = self._read("SELECT * FROM checkpoints WHERE population = ?", (population,))
-        return _checkpoint(rows[0]) if rows else None
+        return checkpoint_from_row(rows[0]) if rows else None
 
     def checkpoints(self, experiment: str | None = None) -> list["Checkpoint"]:
         """Every population in training (of ``experiment``), without their states."""
         sql = "SELECT population, experiment, model, runs, step, created, members, '' AS state FROM checkpoints"
         rows = self._read(sql + (" WHERE experiment = ?" if experiment else "") + " ORDER BY population",
                           (experiment,) if experiment else ())
-        return [_checkpoint(row) for row in rows]
+        return [checkpoint_from_row(row) for row in rows]
 
     # -- claims on runs in training -------------------------------------------
 
@@ -624,8 +410,8 @@ class ResultsStore:
         for row in self._read(f"SELECT * FROM runs {'WHERE ' + where if where else ''} {_ORDER}",
                               tuple(filters.values())):
             try:
-                records.append(_row_to_record(row))
-            except _Damaged as damage:
+                records.append(record_from_row(row))
+            except DamagedRow as damage:
                 self._left_out(row["run_id"], str(damage))
         return records
 
@@ -634,8 +420,8 @@ class ResultsStore:
         keys = set()
         for row in self._read("SELECT * FROM runs WHERE experiment = ?", (experiment,)):
             try:
-                _verify(row)
-            except _Damaged as damage:
+                verify_row(row)
+            except DamagedRow as damage:
                 self._left_out(row["run_id"], str(damage))
                 continue
             keys.add(RunKey(*(row[name] for name in ("experiment", "model", "target", "seed", "config_hash"))))
@@ -646,8 +432,8 @@ class ResultsStore:
         if not rows:
             raise UnknownNameError(f"no run with run_id {run_id} in {self.path}")
         try:
-            return _row_to_record(rows[0])
-        except _Damaged as damage:
+            return record_from_row(rows[0])
+        except DamagedRow as damage:
             raise StoreError(f"run {run_id} in {self.path} is damaged: {damage}") from None
 
     def experiments(self) -> list[str]:
@@ -697,8 +483,8 @@ class ResultsStore:
                 for key, value in record.metrics.items():
                     # scalars go in as-is (float repr round-trips); anything else as JSON
                     scalar = value is None or isinstance(value, (str, int, float))
-                    row[metric_columns[key]] = value if scalar else _dumps(value)
-                row["config"] = _dumps(record.config)
+                    row[metric_columns[key]] = value if scalar else dumps(value)
+                row["config"] = dumps(record.config)
                 writer.writerow(row)
 
         if hasattr(path_or_file, "write"):
