@@ -440,3 +440,44 @@ def test_a_second_store_open_in_one_process_keeps_the_first_ones_log(tmp_path):
         first.put(make_record(seed=2))
     with ResultsStore(path, readonly=True) as store:
         assert sorted(r.seed for r in store.runs()) == [0, 1, 2]
+
+
+class _FailingDelete:
+    """A connection whose second DELETE fails as a full disk would, after the first succeeded."""
+
+    def __init__(self, conn):
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "deletes", 0)
+
+    def execute(self, sql, *args):
+        if sql.startswith("DELETE FROM runs"):
+            object.__setattr__(self, "deletes", self.deletes + 1)
+            if self.deletes == 2:
+                raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_deleting_runs_is_one_transaction_and_skips_runs_no_longer_stored(tmp_path, monkeypatch):
+    import nalm.results.store as store_module
+
+    path = tmp_path / "r.sqlite"
+    with ResultsStore(path) as store:
+        store.put_many(make_record(seed=s) for s in range(5))
+        ids = [r.run_id for r in store.runs()]
+        monkeypatch.setattr(store_module, "_BATCH", 2)  # ids[:4] in two statements, the second fails
+        conn, store._conn = store._conn, _FailingDelete(store._conn)
+        with pytest.raises(StoreWriteError, match="cannot write .database or disk is full.; nothing of this write"):
+            store.delete(ids[:4])
+        store._conn = conn
+        assert [r.seed for r in store.runs()] == [0, 1, 2, 3, 4]
+        assert store.delete([ids[0], ids[3], ids[3], 10 ** 6]) == 2  # an id not stored is skipped
+        assert [r.seed for r in store.runs()] == [1, 2, 4]
+        store.put(make_record(seed=0))
+        assert store.runs(seed=0)[0].run_id > max(ids)  # ids are never reused
+    with ResultsStore(path, readonly=True) as store:
+        with pytest.raises(StoreWriteError, match="cannot write"):
+            store.delete([ids[1]])
+        assert len(store.runs()) == 4

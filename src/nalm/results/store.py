@@ -108,6 +108,7 @@ CREATE TABLE IF NOT EXISTS claims (
 
 _ORDER = "ORDER BY experiment, model, target, seed, config_hash, run_id"
 _FILTERABLE = ("model", "target", "seed", "config_hash")
+_BATCH = 500  # run ids per statement, well under SQLite's limit on parameters
 
 
 def _checked_path(path: str | os.PathLike) -> Path:
@@ -311,6 +312,19 @@ class ResultsStore:
         # only touch the caller's objects once the data is safely committed
         for record, created, run_id in written:
             record.created, record.run_id = created, run_id
+
+    def delete(self, run_ids: Iterable[int]) -> int:
+        """Delete the runs of ``run_ids`` in one transaction: all of them or none; the number
+        deleted. An id no longer stored is skipped: a run replaced since it was read has a new id
+        (ids are never reused), so its new row is kept."""
+        ids = sorted({int(run_id) for run_id in run_ids})
+        deleted = 0
+        with self._transaction():
+            for start in range(0, len(ids), _BATCH):
+                batch = ids[start:start + _BATCH]
+                deleted += self._conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(batch))})",
+                                              batch).rowcount
+        return deleted
 
     def _delete_finished_checkpoints(self, experiment: str) -> None:
         """Delete the checkpoints of ``experiment`` whose runs are all stored (within a transaction)."""
