@@ -6,13 +6,14 @@ import io
 import os
 import warnings
 from contextlib import redirect_stderr
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from nalm.report.summary import one_table
+from nalm.report.summary import one_table, one_version_per_model
 from nalm.tasks import presets
 from nalm.train import Member, TrainConfig, train_population
 from nalm.units import NAU, build_model, seed_members_, unit_class
@@ -133,14 +134,17 @@ def test_an_installed_package_registers_units_by_entry_point(tmp_path, monkeypat
         unit_class("broken")
 
 
-def test_stored_runs_of_two_versions_of_a_unit_are_not_reported_together():
+def test_runs_of_two_versions_of_a_unit_share_a_report_but_never_one_cell():
     record = source_record(PlainNAU)
     assert record["import"] == f"{HERE}:PlainNAU" and len(record["source_sha256"]) == 64
     config = {"generator": {}, "custom_units": {f"{HERE}:PlainNAU": record}}
-    one_table([config, config])
     changed = {"generator": {}, "custom_units": {f"{HERE}:PlainNAU": {**record, "source_sha256": "0" * 64}}}
-    with pytest.raises(ValueError, match="come from 2 versions of its source"):
-        one_table([config, changed])
+    one_table([config, changed])  # one report: each version its own model (nalm.report.selection)
+    runs = [SimpleNamespace(model=f"{HERE}:PlainNAU", config=c) for c in (config, changed)]
+    one_version_per_model(runs[:1] * 2)
+    with pytest.raises(ValueError, match=f"the runs of {HERE}:PlainNAU come from 2 versions of its units' source "
+                                         f"\\(00000000, {record['source_sha256'][:8]}\\)"):
+        one_version_per_model(runs)
 
 
 def runs_of_cli(tmp_path, argv: list[str]):

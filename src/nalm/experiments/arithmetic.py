@@ -179,6 +179,7 @@ class ArithmeticTasks:
 
     def figures(self, experiment, runs: list, cells: list, log: bool = True) -> dict:
         summary.one_table(run.config for run in runs)
+        summary.one_version_per_model(runs)
         drawn = {}
         for extra in self.extra_figures:
             drawn.update(extra(experiment.name, self.tasks[0], runs, log))

@@ -10,6 +10,7 @@ from ..results import RunRecord
 from ..tasks import task_from_dict
 from ..train import TrainConfig
 from . import style
+from .selection import built_model, rebuildable
 
 if TYPE_CHECKING:  # matplotlib is imported only where a figure is drawn
     from matplotlib.figure import Figure
@@ -19,9 +20,9 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
     """Per model: mean over seeds of |f(x) - x| at each grid point, from the stored weights."""
     x = torch.as_tensor(grid, dtype=torch.float64).reshape(-1, 1)
     errors: dict[str, list[np.ndarray]] = {}
-    for run in runs:
+    for run in rebuildable(runs, "identity error"):
         config = TrainConfig.from_dict(run.config["train"])
-        net = config.load_network(run.model, task_from_dict(run.config["task"]), run.weights).double()
+        net = config.load_network(built_model(run), task_from_dict(run.config["task"]), run.weights).double()
         with torch.no_grad():
             errors.setdefault(run.model, []).append((net(x) - x).abs().squeeze(1).numpy())
     return {model: np.mean(e, axis=0) for model, e in errors.items()}

@@ -19,6 +19,7 @@ from ..philox import Draws, uniform
 from ..streams import FIGURE
 from ..train import TrainConfig
 from . import style
+from .selection import built_model, rebuildable
 
 if TYPE_CHECKING:  # matplotlib is imported only where a figure is drawn
     from matplotlib.figure import Figure
@@ -39,7 +40,7 @@ def relative_errors(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
     config = TrainConfig.from_dict(first.config["train"])
     tasks = [task_from_dict(run.config["task"]) for run in runs]
     stacked = {name: np.stack([run.weights[name] for run in runs]) for name in first.weights}
-    net = config.load_network(first.model, tasks[0], stacked, members=len(runs)).double()
+    net = config.load_network(built_model(first), tasks[0], stacked, members=len(runs)).double()
     out = np.empty((len(runs), len(lengths)))
     for j, length in enumerate(lengths):
         x = np.stack([task.from_uniform(uniform(Draws(run.seed, FIGURE, step=length),
@@ -57,7 +58,7 @@ def relative_errors(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -
 def error_by_length(runs: list[RunRecord], lengths=LENGTHS, samples: int = 32) -> dict[tuple[str, str], np.ndarray]:
     """Per (model, target): the median over seeds of the runs' :func:`relative_errors`."""
     groups: dict[tuple[str, str], list[RunRecord]] = {}
-    for run in runs:
+    for run in rebuildable(runs, "sequence length"):
         groups.setdefault((run.model, json.dumps(run.config["train"], sort_keys=True)), []).append(run)
     per_run: dict[tuple[str, str], list[np.ndarray]] = {}
     for group in groups.values():
@@ -112,6 +113,8 @@ def length_figures(name: str, task, runs: list[RunRecord], log: bool = True) -> 
     if not runs:
         return {}
     errors = error_by_length(runs)
+    if not errors:  # no run could be rebuilt
+        return {}
     train_length = task_from_dict(runs[0].config["task"]).length
     title = (f"{name}: relative error against sequence length (median over seeds; "
              f"trained on {train_length} steps, dotted)")

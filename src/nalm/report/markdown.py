@@ -43,6 +43,10 @@ def number(value: float | None) -> str:
     return f"{value:.3g}" if 1e-3 <= abs(value) < 1e5 else f"{value:.2e}"
 
 
+def run_id(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
 def percent(rate: float) -> str:
     return f"{100 * rate:.0f}%"
 
@@ -109,14 +113,17 @@ def render(experiment, cells: list[Cell]) -> str:
     for published in experiment.published:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += deviations_section(experiment)
-    out += ["## Every cell", ""]
+    out += ["## Every cell", "", "Median run, best run: the ids of the cell's run at the median and at the lowest "
+            "normalized extrapolation error; `nalm explain ID` reads its formula, `nalm runs list "
+            f"{experiment.name}` lists every run.", ""]
     rows = [[workload.task_label(c.task_index) or "–", str(c.setting.iterations), f"{c.setting.lr:g}", c.model,
              c.target, str(c.seeds), str(c.diverged),
              value(c, "normalized_interpolation"), value(c, "normalized_extrapolation"), value(c, "success_rate"),
-             number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error), value(c, "formulas")]
+             number(c.solved_at[0]) if c.solved_at else "–", number(c.sparsity_error), value(c, "formulas"),
+             run_id(c.median_run), run_id(c.best_run)]
             for c in cells]
     out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
-                  "success", "solved at (median)", "sparsity error", "formula = target"], rows)
+                  "success", "solved at (median)", "sparsity error", "formula = target", "median run", "best run"], rows)
     return "\n".join(out) + "\n"
 
 

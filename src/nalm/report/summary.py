@@ -7,6 +7,7 @@ whose data were drawn by different generators are refused altogether (:func:`one
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ import numpy as np
 from ..explain import READBACK_VERSION
 from ..results import RunRecord
 from ..scoring import metrics as M
+from .selection import version_label
 
 
 def task_key(task: dict) -> str:
@@ -50,10 +52,22 @@ class Cell:
     task: dict = field(default_factory=dict)  # the task's stored config
     setting: Setting | None = None
     formulas: int | None = None  # seeds whose network computes the target exactly (None: see formula_matches)
+    run_ids: tuple = ()  # the runs' ids, best first (by_extrapolation)
 
     @property
     def success_rate(self) -> float:
         return self.successes / self.seeds
+
+    @property
+    def best_run(self) -> int | None:
+        """The id of the run of lowest normalized extrapolation error (``nalm explain`` it)."""
+        return self.run_ids[0] if self.run_ids else None
+
+    @property
+    def median_run(self) -> int | None:
+        """The id of the run at the median normalized extrapolation error (the better of the two
+        middle runs of an even count)."""
+        return self.run_ids[(len(self.run_ids) - 1) // 2] if self.run_ids else None
 
     def as_row(self) -> dict:
         return {
@@ -71,6 +85,7 @@ class Cell:
             "sparsity_error_mean": self.sparsity_error,
             "formula_matches": self.formulas,
             "iterations": ";".join(str(i) for i in sorted(self.iterations)),
+            "median_run": self.median_run, "best_run": self.best_run,
         }
 
 
@@ -100,28 +115,27 @@ def one_generator(configs) -> None:
                          "report cannot mix: report each from its own store, or rerun the older runs")
 
 
-def one_version_per_unit(configs) -> None:
-    """Raise a ValueError when runs of a unit from outside nalm come from two versions of its
-    source file (``custom_units`` in the stored config)."""
+def one_version_per_model(runs) -> None:
+    """Raise a ValueError when the runs of one model come from two versions of a unit from outside
+    nalm (``custom_units`` in their configs): their seeds would be pooled into one median.
+    :func:`nalm.report.selection.select` keeps one version, or names each by version."""
     versions: dict[str, set] = {}
-    for config in configs:
-        for name, record in config.get("custom_units", {}).items():
-            versions.setdefault(name, set()).add(record.get("source_sha256"))
-    for name, hashes in versions.items():
-        if len(hashes) > 1:
-            short = ", ".join(sorted(str(h)[:12] for h in hashes))
-            raise ValueError(f"the runs of {name} come from {len(hashes)} versions of its source (SHA-256 {short}), "
-                             "which one report cannot mix: report each from its own store, or rerun the older runs")
+    for run in runs:
+        versions.setdefault(run.model, set()).add(version_label(run.config))
+    for model, labels in versions.items():
+        if len(labels) > 1:
+            raise ValueError(f"the runs of {model} come from {len(labels)} versions of its units' source "
+                             f"({', '.join(sorted(map(str, labels)))}), which one table cannot pool: select the "
+                             "current version or name each by version (nalm.report.selection.select, `--versions`)")
 
 
 def one_table(configs) -> None:
     """Raise a ValueError when run configs cannot share one table: drawn by more than one
-    generator (:func:`one_generator`), of two versions of a unit from outside nalm
-    (:func:`one_version_per_unit`), or trained by both the fused step and autograd (the two
-    agree to rounding, so a table of both would count a seed run both ways twice)."""
+    generator (:func:`one_generator`), or trained by both the fused step and autograd (the two
+    agree to rounding, so a table of both would count a seed run both ways twice). Versions of a
+    unit from outside nalm may share a table, one model each (:mod:`nalm.report.selection`)."""
     configs = list(configs)
     one_generator(configs)
-    one_version_per_unit(configs)
     steps = {c.get("train", {}).get("fused", True) for c in configs}
     if len(steps) > 1:
         raise ValueError("the runs were trained both by the fused step and by autograd (config \"fused\"), which "
@@ -148,6 +162,7 @@ def setting(run: RunRecord) -> Setting:
 def summarize(runs: list[RunRecord]) -> list[Cell]:
     """Group runs by (setting, model, target) and aggregate them over seeds."""
     one_table(run.config for run in runs)
+    one_version_per_model(runs)
     groups: dict[tuple, list[RunRecord]] = {}
     for run in runs:
         groups.setdefault((setting(run), run.model, run.target), []).append(run)
@@ -167,8 +182,19 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             sparsity_error=float(np.mean(sparsity)) if sparsity else None,
             iterations={run_setting.iterations}, task=json.loads(run_setting.task), setting=run_setting,
             formulas=formula_matches(metrics),
+            run_ids=tuple(run.run_id for run in by_extrapolation(group)),
         ))
     return cells
+
+
+def by_extrapolation(runs: list[RunRecord]) -> list[RunRecord]:
+    """Runs from the lowest normalized extrapolation error to the highest (nan last), ties by id."""
+    def key(run):
+        error = run.metrics.get("normalized_extrapolation")
+        error = math.inf if error is None or math.isnan(error) else error
+        return error, run.run_id or 0
+
+    return sorted(runs, key=key)
 
 
 def baseline_name(model: str) -> str:

@@ -5,23 +5,31 @@ import csv
 from pathlib import Path
 
 from ..results import ResultsStore
+from .selection import select, stale_section
 
 
 def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, targets=None,
-                 figures: bool = False) -> tuple[str, list[Path]]:
+                 figures: bool = False, versions: str = "current", pinned: dict | None = None) -> tuple[str, list[Path]]:
     """Summarize the stored runs of ``experiment`` (only those of ``models`` and ``targets`` when
     given) once, draw their figures when ``figures``, and write the report into ``folder``;
     returns the Markdown and the paths written. The report links every figure in the folder.
 
+    Of a unit from outside nalm the report shows its current version (``pinned``: the versions
+    just trained) and lists the stale runs under its tables, or every version side by side
+    (``versions="all"``): :func:`nalm.report.selection.select`.
+
     ``experiment`` gives the tables and figures of its kind: ``summarize(runs)``, ``render(cells)``
     and ``plot(runs, folder, cells=...)`` (:class:`nalm.experiments.Experiment`)."""
-    runs = [r for r in store.runs(experiment.name)
-            if (models is None or r.model in models) and (targets is None or r.target in targets)]
+    selection = select(store.runs(experiment.name), models=models, targets=targets, versions=versions, pinned=pinned)
+    runs = selection.runs
     cells = experiment.summarize(runs)
     folder = Path(folder)
     if figures and runs:
         experiment.plot(runs, folder, cells=cells)
     text = experiment.render(cells)
+    note = stale_section(experiment.name, selection)
+    if note:
+        text += "\n" + "\n".join(note)
     drawn = sorted(folder.glob(f"{experiment.name}-*.png")) if runs else []  # (none of a store holding no runs)
     if drawn:  # by `nalm plot` or `nalm run`; linked relative to report.md
         text += "\n## Figures\n\n" + "".join(f"![{p.stem}]({p.name})\n" for p in drawn)

@@ -319,3 +319,17 @@ class Memberwise(ArithmeticUnit):
 def unknown_unit(name: str, known) -> UnknownNameError:
     return UnknownNameError(f"unknown unit {name!r}; known units: {', '.join(known)}; or MODULE:CLASS for a unit of "
                             f"your own, or the name of an installed unit in the '{ENTRY_POINT_GROUP}' entry-point group")
+
+
+def changed_units(config: dict) -> list[str]:
+    """The units from outside nalm of a stored run's config (``custom_units``) whose source is
+    now another version than the run was trained with: its weights would be loaded into other code."""
+    return [name for name, record in config.get("custom_units", {}).items()
+            if source_record(_class_of(name))["source_sha256"] != record.get("source_sha256")]
+
+
+def _class_of(name: str) -> type:
+    cls = find_unit(name)
+    if cls is None:
+        raise UnknownNameError(f"unit {name!r} of a stored run is neither importable nor installed")
+    return cls
