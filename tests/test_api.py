@@ -1,4 +1,8 @@
 """nalm.run and nalm.load: the CLI's store and resume from Python, tables and figures."""
+import hashlib
+import sys
+import warnings
+
 import pytest
 
 import nalm
@@ -10,12 +14,12 @@ def test_run_resumes_and_load_reads_the_same_runs(tmp_path):
     first = nalm.run("madsen2020-static", units=[(NAU, "nmu"), "nau"], targets=["add"], seeds=2, iterations=30,
                      results=store, eval_every=10, eval_samples=32)
     assert first.trained.trained == 4 and first.trained.skipped == 0
-    assert {r.model for r in first.runs} == {"nalm.units.nau_nmu:NAU/nmu", "nau"}
+    assert {r.model for r in first.records} == {"nalm.units.nau_nmu:NAU/nmu", "nau"}
     again = nalm.run("madsen2020-static", units=[(NAU, "nmu"), "nau"], targets=["add"], seeds=2, iterations=30,
                      results=store, eval_every=10, eval_samples=32)
     assert again.trained.trained == 0 and again.trained.skipped == 4
     loaded = nalm.load(store)
-    assert sorted(r.run_id for r in loaded.runs) == sorted(r.run_id for r in first.runs)
+    assert sorted(r.run_id for r in loaded.records) == sorted(r.run_id for r in first.records)
     table = loaded.summary()
     assert list(table["seeds"]) == [2, 2] and set(table["target"]) == {"add"}
     rows = loaded.rows()
@@ -28,7 +32,7 @@ def test_a_data_set_experiment_runs_from_python_as_from_the_command_line(tmp_pat
     store = tmp_path / "nalm.sqlite"
     results = nalm.run("trask2018-program", units=["lstm", "lstm+nau"], targets=["add"], seeds=2, iterations=4,
                        results=store, eval_every=2, eval_sequences=8, batch_size=4)
-    assert results.trained.trained == 4 and {r.model for r in results.runs} == {"lstm", "lstm+nau"}
+    assert results.trained.trained == 4 and {r.model for r in results.records} == {"lstm", "lstm+nau"}
     assert nalm.run("trask2018-program", units=["lstm", "lstm+nau"], targets=["add"], seeds=2, iterations=4,
                     results=store, eval_every=2, eval_sequences=8, batch_size=4).trained.skipped == 4
     table = nalm.load(store).summary()
@@ -46,3 +50,57 @@ def test_bad_calls_fail_with_one_line(tmp_path):
     with pytest.raises(ValueError, match="unknown config|unknown training|bogus"):
         nalm.run("madsen2020-static", units=["nau"], bogus=1, results=tmp_path / "r.sqlite")
     assert not (tmp_path / "r.sqlite").exists()
+
+
+HALVER = '''
+import torch
+from torch import nn
+
+
+class Halver(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(out_features, in_features).uniform_(-0.5, 0.5))
+
+    def forward(self, x):
+        return x @ self.weight.clamp(-1, 1).T
+'''
+
+
+def test_results_show_the_version_just_run_and_list_the_runs_as_nalm_runs_list(tmp_path, monkeypatch):
+    """Edit a unit, rerun, go back to the first version: its runs are stored already, so nothing
+    trains, and its table shows the version it ran; a store loaded shows its newest."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "nalm_test_api_unit", raising=False)
+    source = tmp_path / "nalm_test_api_unit.py"
+    store = tmp_path / "nalm.sqlite"
+
+    def run(text: str):
+        source.write_text(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the unit trains under vmap, as it says
+            return nalm.run("blog-static", units=["nalm_test_api_unit:Halver"], targets=["add"], seeds=1,
+                            iterations=10, results=store, eval_every=5, eval_samples=16)
+
+    first = run(HALVER)
+    assert run(HALVER.replace("clamp(-1, 1)", "clamp(-1.0, 1.0)")).trained.trained == 1
+    back = run(HALVER)
+    assert back.trained.trained == 0 and len(back.records) == 2
+    with pytest.warns(UserWarning, match="left out 1 stale runs of nalm_test_api_unit:Halver, of another version"):
+        table = back.summary()
+    (version,) = back.pinned.values()
+    assert list(table["median_run"]) == [first.records[0].run_id] and version == source_hash(source)
+    table = back.summary(versions="all")
+    assert [model.split("@")[1] for model in table["model"]] == sorted(r.config["custom_units"][
+        "nalm_test_api_unit:Halver"]["source_sha256"][:8] for r in back.records)
+    runs = nalm.load(store).runs()
+    assert list(runs.columns) == ["run_id", "model", "target", "seed", "steps", "success", "unit_version", "stale",
+                                  "stored"]
+    assert list(runs["run_id"]) == sorted(r.run_id for r in back.records)
+    assert list(runs["stale"]) == [True, False] and list(runs["steps"]) == [10, 10]  # the newest stored is current
+    assert list(back.runs()["stale"]) == [False, True]  # the version run is current
+    assert runs["stored"][0] <= runs["stored"][1] and runs["stored"][0].endswith("+00:00")
+
+
+def source_hash(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -7,10 +7,12 @@ nalm's own dependencies.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .experiments import Experiment, get_experiment
+from .report.selection import Selection, current_versions, pinned_versions, run_rows, select
 from .results import ResultsStore, RunRecord
 from .runner import RunSummary, execute, prepare
 from .units.custom import register_unit
@@ -46,7 +48,7 @@ def run(experiment: str, *, units=None, targets=None, seeds: int | None = None, 
     with ResultsStore(results) as store:
         summary = execute(plan, store, progress=progress, workers=workers)
         runs = [r for r in store.runs(spec.name) if r.model in plan.models and r.target in plan.targets]
-    return Results(spec, runs, Path(results), summary)
+    return Results(spec, runs, Path(results), summary, pinned_versions(run.stored for run in plan.runs))
 
 
 def load(results: str | Path = DEFAULT_RESULTS, experiment: str | None = None) -> "Results":
@@ -91,35 +93,57 @@ def _classes(units) -> list[type]:
 class Results:
     """Stored runs of one experiment, with the report's table and figures.
 
+    Of a unit from outside nalm, the table and figures show its current version: the one
+    :func:`run` trained, else that of its newest stored run; ``versions="all"`` shows every
+    version, each its own model named ``MODEL@VERSION`` (:mod:`nalm.report.selection`).
+
     Attributes:
         experiment: the :class:`~nalm.experiments.Experiment`.
-        runs: the stored runs (:class:`~nalm.results.RunRecord`: config, metrics, curve, weights).
+        records: the stored runs (:class:`~nalm.results.RunRecord`: config, metrics, curve, weights).
         path: the store.
         trained: what :func:`run` trained and skipped (``None`` for :func:`load`).
+        pinned: the version of each unit from outside nalm that :func:`run` trained, by unit name
+            (SHA-256 of its source).
     """
 
     experiment: Experiment
-    runs: list[RunRecord]
+    records: list[RunRecord]
     path: Path
     trained: RunSummary | None
+    pinned: dict = field(default_factory=dict)
 
-    def summary(self):
+    def summary(self, versions: str = "current"):
         """The report's table, one row per (setting, model, target): a pandas DataFrame."""
-        return _frame([cell.as_row() for cell in self.experiment.summarize(self.runs)])
+        return _frame([cell.as_row() for cell in self.experiment.summarize(self.selected(versions).runs)])
 
     def rows(self):
         """One row per run: model, target, seed, diverged and every metric; a pandas DataFrame."""
         return _frame([{"run_id": r.run_id, "model": r.model, "target": r.target, "seed": r.seed,
-                        "diverged": r.diverged, **r.metrics} for r in self.runs])
+                        "diverged": r.diverged, **r.metrics} for r in self.records])
 
-    def plot(self) -> dict:
+    def runs(self):
+        """One row per run, as ``nalm runs list`` shows them: run id, model, target, seed, steps,
+        success, unit version, whether it is stale, when it was stored (UTC); a pandas DataFrame."""
+        return _frame(run_rows(self.records, current_versions(self.records, self.pinned)))
+
+    def plot(self, versions: str = "current") -> dict:
         """The report's figures as matplotlib Figures, by name: for the arithmetic tasks ``heatmap``,
         ``success`` and ``curves`` (after the experiment's own: trask2018-identity's ``error``)."""
-        return self.experiment.figures(self.runs)
+        return self.experiment.figures(self.selected(versions).runs)
+
+    def selected(self, versions: str = "current") -> Selection:
+        """The runs the table and figures show (:func:`nalm.report.selection.select`), with a
+        warning naming the stale runs left out."""
+        selection = select(self.records, versions=versions, pinned=self.pinned)
+        if selection.stale:
+            models = sorted({run.model for run in selection.stale})
+            warnings.warn(f"left out {len(selection.stale)} stale runs of {', '.join(models)}, of another version "
+                          "than the current one: versions='all' shows every version, each its own model", stacklevel=3)
+        return selection
 
     def __repr__(self) -> str:
-        models = sorted({r.model for r in self.runs})
-        return f"Results({self.experiment.name}: {len(self.runs)} runs of {', '.join(models)}; store {self.path})"
+        models = sorted({r.model for r in self.records})
+        return f"Results({self.experiment.name}: {len(self.records)} runs of {', '.join(models)}; store {self.path})"
 
 
 def _frame(rows: list[dict]):

@@ -30,9 +30,39 @@ def add_results_option(parser) -> None:
                         help=f"results store (SQLite; default {DEFAULT_RESULTS})")
 
 
-def report_dir(results: str, experiment: str) -> Path:
-    """Reports go beside the store: results/<experiment>/."""
-    return Path(results).parent / experiment
+def add_report_dir_option(parser) -> None:
+    parser.add_argument("--report-dir", metavar="DIR",
+                        help="the folder for report.md, the CSV files and the figures (default: <experiment> beside "
+                             "the store, e.g. results/madsen2020-static/)")
+
+
+def report_dir(results: str, experiment: str, chosen: str | None = None) -> Path:
+    """Where reports go: ``chosen`` (``--report-dir``), else beside the store, results/<experiment>/."""
+    folder = Path(chosen) if chosen else Path(results).parent / experiment
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--report-dir {folder} is a file, not a folder" if chosen else
+                         f"{folder}, where the report of {experiment} goes, is a file: name a folder with --report-dir")
+    return folder
+
+
+def add_selection_options(parser, figures: bool = False) -> None:
+    """``--units``, ``--targets`` and ``--versions``: which stored runs a report or (``figures``) a
+    figure shows."""
+    imports = ("; units from outside nalm named here may be imported to redraw figures from their weights (none "
+               "other is)") if figures else ""
+    parser.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
+                        help="only these models, named as on `nalm run` (nau, nau/nmu, MODULE:CLASS), or one version "
+                             f"of a unit from outside nalm as MODEL@VERSION{imports}")
+    parser.add_argument("--targets", nargs="+", metavar="TARGET", help="only these targets, e.g. add sub")
+    parser.add_argument("--versions", choices=("current", "all"), default="current",
+                        help="of a unit from outside nalm, show its current version (its newest stored runs; the "
+                             "older, stale runs are listed under the table) or all: each version its own model, "
+                             "MODEL@VERSION (default current)")
+
+
+def named_units(models) -> list[str]:
+    """The unit names in model names (``a:X/nmu@1a2b3c4d`` -> a:X, nmu): what a reader may import."""
+    return [unit for model in models or () for unit in model.partition("@")[0].split("/")]
 
 
 def add_importable_units_option(parser) -> None:

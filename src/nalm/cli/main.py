@@ -8,12 +8,12 @@ import threading
 import warnings
 from pathlib import Path
 
-from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, show_cmd
+from . import explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, runs_cmd, show_cmd
 from ..errors import Fault
 from .common import INTERRUPTED, STOP_SIGNALS, Interrupted
 
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
-            "explain": explain_cmd, "show": show_cmd}
+            "explain": explain_cmd, "show": show_cmd, "runs": runs_cmd}
 
 
 def build_parser() -> argparse.ArgumentParser:

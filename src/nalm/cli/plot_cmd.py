@@ -3,24 +3,35 @@ from __future__ import annotations
 
 from ..experiments import get_experiment
 from ..units.custom import importing_only
-from .common import add_importable_units_option, add_results_option, open_store, report_dir
+from .common import (add_report_dir_option, add_results_option, add_selection_options, named_units, open_store,
+                     report_dir)
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("plot", help="figures (PNG, SVG) of an experiment's stored runs")
     p.add_argument("experiment")
     p.add_argument("--linear", action="store_true", help="linear instead of logarithmic error axes")
-    add_importable_units_option(p)
+    add_selection_options(p, figures=True)
+    add_report_dir_option(p)
     add_results_option(p)
 
 
 def main(args) -> int:
+    from ..report.selection import select, stale_section
+
     experiment = get_experiment(args.experiment)
+    folder = report_dir(args.results, experiment.name, args.report_dir)
     with open_store(args.results, experiment.name) as store:
-        runs = store.runs(experiment.name)
-    if not runs:
-        raise ValueError(f"the store {args.results} holds no runs of {experiment.name}")
-    with importing_only(args.units):
-        paths = experiment.plot(runs, report_dir(args.results, experiment.name), log=not args.linear)
+        selection = select(store.runs(experiment.name), models=args.models, targets=args.targets,
+                           versions=args.versions)
+    if not selection.runs:
+        chosen = " of the units and targets named" if args.models or args.targets else ""
+        stale = f" ({len(selection.stale)} stale runs: --versions all draws them)" if selection.stale else ""
+        raise ValueError(f"the store {args.results} holds no runs of {experiment.name}{chosen}{stale}")
+    with importing_only(named_units(args.models)):
+        paths = experiment.plot(selection.runs, folder, log=not args.linear)
     print("Figures written to " + ", ".join(map(str, paths)))
+    note = stale_section(experiment.name, selection, shown_in="the figures")
+    if note:
+        print("\n".join(note[2:]).rstrip())  # the section without its heading
     return 0

@@ -10,11 +10,12 @@ from contextlib import contextmanager
 
 from ..experiments import get_experiment
 from ..report import write_report
+from ..report.selection import pinned_versions
 from ..results import ResultsStore
 from ..runner import RunInterrupted, estimate, execute, prepare
 from ..runner import cluster
 from ..train import CHECKPOINT_EVERY
-from .common import STOP_SIGNALS, Interrupted, add_results_option, report_dir
+from .common import STOP_SIGNALS, Interrupted, add_report_dir_option, add_results_option, report_dir
 
 
 def add_parser(sub) -> None:
@@ -50,6 +51,7 @@ def add_parser(sub) -> None:
                    help="data-set experiments: the source's data (trask2018-mnist: a folder with MNIST's four IDX "
                         "files); without it, the bundled substitute")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+    add_report_dir_option(p)
     add_results_option(p)
 
 
@@ -133,6 +135,7 @@ def main(args) -> int:
         raise ValueError(f"--iterations must be a positive integer, got {args.iterations} (nothing would train)")
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
+    folder = report_dir(args.results, experiment.name, args.report_dir)  # refused before anything trains
     plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args),
                    data=args.data)
     if args.dry_run:
@@ -152,17 +155,18 @@ def main(args) -> int:
             print(f"nalm: interrupted again, at once: the runs stored and the checkpoints saved so far are kept in "
                   f"{args.results}; the same command resumes", file=sys.stderr)
             return again.exit_code
-        finished(args, experiment, store, plan, summary)
+        finished(args, experiment, store, plan, summary, folder)
     return 0
 
 
-def finished(args, experiment, store: ResultsStore, plan, summary) -> None:
-    """What a finished ``nalm run`` prints: the counts, then (unless quiet) the report it writes."""
+def finished(args, experiment, store: ResultsStore, plan, summary, folder) -> None:
+    """What a finished ``nalm run`` prints: the counts, then (unless quiet) the report it writes
+    into ``folder``, of the units' versions just trained (stored runs of others are stale)."""
     print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
           f"{summary.diverged} diverged; results in {args.results}")
     if not args.quiet:
-        text, paths = write_report(experiment, store, report_dir(args.results, experiment.name),
-                                   models=plan.models, targets=plan.targets, figures=True)
+        text, paths = write_report(experiment, store, folder, models=plan.models, targets=plan.targets, figures=True,
+                                   pinned=pinned_versions(run.stored for run in plan.runs))
         print(text)
         print("Report written to " + ", ".join(map(str, paths)))
 
