@@ -11,8 +11,11 @@ from nalm.units import NAU
 
 def test_run_resumes_and_load_reads_the_same_runs(tmp_path):
     store = tmp_path / "nalm.sqlite"
-    first = nalm.run("madsen2020-static", units=[(NAU, "nmu"), "nau"], targets=["add"], seeds=2, iterations=30,
-                     results=store, eval_every=10, eval_samples=32)
+    with pytest.warns(UserWarning) as said:  # as the command line warns of a schedule the run cuts short
+        first = nalm.run("madsen2020-static", units=[(NAU, "nmu"), "nau"], targets=["add"], seeds=2, iterations=30,
+                         results=store, eval_every=10, eval_samples=32)
+    assert any(str(w.message).startswith("model nau: the NAU's regularizer λ 0 → 0.01 over steps 5,000 → 50,000")
+               and "never turns on in 30 iterations" in str(w.message) for w in said)
     assert first.trained.trained == 4 and first.trained.skipped == 0
     assert {r.model for r in first.records} == {"nalm.units.nau_nmu:NAU/nmu", "nau"}
     again = nalm.run("madsen2020-static", units=[(NAU, "nmu"), "nau"], targets=["add"], seeds=2, iterations=30,

@@ -30,6 +30,12 @@ def argv(results, iterations=ITERATIONS) -> list[str]:
             "--results", str(results)]
 
 
+def said(err: str) -> list[str]:
+    """What a command printed on stderr beyond the warning of its run, which cuts the NAU's
+    regularizer schedule (5,000 → 50,000 steps) short."""
+    return [line for line in err.strip().splitlines() if not line.startswith("nalm: warning: model nau:")]
+
+
 def wait_for_checkpoint(path, timeout=60.0):
     """The first checkpoint of the store at ``path`` (polled), once there is one."""
     deadline = time.monotonic() + timeout
@@ -74,7 +80,7 @@ def test_ctrl_c_saves_a_checkpoint_says_so_in_one_line_and_the_same_command_resu
     code, out, err = run_nalm(argv(path))
     presser.join()
     assert code == INTERRUPTED == 130
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(said(err)) == 1 and "Traceback" not in err
     assert "interrupted: 0 runs stored and the population in training at step" in err
     assert "the same command resumes" in err
     with ResultsStore(path) as store:
@@ -122,7 +128,7 @@ def test_a_full_disk_stops_the_run_in_one_line_keeping_the_last_checkpoint(tmp_p
 
     monkeypatch.setattr(ResultsStore, "put_checkpoint", put_checkpoint)
     code, out, err = run_nalm(argv(path))
-    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert code == 1 and len(said(err)) == 1 and "Traceback" not in err
     assert "cannot write (database or disk is full)" in err and "what the store held before is intact" in err
     with ResultsStore(path) as store:
         (checkpoint,) = store.checkpoints()
@@ -210,7 +216,7 @@ def test_a_schedulers_signal_stops_every_worker_as_ctrl_c_does_and_the_same_comm
     process.send_signal(signum)
     err = process.communicate(timeout=120)[1]
     assert process.returncode == 128 + signum, err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(said(err)) == 1 and "Traceback" not in err
     assert "in training at step" in err and "the same command resumes" in err
     assert_nothing_outlives(process.pid)
     with ResultsStore(path) as store:
@@ -264,6 +270,6 @@ def test_a_second_signal_stops_at_once_and_says_the_checkpoints_saved_are_kept(t
 
     monkeypatch.setattr(run_cmd, "execute", interrupted_twice)
     code, out, err = run_nalm(argv(tmp_path / "r.sqlite"))
-    assert code == 128 + signal.SIGTERM and len(err.strip().splitlines()) == 1
+    assert code == 128 + signal.SIGTERM and len(said(err)) == 1
     assert "interrupted again, at once" in err and "checkpoints saved so far are kept" in err
     assert "nothing in flight was saved" not in err

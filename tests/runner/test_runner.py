@@ -365,6 +365,19 @@ def test_per_model_training_settings_and_unit_options():
     assert mistry.config_for("npu", "add", {"lr": 0.1}).lr == 0.1  # overrides win
 
 
+def test_overrides_of_one_model_and_one_target_come_after_those_of_every_model():
+    mistry = EXPERIMENTS["mistry2022-single"]
+    overrides = {"lr": 0.1, "unit_options": {"npu": {"beta_step": 5}},
+                 "models": {"npu": {"lr": 0.2, "targets": {"div": {"lr": 0.3, "unit_options": {"nau": {}}}}}}}
+    assert [mistry.config_for(model, target, overrides).lr for model, target in
+            (("nau", "add"), ("npu", "add"), ("npu", "div"))] == [0.1, 0.2, 0.3]
+    div = mistry.config_for("npu", "div", overrides).unit_options
+    assert div["npu"] == {"beta_step": 5} and div["nau"] == {}  # each level's unit options, per unit
+    assert mistry.common_config(overrides).lr == 0.1
+    with pytest.raises(ValueError, match="models.npu must be a table"):
+        mistry.config_for("npu", "add", {"models": {"npu": 3}})
+
+
 # -- known bugs -------------------------------------------------------------------
 
 

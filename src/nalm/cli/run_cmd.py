@@ -8,32 +8,23 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from ..experiments import get_experiment
 from ..report import write_report
 from ..report.selection import pinned_versions
 from ..results import ResultsStore
 from ..runner import RunInterrupted, estimate, execute, prepare
 from ..runner import cluster
+from ..runner.plan import resolve
 from ..train import CHECKPOINT_EVERY
+from .command import add_command_options, command, printed_config
 from .common import STOP_SIGNALS, Interrupted, add_report_dir_option, add_results_option, report_dir
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)")
     p.add_argument("experiment")
-    p.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
-                   help="models: a unit name (nalu), two joined by a slash (nau/nmu), mlp-<activation>, "
-                        "or for recurrent experiments lstm, gru, rnn-tanh, rnn-relu")
-    p.add_argument("--targets", nargs="+", metavar="TARGET", help="add sub mul div square sqrt")
-    p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
-    p.add_argument("--iterations", type=int)
-    p.add_argument("--paper-scale", action="store_true",
-                   help="the published protocol's iterations and seeds (and tasks, where they differ)")
+    add_command_options(p)
     p.add_argument("--device", help="cpu (default) or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default 1)")
-    p.add_argument("--interpolation", metavar="RANGE", help="training range, e.g. '[1,2]' (one-task experiments)")
-    p.add_argument("--extrapolation", metavar="RANGE", help="test range, e.g. '[-6,-2]U[2,6]'")
-    p.add_argument("--config", metavar="JSON", help="training config overrides, e.g. '{\"lr\": 0.01}'")
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes to train in, one thread each; a population's members are split between them "
                         "(default: one per available core, fewer for runs too short to gain from more)")
@@ -47,6 +38,9 @@ def add_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: print the populations, members and model-steps the command implies, and "
                         "the time they should take here, from a few seconds of measured training per population")
+    p.add_argument("--print-config", action="store_true",
+                   help="train nothing: print each model's training config as JSON (per target where they "
+                        "differ), a file that --config reads back")
     p.add_argument("--data", metavar="PATH",
                    help="data-set experiments: the source's data (trask2018-mnist: a folder with MNIST's four IDX "
                         "files); without it, the bundled substitute")
@@ -55,21 +49,8 @@ def add_parser(sub) -> None:
     add_results_option(p)
 
 
-def overrides(args) -> dict:
-    """Training overrides from the command line; unknown keys are rejected later by TrainConfig."""
-    out = {}
-    if args.config:
-        try:
-            extra = json.loads(args.config)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"--config is not valid JSON: {error}") from None
-        if not isinstance(extra, dict):
-            raise ValueError("--config must be a JSON object")
-        out.update(extra)
-    for key in ("iterations", "device", "threads"):
-        if getattr(args, key) is not None:
-            out[key] = getattr(args, key)
-    return out
+TRAINING_FLAGS = ("iterations", "device", "threads")
+"""The flags of ``nalm run`` that are training settings of every model."""
 
 
 @contextmanager
@@ -123,20 +104,20 @@ def duration(seconds: float) -> str:
 
 
 def main(args) -> int:
-    experiment = get_experiment(args.experiment)
-    if args.paper_scale:
-        experiment = experiment.at_paper_scale()
-    experiment = experiment.with_ranges(args.interpolation, args.extrapolation)
+    cmd = command(args, TRAINING_FLAGS)
+    experiment = cmd.experiment
+    if args.print_config:  # resolved as prepare resolves it; nothing is built, trained or stored
+        chosen = resolve(experiment, models=cmd.models, targets=cmd.targets, seeds=cmd.seeds, overrides=cmd.overrides)
+        print(json.dumps(printed_config(cmd, chosen), indent=2))
+        return 0
     if args.ray is not None:
         cluster.connect(args.ray)  # says how to install Ray, or that the cluster is unreachable, before the store is touched
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {args.workers}")
-    if args.iterations is not None and args.iterations < 1:
-        raise ValueError(f"--iterations must be a positive integer, got {args.iterations} (nothing would train)")
     if not args.checkpoint_every > 0:
         raise ValueError(f"--checkpoint-every must be a positive number of minutes, got {args.checkpoint_every:g}")
     folder = report_dir(args.results, experiment.name, args.report_dir)  # refused before anything trains
-    plan = prepare(experiment, models=args.models, targets=args.targets, seeds=args.seeds, overrides=overrides(args),
+    plan = prepare(experiment, models=cmd.models, targets=cmd.targets, seeds=cmd.seeds, overrides=cmd.overrides,
                    data=args.data)
     if args.dry_run:
         print(render_estimate(estimate.estimate(plan, args.results, args.workers)))

@@ -87,19 +87,20 @@ class ArithmeticTasks:
             raise ValueError(f"--data is for data-set experiments; {experiment.name} draws its own data")
         return None, None
 
-    def check(self, experiment, configs: dict, overrides: dict | None, data) -> None:
+    def check(self, experiment, configs: dict, overrides: dict | None, data) -> dict:
         """Every distinct config, the baselines' too: its device, and one standalone build, put
         through a forward pass and its regularizers at the first and last step, which catches bad
-        hidden sizes and unit options (of the wrong type too) before anything trains."""
+        hidden sizes and unit options (of the wrong type too) before anything trains. The
+        networks built, per (model, target) of ``configs``."""
         task = self.tasks[0]
-        baselines = [(self.baseline_model, self.baseline_config(experiment, target, overrides))
+        baselines = [((self.baseline_model, None), self.baseline_config(experiment, target, overrides))
                      for target in dict.fromkeys(target for _, target in configs)]
-        checked = set()
-        for model, config in [(model, config) for (model, _), config in configs.items()] + baselines:
+        built, networks = {}, {}
+        for (model, target), config in list(configs.items()) + baselines:
             key = (model, json.dumps(config.to_dict(), sort_keys=True))
-            if key in checked:
+            if key in built:
+                networks[model, target] = built[key]
                 continue
-            checked.add(key)
             config.check_device()
             try:
                 net = build_model(model, task.in_features, 1, hidden=config.hidden, unit_options=config.unit_options,
@@ -113,6 +114,11 @@ class ArithmeticTasks:
             except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
                 options = f" (unit options {json.dumps(config.unit_options)})" if config.unit_options else ""
                 raise ValueError(f"model {model}: {error}{options}") from None
+            built[key] = networks[model, target] = net
+        return {key: networks[key] for key in configs}
+
+    def stored_settings(self, config: TrainConfig) -> dict:
+        return config.to_dict()  # TrainConfig's own names
 
     def baseline_config(self, experiment, target: str, overrides: dict | None = None) -> TrainConfig:
         """How the untrained baseline networks of one target are built and evaluated: the
@@ -135,7 +141,7 @@ class ArithmeticTasks:
         (``custom_units``), so that a changed unit makes new runs rather than resuming old ones."""
         config = {
             "experiment": experiment.name, "model": run.model, "target": run.target, "seed": run.seed,
-            "task_index": run.task_index, "task": task_to_dict(run.task), "train": run.config.to_dict(),
+            "task_index": run.task_index, "task": task_to_dict(run.task), "train": self.stored_settings(run.config),
             "baseline": {"model": self.baseline_model, "count": self.baseline_models},
             "threshold": self.threshold_rule.to_dict(), "generator": GENERATOR,
         }
@@ -186,8 +192,8 @@ class ArithmeticTasks:
         return {**drawn, **figures.figures_of(experiment.name, runs, cells,
                                               baseline=summary.baseline_name(self.baseline_model))}
 
-    def card(self, experiment) -> list:
-        return protocol.arithmetic_card(experiment, self)
+    def card(self, experiment, chosen, overrides: dict | None = None) -> list:
+        return protocol.arithmetic_card(experiment, self, chosen, overrides)
 
     def explain(self, run) -> "RunExplanation":
         return explain_run(run)

@@ -123,9 +123,11 @@ class DataSet:
             _LOADED[key] = self.loader(path)
         return _LOADED[key]
 
-    def check(self, experiment, configs: dict, overrides: dict | None, data) -> None:
+    def check(self, experiment, configs: dict, overrides: dict | None, data) -> dict:
         """One member of each (model, target) built up front and put through a step's loss and its
-        regularizers at the first and last step: bad unit options fail before anything trains."""
+        regularizers at the first and last step: bad unit options fail before anything trains.
+        The networks built, per (model, target)."""
+        networks = {}
         for (model, target), config in configs.items():
             try:
                 population = self.build(model, target, data, [Member(0, target, self.task(target))], config)
@@ -138,6 +140,8 @@ class DataSet:
             except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
                 options = f" (unit options {json.dumps(config.unit_options)})" if config.unit_options else ""
                 raise ValueError(f"model {model}: {error}{options}") from None
+            networks[model, target] = population.net
+        return networks
 
     def tasks_for(self, target: str) -> tuple:
         return (self.task(target),)
@@ -187,8 +191,8 @@ class DataSet:
     def figures(self, experiment, runs: list, cells: list, log: bool = True) -> dict:
         return self.draw(experiment.name, runs, cells) if runs else {}
 
-    def card(self, experiment) -> list:
-        return protocol.dataset_card(experiment, self)
+    def card(self, experiment, chosen, overrides: dict | None = None) -> list:
+        return protocol.dataset_card(experiment, self, chosen, overrides)
 
     def reading(self, model: str, target: str, weights: dict, unit_options: dict) -> CellReading | None:
         """The formula of a trained network's arithmetic part, where the experiment reads one."""

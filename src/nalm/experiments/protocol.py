@@ -3,7 +3,9 @@ where it deliberately departs from its source.
 
 The card is computed from the :class:`~nalm.experiments.spec.Experiment` itself (its workload,
 training config, each model's resolved unit options and the options the built units
-report), so it cannot drift from what ``nalm run`` does. Its rows are the workload's
+report), so it cannot drift from what ``nalm run`` does; given a command's selection and
+overrides (:func:`~nalm.runner.plan.resolve`), it is that command's card, the steps of each
+unit's schedules those of its run. Its rows are the workload's
 (:meth:`~nalm.experiments.spec.Workload.card`: :func:`arithmetic_card`, :func:`dataset_card`).
 Sources are the experiment's own ``sources`` entries, looked up by the setting's name; a
 model's row falls back to the sources of the units it is built from (``"unit <name>"``).
@@ -14,6 +16,7 @@ import json
 from dataclasses import dataclass
 
 from ..philox import GENERATOR
+from ..runner.plan import Selection, resolve, schedule_texts
 from ..tasks import task_to_dict
 from ..units import build_model
 from .spec import Deviation, Experiment
@@ -46,32 +49,35 @@ class ProtocolCard:
         return [s.name for s in self.settings if s.source == MISSING]
 
 
-def protocol_card(experiment: Experiment) -> ProtocolCard:
-    """The card of ``experiment`` at its default scale (paper scale noted beside)."""
-    return ProtocolCard(experiment.name, experiment.description, tuple(experiment.workload.card(experiment)),
-                        experiment.all_deviations())
+def protocol_card(experiment: Experiment, chosen: Selection | None = None, overrides: dict | None = None) -> ProtocolCard:
+    """The card of ``experiment`` (paper scale noted beside): of its default command, or of the
+    command that selects ``chosen`` (:func:`~nalm.runner.plan.resolve`) with ``overrides``."""
+    chosen = chosen or resolve(experiment, overrides=overrides)
+    return ProtocolCard(experiment.name, experiment.description,
+                        tuple(experiment.workload.card(experiment, chosen, overrides)), experiment.all_deviations())
 
 
-def arithmetic_card(e: Experiment, workload) -> list[Setting]:
+def arithmetic_card(e: Experiment, workload, chosen: Selection, overrides: dict | None = None) -> list[Setting]:
     """The rows of an experiment on arithmetic tasks: its tasks, training, threshold and baseline,
-    each model as built with its options, and the published tables."""
-    train, tasks = e.train, workload.tasks
+    each model as built with its options and step schedules, and the published tables."""
+    train, tasks = e.common_config(overrides), workload.tasks
     rows: list[tuple[str, str]] = [
         ("task", tasks[0].describe() if len(tasks) == 1 else describe_tasks(tasks)),
         ("ranges", "; ".join(workload.task_labels) if workload.task_labels else
                    f"interpolation {tasks[0].interpolation}, extrapolation {tasks[0].extrapolation}"),
-        ("targets", ", ".join(e.targets)),
-        ("models", ", ".join(e.models)),
-        ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
+        ("targets", ", ".join(chosen.targets)),
+        ("models", ", ".join(chosen.models)),
+        ("seeds", seeds_text(e, chosen)),
         ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
-        ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
-        ("batch size", batch_text(e, tasks)),
+        ("optimizer", f"{train.optimizer}, lr {rates(train)}"),
+        ("batch size", batch_text(train, tasks)),
         ("network", describe_network(train.hidden)),
         ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
                        f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
         ("threshold", workload.threshold_rule.describe()),
         ("baseline", f"{workload.baseline_models} untrained {workload.baseline_model} networks "
-                     f"({describe_network(workload.baseline_config(e, e.targets[0]).hidden)}) on each member's data, "
+                     f"({describe_network(workload.baseline_config(e, chosen.targets[0], overrides).hidden)}) on each "
+                     "member's data, "
                      "the same for every model"),
         ("metric", workload.primary),
         ("random numbers", f"{GENERATOR['name']} version {GENERATOR['version']}: {GENERATOR['layout']}"),
@@ -82,21 +88,21 @@ def arithmetic_card(e: Experiment, workload) -> list[Setting]:
         rows.insert(2, ("paper task", describe_tasks(workload.paper_tasks)))
     sources = {"random numbers": RANDOM_NUMBERS_SOURCE, "training step": TRAINING_STEP_SOURCE, **e.sources}
     settings = [Setting(name, value, sources.get(name, MISSING)) for name, value in rows]
-    settings += [model_setting(e, workload, model) for model in e.models]
+    settings += [model_setting(e, workload, model, chosen, train) for model in chosen.models]
     settings += [Setting(f"published: {p.metric}", p.source, p.source) for p in e.published]
     return settings
 
 
-def dataset_card(e: Experiment, workload) -> list[Setting]:
-    """A data-set experiment's rows: its data, tasks, models (as built, with their options) and training."""
-    train = e.train
+def dataset_card(e: Experiment, workload, chosen: Selection, overrides: dict | None = None) -> list[Setting]:
+    """A data-set experiment's rows: its data, tasks, models (with their options) and training."""
+    train = e.common_config(overrides)
     rows: list[tuple[str, str]] = [
         ("data", "bundled substitute by default; --data PATH for the source's own data"),
-        *[(f"task {target}", workload.task(target).describe()) for target in e.targets],
-        ("models", ", ".join(e.models)),
-        ("seeds", f"{e.seeds}" + (f" (paper: {e.paper_seeds})" if e.paper_seeds else "")),
+        *[(f"task {target}", workload.task(target).describe()) for target in chosen.targets],
+        ("models", ", ".join(chosen.models)),
+        ("seeds", seeds_text(e, chosen)),
         ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
-        ("optimizer", f"{train.optimizer}, lr {train.lr:g}"),
+        ("optimizer", f"{train.optimizer}, lr {rates(train)}"),
         ("batch size", f"{train.batch_size}, drawn fresh every step"),
         ("evaluation", f"every {train.eval_every:,} steps "
                        + workload.evaluation.format(**workload.stored_settings(train)) + paper(e, "eval_samples")),
@@ -105,16 +111,24 @@ def dataset_card(e: Experiment, workload) -> list[Setting]:
     ]
     sources = {"random numbers": RANDOM_NUMBERS_SOURCE, **e.sources}
     settings = [Setting(name, value, sources.get(name, MISSING)) for name, value in rows]
-    for model in e.models:
-        options = {t: e.config_for(model, t).unit_options for t in e.targets if e.runs_by_default(model, t)}
+    for model in chosen.models:
+        options = {t: chosen.configs[model, t].unit_options for t in chosen.targets_of(model)}
         used = {t: {k: v for k, v in o.items() if k == model} for t, o in options.items()}
-        text = ", ".join(options) + " only" if len(options) < len(e.targets) else "every target"
+        text = ", ".join(options) + " only" if len(options) < len(chosen.targets) else "every target"
         if any(used.values()):
             text += "; options " + json.dumps(next(iter(used.values())))
         source = sources.get(f"model {model}", sources.get("cell", sources.get("models", MISSING)))
         settings.append(Setting(f"model {model}", text, source))
     settings += [Setting(f"published: {p.target} {p.metric}", p.note, p.source) for p in e.published]
     return settings
+
+
+def seeds_text(experiment: Experiment, chosen: Selection) -> str:
+    return f"{len(chosen.seeds)}" + (f" (paper: {experiment.paper_seeds})" if experiment.paper_seeds else "")
+
+
+def rates(train) -> str:
+    return ", ".join(f"{lr:g}" for lr in train.rates)
 
 
 def paper(experiment: Experiment, key: str) -> str:
@@ -138,21 +152,24 @@ def describe_network(hidden) -> str:
     return f"two layers, hidden size {hidden}"
 
 
-def model_setting(experiment: Experiment, workload, model: str) -> Setting:
-    """A model's layers with every option they run with (per target where options differ)."""
+def model_setting(experiment: Experiment, workload, model: str, chosen: Selection, common) -> Setting:
+    """A model's layers with every option they run with and their step schedules in steps of
+    the run (per target where they differ), after the settings it runs with beyond ``common``."""
     by_layers: dict[str, list[str]] = {}
-    targets = [t for t in experiment.targets if experiment.runs_by_default(model, t)]
+    targets = chosen.targets_of(model)
+    shared = common.to_dict()
     for target in targets:
-        config = experiment.config_for(model, target)
+        config = chosen.configs[model, target]
         net = build_model(model, workload.tasks[0].in_features, 1, hidden=config.hidden,
                           unit_options=config.unit_options, recurrent=workload.tasks[0].recurrent)
-        overrides = experiment.train_overrides(model)
-        layers = describe_layers(net)
-        extra = ", ".join(f"{k} {v}" for k, v in overrides.items() if k != "unit_options")
-        by_layers.setdefault((extra + "; " if extra else "") + layers, []).append(target)
+        extra = ", ".join(f"{k} {v}" for k, v in config.to_dict().items()
+                          if k != "unit_options" and v != shared.get(k))
+        schedules = "; ".join(schedule_texts(net, config.iterations))
+        text = (extra + "; " if extra else "") + describe_layers(net) + (f"; schedules: {schedules}" if schedules else "")
+        by_layers.setdefault(text, []).append(target)
     if len(by_layers) == 1:
         value = next(iter(by_layers))
-        if len(targets) < len(experiment.targets):
+        if len(targets) < len(chosen.targets):
             value = f"{', '.join(targets)} only: {value}"
     else:
         value = "; ".join(f"{', '.join(targets)}: {text}" for text, targets in by_layers.items())
@@ -175,11 +192,11 @@ def model_source(experiment: Experiment, workload, model: str) -> str:
     return "; ".join(own + [text for texts in found.values() for text in texts])
 
 
-def batch_text(experiment: Experiment, tasks) -> str:
+def batch_text(train, tasks) -> str:
     fixed = {getattr(t, "train_samples", None) for t in tasks}
     if fixed != {None}:
         return f"full batch: the task's {', '.join(map(str, sorted(fixed)))} fixed training samples"
-    return f"{experiment.train.batch_size}, drawn fresh every step"
+    return f"{train.batch_size}, drawn fresh every step"
 
 
 def describe_layers(net) -> str:

@@ -18,6 +18,43 @@ from ..train import MemberResult, Population, TrainConfig
 from ..units import is_baseline
 
 
+MODELS = "models"
+"""The overrides' key of per-model settings: ``{"models": {"nau": {"lr": 0.01, "targets": {"mul":
+{...}}}}}`` (:func:`overrides_for`)."""
+TARGETS = "targets"
+
+
+def overrides_for(overrides: dict | None, model: str, target: str) -> dict:
+    """The training settings the overrides give ``model`` on ``target``: those for every model,
+    then ``overrides["models"][model]``'s, then its ``["targets"][target]``'s, each level's unit
+    options replacing an earlier level's per unit.
+
+    >>> overrides_for({"lr": 0.1, "unit_options": {"nau": {"regularizer_scale": 1}},
+    ...                "models": {"nau/nmu": {"lr": 0.2, "unit_options": {"nmu": {"regularizer_start": 5}},
+    ...                                       "targets": {"mul": {"batch_size": 8}}}}}, "nau/nmu", "mul")
+    {'lr': 0.2, 'unit_options': {'nau': {'regularizer_scale': 1}, 'nmu': {'regularizer_start': 5}}, 'batch_size': 8}
+    """
+    overrides = overrides or {}
+    own = table(table(overrides.get(MODELS, {}), MODELS).get(model, {}), f"{MODELS}.{model}")
+    for_target = table(own.get(TARGETS, {}), f"{MODELS}.{model}.{TARGETS}").get(target, {})
+    levels = [{k: v for k, v in overrides.items() if k != MODELS}, {k: v for k, v in own.items() if k != TARGETS},
+              table(for_target, f"{MODELS}.{model}.{TARGETS}.{target}")]
+    merged: dict = {}
+    for level in levels:
+        earlier, given = merged.get("unit_options"), level.get("unit_options")
+        merged.update(level)
+        if isinstance(earlier, dict) and isinstance(given, dict):  # anything else: TrainConfig names it
+            merged["unit_options"] = {**earlier, **given}
+    return merged
+
+
+def table(value, name: str) -> dict:
+    """``value``, which must be a mapping: a ValueError names ``name`` where it is not."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a table of settings, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Deviation:
     """A deliberate departure from the experiment's source, shown on its protocol card and
@@ -67,9 +104,15 @@ class Workload(Protocol):
     def load(self, experiment: Experiment, path: str | None) -> tuple[Any, str | None]:
         """The experiment's data and the absolute path it was read from (``--data``)."""
 
-    def check(self, experiment: Experiment, configs: dict, overrides: dict | None, data: Any) -> None:
+    def check(self, experiment: Experiment, configs: dict, overrides: dict | None, data: Any) -> dict:
         """Build each distinct (model, config) once, so that bad options and devices fail before a
-        store is touched (``configs``: per (model, target))."""
+        store is touched (``configs``: per (model, target)); the network built for each (model,
+        target), which the plan reads the units' step schedules from (one network may serve
+        several)."""
+
+    def stored_settings(self, config: TrainConfig) -> dict:
+        """A training config as runs store it and as the overrides give it (the inverse of
+        :meth:`training_settings`): ``nalm run --print-config`` prints it, ``--config`` reads it back."""
 
     def tasks_for(self, target: str) -> tuple:
         """The tasks every model trains on for ``target``, one run per task and seed."""
@@ -106,9 +149,10 @@ class Workload(Protocol):
     def figures(self, experiment: Experiment, runs: list, cells: list, log: bool = True) -> dict:
         """The report's figures (``matplotlib.figure.Figure``) by name."""
 
-    def card(self, experiment: Experiment) -> list:
-        """The protocol card's rows (:class:`~nalm.experiments.protocol.Setting`): every setting,
-        each model as built with its options, and the published numbers."""
+    def card(self, experiment: Experiment, chosen, overrides: dict | None = None) -> list:
+        """The protocol card's rows (:class:`~nalm.experiments.protocol.Setting`) of a command that
+        selects ``chosen`` (:class:`~nalm.runner.plan.Selection`) with ``overrides``: every
+        setting, each model as built with its options, and the published numbers."""
 
     def explain(self, run) -> Any:
         """The formula of a stored run's network read back (an object whose ``str`` is the
@@ -185,11 +229,19 @@ class Experiment:
 
     def config_for(self, model: str, target: str, overrides: dict | None = None) -> TrainConfig:
         """The training config of one model on one target: defaults, then per-model settings,
-        then overrides; unit options given in the overrides replace the experiment's per unit."""
-        settings = self.workload.training_settings(self, overrides or {})
+        then the overrides (:func:`overrides_for`: those for every model, then this model's, then
+        this model's on this target); unit options given in the overrides replace the
+        experiment's per unit."""
+        settings = self.workload.training_settings(self, overrides_for(overrides, model, target))
         config = self.train.replace(**{**self.train_overrides(model), **settings})
         options = {**self.unit_options(model, target, config.iterations), **config.unit_options}
         return config.replace(unit_options=options)
+
+    def common_config(self, overrides: dict | None = None) -> TrainConfig:
+        """The training config of a model with no settings of its own: the defaults and the
+        overrides for every model (the protocol card's rows)."""
+        every = {name: value for name, value in (overrides or {}).items() if name != MODELS}
+        return self.train.replace(**self.workload.training_settings(self, every))
 
     def train_overrides(self, model: str) -> dict:
         """The training settings ``model`` runs with beyond the defaults: its own, else ``unit_train``

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..experiments.spec import MODELS, TARGETS, table
 from ..results import RunKey, config_hash
 from ..train import Member, TrainConfig
+from ..units.base import step_schedules
 
 
 @dataclass(frozen=True)
@@ -79,24 +82,63 @@ def selection(experiment, models=None, targets=None, seeds=None) -> tuple[list, 
     return models, targets, range(seeds)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """A command's models, targets and seeds, validated, and the training config of each (model,
+    target) that runs (:meth:`~nalm.experiments.spec.Experiment.config_for`)."""
+
+    models: list[str]
+    targets: list[str]
+    seeds: range
+    configs: dict[tuple[str, str], TrainConfig]
+
+    def targets_of(self, model: str) -> list[str]:
+        """The targets ``model`` runs on."""
+        return [target for m, target in self.configs if m == model]
+
+
+def resolve(experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None) -> Selection:
+    """The selection and each (model, target)'s training config: what :func:`prepare` plans, the
+    protocol card shows and ``nalm run --print-config`` prints. A model runs on the targets its
+    experiment gives it (:meth:`~nalm.experiments.spec.Experiment.runs_by_default`), or on every
+    target chosen. The per-model overrides must name models and targets the experiment has."""
+    chosen = targets is not None
+    models, targets, seeds = selection(experiment, models, targets, seeds)
+    check_model_overrides(experiment, overrides)
+    configs = {(model, target): experiment.config_for(model, target, overrides)
+               for model in models for target in targets if chosen or experiment.runs_by_default(model, target)}
+    return Selection(models, targets, seeds, configs)
+
+
+def check_model_overrides(experiment, overrides: dict | None) -> None:
+    """Raise naming a model or target of the overrides' per-model entries (``"models"``) that the
+    experiment does not have: a misspelt one would otherwise change nothing."""
+    sections = table((overrides or {}).get(MODELS, {}), MODELS)
+    for model, settings in sections.items():
+        named = list(table(table(settings, f"{MODELS}.{model}").get(TARGETS, {}), f"{MODELS}.{model}.{TARGETS}"))
+        try:
+            experiment.workload.check_selection(experiment, [model], named)
+        except ValueError as error:
+            raise ValueError(f"the overrides' {MODELS}.{model}: {error}") from None
+
+
 def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dict | None = None,
             data: str | None = None) -> Plan:
     """Resolve every run's config, stored config and scoring, checking every model, config,
     device and data path, so that bad input fails before a store is touched. This is the one
     place where an experiment and the user's overrides become the configs that train (paper
     scale and ranges are the experiment's own: :meth:`~nalm.experiments.spec.Experiment.at_paper_scale`,
-    :meth:`~nalm.experiments.spec.Experiment.with_ranges`)."""
+    :meth:`~nalm.experiments.spec.Experiment.with_ranges`). A model whose units act at fixed steps
+    that its run cuts short is warned of (:func:`warn_cut_schedules`)."""
     workload = experiment.workload
-    chosen = targets is not None
-    models, targets, seeds = selection(experiment, models, targets, seeds)
+    chosen = resolve(experiment, models=models, targets=targets, seeds=seeds, overrides=overrides)
+    models, targets, seeds, configs = chosen.models, chosen.targets, chosen.seeds, chosen.configs
     loaded, path = workload.load(experiment, data)
-    configs = {(model, target): experiment.config_for(model, target, overrides)
-               for model in models for target in targets if chosen or experiment.runs_by_default(model, target)}
     count = len(seeds) * sum(len(workload.tasks_for(target)) * len(config.rates) for (_, target), config in configs.items())
     if count > MAX_RUNS:
         raise ValueError(f"this command makes {count:,} runs, more than one command plans ({MAX_RUNS:,}): "
                          "split it by seeds, models or targets")
-    workload.check(experiment, configs, overrides, loaded)
+    networks = workload.check(experiment, configs, overrides, loaded)
     scoring = workload.scoring(experiment, targets, overrides)
     runs = []
     for (model, target), config in configs.items():
@@ -107,7 +149,45 @@ def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dic
                     run = Run(model, target, seed, task_index, task, resolved)
                     runs.append(dataclasses.replace(run, stored=workload.stored_config(experiment, run, loaded),
                                                     group=workload.group(run)))
+    warn_cut_schedules(configs, networks)  # once everything is checked: a refused command says one line
     return Plan(experiment, models, targets, runs, scoring, path)
+
+
+def cut_schedules(configs: dict, networks: dict) -> dict[str, str]:
+    """Per model, what its run misses of its units' step schedules
+    (:meth:`~nalm.units.ArithmeticUnit.step_schedules`), as one line; models whose runs hold
+    every schedule are left out. Targets are named where the models' runs differ by target."""
+    cuts: dict[str, dict[str, list[str]]] = {}
+    for (model, target), config in configs.items():
+        for text in schedule_texts(networks[model, target], config.iterations, cut_only=True):
+            cuts.setdefault(model, {}).setdefault(text, []).append(target)
+    lines = {}
+    for model, texts in cuts.items():
+        every = [t for m, t in configs if m == model]
+        lines[model] = "; ".join(text + ("" if found == every else f" (on {', '.join(found)})")
+                                 for text, found in texts.items())
+    return lines
+
+
+def schedule_texts(network, iterations: int, cut_only: bool = False) -> list[str]:
+    """Each step schedule of the units of ``network`` as text, with what a run of ``iterations``
+    steps misses of it; with ``cut_only``, only those it misses something of."""
+    texts = {}
+    for unit, schedule in step_schedules(network):
+        cut = schedule.cut(iterations)
+        if cut or not cut_only:
+            suffix = f" {cut} in {iterations:,} iterations" if cut else ""
+            texts.setdefault(f"{schedule.describe()}{suffix}", []).append(unit)
+    return [f"the {' and '.join(units)}'s {text}" if cut_only else f"{' and '.join(units)} {text}"
+            for text, units in texts.items()]
+
+
+def warn_cut_schedules(configs: dict, networks: dict) -> None:
+    """One warning per model whose run cuts its units' step schedules short (:func:`cut_schedules`):
+    a short run of a unit whose regularizer starts at a fixed step is not the unit its source trains."""
+    for model, text in cut_schedules(configs, networks).items():
+        warnings.warn(f"model {model}: {text}, so {model} does not train as its source does; set the steps in "
+                      "unit_options (--config) or run more iterations", stacklevel=2)
 
 
 def populations_of(runs: list[Run]) -> list[list[Run]]:

@@ -7,6 +7,9 @@ A unit is a ``torch.nn.Module`` with these extra duties:
   regularizers that switch on once a member fits (iNALU's), and the others ignore it;
 * ``plateau_reset``: ``None``, or a :class:`PlateauReset` under which the training loop
   re-initializes a member whose error has stopped falling;
+* ``step_schedules()``: what the unit does from fixed training steps on (a regularizer's ramp,
+  a re-initialization's first step: :class:`StepSchedule`), so that a run too short for it is
+  told before it trains (``nalm run`` warns, ``nalm show`` states them);
 * ``project_()``: an in-place correction applied after every optimizer step (a no-op by
   default; NAU and NMU clip their weights here);
 * ``kernel_layer()``: optionally, the unit's forward pass as one of the layer kinds of the
@@ -23,6 +26,7 @@ A unit is a ``torch.nn.Module`` with these extra duties:
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -85,6 +89,124 @@ class PlateauReset:
     every: int = 10
     min_stored: int = 5000
     threshold: float = 1.0
+
+    def step_schedule(self) -> "Switch":
+        """The first step a member can be re-initialized at: one checked (a multiple of ``every``)
+        once more than ``min_stored`` errors are stored."""
+        first = max(self.every, math.ceil(self.min_stored / self.every) * self.every)
+        return Switch("re-initialization on plateaus", ("min_stored", "every"), first,
+                      never="never re-initializes a member")
+
+
+def steps(value: float) -> str:
+    """A step count as the card and warnings print it: ``5,000``, ``246.8``."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class StepSchedule:
+    """Something a unit does from fixed training steps on, set by its ``options``: where a run
+    ends before it, the unit does not train as its source trains it.
+
+    Subclasses say what it is (:meth:`describe`) and what a run of some length misses of it
+    (:meth:`cut`). A training run takes steps 0 to ``iterations - 1``.
+    """
+
+    what: str  # "regularizer", "re-initialization on plateaus"
+    options: tuple[str, ...]  # the unit's options that set it
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def cut(self, iterations: int) -> str | None:
+        """What a run of ``iterations`` steps misses of it (``"never turns on"``), or ``None``
+        where the run holds all of it."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Ramp(StepSchedule):
+    """A weight ramped linearly from 0 at step ``start`` to ``scale`` at step ``end``
+    (:func:`~nalm.units.functional.ramp`)."""
+
+    scale: float = 0.0
+    start: float = 0.0
+    end: float = 0.0
+
+    def describe(self) -> str:
+        return (f"{self.what} λ 0 → {self.scale:g} over steps {steps(self.start)} → {steps(self.end)} "
+                f"({', '.join(self.options)})")
+
+    def cut(self, iterations: int) -> str | None:
+        """Cut where it ends after the run (a ramp that ends with the run is whole)."""
+        last = F.ramp(iterations - 1, self.scale, self.start, self.end)
+        if last == 0:
+            return "never turns on"
+        if self.end > iterations:
+            return f"reaches {last / self.scale:.0%} of its weight (λ {last:.3g} of {self.scale:g})"
+        return None
+
+
+@dataclass(frozen=True)
+class Switch(StepSchedule):
+    """Something on from step ``start`` (its conditions apart)."""
+
+    start: float = 0.0
+    never: str = "never turns on"
+
+    def describe(self) -> str:
+        return f"{self.what} from step {steps(self.start)} ({', '.join(self.options)})"
+
+    def cut(self, iterations: int) -> str | None:
+        return self.never if iterations - 1 < self.start else None
+
+
+@dataclass(frozen=True)
+class Growth(StepSchedule):
+    """A weight from ``start``, multiplied by ``growth`` every ``every`` steps until it reaches
+    ``end`` (:func:`~nalm.units.functional.grown`; divided, where ``start > end``)."""
+
+    start: float = 0.0
+    end: float = 0.0
+    growth: float = 1.0
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.growth > 1 or not self.every >= 1:  # else it would never reach its end
+            raise ValueError(f"a growth must be above 1 every positive number of steps, got ×{self.growth} "
+                             f"every {self.every}")
+
+    def at(self, step: int) -> float:
+        return F.grown(step, self.start, self.end, self.growth, self.every)
+
+    def full_step(self) -> int:
+        """The first step at which it holds its final value."""
+        final, step = self.at(2 ** 62), 0
+        while self.at(step) != final:
+            step += self.every
+        return step
+
+    def describe(self) -> str:
+        return (f"{self.what} {self.start:g} → {self.end:g}, ×{self.growth:g} every {steps(self.every)} steps, "
+                f"final from step {steps(self.full_step())} ({', '.join(self.options)})")
+
+    def cut(self, iterations: int) -> str | None:
+        last, final = self.at(iterations - 1), self.at(2 ** 62)
+        if last == final:
+            return None
+        return f"never leaves {self.start:g}" if last == self.start else f"reaches only {last:g} of {final:g}"
+
+
+def step_schedules(module: nn.Module) -> list[tuple[str, StepSchedule]]:
+    """The step schedules of every unit in ``module`` that declares them, each once per unit
+    class (a network's layers of one unit share theirs), as (class name, schedule)."""
+    found = {}
+    for unit in module.modules():
+        declared = getattr(unit, "step_schedules", None)
+        if callable(declared):
+            for schedule in declared():
+                found.setdefault((type(unit).__name__, schedule), None)
+    return list(found)
 
 
 class ArithmeticUnit(nn.Module):
@@ -153,6 +275,12 @@ class ArithmeticUnit(nn.Module):
     # -- the training loop's interface ------------------------------------------------------
     plateau_reset: PlateauReset | None = None
     """Re-initialize members whose error has stopped falling (``None``: never)."""
+
+    def step_schedules(self) -> list[StepSchedule]:
+        """What this unit does from fixed training steps on (:class:`StepSchedule`): by default
+        its :attr:`plateau_reset`'s first step. A unit whose options fix steps (a regularizer
+        from step 5,000 on) lists them here, so that a run too short for them is warned of."""
+        return [] if self.plateau_reset is None else [self.plateau_reset.step_schedule()]
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         """The loss term at ``step``: a scalar, or one value per member ``(M,)``.
@@ -279,6 +407,12 @@ class Scheduled(ArithmeticUnit):
     def regularizer_weight(self, step: int) -> float:
         """λ(step)."""
         return F.ramp(step, self.regularizer_scale, self.regularizer_start, self.regularizer_end)
+
+    def step_schedules(self) -> list[StepSchedule]:
+        """The regularizer's ramp (none where its scale is 0), and any plateau reset's."""
+        ramp = Ramp("regularizer", ("regularizer_start", "regularizer_end"), self.regularizer_scale,
+                    self.regularizer_start, self.regularizer_end)
+        return ([ramp] if self.regularizer_scale else []) + super().step_schedules()
 
     def options(self) -> dict:
         return {"regularizer_scale": self.regularizer_scale, "regularizer_start": self.regularizer_start,

@@ -7,6 +7,7 @@ Every function broadcasts over leading dimensions, so the same code serves a sin
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Callable
 
 import torch
@@ -160,3 +161,19 @@ def ramp(step: int, scale: float, start: float, end: float) -> float:
     if end <= start:
         return scale if step >= start else 0.0
     return scale * min(max((step - start) / (end - start), 0.0), 1.0)
+
+
+def grown(step: int, start: float, end: float, growth: float, every: int) -> float:
+    """``start`` multiplied by ``growth`` every ``every`` steps while below ``end`` (divided while
+    above it, where ``start > end``), computed in decimal so that 1e-9 × 10 × 10 is 1e-7 exactly:
+    the NPU's L1 schedule (nalm-benchmark ``experiments/single_layer_benchmark.py:583-586``)."""
+    start, end, growth, every = (Decimal(str(v)) for v in (start, end, growth, every))
+    value = start
+    for _ in range(step // int(every)):  # ends within log(end/start)/log(growth) + 1 rounds
+        if value < end and start <= end:
+            value *= growth
+        elif value > end and start > end:
+            value /= growth
+        else:
+            break
+    return float(value)

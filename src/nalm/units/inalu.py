@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, PlateauReset
+from .base import ArithmeticUnit, PlateauReset, StepSchedule, Switch
 
 
 class INALU(ArithmeticUnit):
@@ -128,6 +128,12 @@ class INALU(ArithmeticUnit):
         if self.regularizer_max_error is None:
             return penalty
         return torch.where(error.to(penalty.device) < self.regularizer_max_error, penalty, off)
+
+    def step_schedules(self) -> list[StepSchedule]:
+        """The regularizer's first step (none where it is never on), and the plateau reset's."""
+        regularizer = ([] if self.regularizer_start is None or not self.regularizer_scale
+                       else [Switch("regularizer", ("regularizer_start",), self.regularizer_start)])
+        return regularizer + super().step_schedules()
 
     def options(self) -> dict:
         return {"eps": self.eps, "omega": self.omega, "regularizer_start": self.regularizer_start,

@@ -1,12 +1,10 @@
 """The Neural Power Unit and its real-valued variant (Heim, Pevný & Šmídl 2020)."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, Growth, StepSchedule
 
 
 class RealNPU(ArithmeticUnit):
@@ -84,16 +82,11 @@ class RealNPU(ArithmeticUnit):
         >>> [npu.beta_at(s) for s in (0, 9_999, 10_000, 20_000, 10**9)]
         [1e-09, 1e-09, 1e-08, 1e-07, 1e-07]
         """
-        start, end, growth, every = (Decimal(str(v)) for v in self.beta)
-        beta = start
-        for _ in range(step // int(every)):  # ends within log(end/start)/log(growth) + 1 rounds
-            if beta < end and start <= end:
-                beta *= growth
-            elif beta > end and start > end:
-                beta /= growth
-            else:
-                break
-        return float(beta)
+        return F.grown(step, *self.beta)
+
+    def step_schedules(self) -> list[StepSchedule]:
+        """The L1 penalty's growth."""
+        return [Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)]
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
