@@ -221,6 +221,22 @@ def test_empty_file_is_treated_as_new(tmp_path):
         assert len(s.runs()) == 1
 
 
+def test_a_store_another_process_is_creating_is_not_refused(tmp_path):
+    # the moment two commands starting at once on a new store can meet: the first has written
+    # the database's header (switching to write-ahead logging) but not yet committed its tables
+    path = tmp_path / "new.sqlite"
+    creator = sqlite3.connect(path)
+    creator.execute("PRAGMA journal_mode = WAL")
+    try:
+        assert path.stat().st_size > 0
+        with ResultsStore(path) as s:
+            s.put(make_record())
+        with ResultsStore(path, readonly=True) as s:
+            assert len(s.runs()) == 1
+    finally:
+        creator.close()
+
+
 # -- crash safety ---------------------------------------------------------------------------
 
 BATCH = 4

@@ -138,18 +138,20 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True)
 
 
-def _check_store(conn: sqlite3.Connection, path: Path) -> None:
-    """Raise StoreError unless ``conn`` is a nalm store we understand."""
+def _check_store(conn: sqlite3.Connection, path: Path, *, empty_ok: bool = False) -> None:
+    """Raise StoreError unless ``conn`` is a nalm store we understand. ``empty_ok``: an SQLite
+    database without a single table passes, as the store another process is creating looks
+    between its first write and the commit of its tables."""
     not_ours = StoreError(f"{path}: not a nalm results store")
     try:
-        has_meta = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if has_meta else {}
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc):
             raise StoreError(f"{path}: not a nalm results store (not an SQLite database)") from None
         raise damaged_store(path, exc) from None  # a corrupt file with a valid header
+    if empty_ok and not tables:
+        return
     if meta.get("application") != APPLICATION:
         raise not_ours
     try:
@@ -233,7 +235,7 @@ class ResultsStore:
         the store's write-ahead log under them."""
         conn = _connect_readonly(self.path)
         try:
-            _check_store(conn, self.path)
+            _check_store(conn, self.path, empty_ok=not self.readonly)
         finally:
             conn.close()
 
