@@ -8,30 +8,40 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from ..experiments import get_experiment
-from ..report import write_report
-from ..results import ResultsStore
-from ..runner import RunInterrupted, estimate, execute, prepare
-from ..runner import cluster
-from ..train import CHECKPOINT_EVERY
-from .common import STOP_SIGNALS, Interrupted, add_results_option, report_dir
+from ..train.defaults import CHECKPOINT_EVERY
+from ..units.registry import BASELINE_CELLS, UNITS
+from .common import (STOP_SIGNALS, Interrupted, add_experiment_argument, add_results_option, add_targets_option,
+                     report_dir)
+
+
+EXAMPLES = """examples:
+  nalm run blog-static                                      the whole table at the default scale
+  nalm run madsen2020-static --units nau/nmu nmu --targets mul --seeds 10
+  nalm run blog-static --units myunit:MyUnit nac            a unit of your own (PYTHONPATH=.)
+  nalm run madsen2020-static --paper-scale --dry-run        what the published scale would take here"""
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)")
-    p.add_argument("experiment")
+    p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)",
+                       description="Train what the results store lacks of an experiment, then print and write its "
+                                   "report. Stored runs are skipped, so the same command resumes.", epilog=EXAMPLES)
+    add_experiment_argument(p)
     p.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
-                   help="models: a unit name (nalu), two joined by a slash (nau/nmu), mlp-<activation>, "
-                        "or for recurrent experiments lstm, gru, rnn-tanh, rnn-relu")
-    p.add_argument("--targets", nargs="+", metavar="TARGET", help="add sub mul div square sqrt")
-    p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
-    p.add_argument("--iterations", type=int)
+                   help=f"models (default: the experiment's): a unit name ({', '.join(UNITS)}), two joined by a "
+                        "slash (nau/nmu: first layer, second layer), mlp-<activation>, or for recurrent experiments "
+                        f"{', '.join(BASELINE_CELLS)}; a unit of your own as MODULE:CLASS (the module importable: "
+                        "PYTHONPATH=. or installed) or by its 'nalm.units' entry point (docs/units.md)")
+    add_targets_option(p, "targets (default: the experiment's)")
+    p.add_argument("--seeds", type=int, metavar="N", help="number of seeds, 0..N-1 (default: the experiment's)")
+    p.add_argument("--iterations", type=int, metavar="N", help="training steps (default: the experiment's)")
     p.add_argument("--paper-scale", action="store_true",
                    help="the published protocol's iterations and seeds (and tasks, where they differ)")
     p.add_argument("--device", help="cpu (default) or cuda")
-    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default 1)")
-    p.add_argument("--interpolation", metavar="RANGE", help="training range, e.g. '[1,2]' (one-task experiments)")
-    p.add_argument("--extrapolation", metavar="RANGE", help="test range, e.g. '[-6,-2]U[2,6]'")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for PyTorch (default 1)")
+    p.add_argument("--interpolation", metavar="RANGE",
+                   help="training range, e.g. '[1,2]' (one-task experiments; default: the experiment's)")
+    p.add_argument("--extrapolation", metavar="RANGE",
+                   help="test range, e.g. '[-6,-2]U[2,6]' (default: the experiment's)")
     p.add_argument("--config", metavar="JSON", help="training config overrides, e.g. '{\"lr\": 0.01}'")
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes to train in, one thread each; a population's members are split between them "
@@ -41,8 +51,8 @@ def add_parser(sub) -> None:
                         "one task per sub-population (per population for data-set experiments); "
                         "needs pip install 'nalm[ray]'")
     p.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY / 60, metavar="MINUTES",
-                   help=f"save the population in training to the store this often (default "
-                        f"{CHECKPOINT_EVERY / 60:g}); Ctrl-C saves it too, and the same command resumes it")
+                   help="save the population in training to the store this often; Ctrl-C saves it too, and the "
+                        "same command resumes it")
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: print the populations, members and model-steps the command implies, and "
                         "the time they should take here, from a few seconds of measured training per population")
@@ -93,7 +103,8 @@ def stop_on_signals():
             signal.signal(signum, action)
 
 
-def render_estimate(e: estimate.Estimate) -> str:
+def render_estimate(e) -> str:
+    """The lines of ``--dry-run``: what the command implies (an :class:`~nalm.runner.estimate.Estimate`)."""
     count = len(e.populations)
     lines = [f"{e.experiment}: {count} population{'s' * (count != 1)}, {e.members:,} runs to train "
              f"({e.stored:,} stored already), {e.model_steps:.3g} model-steps"]
@@ -121,6 +132,10 @@ def duration(seconds: float) -> str:
 
 
 def main(args) -> int:
+    from ..experiments import get_experiment
+    from ..results import ResultsStore
+    from ..runner import RunInterrupted, cluster, estimate, execute, prepare
+
     experiment = get_experiment(args.experiment)
     if args.paper_scale:
         experiment = experiment.at_paper_scale()
@@ -156,8 +171,10 @@ def main(args) -> int:
     return 0
 
 
-def finished(args, experiment, store: ResultsStore, plan, summary) -> None:
+def finished(args, experiment, store, plan, summary) -> None:
     """What a finished ``nalm run`` prints: the counts, then (unless quiet) the report it writes."""
+    from ..report import write_report
+
     print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
           f"{summary.diverged} diverged; results in {args.results}")
     if not args.quiet:
@@ -167,7 +184,7 @@ def finished(args, experiment, store: ResultsStore, plan, summary) -> None:
         print("Report written to " + ", ".join(map(str, paths)))
 
 
-def interrupted_message(args, interrupted: RunInterrupted, signum: int) -> int:
+def interrupted_message(args, interrupted, signum: int) -> int:
     """Say in one line what an interrupted run saved and that the same command resumes; the exit
     code, 128 + the signal that stopped it."""
     steps = sorted(interrupted.checkpoints)
