@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import nalm
-from nalm.cli.main import COMMANDS, build_parser, main
+from nalm.cli.main import COMMANDS, HelpFormatter, build_parser, main
 from nalm.experiments import EXPERIMENTS
 from nalm.tasks import TARGETS
 
@@ -31,15 +31,21 @@ def fresh(script: str, *args: str) -> subprocess.CompletedProcess:
                           env={"PYTHONPATH": SRC, "PATH": ""}, timeout=120)
 
 
-def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+def subparsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple, argparse.ArgumentParser]:
+    """Every subcommand's parser by its words (``("run",)``; nested ones too, ``("runs", "list")``)."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[(*path, name)] = sub
+                found.update(subparsers(sub, (*path, name)))
+    return found
 
 
 IMPORTED_AFTER = """
     import contextlib, io, json, sys
     from nalm.cli.main import build_parser, main
-    commands = [[]] + [[name] for name in {commands}]
+    commands = [[]] + {commands}
     for argv in commands:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
             main(argv + sys.argv[1:])
@@ -51,9 +57,9 @@ IMPORTED_AFTER = """
 def test_the_parser_and_every_help_import_nothing_heavy(option):
     """``nalm --help``, every subcommand's ``--help`` and ``nalm --version`` import no PyTorch,
     SymPy, numba, matplotlib, pandas or Ray: every subcommand's module imports them in its ``main``."""
-    names = list(subparsers(build_parser()))
-    assert {"run", "report", "plot", "list", "show", "explain", "completion"} <= set(names)
-    script = IMPORTED_AFTER.format(commands=names if option == "--help" else [], heavy=HEAVY)
+    commands = [list(words) for words in subparsers(build_parser())]
+    assert {"run", "report", "plot", "list", "show", "explain", "completion"} <= {words[0] for words in commands}
+    script = IMPORTED_AFTER.format(commands=commands if option == "--help" else [], heavy=HEAVY)
     done = fresh(script, option)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
@@ -76,10 +82,10 @@ def test_nalm_list_and_a_refused_experiment_import_no_pytorch():
 
 
 def test_every_subcommand_has_a_description_and_an_example():
-    for name, parser in subparsers(build_parser()).items():
-        assert parser.description, name
-        assert parser.epilog and f"nalm {name}" in parser.epilog, name
-        assert isinstance(parser.formatter_class(name), type(build_parser().formatter_class("nalm"))), name
+    for words, parser in subparsers(build_parser()).items():
+        assert parser.description, words
+        assert parser.epilog and f"nalm {' '.join(words)}" in parser.epilog, words
+        assert parser.formatter_class is HelpFormatter, words
 
 
 def help_of(*argv: str, capsys) -> str:
