@@ -3,19 +3,18 @@
 >>> import torch, nalm
 >>> sorted(nalm.UNITS)
 ['faux-nalu', 'g-nalu', 'inalu', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu', 'snmu']
+
+Each name is imported from its module when first used (:func:`nalm.lazy.lazy_exports`):
+``import nalm`` imports no PyTorch, so that the command line answers at once.
 """
-from .units import (
-    GNALU, INALU, MCFC, MLP, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, UNITS, FauxNALU, MulMCFC, MultiplicativeNAC,
-    RealNPU, build_model, unit_class,
-)
-from .explain import explain
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-from .units.custom import register_unit  # noqa: E402
-from .api import Results, load, run  # noqa: E402  (the API reads __version__ through the runner)
-__all__ = [
-    "FauxNALU", "GNALU", "INALU", "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMRU",
-    "NMU", "NPU", "NRU", "RealNPU", "Results", "UNITS", "build_model", "explain", "load", "register_unit", "run",
-    "unit_class",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".units": ("FauxNALU", "GNALU", "INALU", "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "NAC", "NALU", "NAU",
+               "NMRU", "NMU", "NPU", "NRU", "RealNPU", "UNITS", "build_model", "unit_class"),
+    ".explain": ("explain",),
+    ".units.custom": ("register_unit",),
+    ".api": ("Results", "load", "run"),
+})

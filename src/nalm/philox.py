@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numba
 from numba import types
 from numba.extending import overload
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 GENERATOR = {"name": "philox4x32-10", "version": 1,
              "layout": "key (seed mod 2^32, stream), counter (block, step, seed div 2^32); rows start at a block; "
@@ -226,6 +229,8 @@ def uniform(draws: Draws, shape, dtype=np.float64) -> np.ndarray:
 
 
 # -- the same numbers from PyTorch integer ops, on any device --------------------------------
+# (PyTorch is imported by the functions that use it: the tasks, and so `nalm list`, import this
+# module without it.)
 _MASK16, _MASK32 = 0xFFFF, 0xFFFFFFFF
 
 
@@ -244,6 +249,8 @@ def _mulhilo(a: int, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def philox_torch(counter: torch.Tensor, key) -> torch.Tensor:
     """Philox4x32-10 of ``counter`` (..., 4), uint32 values held in int64, on its device, under
     ``key`` (k0, k1): integers, or int64 tensors that broadcast against ``counter[..., 0]``."""
+    import torch
+
     c0, c1, c2, c3 = counter.unbind(-1)
     k0, k1 = key
     for _ in range(ROUNDS):
@@ -254,13 +261,17 @@ def philox_torch(counter: torch.Tensor, key) -> torch.Tensor:
     return torch.stack([c0, c1, c2, c3], dim=-1)
 
 
-def uniform_torch(draws, shape, dtype=torch.float64, device="cpu") -> torch.Tensor:
-    """What :func:`uniform` draws, computed with PyTorch on ``device`` (bit for bit the same).
+def uniform_torch(draws, shape, dtype=None, device="cpu") -> torch.Tensor:
+    """What :func:`uniform` draws, computed with PyTorch on ``device`` (bit for bit the same), in
+    ``dtype`` (``torch.float64`` by default).
 
     ``draws``: one :class:`Draws`, or a list of them that share ``first_row``, drawn at once
     (on a GPU, one set of kernels for a whole population): the result then has a leading
     dimension, one entry per draws.
     """
+    import torch
+
+    dtype = torch.float64 if dtype is None else dtype
     many = isinstance(draws, (list, tuple))
     batch = list(draws) if many else [draws]
     shape = tuple(int(s) for s in shape)

@@ -262,13 +262,12 @@ def test_a_second_command_waits_for_the_runs_the_first_trains_and_replaces_no_ro
 def test_a_second_signal_stops_at_once_and_says_the_checkpoints_saved_are_kept(tmp_path, run_nalm, monkeypatch):
     """The second Ctrl-C (or SIGTERM) raises where the run is: the line says what is kept (it
     said "nothing in flight was saved", though workers had saved their checkpoints)."""
-    from nalm.cli import run_cmd
     from nalm.cli.common import Interrupted
 
     def interrupted_twice(*args, **kwargs):
         raise Interrupted(signal.SIGTERM)
 
-    monkeypatch.setattr(run_cmd, "execute", interrupted_twice)
+    monkeypatch.setattr("nalm.runner.execute", interrupted_twice)  # as `nalm run` imports it
     code, out, err = run_nalm(argv(tmp_path / "r.sqlite"))
     assert code == 128 + signal.SIGTERM and len(said(err)) == 1
     assert "interrupted again, at once" in err and "checkpoints saved so far are kept" in err

@@ -61,3 +61,21 @@ def test_show_names_an_unknown_experiment(capsys):
     assert main(["show", "no-such-experiment"]) == 2
     err = capsys.readouterr().err
     assert "unknown experiment 'no-such-experiment'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_preset_or_a_misspelt_experiment_is_refused_with_what_was_meant(capsys):
+    """A task preset named as an experiment (`nalm show blog`) says what presets are; a near miss
+    names the experiment meant; each in one line that lists the experiments."""
+    assert main(["show", "blog"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "unknown experiment 'blog': that is a task preset" in err and "did you mean blog-static?" in err
+    assert err.rstrip().endswith("known: " + ", ".join(EXPERIMENTS))
+    assert main(["run", "madsen2020-statc"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "did you mean madsen2020-static?" in err and "preset" not in err
+    assert main(["report", "trask2018"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean one of trask2018-identity, trask2018-static," in err and "task preset" in err
+    assert main(["show", "no-such-experiment"]) == 2
+    assert "did you mean" not in capsys.readouterr().err

@@ -3,7 +3,7 @@ exponential, and the fused step's disk cache.
 
 The kernels must draw exactly what :mod:`nalm.philox` defines (the numpy path of
 ``task.sample`` and the PyTorch path for other devices), reduce each row to its operands, and
-compute the targets that :data:`nalm.tasks.static.TARGETS` computes from them.
+compute the targets that :data:`nalm.tasks.targets.TARGETS` computes from them.
 """
 import os
 import subprocess
@@ -18,7 +18,7 @@ from nalm.tasks import RecurrentTask, StaticTask
 from nalm import philox
 from nalm.philox import Draws
 from nalm.streams import TRAIN
-from nalm.tasks.static import TARGETS
+from nalm.tasks.targets import TARGETS
 from nalm.train.kernels import draw, layers, logexp, step
 from nalm.train.data import Member, PopulationData
 

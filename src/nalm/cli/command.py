@@ -33,16 +33,24 @@ KINDS = {"units": (list, "a list of model names"), "targets": (list, "a list of 
 
 def add_command_options(parser) -> None:
     """The options that change what a command trains, and so its protocol card."""
+    from ..units.registry import BASELINE_CELLS, UNITS
+    from .common import add_targets_option
+
     parser.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
-                        help="models: a unit name (nalu), two joined by a slash (nau/nmu), mlp-<activation>, "
-                             "or for recurrent experiments lstm, gru, rnn-tanh, rnn-relu")
-    parser.add_argument("--targets", nargs="+", metavar="TARGET", help="add sub mul div square sqrt")
-    parser.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
-    parser.add_argument("--iterations", type=int)
+                        help=f"models (default: the experiment's): a unit name ({', '.join(UNITS)}), two joined by "
+                             "a slash (nau/nmu: first layer, second layer), mlp-<activation>, or for recurrent "
+                             f"experiments {', '.join(BASELINE_CELLS)}; a unit of your own as MODULE:CLASS (the "
+                             "module importable: PYTHONPATH=. or installed) or by its 'nalm.units' entry point "
+                             "(docs/units.md)")
+    add_targets_option(parser, "targets (default: the experiment's)")
+    parser.add_argument("--seeds", type=int, metavar="N", help="number of seeds, 0..N-1 (default: the experiment's)")
+    parser.add_argument("--iterations", type=int, metavar="N", help="training steps (default: the experiment's)")
     parser.add_argument("--paper-scale", action=argparse.BooleanOptionalAction, default=None,
                         help="the published protocol's iterations and seeds (and tasks, where they differ)")
-    parser.add_argument("--interpolation", metavar="RANGE", help="training range, e.g. '[1,2]' (one-task experiments)")
-    parser.add_argument("--extrapolation", metavar="RANGE", help="test range, e.g. '[-6,-2]U[2,6]'")
+    parser.add_argument("--interpolation", metavar="RANGE",
+                        help="training range, e.g. '[1,2]' (one-task experiments; default: the experiment's)")
+    parser.add_argument("--extrapolation", metavar="RANGE",
+                        help="test range, e.g. '[-6,-2]U[2,6]' (default: the experiment's)")
     parser.add_argument("--config", metavar="FILE|JSON",
                         help="a .toml or .json file, or inline JSON: training settings (e.g. '{\"lr\": 0.01}'), "
                              "per-model settings under \"models\", and any of the options above (units, targets, "

@@ -1,10 +1,12 @@
-"""Options and helpers shared by subcommands."""
+"""Options and helpers shared by subcommands (imported while the parser is built: nothing heavy
+here, see :mod:`nalm.cli.main`)."""
 from __future__ import annotations
 
 import signal
 from pathlib import Path
 
-from ..results import ResultsStore
+from ..experiments.registry import EXPERIMENTS
+from ..tasks.targets import TARGETS
 
 DEFAULT_RESULTS = "results/nalm.sqlite"
 INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C: 128 + SIGINT, as a shell reports it
@@ -25,9 +27,32 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
+def completing(words, what: str) -> dict:
+    """A shell completion of one of ``words`` (shtab's ``action.complete``, for bash, zsh and
+    tcsh); ``what`` names the bash function that offers them. The command's own code still
+    checks the name (an argparse ``choices`` would print a usage block instead of nalm's one-line error)."""
+    listed = " ".join(words)
+    function = f"_nalm_{what}"
+    return {"bash": function, "zsh": f"({listed})", "tcsh": f"({listed})",
+            "preamble": {"bash": f'{function}() {{\n  compgen -W "{listed}" -- "$1"\n}}\n'}}
+
+
+def add_experiment_argument(parser, nargs=None, help: str = "the experiment") -> None:
+    """The ``EXPERIMENT`` positional: its help lists the experiments, the shell completes them.
+    An unknown name is refused by :func:`~nalm.experiments.registry.get_experiment`."""
+    action = parser.add_argument("experiment", nargs=nargs, metavar="EXPERIMENT",
+                                 help=f"{help}: {', '.join(EXPERIMENTS)} (`nalm list` describes them)")
+    action.complete = completing(EXPERIMENTS, "experiments")
+
+
+def add_targets_option(parser, help: str) -> None:
+    """``--targets``: its help lists every target, the shell completes them."""
+    action = parser.add_argument("--targets", nargs="+", metavar="TARGET", help=f"{help}: any of {' '.join(TARGETS)}")
+    action.complete = completing(TARGETS, "targets")
+
+
 def add_results_option(parser) -> None:
-    parser.add_argument("--results", default=DEFAULT_RESULTS, metavar="PATH",
-                        help=f"results store (SQLite; default {DEFAULT_RESULTS})")
+    parser.add_argument("--results", default=DEFAULT_RESULTS, metavar="PATH", help="the results store, an SQLite file")
 
 
 def add_report_dir_option(parser) -> None:
@@ -53,11 +78,11 @@ def add_selection_options(parser, figures: bool = False) -> None:
     parser.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
                         help="only these models, named as on `nalm run` (nau, nau/nmu, MODULE:CLASS), or one version "
                              f"of a unit from outside nalm as MODEL@VERSION{imports}")
-    parser.add_argument("--targets", nargs="+", metavar="TARGET", help="only these targets, e.g. add sub")
+    add_targets_option(parser, "only these targets")
     parser.add_argument("--versions", choices=("current", "all"), default="current",
                         help="of a unit from outside nalm, show its current version (its newest stored runs; the "
                              "older, stale runs are listed under the table) or all: each version its own model, "
-                             "MODEL@VERSION (default current)")
+                             "MODEL@VERSION")
 
 
 def named_units(models) -> list[str]:
@@ -68,12 +93,15 @@ def named_units(models) -> list[str]:
 def add_importable_units_option(parser) -> None:
     parser.add_argument("--units", nargs="+", default=[], metavar="MODULE:CLASS",
                         help="units from outside nalm that stored runs are made of, which nalm may import to rebuild "
-                             "their networks (it imports no module a stored run names unless you name it here)")
+                             "their networks (it imports no module a stored run names unless you name it here); "
+                             "the module must be importable: run from its folder with PYTHONPATH=., or install it")
 
 
-def open_store(results: str, experiment: str) -> ResultsStore:
+def open_store(results: str, experiment: str):
     """The results store at ``results``, which must exist, opened read-only (reports and figures
     write nothing there)."""
+    from ..results import ResultsStore
+
     if not Path(results).exists():
         raise ValueError(f"no results store at {results}: run `nalm run {experiment}` first")
     return ResultsStore(results, readonly=True)

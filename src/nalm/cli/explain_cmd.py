@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiments import EXPERIMENTS
-from ..experiments.arithmetic import explain_run as explain_arithmetic_run
-from ..results import ResultsStore
-from ..units.custom import importing_only
 from .common import add_importable_units_option, add_results_option
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("explain", help="the simplest formula a stored run computes, checked against its target")
+    p = sub.add_parser("explain", help="the simplest formula a stored run computes, checked against its target",
+                       description="Read back the simplest formula a stored run's network computes, and check it "
+                                   "against the run's target on fresh samples. A run's id is in its report's tables.",
+                       epilog="examples:\n  nalm explain 12\n  nalm explain 40 --units myunit:MyUnit   "
+                              "a run of a unit of your own (PYTHONPATH=.)")
     p.add_argument("run_id", type=int, metavar="RUN_ID", help="a run id of the results store")
     add_importable_units_option(p)
     add_results_option(p)
@@ -20,6 +20,10 @@ def add_parser(sub) -> None:
 def explain_run(results: str, run_id: int):
     """A stored run's formula read back, as its experiment reads it
     (:meth:`~nalm.experiments.spec.Workload.explain`): ``str`` of it is what ``nalm explain`` prints."""
+    from ..experiments import EXPERIMENTS
+    from ..experiments.arithmetic import explain_run as explain_arithmetic_run
+    from ..results import ResultsStore
+
     if not Path(results).exists():
         raise ValueError(f"no results store at {results}")
     with ResultsStore(results, readonly=True) as store:
@@ -30,6 +34,8 @@ def explain_run(results: str, run_id: int):
 
 
 def main(args) -> int:
+    from ..units.custom import importing_only
+
     with importing_only(args.units):
         print(explain_run(args.results, args.run_id))
     return 0

@@ -1,15 +1,17 @@
 """``nalm plot EXPERIMENT``: redraw every figure from the results store, no training."""
 from __future__ import annotations
 
-from ..experiments import get_experiment
-from ..units.custom import importing_only
-from .common import (add_report_dir_option, add_results_option, add_selection_options, named_units, open_store,
-                     report_dir)
+from .common import (add_experiment_argument, add_report_dir_option, add_results_option, add_selection_options,
+                     named_units, open_store, report_dir)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("plot", help="figures (PNG, SVG) of an experiment's stored runs")
-    p.add_argument("experiment")
+    p = sub.add_parser("plot", help="figures (PNG, SVG) of an experiment's stored runs",
+                       description="Draw an experiment's figures (PNG, SVG) from the runs in the results store, "
+                                   "beside the store in <folder of the store>/<experiment>/; nothing is trained.",
+                       epilog="examples:\n  nalm plot madsen2020-static\n"
+                              "  nalm plot blog-static --linear --units myunit:MyUnit nac")
+    add_experiment_argument(p)
     p.add_argument("--linear", action="store_true", help="linear instead of logarithmic error axes")
     add_selection_options(p, figures=True)
     add_report_dir_option(p)
@@ -17,7 +19,9 @@ def add_parser(sub) -> None:
 
 
 def main(args) -> int:
+    from ..experiments import get_experiment
     from ..report.selection import select, stale_section
+    from ..units.custom import importing_only
 
     experiment = get_experiment(args.experiment)
     folder = report_dir(args.results, experiment.name, args.report_dir)

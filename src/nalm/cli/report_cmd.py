@@ -1,20 +1,26 @@
 """``nalm report EXPERIMENT``: Markdown and CSV from the results store, no training."""
 from __future__ import annotations
 
-from ..experiments import get_experiment
-from ..report import write_report
-from .common import add_report_dir_option, add_results_option, add_selection_options, open_store, report_dir
+from .common import add_experiment_argument, add_report_dir_option, add_results_option, add_selection_options, open_store, report_dir
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("report", help="tables (Markdown, CSV) of an experiment's stored runs")
-    p.add_argument("experiment")
+    p = sub.add_parser("report", help="tables (Markdown, CSV) of an experiment's stored runs",
+                       description="Print an experiment's tables from the runs in the results store and write them "
+                                   "(Markdown, CSV) beside the store, in <folder of the store>/<experiment>/ "
+                                   "(or --report-dir); nothing is trained.",
+                       epilog="examples:\n  nalm report blog-static --results results/nalm.sqlite\n"
+                              "  nalm report madsen2020-static --units myunit:MyUnit nau --versions all")
+    add_experiment_argument(p)
     add_selection_options(p)
     add_report_dir_option(p)
     add_results_option(p)
 
 
 def main(args) -> int:
+    from ..experiments import get_experiment
+    from ..report import write_report
+
     experiment = get_experiment(args.experiment)
     folder = report_dir(args.results, experiment.name, args.report_dir)
     with open_store(args.results, experiment.name) as store:

@@ -8,23 +8,27 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from ..report import write_report
-from ..report.selection import pinned_versions
-from ..results import ResultsStore
-from ..runner import RunInterrupted, estimate, execute, prepare
-from ..runner import cluster
-from ..runner.plan import resolve
-from ..train import CHECKPOINT_EVERY
+from ..train.defaults import CHECKPOINT_EVERY
 from .command import add_command_options, command, printed_config
-from .common import STOP_SIGNALS, Interrupted, add_report_dir_option, add_results_option, report_dir
+from .common import STOP_SIGNALS, Interrupted, add_experiment_argument, add_report_dir_option, add_results_option, report_dir
+
+
+EXAMPLES = """examples:
+  nalm run blog-static                                      the whole table at the default scale
+  nalm run madsen2020-static --units nau/nmu nmu --targets mul --seeds 10
+  nalm run blog-static --units myunit:MyUnit nac            a unit of your own (PYTHONPATH=.)
+  nalm run madsen2020-static --paper-scale --dry-run        what the published scale would take here
+  nalm run blog-static --config my-run.toml --print-config  the configs a config file gives"""
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)")
-    p.add_argument("experiment")
+    p = sub.add_parser("run", help="train an experiment (resumes: stored runs are skipped)",
+                       description="Train what the results store lacks of an experiment, then print and write its "
+                                   "report. Stored runs are skipped, so the same command resumes.", epilog=EXAMPLES)
+    add_experiment_argument(p)
     add_command_options(p)
     p.add_argument("--device", help="cpu (default) or cuda")
-    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default 1)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads for PyTorch (default 1)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes to train in, one thread each; a population's members are split between them "
                         "(default: one per available core, fewer for runs too short to gain from more)")
@@ -33,8 +37,8 @@ def add_parser(sub) -> None:
                         "one task per sub-population (per population for data-set experiments); "
                         "needs pip install 'nalm[ray]'")
     p.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY / 60, metavar="MINUTES",
-                   help=f"save the population in training to the store this often (default "
-                        f"{CHECKPOINT_EVERY / 60:g}); Ctrl-C saves it too, and the same command resumes it")
+                   help="save the population in training to the store this often; Ctrl-C saves it too, and the "
+                        "same command resumes it")
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: print the populations, members and model-steps the command implies, and "
                         "the time they should take here, from a few seconds of measured training per population")
@@ -76,7 +80,8 @@ def stop_on_signals():
             signal.signal(signum, action)
 
 
-def render_estimate(e: estimate.Estimate) -> str:
+def render_estimate(e) -> str:
+    """The lines of ``--dry-run``: what the command implies (an :class:`~nalm.runner.estimate.Estimate`)."""
     count = len(e.populations)
     lines = [f"{e.experiment}: {count} population{'s' * (count != 1)}, {e.members:,} runs to train "
              f"({e.stored:,} stored already), {e.model_steps:.3g} model-steps"]
@@ -104,6 +109,10 @@ def duration(seconds: float) -> str:
 
 
 def main(args) -> int:
+    from ..results import ResultsStore
+    from ..runner import RunInterrupted, cluster, estimate, execute, prepare
+    from ..runner.plan import resolve
+
     cmd = command(args, TRAINING_FLAGS)
     experiment = cmd.experiment
     if args.print_config:  # resolved as prepare resolves it; nothing is built, trained or stored
@@ -140,9 +149,12 @@ def main(args) -> int:
     return 0
 
 
-def finished(args, experiment, store: ResultsStore, plan, summary, folder) -> None:
+def finished(args, experiment, store, plan, summary, folder) -> None:
     """What a finished ``nalm run`` prints: the counts, then (unless quiet) the report it writes
     into ``folder``, of the units' versions just trained (stored runs of others are stale)."""
+    from ..report import write_report
+    from ..report.selection import pinned_versions
+
     print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
           f"{summary.diverged} diverged; results in {args.results}")
     if not args.quiet:
@@ -152,7 +164,7 @@ def finished(args, experiment, store: ResultsStore, plan, summary, folder) -> No
         print("Report written to " + ", ".join(map(str, paths)))
 
 
-def interrupted_message(args, interrupted: RunInterrupted, signum: int) -> int:
+def interrupted_message(args, interrupted, signum: int) -> int:
     """Say in one line what an interrupted run saved and that the same command resumes; the exit
     code, 128 + the signal that stopped it."""
     steps = sorted(interrupted.checkpoints)

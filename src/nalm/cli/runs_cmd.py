@@ -7,25 +7,37 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from .common import add_results_option, open_store
+from .common import add_experiment_argument, add_results_option, add_targets_option, open_store
 
 HEADINGS = {"run_id": "run", "unit_version": "unit version", "stored": "stored (UTC)"}
 """Printed headings of the columns of :func:`nalm.report.selection.run_rows` not shown by their names."""
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("runs", help="list or delete an experiment's stored runs")
+    p = sub.add_parser("runs", help="list or delete an experiment's stored runs",
+                       description="List an experiment's stored runs, or delete some: the stale runs of a unit's "
+                                   "earlier versions, a model or target no longer wanted.",
+                       epilog="examples:\n  nalm runs list madsen2020-static --stale\n"
+                              "  nalm runs delete madsen2020-static --stale --yes")
     actions = p.add_subparsers(dest="action", required=True, metavar="{list,delete}")
     listing = actions.add_parser("list", help="one line per stored run: id, model, target, seed, steps, success, "
-                                              "unit version, when stored")
+                                              "unit version, when stored",
+                                 description="One line per stored run of an experiment: run id, model, target, "
+                                             "seed, steps, success, unit version, when stored.",
+                                 epilog="examples:\n  nalm runs list blog-static --units nac --targets sub\n"
+                                        "  nalm runs list madsen2020-static --stale")
     deleting = actions.add_parser("delete", help="delete stored runs: those the filters select (it lists them and "
-                                                 "asks first, unless --yes)")
+                                                 "asks first, unless --yes)",
+                                  description="Delete the stored runs the filters select, in one transaction: it "
+                                              "lists them and asks first, unless --yes.",
+                                  epilog="examples:\n  nalm runs delete madsen2020-static --stale\n"
+                                         "  nalm runs delete blog-static --units nalu --yes")
     for q in (listing, deleting):
-        q.add_argument("experiment")
+        add_experiment_argument(q)
         q.add_argument("--units", "--models", nargs="+", dest="models", metavar="MODEL",
                        help="only these models, named as on `nalm run`, or MODEL@VERSION for one version of a unit "
                             "from outside nalm")
-        q.add_argument("--targets", nargs="+", metavar="TARGET", help="only these targets")
+        add_targets_option(q, "only these targets")
         q.add_argument("--seeds", nargs="+", type=int, metavar="SEED",
                        help="only these seeds, e.g. 0 1 2 (seed numbers, not a count as on `nalm run`)")
         q.add_argument("--stale", action="store_true",

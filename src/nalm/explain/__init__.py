@@ -6,11 +6,15 @@
 ...     _ = nmu.W.copy_(torch.tensor([[1.0, 1.0, 0.0]]))
 >>> print(nalm.explain(nmu))
 y = x0*x1
-"""
-from .formula import READBACK_VERSION, READINGS, Explanation, Reading, explain, relative_error
-from .layers import ExplainError, Grid, LayerFormula
-from .printing import compact_str
-from .verify import Verification, explain_and_verify, target_expression, verify
 
-__all__ = ["READBACK_VERSION", "READINGS", "ExplainError", "Explanation", "Grid", "LayerFormula", "Reading", "Verification", "compact_str",
-           "explain", "explain_and_verify", "relative_error", "target_expression", "verify"]
+Each name is imported from its module when first used (:func:`nalm.lazy.lazy_exports`): SymPy
+only when a formula is read.
+"""
+from ..lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".formula": ("READBACK_VERSION", "READINGS", "Explanation", "Reading", "explain", "relative_error"),
+    ".layers": ("ExplainError", "Grid", "LayerFormula"),
+    ".printing": ("compact_str",),
+    ".verify": ("Verification", "explain_and_verify", "target_expression", "verify"),
+})

@@ -15,7 +15,7 @@ import numpy as np
 import sympy
 
 from ..philox import Draws
-from ..tasks.static import TARGETS, check_target
+from ..tasks.targets import TARGETS, check_target
 from ..streams import EXTRAPOLATION, INTERPOLATION, VERIFY
 from .formula import CHANGED_TOLERANCE, Explanation, explain, relative_error
 
@@ -29,7 +29,7 @@ SYMBOLIC_TARGETS = {
     "sqrt": lambda a, b: sympy.sqrt(a),
     "identity": lambda a, b: a,
 }
-""":data:`nalm.tasks.static.TARGETS` written for SymPy expressions."""
+""":data:`nalm.tasks.targets.TARGETS` written for SymPy expressions."""
 
 
 def target_expression(task, target: str, seed: int, symbols) -> sympy.Expr:

@@ -1,6 +1,9 @@
-"""Tables and figures from the results store."""
-from .markdown import render
-from .summary import Cell, baseline_name, one_generator, one_table, summarize
-from .write import write_report
+"""Tables and figures from the results store. Each name is imported from its module when first
+used (:func:`nalm.lazy.lazy_exports`)."""
+from ..lazy import lazy_exports
 
-__all__ = ["Cell", "baseline_name", "one_generator", "one_table", "render", "summarize", "write_report"]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".markdown": ("render",),
+    ".summary": ("Cell", "baseline_name", "one_generator", "one_table", "summarize"),
+    ".write": ("write_report",),
+})

@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..philox import Draws
-from ..tasks.static import TARGETS
+from ..tasks.targets import TARGETS
 from ..streams import THRESHOLD
 
 __all__ = [

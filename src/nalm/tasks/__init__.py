@@ -1,11 +1,17 @@
-"""Seeded data generators for the arithmetic benchmarks (no I/O)."""
-from ..philox import GENERATOR, Draws
-from .presets import PRESETS, MISTRY2022_RANGES
-from .ranges import Range
-from .recurrent import RecurrentTask
-from .protocol import Task
-from .registry import TASK_KINDS, task_from_dict, task_to_dict
-from .static import TARGETS, PoolTask, StaticTask, check_target, stream
+"""Seeded data generators for the arithmetic benchmarks (no I/O).
 
-__all__ = ["Draws", "GENERATOR", "MISTRY2022_RANGES", "PRESETS", "PoolTask", "Range", "RecurrentTask", "StaticTask",
-           "TARGETS", "TASK_KINDS", "Task", "check_target", "stream", "task_from_dict", "task_to_dict"]
+Each name is imported from its module when first used (:func:`nalm.lazy.lazy_exports`): the
+targets' names (:mod:`~nalm.tasks.targets`) are read without importing numba or PyTorch.
+"""
+from ..lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "..philox": ("Draws", "GENERATOR"),
+    ".presets": ("MISTRY2022_RANGES", "PRESETS"),
+    ".protocol": ("Task",),
+    ".ranges": ("Range",),
+    ".recurrent": ("RecurrentTask",),
+    ".registry": ("TASK_KINDS", "task_from_dict", "task_to_dict"),
+    ".static": ("PoolTask", "StaticTask", "stream"),
+    ".targets": ("TARGETS", "check_target"),
+})

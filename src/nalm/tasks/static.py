@@ -12,51 +12,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from numba.extending import overload
 
 from ..philox import Draws, uniform
 from .ranges import Range
+from .targets import check_target
 from ..streams import EXTRAPOLATION_POOL, LAYOUT, POOL, TRAIN  # noqa: F401  (TRAIN: in doctests)
 
 
-def sqrt(a):
-    """The square root of ``a`` (a numpy array or number, or a torch tensor) by its library's sqrt:
-    √-0 = -0, nan below 0 and at -inf; numpy's is correctly rounded, PyTorch's vectorized one on
-    the CPU can differ from it in the last bit. Compiled by numba, numpy's (:func:`_sqrt_compiled`).
-
-    :data:`TARGETS` is written with it rather than ``a ** 0.5``, which numpy and PyTorch compute
-    with their sqrt but numba with pow (pow(-0, 0.5) = +0, pow(-inf, 0.5) = +inf), and for a
-    float32 ``a`` in float64.
-    """
-    return np.sqrt(a) if isinstance(a, (np.ndarray, np.generic, float, int)) else a.sqrt()
-
-
-@overload(sqrt, jit_options={"fastmath": False, "error_model": "numpy"})
-def _sqrt_compiled(a):
-    return lambda a: np.sqrt(a)
-
-
-TARGETS = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "square": lambda a, b: a * a,
-    "sqrt": lambda a, b: sqrt(a),
-    "identity": lambda a, b: a,
-}
-"""Target operations by name; each takes (a, b) as numpy arrays or torch tensors, and is
-compiled by numba as written for the fused CPU step (:mod:`nalm.train.kernels.draw`): an
-operation is written so that numpy, PyTorch and numba evaluate it alike. ``identity`` is Trask
-et al.'s Figure 1 task (with a one-element subset, a = x)."""
-
 PLACEMENTS = ("random", "first", "scattered")
-
-
-
-def check_target(name: str) -> None:
-    if name not in TARGETS:
-        raise ValueError(f"unknown target {name!r}; known targets: {', '.join(TARGETS)}")
 
 
 def stream(seed: int, which: int) -> np.random.Generator:
@@ -116,7 +79,7 @@ class StaticTask:
         return self.input_size
 
     def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name`` (one of :data:`TARGETS`)."""
+        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
         check_target(name)
 
     @property
@@ -208,7 +171,7 @@ class PoolTask:
     uniform_inputs = False  # sums of entries of a drawn vector
 
     def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name`` (one of :data:`TARGETS`)."""
+        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
         check_target(name)
 
     def layout(self, seed: int) -> np.ndarray:

@@ -1,11 +1,14 @@
 """Training: one loop (:func:`train`) for every population, the populations of arithmetic
-tasks, and the optimizers."""
-from .arithmetic import ArithmeticPopulation, train_population
-from .config import TrainConfig
-from .data import PopulationData
-from .loop import CHECKPOINT_EVERY, Checkpointing, TrainingInterrupted, train
-from .optim import PopulationOptimizer
-from .population import Member, MemberResult, Population
+tasks, and the optimizers. Each name is imported from its module when first used
+(:func:`nalm.lazy.lazy_exports`)."""
+from ..lazy import lazy_exports
 
-__all__ = ["ArithmeticPopulation", "CHECKPOINT_EVERY", "Checkpointing", "Member", "MemberResult", "Population",
-           "PopulationData", "PopulationOptimizer", "TrainConfig", "TrainingInterrupted", "train", "train_population"]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".arithmetic": ("ArithmeticPopulation", "train_population"),
+    ".config": ("TrainConfig",),
+    ".data": ("PopulationData",),
+    ".defaults": ("CHECKPOINT_EVERY",),
+    ".loop": ("Checkpointing", "TrainingInterrupted", "train"),
+    ".optim": ("PopulationOptimizer",),
+    ".population": ("Member", "MemberResult", "Population"),
+})

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from ..philox import Draws, blocks_per_row, uniform_torch
-from ..tasks.static import TARGETS
+from ..tasks.targets import TARGETS
 from ..streams import EXTRAPOLATION, INTERPOLATION, TRAIN
 from .kernels.draw import draw_batch, quiet_compilation
 from .population import Member

@@ -21,14 +21,13 @@ from torch import Tensor, nn
 
 from ..units import evaluating
 from .allocator import keep_freed_memory
+from .defaults import CHECKPOINT_EVERY
 from .optim import PopulationOptimizer
 from .plateau import PlateauWatch
 from .population import MemberResult, Population
 from .tracking import BestSteps
 
 CHECKPOINT_VERSION = 2
-CHECKPOINT_EVERY = 300.0
-"""Seconds between a population's checkpoints by default: a few minutes of work at most is lost."""
 
 
 @dataclass

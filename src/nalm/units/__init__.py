@@ -1,22 +1,22 @@
-"""Arithmetic units as ``torch.nn.Module``s, the MLP baseline, and the unit registry."""
-from .base import ArithmeticUnit, KernelLayer, PlateauReset, evaluating, reinitialize_member_, seed_members_
-from .inalu import INALU
-from .mcfc import MCFC, MulMCFC
-from .mlp import ACTIVATIONS, Linear
-from .nac import NAC, MultiplicativeNAC
-from .nalu import GNALU, NALU, FauxNALU
-from .nau_nmu import NAU, NMU
-from .network import MLP, Network, build_model, is_baseline, load_network, parse_model, sparsity_error
-from .npu import NPU, RealNPU
-from .nru_nmru import NMRU, NRU
-from .recurrent import GRUCell, LSTMCell, RecurrentNetwork, RNNCell
-from ..errors import UnknownNameError
-from .registry import UNITS, unit_class
+"""Arithmetic units as ``torch.nn.Module``s, the MLP baseline, and the unit registry.
 
-__all__ = [
-    "ACTIVATIONS", "ArithmeticUnit", "FauxNALU", "GNALU", "GRUCell", "INALU", "KernelLayer", "LSTMCell", "Linear",
-    "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "NAC", "NALU", "NAU", "NMRU", "NMU", "NPU", "NRU", "Network",
-    "PlateauReset", "RNNCell",
-    "RealNPU", "RecurrentNetwork", "UNITS", "UnknownNameError", "build_model", "evaluating", "is_baseline", "load_network",
-    "parse_model", "reinitialize_member_", "seed_members_", "sparsity_error", "unit_class",
-]
+Each name is imported from its module when first used (:func:`nalm.lazy.lazy_exports`), so that
+the registry's names (:mod:`~nalm.units.registry`) are read without importing PyTorch.
+"""
+from ..lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    ".base": ("ArithmeticUnit", "KernelLayer", "PlateauReset", "evaluating", "reinitialize_member_", "seed_members_"),
+    ".inalu": ("INALU",),
+    ".mcfc": ("MCFC", "MulMCFC"),
+    ".mlp": ("Linear",),
+    ".nac": ("NAC", "MultiplicativeNAC"),
+    ".nalu": ("GNALU", "NALU", "FauxNALU"),
+    ".nau_nmu": ("NAU", "NMU"),
+    ".network": ("MLP", "Network", "build_model", "is_baseline", "load_network", "parse_model", "sparsity_error"),
+    ".npu": ("NPU", "RealNPU"),
+    ".nru_nmru": ("NMRU", "NRU"),
+    ".recurrent": ("GRUCell", "LSTMCell", "RecurrentNetwork", "RNNCell"),
+    "..errors": ("UnknownNameError",),
+    ".registry": ("ACTIVATIONS", "UNITS", "unit_class"),
+})

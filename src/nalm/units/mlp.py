@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from . import functional as F
 from .base import ArithmeticUnit
 from .nalu import init_linear_
+from .registry import ACTIVATIONS
 
 
 LINEAR_INITS = ("torch", "xavier", "xavier-tanh", "kaiming-relu", "selu")
@@ -105,26 +106,6 @@ class PReLU(nn.Module):
         slope = self.weight if self.members is None else self.weight.unsqueeze(1)  # (M, 1, 1)
         return torch.where(x >= 0, x, slope * x)
 
-
-ACTIVATIONS = {
-    "hardtanh": nn.Hardtanh,
-    "sigmoid": nn.Sigmoid,
-    "relu6": nn.ReLU6,
-    "tanh": nn.Tanh,
-    "tanhshrink": nn.Tanhshrink,
-    "hardshrink": nn.Hardshrink,
-    "leakyrelu": nn.LeakyReLU,
-    "softshrink": nn.Softshrink,
-    "softsign": nn.Softsign,
-    "relu": nn.ReLU,
-    "prelu": PReLU,
-    "softplus": nn.Softplus,
-    "elu": nn.ELU,
-    "selu": nn.SELU,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-}
-"""Activations by name: the 14 of Trask et al.'s Figure 1, plus gelu and silu."""
 
 FIGURE1_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name not in ("gelu", "silu"))
 

@@ -17,9 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from .base import ArithmeticUnit
-from .mlp import ACTIVATIONS, MLP_INITS, STABLE_NALU_INITS, Linear, make_activation
-from .recurrent import BASELINE_CELLS, RecurrentNetwork, recurrent_network
-from .registry import unit_class
+from .mlp import MLP_INITS, STABLE_NALU_INITS, Linear, make_activation
+from .recurrent import RecurrentNetwork, recurrent_network
+from .registry import ACTIVATIONS, BASELINE_CELLS, unit_class
 
 
 class Network(nn.Sequential):
@@ -50,7 +50,7 @@ class MLP(Network):
         in_features, out_features: sizes of the input and output.
         hidden: width of the single hidden layer, or a sequence of widths (Trask et al.'s
             identity experiment uses ``(8, 8, 8)``); ``()`` gives one linear layer.
-        activation: one of :data:`~nalm.units.mlp.ACTIVATIONS` or ``None`` (a linear
+        activation: one of :data:`~nalm.units.registry.ACTIVATIONS` or ``None`` (a linear
             network, the paper's "None" row).
         init: ``'torch'`` (default: every layer as ``torch.nn.Linear``, as the seed blog's
             code) or ``'stable-nalu'`` (Madsen & Johansen's code: zero biases, each layer

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from . import functional as F
 from .base import ArithmeticUnit
 from .mlp import Linear
+from .registry import BASELINE_CELLS, unit_class
 
 State = tuple[Tensor, ...]
 
@@ -147,13 +148,14 @@ class LSTMCell(_BaselineCell):
         return F.sigmoid(o) * F.simd(torch.tanh, c), c
 
 
-BASELINE_CELLS = {
-    "rnn-tanh": lambda *a, **k: RNNCell(*a, nonlinearity="tanh", **k),
-    "rnn-relu": lambda *a, **k: RNNCell(*a, nonlinearity="relu", **k),
-    "gru": GRUCell,
-    "lstm": LSTMCell,
-}
-"""Recurrent baselines by model name; each is read out by a linear layer."""
+def rnn_tanh(*args, **kwargs) -> RNNCell:
+    """The Elman cell with tanh: ``rnn-tanh`` of :data:`~nalm.units.registry.BASELINE_CELLS`."""
+    return RNNCell(*args, nonlinearity="tanh", **kwargs)
+
+
+def rnn_relu(*args, **kwargs) -> RNNCell:
+    """The Elman cell with ReLU: ``rnn-relu`` of :data:`~nalm.units.registry.BASELINE_CELLS`."""
+    return RNNCell(*args, nonlinearity="relu", **kwargs)
 
 
 class RecurrentNetwork(nn.Module):
@@ -162,7 +164,7 @@ class RecurrentNetwork(nn.Module):
     Args:
         cell: an :class:`~nalm.units.base.ArithmeticUnit` with ``in_features = d + hidden``
             and ``out_features = hidden`` (a unit cell: ``h_t = cell([x_t, h_{t-1}])``), or a
-            baseline cell from :data:`BASELINE_CELLS` (``cell(x_t, state)``).
+            baseline cell from :data:`~nalm.units.registry.BASELINE_CELLS` (``cell(x_t, state)``).
         output: a unit or :class:`~nalm.units.mlp.Linear` from the hidden state to the output.
         input_size: d, the size of one time step's input.
         learn_initial_state: learn the first state (initialized to zeros) instead of
@@ -280,8 +282,6 @@ def recurrent_network(layers: tuple[str, ...], input_size: int, out_features: in
     >>> [name for name, _ in net.named_parameters()]
     ['initial_state', 'cell.W_hat', 'cell.M_hat', 'output.W_hat', 'output.M_hat']
     """
-    from .registry import unit_class
-
     factory = {"members": members, "device": device, "dtype": dtype}
     if layers[0] == "rnn":
         cell = BASELINE_CELLS[layers[1]](input_size, hidden, **factory)

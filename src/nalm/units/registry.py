@@ -1,32 +1,61 @@
-"""``UNITS``: the one registry of unit names; the CLI, networks and experiments use only it."""
+"""The one registry of names a model is made of: units (``UNITS``), MLP activations
+(``ACTIVATIONS``) and recurrent baseline cells (``BASELINE_CELLS``); the CLI, networks and
+experiments use only these.
+
+Each is a :class:`~nalm.lazy.LazyTable` of import paths: ``nalm list`` and the command line's help
+read the names without importing PyTorch; a class is imported when it is looked up.
+"""
 from __future__ import annotations
 
-from .custom import find_unit, population_class, unknown_unit
-from .inalu import INALU
-from .mcfc import MCFC, MulMCFC
-from .nac import NAC, MultiplicativeNAC
-from .nalu import GNALU, NALU, FauxNALU
-from .nau_nmu import NAU, NMU, StochasticNMU
-from .npu import NPU, RealNPU
-from .nru_nmru import NMRU, NRU
+from ..lazy import LazyTable
 
-UNITS = {
-    "nac": NAC,
-    "nac-mul": MultiplicativeNAC,
-    "nalu": NALU,
-    "faux-nalu": FauxNALU,
-    "nau": NAU,
-    "nmu": NMU,
-    "snmu": StochasticNMU,
-    "npu": NPU,
-    "real-npu": RealNPU,
-    "inalu": INALU,
-    "g-nalu": GNALU,
-    "nru": NRU,
-    "nmru": NMRU,
-    "mcfc": MCFC,
-    "mul-mcfc": MulMCFC,
-}
+UNITS = LazyTable({
+    "nac": ".nac:NAC",
+    "nac-mul": ".nac:MultiplicativeNAC",
+    "nalu": ".nalu:NALU",
+    "faux-nalu": ".nalu:FauxNALU",
+    "nau": ".nau_nmu:NAU",
+    "nmu": ".nau_nmu:NMU",
+    "snmu": ".nau_nmu:StochasticNMU",
+    "npu": ".npu:NPU",
+    "real-npu": ".npu:RealNPU",
+    "inalu": ".inalu:INALU",
+    "g-nalu": ".nalu:GNALU",
+    "nru": ".nru_nmru:NRU",
+    "nmru": ".nru_nmru:NMRU",
+    "mcfc": ".mcfc:MCFC",
+    "mul-mcfc": ".mcfc:MulMCFC",
+}, package=__package__)
+
+ACTIVATIONS = LazyTable({
+    "hardtanh": "torch.nn:Hardtanh",
+    "sigmoid": "torch.nn:Sigmoid",
+    "relu6": "torch.nn:ReLU6",
+    "tanh": "torch.nn:Tanh",
+    "tanhshrink": "torch.nn:Tanhshrink",
+    "hardshrink": "torch.nn:Hardshrink",
+    "leakyrelu": "torch.nn:LeakyReLU",
+    "softshrink": "torch.nn:Softshrink",
+    "softsign": "torch.nn:Softsign",
+    "relu": "torch.nn:ReLU",
+    "prelu": ".mlp:PReLU",
+    "softplus": "torch.nn:Softplus",
+    "elu": "torch.nn:ELU",
+    "selu": "torch.nn:SELU",
+    "gelu": "torch.nn:GELU",
+    "silu": "torch.nn:SiLU",
+}, package=__package__)
+"""Activations of ``mlp-<activation>`` by name (module classes, built without arguments): the 14
+of Trask et al.'s Figure 1, plus gelu and silu."""
+
+BASELINE_CELLS = LazyTable({
+    "rnn-tanh": ".recurrent:rnn_tanh",
+    "rnn-relu": ".recurrent:rnn_relu",
+    "gru": ".recurrent:GRUCell",
+    "lstm": ".recurrent:LSTMCell",
+}, package=__package__)
+"""Recurrent baselines by model name (cells built as ``cell(input_size, hidden, **factory)``);
+each is read out by a linear layer."""
 
 
 def unit_class(name: str) -> type:
@@ -36,6 +65,8 @@ def unit_class(name: str) -> type:
     name lists the known ones."""
     if name in UNITS:
         return UNITS[name]
+    from .custom import find_unit, population_class, unknown_unit  # PyTorch: only once a name is not built in
+
     found = find_unit(name)
     if found is None:
         raise unknown_unit(name, UNITS)
@@ -44,4 +75,8 @@ def unit_class(name: str) -> type:
 
 def custom_unit(name: str) -> type | None:
     """The user's own class behind a unit name from outside nalm; ``None`` for a built-in unit."""
-    return None if name in UNITS else find_unit(name)
+    if name in UNITS:
+        return None
+    from .custom import find_unit
+
+    return find_unit(name)

@@ -6,7 +6,7 @@ Drawing a row never uses fast-math (the kernels here say ``fastmath=False`` expl
 compiles a function without its own setting with the fast-math of the first caller, and the
 fused step, :func:`nalm.train.kernels.step.fused_step`, allows it), and every kernel sums the
 operands with the one function :func:`_operands`, so the fused step and :func:`draw_batch` see
-the same numbers. The targets are the operations of :data:`nalm.tasks.static.TARGETS`, each
+the same numbers. The targets are the operations of :data:`nalm.tasks.targets.TARGETS`, each
 compiled as it is written there, so the fused step trains on the targets that the numpy and
 PyTorch paths compute from the same operands.
 """
@@ -18,9 +18,10 @@ import warnings
 import numba
 import numpy as np
 from numba.core.errors import NumbaIRAssumptionWarning
+from numba.extending import overload
 
 from ...philox import draw_row
-from ...tasks.static import TARGETS
+from ...tasks.targets import TARGETS, sqrt
 
 
 @contextlib.contextmanager
@@ -124,6 +125,12 @@ def draw_batch(x, operands, words, step_block, a_masks, b_masks, spans, lows, hi
 
 
 # -- targets ---------------------------------------------------------------------------------
+@overload(sqrt, jit_options={"fastmath": False, "error_model": "numpy"})
+def _sqrt_compiled(a):
+    """:func:`~nalm.tasks.targets.sqrt` compiled: numpy's sqrt."""
+    return lambda a: np.sqrt(a)
+
+
 OPS = tuple(TARGETS)
 """The target operations by index: operation ``op`` of the kernels is ``TARGETS[OPS[op]]``."""
 

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from ... import philox
-from ...tasks import static
+from ...tasks import targets
 from . import draw, layers, logexp
 from .draw import _targets, draw_stream
 from .layers import FAST, LOG_LINEAR, NALU, NONE, _first, _first_backward, _second
@@ -38,7 +38,7 @@ def _digest(*modules) -> int:
 # again when one of them changes rather than loaded as compiled from the old code. (The layer
 # functions, cached on their own, are keyed on layers.py only: an edit of logexp.py reaches them
 # once layers.py changes or their cache is cleared.)
-_COMPILED_IN = _digest(draw, layers, logexp, philox, static)
+_COMPILED_IN = _digest(draw, layers, logexp, philox, targets)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=False)
