@@ -18,9 +18,9 @@ WARNING = "nalm: warning: "
 def no_training(monkeypatch):
     """``nalm run`` plans (every check, every warning) but trains nothing; the thresholds, which
     are not under test here, are not simulated."""
-    from nalm.cli import run_cmd
+    import nalm.runner
 
-    monkeypatch.setattr(run_cmd, "execute", lambda plan, store, **kwargs: RunSummary(0, 0, 0))
+    monkeypatch.setattr(nalm.runner, "execute", lambda plan, store, **kwargs: RunSummary(0, 0, 0))
     monkeypatch.setattr(ArithmeticTasks, "threshold", lambda self, task_index, target: 1.0)
 
 
