@@ -2,11 +2,14 @@
 names, :func:`load` a store; both give :class:`Results`, with the CLI's store, resume, tables
 and figures.
 
-Tables are pandas DataFrames (``pip install 'nalm[pandas]'``); everything else needs only
-nalm's own dependencies.
+Tables are pandas DataFrames (``pip install 'nalm[pandas]'``) with a column per quantity:
+counts are integers, numbers floats, and a missing value (no seed solved the task, no
+threshold) is NaN, or ``<NA>`` in a column of counts. Everything else needs only nalm's own
+dependencies.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +99,24 @@ class Results:
         runs: the stored runs (:class:`~nalm.results.RunRecord`: config, metrics, curve, weights).
         path: the store.
         trained: what :func:`run` trained and skipped (``None`` for :func:`load`).
+
+    Examples:
+        >>> import tempfile, nalm
+        >>> results = nalm.run("blog-static", units="nac", targets=["add"], seeds=2, iterations=20,
+        ...                    results=tempfile.mkdtemp() + "/nalm.sqlite")
+        >>> table = results.summary()
+        >>> print(table[["model", "target", "seeds", "iterations", "success_rate"]].to_string(index=False))
+        model target  seeds  iterations  success_rate
+          nac    add      2          20           0.0
+        >>> table["solved_at_median"].dtype, table["iterations"].dtype
+        (dtype('float64'), dtype('int64'))
+        >>> curves = results.curves()
+        >>> list(curves.columns)
+        ['run_id', 'model', 'target', 'seed', 'step', 'metric', 'value']
+        >>> sorted(set(curves["metric"])), sorted(set(curves["step"]))
+        (['extrapolation', 'interpolation'], [0, 20])
+        >>> len(curves)  # 2 runs, 2 metrics, 2 evaluations
+        8
     """
 
     experiment: Experiment
@@ -104,13 +125,37 @@ class Results:
     trained: RunSummary | None
 
     def summary(self):
-        """The report's table, one row per (setting, model, target): a pandas DataFrame."""
-        return _frame([cell.as_row() for cell in self.experiment.summarize(self.runs)])
+        """The report's table, one row per (setting, model, target) for the arithmetic tasks (per
+        model, target and test length, or per model, for the data-set experiments): a pandas
+        DataFrame, whose columns are those of the report's ``summary.csv``."""
+        return _frame([cell.as_row() for cell in self.experiment.summarize(self.runs)], "summary")
 
     def rows(self):
-        """One row per run: model, target, seed, diverged and every metric; a pandas DataFrame."""
+        """One row per run: run_id, model, target, seed, diverged and every stored metric; a pandas
+        DataFrame."""
         return _frame([{"run_id": r.run_id, "model": r.model, "target": r.target, "seed": r.seed,
-                        "diverged": r.diverged, **r.metrics} for r in self.runs])
+                        "diverged": r.diverged, **r.metrics} for r in self.runs], "rows")
+
+    def curves(self):
+        """Every stored point of the runs' learning curves, one row each: a pandas DataFrame of
+        run_id, model, target, seed, step, metric (a curve's name: ``interpolation`` and
+        ``extrapolation`` MSE for the arithmetic tasks; ``valid_mae``, ``mse_20``, ... for the
+        data-set experiments) and value."""
+        pandas = _pandas("curves")
+        columns: dict[str, list] = {name: [] for name in CURVE_COLUMNS}
+        for run in self.runs:
+            steps = run.curve.get("step", [])
+            for metric, values in run.curve.items():
+                if metric == "step":
+                    continue
+                points = min(len(steps), len(values))
+                for name, value in (("run_id", run.run_id), ("model", run.model), ("target", run.target),
+                                    ("seed", run.seed), ("metric", metric)):
+                    columns[name] += [value] * points
+                columns["step"] += steps[:points]
+                columns["value"] += values[:points]
+        return pandas.DataFrame({name: pandas.Series(values, dtype=CURVE_COLUMNS[name])
+                                 for name, values in columns.items()})
 
     def plot(self) -> dict:
         """The report's figures as matplotlib Figures, by name: for the arithmetic tasks ``heatmap``,
@@ -122,9 +167,37 @@ class Results:
         return f"Results({self.experiment.name}: {len(self.runs)} runs of {', '.join(models)}; store {self.path})"
 
 
-def _frame(rows: list[dict]):
+CURVE_COLUMNS = {"run_id": "int64", "model": "str", "target": "str", "seed": "int64", "step": "int64",
+                 "metric": "str", "value": "float64"}
+
+
+def _pandas(method: str):
     try:
         import pandas
     except ImportError:
-        raise ValueError("tables need pandas: pip install 'nalm[pandas]' (or pandas)") from None
-    return pandas.DataFrame(rows)
+        raise ImportError(f"Results.{method}() needs pandas, an optional extra: pip install 'nalm[pandas]'",
+                          name="pandas") from None
+    return pandas
+
+
+def _frame(rows: list[dict], method: str):
+    """``rows`` as a DataFrame, where ``None`` (or a row without the column) is a missing value:
+    a column of whole numbers and missing values is ``Int64`` (``<NA>``), of flags ``boolean``,
+    of other numbers ``float64`` (NaN), and one of nothing but missing values ``float64``."""
+    pandas = _pandas(method)
+    frame = pandas.DataFrame(rows)
+    for column in frame.columns:
+        values = [row.get(column) for row in rows]
+        present = [value for value in values if value is not None]
+        if len(present) == len(values):
+            continue  # pandas' own types: int64, float64, bool, str
+        if all(isinstance(value, bool) for value in present):
+            dtype = "boolean" if present else "float64"
+        elif all(isinstance(value, numbers.Integral) for value in present):
+            dtype = "Int64"
+        elif all(isinstance(value, numbers.Real) for value in present):
+            dtype = "float64"
+        else:
+            continue  # text, lists: missing values stay as pandas has them
+        frame[column] = pandas.Series(values, dtype=dtype, index=frame.index)
+    return frame

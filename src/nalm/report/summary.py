@@ -56,6 +56,8 @@ class Cell:
         return self.successes / self.seeds
 
     def as_row(self) -> dict:
+        """The cell as one row of ``summary.csv`` and of :meth:`nalm.Results.summary`: counts as
+        ints, numbers as floats, ``None`` where there is none (no success, no formula read back)."""
         return {
             "task_index": self.task_index, "model": self.model, "target": self.target, "seeds": self.seeds,
             "diverged": self.diverged,
@@ -70,7 +72,7 @@ class Cell:
             "solved_at_median": None if self.solved_at is None else self.solved_at[0],
             "sparsity_error_mean": self.sparsity_error,
             "formula_matches": self.formulas,
-            "iterations": ";".join(str(i) for i in sorted(self.iterations)),
+            "iterations": max(self.iterations),  # one: the setting's
         }
 
 
