@@ -40,7 +40,58 @@ def test_a_data_set_experiment_runs_from_python_as_from_the_command_line(tmp_pat
                     results=store, eval_every=2, eval_sequences=8, batch_size=4).trained.skipped == 4
     table = nalm.load(store).summary()
     assert set(table["model"]) == {"lstm", "lstm+nau"} and set(table["runs"]) == {2}
+    # no threshold with no solved model: successes, success_rate and threshold_mse are missing, as numbers
+    assert all(str(table[c].dtype) in ("int64", "Int64", "float64") for c in table.columns if c not in ("model", "target"))
+    assert table["threshold_mse"].isna().all() and table["length"].dtype == "int64"
     assert sorted(results.plot()) == ["digits"]
+    curves = results.curves()
+    for run in results.runs:  # every stored point of every data-set curve, by run, metric and step
+        mine = curves[curves["run_id"] == run.run_id]
+        assert {m: mine[mine["metric"] == m]["value"].tolist() for m in set(mine["metric"])} == \
+            {m: values for m, values in run.curve.items() if m != "step"}
+        assert set(mine["step"]) == set(run.curve["step"]) and set(mine["seed"]) == {run.seed}
+
+
+@pytest.fixture(scope="module")
+def blog(tmp_path_factory):
+    """nac and nau on add and sub, 2 seeds of 20 steps: no run succeeds, so nothing is solved."""
+    return nalm.run("blog-static", units=["nac", "nau"], targets=["add", "sub"], seeds=2, iterations=20,
+                    results=tmp_path_factory.mktemp("api") / "nalm.sqlite")
+
+
+def test_summary_columns_are_numbers_and_missing_values_nan(blog):
+    table = blog.summary()
+    assert len(table) == 4 and not blog.rows()["success"].any()
+    for column in ("task_index", "seeds", "diverged", "iterations"):
+        assert table[column].dtype == "int64", column
+    assert list(table["iterations"]) == [20] * 4
+    for column in ("solved_at_median", "sparsity_error_mean", "success_rate", "normalized_extrapolation_median"):
+        assert table[column].dtype == "float64", column
+    assert table["solved_at_median"].isna().all() and table["sparsity_error_mean"].isna().all()
+    assert str(table["formula_matches"].dtype) in ("int64", "Int64")
+    rows = blog.rows()
+    assert rows["solved_at"].dtype == "float64" and rows["solved_at"].isna().all()  # no run was solved
+    assert rows["best_step"].dtype == "int64" and rows["success"].dtype == "bool"
+
+
+def test_curves_are_one_row_per_stored_point(blog):
+    curves = blog.curves()
+    assert list(curves.columns) == ["run_id", "model", "target", "seed", "step", "metric", "value"]
+    assert [str(t) for t in curves.dtypes[["run_id", "seed", "step", "value"]]] == ["int64"] * 3 + ["float64"]
+    assert len(curves) == sum(len(r.curve["step"]) * (len(r.curve) - 1) for r in blog.runs) == 8 * 2 * 2
+    for run in blog.runs:
+        for metric in ("interpolation", "extrapolation"):
+            mine = curves[(curves["run_id"] == run.run_id) & (curves["metric"] == metric)]
+            assert mine["step"].tolist() == run.curve["step"] and mine["value"].tolist() == run.curve[metric]
+            assert set(mine["model"]) == {run.model} and set(mine["target"]) == {run.target}
+
+
+def test_tables_without_pandas_say_which_extra_to_install(blog, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` fails, as where it is not installed
+    for table in (blog.summary, blog.rows, blog.curves):
+        with pytest.raises(ImportError, match=rf"^Results\.{table.__name__}\(\) needs pandas, an optional extra: "
+                                              r"pip install 'nalm\[pandas\]'$"):
+            table()
 
 
 def test_bad_calls_fail_with_one_line(tmp_path):

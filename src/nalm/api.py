@@ -2,15 +2,18 @@
 names, :func:`load` a store; both give :class:`Results`, with the CLI's store, resume, tables
 and figures.
 
-Tables are pandas DataFrames (``pip install 'nalm[pandas]'``); everything else needs only
-nalm's own dependencies.
+Tables are pandas DataFrames (``pip install 'nalm[pandas]'``) with a column per quantity:
+counts are integers, numbers floats, and a missing value (no seed solved the task, no
+threshold) is NaN, or ``<NA>`` in a column of counts. Everything else needs only nalm's own
+dependencies.
 """
 from __future__ import annotations
 
-import warnings
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import warn
 from .experiments import Experiment, get_experiment
 from .report.selection import Selection, current_versions, pinned_versions, run_rows, select
 from .results import ResultsStore, RunRecord
@@ -104,6 +107,24 @@ class Results:
         trained: what :func:`run` trained and skipped (``None`` for :func:`load`).
         pinned: the version of each unit from outside nalm that :func:`run` trained, by unit name
             (SHA-256 of its source).
+
+    Examples:
+        >>> import tempfile, nalm
+        >>> results = nalm.run("blog-static", units="nac", targets=["add"], seeds=2, iterations=20,
+        ...                    results=tempfile.mkdtemp() + "/nalm.sqlite")
+        >>> table = results.summary()
+        >>> print(table[["model", "target", "seeds", "iterations", "success_rate"]].to_string(index=False))
+        model target  seeds  iterations  success_rate
+          nac    add      2          20           0.0
+        >>> table["solved_at_median"].dtype, table["iterations"].dtype
+        (dtype('float64'), dtype('int64'))
+        >>> curves = results.curves()
+        >>> list(curves.columns)
+        ['run_id', 'model', 'target', 'seed', 'step', 'metric', 'value']
+        >>> sorted(set(curves["metric"])), sorted(set(curves["step"]))
+        (['extrapolation', 'interpolation'], [0, 20])
+        >>> len(curves)  # 2 runs, 2 metrics, 2 evaluations
+        8
     """
 
     experiment: Experiment
@@ -113,18 +134,43 @@ class Results:
     pinned: dict = field(default_factory=dict)
 
     def summary(self, versions: str = "current"):
-        """The report's table, one row per (setting, model, target): a pandas DataFrame."""
-        return _frame([cell.as_row() for cell in self.experiment.summarize(self.selected(versions).runs)])
+        """The report's table, one row per (setting, model, target) for the arithmetic tasks (per
+        model, target and test length, or per model, for the data-set experiments): a pandas
+        DataFrame, whose columns are those of the report's ``summary.csv``. Of a unit from outside
+        nalm, its current version, or with ``versions="all"`` each version its own model."""
+        return _frame([cell.as_row() for cell in self.experiment.summarize(self.selected(versions).runs)], "summary")
 
     def rows(self):
-        """One row per run: model, target, seed, diverged and every metric; a pandas DataFrame."""
+        """One row per run: run_id, model, target, seed, diverged and every stored metric; a pandas
+        DataFrame."""
         return _frame([{"run_id": r.run_id, "model": r.model, "target": r.target, "seed": r.seed,
-                        "diverged": r.diverged, **r.metrics} for r in self.records])
+                        "diverged": r.diverged, **r.metrics} for r in self.records], "rows")
+
+    def curves(self):
+        """Every stored point of the runs' learning curves, one row each: a pandas DataFrame of
+        run_id, model, target, seed, step, metric (a curve's name: ``interpolation`` and
+        ``extrapolation`` MSE for the arithmetic tasks; ``valid_mae``, ``mse_20``, ... for the
+        data-set experiments) and value."""
+        pandas = _pandas("curves")
+        columns: dict[str, list] = {name: [] for name in CURVE_COLUMNS}
+        for run in self.records:
+            steps = run.curve.get("step", [])
+            for metric, values in run.curve.items():
+                if metric == "step":
+                    continue
+                points = min(len(steps), len(values))
+                for name, value in (("run_id", run.run_id), ("model", run.model), ("target", run.target),
+                                    ("seed", run.seed), ("metric", metric)):
+                    columns[name] += [value] * points
+                columns["step"] += steps[:points]
+                columns["value"] += values[:points]
+        return pandas.DataFrame({name: pandas.Series(values, dtype=CURVE_COLUMNS[name])
+                                 for name, values in columns.items()})
 
     def runs(self):
         """One row per run, as ``nalm runs list`` shows them: run id, model, target, seed, steps,
         success, unit version, whether it is stale, when it was stored (UTC); a pandas DataFrame."""
-        return _frame(run_rows(self.records, current_versions(self.records, self.pinned)))
+        return _frame(run_rows(self.records, current_versions(self.records, self.pinned)), "runs")
 
     def plot(self, versions: str = "current") -> dict:
         """The report's figures as matplotlib Figures, by name: for the arithmetic tasks ``heatmap``,
@@ -137,8 +183,8 @@ class Results:
         selection = select(self.records, versions=versions, pinned=self.pinned)
         if selection.stale:
             models = sorted({run.model for run in selection.stale})
-            warnings.warn(f"left out {len(selection.stale)} stale runs of {', '.join(models)}, of another version "
-                          "than the current one: versions='all' shows every version, each its own model", stacklevel=3)
+            warn(f"left out {len(selection.stale)} stale runs of {', '.join(models)}, of another version than the "
+                 "current one: versions='all' shows every version, each its own model")
         return selection
 
     def __repr__(self) -> str:
@@ -146,9 +192,37 @@ class Results:
         return f"Results({self.experiment.name}: {len(self.records)} runs of {', '.join(models)}; store {self.path})"
 
 
-def _frame(rows: list[dict]):
+CURVE_COLUMNS = {"run_id": "int64", "model": "str", "target": "str", "seed": "int64", "step": "int64",
+                 "metric": "str", "value": "float64"}
+
+
+def _pandas(method: str):
     try:
         import pandas
     except ImportError:
-        raise ValueError("tables need pandas: pip install 'nalm[pandas]' (or pandas)") from None
-    return pandas.DataFrame(rows)
+        raise ImportError(f"Results.{method}() needs pandas, an optional extra: pip install 'nalm[pandas]'",
+                          name="pandas") from None
+    return pandas
+
+
+def _frame(rows: list[dict], method: str):
+    """``rows`` as a DataFrame, where ``None`` (or a row without the column) is a missing value:
+    a column of whole numbers and missing values is ``Int64`` (``<NA>``), of flags ``boolean``,
+    of other numbers ``float64`` (NaN), and one of nothing but missing values ``float64``."""
+    pandas = _pandas(method)
+    frame = pandas.DataFrame(rows)
+    for column in frame.columns:
+        values = [row.get(column) for row in rows]
+        present = [value for value in values if value is not None]
+        if len(present) == len(values):
+            continue  # pandas' own types: int64, float64, bool, str
+        if all(isinstance(value, bool) for value in present):
+            dtype = "boolean" if present else "float64"
+        elif all(isinstance(value, numbers.Integral) for value in present):
+            dtype = "Int64"
+        elif all(isinstance(value, numbers.Real) for value in present):
+            dtype = "float64"
+        else:
+            continue  # text, lists: missing values stay as pandas has them
+        frame[column] = pandas.Series(values, dtype=dtype, index=frame.index)
+    return frame

@@ -95,7 +95,7 @@ def test_as_row():
     assert row["normalized_extrapolation_low"] == 20.0
     assert row["solved_at_median"] == 400.0
     assert row["sparsity_error_mean"] == pytest.approx(0.04)
-    assert row["iterations"] == "1000"
+    assert row["iterations"] == 1000
 
 
 # -- render ---------------------------------------------------------------------

@@ -99,7 +99,7 @@ def test_a_plain_unit_trains_on_the_madsen_task_as_it_would_alone(cls, path):
 
 
 BAD = {
-    "no module": ("nalm_no_such_module:Unit", "module 'nalm_no_such_module' does not import: ModuleNotFoundError"),
+    "no module": ("nalm_no_such_module:Unit", "unit 'nalm_no_such_module:Unit': no module named 'nalm_no_such_module'"),
     "no class": (f"{HERE}:Missing", "has no 'Missing'"),
     "not a module class": (f"{HERE}:NotAModule", "is not a torch.nn.Module class"),
     "wrong constructor": (f"{HERE}:WrongArguments", "constructor must take (in_features, out_features)"),

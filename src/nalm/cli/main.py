@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 
 from . import completion_cmd, explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, runs_cmd, show_cmd
-from ..errors import Fault
+from ..errors import Fault, NalmWarning
 from .common import INTERRUPTED, STOP_SIGNALS, Interrupted
 
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
@@ -112,8 +112,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None, default=warnings.showwarning) -> None:
-    """nalm's own warnings as one ``nalm: warning:`` line each; others as Python shows them."""
-    if Path(filename).resolve().is_relative_to(PACKAGE):
+    """nalm's own warnings (a :class:`~nalm.errors.NalmWarning`, or any raised in nalm's code) as
+    one ``nalm: warning:`` line each; others as Python shows them."""
+    if issubclass(category, NalmWarning) or Path(filename).resolve().is_relative_to(PACKAGE):
         print(f"nalm: warning: {message}", file=sys.stderr)
     else:
         default(message, category, filename, lineno, file, line)

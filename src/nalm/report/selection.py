@@ -23,6 +23,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ..errors import warn
 from ..results import RunRecord
 
 VERSIONS = ("current", "all")
@@ -200,10 +201,8 @@ def rebuildable(runs: list[RunRecord], figure: str) -> list[RunRecord]:
         else:
             kept.append(run)
     if left_out:
-        import warnings
-
         said = ", ".join(f"{len(group)} of {built_model(group[0])}@{version_label(group[0].config)}"
                          for group in left_out.values())
-        warnings.warn(f"the {figure} figure leaves out runs whose unit's source has changed since they ran, which its "
-                      f"code now cannot rebuild: {said}", stacklevel=2)
+        warn(f"the {figure} figure leaves out runs whose unit's source has changed since they ran, which its "
+             f"code now cannot rebuild: {said}")
     return kept

@@ -70,6 +70,8 @@ class Cell:
         return self.run_ids[(len(self.run_ids) - 1) // 2] if self.run_ids else None
 
     def as_row(self) -> dict:
+        """The cell as one row of ``summary.csv`` and of :meth:`nalm.Results.summary`: counts as
+        ints, numbers as floats, ``None`` where there is none (no success, no formula read back)."""
         return {
             "task_index": self.task_index, "model": self.model, "target": self.target, "seeds": self.seeds,
             "diverged": self.diverged,
@@ -84,7 +86,7 @@ class Cell:
             "solved_at_median": None if self.solved_at is None else self.solved_at[0],
             "sparsity_error_mean": self.sparsity_error,
             "formula_matches": self.formulas,
-            "iterations": ";".join(str(i) for i in sorted(self.iterations)),
+            "iterations": max(self.iterations),  # one: the setting's
             "median_run": self.median_run, "best_run": self.best_run,
         }
 

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..errors import Fault
+from ..errors import Fault, NalmWarning
 
 CONTENT = ("experiment", "model", "target", "seed", "config_hash", "config", "environment", "metrics", "curve",
             "weights", "diverged", "created")
@@ -39,7 +39,7 @@ class StoreDamaged(Fault):
     """SQLite cannot read the store's pages: the file is damaged."""
 
 
-class DamagedRunWarning(UserWarning):
+class DamagedRunWarning(NalmWarning):
     """A run's row does not parse or match its checksum: it is left out."""
 
 

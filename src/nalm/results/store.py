@@ -37,12 +37,11 @@ import json
 import os
 import sqlite3
 import time
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, warn
 from .records import (CONTENT, Checkpoint, DamagedRow, DamagedRunWarning, RunKey, RunRecord, StoreDamaged, StoreError,
                       StoreWriteError, checkpoint_from_row, checksum, config_hash, damaged_store, dumps, encode_field,
                       record_from_row, utc_now, validate, verify_row)
@@ -466,8 +465,8 @@ class ResultsStore:
     def _left_out(self, run_id: int, why: str) -> None:
         if run_id not in self.damaged:
             self.damaged[run_id] = why
-            warnings.warn(f"run {run_id} in {self.path} is damaged ({why}) and left out; `nalm run` trains it again",
-                          DamagedRunWarning, stacklevel=3)
+            warn(f"run {run_id} in {self.path} is damaged ({why}) and left out; `nalm run` trains it again",
+                 DamagedRunWarning)
 
     def export_csv(self, path_or_file: str | os.PathLike | IO[str],
                    experiment: str | None = None) -> int:

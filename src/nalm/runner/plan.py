@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import warn
 from ..experiments.spec import MODELS, TARGETS, table
 from ..results import RunKey, config_hash
 from ..train import Member, TrainConfig
@@ -186,8 +186,8 @@ def warn_cut_schedules(configs: dict, networks: dict) -> None:
     """One warning per model whose run cuts its units' step schedules short (:func:`cut_schedules`):
     a short run of a unit whose regularizer starts at a fixed step is not the unit its source trains."""
     for model, text in cut_schedules(configs, networks).items():
-        warnings.warn(f"model {model}: {text}, so {model} does not train as its source does; set the steps in "
-                      "unit_options (--config) or run more iterations", stacklevel=2)
+        warn(f"model {model}: {text}, so {model} does not train as its source does; set the steps in "
+             "unit_options (--config) or run more iterations")
 
 
 def populations_of(runs: list[Run]) -> list[list[Run]]:

@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import warnings
+import os
+import sys
+import textwrap
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -33,7 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, warn
 from .base import ArithmeticUnit
 
 ENTRY_POINT_GROUP = "nalm.units"
@@ -104,10 +106,10 @@ def _import(path: str) -> type:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        hint = (" (the current folder is not on Python's import path: run with PYTHONPATH=., or install the "
-                "package)" if error.name == module_name.split(".")[0] else "")
-        raise ValueError(f"unit {path!r}: module {module_name!r} does not import: ModuleNotFoundError: {error}"
-                         f"{hint}") from None
+        if error.name is None or not (module_name + ".").startswith(error.name + "."):
+            raise ValueError(f"unit {path!r}: module {module_name!r} does not import: ModuleNotFoundError: "
+                             f"{error}") from None  # a module it imports is missing
+        raise ValueError(f"unit {path!r}: no module named {error.name!r}{not_on_path(error.name)}") from None
     except (Exception, SystemExit) as error:  # anything the module raises while importing, sys.exit too
         raise ValueError(f"unit {path!r}: module {module_name!r} does not import: "
                          f"{type(error).__name__}: {error}") from None
@@ -117,6 +119,21 @@ def _import(path: str) -> type:
         if target is None:
             raise ValueError(f"unit {path!r}: module {module_name!r} has no {qualname!r}") from None
     return target
+
+
+def not_on_path(module: str) -> str:
+    """Why ``module`` may not import although it is here: ``""`` unless the current directory holds
+    it (``module.py``, or a folder ``module``) and is not on Python's import path, as under the
+    ``nalm`` command (``python -m`` and a script's folder put it there)."""
+    top = module.partition(".")[0]
+    if not (os.path.isfile(f"{top}.py") or os.path.isdir(top)):
+        return ""
+    here = os.path.realpath(os.getcwd())
+    if any(os.path.realpath(entry or os.curdir) == here for entry in sys.path):
+        return ""
+    found = f"{top}.py" if os.path.isfile(f"{top}.py") else f"{top}/"
+    return (f": {found} is in the current directory, which is not on Python's import path; run with "
+            "PYTHONPATH=. or install the package")
 
 
 def check_unit_class(cls, name: str) -> type:
@@ -265,8 +282,9 @@ class Memberwise(ArithmeticUnit):
         try:
             self._run("forward", trial, batched=[True])
         except Exception as error:  # whatever vmap refuses: in-place ops, .item(), data-dependent control flow
-            reason = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
-            self._announce("loop", f"one member after another ({self.members} forward passes per step, about a fifth "
+            reason = f"{type(error).__name__}: {textwrap.shorten(str(error).splitlines()[0], 120, placeholder=' ...')}"
+            # the same words for every share of a population, so that a run split between processes says them once
+            self._announce("loop", "one member after another (a forward pass per member and step, about a fifth "
                                    "of the speed of a unit written for populations; torch.func.vmap cannot run it: "
                                    f"{reason})")
             return "loop"
@@ -278,8 +296,7 @@ class Memberwise(ArithmeticUnit):
         key = (import_path(self.base), path)
         if key not in _ANNOUNCED:
             _ANNOUNCED.add(key)
-            warnings.warn(f"{self.base.__name__} does not take members=; a population trains it through {how}",
-                          stacklevel=3)
+            warn(f"{self.base.__name__} does not take members=; a population trains it through {how}")
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
