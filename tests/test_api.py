@@ -45,7 +45,7 @@ def test_a_data_set_experiment_runs_from_python_as_from_the_command_line(tmp_pat
     assert table["threshold_mse"].isna().all() and table["length"].dtype == "int64"
     assert sorted(results.plot()) == ["digits"]
     curves = results.curves()
-    for run in results.runs:  # every stored point of every data-set curve, by run, metric and step
+    for run in results.records:  # every stored point of every data-set curve, by run, metric and step
         mine = curves[curves["run_id"] == run.run_id]
         assert {m: mine[mine["metric"] == m]["value"].tolist() for m in set(mine["metric"])} == \
             {m: values for m, values in run.curve.items() if m != "step"}
@@ -78,8 +78,8 @@ def test_curves_are_one_row_per_stored_point(blog):
     curves = blog.curves()
     assert list(curves.columns) == ["run_id", "model", "target", "seed", "step", "metric", "value"]
     assert [str(t) for t in curves.dtypes[["run_id", "seed", "step", "value"]]] == ["int64"] * 3 + ["float64"]
-    assert len(curves) == sum(len(r.curve["step"]) * (len(r.curve) - 1) for r in blog.runs) == 8 * 2 * 2
-    for run in blog.runs:
+    assert len(curves) == sum(len(r.curve["step"]) * (len(r.curve) - 1) for r in blog.records) == 8 * 2 * 2
+    for run in blog.records:
         for metric in ("interpolation", "extrapolation"):
             mine = curves[(curves["run_id"] == run.run_id) & (curves["metric"] == metric)]
             assert mine["step"].tolist() == run.curve["step"] and mine["value"].tolist() == run.curve[metric]

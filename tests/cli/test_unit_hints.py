@@ -87,7 +87,7 @@ def test_explain_of_a_custom_run_gets_the_same_hint(here, run_nalm, monkeypatch)
                                     "torch.func.vmap over its members (one batched pass per step, about half the "
                                     "speed of a unit written for populations)"]
     monkeypatch.delitem(sys.modules, "hint_units")  # a fresh command: not imported yet
-    run_id = nalm.load(store).runs[0].run_id
+    run_id = nalm.load(store).records[0].run_id
     code, out, err = run_nalm(["explain", run_id, "--units", "hint_units:Plain", "--results", store])
     assert (code, err) == (2, hint("hint_units:Plain", "hint_units.py") + "\n")
 
