@@ -59,9 +59,9 @@ def test_dry_run_counts_and_times_the_work_and_trains_nothing(tmp_path, run_nalm
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "trask2018-mnist: 2 populations, 4 runs to train (0 stored already), 40 model-steps"
-    assert [line.split(":")[0] for line in lines[1:3]] == ["  solved", "  nau"]
+    assert [line.split(":")[0] for line in lines[1:3]] == ["  solved on sum", "  nau on sum"]
     assert "2 members × 10 steps, 3 evaluations;" in lines[2] and "untrained baselines" not in out
-    assert lines[-2].startswith("estimated: ") and lines[-1] == "nothing was trained or stored"
+    assert lines[-3].startswith("estimated: ") and lines[-1] == "nothing was trained or stored"
     assert not results.exists()
     assert run_nalm(mnist(results, "--units", "nau", "--quiet"))[0] == 0
     code, out, err = run_nalm(mnist(results, "--dry-run"))

@@ -11,9 +11,10 @@ from nalm.results import ResultsStore
 from nalm.runner import execute, prepare
 from nalm.runner.backends import in_processes
 from nalm.runner.parts import Part, Session
-from nalm.runner.progress import Progress
+from nalm.runner.progress import Progress, name
 
 MADSEN = EXPERIMENTS["madsen2020-static"]
+MISTRY = EXPERIMENTS["mistry2022-single"]  # planned at once: its thresholds are not simulated
 
 TINY = {"iterations": 20, "eval_every": 10, "eval_samples": 16, "batch_size": 8}
 
@@ -29,8 +30,8 @@ def test_a_log_gets_one_line_per_finished_population_and_no_bar(tmp_path, capsys
         execute(plan, store, progress=True)
     lines = capsys.readouterr().err.strip().splitlines()  # pytest's stderr is not a terminal
     # the untrained baselines, then one population per model; 2·20 + 2·20 + 20·1 member-steps in all
-    assert [line.split(":")[1].strip() for line in lines] == ["baselines add", "nau", "nmu"]
-    assert lines[-1].startswith("nalm: nmu: 2 members done (population 3 of 3; 100% of 100 member-steps,")
+    assert [line.split(":")[1].strip() for line in lines] == ["baselines add", "nau add", "nmu add"]
+    assert lines[-1].startswith("nalm: nmu add: 2 members done (population 3 of 3; 100% of 100 member-steps,")
     assert all("elapsed, about" in line for line in lines)
 
 
@@ -50,6 +51,39 @@ def test_a_terminal_gets_one_bar_of_member_steps():
     quiet = io.StringIO()
     Progress(parts, enabled=False, stream=quiet).finished_part(parts[0])
     assert quiet.getvalue() == ""
+
+
+def test_the_bar_names_the_populations_in_training_and_their_steps():
+    plan = prepare(MISTRY, models=["nau", "nmu"], targets=["mul"], seeds=1, overrides=TINY)
+    nau, nmu = ([run.member for run in plan.runs if run.model == model] for model in ("nau", "nmu"))
+    config = plan.runs[0].config.replace(iterations=50_000)
+    parts = [Part("a", "x", "nau/nmu", nmu, config, MISTRY.workload),
+             Part("b", "x", "nau", nau, config, MISTRY.workload),
+             Part("c", "x", "nau", nau, config, MISTRY.workload, label="nau on mul")]
+    terminal = Terminal()
+    progress = Progress(parts, enabled=True, stream=terminal)
+    first = progress.steps_of(parts[0])
+    first(11_999)
+    first(1)
+    assert progress.describe() == "nau/nmu mul: step 12,000/50,000"
+    progress.bar.refresh()
+    assert "nau/nmu mul: step 12,000/50,000" in terminal.getvalue()
+    progress.steps_of(parts[1])(800)
+    assert progress.describe() == "nau/nmu mul 12,000/50,000, nau mul 800/50,000"
+    progress.steps_of(parts[2])(5)  # a label that names its target already
+    assert progress.describe() == "nau/nmu mul 12,000/50,000, nau mul 800/50,000 and 1 more"
+    progress.finished_part(parts[0])
+    progress.finished_part(parts[1])
+    assert progress.describe() == "nau on mul: step 5/50,000"
+    progress.close()
+
+
+def test_a_population_of_many_targets_is_named_by_their_number():
+    plan = prepare(MISTRY, models=["nau"], targets=["add", "sub", "mul", "div"], seeds=1, overrides=TINY)
+    members = [run.member for run in plan.runs]
+    assert name(Part("p", "x", "nau", members, plan.runs[0].config, MISTRY.workload)) == "nau, 4 targets"
+    by_target = [members[0], members[9], members[18]]
+    assert name(Part("p", "x", "nau", by_target, plan.runs[0].config, MISTRY.workload)) == "nau add sub mul"
 
 
 def long_parts(count: int, iterations: int) -> list[Part]:

@@ -86,20 +86,46 @@ def render_estimate(e) -> str:
     lines = [f"{e.experiment}: {count} population{'s' * (count != 1)}, {e.members:,} runs to train "
              f"({e.stored:,} stored already), {e.model_steps:.3g} model-steps"]
     for p in e.populations:
-        rate = p.model_steps / p.seconds if p.seconds else math.inf
-        lines.append(f"  {p.model}: {p.members:,} members × {p.iterations:,} steps, {p.evaluations:,} evaluations; "
-                     f"{rate:,.0f} model-steps/s here, formulas included → {duration(p.seconds)}")
-    if e.baseline_seconds:
-        lines.append(f"  untrained baselines: {duration(e.baseline_seconds)}")
-    lines.append(f"estimated: {duration(e.core_seconds)} on one core"
-                 + (f", {duration(e.core_seconds / e.workers)} on {e.workers} workers if they scale perfectly "
-                    "(README: Workers)" if e.workers > 1 else ""))
+        rate = p.model_steps / p.seconds.likely if p.seconds.likely else math.inf
+        lines.append(f"  {p.label}: {p.members:,} members × {p.iterations:,} steps, {p.evaluations:,} evaluations; "
+                     f"{rate:,.0f} model-steps/s here, formulas included → {span(p.seconds)}")
+    if e.baselines:
+        lines.append(f"  untrained baselines: {span(e.baseline_seconds)}")
+    lines.append(f"estimated: {span(e.core_seconds)} on one core"
+                 + (f", {span(e.wall_seconds)} on {e.workers} workers if they scale perfectly (README: Workers)"
+                    if e.workers > 1 else ""))
+    if e.measured or e.cached:
+        lines.append(calibration_line(e))
     lines.append("nothing was trained or stored")
     return "\n".join(lines)
 
 
+def span(seconds) -> str:
+    """``2 min 10 s (1 min 50 s to 2 min 40 s)``: a cost's likely value and its range, where it has one."""
+    likely, low, high = (duration(s) for s in (seconds.likely, seconds.low, seconds.high))
+    return likely if low == high else f"{likely} ({low} to {high})"
+
+
+def calibration_line(e: estimate.Estimate) -> str:
+    """How sure the estimate is: what was measured now, what came from the cache, and when."""
+    import time
+
+    from ..runner.calibration import RECALIBRATE
+
+    said = []
+    if e.measured:
+        said.append(f"{e.measured} cost shape{'s' * (e.measured != 1)} measured now in {e.calibration_seconds:.1f} s")
+    if e.cached:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.cached_since))
+        said.append(f"{e.cached} read from this machine's cache (measured {when}; {RECALIBRATE}=1 measures again)")
+    text = "calibration: " + ", ".join(said)
+    return text + ("; the range spans the spread of step times and how costs grow beyond the members sampled")
+
+
 def duration(seconds: float) -> str:
-    """3 h 12 min, 5 min 3 s, 12 s."""
+    """3 h 12 min, 5 min 3 s, 12 s, 4.2 s, 0.35 s."""
+    if seconds < 9.95:
+        return f"{seconds:.2f} s" if seconds < 0.995 else f"{seconds:.1f} s"
     seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)

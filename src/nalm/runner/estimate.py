@@ -1,69 +1,55 @@
 """``nalm run --dry-run``: what a command implies, and how long it should take here.
 
-The pending runs of a :class:`~nalm.runner.plan.Plan` are grouped into populations as
-:func:`~nalm.runner.execute.execute` groups them. Each population's cost is measured, not assumed: a sample of its
-members trains on this machine (after an untimed warm-up that compiles and loads the kernels)
-for 0, k and 2k steps, k doubled until the k more steps take at least
-:data:`CALIBRATION_SECONDS`, which separates the cost of a step, of an evaluation and of
-setting up; the formula read-back of a sample run and a sample of what scoring needs first (the
-untrained baselines) are timed too. Costs are scaled by member counts. Nothing is stored.
+The pending runs of a :class:`~nalm.runner.plan.Plan` are grouped into populations and split
+into shares for the workers as :func:`~nalm.runner.execute.execute` would, beside the parts
+that scoring needs first (the untrained baselines). Their costs are measured, not assumed:
+each cost shape once, on small samples, within a few seconds for the whole command, or read
+from the calibrations an earlier command measured on this machine with this code
+(:mod:`nalm.runner.calibration`). Each cost is a :class:`~nalm.runner.calibration.Span`: a
+likely value and the range it may fall in. Nothing is stored in the results store.
 """
 from __future__ import annotations
 
-import dataclasses
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..results import ResultsStore
-from ..train import train
-from .execute import part_of, workers_for
-from .parts import Part
+from .calibration import ZERO, CalibrationCache, Span, calibrate, evaluations, shape_of
+from .execute import part_of, split, workers_for
 from .plan import Plan, populations_of
-
-CALIBRATION_MEMBERS = 100
-"""Members a population is calibrated with at most: costs grow in proportion beyond them."""
-CALIBRATION_SECONDS = 1.0
-"""The steps timed by difference take at least this long (a few steps are too noisy to time)."""
-FORMULA_SAMPLES = 3
-"""Untrained networks whose formula read-back is timed per population (the search of every
-reading is the slow case, so this errs long)."""
+from .progress import name
 
 
 @dataclass(frozen=True)
 class PopulationEstimate:
-    """One population of the plan: its model, size, work and measured costs."""
+    """One population of the plan (or the untrained baselines of one target): its work and cost."""
 
-    model: str
+    label: str  # what progress lines call it: its model and targets (nalm.runner.progress.name)
     members: int
     iterations: int
     evaluations: int
-    step_seconds: float  # one step of the whole population
-    evaluation_seconds: float  # one evaluation of the whole population
-    setup_seconds: float
-    formula_seconds: float  # the read-back of every member
+    seconds: Span  # on one core, its shares together, formulas included
+    shares: tuple[Span, ...]  # each share's, as the workers would train them
 
     @property
     def model_steps(self) -> int:
         return self.members * self.iterations
 
-    @property
-    def seconds(self) -> float:
-        return (self.setup_seconds + self.evaluations * self.evaluation_seconds + self.iterations * self.step_seconds
-                + self.formula_seconds)
-
 
 @dataclass(frozen=True)
 class Estimate:
-    """The plan's pending work and its measured cost on this machine."""
+    """The plan's pending work, its cost on this machine, and how it was calibrated."""
 
     experiment: str
     stored: int  # runs the store holds already (skipped)
     populations: list[PopulationEstimate]
-    baseline_seconds: float  # the untrained baselines the pending runs need
+    baselines: list[PopulationEstimate]  # the untrained baselines the pending runs need
     workers: int
+    measured: int = 0  # cost shapes measured by this command
+    cached: int = 0  # cost shapes read from the cache
+    calibration_seconds: float = 0.0
+    cached_since: float | None = None  # when the oldest calibration read from the cache was measured
 
     @property
     def members(self) -> int:
@@ -74,8 +60,30 @@ class Estimate:
         return sum(p.model_steps for p in self.populations)
 
     @property
-    def core_seconds(self) -> float:
-        return sum(p.seconds for p in self.populations) + self.baseline_seconds
+    def baseline_seconds(self) -> Span:
+        return sum((p.seconds for p in self.baselines), ZERO)
+
+    @property
+    def core_seconds(self) -> Span:
+        """On one core."""
+        return sum((p.seconds for p in self.populations), self.baseline_seconds)
+
+    @property
+    def wall_seconds(self) -> Span:
+        """On :attr:`workers` workers, each share taken in turn by the first one free, as the
+        workers take them (perfect scaling: no worker is slower for the others)."""
+        shares = [share for p in self.baselines + self.populations for share in p.shares]
+        return Span(*(scheduled([getattr(s, which) for s in shares], self.workers)
+                      for which in ("low", "likely", "high")))
+
+
+def scheduled(seconds: list[float], workers: int) -> float:
+    """When the last of jobs of ``seconds``, taken in order by the first of ``workers`` free, ends."""
+    free = [0.0] * workers
+    for job in seconds:
+        first = free.index(min(free))
+        free[first] += job
+    return max(free)
 
 
 def pending_runs(plan: Plan, store_path) -> tuple[list, int]:
@@ -89,84 +97,36 @@ def pending_runs(plan: Plan, store_path) -> tuple[list, int]:
     return pending, len(plan.runs) - len(pending)
 
 
-def estimate(plan: Plan, store_path, workers: int | None = None) -> Estimate:
-    """Group the pending runs into populations and time each kind, and what scoring needs first,
-    on this machine (``workers``: as ``nalm run --workers``, None for its default)."""
+def estimate(plan: Plan, store_path, workers: int | None = None, cache: CalibrationCache | None = None,
+             budget: float | None = None) -> Estimate:
+    """The cost of the runs a store at ``store_path`` lacks, on this machine (``workers``: as
+    ``nalm run --workers``, None for its default; ``cache``: the calibrations kept between
+    commands, by default the user's; ``budget``: seconds of measuring, by default
+    :data:`~nalm.runner.calibration.BUDGET`)."""
     pending, stored = pending_runs(plan, store_path)
-    needed = sum(time_part(part) for part in plan.scoring.scorer(pending).parts)
-    return Estimate(plan.experiment.name, stored, [calibrate(plan, runs) for runs in populations_of(pending)], needed,
-                    workers or workers_for(plan.experiment.workload, pending))
+    workload = plan.experiment.workload
+    workers = workers or workers_for(workload, pending)
+    populations = [(part_of(plan, "estimate", runs), split(runs, workers) if workload.members_independent else [runs])
+                   for runs in populations_of(pending)]
+    baselines = [(part, [part.members]) for part in plan.scoring.scorer(pending).parts]
+    groups: dict[str, list] = {}
+    for part, _ in baselines + populations:
+        groups.setdefault(shape_of(part), []).append(part)
+    cache = CalibrationCache() if cache is None and groups else cache
+    start = time.perf_counter()
+    calibrations = calibrate(groups, cache, **({} if budget is None else {"budget": budget}))
+    seconds = time.perf_counter() - start
 
+    def estimated(part, shares) -> PopulationEstimate:
+        config = part.config
+        calibration = calibrations[shape_of(part)]
+        costs = tuple(calibration.cost(len(share), config.iterations, evaluations(config))
+                      for share in shares)
+        return PopulationEstimate(name(part), part.size, config.iterations, evaluations(config), sum(costs, ZERO),
+                                  costs)
 
-REPEATS = 2
-"""Each calibration run is timed this many times and the fastest kept: a shared machine's
-noise only ever adds time."""
-
-
-def timed(training: Callable, config) -> tuple[float, list]:
-    """The fastest of :data:`REPEATS` calls of ``training(config)``, and the results of the last."""
-    best, results = math.inf, []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        results = training(config)
-        best = min(best, time.perf_counter() - start)
-    return best, results
-
-
-def sampled(part: Part, config=None) -> Part:
-    """``part`` with at most :data:`CALIBRATION_MEMBERS` of its members (and ``config``, if given)."""
-    return dataclasses.replace(part, members=part.members[:CALIBRATION_MEMBERS], config=config or part.config)
-
-
-def time_part(part: Part) -> float:
-    """Seconds to train ``part`` as its config says, from a sample of at most CALIBRATION_MEMBERS."""
-    sample = sampled(part)
-    return timed(lambda c: train(part.workload.population(sampled(part, c))), part.config)[0] * part.size / sample.size
-
-
-@dataclass(frozen=True)
-class Costs:
-    """Seconds of a sample's step, evaluation and setup, and the sample's untrained results."""
-
-    step: float
-    evaluation: float
-    setup: float
-    untrained: list
-
-
-def costs(training: Callable, config) -> Costs:
-    """The costs of ``training(config)`` (a sample's training), from 0, k and 2k steps evaluated at
-    the first and last step only: a step costs (T(2k) - T(k)) / k, an evaluation
-    T(k) - T(0) - k·step, the setup what is left of T(0)."""
-    timed(training, config.replace(iterations=2, eval_every=1))  # warm-up: the kernels compile or load
-    zero, untrained = timed(training, config.replace(iterations=0))
-    k = 8
-    once = timed(training, config.replace(iterations=k, eval_every=k))[0]
-    while True:  # until the k steps between the two runs take long enough to time (evaluations cancel)
-        twice = timed(training, config.replace(iterations=2 * k, eval_every=2 * k))[0]
-        if twice - once >= CALIBRATION_SECONDS or 2 * k >= config.iterations:
-            break
-        k, once = 2 * k, twice
-    step = max(twice - once, 0.0) / k
-    evaluation = max(once - zero - k * step, 0.0)
-    return Costs(step, evaluation, max(zero - evaluation, 0.0), untrained)
-
-
-def read_back_seconds(part: Part, untrained: list) -> float:
-    """Seconds per run of reading the trained networks back, timed on a few untrained results."""
-    start, sampled_results = time.perf_counter(), untrained[:FORMULA_SAMPLES]
-    part.workload.read_back(part, sampled_results)
-    return (time.perf_counter() - start) / len(sampled_results) if sampled_results else 0.0
-
-
-def calibrate(plan: Plan, runs: list) -> PopulationEstimate:
-    """A population's costs, from a sample of its members (:func:`costs`), scaled to all of them."""
-    part = part_of(plan, "calibration", runs)
-    sample = sampled(part)
-    config = part.config
-    measured = costs(lambda c: train(part.workload.population(sampled(part, c))), config)
-    scale = len(runs) / sample.size
-    return PopulationEstimate(part.model, len(runs), config.iterations,
-                              math.ceil(config.iterations / config.eval_every) + 1, measured.step * scale,
-                              measured.evaluation * scale, measured.setup * scale,
-                              read_back_seconds(sample, measured.untrained) * len(runs))
+    cached = [c for c in calibrations.values() if c.cached]
+    measured = [c for c in calibrations.values() if not c.cached]
+    return Estimate(plan.experiment.name, stored, [estimated(*p) for p in populations],
+                    [estimated(*p) for p in baselines], workers, len(measured), len(cached),
+                    seconds, min((c.measured_at for c in cached), default=None))
