@@ -106,8 +106,9 @@ def span(seconds) -> str:
     return likely if low == high else f"{likely} ({low} to {high})"
 
 
-def calibration_line(e: estimate.Estimate) -> str:
-    """How sure the estimate is: what was measured now, what came from the cache, and when."""
+def calibration_line(e) -> str:
+    """How sure the estimate (an :class:`~nalm.runner.estimate.Estimate`) is: what was measured now,
+    what came from the cache, and when."""
     import time
 
     from ..runner.calibration import RECALIBRATE
