@@ -7,7 +7,8 @@
 >>> print(nalm.explain(nmu))
 y = x0*x1
 """
-from .formula import READBACK_VERSION, READINGS, Explanation, Reading, explain, relative_error
+from .closeness import relative_error
+from .formula import READBACK_VERSION, READINGS, Explanation, Reading, explain
 from .layers import ExplainError, Grid, LayerFormula
 from .printing import compact_str
 from .verify import Verification, explain_and_verify, target_expression, verify
