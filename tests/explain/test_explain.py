@@ -12,6 +12,7 @@ import torch
 
 from nalm import (GNALU, INALU, MCFC, NAC, NALU, NAU, NMRU, NPU, NRU, FauxNALU, MulMCFC, MultiplicativeNAC, RealNPU,
                   build_model)
+from nalm.experiments import EXPERIMENTS
 from nalm.explain import ExplainError, compact_str, explain, explain_and_verify, target_expression, verify
 from nalm.explain.formula import READINGS, Reading
 from nalm.explain.layers import Grid, layer_formula
@@ -262,15 +263,54 @@ def test_each_layer_rounded_alone_would_have_given_a_wrong_formula():
     assert alone[0].outputs == [symbols[0] + symbols[1]] * 2  # 0.5004 rounds to 1: y would be 2·(x0 + x1)
 
 
+BLOG = EXPERIMENTS["blog-static"].workload.tasks[0]  # [a, b] given: sums of 5 entries from U[5, 10] / U[10, 20]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_accurate_subtracting_nac_reads_back_as_a_minus_b_on_the_blog_range(seed):
+    # As trained on the blog's sub: halves and ones, each layer rounded alone 2·x0 - 2·x1, the
+    # composed map 1 ± 4e-4. a - b is often near 0, where the network is off by far more than
+    # 1e-3 of |a - b|; on the scale of |a| + |b| it is 4e-4 off at most.
+    rng = np.random.default_rng(seed)
+    net = two_layer_nac(np.array([[0.5, -0.5], [0.5, -0.5]]) + rng.uniform(-1e-4, 1e-4, (2, 2)),
+                        1 - rng.uniform(0, 2e-4, (1, 2)))
+    explanation, check = explain_and_verify(net, BLOG, "sub", seed=0)
+    assert str(explanation) == "y = x0 - x1" and explanation.reading == Reading(Grid(1), composed=True)
+    assert 1e-5 < explanation.relative_change < 1e-3 and check.matches_target
+    # The verification's own measure: the network is a - b within 1e-3 of |a| + |b| on both ranges.
+    assert all(1e-5 < error < 1e-3 for error in check.network_vs_target.values())
+    assert explanation.closeness("the interpolation range").startswith(
+        f"rounding changed the output: no (max relative change {explanation.probe_relative_change:.3g} on the "
+        "interpolation range")
+    x = BLOG.sample(1000, Draws(0, 7))
+    network = explanation.network(x)[:, 0]
+    assert np.max(np.abs(network - (x[:, 0] - x[:, 1])) / np.abs(x[:, 0] - x[:, 1])) > 1e-3  # relative to |a - b|
+
+
+def test_a_network_far_from_every_reading_keeps_the_integer_one_and_says_so():
+    nac = nac_with_weights([[0.1, 0.1]])  # every grid rounds 0.1 to 0
+    explanation = explain(nac)
+    assert str(explanation) == "y = 0" and explanation.reading == READINGS[0]
+    assert "no reading comes within a factor of 2 of the network; this is the integer one" in explanation.closeness()
+
+
 def test_a_genuinely_wrong_network_never_reads_back_as_the_target():
-    net = two_layer_nac([[0.7, 0.7], [0.7, 0.7]], [[0.7, 0.7]])  # 0.7³·2 = 0.686 of a + b
+    net = two_layer_nac([[0.7, 0.7], [0.7, 0.7]], [[0.7, 0.7]])  # 0.7·0.7·2 = 0.98 of a + b
     explanation, check = explain_and_verify(net, TWO, "add", seed=0)
-    assert explanation.rounding_changed_output and explanation.reading == READINGS[0]
-    assert not check.matches_target and not check.reproduces_network
-    single = nac_with_weights([[0.7, 0.7]])  # rounds to x0 + x1, the target's form, yet computes 0.7·(a + b)
+    # No reading reproduces it; the closest is the composed map rounded, 2% off (each layer
+    # rounded alone, 2·x0 + 2·x1, is 51% off), and it says so.
+    assert str(explanation) == "y = x0 + x1" and explanation.reading == Reading(Grid(1), composed=True)
+    assert explanation.rounding_changed_output and explanation.relative_change == pytest.approx(0.02 / 0.98)
+    assert explanation.closeness().endswith("this is the closest (or a simpler one nearly as close), off by up to "
+                                            "0.0204 relative")
+    assert check.formula_is_target and not check.matches_target and not check.reproduces_network
+    single = nac_with_weights([[0.7, 0.7]])  # 0.7·(a + b): closer to 2/3·(a + b) than to a + b
     explanation, check = explain_and_verify(single, TWO, "add", seed=0)
-    assert str(explanation) == "y = x0 + x1" and check.formula_is_target
-    assert not check.matches_target
+    assert str(explanation) == "y = 2*x0/3 + 2*x1/3" and explanation.relative_change == pytest.approx(0.05)
+    assert not check.formula_is_target and not check.matches_target
+    # 0.85·(a + b): 3/4·(a + b) is 0.13 off, a + b 0.18; nearly as close and simpler, a + b is kept.
+    explanation = explain(nac_with_weights([[0.85, 0.85]]))
+    assert str(explanation) == "y = x0 + x1" and explanation.relative_change == pytest.approx(0.15 / 0.85)
 
 
 def test_rational_weights_read_back_exactly():

@@ -151,6 +151,7 @@ def test_a_nau_that_learns_add_is_a_success(small_madsen_runs):
         weights = r.weights["0.W"].ravel()
         assert sorted(np.round(weights, 2).tolist()) == [0.0] * 6 + [1.0] * 4
         assert m["formula_matches"] is True and m["formula"].startswith("y = ")
+        assert 0 <= m["formula_error"] <= 1e-3  # how close the formula is to the network
         assert m["formula_readback"] == READBACK_VERSION
 
 

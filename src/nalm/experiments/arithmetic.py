@@ -167,10 +167,12 @@ class ArithmeticTasks:
         return ArithmeticPopulation(part.model, part.members, part.config)
 
     def read_back(self, part: Part, results: list[MemberResult]) -> None:
-        """Each member's formula and whether its network computes the target exactly, read
-        beside training, so that worker processes share the work."""
+        """Each member's formula, how far it is from the network (``formula_error``:
+        :attr:`nalm.explain.Explanation.relative_change`) and whether its network computes the
+        target exactly, read beside training, so that worker processes share the work."""
         for result in results:
-            result.metrics["formula"], result.metrics["formula_matches"] = formula(part.model, result, part.config)
+            result.metrics["formula"], result.metrics["formula_error"], result.metrics["formula_matches"] = \
+                formula(part.model, result, part.config)
             result.metrics["formula_readback"] = READBACK_VERSION
 
     # -- reports, figures, cards and explanations ----------------------------------------
@@ -215,19 +217,20 @@ def custom_units(model: str) -> dict[str, dict]:
     return {name: source_record(custom_unit(name)) for name in parse_model(model) if custom_unit(name) is not None}
 
 
-def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, bool | None]:
-    """The formula of the final weights and whether the network computes the target exactly
-    (:attr:`nalm.explain.Verification.matches_target`) (``None`` for networks that have no
-    formula: MLPs, FauxNALU, complex NPU weights, recurrent networks)."""
+def formula(model: str, result: MemberResult, config: TrainConfig) -> tuple[str | None, float | None, bool | None]:
+    """The formula of the final weights, how far it is from the network, and whether the
+    network computes the target exactly (:attr:`nalm.explain.Verification.matches_target`)
+    (``None`` for networks that have no formula: MLPs, FauxNALU, complex NPU weights,
+    recurrent networks)."""
     if is_baseline(model) or result.diverged:
-        return None, None
+        return None, None, None
     member = result.member
     net = config.load_network(model, member.task, result.weights)
     try:
         explanation, verification = explain_and_verify(net, member.task, member.target, member.seed)
     except ExplainError:
-        return None, None
-    return str(explanation), verification.matches_target
+        return None, None, None
+    return str(explanation), explanation.relative_change, verification.matches_target
 
 
 @dataclass
@@ -305,14 +308,13 @@ class RunExplanation:
                  f"read as: {e.reading}; complexity {e.complexity} (SymPy operations)",
                  "max rounding distance per layer: "
                  + ", ".join(f"{i} ({layer.unit}) {layer.max_distance:.3g}" for i, layer in enumerate(e.layers)),
-                 f"rounding changed the output: {'yes' if e.rounding_changed_output else 'no'} "
-                 f"(max relative change {e.probe_relative_change:.3g} on the interpolation range, "
-                 f"{e.extrapolation_relative_change:.3g} on the extrapolation range)"]
+                 e.closeness("the interpolation range", "the extrapolation range")]
         lines += [f"note: {note}" for note in e.notes]
-        for label, errors in (("formula vs target", v.formula_vs_target), ("formula vs network", v.formula_vs_network),
-                              ("network vs target", v.network_vs_target)):
-            lines.append(f"max relative error, {label}: interpolation {errors['interpolation']:.3g}, "
-                         f"extrapolation {errors['extrapolation']:.3g}")
+        for label, errors, scale in (("formula vs target", v.formula_vs_target, "the target's"),
+                                     ("formula vs network", v.formula_vs_network, "the formula's"),
+                                     ("network vs target", v.network_vs_target, "the target's")):
+            lines.append(f"max relative error on the scale of {scale} terms, {label}: interpolation "
+                         f"{errors['interpolation']:.3g}, extrapolation {errors['extrapolation']:.3g}")
         lines.append(f"matches the target: {match_text(v)}")
         return "\n".join(lines)
 

@@ -174,6 +174,7 @@ class DataSet:
             reading = self.reading(part.model, result.member.target, result.weights, part.config.unit_options)
             if reading is not None:
                 result.metrics.update({"formula": str(reading.explanation),
+                                       "formula_error": reading.explanation.relative_change,
                                        "formula_is_accumulator": reading.is_accumulator,
                                        "formula_readback": READBACK_VERSION})
 
@@ -244,7 +245,5 @@ class CellExplanation:
             f"run {self.run_id}: {self.model} cell, target {self.target}, seed {self.seed}",
             f"{e}   (x: this step's CNN output, h: the state)",
             f"read as: {e.reading}; complexity {e.complexity} (SymPy operations)",
-            f"rounding changed the output: {'yes' if e.rounding_changed_output else 'no'} "
-            f"(max relative change {e.probe_relative_change:.3g} on the probe, {e.extrapolation_relative_change:.3g} "
-            "with larger states)",
+            e.closeness("the probe", "larger states"),
             f"the solved accumulator: {'yes' if self.reading.is_accumulator else 'no'}"])

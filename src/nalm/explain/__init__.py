@@ -13,7 +13,8 @@ only when a formula is read.
 from ..lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    ".formula": ("READBACK_VERSION", "READINGS", "Explanation", "Reading", "explain", "relative_error"),
+    ".closeness": ("relative_error",),
+    ".formula": ("READBACK_VERSION", "READINGS", "Explanation", "Reading", "explain"),
     ".layers": ("ExplainError", "Grid", "LayerFormula"),
     ".printing": ("compact_str",),
     ".verify": ("Verification", "explain_and_verify", "target_expression", "verify"),

@@ -7,7 +7,14 @@ integers changes what the network computes, other readings are tried (:data:`REA
 of linear units composed into one matrix before rounding, and grids of small rationals; of the
 readings that reproduce the network, the simplest formula wins. The explanation says which
 reading it used and how far rounding moved the weights and the output, so a formula is never
-presented without its cost.
+presented without its cost. When no reading reproduces the network, the closest one is kept (the
+simplest of those about as close, :data:`AS_CLOSE`; none where no reading is within a factor of 2
+of the network, :data:`FAR`), and says how close it is.
+
+How close a formula is to the network is measured on the scale of the formula's terms (see
+:mod:`nalm.explain.closeness`): a formula reproduces the network when the network is the
+formula with each term off by at most ``CHANGED_TOLERANCE``, which stays meaningful where a
+difference such as x0 - x1 is near 0.
 """
 from __future__ import annotations
 
@@ -21,14 +28,27 @@ from torch import nn
 
 from ..units import evaluating
 from ..units.recurrent import RecurrentNetwork
+from .closeness import relative_error, values
 from .layers import MAX_DENOMINATOR, ExplainError, Grid, LayerFormula, composed_formula, layer_formula, linear_map
 from .printing import compact_str
 
 CHANGED_TOLERANCE = 1e-3
 """Rounding "changed the output" when the formula and the network differ by more than this
-relative error somewhere on the probe or the extrapolation inputs (float32 networks alone
-differ by about 1e-6). A network this close to its target on extrapolation reads back as the
-target (issue #17's bar for an accurate network)."""
+fraction of the formula's terms (:func:`~nalm.explain.closeness.relative_error`) somewhere on
+the probe or the extrapolation inputs (float32 networks alone differ by about 1e-6). A network
+this close to its target on extrapolation reads back as the target (issue #17's bar for an
+accurate network)."""
+
+FAR = 1.0
+"""When no reading reproduces the network, the closest one is kept if it is off by less than
+this (where nothing cancels: within a factor 2 of the network everywhere); a formula off by
+more tells nothing of the network's values, and the integer reading (the simplest, what every
+unit is built to end at) is kept instead, with how far it is off."""
+
+AS_CLOSE = 2.0
+"""Of the readings that do not reproduce the network, those off by at most this factor times
+the closest one's change count as close as it, and the simplest of them is kept: a formula
+with four times the terms for a few percent less change reads worse, not better."""
 
 SIMPLIFY_MAX_SYMBOLS = 8
 """``sympy.simplify`` is only tried on formulas of at most this many inputs: on a product of
@@ -52,27 +72,18 @@ class Reading:
         return f"composed linear maps, {self.grid}" if self.composed else f"each layer, {self.grid}"
 
 
-READBACK_VERSION = 2
+READBACK_VERSION = 3
 """The version of the read-back, stored with each run's formula (``formula_readback``): runs
 without one were read by version 1, which rounded each layer to integers and matched the
-target on the formula alone. Reports count formulas of the current version only."""
+target on the formula alone; version 2 measured closeness relative to the network's output
+(unbounded where a difference is near 0, so accurate subtracting networks matched nothing) and
+kept the integer reading when none reproduced the network. Reports count formulas of the
+current version only."""
 
 READINGS = tuple(Reading(Grid(q), composed) for q in range(1, MAX_DENOMINATOR + 1) for composed in (False, True))
 """The readings :func:`explain` tries, in order: each layer rounded to integers first (what
 every unit is built to end at); then the composed maps, then rationals with denominators
 2, 3 and 4, each per layer and composed. Of equally simple formulas the earlier reading wins."""
-
-
-def relative_error(value: np.ndarray, reference: np.ndarray) -> float:
-    """max |value - reference| / |reference| over all entries (nan and inf count as inf).
-
-    The denominator is floored at 1e-12 so an exact zero reference gives a large, finite
-    error rather than a division by zero.
-    """
-    value, reference = np.asarray(value, float), np.asarray(reference, float)
-    error = np.abs(value - reference) / np.maximum(np.abs(reference), 1e-12)
-    error = np.where(np.isfinite(error), error, np.inf)
-    return float(error.max()) if error.size else 0.0
 
 
 @dataclass
@@ -84,14 +95,18 @@ class Explanation:
         symbols: the input symbols, in input order.
         layers: per layer, its own formula and rounding distances (:class:`LayerFormula`).
         positive: whether the input symbols were declared positive (so |x| = x).
-        probe_relative_change: max relative difference between the formula and the network
-            on the probe inputs.
+        probe_relative_change: max difference between the formula and the network on the
+            probe inputs, on the scale of the formula's terms
+            (:func:`~nalm.explain.closeness.relative_error`).
         extrapolation_relative_change: the same on the extrapolation inputs (``None``
             without them).
         module: the explained module (used to compare against it later).
         vector: the name used for input slices when printing (``x`` for x0, x1, ...), or
             ``None`` when the inputs were given names of their own.
         reading: how the weights were read (:data:`READINGS`).
+        as_read: the outputs as the layers compose them, before SymPy tidies them (the same
+            functions): what is evaluated, and whose terms set the scale of its errors
+            (default: ``outputs``).
     """
 
     outputs: list[sympy.Expr]
@@ -103,7 +118,11 @@ class Explanation:
     vector: str | None = "x"
     reading: Reading = Reading()
     extrapolation_relative_change: float | None = None
-    _function: object = field(default=None, init=False, repr=False)
+    as_read: list[sympy.Expr] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.as_read is None:
+            self.as_read = list(self.outputs)
 
     @property
     def expr(self) -> sympy.Expr:
@@ -116,9 +135,33 @@ class Explanation:
         return [layer.max_distance for layer in self.layers]
 
     @property
+    def relative_change(self) -> float:
+        """How far the formula is from the network: the larger of the probe's and the
+        extrapolation's change (:func:`~nalm.explain.closeness.relative_error`)."""
+        changes = [c for c in (self.probe_relative_change, self.extrapolation_relative_change) if c is not None]
+        return float(np.max(changes))  # nan, not yet measured, stays nan (Python's max would skip it)
+
+    @property
     def rounding_changed_output(self) -> bool:
-        changes = [self.probe_relative_change, self.extrapolation_relative_change]
-        return not all(change <= CHANGED_TOLERANCE for change in changes if change is not None)
+        """Whether the formula does not reproduce the network: it is off by more than
+        ``CHANGED_TOLERANCE`` somewhere (nan counts as off)."""
+        return not self.relative_change <= CHANGED_TOLERANCE
+
+    def closeness(self, probe: str = "the probe", extrapolation: str = "the extrapolation inputs") -> str:
+        """What rounding changed, in words (``nalm explain``'s lines), naming the two sets of
+        inputs ``probe`` and ``extrapolation``; a formula that does not reproduce the network
+        says that it is the closest reading, or the integer one where none is close."""
+        changes = f"max relative change {self.probe_relative_change:.3g} on {probe}"
+        if self.extrapolation_relative_change is not None:
+            changes += f", {self.extrapolation_relative_change:.3g} on {extrapolation}"
+        changes += ", on the scale of the formula's terms"
+        if not self.rounding_changed_output:
+            return f"rounding changed the output: no ({changes})"
+        which = ("no reading reproduces the network; this is the closest (or a simpler one nearly as close)"
+                 if self.relative_change < FAR else
+                 "no reading comes within a factor of 2 of the network; this is the integer one")
+        return (f"rounding changed the output: yes ({changes})\n"
+                f"{which}, off by up to {self.relative_change:.3g} relative")
 
     @property
     def complexity(self) -> int:
@@ -142,16 +185,21 @@ class Explanation:
         return "\n".join(f"y{j} = {self.formula_text(j)}" for j in range(len(self.outputs)))
 
     def evaluate(self, x) -> np.ndarray:
-        """The rounded formula on inputs ``x`` of shape (n, d), in float64: shape (n, outputs)."""
-        x = np.asarray(x, dtype=np.float64)
-        if self._function is None:
-            # A rounded formula can be undefined (a rounded divisor of 0 gives zoo); numpy has no
-            # zoo, so undefined outputs evaluate to nan, and verification reports a mismatch.
-            outputs = [sympy.nan if o.has(sympy.zoo, sympy.nan) else o for o in self.outputs]
-            self._function = sympy.lambdify(self.symbols, outputs, modules="numpy")
-        with np.errstate(all="ignore"):
-            columns = self._function(*x.T)
-        return np.stack([np.broadcast_to(np.asarray(c, dtype=np.float64), (len(x),)) for c in columns], axis=1)
+        """The rounded formula on inputs ``x`` of shape (n, d), in float64: shape (n, outputs).
+        An undefined value (a rounded divisor of 0) is nan, and verification reports a mismatch."""
+        return self.with_magnitudes(x)[0]
+
+    def with_magnitudes(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """The formula on ``x`` (n, d) and its magnitude (:mod:`nalm.explain.closeness`): two
+        arrays of shape (n, outputs)."""
+        pairs = [values(output, self.symbols, x) for output in self.as_read]
+        return np.stack([p[0] for p in pairs], axis=1), np.stack([p[1] for p in pairs], axis=1)
+
+    def change(self, x, network: np.ndarray) -> float:
+        """How far the formula is from ``network`` (its outputs on ``x``, shape (n, outputs)), on
+        the formula's scale (:func:`~nalm.explain.closeness.relative_error`)."""
+        formula, magnitude = self.with_magnitudes(x)
+        return relative_error(network, formula, magnitude)
 
     def network(self, x) -> np.ndarray:
         """The network's own output on ``x`` (n, d), as float64: shape (n, outputs)."""
@@ -198,10 +246,12 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
     """The simplest closed-form formula of a unit or a network of units that reproduces it.
 
     Each layer's weights are rounded to integers first. If that changes the network's output
-    (by more than ``CHANGED_TOLERANCE`` relative, on the probe or the extrapolation inputs),
-    the other :data:`READINGS` are tried: linear chains composed before rounding, and grids of
-    small rationals. Of those that reproduce the network, the formula with the fewest
-    operations wins; if none does, the integer reading is returned and says how far it is off.
+    (by more than ``CHANGED_TOLERANCE`` on the scale of the formula's terms, on the probe or
+    the extrapolation inputs), the other :data:`READINGS` are tried: linear chains composed
+    before rounding, and grids of small rationals. Of those that reproduce the network, the
+    formula with the fewest operations wins; if none does, the closest one (the simplest of
+    those within ``AS_CLOSE`` of it) is returned, and says how far it is off
+    (:meth:`Explanation.closeness`); if none comes within ``FAR``, the integer reading is.
 
     Args:
         module: a standalone unit (NAC, NAC•, NALU, iNALU, NAU, NMU, NPU, RealNPU) or a
@@ -262,18 +312,15 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
         positive = bool((checks[0] > 0).all())
     symbols = input_symbols(in_features, input_names, positive)
     networks = [network_output(module, x.cpu().numpy()) for x in checks]
+    points = [x.cpu().double().numpy() for x in checks]
     inputs = layer_inputs(layers, checks[0])
 
-    def read(reading: Reading, screen: bool = False) -> Explanation | None:
-        """The reading's explanation, untidied (tidy() does not change values, and costs); with
-        ``screen``, None when it already fails on a few inputs (cheaper than lambdify's code)."""
+    def read(reading: Reading) -> Explanation:
+        """The reading's explanation, untidied (tidy() does not change values, and costs)."""
         formulas = read_layers(layers, symbols, inputs, reading)
-        if screen and not reproduces_at(formulas[-1].outputs, symbols, checks, networks):
-            return None
         explanation = Explanation(formulas[-1].outputs, symbols, formulas, positive, np.nan, module,
                                   vector="x" if input_names is None else None, reading=reading)
-        changes = [relative_error(explanation.evaluate(x.cpu().double().numpy()), net)
-                   for x, net in zip(checks, networks)]
+        changes = [explanation.change(x, net) for x, net in zip(points, networks)]
         explanation.probe_relative_change = changes[0]
         explanation.extrapolation_relative_change = changes[1] if len(changes) > 1 else None
         return explanation
@@ -281,18 +328,22 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
     chosen = read(READINGS[0])  # refusals (ExplainError) come from here
     if chosen.rounding_changed_output:
         chains = any(len(chain) > 1 for chain in linear_chains(layers))
-        exact = []
+        candidates = [chosen]
         for reading in READINGS[1:]:
             if reading.composed and not chains:
                 continue
             try:
-                candidate = read(reading, screen=True)
+                candidates.append(read(reading))
             except ExplainError:  # e.g. a rational grid that makes an NPU's exponents complex
                 continue
-            if candidate is not None and not candidate.rounding_changed_output:
-                exact.append(candidate)
+        exact = [c for c in candidates if not c.rounding_changed_output]
         if exact:
             chosen = min(exact, key=lambda e: e.complexity)  # min keeps the earliest of equals
+        else:
+            best = min(e.relative_change for e in candidates)
+            near = [e for e in candidates if e.relative_change <= AS_CLOSE * best and e.relative_change < FAR]
+            if near:
+                chosen = min(near, key=lambda e: e.complexity)
     return replace(chosen, outputs=[tidy(e) for e in chosen.outputs])
 
 
@@ -322,26 +373,6 @@ def read_layers(layers: list[nn.Module], symbols, inputs: list[torch.Tensor], re
             read.append(formula)
             first += len(chain)
     return read
-
-
-SCREEN_ROWS = 3
-"""A candidate reading is first evaluated on this many rows of each set of inputs, by SymPy
-itself: most fail there, and the full check's compiled function costs far more to build."""
-
-
-def reproduces_at(outputs: list[sympy.Expr], symbols, checks: list[torch.Tensor], networks: list[np.ndarray]) -> bool:
-    """Whether the formula is within ``CHANGED_TOLERANCE`` of the network on the first
-    :data:`SCREEN_ROWS` rows of each set of inputs (a necessary condition of the full check)."""
-    for x, network in zip(checks, networks):
-        for row, expected in zip(x[:SCREEN_ROWS].double().cpu().numpy(), network):
-            point = {s: sympy.Float(float(v)) for s, v in zip(symbols, row)}
-            try:
-                values = [float(output.xreplace(point)) for output in outputs]
-            except TypeError:  # complex, or undefined (zoo, nan): not the network's real output
-                return False
-            if relative_error(np.array(values), expected) > CHANGED_TOLERANCE:
-                return False
-    return True
 
 
 def linear_chains(layers: list[nn.Module]) -> list[list[nn.Module]]:

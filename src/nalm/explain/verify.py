@@ -3,9 +3,14 @@
 A network matches its target when its formula is the target and the formula is what the
 network computes: the formula minus the target expression (built from the task's layout)
 must simplify to zero, symbolically, and the formula must reproduce the network's outputs
-within ``CHANGED_TOLERANCE`` on interpolation and extrapolation data. A network whose weights
-merely round to the target's (0.7 to 1) computes something else and does not match; small
-numeric errors never turn a mismatch into a match.
+within ``CHANGED_TOLERANCE`` of its terms on interpolation and extrapolation data. A
+network whose weights merely round to the target's (0.7 to 1) computes something else and does
+not match; small numeric errors never turn a mismatch into a match.
+
+Every error is measured on the scale of the terms of what is compared against
+(:mod:`nalm.explain.closeness`): the formula's for formula vs network, the target's for the
+comparisons with the target (|a| + |b| for a - b; |a·b|, |a/b|, a², √a for the others, where a
+and b are sums of positive inputs).
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ import sympy
 from ..philox import Draws
 from ..tasks.targets import TARGETS, check_target
 from ..streams import EXTRAPOLATION, INTERPOLATION, VERIFY
-from .formula import CHANGED_TOLERANCE, Explanation, explain, relative_error
+from .closeness import relative_error, values
+from .formula import CHANGED_TOLERANCE, Explanation, explain
 
 
 SYMBOLIC_TARGETS = {
@@ -83,8 +89,9 @@ class Verification:
     ``formula_is_target``: the formula equals the target symbolically; ``matches_target``:
     that, and the formula reproduces the network (``formula_vs_network`` at most
     ``CHANGED_TOLERANCE`` on both ranges). The errors are max relative errors (see
-    :func:`~nalm.explain.formula.relative_error`), keyed by range: ``interpolation`` and
-    ``extrapolation``.
+    :func:`~nalm.explain.closeness.relative_error`), keyed by range: ``interpolation`` and
+    ``extrapolation``; each on the scale of the terms of the second thing named: the target's,
+    or the formula's for ``formula_vs_network``.
     """
 
     target: str
@@ -114,6 +121,7 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
     if len(explanation.outputs) != 1:
         raise ValueError(f"the tasks have one output; the formula has {len(explanation.outputs)}")
     layout = np.asarray(task.layout(seed))
+    expected = target_expression(task, target, seed, explanation.symbols)
     errors = {"formula_vs_target": {}, "formula_vs_network": {}, "network_vs_target": {}}
     for which in ("interpolation", "extrapolation"):
         x = task.sample(n, Draws(seed, VERIFY), extrapolation=which == "extrapolation")
@@ -122,12 +130,12 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
                              "others: explain it again with positive=False")
         ab = x @ layout
         truth = np.asarray(TARGETS[target](ab[:, 0], ab[:, 1]))
+        magnitude = values(expected, explanation.symbols, x)[1]
         formula = explanation.evaluate(x)[:, 0]
         network = explanation.network(x)[:, 0]
-        errors["formula_vs_target"][which] = relative_error(formula, truth)
-        errors["formula_vs_network"][which] = relative_error(formula, network)
-        errors["network_vs_target"][which] = relative_error(network, truth)
-    expected = target_expression(task, target, seed, explanation.symbols)
+        errors["formula_vs_target"][which] = relative_error(formula, truth, magnitude)
+        errors["formula_vs_network"][which] = explanation.change(x, network[:, None])
+        errors["network_vs_target"][which] = relative_error(network, truth, magnitude)
     return Verification(target, expected, equal(explanation.expr, expected), **errors)
 
 

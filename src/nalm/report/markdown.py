@@ -13,8 +13,9 @@ METRIC_NAMES = {
     "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
     "formulas": "seeds whose network computes the target exactly: its simplest formula is the target and reproduces "
-                "the network within 1e-3 (`nalm explain`; –: no formula, or one read back by an earlier nalm: "
-                "`nalm explain RUN_ID` reads it again)",
+                "the network within 1e-3 of the size of its terms (`nalm explain`; runs.csv's formula_error says how "
+                "close each formula is; –: no formula, or one read back by an earlier nalm: `nalm explain RUN_ID` "
+                "reads it again)",
 }
 
 
