@@ -117,6 +117,27 @@ def test_back_at_the_first_version_a_rerun_trains_nothing_and_reports_that_versi
     sys.modules.pop(MODULE, None)
 
 
+def test_explaining_a_stale_run_warns_that_its_unit_has_changed_since(edited, run_nalm, monkeypatch):
+    store, _ = edited
+    old, new = versions(store)
+    (store.parent / f"{MODULE}.py").write_text(UNIT.replace("clamp(-1, 1)", "clamp(-1.0, 1.0)"))  # as edited
+    monkeypatch.syspath_prepend(str(store.parent))
+    monkeypatch.delitem(sys.modules, MODULE, raising=False)
+    with ResultsStore(store, readonly=True) as results:
+        ids = {run.config["custom_units"][NAME]["source_sha256"][:8]: run.run_id
+               for run in results.runs("blog-static", model=NAME)}
+    said = {}
+    for version in (old, new):
+        code, out, err = run_nalm(["explain", str(ids[version]), "--units", NAME, "--results", store])
+        assert code == 2 and "no symbolic rule for Halver;" in err  # the class's own name, not its population's
+        said[version] = [line for line in err.splitlines() if line.startswith("nalm: warning:")]
+    assert said[new] == []
+    assert said[old] == [f"nalm: warning: run {ids[old]} was trained with version {old} of {NAME}, whose source has "
+                         "changed since: its weights are read into the code as it is now, so the formula may not be "
+                         "the trained network's"]
+    sys.modules.pop(MODULE, None)
+
+
 def test_stale_runs_are_listed_and_deleted_after_a_question(edited, run_nalm, monkeypatch):
     store, _ = edited
     old = versions(store)[0]

@@ -28,9 +28,22 @@ def explain_run(results: str, run_id: int):
         raise ValueError(f"no results store at {results}")
     with ResultsStore(results, readonly=True) as store:
         run = store.get(run_id)  # KeyError naming the id if absent
+    warn_changed_units(run)
     if run.experiment not in EXPERIMENTS:  # an experiment made in Python: read as arithmetic tasks, from the run's config
         return explain_arithmetic_run(run)
     return EXPERIMENTS[run.experiment].workload.explain(run)
+
+
+def warn_changed_units(run) -> None:
+    """Warn where a unit from outside nalm has changed since ``run`` trained it: its stored weights
+    are read into the code as it is now, which may compute something else."""
+    from ..errors import warn
+    from ..units.custom import changed_units
+
+    for name in changed_units(run.config):
+        trained = (run.config["custom_units"][name].get("source_sha256") or "unknown")[:8]
+        warn(f"run {run.run_id} was trained with version {trained} of {name}, whose source has changed since: its "
+             "weights are read into the code as it is now, so the formula may not be the trained network's")
 
 
 def main(args) -> int:

@@ -325,9 +325,9 @@ def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: to
     for cls, rule in RULES:
         if isinstance(unit, cls):
             return rule(unit, inputs, probe, grid)
-    name = type(unit).__name__
+    name = getattr(type(unit), "base", type(unit)).__name__  # a unit of one's own trained as a population: its own name
     if name in ("FauxNALU", "Linear"):
         raise ExplainError(f"{name} has an unconstrained linear layer (weight and bias): its weights "
                            "have no values to round to, so there is no formula to extract")
     raise ExplainError(f"no symbolic rule for {name}; explain supports NAC, NAC•, NALU, G-NALU, iNALU, NAU, "
-                       "NMU, NPU, RealNPU, NRU, NMRU and MC-FC")
+                       "NMU, NPU, RealNPU, NRU, NMRU and MC-FC (docs/units.md: what a unit of your own gets)")
