@@ -162,3 +162,11 @@ def test_the_bash_completion_is_valid_and_completes_experiments_and_targets(scri
     assert complete("sh") == ["show"]
     assert complete("show", "madsen") == ["madsen2020-static"]
     assert complete("run", "blog-static", "--targets", "s") == ["sub", "square", "sqrt"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`nalm list | head -1`: the reader has gone before nalm writes; no traceback, exit 141 as git's."""
+    process = subprocess.Popen([sys.executable, "-m", "nalm", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before nalm, which takes a while to start, writes anything
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141 and err == "", err

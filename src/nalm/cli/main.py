@@ -17,6 +17,7 @@ and a refused command line import no PyTorch, SymPy, numba, matplotlib, pandas o
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -27,6 +28,7 @@ from . import completion_cmd, explain_cmd, list_cmd, plot_cmd, report_cmd, run_c
 from ..errors import Fault, NalmWarning
 from .common import INTERRUPTED, STOP_SIGNALS, Interrupted
 
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader's early exit (git log | head)
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
             "explain": explain_cmd, "show": show_cmd, "runs": runs_cmd, "completion": completion_cmd}
 
@@ -135,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except Fault as error:  # the disk, a worker process: one line saying what was kept
         print(f"nalm: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader has gone (nalm runs list | head): it took all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # else flushing at exit fails once more
+        return BROKEN_PIPE
     except KeyboardInterrupt as interrupted:  # a command that saves work when stopped says so itself (run_cmd)
         print("nalm: interrupted; nothing in flight was saved", file=sys.stderr)
         return interrupted.exit_code if isinstance(interrupted, Interrupted) else INTERRUPTED
