@@ -19,10 +19,33 @@ def add_parser(sub) -> None:
 
 
 def main(args) -> int:
+    from ..cache import cached_text
+
+    print(cached_text("cards", card_inputs(args), lambda: card(args)), end="")
+    return 0
+
+
+def card(args) -> str:
     cmd = command(args)  # an unknown experiment is refused before PyTorch is imported
     from ..experiments.protocol import protocol_card, render_card
     from ..runner.plan import resolve
 
     chosen = resolve(cmd.experiment, models=cmd.models, targets=cmd.targets, seeds=cmd.seeds, overrides=cmd.overrides)
-    print(render_card(protocol_card(cmd.experiment, chosen, cmd.overrides)), end="")
-    return 0
+    return render_card(protocol_card(cmd.experiment, chosen, cmd.overrides))
+
+
+def card_inputs(args) -> dict | None:
+    """What the card of ``args`` is a function of, besides nalm's code (the key of the cards kept
+    in the user's cache, since building the models imports PyTorch, which takes a second or more);
+    ``None`` where a model is a unit from outside nalm, whose source the card depends on too."""
+    from ..units.registry import BASELINE_CELLS, UNITS
+    from .command import read_config
+
+    config = read_config(args.config) if args.config else {}
+    names = [*(args.models or ()), *(config.get("units") or () if isinstance(config.get("units"), list) else ())]
+    for name in names:
+        for unit in str(name).split("/"):
+            if unit not in UNITS and unit not in BASELINE_CELLS and not unit.startswith("mlp-"):
+                return None
+    flags = ("experiment", "models", "targets", "seeds", "iterations", "paper_scale", "interpolation", "extrapolation")
+    return {"flags": {name: getattr(args, name, None) for name in flags}, "config": config}

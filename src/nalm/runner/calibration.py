@@ -33,11 +33,11 @@ import platform
 import re
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cache import cache_dir, source_digest, write_atomically
 from ..train import train
 from ..units.custom import source_record
 from ..units.registry import custom_unit
@@ -188,15 +188,6 @@ def environment() -> dict:
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
 
-def source_digest() -> str:
-    """The SHA-256 of nalm's Python files (their paths and contents)."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -211,13 +202,6 @@ def cpu_model() -> str:
 RECALIBRATE = "NALM_RECALIBRATE"
 """Set (to anything but 0 or nothing), a dry run measures every shape again, replacing what the
 cache holds."""
-
-
-def cache_dir() -> Path:
-    """``$NALM_CACHE_DIR``, else ``$XDG_CACHE_HOME/nalm``, else ``~/.cache/nalm``."""
-    if os.environ.get("NALM_CACHE_DIR"):
-        return Path(os.environ["NALM_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nalm"
 
 
 class CalibrationCache:
@@ -249,13 +233,7 @@ class CalibrationCache:
         """Keep ``calibrations`` (by shape) beside those of other commands, in one atomic write."""
         current = self._read()
         current.update({shape: c.to_dict() for shape, c in calibrations.items() if not c.cached})
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, suffix=".tmp", delete=False) as file:
-                json.dump({"shapes": current}, file)
-            os.replace(file.name, self.path)
-        except OSError:
-            pass
+        write_atomically(self.path, json.dumps({"shapes": current}))
         self.entries = current
 
 
