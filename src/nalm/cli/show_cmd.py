@@ -41,8 +41,8 @@ def card_inputs(args) -> dict | None:
     from ..units.registry import BASELINE_CELLS, UNITS
     from .command import read_config
 
-    config = read_config(args.config) if args.config else {}
-    names = [*(args.models or ()), *(config.get("units") or () if isinstance(config.get("units"), list) else ())]
+    config = read_config(args.config) if getattr(args, "config", None) else {}
+    names = [*(getattr(args, "models", None) or ()), *(config.get("units") or () if isinstance(config.get("units"), list) else ())]
     for name in names:
         for unit in str(name).split("/"):
             if unit not in UNITS and unit not in BASELINE_CELLS and not unit.startswith("mlp-"):
