@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import warn
 from .experiments import Experiment, get_experiment
-from .report.selection import Selection, current_versions, pinned_versions, run_rows, select
+from .report.selection import Selection, current_versions, run_rows, select
 from .results import ResultsStore, RunRecord
 from .runner import RunSummary, execute, prepare
 from .units.custom import register_unit
@@ -51,7 +51,8 @@ def run(experiment: str, *, units=None, targets=None, seeds: int | None = None, 
     with ResultsStore(results) as store:
         summary = execute(plan, store, progress=progress, workers=workers)
         runs = [r for r in store.runs(spec.name) if r.model in plan.models and r.target in plan.targets]
-    return Results(spec, runs, Path(results), summary, pinned_versions(run.stored for run in plan.runs))
+        pinned = store.pinned_versions(spec.name)  # the versions this run ran, among those of earlier runs
+    return Results(spec, runs, Path(results), summary, pinned)
 
 
 def load(results: str | Path = DEFAULT_RESULTS, experiment: str | None = None) -> "Results":
@@ -64,8 +65,8 @@ def load(results: str | Path = DEFAULT_RESULTS, experiment: str | None = None) -
             if len(names) != 1:
                 raise ValueError(f"{results} holds {len(names)} experiments ({', '.join(names)}); name one")
             experiment = names[0]
-        runs = store.runs(experiment)
-    return Results(get_experiment(experiment), runs, Path(results), None)
+        runs, pinned = store.runs(experiment), store.pinned_versions(experiment)
+    return Results(get_experiment(experiment), runs, Path(results), None, pinned)
 
 
 def model_name(unit) -> str:
@@ -96,8 +97,8 @@ def _classes(units) -> list[type]:
 class Results:
     """Stored runs of one experiment, with the report's table and figures.
 
-    Of a unit from outside nalm, the table and figures show its current version: the one
-    :func:`run` trained, else that of its newest stored run; ``versions="all"`` shows every
+    Of a unit from outside nalm, the table and figures show its current version: the one the
+    latest :func:`run` (or ``nalm run``) ran, as the store records; ``versions="all"`` shows every
     version, each its own model named ``MODEL@VERSION`` (:mod:`nalm.report.selection`).
 
     Attributes:
@@ -105,8 +106,8 @@ class Results:
         records: the stored runs (:class:`~nalm.results.RunRecord`: config, metrics, curve, weights).
         path: the store.
         trained: what :func:`run` trained and skipped (``None`` for :func:`load`).
-        pinned: the version of each unit from outside nalm that :func:`run` trained, by unit name
-            (SHA-256 of its source).
+        pinned: the current version of each unit from outside nalm, by unit name (SHA-256 of its
+            source), as the store records it (:meth:`~nalm.results.ResultsStore.pinned_versions`).
 
     Examples:
         >>> import tempfile, nalm

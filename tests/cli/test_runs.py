@@ -13,6 +13,7 @@ import warnings
 
 import pytest
 
+import nalm
 from nalm.experiments import Experiment
 from nalm.results import ResultsStore
 
@@ -115,6 +116,14 @@ def test_back_at_the_first_version_a_rerun_trains_nothing_and_reports_that_versi
     (row,) = [line for line in out.splitlines() if line.startswith(f"| – | 20 | 0.001 | {NAME} | add | 2 |")]
     assert {int(cell) for cell in row.strip(" |").split(" | ")[-2:]} <= set(first)
     sys.modules.pop(MODULE, None)
+    # read later, the store still says which version the latest run ran, though the edit's runs are newer
+    code, out, err = run_nalm(["report", "blog-static", "--results", store])
+    assert code == 0 and out.split("## Stale runs")[1].count(f"| {NAME} | {new} | 2 |") == 1, err
+    code, out, err = run_nalm(["runs", "list", "blog-static", "--stale", "--results", store])
+    assert code == 0 and {int(line.split()[0]) for line in out.splitlines()[1:3]}.isdisjoint(first), err
+    assert [line.split()[6] for line in out.splitlines()[1:3]] == [new, new]
+    table = nalm.load(store, "blog-static").runs()
+    assert set(table[table["stale"]]["unit_version"]) == {new}
 
 
 def test_explaining_a_stale_run_warns_that_its_unit_has_changed_since(edited, run_nalm, monkeypatch):

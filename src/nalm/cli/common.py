@@ -80,7 +80,7 @@ def add_selection_options(parser, figures: bool = False) -> None:
                              f"of a unit from outside nalm as MODEL@VERSION{imports}")
     add_targets_option(parser, "only these targets")
     parser.add_argument("--versions", choices=("current", "all"), default="current",
-                        help="of a unit from outside nalm, show its current version (its newest stored runs; the "
+                        help="of a unit from outside nalm, show its current version (the one the latest `nalm run` ran; the "
                              "older, stale runs are listed under the table) or all: each version its own model, "
                              "MODEL@VERSION")
 

@@ -27,7 +27,7 @@ def main(args) -> int:
     folder = report_dir(args.results, experiment.name, args.report_dir)
     with open_store(args.results, experiment.name) as store:
         selection = select(store.runs(experiment.name), models=args.models, targets=args.targets,
-                           versions=args.versions)
+                           versions=args.versions, pinned=store.pinned_versions(experiment.name))
     if not selection.runs:
         chosen = " of the units and targets named" if args.models or args.targets else ""
         stale = f" ({len(selection.stale)} stale runs: --versions all draws them)" if selection.stale else ""

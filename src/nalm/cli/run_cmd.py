@@ -182,13 +182,11 @@ def finished(args, experiment, store, plan, summary, folder) -> None:
     """What a finished ``nalm run`` prints: the counts, then (unless quiet) the report it writes
     into ``folder``, of the units' versions just trained (stored runs of others are stale)."""
     from ..report import write_report
-    from ..report.selection import pinned_versions
 
     print(f"{experiment.name}: trained {summary.trained} runs, skipped {summary.skipped} already stored, "
           f"{summary.diverged} diverged; results in {args.results}")
     if not args.quiet:
-        text, paths = write_report(experiment, store, folder, models=plan.models, targets=plan.targets, figures=True,
-                                   pinned=pinned_versions(run.stored for run in plan.runs))
+        text, paths = write_report(experiment, store, folder, models=plan.models, targets=plan.targets, figures=True)
         print(text)
         print("Report written to " + ", ".join(map(str, paths)))
 

@@ -42,7 +42,7 @@ def add_parser(sub) -> None:
                        help="only these seeds, e.g. 0 1 2 (seed numbers, not a count as on `nalm run`)")
         q.add_argument("--stale", action="store_true",
                        help="only the stale runs: of a unit from outside nalm of another version than its current "
-                            "one (that of its newest stored runs)")
+                            "one (the one the latest `nalm run` ran)")
         add_results_option(q)
     deleting.add_argument("--yes", action="store_true",
                           help="delete without asking (needed where the input is not a terminal)")
@@ -52,13 +52,13 @@ def main(args) -> int:
     from ..report.selection import current_versions, is_stale, matches, run_rows
 
     with open_store(args.results, args.experiment) as store:
-        runs = store.runs(args.experiment)
+        runs, pinned = store.runs(args.experiment), store.pinned_versions(args.experiment)
     if not runs:
         from ..experiments import get_experiment
 
         get_experiment(args.experiment)  # an unknown name is refused, listing the experiments
         raise ValueError(f"the store {args.results} holds no runs of {args.experiment}")
-    current = current_versions(runs)
+    current = current_versions(runs, pinned)
     chosen = [run for run in runs if matches(run, args.models, args.targets, args.seeds)
               and (not args.stale or is_stale(run, current))]
     if not chosen:

@@ -10,9 +10,10 @@ On request (``--versions all``) every version is shown instead, each its own mod
 A run's version is the SHA-256 of each of its units' source that its config records
 (``custom_units``, :func:`nalm.units.custom.source_record`), written as the first 8 hex digits
 (joined by ``+`` for a model of two units from outside nalm). A unit's current version is the
-one of its newest stored run (the highest run id: ids grow as runs are stored), unless the
-caller pins it: ``nalm run`` and :func:`nalm.run` pin the version they trained, the file as it
-is now. A report never imports a unit to hash its file: a store from elsewhere must not make
+one the latest ``nalm run`` or :func:`nalm.run` of the experiment ran, the file as it was then,
+which they record in the store (:meth:`~nalm.results.ResultsStore.pin_versions`) even where they
+train nothing (a unit edited and put back); in a store without that record, the one of its
+newest stored run (the highest run id: ids grow as runs are stored). A report never imports a unit to hash its file: a store from elsewhere must not make
 nalm run code (:func:`nalm.units.custom.importing_only`).
 
 :func:`run_rows` are the rows of ``nalm runs list`` and :meth:`nalm.api.Results.runs`.
@@ -25,6 +26,7 @@ from typing import Iterable
 
 from ..errors import warn
 from ..results import RunRecord
+from ..results.records import unit_versions
 
 VERSIONS = ("current", "all")
 """What a report shows of a unit from outside nalm: its current version, or every version."""
@@ -33,12 +35,6 @@ UNREADABLE = "unread"  # the version of a unit whose source could not be read wh
 
 RUN_COLUMNS = ("run_id", "model", "target", "seed", "steps", "success", "unit_version", "stale", "stored")
 """The columns of :func:`run_rows`."""
-
-
-def unit_versions(config: dict) -> dict[str, str | None]:
-    """The SHA-256 of each unit from outside nalm a run is made of, by unit name (none for
-    nalm's own units)."""
-    return {name: record.get("source_sha256") for name, record in config.get("custom_units", {}).items()}
 
 
 def short(digest: str | None) -> str:
@@ -59,7 +55,8 @@ def versioned_name(run: RunRecord) -> str:
 
 
 def current_versions(runs: Iterable[RunRecord], pinned: dict | None = None) -> dict[str, str | None]:
-    """Each unit's current version: that of its newest stored run, or the one ``pinned``."""
+    """Each unit's current version: the one ``pinned`` (the store's record of the latest run),
+    else that of its newest stored run."""
     newest: dict[str, str | None] = {}
     for run in sorted(runs, key=lambda r: r.run_id or 0):  # stable: unstored runs keep their order
         newest.update(unit_versions(run.config))
@@ -69,14 +66,6 @@ def current_versions(runs: Iterable[RunRecord], pinned: dict | None = None) -> d
 def is_stale(run: RunRecord, current: dict) -> bool:
     """Whether one of the run's units is of another version than the current one."""
     return any(current.get(name, digest) != digest for name, digest in unit_versions(run.config).items())
-
-
-def pinned_versions(configs: Iterable[dict]) -> dict[str, str | None]:
-    """The versions of the units in stored configs about to be trained (a plan's): the current ones."""
-    pinned: dict[str, str | None] = {}
-    for config in configs:
-        pinned.update(unit_versions(config))
-    return pinned
 
 
 def matches(run: RunRecord, models=None, targets=None, seeds=None) -> bool:
@@ -156,7 +145,7 @@ def stale_section(experiment: str, selection: Selection, shown_in: str = "the ta
     count = len(selection.stale)
     return ["## Stale runs", "",
             f"Left out of {shown_in}: {count} run{'s' * (count != 1)} of a unit from outside nalm of another version "
-            "than its current one, that of its newest stored run (or the one `nalm run` just trained).", "",
+            "than its current one, the one the latest `nalm run` ran.", "",
             "| model | version | runs | stored | current version |", "|---|---|---|---|---|", *rows, "",
             f"Compare the versions side by side: `nalm report {experiment} --versions all` (likewise `nalm plot`). "
             f"List the stale runs: `nalm runs list {experiment} --stale`; delete them: "

@@ -20,6 +20,7 @@ def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, 
 
     ``experiment`` gives the tables and figures of its kind: ``summarize(runs)``, ``render(cells)``
     and ``plot(runs, folder, cells=...)`` (:class:`nalm.experiments.Experiment`)."""
+    pinned = {**store.pinned_versions(experiment.name), **(pinned or {})}
     selection = select(store.runs(experiment.name), models=models, targets=targets, versions=versions, pinned=pinned)
     runs = selection.runs
     cells = experiment.summarize(runs)

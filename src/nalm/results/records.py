@@ -231,3 +231,18 @@ def _decode(row: sqlite3.Row) -> RunRecord:
         created=row["created"],
         run_id=row["run_id"],
     )
+
+
+def unit_versions(config: dict) -> dict[str, str | None]:
+    """The SHA-256 of each unit from outside nalm a run is made of, by unit name (none for
+    nalm's own units)."""
+    return {name: record.get("source_sha256") for name, record in config.get("custom_units", {}).items()}
+
+
+def pinned_versions(configs: Iterable[dict]) -> dict[str, str | None]:
+    """The versions of the units in stored configs about to be trained (a plan's): the current ones,
+    by unit name."""
+    pinned: dict[str, str | None] = {}
+    for config in configs:
+        pinned.update(unit_versions(config))
+    return pinned

@@ -164,6 +164,10 @@ def _check_store(conn: sqlite3.Connection, path: Path, *, empty_ok: bool = False
         )
 
 
+_PINNED = "current_version/"
+"""The prefix of the ``meta`` keys of :meth:`ResultsStore.pin_versions`: ``current_version/EXPERIMENT/UNIT``."""
+
+
 class ResultsStore:
     """One SQLite file of member-run results; see the module docstring.
 
@@ -326,6 +330,25 @@ class ResultsStore:
                 deleted += self._conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(batch))})",
                                               batch).rowcount
         return deleted
+
+    # -- the current version of each unit from outside nalm --------------------------------
+
+    def pin_versions(self, experiment: str, versions: dict[str, str | None]) -> None:
+        """Record ``versions`` (unit name -> SHA-256 of its source) as the current ones of
+        ``experiment``: those the latest ``nalm run`` ran, which reports show even where it trained
+        nothing (a unit edited, then put back, has no newer run than the edit's)."""
+        if versions:
+            with self._transaction():
+                self._conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                       [(f"{_PINNED}{experiment}/{unit}", digest or "")
+                                        for unit, digest in versions.items()])
+
+    def pinned_versions(self, experiment: str) -> dict[str, str | None]:
+        """The versions :meth:`pin_versions` recorded for ``experiment`` (none in a store written
+        by a nalm that did not record them: reports then take each unit's newest stored run)."""
+        prefix = f"{_PINNED}{experiment}/"
+        rows = self._conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        return {key[len(prefix):]: value or None for key, value in rows}
 
     def _delete_finished_checkpoints(self, experiment: str) -> None:
         """Delete the checkpoints of ``experiment`` whose runs are all stored (within a transaction)."""

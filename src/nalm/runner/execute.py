@@ -22,6 +22,7 @@ import torch
 from .. import __version__
 from ..errors import Fault
 from ..results import ResultsStore, RunRecord, config_hash
+from ..results.records import pinned_versions
 from ..train import CHECKPOINT_EVERY, MemberResult
 from . import cluster
 from .backends import available_cores, train_parts
@@ -71,6 +72,7 @@ def execute(plan: Plan, store: ResultsStore, *, progress: bool = False, checkpoi
     are stored, or trained here if that command ends without storing them.
     """
     name = plan.experiment.name
+    store.pin_versions(name, pinned_versions(run.stored for run in plan.runs))  # what reports show as current
     stored = store.intact_keys(name)  # a damaged run is trained again
     pending = [run for run in plan.runs if run.key not in stored]
     summary = RunSummary(0, len(plan.runs) - len(pending), 0)
