@@ -48,3 +48,15 @@ def test_cards_are_kept_per_source_and_not_for_units_from_outside_nalm(tmp_path,
     assert len(list((tmp_path / "cards").iterdir())) == 2  # a unit of one's own: its card depends on its source
     code, out, err = run_nalm(["show", "nope"])
     assert code == 2 and len(list((tmp_path / "cards").iterdir())) == 2  # refused, nothing kept
+
+
+def test_a_bad_unit_option_is_refused_in_one_line_as_nalm_run_refuses_it(tmp_path, monkeypatch, run_nalm):
+    monkeypatch.setenv("NALM_CACHE_DIR", str(tmp_path))
+    argv = ["madsen2020-static", "--units", "nalu", "--config", '{"unit_options": {"nalu": {"bogus": 1}}}']
+    said = []
+    for command in (["show", *argv], ["run", *argv, "--results", tmp_path / "r.sqlite"]):
+        code, out, err = run_nalm(command)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        said.append(err)
+    assert said[0] == said[1] and "unexpected keyword argument 'bogus'" in said[0]
+    assert not (tmp_path / "cards").exists() and not (tmp_path / "r.sqlite").exists()

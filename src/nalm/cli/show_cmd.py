@@ -30,8 +30,11 @@ def card(args) -> str:
     from ..experiments.protocol import protocol_card, render_card
     from ..runner.plan import resolve
 
-    chosen = resolve(cmd.experiment, models=cmd.models, targets=cmd.targets, seeds=cmd.seeds, overrides=cmd.overrides)
-    return render_card(protocol_card(cmd.experiment, chosen, cmd.overrides))
+    experiment, workload = cmd.experiment, cmd.experiment.workload
+    chosen = resolve(experiment, models=cmd.models, targets=cmd.targets, seeds=cmd.seeds, overrides=cmd.overrides)
+    loaded, _ = workload.load(experiment, None)
+    workload.check(experiment, chosen.configs, cmd.overrides, loaded)  # bad options refused as nalm run refuses them
+    return render_card(protocol_card(experiment, chosen, cmd.overrides))
 
 
 def card_inputs(args) -> dict | None:
