@@ -119,10 +119,11 @@ def calibration_line(e) -> str:
     if e.cached:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.cached_since))
         said.append(f"{e.cached} read from this machine's cache (measured {when}; {RECALIBRATE}=1 measures again)")
-    text = "calibration: " + ", ".join(said)
-    return text + ("; the range spans the spread of step times and how costs grow beyond the members sampled, "
-                   "not what samples miss: long runs of hundreds of members took 1.25-1.6 times their estimates "
-                   "(README: Planning)")
+    ranged = "(" in span(e.core_seconds)  # a range is printed only where its ends differ
+    return ("calibration: " + ", ".join(said)
+            + ("; the range spans the spread of step times and how costs grow beyond the members sampled, not what "
+               "samples miss" if ranged else "")
+            + "; long runs of hundreds of members took 1.25-1.6 times their estimates (README: Planning)")
 
 
 def duration(seconds: float) -> str:
