@@ -172,3 +172,80 @@ def test_plots_survive_nan_inf_zero_and_empty_curves(tmp_path):
     check_written(plot_success(cells, tmp_path / "success"))
     check_written(plot_curves(runs, tmp_path / "curves", threshold_by_target={"add": 1e-2}))
 
+
+
+# --------------------------------------------------------------------------- reading at a glance
+
+
+def texts(figure) -> list:
+    """Every visible, non-empty text artist of ``figure``."""
+    from matplotlib.text import Text
+
+    return [t for t in figure.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def test_blog_figures_follow_the_tables_and_say_why_nothing_succeeded():
+    """The heatmap's columns in the report tables' order (the experiment's, not by name); an empty
+    success chart names the criterion, the iterations run and the published protocol."""
+    pytest.importorskip("matplotlib")
+    from nalm.experiments import EXPERIMENTS
+    from nalm.report.markdown import render
+
+    experiment = EXPERIMENTS["blog-static"]
+    runs = [record(model, "add", seed, steps=[0, 100], curve=[1.0, 0.5])
+            for model in ("nac", "faux-nalu", "mlp-relu6", "nalu") for seed in range(2)]
+    cells = summarize(runs)
+    header = next(line for line in render(experiment, cells).splitlines() if line.startswith("| target |"))
+    assert header == "| target | mlp-relu6 | nac | nalu | faux-nalu |"
+    figures = experiment.figures(runs, cells)
+    for ax in figures["heatmap"].axes[:2]:
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["mlp-relu6", "nac", "nalu", "faux-nalu"]
+    shown = "\n".join(t.get_text() for t in texts(figures["success"]))
+    assert "No seed met the success threshold in 200 iterations" in shown
+    assert "0 of 2 seeds" in shown and "reaches 66%" in shown
+    assert "100,000 iterations" in shown and "nalm run blog-static --paper-scale" in shown
+    assert not figures["success"].axes[0].patches  # no bars (nor dots) at zero
+
+
+def test_a_small_heatmap_holds_its_title_and_color_bar_and_tells_good_from_bad():
+    """One target, two models: every text inside the figure after a draw; 0.4 blue, 95 red."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from nalm.report.figures import heatmap_figure
+
+    runs = [record("nau", "add", s, interpolation=0.4, extrapolation=95.0) for s in range(2)]
+    runs += [record("nmu", "add", s, interpolation=1e-4, extrapolation=math.inf) for s in range(2)]
+    figure = heatmap_figure(summarize(runs), title="blog-static: normalized error, median over seeds "
+                                                   "(0 = perfect, 100 = untrained)")
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    for text in texts(figure):
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, (text.get_text(), box)
+    image = figure.axes[0].images[0]
+    red, _, blue, _ = image.cmap(image.norm(0.4))
+    assert blue > red + 0.1  # low error: blue
+    image = figure.axes[1].images[0]
+    red, _, blue, _ = image.cmap(image.norm(95.0))
+    assert red > blue + 0.3  # near the untrained baseline: red
+    colorbar_labels = [t.get_text() for t in figure.axes[2].get_yticklabels()]
+    assert "100 untrained" in colorbar_labels
+    assert "lower is better" in figure.axes[2].get_ylabel()
+
+
+def test_sixteen_identity_curves_share_no_color():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from nalm.experiments import EXPERIMENTS
+    from nalm.report.identity import identity_figure
+
+    models = EXPERIMENTS["trask2018-identity"].models
+    assert len(models) == 16
+    grid = np.linspace(-20, 20, 41)
+    errors = {model: (1 + i) * (1 + np.abs(grid)) for i, model in enumerate(models)}
+    lines = identity_figure(errors, grid, (-5, 5)).axes[0].get_lines()
+    colors = [to_hex(line.get_color()) for line in lines]
+    assert len(lines) == 16 and len(set(colors)) == 16
+    assert [line.get_label() for line in lines[:2]] == ["nac", "nalu"]  # the units first, in the boldest colors

@@ -191,8 +191,10 @@ class ArithmeticTasks:
         drawn = {}
         for extra in self.extra_figures:
             drawn.update(extra(experiment.name, self.tasks[0], runs, log))
+        models = summary.model_order(experiment.models, (run.model for run in runs))  # the tables' order
         return {**drawn, **figures.figures_of(experiment.name, runs, cells,
-                                              baseline=summary.baseline_name(self.baseline_model))}
+                                              baseline=summary.baseline_name(self.baseline_model), models=models,
+                                              paper_iterations=experiment.paper_scale.get("iterations"))}
 
     def card(self, experiment, chosen, overrides: dict | None = None) -> list:
         return protocol.arithmetic_card(experiment, self, chosen, overrides)

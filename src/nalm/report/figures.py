@@ -23,7 +23,7 @@ import numpy as np
 from ..results import RunRecord
 from ..tasks import TARGETS
 from . import style
-from .summary import Cell, Setting, setting
+from .summary import Cell, Setting, model_order, setting
 
 __all__ = [
     "heatmap_data", "plot_heatmap",
@@ -32,13 +32,18 @@ __all__ = [
     "plot_all",
 ]
 
-# Normalized errors are shown on a log color scale clipped to this range (0 = perfect,
-# 100 = untrained baseline); values outside take the end colors, annotations stay exact.
-ERROR_RANGE = (1e-3, 1e4)
-ERROR_LABEL = "100 × MAE / MAE of untrained {baseline}"
+# Normalized errors (0 = perfect, 100 = untrained baseline) are shown on a log color scale
+# clipped to this range; values outside take the end colors, annotations stay exact.
+ERROR_RANGE = (1e-3, 1e3)
+# The scale diverges here: blue below (the model learned the target, more or less), white at
+# a tenth of the untrained error, red above (at 100 and beyond no better than untrained).
+ERROR_NEUTRAL = 10.0
+UNTRAINED = 100.0
+ERROR_LABEL = "normalized error, lower is better\n100 × MAE / MAE of untrained {baseline}"
+ERROR_TICKS = {1e-3: "0.001", 1e-2: "0.01", 0.1: "0.1", 1.0: "1", 10.0: "10", 100.0: "100 untrained", 1e3: "1000"}
 
-ERROR_COLORMAP = "viridis"  # perceptually uniform and colorblind-safe
-MISSING_COLOR = "#d9d9d9"
+ERROR_COLORMAP = "RdBu_r"  # diverging blue–red, colorblind-safe; its white middle is put at ERROR_NEUTRAL
+MISSING_COLOR = "#c8c8c8"
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -85,25 +90,32 @@ def _short(value: float) -> str:
     return f"{rounded:.0f}" if 100 <= abs(rounded) < 1e5 else f"{value:.3g}"
 
 
-def _models(names) -> list[str]:
-    """Models in one order (by name) for every figure, so a model keeps its color throughout."""
-    return sorted(set(names))
+def _models(names, order=None) -> list[str]:
+    """The models of ``names`` in ``order`` (the tables' order: an experiment's models), any other
+    by name (:func:`nalm.report.summary.model_order`), so that a model keeps its color throughout."""
+    return model_order(order or (), names)
+
+
+def _wrap(text: str, width_inches: float) -> str:
+    """``text`` wrapped to a figure ``width_inches`` wide (12 pt text: about 0.1 inch a character)."""
+    return textwrap.fill(text, width=max(30, int(width_inches * 9)))
 
 
 # --------------------------------------------------------------------------- heatmap
 
 
-def heatmap_data(cells: list[Cell]) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+def heatmap_data(cells: list[Cell], models=None) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """Median normalized errors as ``(targets, models, interpolation, extrapolation)``.
 
     Both matrices have shape ``(len(targets), len(models))`` and hold the median over
     seeds (``Cell.normalized_interpolation[0]`` / ``normalized_extrapolation[0]``); a
     (target, model) without a cell is NaN, a diverged median is inf. Targets are in nalm's
-    target order (add, sub, mul, div, square, sqrt), models by name.
+    target order (add, sub, mul, div, square, sqrt); models in the order of ``models`` (the
+    report's tables pass their experiment's), any other by name.
     """
     rows = _cell_rows(cells)
     targets = list(dict.fromkeys(rows.values()))
-    models = _models(c.model for c in cells)
+    models = _models((c.model for c in cells), models)
     interpolation = np.full((len(targets), len(models)), np.nan)
     extrapolation = np.full((len(targets), len(models)), np.nan)
     for c in cells:
@@ -134,17 +146,37 @@ def _draw_error_panel(ax, matrix: np.ndarray, targets, models, title: str, norm,
     return image
 
 
-def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baseline: str = "ReLU6 MLP") -> list[Path]:
+def error_colormap():
+    """:data:`ERROR_COLORMAP` bent so that its white middle falls at :data:`ERROR_NEUTRAL` on the
+    log scale of :data:`ERROR_RANGE`: four decades of blues below, two of reds above, so that
+    0.4 is plainly blue and 95 plainly red."""
+    import matplotlib
+    from matplotlib.colors import LinearSegmentedColormap
+
+    low, high = np.log10(ERROR_RANGE)
+    middle = (np.log10(ERROR_NEUTRAL) - low) / (high - low)
+    base = matplotlib.colormaps[ERROR_COLORMAP]
+    blues, reds = np.linspace(0, middle, 128), np.linspace(middle, 1, 128)[1:]
+    stops = [(x, base(0.5 * x / middle)) for x in blues] + [(x, base(0.5 + 0.5 * (x - middle) / (1 - middle)))
+                                                            for x in reds]
+    return LinearSegmentedColormap.from_list("nalm-error", stops).with_extremes(bad=MISSING_COLOR)
+
+
+def plot_heatmap(cells: list[Cell], path_stem, title: str | None = None, baseline: str = "ReLU6 MLP",
+                 models=None) -> list[Path]:
     """:func:`heatmap_figure`, written to ``<stem>.png`` and ``<stem>.svg``; returns their paths."""
-    return style.save(heatmap_figure(cells, title, baseline), path_stem)
+    return style.save(heatmap_figure(cells, title, baseline, models), path_stem)
 
 
-def heatmap_figure(cells: list[Cell], title: str | None = None, baseline: str = "ReLU6 MLP"):
+def heatmap_figure(cells: list[Cell], title: str | None = None, baseline: str = "ReLU6 MLP", models=None):
     """Heatmaps of the median normalized error, interpolation | extrapolation, targets × models.
 
-    The two panels are side by side, or one above the other for more than six models.
-    Colors are on a log scale clipped to ``ERROR_RANGE``; inf takes the top color and is
-    annotated 'inf', a missing cell is gray and annotated '–'.
+    The two panels are side by side, or one above the other for more than six models; models
+    in the order of ``models`` (:func:`heatmap_data`). Colors are on a log scale clipped to
+    ``ERROR_RANGE``, blue where the error is low, white at ``ERROR_NEUTRAL``, red from there to
+    the untrained baseline (100, marked on the color bar) and beyond; inf takes the top color
+    and is annotated 'inf', a missing cell is gray and annotated '–'. The figure is grown to
+    hold its title and color bar (:func:`nalm.report.style.fit`).
     """
     import matplotlib
     from matplotlib.colors import LogNorm
@@ -152,17 +184,17 @@ def heatmap_figure(cells: list[Cell], title: str | None = None, baseline: str = 
 
     if not cells:
         raise ValueError("no cells to plot")
-    targets, models, interpolation, extrapolation = heatmap_data(cells)
-    cmap = matplotlib.colormaps[ERROR_COLORMAP].with_extremes(bad=MISSING_COLOR)
+    targets, models, interpolation, extrapolation = heatmap_data(cells, models)
+    cmap = error_colormap()
     norm = LogNorm(*ERROR_RANGE)
     panel_width = 0.95 * len(models) + 0.4
     panel_height = 0.5 * len(targets) + 0.5
     labels_width = 0.08 * max(len(t) for t in targets) + 0.4
     stacked = len(models) > 6  # side by side, many models would make a figure too wide to read
     if stacked:
-        size = (panel_width + labels_width + 1.3, 2 * panel_height + 2.0)
+        size = (panel_width + labels_width + 1.9, 2 * panel_height + 2.0)
     else:
-        size = (2 * panel_width + labels_width + 1.3, panel_height + 1.8)
+        size = (2 * panel_width + labels_width + 1.9, panel_height + 1.8)
     with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=size, layout="constrained")
         axes = figure.subplots(2, 1, sharex=True) if stacked else figure.subplots(1, 2, sharey=True)
@@ -173,9 +205,12 @@ def heatmap_figure(cells: list[Cell], title: str | None = None, baseline: str = 
         else:
             axes[1].tick_params(labelleft=False)
         colorbar = figure.colorbar(image, ax=list(axes), extend="both", shrink=0.9)
+        colorbar.set_ticks(list(ERROR_TICKS), labels=list(ERROR_TICKS.values()))
+        colorbar.ax.minorticks_off()
+        colorbar.ax.axhline(UNTRAINED, color="black", linewidth=1.2)
         colorbar.set_label(ERROR_LABEL.format(baseline=baseline))
-        figure.suptitle(title or "Normalized error, median over seeds (0 = perfect, 100 = untrained)")
-        return figure
+        figure.suptitle(_wrap(title or "Normalized error, median over seeds (0 = perfect, 100 = untrained)", size[0]))
+        return style.fit(figure)
 
 
 # --------------------------------------------------------------------------- success rate
@@ -191,17 +226,54 @@ def success_data(cells: list[Cell]) -> list[tuple[str, str, float, float, float]
     return [(c.model, rows[(c.setting, c.target)], c.success_rate, *c.success_interval) for c in cells]
 
 
-def plot_success(cells: list[Cell], path_stem, title: str | None = None) -> list[Path]:
+def plot_success(cells: list[Cell], path_stem, title: str | None = None, models=None,
+                 experiment_name: str | None = None, paper_iterations: int | None = None) -> list[Path]:
     """:func:`success_figure`, written as PNG and SVG; returns the paths."""
-    return style.save(success_figure(cells, title), path_stem)
+    return style.save(success_figure(cells, title, models, experiment_name, paper_iterations), path_stem)
 
 
-def success_figure(cells: list[Cell], title: str | None = None):
-    """Grouped bars of the success rate: one group per target, one bar per model.
+def no_success_note(cells: list[Cell], experiment_name: str | None = None,
+                    paper_iterations: int | None = None) -> str:
+    """Why a success chart is empty: the criterion, the iterations and seeds run, how high the
+    Wilson intervals still reach, and the longer published protocol (``paper_iterations``) with
+    the command that runs it, when the runs were shorter.
+
+    Examples:
+        >>> from nalm.report.summary import Cell
+        >>> cell = Cell(task_index=0, model="nac", target="add", seeds=2, diverged=0,
+        ...             normalized_interpolation=(1, 1, 1), normalized_extrapolation=(1, 1, 1), successes=0,
+        ...             success_interval=(0.0, 0.658), solved_at=None, sparsity_error=None, iterations={2000})
+        >>> print(no_success_note([cell], "blog-static", 100_000))
+        No seed met the success threshold in 2,000 iterations.
+        Success: the extrapolation MSE falls below that of a near-exact
+        solution (Madsen & Johansen 2020).
+        In every cell 0 of 2 seeds succeeded; the Wilson 95% interval of its rate reaches 66%.
+        The published protocol runs 100,000 iterations:
+        nalm run blog-static --paper-scale
+    """
+    iterations = sorted(set().union(*(c.iterations for c in cells)))
+    seeds = sorted({c.seeds for c in cells})
+    reach = max(c.success_interval[1] for c in cells)
+    lines = [f"No seed met the success threshold in {' or '.join(f'{i:,}' for i in iterations)} iterations.",
+             "Success: the extrapolation MSE falls below that of a near-exact",
+             "solution (Madsen & Johansen 2020).",
+             f"In every cell 0 of {' or '.join(map(str, seeds))} seeds succeeded; "
+             f"the Wilson 95% interval of its rate reaches {100 * reach:.0f}%."]
+    if paper_iterations and max(iterations) < paper_iterations:
+        lines += [f"The published protocol runs {paper_iterations:,} iterations:",
+                  f"nalm run {experiment_name or 'EXPERIMENT'} --paper-scale"]
+    return "\n".join(lines)
+
+
+def success_figure(cells: list[Cell], title: str | None = None, models=None,
+                   experiment_name: str | None = None, paper_iterations: int | None = None):
+    """Grouped bars of the success rate: one group per target, one bar per model (in the order
+    of ``models``, any other by name).
 
     Each model has its own color and hatch; error bars are the Wilson 95% intervals. A 0%
     bar, which has no height, is shown as a dot of the model's color on the baseline; a
-    model without a cell for a target leaves a gap.
+    model without a cell for a target leaves a gap. Where no seed succeeded at all, the
+    figure says so and why instead (:func:`no_success_note`).
     """
     import matplotlib
     from matplotlib.figure import Figure
@@ -210,7 +282,17 @@ def success_figure(cells: list[Cell], title: str | None = None):
     data = success_data(cells)
     if not data:
         raise ValueError("no cells to plot")
-    models = _models(d[0] for d in data)
+    if not any(c.successes for c in cells):
+        with matplotlib.rc_context(style.RC):
+            figure = Figure(figsize=(6.4, 2.6), layout="constrained")
+            ax = figure.subplots()
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, no_success_note(cells, experiment_name, paper_iterations), ha="center",
+                    va="center", transform=ax.transAxes, linespacing=1.5,
+                    bbox={"boxstyle": "round,pad=0.6", "facecolor": "#f4f4f4", "edgecolor": "#999999"})
+            ax.set_title(title or "Success rate over seeds")
+            return style.fit(figure)
+    models = _models((d[0] for d in data), models)
     targets = list(dict.fromkeys(_cell_rows(cells).values()))
     by_key = {(model, target): (rate, low, high) for model, target, rate, low, high in data}
     width = 0.8 / len(models)
@@ -315,13 +397,15 @@ def _thresholds(runs: list[RunRecord]) -> list[float]:
 
 
 def plot_curves(runs: list[RunRecord], path_stem, threshold_by_target: dict | None = None,
-                title: str | None = None) -> list[Path]:
+                title: str | None = None, models=None) -> list[Path]:
     """:func:`curves_figure`, written as PNG and SVG; returns the paths."""
-    return style.save(curves_figure(runs, threshold_by_target, title), path_stem)
+    return style.save(curves_figure(runs, threshold_by_target, title, models), path_stem)
 
 
-def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None, title: str | None = None):
-    """Extrapolation MSE curves: one panel per target, one median line per model, 25–75% band.
+def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None, title: str | None = None,
+                  models=None):
+    """Extrapolation MSE curves: one panel per target, one median line per model (in the order of
+    ``models``, any other by name), 25–75% band.
 
     The y axis is logarithmic. The success threshold is drawn as a dashed line: taken from
     ``threshold_by_target[target]`` if given, else from the runs' ``metrics['threshold']``.
@@ -337,7 +421,7 @@ def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None
     if not runs:
         raise ValueError("no runs to plot")
     rows = _row_labels((setting(r), r.target) for r in runs)
-    models = _models(r.model for r in runs)
+    models = _models((r.model for r in runs), models)
     columns = 2 if len(rows) == 4 else min(3, len(rows))
     lines = math.ceil(len(rows) / columns)
     width = 4.2 * columns + 0.4
@@ -373,8 +457,7 @@ def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None
                     Line2D([], [], color="black", linestyle="--", linewidth=1.2, label="success threshold")]
         figure.legend(handles=handles, loc="outside lower center", ncols=legend_columns)
         # Wrapped to the figure's width: a one-panel figure is narrower than a long title.
-        figure.suptitle(textwrap.fill(title or "Extrapolation MSE over training (median over seeds)",
-                                      width=max(30, int(width * 9))))
+        figure.suptitle(_wrap(title or "Extrapolation MSE over training (median over seeds)", width))
         return figure
 
 
@@ -413,25 +496,29 @@ def _draw_curve_panel(ax, series: dict, models: list[str], thresholds: list[floa
 # --------------------------------------------------------------------------- all figures
 
 
-def figures_of(experiment_name: str, runs: list[RunRecord], cells: list[Cell], baseline: str = "ReLU6 MLP") -> dict:
+def figures_of(experiment_name: str, runs: list[RunRecord], cells: list[Cell], baseline: str = "ReLU6 MLP",
+               models=None, paper_iterations: int | None = None) -> dict:
     """The heatmap, success and curves figures (``matplotlib.figure.Figure``) by name; a figure
     with nothing to show (no cells, or no runs) is left out. ``baseline`` names what normalized
-    errors divide by."""
+    errors divide by, ``models`` the order of the models (the report's tables'), and
+    ``paper_iterations`` the published protocol's length, which an empty success chart names."""
     figures = {}
     if cells:
         figures["heatmap"] = heatmap_figure(
-            cells, baseline=baseline,
+            cells, baseline=baseline, models=models,
             title=f"{experiment_name}: normalized error, median over seeds (0 = perfect, 100 = untrained)")
-        figures["success"] = success_figure(cells, title=f"{experiment_name}: success rate over seeds")
+        figures["success"] = success_figure(cells, f"{experiment_name}: success rate over seeds", models,
+                                            experiment_name, paper_iterations)
     if runs:
-        figures["curves"] = curves_figure(runs, title=f"{experiment_name}: extrapolation MSE (median over seeds)")
+        figures["curves"] = curves_figure(runs, title=f"{experiment_name}: extrapolation MSE (median over seeds)",
+                                          models=models)
     return figures
 
 
 def plot_all(experiment_name: str, runs: list[RunRecord], cells: list[Cell], folder,
-             baseline: str = "ReLU6 MLP") -> list[Path]:
+             baseline: str = "ReLU6 MLP", models=None, paper_iterations: int | None = None) -> list[Path]:
     """Write ``<experiment>-heatmap``, ``-success`` and ``-curves`` (PNG + SVG) into ``folder``
     (:func:`figures_of`); returns the paths written."""
     folder = Path(folder)
-    return [path for name, figure in figures_of(experiment_name, runs, cells, baseline).items()
+    return [path for name, figure in figures_of(experiment_name, runs, cells, baseline, models, paper_iterations).items()
             for path in style.save(figure, folder / f"{experiment_name}-{name}")]

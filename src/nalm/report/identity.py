@@ -30,7 +30,8 @@ def error_by_input(runs: list[RunRecord], grid: np.ndarray) -> dict[str, np.ndar
 
 def identity_figure(errors: dict[str, np.ndarray], grid: np.ndarray, train_range: tuple[float, float],
                     log: bool = True) -> Figure:
-    """One curve per model, told apart by color and line style; the training range shaded."""
+    """One curve per model, told apart by color and line style (no two of 20 share a color); the
+    training range shaded. The units come first, in the boldest colors, then the MLPs by name."""
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -38,7 +39,8 @@ def identity_figure(errors: dict[str, np.ndarray], grid: np.ndarray, train_range
         fig = Figure(figsize=(10, 6), layout="constrained")
         ax = fig.add_subplot()
         ax.axvspan(*train_range, color="0.9", zorder=0, label="training range")
-        for i, (model, error) in enumerate(sorted(errors.items())):
+        for i, model in enumerate(sorted(errors, key=lambda name: (name.startswith("mlp-"), name))):
+            error = errors[model]
             label = model.removeprefix("mlp-")
             ax.plot(grid, error, color=style.color(i), linestyle=style.line_style(i),
                     linewidth=2.2 if not model.startswith("mlp-") else 1.5, label=label)

@@ -6,7 +6,7 @@ import math
 
 from ..tasks import task_to_dict
 from .published import Published
-from .summary import Cell, baseline_name, task_key
+from .summary import Cell, baseline_name, model_order, task_key
 
 METRIC_NAMES = {
     "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
@@ -80,7 +80,7 @@ def render(experiment, cells: list[Cell]) -> str:
     workload = experiment.workload
     if not cells:
         return f"# {experiment.name}\n\nNo stored runs yet: `nalm run {experiment.name}` first.\n"
-    models = list(dict.fromkeys(c.model for c in cells))
+    models = model_order(experiment.models, (c.model for c in cells))
     targets = [t for t in experiment.targets if any(c.target == t for c in cells)]
     targets += sorted({c.target for c in cells} - set(targets))
     iterations = sorted(set().union(*(c.iterations for c in cells)))

@@ -1,10 +1,14 @@
 """One look for every figure, and one way to save it.
 
 Series are told apart by color and line style (or hatch, for bars) together: series i gets
-tab10 color i % 10 (colorblind-safe) and line style i % 4 (hatch i % 7), so 20 lines (70 bar
-series) stay distinct. Figures are drawn inside ``matplotlib.rc_context(RC)`` and written by
-:func:`save`, which makes the same figure the same bytes on every run: no date or software
-version in the metadata, and SVG ids from a fixed salt.
+color i % 20 and line style i % 4 (hatch i % 7), so 20 series never share a color. The first
+ten colors are tab10's (colorblind-safe); the next ten are hues tab10 lacks (navy, mustard,
+teal, magenta, maroon) and then light tints of its first five, so that a figure of 16 models
+(trask2018-identity) reuses no color.
+
+Figures are drawn inside ``matplotlib.rc_context(RC)`` and written by :func:`save`, which
+makes the same figure the same bytes on every run: no date or software version in the
+metadata, and SVG ids from a fixed salt.
 """
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from pathlib import Path
 
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
          "#bcbd22", "#17becf")
+COLORS = TAB10 + ("#000080", "#e6ab02", "#1b9e77", "#c51b7d", "#800000",
+                  "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5")
 LINE_STYLES = ("-", "--", ":", "-.")
 HATCHES = ("", "//", "..", "\\\\", "xx", "oo", "++")
 DPI = 150
@@ -25,7 +31,7 @@ RC = {
 
 
 def color(i: int) -> str:
-    return TAB10[i % len(TAB10)]
+    return COLORS[i % len(COLORS)]
 
 
 def line_style(i: int) -> str:
@@ -34,6 +40,25 @@ def line_style(i: int) -> str:
 
 def hatch(i: int) -> str:
     return HATCHES[i % len(HATCHES)]
+
+
+def fit(figure, pad: float = 0.05):
+    """Grow ``figure`` until everything it draws lies inside it, and return it.
+
+    Constrained layout shrinks the axes to make room, but cannot make a title wider than the
+    figure, or a color bar's label taller, fit: a small figure (one target, two models) is
+    grown by what sticks out, measured on a draw, ``pad`` inches on each side.
+    """
+    for _ in range(3):  # a grown figure is laid out again, which can move what sticks out
+        figure.draw_without_rendering()
+        box = figure.get_tightbbox()  # inches, from the figure's lower left corner
+        width, height = figure.get_size_inches()
+        grow_x = max(0.0, pad - box.x0) + max(0.0, box.x1 - width + pad)
+        grow_y = max(0.0, pad - box.y0) + max(0.0, box.y1 - height + pad)
+        if grow_x <= 0.01 and grow_y <= 0.01:
+            break
+        figure.set_size_inches(width + grow_x, height + grow_y)
+    return figure
 
 
 def save(figure, path_stem) -> list[Path]:

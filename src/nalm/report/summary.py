@@ -202,3 +202,16 @@ def by_extrapolation(runs: list[RunRecord]) -> list[RunRecord]:
 def baseline_name(model: str) -> str:
     """How reports name the untrained baseline that normalized errors divide by."""
     return {"mlp-relu6": "ReLU6 MLP", "lstm": "LSTM"}.get(model, model)
+
+
+def model_order(declared, names) -> list[str]:
+    """The models of ``names`` in the one order every table and figure of a report uses: those of
+    ``declared`` (an experiment's models, as its paper lists them) in that order, then any other
+    by name.
+
+    Examples:
+        >>> model_order(("mlp-relu6", "nac", "nalu"), ["nalu", "nau", "mlp-relu6", "nalu"])
+        ['mlp-relu6', 'nalu', 'nau']
+    """
+    names = set(names)
+    return [m for m in dict.fromkeys(declared) if m in names] + sorted(names - set(declared))
