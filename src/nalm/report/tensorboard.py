@@ -35,6 +35,7 @@ import numbers
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..errors import Fault
 from ..results import RunRecord
@@ -60,15 +61,17 @@ class Export:
                 f"{self.folder}: view them with `tensorboard --logdir {self.folder}`")
 
 
-def tensorboard_modules():
-    """TensorBoard's event, summary and hparams modules, or a ValueError naming the extra."""
+def tensorboard_modules() -> SimpleNamespace:
+    """What is used of TensorBoard (its event and summary protos, the hparams plugin's API and
+    data, its record writer), or a ValueError naming the extra."""
     try:
         from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.plugins.hparams import summary_v2
+        from tensorboard.plugins.hparams import plugin_data_pb2, summary_v2
         from tensorboard.summary.writer.record_writer import RecordWriter
     except ImportError:
         raise ValueError(f"exporting to TensorBoard needs TensorBoard, an optional extra: {EXTRA}") from None
-    return event_pb2, summary_pb2, summary_v2, RecordWriter
+    return SimpleNamespace(Event=event_pb2.Event, Summary=summary_pb2.Summary, hparams=summary_v2,
+                           HParamsPluginData=plugin_data_pb2.HParamsPluginData, RecordWriter=RecordWriter)
 
 
 def export_tensorboard(runs: list[RunRecord], folder: str | Path) -> Export:
@@ -83,7 +86,7 @@ def export_tensorboard(runs: list[RunRecord], folder: str | Path) -> Export:
     names = run_names(runs)
     written = {folder / names[run.run_id] / EVENTS: run_events(run, names[run.run_id], modules) for run in runs}
     metrics = sorted({tag for run in runs for tag in final_metrics(run)})
-    written[folder / EVENTS] = [modules[0].Event(wall_time=max(map(stored_time, runs)), summary=experiment_summary(
+    written[folder / EVENTS] = [modules.Event(wall_time=max(map(stored_time, runs)), summary=experiment_summary(
         runs, metrics, modules))]
     for path, events in written.items():
         write_events(path, events, modules)
@@ -139,7 +142,6 @@ def stored_time(run: RunRecord) -> float:
 
 def run_events(run: RunRecord, name: str, modules) -> list:
     """The run's events: its hyperparameters, then its scalars step by step."""
-    event_pb2, summary_pb2, summary_v2, _ = modules
     time = stored_time(run)
     points: dict[int, list] = {}
     steps = run.curve.get("step", [])
@@ -150,18 +152,26 @@ def run_events(run: RunRecord, name: str, modules) -> list:
             if value is not None:
                 points.setdefault(int(step), []).append((f"curves/{metric}", value))
     points.setdefault(last_step(run), []).extend(final_metrics(run).items())
-    events = [event_pb2.Event(wall_time=time, summary=summary_v2.hparams_pb(hyperparameters(run), trial_id=name,
-                                                                            start_time_secs=time))]
+    hparams = in_order(modules.hparams.hparams_pb(hyperparameters(run), trial_id=name, start_time_secs=time), modules)
+    events = [modules.Event(wall_time=time, summary=hparams)]
     for step in sorted(points):
-        values = [summary_pb2.Summary.Value(tag=tag, simple_value=value) for tag, value in points[step]]
-        events.append(event_pb2.Event(wall_time=time, step=step, summary=summary_pb2.Summary(value=values)))
+        values = [modules.Summary.Value(tag=tag, simple_value=value) for tag, value in points[step]]
+        events.append(modules.Event(wall_time=time, step=step, summary=modules.Summary(value=values)))
     return events
+
+
+def in_order(summary, modules):
+    """An hparams summary whose plugin data (a serialized map, in any order) is serialized in order."""
+    for value in summary.value:
+        data = modules.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+        value.metadata.plugin_data.content = data.SerializeToString(deterministic=True)
+    return summary
 
 
 def experiment_summary(runs: list[RunRecord], metrics: list[str], modules):
     """The HParams tab's columns: each hyperparameter (with its values, where all are of one
     kind) and each final metric."""
-    summary_v2 = modules[2]
+    summary_v2 = modules.hparams
     values: dict[str, set] = {}
     for run in runs:
         for name, value in hyperparameters(run).items():
@@ -173,17 +183,17 @@ def experiment_summary(runs: list[RunRecord], metrics: list[str], modules):
         kinds = {bool if isinstance(v, bool) else str if isinstance(v, str) else float for v in values[name]}
         domain = summary_v2.Discrete(sorted(map(kinds.pop(), values[name]))) if len(kinds) == 1 else None
         hparams.append(summary_v2.HParam(name, domain))
-    return summary_v2.hparams_config_pb(hparams, [summary_v2.Metric(tag) for tag in metrics],
-                                        time_created_secs=max(map(stored_time, runs)))
+    config = summary_v2.hparams_config_pb(hparams, [summary_v2.Metric(tag) for tag in metrics],
+                                          time_created_secs=max(map(stored_time, runs)))
+    return in_order(config, modules)
 
 
 def write_events(path: Path, events: list, modules) -> None:
     """``events`` as the event file ``path``, in TensorBoard's record format, after the event that
     names the format; made whole, then written."""
-    event_pb2, _, _, RecordWriter = modules
     buffer = io.BytesIO()
-    writer = RecordWriter(buffer)
-    first = event_pb2.Event(wall_time=events[0].wall_time, file_version="brain.Event:2")
+    writer = modules.RecordWriter(buffer)
+    first = modules.Event(wall_time=events[0].wall_time, file_version="brain.Event:2")
     for event in [first, *events]:
         writer.write(event.SerializeToString(deterministic=True))  # maps (the hparams) in order
     try:
