@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import warn
 from .experiments import Experiment, get_experiment
 from .report.selection import Selection, current_versions, run_rows, select
+from .report.tensorboard import Export, export_tensorboard
 from .results import ResultsStore, RunRecord
 from .runner import RunSummary, execute, prepare
 from .units.custom import register_unit
@@ -177,6 +178,13 @@ class Results:
         """The report's figures as matplotlib Figures, by name: for the arithmetic tasks ``heatmap``,
         ``success`` and ``curves`` (after the experiment's own: trask2018-identity's ``error``)."""
         return self.experiment.figures(self.selected(versions).runs)
+
+    def to_tensorboard(self, folder: str | Path, versions: str = "current") -> Export:
+        """Write the runs the table shows as TensorBoard logs under ``folder``, as ``nalm export
+        --tensorboard`` does (:mod:`nalm.report.tensorboard`): each run's curves and final metrics
+        as scalars, its hyperparameters for the HParams tab. Needs TensorBoard, an optional extra:
+        ``pip install 'nalm[tensorboard]'``. View them with ``tensorboard --logdir FOLDER``."""
+        return export_tensorboard(self.selected(versions).runs, folder)
 
     def selected(self, versions: str = "current") -> Selection:
         """The runs the table and figures show (:func:`nalm.report.selection.select`), with a

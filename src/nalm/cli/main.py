@@ -24,13 +24,14 @@ import threading
 import warnings
 from pathlib import Path
 
-from . import completion_cmd, explain_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, runs_cmd, show_cmd
+from . import completion_cmd, explain_cmd, export_cmd, list_cmd, plot_cmd, report_cmd, run_cmd, runs_cmd, show_cmd
 from ..errors import Fault, NalmWarning
 from .common import INTERRUPTED, STOP_SIGNALS, Interrupted
 
 BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader's early exit (git log | head)
 COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list_cmd,
-            "explain": explain_cmd, "show": show_cmd, "runs": runs_cmd, "completion": completion_cmd}
+            "explain": explain_cmd, "show": show_cmd, "runs": runs_cmd, "export": export_cmd,
+            "completion": completion_cmd}
 
 
 class HelpFormatter(argparse.HelpFormatter):
