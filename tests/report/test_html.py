@@ -122,7 +122,8 @@ def test_an_image_the_report_did_not_draw_is_never_read():
 @pytest.mark.skipif(browser() is None, reason="no Chromium on PATH: the browser test needs the system's chromium")
 def test_the_page_in_a_real_browser(store, tmp_path):
     """Loaded in headless Chromium with the experiment's real figures: no console error, no request
-    but the page and its data: URIs, every image decoded, and the tables' numbers the summary's."""
+    but the page and its data: URIs, every image decoded, a run id's link lands on its run, and the
+    tables' numbers the summary's."""
     from nalm.report.markdown import number
 
     with ResultsStore(store) as results:
@@ -134,10 +135,15 @@ def test_the_page_in_a_real_browser(store, tmp_path):
         images = tab.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
         tables = tab.evaluate("[...document.querySelectorAll('table')].map(t => [...t.rows].map("
                               "r => [...r.cells].map(c => c.textContent)))")
+        landed = tab.evaluate("(() => { const link = document.querySelector('a[href^=\"#run-\"]'); link.click();"
+                              "const row = document.querySelector(':target'); return [link.getAttribute('href'), "
+                              "row.id, row.cells[0].textContent, row.getBoundingClientRect().top, window.scrollY, innerHeight]; })()")
         problems, requests = tab.problems, tab.requests()
     assert problems == []
     assert [u for u in requests if not u.startswith("data:")] == [paths[-1].as_uri()]
     assert len(images) == 3 and all(done and width > 0 and height > 0 for done, width, height in images)
+    href, target, first_cell, top, scrolled, height = landed  # a run id's link scrolls its run's row into view
+    assert href == "#" + target and target == f"run-{first_cell}" and scrolled > 0 and 0 <= top < height
     every_cell = next(t for t in tables if t[0][-2:] == ["median run", "best run"])
     header = every_cell[0]
     assert len(every_cell) - 1 == len(cells) == 4

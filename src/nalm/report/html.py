@@ -25,25 +25,26 @@ from pathlib import Path
 from ..results import RunRecord
 
 STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; max-width: 1180px; margin: 2em auto; padding: 0 1em; color: #1d1d1f; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em; color: #1d1d1f; }
+h1, h2, h3, p, ul, figure { max-width: 1180px; }
 h1 { font-size: 1.8em; margin-bottom: .2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 13px; }
 .scroll { overflow-x: auto; }
-td { white-space: nowrap; }
-.card td, .runs td { white-space: normal; }
-th, td { border: 1px solid #d4d4d8; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #f4f4f5; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 13px; }
+th, td { border: 1px solid #d4d4d8; padding: 3px 6px; text-align: left; vertical-align: top; white-space: nowrap; }
+th { background: #f4f4f5; white-space: normal; }
 tbody tr:nth-child(even) { background: #fafafa; }
 code { font: 12.5px ui-monospace, monospace; background: #f4f4f5; padding: 0 3px; border-radius: 3px; }
 figure { margin: 1em 0; }
 figure img { max-width: min(100%, 960px); height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 13px; }
-.runs td.curves { white-space: nowrap; }
-.runs svg { vertical-align: middle; }
-.runs tr:target { background: #fff4c2; }
-.spark { display: inline-block; margin-right: 10px; font-size: 11px; color: #555; }
+.card { max-width: 1180px; }
+.card td { white-space: normal; }
 .card td:first-child { white-space: nowrap; font-weight: 600; }
+.runs td.formula { white-space: normal; min-width: 16em; max-width: 28em; }
+.runs tr:target { background: #fff4c2; }
+.runs svg { display: block; }
+.spark { font-size: 11px; color: #555; }
 .source { color: #555; }
 """
 
@@ -201,23 +202,23 @@ def figure_html(path: Path, alt: str) -> str:
 
 def card_html(card) -> str:
     """The protocol card (:class:`~nalm.experiments.protocol.ProtocolCard`) as a table: each
-    setting, its value and its source. Its deviations are the report's own section above."""
+    setting, its value and its source. Its deviations are a section of the report's Markdown."""
     rows = "\n".join(f"<tr><td>{escape(s.name)}</td><td>{escape(s.value)}</td>"
                      f"<td class=\"source\">{escape(s.source)}</td></tr>" for s in card.settings)
     return (f'<h2 id="protocol-card">Protocol card</h2>\n<p>Every setting of <code>nalm run '
             f"{escape(card.experiment)}</code> (its default command: the stored runs may have run with others, "
             f"which runs.csv gives) and where it comes from, as <code>nalm show {escape(card.experiment)}</code> "
-            "prints it; "
-            "where it departs from its source is listed above.</p>\n"
+            "prints it with the deviations from its sources (the report's section on them, where it has runs).</p>\n"
             f'<table class="card">\n<thead><tr><th>setting</th><th>value</th><th>source</th></tr></thead>\n'
             f"<tbody>\n{rows}\n</tbody>\n</table>\n")
 
 
 def runs_html(runs: list[RunRecord], heading: str) -> str:
     """A row for each of ``runs``: its id (the links' anchor), model, target, seed, the formula
-    read back when it was stored, and its learning curves."""
+    read back when it was stored, and a column for each of its learning curves."""
     if not runs:
         return ""
+    names = list(dict.fromkeys(name for run in runs for name in run.curve if name != "step"))
     rows = []
     for run in runs:
         formula = run.metrics.get("formula")
@@ -225,28 +226,28 @@ def runs_html(runs: list[RunRecord], heading: str) -> str:
         read = "–" if formula is None else f"<code>{escape(str(formula))}</code>"
         if formula is not None and isinstance(error, (int, float)) and math.isfinite(error):
             read += f" <span class=\"source\">(formula error {error:.2g})</span>"
-        curves = "".join(sparkline(name, run.curve.get("step", ()), values)
-                         for name, values in run.curve.items() if name != "step")
+        curves = "".join(f"<td>{sparkline(name, run.curve.get('step', ()), run.curve.get(name, ()))}</td>"
+                         for name in names)
         rows.append(f'<tr id="run-{run.run_id}"><td>{run.run_id}</td><td>{escape(run.model)}</td>'
                     f"<td>{escape(run.target)}</td><td>{run.seed}</td><td>{'yes' if run.diverged else 'no'}</td>"
-                    f'<td>{read}</td><td class="curves">{curves or "–"}</td></tr>')
+                    f'<td class="formula">{read}</td>{curves}</tr>')
+    head = "".join(f"<th>{escape(name.replace('_', ' '))}</th>" for name in names)
     return (f'<h2 id="runs">{heading}</h2>\n<p>The formula each run\'s network was read back '
             "as when it was stored, with its formula error, how far it is from the network relative to the size "
             "of its terms (<code>nalm explain RUN_ID</code> reads it again and checks it against the target), and "
             "its learning curves from the first evaluation to the last (log scale where every value is positive; "
             "hover a curve for its numbers).</p>\n"
-            '<table class="runs">\n<thead><tr><th>run</th><th>model</th><th>target</th><th>seed</th>'
-            "<th>diverged</th><th>formula</th><th>curves</th></tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + "\n</tbody>\n</table>\n")
+            '<div class="scroll"><table class="runs">\n<thead><tr><th>run</th><th>model</th><th>target</th>'
+            f"<th>seed</th><th>diverged</th><th>formula</th>{head}</tr></thead>\n<tbody>\n"
+            + "\n".join(rows) + "\n</tbody>\n</table></div>\n")
 
 
 def sparkline(name: str, steps, values) -> str:
-    """One learning curve as a small inline SVG with its first and last values beside it."""
+    """One learning curve as a small inline SVG, its first and last values under it."""
     points = [(float(s), float(v)) for s, v in zip(steps, values)
               if isinstance(s, (int, float)) and isinstance(v, (int, float)) and math.isfinite(v)]
-    label = escape(name.replace("_", " "))
     if not points:
-        return f'<span class="spark">{label}: –</span>'
+        return "–"
     log = all(v > 0 for _, v in points)
     ys = [math.log10(v) if log else v for _, v in points]
     xs = [s for s, _ in points]
@@ -262,9 +263,8 @@ def sparkline(name: str, steps, values) -> str:
     first, last = points[0][1], points[-1][1]
     title = escape(f"{name}: {first:.3g} at step {points[0][0]:g} → {last:.3g} at step {points[-1][0]:g}"
                    + (" (log scale)" if log else ""))
-    return (f'<span class="spark">{label} '
-            f'<svg width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
+    return (f'<svg width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
             f'role="img" aria-label="{title}"><title>{title}</title>'
             f'<rect width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" fill="#f8f8fa"/>'
-            f'<polyline points="{path}" fill="none" stroke="#2563eb" stroke-width="1.5"/></svg> '
-            f"{first:.3g} → {last:.3g}</span>")
+            f'<polyline points="{path}" fill="none" stroke="#2563eb" stroke-width="1.5"/></svg>'
+            f'<span class="spark">{first:.3g} → {last:.3g}</span>')
