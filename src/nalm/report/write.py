@@ -1,4 +1,5 @@
-"""An experiment's report on disk: ``report.md``, ``summary.csv`` and ``runs.csv``, beside its figures."""
+"""An experiment's report on disk: ``report.md``, ``summary.csv`` and ``runs.csv``, beside its figures,
+and on request ``report.html``, the same report as one self-contained page (:mod:`nalm.report.html`)."""
 from __future__ import annotations
 
 import csv
@@ -9,10 +10,13 @@ from .selection import select, stale_section
 
 
 def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, targets=None,
-                 figures: bool = False, versions: str = "current", pinned: dict | None = None) -> tuple[str, list[Path]]:
+                 figures: bool = False, versions: str = "current", pinned: dict | None = None,
+                 html: bool = False) -> tuple[str, list[Path]]:
     """Summarize the stored runs of ``experiment`` (only those of ``models`` and ``targets`` when
     given) once, draw their figures when ``figures``, and write the report into ``folder``;
     returns the Markdown and the paths written. The report links every figure in the folder.
+    With ``html``, ``report.html`` too: the same report, its figures inlined, with the protocol
+    card and the runs its tables name (:func:`nalm.report.html.write_html`).
 
     Of a unit from outside nalm the report shows its current version (``pinned``: the versions
     just trained) and lists the stale runs under its tables, or every version side by side
@@ -43,4 +47,8 @@ def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, 
         writer.writeheader()
         writer.writerows(rows)
     store.export_csv(paths[2], experiment=experiment.name)
+    if html:
+        from .html import write_html
+
+        paths.append(write_html(experiment, text, runs, folder, figures=drawn))
     return text, paths
