@@ -17,21 +17,9 @@ import nalm
 from nalm.experiments import Experiment
 from nalm.results import ResultsStore
 
+from ..test_api import HALVER as UNIT  # a unit module's source, written where the test runs it
 from .test_bad_input import check_refused, snapshot
 
-UNIT = '''
-import torch
-from torch import nn
-
-
-class Halver(nn.Module):
-    def __init__(self, in_features, out_features):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(out_features, in_features).uniform_(-0.5, 0.5))
-
-    def forward(self, x):
-        return x @ self.weight.clamp(-1, 1).T
-'''
 MODULE = "nalm_test_loop_unit"
 NAME = f"{MODULE}:Halver"
 TINY = ["--targets", "add", "--seeds", "2", "--iterations", "20", "--config",
