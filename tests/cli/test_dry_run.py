@@ -39,7 +39,7 @@ def test_a_second_dry_run_reads_the_calibrations_and_says_so(tmp_path, run_nalm,
         "calibration: 2 cost shapes measured now in " + out.split("measured now in ")[1].split(";")[0]
         + ("; the range spans the spread of step times and how costs grow beyond the members sampled, not what "
            "samples miss" if ranged else "")
-        + "; long runs of hundreds of members took 1.25-1.6 times their estimates (README: Planning)"]
+        + "; long runs of hundreds of members took 1.25-1.6 times their estimates (docs/experiments.md: Planning)"]
     code, out, _ = run_nalm(blog_argv(results, "--dry-run", "--iterations", "5000"))
     assert code == 0
     line = next(line for line in out.splitlines() if line.startswith("calibration: "))
@@ -66,7 +66,7 @@ def test_the_summary_gives_the_likely_cost_and_its_range():
     assert lines[2].endswith("→ 1 min 0 s")  # no range where the samples agree
     assert lines[3] == "  untrained baselines: 1.0 s"
     assert lines[4] == ("estimated: 3 min 1 s (2 min 41 s to 4 min 21 s) on one core, 2 min 0 s (1 min 50 s to 2 min 40 s) "
-                        "on 2 workers if they scale perfectly (README: Workers)")
+                        "on 2 workers if they scale perfectly (docs/performance.md: Workers)")
     assert lines[5].startswith("calibration: 2 cost shapes measured now in 1.2 s, 1 read from this machine's cache "
                                "(measured 19")
     assert lines[-1] == "nothing was trained or stored"

@@ -337,7 +337,7 @@ def test_an_inalu_with_a_fractional_exponent_keeps_its_share_of_the_sign():
 
 
 def test_nau_nmu_with_a_split_hidden_unit_reads_back_as_the_network_not_the_target():
-    # The saddle ordinary madsen2020 seeds sit at (README): inputs used only by a or only by b
+    # The saddle ordinary madsen2020 seeds sit at (docs/readback.md): inputs used only by a or only by b
     # split 0.5/0.5 between the two hidden units. Read back exactly, it is not a·b.
     task = StaticTask(input_size=4, subset_ratio=0.5, overlap_ratio=0.0, placement="first")  # a = x0 + x1, b = x2 + x3
     net = build_model("nau/nmu", 4, 1, hidden=2, dtype=torch.float64)

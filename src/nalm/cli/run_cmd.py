@@ -92,7 +92,7 @@ def render_estimate(e) -> str:
     if e.baselines:
         lines.append(f"  untrained baselines: {span(e.baseline_seconds)}")
     lines.append(f"estimated: {span(e.core_seconds)} on one core"
-                 + (f", {span(e.wall_seconds)} on {e.workers} workers if they scale perfectly (README: Workers)"
+                 + (f", {span(e.wall_seconds)} on {e.workers} workers if they scale perfectly (docs/performance.md: Workers)"
                     if e.workers > 1 else ""))
     if e.measured or e.cached:
         lines.append(calibration_line(e))
@@ -123,7 +123,7 @@ def calibration_line(e) -> str:
     return ("calibration: " + ", ".join(said)
             + ("; the range spans the spread of step times and how costs grow beyond the members sampled, not what "
                "samples miss" if ranged else "")
-            + "; long runs of hundreds of members took 1.25-1.6 times their estimates (README: Planning)")
+            + "; long runs of hundreds of members took 1.25-1.6 times their estimates (docs/experiments.md: Planning)")
 
 
 def duration(seconds: float) -> str:

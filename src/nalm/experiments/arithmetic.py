@@ -59,7 +59,7 @@ class ArithmeticTasks:
     extra_figures: tuple[Callable, ...] = ()
 
     members_independent = True  # ArithmeticPopulation draws and computes a member as it would alone
-    worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (README: Speed)
+    worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (docs/performance.md)
 
     # -- choosing and planning runs ----------------------------------------------------
     def check_selection(self, experiment, models: list[str], targets: list[str]) -> None:
