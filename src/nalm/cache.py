@@ -47,13 +47,18 @@ def key_of(what: dict) -> str:
 def write_atomically(path: Path, text: str) -> None:
     """``text`` into ``path``, whole or not at all (another command may read it meanwhile);
     nothing where the cache cannot be written."""
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as file:
+            temporary = file.name
             file.write(text)
-        os.replace(file.name, path)
+        os.replace(temporary, path)
     except OSError:
         pass
+    finally:  # a full disk, or a signal before the rename: no half-written file is left in the cache
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def cached_text(kind: str, what: dict | None, compute) -> str:

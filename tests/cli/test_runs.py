@@ -112,6 +112,13 @@ def test_back_at_the_first_version_a_rerun_trains_nothing_and_reports_that_versi
     assert [line.split()[6] for line in out.splitlines()[1:3]] == [new, new]
     table = nalm.load(store, "blog-static").runs()
     assert set(table[table["stale"]]["unit_version"]) == {new}
+    pytest.importorskip("tensorboard")
+    code, out, err = run_nalm(["export", "blog-static", "--tensorboard", store.parent / "tb", "--results", store])
+    assert code == 0 and "left out 2 stale runs" in err, err
+    exported = {int(path.parent.name.rsplit("-run", 1)[1])
+                for path in (store.parent / "tb").rglob("events.out.tfevents.nalm") if "-run" in path.parent.name}
+    nac = {run.run_id for run in nalm.load(store, "blog-static").records if run.model == "nac"}
+    assert exported == set(first) | nac  # the export shows the version the latest run ran, as the report does
 
 
 def test_explaining_a_stale_run_warns_that_its_unit_has_changed_since(edited, run_nalm, monkeypatch):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
-import tempfile
 import time
+from pathlib import Path
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -23,9 +24,11 @@ class Page:
     """``url`` loaded in a fresh headless browser: :meth:`evaluate` runs JavaScript in it, and
     ``problems`` holds the console errors, uncaught exceptions and failed loads seen so far."""
 
-    def __init__(self, url: str, timeout: float = 30.0):
+    def __init__(self, url: str, profile: Path, timeout: float = 30.0):
+        """``profile``: the browser's own folder, one the test's tmp_path holds, which pytest
+        removes in time even after the test process is killed."""
         self.timeout, self.events, self.next_id = timeout, [], 0
-        self.profile = tempfile.TemporaryDirectory()
+        self.profile = profile
         to_browser, self.write = os.pipe()
         self.read, from_browser = os.pipe()
 
@@ -35,7 +38,7 @@ class Page:
 
         self.process = subprocess.Popen(
             [browser(), "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--remote-debugging-pipe",
-             f"--user-data-dir={self.profile.name}", "about:blank"],
+             f"--user-data-dir={self.profile}", "about:blank"],
             pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=onto_3_and_4)
         os.close(to_browser), os.close(from_browser)
         self.buffer = b""
@@ -61,7 +64,8 @@ class Page:
     def receive(self) -> dict:
         deadline = time.monotonic() + self.timeout
         while b"\0" not in self.buffer:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.read], [], [], left)[0]:  # a browser that hangs: no read blocks
                 raise TimeoutError("no reply from the browser")
             chunk = os.read(self.read, 1 << 16)
             if not chunk:
@@ -127,7 +131,7 @@ class Page:
                 os.close(fd)
             except OSError:
                 pass
-        self.profile.cleanup()
+        shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self) -> Page:
         return self

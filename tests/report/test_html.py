@@ -131,7 +131,7 @@ def test_the_page_in_a_real_browser(store, tmp_path):
         _, paths = write.write_report(EXPERIMENT, results, tmp_path, models=["nac", "mlp-relu6"], figures=True,
                                       html=True)
     cells = {(c.model, c.target): c for c in EXPERIMENT.summarize(runs)}
-    with Page(paths[-1].as_uri()) as tab:
+    with Page(paths[-1].as_uri(), tmp_path / "profile") as tab:
         images = tab.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
         tables = tab.evaluate("[...document.querySelectorAll('table')].map(t => [...t.rows].map("
                               "r => [...r.cells].map(c => c.textContent)))")

@@ -112,10 +112,10 @@ def test_a_damaged_cache_is_ignored_and_replaced(tmp_path, damage):
 def test_the_cache_lives_in_the_users_cache_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("NALM_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert calibration.cache_dir() == tmp_path / "xdg" / "nalm"
+    assert calibration.CalibrationCache(env={}).path.parent == tmp_path / "xdg" / "nalm"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert calibration.cache_dir() == tmp_path / "home" / ".cache" / "nalm"
+    assert calibration.CalibrationCache(env={}).path.parent == tmp_path / "home" / ".cache" / "nalm"
 
 
 def test_a_sample_separates_setup_evaluations_and_steps(monkeypatch):

@@ -24,14 +24,14 @@ def add_parser(sub) -> None:
 def main(args) -> int:
     from ..experiments import get_experiment
     from ..errors import warn
-    from ..report.selection import select
+    from ..report.selection import select_stored
     from ..report.tensorboard import export_tensorboard, tensorboard_modules
 
     experiment = get_experiment(args.experiment)
     tensorboard_modules()  # the extra is missing: say so before anything is read or written
     with open_store(args.results, experiment.name) as store:
-        selection = select(store.runs(experiment.name), models=args.models, targets=args.targets,
-                           versions=args.versions)
+        selection = select_stored(store, experiment.name, models=args.models, targets=args.targets,
+                                  versions=args.versions)
     if not selection.runs:
         chosen = " of the units and targets chosen" if args.models or args.targets else ""
         raise ValueError(f"no stored runs of {experiment.name}{chosen} to export: `nalm runs list {experiment.name} "

@@ -20,14 +20,14 @@ def add_parser(sub) -> None:
 
 def main(args) -> int:
     from ..experiments import get_experiment
-    from ..report.selection import select, stale_section
+    from ..report.selection import select_stored, stale_section
     from ..units.custom import importing_only
 
     experiment = get_experiment(args.experiment)
     folder = report_dir(args.results, experiment.name, args.report_dir)
     with open_store(args.results, experiment.name) as store:
-        selection = select(store.runs(experiment.name), models=args.models, targets=args.targets,
-                           versions=args.versions, pinned=store.pinned_versions(experiment.name))
+        selection = select_stored(store, experiment.name, models=args.models, targets=args.targets,
+                                  versions=args.versions)
     if not selection.runs:
         chosen = " of the units and targets named" if args.models or args.targets else ""
         stale = f" ({len(selection.stale)} stale runs: --versions all draws them)" if selection.stale else ""

@@ -131,10 +131,10 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
         ab = x @ layout
         truth = np.asarray(TARGETS[target](ab[:, 0], ab[:, 1]))
         magnitude = values(expected, explanation.symbols, x)[1]
-        formula = explanation.evaluate(x)[:, 0]
-        network = explanation.network(x)[:, 0]
+        formulas, sizes = explanation.with_magnitudes(x)  # once: the formula against the target and the network
+        formula, network = formulas[:, 0], explanation.network(x)[:, 0]
         errors["formula_vs_target"][which] = relative_error(formula, truth, magnitude)
-        errors["formula_vs_network"][which] = explanation.change(x, network[:, None])
+        errors["formula_vs_network"][which] = relative_error(network[:, None], formulas, sizes)
         errors["network_vs_target"][which] = relative_error(network, truth, magnitude)
     return Verification(target, expected, equal(explanation.expr, expected), **errors)
 

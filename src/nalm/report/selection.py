@@ -85,6 +85,12 @@ class Selection:
     versions: str = "current"
 
 
+def select_stored(store, experiment: str, **filters) -> Selection:
+    """:func:`select` of ``experiment``'s runs in ``store``, its units' current versions as the
+    store records them (:meth:`~nalm.results.ResultsStore.pinned_versions`): what every reader shows."""
+    return select(store.runs(experiment), pinned=store.pinned_versions(experiment), **filters)
+
+
 def select(runs: list[RunRecord], *, models=None, targets=None, versions: str = "current",
            pinned: dict | None = None) -> Selection:
     """The runs of ``models`` and ``targets`` (``None``: all) that a report shows.

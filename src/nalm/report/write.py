@@ -6,26 +6,24 @@ import csv
 from pathlib import Path
 
 from ..results import ResultsStore
-from .selection import select, stale_section
+from .selection import select_stored, stale_section
 
 
 def write_report(experiment, store: ResultsStore, folder: Path, *, models=None, targets=None,
-                 figures: bool = False, versions: str = "current", pinned: dict | None = None,
-                 html: bool = False) -> tuple[str, list[Path]]:
+                 figures: bool = False, versions: str = "current", html: bool = False) -> tuple[str, list[Path]]:
     """Summarize the stored runs of ``experiment`` (only those of ``models`` and ``targets`` when
     given) once, draw their figures when ``figures``, and write the report into ``folder``;
     returns the Markdown and the paths written. The report links every figure in the folder.
     With ``html``, ``report.html`` too: the same report, its figures inlined, with the protocol
     card and the runs its tables name (:func:`nalm.report.html.write_html`).
 
-    Of a unit from outside nalm the report shows its current version (``pinned``: the versions
-    just trained) and lists the stale runs under its tables, or every version side by side
+    Of a unit from outside nalm the report shows its current version (the one the latest ``nalm
+    run`` ran, as the store records it) and lists the stale runs under its tables, or every version side by side
     (``versions="all"``): :func:`nalm.report.selection.select`.
 
     ``experiment`` gives the tables and figures of its kind: ``summarize(runs)``, ``render(cells)``
     and ``plot(runs, folder, cells=...)`` (:class:`nalm.experiments.Experiment`)."""
-    pinned = {**store.pinned_versions(experiment.name), **(pinned or {})}
-    selection = select(store.runs(experiment.name), models=models, targets=targets, versions=versions, pinned=pinned)
+    selection = select_stored(store, experiment.name, models=models, targets=targets, versions=versions)
     runs = selection.runs
     cells = experiment.summarize(runs)
     folder = Path(folder)
