@@ -50,3 +50,5 @@ def test_site_builds_strict(tmp_path):
                  "nalm.units.nau_nmu.NMU", "nalm.units.nalu.NALU"):
         assert f'id="{name}"' in api, name
     assert ":func:`" not in api and ":class:`" not in api  # roles read as Markdown (docs/griffe_rst.py)
+    tutorial = (site / "tutorial" / "index.html").read_text()  # the notebook with its saved outputs
+    assert tutorial.count('src="data:image/png;base64,') == 5 and "y = x0*x1" in tutorial

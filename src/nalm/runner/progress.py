@@ -13,7 +13,9 @@ import sys
 import time
 from typing import Callable, Mapping
 
-from tqdm.auto import tqdm
+# plain tqdm, not tqdm.auto: the bar is drawn only on a terminal, never as a notebook widget, and
+# tqdm.auto warns in every notebook without ipywidgets that nalm.run is imported from
+from tqdm import tqdm
 
 from .parts import Part
 
