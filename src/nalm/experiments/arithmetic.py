@@ -27,8 +27,8 @@ from ..scoring.thresholds import PerturbedWeights, ThresholdRule
 from ..tasks import Range, check_target, task_from_dict, task_to_dict
 from ..train import ArithmeticPopulation, Member, MemberResult, TrainConfig
 from ..units import build_model, is_baseline, parse_model
-from ..units.recurrent import READOUT_OPTIONS
 from ..units.custom import CustomUnitError, source_record
+from ..units.recurrent import READOUT_OPTIONS
 from ..units.registry import custom_unit
 from . import protocol
 

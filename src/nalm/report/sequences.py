@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scoring import metrics as M
-from ..scoring.sequences import lengths_of, solving_runs, thresholds
+from ..scoring.sequences import lengths_of, solved_runs, solving_runs, thresholds
 from ..results import RunRecord
-from ..units.sequence import SOLVED
 
 @dataclass(frozen=True)
 class LengthCell:
@@ -50,8 +49,7 @@ def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
     cells = []
     for target in dict.fromkeys(run.target for run in runs):
         bounds = thresholds(runs, target)
-        stored = [run for run in runs if run.model == SOLVED and run.target == target and not run.diverged]
-        seeds = (len(solving_runs(runs, target)), len(stored)) if bounds else None
+        seeds = (len(solving_runs(runs, target)), len(solved_runs(runs, target))) if bounds else None
         for model in dict.fromkeys(run.model for run in runs if run.target == target):
             group = [run for run in runs if run.target == target and run.model == model]
             read = [run.metrics["formula_is_accumulator"] for run in group if "formula_is_accumulator" in run.metrics]
@@ -65,7 +63,8 @@ def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
                 successes = None if threshold is None else int(np.sum(mse < threshold))
                 cells.append(LengthCell(target, model, length, len(group), sum(run.diverged for run in group),
                                         successes, threshold, float(M.median_interval(mae)[0]),
-                                        float(M.median_interval(relative)[0]), float(np.mean(accuracy)), accumulators, seeds))
+                                        float(M.median_interval(relative)[0]), float(np.mean(accuracy)), accumulators,
+                                        seeds))
     return cells
 
 

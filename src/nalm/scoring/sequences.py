@@ -45,10 +45,15 @@ def _mse(run: RunRecord, length: int) -> float:
     return math.inf if value is None or not math.isfinite(value) else float(value)
 
 
+def solved_runs(runs: list[RunRecord], target: str) -> list[RunRecord]:
+    """The stored runs of the solved model on ``target`` that did not diverge."""
+    return [run for run in runs if run.model == SOLVED and run.target == target and not run.diverged]
+
+
 def solving_runs(runs: list[RunRecord], target: str) -> list[RunRecord]:
-    """The stored solved-model runs of ``target`` that solved it: not diverged, and at every
-    test length within :data:`NOT_SOLVED_FACTOR` of the median MSE of the solved runs there."""
-    solved = [run for run in runs if run.model == SOLVED and run.target == target and not run.diverged]
+    """The :func:`solved_runs` of ``target`` that solved it: at every test length within
+    :data:`NOT_SOLVED_FACTOR` of the median MSE of the solved runs there."""
+    solved = solved_runs(runs, target)
     if not solved:
         return []
     limits = {}
