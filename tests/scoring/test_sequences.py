@@ -21,7 +21,7 @@ def run(model, seed, mse: dict, target="prod", diverged=False) -> RunRecord:
 
 def test_a_solved_seed_that_reads_digits_as_their_negatives_is_left_out_of_the_bound():
     # Seeds 0-3 read the digits; seed 4 reads each as its negative: right on sequences of two
-    # (the product's training length), off by 2·d² on one digit.
+    # (the product's training length), off by 2d on one digit.
     good = [run("solved", s, {1: v, 2: 10 * v}) for s, v in enumerate([1.0, 1.2, 0.8, 1.1])]
     flipped = run("solved", 4, {1: 120.0, 2: 10.5})
     assert solving_runs(good + [flipped], "prod") == good

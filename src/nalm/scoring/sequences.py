@@ -11,7 +11,7 @@ The reference keeps those seeds by hand (``filter(seed %in% c(0,2,4,5,6,7,9))``,
 and 8 did not solve it", ``sequential_mnist_prod_long.r:70``; every seed for the sum, line 66).
 nalm keeps them by a rule (:func:`solving_runs`): a seed whose CNN does not read the digits as
 their values fails by orders of magnitude where the others do not (on the product a CNN that
-reads every digit as its negative fits sequences of two exactly, and is off by 2·d² on one
+reads every digit as its negative fits sequences of two exactly, and is off by 2d on one
 digit). The t quantile is ``qt(0.99, n - 1)`` over the n seeds kept, the sum script's rule
 (its 9 seeds, ``lfs_batch_jobs/sequential_mnist_sum_reference.sh:5``, give ``qt(0.99, 8)``;
 the product script keeps that 8 for its 7 seeds).
