@@ -28,6 +28,7 @@ from ..tasks import Range, check_target, task_from_dict, task_to_dict
 from ..train import ArithmeticPopulation, Member, MemberResult, TrainConfig
 from ..units import build_model, is_baseline, parse_model
 from ..units.custom import CustomUnitError, source_record
+from ..units.recurrent import READOUT_OPTIONS
 from ..units.registry import custom_unit
 from . import protocol
 
@@ -128,6 +129,16 @@ class ArithmeticTasks:
         config = experiment.config_for(self.baseline_model, target, overrides)
         return config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0])
 
+    def stored_baseline(self, experiment, target: str) -> dict:
+        """The baseline as every run stores it: its model and count, and an RNN baseline's readout
+        options where it has any (they change every run's normalized errors)."""
+        entry = {"model": self.baseline_model, "count": self.baseline_models}
+        if parse_model(self.baseline_model)[0] == "rnn":
+            readout = self.baseline_config(experiment, target).unit_options.get(READOUT_OPTIONS)
+            if readout:
+                entry["readout"] = readout
+        return entry
+
     def tasks_for(self, target: str) -> tuple:
         return self.tasks
 
@@ -142,7 +153,7 @@ class ArithmeticTasks:
         config = {
             "experiment": experiment.name, "model": run.model, "target": run.target, "seed": run.seed,
             "task_index": run.task_index, "task": task_to_dict(run.task), "train": self.stored_settings(run.config),
-            "baseline": {"model": self.baseline_model, "count": self.baseline_models},
+            "baseline": self.stored_baseline(experiment, run.target),
             "threshold": self.threshold_rule.to_dict(), "generator": GENERATOR,
         }
         custom = custom_units(run.model)

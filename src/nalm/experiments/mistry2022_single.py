@@ -93,7 +93,7 @@ EXPERIMENT = Experiment(
     workload=ArithmeticTasks(
         tasks=tuple(presets.mistry2022_ranges()),
         task_labels=tuple(f"{i} -> {e}" for i, e in MISTRY2022_RANGES),
-        threshold_rule=MistryReference(eps=1e-5),
+        threshold_rule=MistryReference(eps=1e-5),  # not the thresholds script's 1e-4: see the deviations
         primary="success_rate",
     ),
     models=("nalu", "nac", "nac-mul", "inalu", "g-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "nru", "nmru",
@@ -163,9 +163,29 @@ EXPERIMENT = Experiment(
                   "product also hands the noisy input to the caller, which no later step of the single-module task "
                   "reads"),
         Deviation("threshold",
+                  reference="ε not settled in the repository: exp_setups.csv (922b970) holds 1e-5 for every operation "
+                  "and range, the value the first plot script took as the threshold itself (plot_results.r:59-64,78 "
+                  "at 922b970); the revision's plot scripts read their thresholds from eps_thrs_sltr.csv "
+                  "(plot_results.r:62,81 at 120ec8e), a file not in the repository, and the committed script that "
+                  "simulates them perturbs by ε = 1e-4 (generate_exp_thresholds.r:100-105 at 53a51cc) and writes "
+                  "1e-4_eps_thrs_sltr.csv (line 127)",
+                  ours="the perturbed module's threshold with ε = 1e-5: 100 times below ε = 1e-4's (thresholds scale "
+                  "with ε²), so a run must come closer to exact to succeed",
+                  reason="which ε gave the published thresholds is not recorded; 1e-5 is the one value the benchmark "
+                  "stores as its setup"),
+        Deviation("threshold",
                   reference="mean over 1e6 draws of R's generator (seed 1234) of the perturbed module's squared error",
                   ours="the expectation that mean estimates, in closed form",
                   reason="exact and free of sampling noise; the two differ by the Monte Carlo error only"),
+        Deviation("models",
+                  reference="each unit on the operations the benchmark's script runs it on (single_layer_benchmark.sh:"
+                  "24-310): NAC+ and NAU on + and −; NAC•, NPU and RealNPU on × and ÷; the NMU on ×; NALU, iNALU "
+                  "and G-NALU on all four",
+                  ours="every unit on every operation but those of the later papers (NRU, NMRU, MC-FC, MulMCFC, sNMU "
+                  "on theirs): extra cells NAC+ and NAU on × and ÷, NAC•, NPU and RealNPU on + and −, the NMU on +, "
+                  "− and ÷, none with a published counterpart",
+                  reason="a unit's behaviour off its own operations is part of the comparison; --units and --targets "
+                  "select the benchmark's cells alone"),
         Deviation(setting="model inalu",
                   reference="a re-initialized model draws its weights from the global RNG where training has left it",
                   ours="a member draws them under a seed derived from its model seed and re-initialization count",

@@ -24,6 +24,8 @@ from ..report.lengths import length_figures
 from ..scoring.thresholds import PerturbedWeights
 from ..tasks import presets
 from ..train import TrainConfig
+from ..units.network import parse_model
+from ..units.recurrent import READOUT_OPTIONS
 from .arithmetic import ArithmeticTasks
 from .blog_static import TARGETS
 from .spec import Deviation, Experiment
@@ -35,7 +37,11 @@ PAPER_TASK = presets.madsen2020_recurrent()
 
 
 def unit_options(model: str, target: str, iterations: int) -> dict:
-    """The learned zero first state for every model; the NMU's ramp scaled to the run.
+    """The learned zero first state for every model; the NMU's ramp scaled to the run; for the
+    LSTM, GRU and RNN cells a linear readout initialized as the reference's (Xavier-uniform, gain
+    1, zero bias: ``stable_nalu/network/simple_function_recurrent.py:32-38`` builds it as
+    ``GeneralizedLayer(..., 'linear')``, a ``BasicLayer``, ``stable_nalu/layer/basic.py:42-43,69-72``),
+    the untrained LSTMs of the normalized errors' denominators too.
 
     The reference adds ``0.1 · (1 - exp(-1e-5 t)) · model.regualizer()`` to the loss
     (``experiments/simple_function_recurrent.py:110``), but every unit its script trained has
@@ -44,8 +50,11 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     zero; nalm's NAC, NALU and RNN cells have none either. The NAU and NMU postdate that script:
     they keep their own ramps, the NMU's over 20–40% of the run as in ``madsen2020-static``.
     """
-    return {"recurrent": {"learn_initial_state": True},
-            "nmu": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}}
+    options = {"recurrent": {"learn_initial_state": True},
+               "nmu": {"regularizer_start": 0.2 * iterations, "regularizer_end": 0.4 * iterations}}
+    if parse_model(model)[0] == "rnn":
+        options[READOUT_OPTIONS] = {"init": "xavier"}
+    return options
 
 
 SOURCES = {  # protocol-card setting -> its source (`nalm show`)
@@ -67,7 +76,8 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
     "model nalu": "stable-nalu c434f99 stable_nalu/network/simple_function_recurrent.py:27-38 (a NALU cell read out"
                   " by a NALU)",
     "model lstm": "stable-nalu c434f99 stable_nalu/network/simple_function_recurrent.py:27-38 (torch.nn.LSTMCell "
-                  "read out by a linear layer)",
+                  "read out by a linear layer: GeneralizedLayer 'linear', Xavier-uniform gain 1 and a zero bias, "
+                  "stable_nalu/layer/basic.py:42-43,69-72; the untrained LSTMs of the baseline alike)",
     "model nau/nmu": "nalm's addition: a NAU cell read out by an NMU (see deviations)",
 }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scoring import metrics as M
-from ..scoring.sequences import lengths_of, thresholds
+from ..scoring.sequences import lengths_of, solved_runs, solving_runs, thresholds
 from ..results import RunRecord
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class LengthCell:
     median_relative_mae: float
     mean_accuracy: float
     accumulators: int | None = None  # runs whose cell reads back as the solved accumulator; None: no cell
+    bound_seeds: tuple[int, int] | None = None  # solved-model seeds the threshold is from, of those stored
 
     @property
     def success_rate(self) -> float | None:
@@ -40,13 +41,15 @@ class LengthCell:
                 "diverged": self.diverged, "successes": self.successes, "success_rate": self.success_rate,
                 "threshold_mse": self.threshold, "median_mae": self.median_mae,
                 "median_relative_mae": self.median_relative_mae, "mean_accuracy": self.mean_accuracy,
-                "cell_is_accumulator": self.accumulators}
+                "cell_is_accumulator": self.accumulators,
+                "threshold_seeds": None if self.bound_seeds is None else self.bound_seeds[0]}
 
 
 def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
     cells = []
     for target in dict.fromkeys(run.target for run in runs):
         bounds = thresholds(runs, target)
+        seeds = (len(solving_runs(runs, target)), len(solved_runs(runs, target))) if bounds else None
         for model in dict.fromkeys(run.model for run in runs if run.target == target):
             group = [run for run in runs if run.target == target and run.model == model]
             read = [run.metrics["formula_is_accumulator"] for run in group if "formula_is_accumulator" in run.metrics]
@@ -60,7 +63,8 @@ def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
                 successes = None if threshold is None else int(np.sum(mse < threshold))
                 cells.append(LengthCell(target, model, length, len(group), sum(run.diverged for run in group),
                                         successes, threshold, float(M.median_interval(mae)[0]),
-                                        float(M.median_interval(relative)[0]), float(np.mean(accuracy)), accumulators))
+                                        float(M.median_interval(relative)[0]), float(np.mean(accuracy)), accumulators,
+                                        seeds))
     return cells
 
 
@@ -75,11 +79,12 @@ def render_lengths(cells: list[LengthCell], published=(), column: str = "length"
     for target in dict.fromkeys(cell.target for cell in cells):
         mine = [cell for cell in cells if cell.target == target]
         lengths = sorted({cell.length for cell in mine})
-        judged = any(cell.successes is not None for cell in mine)
+        judged = next((cell.bound_seeds for cell in mine if cell.successes is not None), None)
         read_back = any(cell.accumulators is not None for cell in mine)
         lines += [f"### {target}", "",
-                  ("Success rate (successes/runs at the best validation step, against the solved model's threshold), "
-                   if judged else "") + f"median MAE and mean accuracy of the final output, per test {column}"
+                  (f"Success rate (successes/runs at the best validation step, against the solved model's threshold "
+                   f"from the {judged[0]} of its {judged[1]} seeds that solved the task), " if judged else "")
+                  + f"median MAE and mean accuracy of the final output, per test {column}"
                   + ("; and the seeds whose cell reads back as the solved accumulator, h + x or h·x "
                      "(`nalm explain RUN_ID`)" if read_back else "") + ":", "",
                   "| model | " + " | ".join(f"{column} {n}" for n in lengths)

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from .base import ArithmeticUnit
 from .mlp import MLP_INITS, STABLE_NALU_INITS, Linear, make_activation
-from .recurrent import RecurrentNetwork, recurrent_network
+from .recurrent import READOUT_OPTIONS, RecurrentNetwork, recurrent_network
 from .registry import ACTIVATIONS, BASELINE_CELLS, unit_class
 
 
@@ -212,9 +212,9 @@ def option_keys(name: str) -> set[str]:
     """The keys of ``build_model``'s ``unit_options`` that the model called ``name`` reads.
 
     >>> sorted(option_keys("nau/nmu")), option_keys("mlp-relu6"), option_keys("lstm")
-    (['nau', 'nmu'], {'mlp'}, set())
+    (['nau', 'nmu'], {'mlp'}, {'linear'})
     """
     layers = parse_model(name)
     if layers[0] == "rnn":
-        return set()
+        return {READOUT_OPTIONS}  # the readout's; the cell has none
     return {"mlp"} if layers[0] == "mlp" else set(layers)

@@ -5,7 +5,10 @@ Following Madsen & Johansen's recurrent static-function network (stable-nalu,
 hidden state of 2, and an output layer maps the last state to the target: the same kind of
 unit for unit cells (or the second unit of a slash name, so ``nau/nmu`` accumulates a and b
 with a NAU and multiplies them with an NMU), a linear layer for the RNN, GRU and LSTM
-baselines.
+baselines. The linear readout takes :class:`~nalm.units.mlp.Linear`'s options from
+``unit_options[READOUT_OPTIONS]``: stable-nalu's is Xavier-uniform with gain 1 and a zero bias
+(``init="xavier"``; c434f99 ``stable_nalu/network/simple_function_recurrent.py:32-38``,
+``stable_nalu/layer/basic.py:42-43,69-72``), PyTorch's ``nn.Linear`` init by default.
 
 The first state is zero, as in PyTorch's RNNs, unless ``learn_initial_state=True``:
 Madsen & Johansen learn it as a parameter initialized to zeros, for every cell including the
@@ -37,6 +40,10 @@ State = tuple[Tensor, ...]
 NETWORK_OPTIONS = "recurrent"
 """The ``unit_options`` key whose options go to :class:`RecurrentNetwork` rather than to a unit
 (no unit is registered under this name)."""
+
+READOUT_OPTIONS = "linear"
+"""The ``unit_options`` key whose options go to an RNN baseline's linear readout (:class:`~nalm.units.mlp.Linear`'s
+``init``)."""
 
 
 class _BaselineCell(ArithmeticUnit):
@@ -276,7 +283,8 @@ def recurrent_network(layers: tuple[str, ...], input_size: int, out_features: in
                       unit_options: dict, members=None, device=None, dtype=None) -> RecurrentNetwork:
     """The recurrent network of a parsed model name (see :func:`~nalm.units.network.parse_model`).
 
-    ``unit_options[NETWORK_OPTIONS]`` holds :class:`RecurrentNetwork`'s own keyword options.
+    ``unit_options[NETWORK_OPTIONS]`` holds :class:`RecurrentNetwork`'s own keyword options, and
+    ``unit_options[READOUT_OPTIONS]`` those of an RNN baseline's linear readout.
 
     >>> net = recurrent_network(("nac",), 3, 1, 2, unit_options={"recurrent": {"learn_initial_state": True}})
     >>> [name for name, _ in net.named_parameters()]
@@ -285,7 +293,7 @@ def recurrent_network(layers: tuple[str, ...], input_size: int, out_features: in
     factory = {"members": members, "device": device, "dtype": dtype}
     if layers[0] == "rnn":
         cell = BASELINE_CELLS[layers[1]](input_size, hidden, **factory)
-        output = Linear(hidden, out_features, **factory)
+        output = Linear(hidden, out_features, **unit_options.get(READOUT_OPTIONS, {}), **factory)
     else:
         first, second = layers if len(layers) == 2 else layers * 2
         cell = unit_class(first)(input_size + hidden, hidden, **unit_options.get(first, {}), **factory)
