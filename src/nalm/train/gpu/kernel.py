@@ -56,6 +56,42 @@ def _operand(key, rows, row_blocks, lo, hi, c3, start, end, low, width, high, FU
 
 
 @triton.jit
+def _rows(key, rows, row_blocks, lo, hi, c3, low, width, high, spans, op, B: tl.constexpr, D: tl.constexpr,
+          FULL: tl.constexpr, BD4: tl.constexpr):
+    """The inputs x (rows, 4·BD4; 0 beyond D and below row B) and targets of batch ``rows``: each
+    row's blocks drawn at once, their four words interleaved back into row order."""
+    blocks = tl.arange(0, BD4)
+    counter = (rows[:, None] * row_blocks + blocks[None, :]).to(tl.uint32)
+    r0, r1, r2, r3 = tl.philox(key, counter, lo + tl.zeros_like(counter), hi + tl.zeros_like(counter),
+                               c3 + tl.zeros_like(counter))
+    words = tl.reshape(tl.join(tl.join(r0, r2), tl.join(r1, r3)), (rows.shape[0], 4 * BD4))
+    cols = tl.arange(0, 4 * BD4)
+    x = _value(words, cols[None, :], low, width, high, FULL)
+    x = tl.where((rows[:, None] < B) & (cols[None, :] < D), x, 0.0)
+    a = _operand(key, rows, row_blocks, lo, hi, c3, tl.load(spans), tl.load(spans + 1), low, width, high, FULL)
+    b = _operand(key, rows, row_blocks, lo, hi, c3, tl.load(spans + 2), tl.load(spans + 3), low, width, high, FULL)
+    return x, _target(op, a, b)
+
+
+@triton.jit
+def draw_kernel(X, Y, keys, c3s, lows, widths, highs, spans, ops, step, row_blocks, B: tl.constexpr, D: tl.constexpr,
+                FULL: tl.constexpr, BR: tl.constexpr, BD4: tl.constexpr):
+    """Member ``program_id``'s batch of ``step`` as :func:`train_kernel` draws it: inputs into X
+    (M, B, D) and targets into Y (M, B); the other arguments as there."""
+    m = tl.program_id(0).to(tl.int64)
+    step = step.to(tl.int64)
+    cols = tl.arange(0, 4 * BD4)
+    for first in range(0, B, BR):
+        rows = first + tl.arange(0, BR)
+        x, y = _rows(tl.load(keys + m), rows, row_blocks, step.to(tl.uint32), (step >> 32).to(tl.uint32),
+                     tl.load(c3s + m).to(tl.uint32), tl.load(lows + m), tl.load(widths + m), tl.load(highs + m),
+                     spans + 4 * m, tl.load(ops + m), B, D, FULL, BD4)
+        inside = (rows[:, None] < B) & (cols[None, :] < D)
+        tl.store(X + m * B * D + tl.where(inside, rows[:, None] * D + cols[None, :], 0), x, mask=inside)
+        tl.store(Y + m * B + tl.where(rows < B, rows, 0), y, mask=rows < B)
+
+
+@triton.jit
 def _target(op, a, b):
     """Operation ``op`` of :data:`nalm.train.kernels.draw.OPS` (add, sub, mul, div, square, sqrt,
     identity), correctly rounded."""
@@ -123,7 +159,8 @@ def train_kernel(
         row_blocks, samples, scale, beta1, rest1, beta2, rest2, alpha, rest_alpha, eps, clip,
         low1, high1, low2, high2,
         B: tl.constexpr, D: tl.constexpr, H: tl.constexpr, H2: tl.constexpr, FULL: tl.constexpr,
-        BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND2: tl.constexpr, OPTIMIZER: tl.constexpr):
+        BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND2: tl.constexpr, OPTIMIZER: tl.constexpr,
+        GRADIENTS: tl.constexpr = False):
     """Train member ``program_id`` for ``count`` steps from ``start``, unless ``frozen``.
 
     W1 (M, H, D) is the first layer's weight (a NAU: x·W1ᵀ clamped to [low1, high1]), W2 (M, 1, H)
@@ -141,27 +178,27 @@ def train_kernel(
     hs = tl.arange(0, BH)
     cols = tl.arange(0, 4 * BD4)
     valid1 = (hs[:, None] < H) & (cols[None, :] < D)
-    at1 = hs[:, None] * D + cols[None, :]
+    at1 = tl.where(valid1, hs[:, None] * D + cols[None, :], 0)  # (masked-off addresses kept inside the arrays:
+    # the interpreter reads them)
     w1 = tl.load(W1 + m * H * D + at1, mask=valid1, other=0.0)
     state = m * state_columns
     valid2 = hs < H2  # H2: 0 without a second layer
-    w2 = tl.load(W2 + m * H + hs, mask=valid2, other=0.0)
+    at2 = tl.where(valid2, m * H + hs, 0)
+    state2 = tl.where(valid2, state + H * D + hs, 0)
+    w2 = tl.load(W2 + at2, mask=valid2, other=0.0)
     a1, v1 = tl.zeros_like(w1), tl.zeros_like(w1)
     a2, v2 = tl.zeros_like(w2), tl.zeros_like(w2)
     if OPTIMIZER != 2:
         a1 = tl.load(S1 + state + at1, mask=valid1, other=0.0)
-        a2 = tl.load(S1 + state + H * D + hs, mask=valid2, other=0.0)
-    if OPTIMIZER == 0:
+        a2 = tl.load(S1 + state2, mask=valid2, other=0.0)
+    if OPTIMIZER == 0 and not GRADIENTS:  # (GRADIENTS: the first slot only)
         v1 = tl.load(S2 + state + at1, mask=valid1, other=0.0)
-        v2 = tl.load(S2 + state + H * D + hs, mask=valid2, other=0.0)
+        v2 = tl.load(S2 + state2, mask=valid2, other=0.0)
     rate = tl.load(rates + m)
     key = tl.load(keys + m)
     c3 = tl.load(c3s + m).to(tl.uint32)
     low, width, high = tl.load(lows + m), tl.load(widths + m), tl.load(highs + m)
-    a_start, a_end = tl.load(spans + 4 * m), tl.load(spans + 4 * m + 1)
-    b_start, b_end = tl.load(spans + 4 * m + 2), tl.load(spans + 4 * m + 3)
     op = tl.load(ops + m)
-    blocks = tl.arange(0, BD4)
     diverged = tl.full((), -1, tl.int64)
     loss = 0.0
     stop = tl.where(tl.load(frozen + m) != 0, 0, count)
@@ -178,15 +215,7 @@ def train_kernel(
         for first in range(0, B, BR):
             rows = first + tl.arange(0, BR)
             in_batch = rows < B
-            counter = (rows[:, None] * row_blocks + blocks[None, :]).to(tl.uint32)
-            r0, r1, r2, r3 = tl.philox(key, counter, lo + tl.zeros_like(counter), hi + tl.zeros_like(counter),
-                                       c3 + tl.zeros_like(counter))
-            words = tl.reshape(tl.join(tl.join(r0, r2), tl.join(r1, r3)), (BR, 4 * BD4))
-            x = _value(words, cols[None, :], low, width, high, FULL)
-            x = tl.where(in_batch[:, None] & (cols[None, :] < D), x, 0.0)
-            a = _operand(key, rows, row_blocks, lo, hi, c3, a_start, a_end, low, width, high, FULL)
-            b = _operand(key, rows, row_blocks, lo, hi, c3, b_start, b_end, low, width, high, FULL)
-            y = _target(op, a, b)
+            x, y = _rows(key, rows, row_blocks, lo, hi, c3, low, width, high, spans + 4 * m, op, B, D, FULL, BD4)
             h = tl.sum(x[:, None, :] * w1c[None, :, :], axis=2)  # (BR, BH)
             if KIND2 == 1:  # NMU: Π (W h + 1 - W); padded inputs give factors of 1
                 terms = w2c[None, :] * h + 1.0 - w2c[None, :]
@@ -219,25 +248,28 @@ def train_kernel(
             g2 = tl.where((w2 >= low2) & (w2 <= high2), g2, 0.0) + tl.sum(d2, axis=0)
             loss += tl.where(lam2 == 0, 0.0, lam2 * r2)
         finite = tl.abs(loss) < float("inf")
-        bias1, root_bias2 = tl.load(bias1s + i), tl.load(root_bias2s + i)
-        n1, na1, nv1 = _optimize(w1, g1, a1, v1, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha,
-                                 rest_alpha, eps, clip, OPTIMIZER)
-        n2, na2, nv2 = _optimize(w2, g2, a2, v2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha,
-                                 rest_alpha, eps, clip, OPTIMIZER)
-        w1 = tl.where(finite, tl.where(valid1, _clamp(n1, low1, high1), w1), w1)
-        a1, v1 = tl.where(finite, na1, a1), tl.where(finite, nv1, v1)
-        w2 = tl.where(finite, tl.where(valid2, _clamp(n2, low2, high2), w2), w2)
-        a2, v2 = tl.where(finite, na2, a2), tl.where(finite, nv2, v2)
+        if GRADIENTS:  # the step's gradients into the first state slot, the weights unchanged
+            a1, a2 = g1, g2
+        else:
+            bias1, root_bias2 = tl.load(bias1s + i), tl.load(root_bias2s + i)
+            n1, na1, nv1 = _optimize(w1, g1, a1, v1, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha,
+                                     rest_alpha, eps, clip, OPTIMIZER)
+            n2, na2, nv2 = _optimize(w2, g2, a2, v2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha,
+                                     rest_alpha, eps, clip, OPTIMIZER)
+            w1 = tl.where(finite, tl.where(valid1, _clamp(n1, low1, high1), w1), w1)
+            a1, v1 = tl.where(finite, na1, a1), tl.where(finite, nv1, v1)
+            w2 = tl.where(finite, tl.where(valid2, _clamp(n2, low2, high2), w2), w2)
+            a2, v2 = tl.where(finite, na2, a2), tl.where(finite, nv2, v2)
         diverged = tl.where(finite, diverged, step)
         stop = tl.where(finite, stop, 0)
         i += 1
     tl.store(W1 + m * H * D + at1, w1, mask=valid1)
-    tl.store(W2 + m * H + hs, w2, mask=valid2)
-    if OPTIMIZER != 2:
+    tl.store(W2 + at2, w2, mask=valid2)
+    if OPTIMIZER != 2 or GRADIENTS:
         tl.store(S1 + state + at1, a1, mask=valid1)
-        tl.store(S1 + state + H * D + hs, a2, mask=valid2)
-    if OPTIMIZER == 0:
+        tl.store(S1 + state2, a2, mask=valid2)
+    if OPTIMIZER == 0 and not GRADIENTS:  # (GRADIENTS: the first slot only)
         tl.store(S2 + state + at1, v1, mask=valid1)
-        tl.store(S2 + state + H * D + hs, v2, mask=valid2)
+        tl.store(S2 + state2, v2, mask=valid2)
     tl.store(diverged_at + m, diverged)
     tl.store(losses + m, loss)

@@ -89,7 +89,7 @@ class TritonSteps:
         self.spans = on_device(streams.spans[members], torch.int64)
         self.ops = on_device([OPS.index(m.target) for m in data.members], torch.int32)
         self.row_blocks = int(streams.row_blocks)
-        self.batch, self.inputs = data.batch_size, data.input_shape[0]
+        self.batch_size, self.inputs = data.batch_size, data.input_shape[0]
         self.hidden = self.units[0].out_features
         self.rates = optimizer.rates.to(device, torch.float32)
         m = len(data.members)
@@ -112,33 +112,63 @@ class TritonSteps:
         """Train steps ``start`` to ``start + count - 1``: each member not yet ``diverged`` takes
         them all, or stops at its first non-finite loss, which marks it in ``diverged`` and
         ``diverged_at`` as the loop marks it."""
+        self._launch(start, count, diverged.to(torch.int8), self.optimizer.flat_state)
+        self.optimizer.steps += count
+        for i in torch.nonzero(self.diverged_at >= 0).flatten().tolist():
+            diverged_at[i] = int(self.diverged_at[i])
+            diverged[i] = True
+
+    def gradients(self, step: int) -> tuple[Tensor, list[Tensor]]:
+        """Each member's loss at ``step`` (data and regularizers) and the gradient of it with
+        respect to each layer's weight, shaped as the weight, as the kernel computes them;
+        nothing is trained (for checks against autograd)."""
+        weights = [layer.weight for layer in self.layers]
+        sizes = [w[0].numel() for w in weights]
+        slot = torch.zeros(len(self.rates), sum(sizes), dtype=torch.float32, device=self.keys.device)
+        self._launch(step, 1, torch.zeros(len(self.rates), dtype=torch.int8, device=slot.device), [slot],
+                     gradients=True)
+        return self.losses.clone(), [g.reshape(w.shape) for g, w in zip(slot.split(sizes, dim=1), weights)]
+
+    def batch(self, step: int) -> tuple[Tensor, Tensor]:
+        """Each member's inputs (M, batch, inputs) and targets (M, batch) at ``step``, as the kernel
+        draws them."""
+        from .kernel import draw_kernel
+
+        m = len(self.rates)
+        x = torch.empty(m, self.batch_size, self.inputs, dtype=torch.float32, device=self.keys.device)
+        y = torch.empty(m, self.batch_size, dtype=torch.float32, device=x.device)
+        draw_kernel[(m,)](x, y, self.keys, self.c3s, self.lows, self.widths, self.highs, self.spans, self.ops, step,
+                          self.row_blocks, **self._shape(), enable_fp_fusion=False)
+        return x, y
+
+    def _shape(self) -> dict:
+        """The batch's constexprs: rows, inputs, columns before a row's last partial block, rows
+        per tile, a row's blocks (padded to a power of two)."""
+        return dict(B=self.batch_size, D=self.inputs, FULL=4 * (self.inputs // 4), BR=min(ROWS, _pow2(self.batch_size)),
+                    BD4=_pow2(self.row_blocks))
+
+    def _launch(self, start: int, count: int, frozen: Tensor, state: list[Tensor], gradients: bool = False) -> None:
+        """One launch of the training kernel over every member (``frozen`` ones stay as they are)."""
         from .kernel import train_kernel
 
         bias1, root_bias2, lambdas1, lambdas2 = self.constants(start, count)
         weights = [layer.weight.detach() for layer in self.layers]
         w2 = weights[1] if len(weights) == 2 else self.nothing
-        state = self.optimizer.flat_state + [self.nothing] * (2 - len(self.optimizer.flat_state))
-        columns = self.optimizer.flat_state[0].shape[1] if self.optimizer.flat_state else 0
+        columns = state[0].shape[1] if state else 0
+        state = list(state) + [self.nothing] * (2 - len(state))
         bounds = [b for layer in self.layers for b in layer.weight_bounds] + [0.0, 0.0] * (2 - len(self.layers))
-        frozen = diverged.to(torch.int8)
         clip = math.inf if self.config.grad_clip is None else self.config.grad_clip
         f32 = np.float32
-        samples = f32(self.batch)  # rows × one output
+        samples = f32(self.batch_size)  # rows × one output
         h2 = self.hidden if len(self.layers) == 2 else 0
         train_kernel[(len(self.rates),)](
             weights[0], w2, state[0], state[1], columns, self.rates, self.keys, self.c3s, self.lows, self.widths,
             self.highs, self.spans, self.ops, frozen, start, count, bias1, root_bias2, lambdas1, lambdas2,
             self.diverged_at, self.losses, self.row_blocks, float(samples), float(f32(2) / samples),
             *(float(f32(c)) for c in (BETA1, 1 - BETA1, BETA2, 1 - BETA2, RMS_ALPHA, 1 - RMS_ALPHA, EPS, clip)),
-            *(float(f32(b)) for b in bounds),
-            B=self.batch, D=self.inputs, H=self.hidden, H2=h2, FULL=4 * (self.inputs // 4), BR=min(ROWS, _pow2(self.batch)),
-            BD4=_pow2(self.row_blocks), BH=max(2, _pow2(self.hidden)),
+            *(float(f32(b)) for b in bounds), H=self.hidden, H2=h2, BH=max(2, _pow2(self.hidden)),
             KIND2=SECOND_KINDS[self.layers[1].kind] if h2 else 2, OPTIMIZER=OPTIMIZERS.index(self.config.optimizer),
-            num_warps=4, enable_fp_fusion=False)
-        self.optimizer.steps += count
-        for i in torch.nonzero(self.diverged_at >= 0).flatten().tolist():
-            diverged_at[i] = int(self.diverged_at[i])
-            diverged[i] = True
+            GRADIENTS=gradients, **self._shape(), num_warps=4, enable_fp_fusion=False)
 
 
 def _pow2(n: int) -> int:
