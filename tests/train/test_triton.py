@@ -1,19 +1,25 @@
 """The Triton trainer (kernel "triton") against the CPU's draws and autograd.
 
-Run through Triton's interpreter (TRITON_INTERPRET=1, set here before Triton is imported):
-about a third of a second per member-step at batch 16, so populations are tiny and runs short.
-The draws must be the CPU's bit for bit; gradients and trained weights agree with autograd to
-float32 rounding; a member computes in a population exactly what it computes alone.
+Run through Triton's interpreter: TRITON_INTERPRET=1 is set before Triton is imported (Triton
+defines its own library functions then, interpreted or compiled, for the whole process), so it
+holds for the rest of the test session; the compile check runs in a process of its own
+(tests/train/test_gpu_static.py). About a fifth of a second per member-step at batch 16, so
+populations are tiny and runs short. The draws must be the CPU's bit for bit; gradients and
+trained weights agree with autograd to float32 rounding; a member computes in a population
+exactly what it computes alone.
 """
 import os
+import sys
 
-os.environ["TRITON_INTERPRET"] = "1"  # before Triton is imported: its kernels then run on the CPU
+import pytest
+
+if "triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1":
+    pytest.skip("Triton was imported without its interpreter before these tests", allow_module_level=True)
+os.environ["TRITON_INTERPRET"] = "1"
+pytest.importorskip("triton")
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 import torch  # noqa: E402
-
-pytest.importorskip("triton")
 
 from nalm.tasks import StaticTask, presets  # noqa: E402
 from nalm.tasks.targets import TARGETS  # noqa: E402

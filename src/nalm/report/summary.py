@@ -133,15 +133,20 @@ def one_version_per_model(runs) -> None:
 
 def one_table(configs) -> None:
     """Raise a ValueError when run configs cannot share one table: drawn by more than one
-    generator (:func:`one_generator`), or trained by both the fused step and autograd (the two
-    agree to rounding, so a table of both would count a seed run both ways twice). Versions of a
-    unit from outside nalm may share a table, one model each (:mod:`nalm.report.selection`)."""
+    generator (:func:`one_generator`), or trained by more than one of the fused step, autograd and
+    the Triton kernel (they agree to rounding, so a table of both would count a seed run twice).
+    Versions of a unit from outside nalm may share a table, one model each
+    (:mod:`nalm.report.selection`)."""
     configs = list(configs)
     one_generator(configs)
     steps = {c.get("train", {}).get("fused", True) for c in configs}
     if len(steps) > 1:
         raise ValueError("the runs were trained both by the fused step and by autograd (config \"fused\"), which "
                          "one report cannot mix: report each from its own store")
+    kernels = {c.get("train", {}).get("kernel") for c in configs}
+    if len(kernels) > 1:
+        raise ValueError("the runs were trained both by the Triton kernel and by the default step (config \"kernel\"), "
+                         "which one report cannot mix: report each from its own store")
 
 
 def formula_matches(metrics: list[dict]) -> int | None:

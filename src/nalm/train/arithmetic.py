@@ -60,7 +60,7 @@ class ArithmeticPopulation(Population):
         super().__init__(model, net, members, config)
         self.data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                                    device=config.device, dtype=dtype)
-        if config.kernel is not None:
+        if config.kernel is not None and config.iterations > 0:
             check_kernel(net, self.data, config)  # refused here, before anything trains
         self.fused = FusedStep.of(net, self.data) if config.fused and config.kernel is None else None
 
@@ -78,7 +78,9 @@ class ArithmeticPopulation(Population):
 
     def step_kernel(self, optimizer) -> TritonSteps | None:
         """The Triton trainer where the config asks for it (``kernel: "triton"``)."""
-        return None if self.config.kernel is None else TritonSteps(self.net, self.data, self.config, optimizer)
+        if self.config.kernel is None or self.config.iterations == 0:  # (nothing to train)
+            return None
+        return TritonSteps(self.net, self.data, self.config, optimizer)
 
     def evaluate(self) -> dict[str, Tensor]:
         squared, absolute = {}, {}
