@@ -92,8 +92,8 @@ def main() -> None:
                 step_ms = count / cuda * 1e3
                 drawing = "" if path == "triton" else \
                     f", of which drawing the batches {data_ms(members_for(count)):7.2f}"
-                print(f"{model}: {path:8s} CUDA, {count:6d} members: {cuda:10.0f} model-steps/s ({cuda / cpu:6.1f}x the "
-                      f"CPU); {step_ms:7.2f} ms per step{drawing}", flush=True)
+                print(f"{model}: {path:8s} CUDA, {count:6d} members: {cuda:10.0f} model-steps/s "
+                      f"({cuda / cpu:6.1f}x the CPU); {step_ms:7.2f} ms per step{drawing}", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,13 @@ reads the cubin with the ``cuobjdump`` Triton ships: registers per thread (``REG
 bytes (``LOCAL``), static SASS instructions, and an estimate of the thread-instructions one
 model-step issues. The estimate weighs each instruction by the trips of the loops around it
 (backward branches in the SASS: the step loop once, the batch-tile loop ``batch / rows`` times,
-the operand loops that draw a's and b's inputs again ``tiles · blocks`` times, blocks ≈ 7.75 for
-25-input runs), counts every instruction of a loop body as issued (division and square-root
+the operand loops that draw a's and b's inputs again ``blocks`` times each, blocks ≈ 7.75 for
+runs of 25 inputs), counts every instruction of a loop body as issued (division and square-root
 slow paths included, so it is an upper estimate) and multiplies by ``32 · warps`` threads. The
 ceiling divides an H100's ~3.3·10¹³ thread-instructions/s by it.
 
-    python benchmarks/gpu_static.py                 # the three networks, rows 32, 4 warps
-    python benchmarks/gpu_static.py --rows 16 --warps 8 --json
+    python benchmarks/gpu_static.py                 # the three networks, rows 16, 4 warps (the trainer's)
+    python benchmarks/gpu_static.py --rows 32 --warps 2 --json
 
 Run without ``TRITON_INTERPRET`` (the interpreter does not compile).
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import re
 import subprocess
@@ -33,7 +34,8 @@ H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 l
 NETWORKS = {"nau/nmu": dict(H=2, H2=2, KIND2=1), "nau/nau": dict(H=2, H2=2, KIND2=0), "nau": dict(H=1, H2=0, KIND2=2)}
 POINTERS = {"W1": "*fp32", "W2": "*fp32", "S1": "*fp32", "S2": "*fp32", "rates": "*fp32", "keys": "*i64",
             "c3s": "*i64", "lows": "*fp32", "widths": "*fp32", "highs": "*fp32", "spans": "*i64", "ops": "*i32",
-            "frozen": "*i8", "bias1s": "*fp32", "root_bias2s": "*fp32", "lambdas1": "*fp32", "lambdas2": "*fp32",
+            "frozen": "*i8", "Y": "*fp32", "bias1s": "*fp32", "root_bias2s": "*fp32", "lambdas1": "*fp32",
+            "lambdas2": "*fp32",
             "diverged_at": "*i64", "losses": "*fp32"}
 INTEGERS = {"state_columns": "i32", "start": "i64", "count": "i32", "row_blocks": "i32"}
 
@@ -54,7 +56,8 @@ def compile_kernel(network: str, batch: int, inputs: int, rows: int, warps: int)
     from nalm.train.gpu.trainer import _pow2
 
     row_blocks = (inputs + 3) // 4
-    constants = dict(B=batch, D=inputs, FULL=4 * (inputs // 4), BR=rows, BD4=_pow2(row_blocks), OPTIMIZER=0,
+    constants = dict(B=batch, BB=_pow2(batch), D=inputs, FULL=4 * (inputs // 4), BR=rows, BD4=_pow2(row_blocks),
+                     OPTIMIZER=0,
                      GRADIENTS=False, **NETWORKS[network])
     constants["BH"] = max(2, _pow2(constants["H"]))
     signature = {name: "constexpr" if name in constants else POINTERS.get(name, INTEGERS.get(name, "fp32"))
@@ -64,10 +67,14 @@ def compile_kernel(network: str, batch: int, inputs: int, rows: int, warps: int)
     return kernel.asm["cubin"]
 
 
-def loop_trips(depth: int, tiles: int, blocks: float) -> float:
-    """Trips per model-step of the code at loop depth ``depth``: outside the step loop (once per
-    launch: 0), the step loop, the tile loop, the operand loops."""
-    return (0.0, 1.0, float(tiles), tiles * blocks)[min(depth, 3)]
+def loop_trips(loops: list[tuple[int, int]], tiles: int, blocks: float) -> list[float]:
+    """Each loop's trips per trip of the loop around it (``loops``: SASS address ranges): the
+    outermost is the step loop (once per model-step), the largest within it the tile loop
+    (``tiles``), any other an operand loop (``blocks``)."""
+    step = max(loops, key=lambda loop: loop[1] - loop[0])
+    inner = [loop for loop in loops if loop != step]
+    tile = max(inner, key=lambda loop: loop[1] - loop[0]) if inner else None
+    return [1.0 if loop == step else float(tiles) if loop == tile else blocks for loop in loops]
 
 
 def figures(cubin: bytes, tiles: int, blocks: float, warps: int) -> dict:
@@ -82,8 +89,9 @@ def figures(cubin: bytes, tiles: int, blocks: float, warps: int) -> dict:
     instructions = [(int(a, 16), rest) for a, rest in re.findall(r"/\*([0-9a-f]{4,})\*/\s+([^;]*);", sass)]
     loops = [(int(target, 16), address) for address, rest in instructions
              for target in re.findall(r"\bBRA\s+(0x[0-9a-f]+)", rest) if int(target, 16) < address]
-    per_step = sum(loop_trips(sum(start <= address <= end for start, end in loops), tiles, blocks)
-                   for address, _ in instructions)
+    trips = loop_trips(loops, tiles, blocks)
+    per_step = sum(math.prod(t for (start, end), t in zip(loops, trips) if start <= address <= end)
+                   for address, _ in instructions if any(start <= address <= end for start, end in loops))
     thread_instructions = per_step * 32 * warps
     return {"registers": registers, "spilled_bytes": spilled, "static_instructions": len(instructions),
             "loops": len(loops), "thread_instructions_per_model_step": thread_instructions,
@@ -95,7 +103,7 @@ def main() -> None:
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--inputs", type=int, default=100)
-    parser.add_argument("--rows", type=int, default=32, help="batch rows per tile (a power of two)")
+    parser.add_argument("--rows", type=int, default=16, help="batch rows per tile (a power of two; the trainer: 16)")
     parser.add_argument("--warps", type=int, default=4)
     parser.add_argument("--operand-blocks", type=float, default=7.75,
                         help="Philox blocks drawn again per operand (25 consecutive inputs: 7 or 8)")
@@ -115,7 +123,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(out))
         return
-    print(f"sm_90, batch {args.batch}, input {args.inputs}, rows {args.rows} per tile, {args.warps} warps, Adam, float32")
+    print(f"sm_90, batch {args.batch}, input {args.inputs}, rows {args.rows} per tile, {args.warps} warps, "
+          "Adam, float32")
     for network, f in out.items():
         print(f"{network:8s} {f['registers']:4d} registers, {f['spilled_bytes']} bytes spilled, "
               f"{f['static_instructions']:5d} instructions ({f['loops']} loops), "

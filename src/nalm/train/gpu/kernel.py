@@ -56,10 +56,10 @@ def _operand(key, rows, row_blocks, lo, hi, c3, start, end, low, width, high, FU
 
 
 @triton.jit
-def _rows(key, rows, row_blocks, lo, hi, c3, low, width, high, spans, op, B: tl.constexpr, D: tl.constexpr,
-          FULL: tl.constexpr, BD4: tl.constexpr):
-    """The inputs x (rows, 4·BD4; 0 beyond D and below row B) and targets of batch ``rows``: each
-    row's blocks drawn at once, their four words interleaved back into row order."""
+def _inputs(key, rows, row_blocks, lo, hi, c3, low, width, high, B: tl.constexpr, D: tl.constexpr,
+            FULL: tl.constexpr, BD4: tl.constexpr):
+    """The inputs x (rows, 4·BD4; 0 beyond D and below row B) of batch ``rows``: each row's blocks
+    drawn at once, their four words interleaved back into row order."""
     blocks = tl.arange(0, BD4)
     counter = (rows[:, None] * row_blocks + blocks[None, :]).to(tl.uint32)
     r0, r1, r2, r3 = tl.philox(key, counter, lo + tl.zeros_like(counter), hi + tl.zeros_like(counter),
@@ -67,10 +67,16 @@ def _rows(key, rows, row_blocks, lo, hi, c3, low, width, high, spans, op, B: tl.
     words = tl.reshape(tl.join(tl.join(r0, r2), tl.join(r1, r3)), (rows.shape[0], 4 * BD4))
     cols = tl.arange(0, 4 * BD4)
     x = _value(words, cols[None, :], low, width, high, FULL)
-    x = tl.where((rows[:, None] < B) & (cols[None, :] < D), x, 0.0)
+    return tl.where((rows[:, None] < B) & (cols[None, :] < D), x, 0.0)
+
+
+@triton.jit
+def _targets(key, rows, row_blocks, lo, hi, c3, low, width, high, spans, op, FULL: tl.constexpr):
+    """The targets of batch ``rows``: operation ``op`` of their operands, summed over the columns
+    ``spans`` gives (a: [spans[0], spans[1]), b: [spans[2], spans[3]))."""
     a = _operand(key, rows, row_blocks, lo, hi, c3, tl.load(spans), tl.load(spans + 1), low, width, high, FULL)
     b = _operand(key, rows, row_blocks, lo, hi, c3, tl.load(spans + 2), tl.load(spans + 3), low, width, high, FULL)
-    return x, _target(op, a, b)
+    return _target(op, a, b)
 
 
 @triton.jit
@@ -81,11 +87,12 @@ def draw_kernel(X, Y, keys, c3s, lows, widths, highs, spans, ops, step, row_bloc
     m = tl.program_id(0).to(tl.int64)
     step = step.to(tl.int64)
     cols = tl.arange(0, 4 * BD4)
+    key, lo, hi, c3 = tl.load(keys + m), step.to(tl.uint32), (step >> 32).to(tl.uint32), tl.load(c3s + m).to(tl.uint32)
+    low, width, high = tl.load(lows + m), tl.load(widths + m), tl.load(highs + m)
     for first in range(0, B, BR):
         rows = first + tl.arange(0, BR)
-        x, y = _rows(tl.load(keys + m), rows, row_blocks, step.to(tl.uint32), (step >> 32).to(tl.uint32),
-                     tl.load(c3s + m).to(tl.uint32), tl.load(lows + m), tl.load(widths + m), tl.load(highs + m),
-                     spans + 4 * m, tl.load(ops + m), B, D, FULL, BD4)
+        x = _inputs(key, rows, row_blocks, lo, hi, c3, low, width, high, B, D, FULL, BD4)
+        y = _targets(key, rows, row_blocks, lo, hi, c3, low, width, high, spans + 4 * m, tl.load(ops + m), FULL)
         inside = (rows[:, None] < B) & (cols[None, :] < D)
         tl.store(X + m * B * D + tl.where(inside, rows[:, None] * D + cols[None, :], 0), x, mask=inside)
         tl.store(Y + m * B + tl.where(rows < B, rows, 0), y, mask=rows < B)
@@ -154,11 +161,11 @@ def _optimize(w, g, s1, s2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2,
 
 @triton.jit(do_not_specialize=["start", "count"])
 def train_kernel(
-        W1, W2, S1, S2, state_columns, rates, keys, c3s, lows, widths, highs, spans, ops, frozen,
+        W1, W2, S1, S2, state_columns, rates, keys, c3s, lows, widths, highs, spans, ops, frozen, Y,
         start, count, bias1s, root_bias2s, lambdas1, lambdas2, diverged_at, losses,
         row_blocks, samples, scale, beta1, rest1, beta2, rest2, alpha, rest_alpha, eps, clip,
         low1, high1, low2, high2,
-        B: tl.constexpr, D: tl.constexpr, H: tl.constexpr, H2: tl.constexpr, FULL: tl.constexpr,
+        B: tl.constexpr, BB: tl.constexpr, D: tl.constexpr, H: tl.constexpr, H2: tl.constexpr, FULL: tl.constexpr,
         BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND2: tl.constexpr, OPTIMIZER: tl.constexpr,
         GRADIENTS: tl.constexpr = False):
     """Train member ``program_id`` for ``count`` steps from ``start``, unless ``frozen``.
@@ -172,7 +179,14 @@ def train_kernel(
     target is operation ``ops[m]``. Per step i of the launch: ``bias1s[i]``, ``root_bias2s[i]``
     (Adam's corrections) and the regularizers' weights ``lambdas1[i]``, ``lambdas2[i]``. Out:
     ``diverged_at[m]``, the first step whose loss was not finite (-1: none), and ``losses[m]``,
-    the loss of its last step.
+    the loss of its last step. ``Y`` (M, BB) is scratch: a step's targets, drawn for the whole
+    batch at once. With ``GRADIENTS`` it takes one step's gradients into S1 instead, the
+    weights untouched (:meth:`~nalm.train.gpu.trainer.TritonSteps.gradients`).
+
+    Constexprs: B rows per batch (BB, the next power of two), D inputs (FULL: the columns before
+    a row's last partial block of four), H hidden (H2: H, or 0 for one layer; BH a power of two
+    ≥ 2), BR rows per tile, BD4 blocks per row (a power of two), ``KIND2``, ``OPTIMIZER``
+    (:data:`ADAM`, :data:`RMSPROP`, :data:`SGD`).
     """
     m = tl.program_id(0).to(tl.int64)
     hs = tl.arange(0, BH)
@@ -199,6 +213,7 @@ def train_kernel(
     c3 = tl.load(c3s + m).to(tl.uint32)
     low, width, high = tl.load(lows + m), tl.load(widths + m), tl.load(highs + m)
     op = tl.load(ops + m)
+    batch = tl.arange(0, BB)
     diverged = tl.full((), -1, tl.int64)
     loss = 0.0
     stop = tl.where(tl.load(frozen + m) != 0, 0, count)
@@ -212,10 +227,17 @@ def train_kernel(
         g1 = tl.zeros((BH, 4 * BD4), tl.float32)
         g2 = tl.zeros((BH,), tl.float32)
         squares = 0.0
+        # The whole batch's targets at once, a row per thread, through Y (M, BB): the operands'
+        # inputs are drawn again for them, once per step rather than once per tile.
+        targets = _targets(key, batch, row_blocks, lo, hi, c3, low, width, high, spans + 4 * m, op, FULL)
+        tl.debug_barrier()  # the last step's tiles have read their targets
+        tl.store(Y + m * BB + batch, targets)
+        tl.debug_barrier()
         for first in range(0, B, BR):
             rows = first + tl.arange(0, BR)
             in_batch = rows < B
-            x, y = _rows(key, rows, row_blocks, lo, hi, c3, low, width, high, spans + 4 * m, op, B, D, FULL, BD4)
+            x = _inputs(key, rows, row_blocks, lo, hi, c3, low, width, high, B, D, FULL, BD4)
+            y = tl.load(Y + m * BB + rows)
             h = tl.sum(x[:, None, :] * w1c[None, :, :], axis=2)  # (BR, BH)
             if KIND2 == 1:  # NMU: Π (W h + 1 - W); padded inputs give factors of 1
                 terms = w2c[None, :] * h + 1.0 - w2c[None, :]

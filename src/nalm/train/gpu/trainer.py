@@ -24,7 +24,7 @@ from ..optim import BETA1, BETA2, EPS, OPTIMIZERS, RMS_ALPHA, PopulationOptimize
 
 SECOND_KINDS = {"linear": 0, "nmu": 1}  # the kernel's KIND2 of a second layer (2: none)
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
-ROWS = 32  # batch rows per tile
+ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
 
 
 def check(net, data: PopulationData, config) -> list:
@@ -55,10 +55,12 @@ def check(net, data: PopulationData, config) -> list:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
     if [p for p in net.parameters() if p.requires_grad] != [layer.weight for layer in layers] or \
             any(not layer.weight.is_contiguous() for layer in layers):
-        raise ValueError(f"kernel triton needs the layers' weights as the network's only parameters; {names} has others")
+        raise ValueError(f"kernel triton needs the layers' weights as the network's only parameters; "
+                         f"{names} has others")
     counts, spans = data.streams.ranges[4], data.streams.spans
     if (counts != 1).any():
-        raise ValueError("kernel triton draws inputs from one interval so far; a union of intervals is not supported yet")
+        raise ValueError("kernel triton draws inputs from one interval so far; "
+                         "a union of intervals is not supported yet")
     if (spans < 0).any():
         raise ValueError("kernel triton sums operands over runs of consecutive inputs only so far")
     return layers
@@ -96,6 +98,7 @@ class TritonSteps:
         self.diverged_at = torch.empty(m, dtype=torch.int64, device=device)
         self.losses = torch.empty(m, dtype=torch.float32, device=device)
         self.nothing = torch.zeros(1, dtype=torch.float32, device=device)
+        self.targets = torch.empty(m, _pow2(self.batch_size), dtype=torch.float32, device=device)  # the kernel's
 
     def constants(self, start: int, count: int) -> tuple[Tensor, ...]:
         """Per step of a launch: Adam's 1 - β1^t and √(1 - β2^t) (t the optimizer's step count),
@@ -163,10 +166,11 @@ class TritonSteps:
         h2 = self.hidden if len(self.layers) == 2 else 0
         train_kernel[(len(self.rates),)](
             weights[0], w2, state[0], state[1], columns, self.rates, self.keys, self.c3s, self.lows, self.widths,
-            self.highs, self.spans, self.ops, frozen, start, count, bias1, root_bias2, lambdas1, lambdas2,
+            self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2, lambdas1, lambdas2,
             self.diverged_at, self.losses, self.row_blocks, float(samples), float(f32(2) / samples),
             *(float(f32(c)) for c in (BETA1, 1 - BETA1, BETA2, 1 - BETA2, RMS_ALPHA, 1 - RMS_ALPHA, EPS, clip)),
-            *(float(f32(b)) for b in bounds), H=self.hidden, H2=h2, BH=max(2, _pow2(self.hidden)),
+            *(float(f32(b)) for b in bounds), BB=_pow2(self.batch_size), H=self.hidden, H2=h2,
+            BH=max(2, _pow2(self.hidden)),
             KIND2=SECOND_KINDS[self.layers[1].kind] if h2 else 2, OPTIMIZER=OPTIMIZERS.index(self.config.optimizer),
             GRADIENTS=gradients, **self._shape(), num_warps=4, enable_fp_fusion=False)
 
