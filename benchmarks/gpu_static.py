@@ -1,6 +1,6 @@
 """The Triton trainer compiled for an H100 (sm_90) without a GPU: registers, spills, instructions.
 
-For each network the kernel trains (NAU→NMU, NAU→NAU, NAU) it compiles
+For each network the kernel trains (NAU→NMU, NAU→NAU, NMU→NAU, NAU, NMU) it compiles
 :func:`nalm.train.gpu.kernel.train_kernel` for the madsen2020 task (input 100, batch 128,
 hidden 2, float32, Adam) with ``triton.compile(..., target=GPUTarget("cuda", 90, 32))`` and
 reads the cubin with the ``cuobjdump`` Triton ships: registers per thread (``REG``), spilled
@@ -31,7 +31,9 @@ import tempfile
 from pathlib import Path
 
 H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 lanes × 1.98 GHz
-NETWORKS = {"nau/nmu": dict(H=2, H2=2, KIND2=1), "nau/nau": dict(H=2, H2=2, KIND2=0), "nau": dict(H=1, H2=0, KIND2=2)}
+NETWORKS = {"nau/nmu": dict(H=2, H2=2, KIND1=0, KIND2=1), "nau/nau": dict(H=2, H2=2, KIND1=0, KIND2=0),
+            "nmu/nau": dict(H=2, H2=2, KIND1=1, KIND2=0), "nau": dict(H=1, H2=0, KIND1=0, KIND2=2),
+            "nmu": dict(H=1, H2=0, KIND1=1, KIND2=2)}
 POINTERS = {"W1": "*fp32", "W2": "*fp32", "S1": "*fp32", "S2": "*fp32", "rates": "*fp32", "keys": "*i64",
             "c3s": "*i64", "lows": "*fp32", "widths": "*fp32", "highs": "*fp32", "spans": "*i64", "ops": "*i32",
             "frozen": "*i8", "Y": "*fp32", "bias1s": "*fp32", "root_bias2s": "*fp32", "lambdas1": "*fp32",

@@ -72,14 +72,14 @@ def test_draws_and_targets_are_the_cpus_bit_for_bit(task, step):
     assert np.array_equal(y.numpy(), y_cpu, equal_nan=True)
 
 
-@pytest.mark.parametrize("model", ["nau/nmu", "nau/nau", "nau"])
+@pytest.mark.parametrize("model", ["nau/nmu", "nau/nau", "nmu/nau", "nmu/nmu", "nau", "nmu"])
 def test_one_step_loss_and_gradients_match_autograd(model):
     """Data loss, the regularizers at a step on their ramps, and clamped weights: on a bound
     (gradient kept) and beyond it (none), as through torch.clamp."""
     population, trainer = _trainer(model, MEMBERS)
     first = population.net.units()[0]
     with torch.no_grad():
-        first.W[0, 0, :3] = torch.tensor([1.0, -1.0, 1.25])
+        first.W[0, 0, :3] = torch.tensor([1.0, first.lower, 1.25])
         first.W[1, 0, 3] = 0.5  # min(|W|, |1 - |W||) at a tie
     step = 2
     loss, grads = trainer.gradients(step)
@@ -90,8 +90,11 @@ def test_one_step_loss_and_gradients_match_autograd(model):
     torch.testing.assert_close(loss, reference.detach(), rtol=2e-6, atol=0)
     for grad, p in zip(grads, population.net.parameters()):
         torch.testing.assert_close(grad, p.grad, rtol=1e-5, atol=1e-6 * p.grad.abs().max().item())
-    gradient = list(population.net.parameters())[0].grad[0, 0]
-    assert gradient[2].abs() < 1e-3 * gradient[0].abs()  # beyond its bound: the regularizer's gradient only
+    first.W.grad = None
+    population.net.regularization(step).sum().backward()
+    regularizer = first.W.grad[0, 0]
+    torch.testing.assert_close(grads[0][0, 0, 2], regularizer[2], rtol=1e-6, atol=0)  # beyond its bound: no data gradient
+    assert (grads[0][0, 0, :2] - regularizer[:2]).abs().min() > 1e-3  # on a bound: a data gradient
 
 
 def _trained(model, members, **changes):
@@ -102,7 +105,7 @@ def _trained(model, members, **changes):
     return results, [p.detach().clone() for p in population.net.parameters()], initial
 
 
-@pytest.mark.parametrize("model, optimizer", [("nau/nmu", "adam"), ("nau/nau", "rmsprop"), ("nau", "sgd")])
+@pytest.mark.parametrize("model, optimizer", [("nau/nmu", "adam"), ("nmu/nau", "rmsprop"), ("nau", "sgd")])
 def test_trained_weights_match_autograd(model, optimizer):
     """Three steps through the loop (one launch), every optimizer, the regularizers ramping up."""
     lr = 0.1 if optimizer == "sgd" else 1e-2
@@ -154,7 +157,8 @@ def test_the_kernel_is_stored_only_when_chosen():
     ("nau/nmu", {"dtype": "float64"}, "float32 only so far"),
     ("nau/nmu", {"grad_norm_clip": 1.0}, "grad_norm_clip"),
     ("nau/nmu", {"unit_options": {"nmu": {"regularizer_z": 1.0}}}, "NAU→NMU is not supported yet"),
-    ("nmu/nau", {}, "NMU→NAU is not supported yet"),
+    ("nau/nac", {}, "NAU→NAC is not supported yet"),
+    ("nau/nmu", {"hidden": 17}, "hidden widths up to 16"),
 ])
 def test_what_the_kernel_does_not_train_is_refused_in_one_line(model, changes, message):
     with pytest.raises(ValueError, match=message) as error:

@@ -7,8 +7,8 @@ step, checkpoints and records divergence between launches, and each launch of
 GPU it runs compiled; on the CPU it runs through Triton's interpreter (``TRITON_INTERPRET=1``
 set before Triton is imported), slowly, which is how it is tested without a GPU.
 
-Supported so far: float32 networks of a NAU, or a NAU followed by a NAU or an NMU (hidden
-width up to 16), without ``regularizer_z``; static tasks with fresh batches drawn from one
+Supported so far: float32 networks of NAU and NMU layers, alone or in pairs (hidden width up
+to 16), without ``regularizer_z``; static tasks with fresh batches drawn from one
 interval, whose operands sum runs of consecutive inputs; Adam, RMSprop and SGD, with
 ``grad_clip``. Anything else is refused with a ValueError naming it.
 

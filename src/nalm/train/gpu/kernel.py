@@ -16,8 +16,8 @@ optimizer's arithmetic given a gradient. The forward and backward passes sum in 
 than the CPU's, so losses, gradients and trained weights agree with it to float32 rounding.
 
 Layer kinds (constexpr): :data:`LINEAR` (x·Wᵀ, W clamped to [low, high]: the NAU) and
-:data:`NMU`, whose product runs over a second layer's few inputs; :data:`NONE` for no second
-layer. Everything here is float32.
+:data:`NMU` (Π (W x + 1 - W), W clamped), first or second; :data:`NONE` for no second layer.
+Everything here is float32.
 """
 from __future__ import annotations
 
@@ -128,6 +128,13 @@ def _multiply(a, b):
 
 
 @triton.jit
+def _before(product_left, before_left, product_right, before_right):
+    """A scan step whose second part is the product of every factor before an element (and, in a
+    reverse scan, after it): the exclusive products an NMU's gradient needs, zeros included."""
+    return product_left * product_right, product_left * before_right
+
+
+@triton.jit
 def _sparsity(w, valid, lam, n):
     """The sparsity regularizer mean(min(|W|, |1 - |W||)) over the n valid raw weights, and the
     gradient of lam times it, as PyTorch's autograd computes it (min's gradient split at a tie,
@@ -166,11 +173,12 @@ def train_kernel(
         row_blocks, samples, scale, beta1, rest1, beta2, rest2, alpha, rest_alpha, eps, clip,
         low1, high1, low2, high2,
         B: tl.constexpr, BB: tl.constexpr, D: tl.constexpr, H: tl.constexpr, H2: tl.constexpr, FULL: tl.constexpr,
-        BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND2: tl.constexpr, OPTIMIZER: tl.constexpr,
+        BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND1: tl.constexpr, KIND2: tl.constexpr,
+        OPTIMIZER: tl.constexpr,
         GRADIENTS: tl.constexpr = False):
     """Train member ``program_id`` for ``count`` steps from ``start``, unless ``frozen``.
 
-    W1 (M, H, D) is the first layer's weight (a NAU: x·W1ᵀ clamped to [low1, high1]), W2 (M, 1, H)
+    W1 (M, H, D) is the first layer's weight (kind ``KIND1``, clamped to [low1, high1]), W2 (M, 1, H)
     the second's (kind ``KIND2``, clamped to [low2, high2]); S1, S2 (M, state_columns) the
     optimizer's state slots, W1's in columns [0, H·D) and W2's after; ``rates`` (M,). Member m
     draws from Philox key ``keys[m]`` with counter (block, step mod 2^32, step div 2^32,
@@ -238,7 +246,11 @@ def train_kernel(
             in_batch = rows < B
             x = _inputs(key, rows, row_blocks, lo, hi, c3, low, width, high, B, D, FULL, BD4)
             y = tl.load(Y + m * BB + rows)
-            h = tl.sum(x[:, None, :] * w1c[None, :, :], axis=2)  # (BR, BH)
+            if KIND1 == 1:  # NMU: Π (W x + 1 - W); padded inputs give factors of 1
+                factors = w1c[None, :, :] * x[:, None, :] + 1.0 - w1c[None, :, :]  # (BR, BH, columns)
+                h = _product(factors, 2)
+            else:
+                h = tl.sum(x[:, None, :] * w1c[None, :, :], axis=2)  # (BR, BH)
             if KIND2 == 1:  # NMU: Π (W h + 1 - W); padded inputs give factors of 1
                 terms = w2c[None, :] * h + 1.0 - w2c[None, :]
                 out = _product(terms, 1)
@@ -258,7 +270,13 @@ def train_kernel(
                 dh = gy[:, None] * w2c[None, :]
             else:
                 dh = tl.where(hs[None, :] == 0, gy[:, None], 0.0)
-            g1 += tl.sum(dh[:, :, None] * x[:, None, :], axis=0)
+            if KIND1 == 1:  # dh/dW = (x - 1) · Π of the other factors
+                ones = tl.full(factors.shape, 1.0, tl.float32)
+                _, before = tl.associative_scan((factors, ones), 2, _before)
+                _, after = tl.associative_scan((factors, ones), 2, _before, reverse=True)
+                g1 += tl.sum(dh[:, :, None] * (x[:, None, :] - 1.0) * (before * after), axis=0)
+            else:
+                g1 += tl.sum(dh[:, :, None] * x[:, None, :], axis=0)
         mse = tl.div_rn(squares, samples)
         lam1 = tl.load(lambdas1 + i)
         r1, d1 = _sparsity(w1, valid1, lam1, tl.full((), H * D, tl.float32))

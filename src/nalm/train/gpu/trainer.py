@@ -22,7 +22,7 @@ from ..data import PopulationData
 from ..kernels.draw import OPS
 from ..optim import BETA1, BETA2, EPS, OPTIMIZERS, RMS_ALPHA, PopulationOptimizer
 
-SECOND_KINDS = {"linear": 0, "nmu": 1}  # the kernel's KIND2 of a second layer (2: none)
+KINDS = {"linear": 0, "nmu": 1}  # the kernel's KIND1 and KIND2 (2: no second layer)
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
 ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
 
@@ -48,9 +48,9 @@ def check(net, data: PopulationData, config) -> list:
     described = [layer is not None and layer.sparsity_weight is not None and layer.weight_bounds is not None
                  for layer in layers]
     names = "→".join(type(unit).__name__ for unit in units)
-    if not all(described) or layers[0].kind != "linear" or (len(layers) == 2 and layers[1].kind not in SECOND_KINDS):
-        raise ValueError(f"kernel triton trains a NAU, NAU→NAU and NAU→NMU so far (without regularizer_z); "
-                         f"{names} is not supported yet")
+    if not all(described) or any(layer.kind not in KINDS for layer in layers):
+        raise ValueError(f"kernel triton trains NAU and NMU layers, alone or in pairs, so far (without "
+                         f"regularizer_z); {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
     if [p for p in net.parameters() if p.requires_grad] != [layer.weight for layer in layers] or \
@@ -171,7 +171,7 @@ class TritonSteps:
             *(float(f32(c)) for c in (BETA1, 1 - BETA1, BETA2, 1 - BETA2, RMS_ALPHA, 1 - RMS_ALPHA, EPS, clip)),
             *(float(f32(b)) for b in bounds), BB=_pow2(self.batch_size), H=self.hidden, H2=h2,
             BH=max(2, _pow2(self.hidden)),
-            KIND2=SECOND_KINDS[self.layers[1].kind] if h2 else 2, OPTIMIZER=OPTIMIZERS.index(self.config.optimizer),
+            KIND1=KINDS[self.layers[0].kind], KIND2=KINDS[self.layers[1].kind] if h2 else 2, OPTIMIZER=OPTIMIZERS.index(self.config.optimizer),
             GRADIENTS=gradients, **self._shape(), num_warps=4, enable_fp_fusion=False)
 
 
