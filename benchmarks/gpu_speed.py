@@ -1,15 +1,18 @@
-"""Training speed on a CUDA device: populations of growing size against the fused CPU step.
+"""Training speed on a CUDA device: the Triton trainer and the autograd path against the fused CPU step.
 
 Task: madsen2020 (input 100, a fresh batch of 128 per step, hidden size 2), float32, data
 drawn on the device (Philox, the same numbers as on the CPU). For each model and population
 size it trains ``--short`` and then ``--long`` steps and takes the rate from the difference,
-so that initialization, the first evaluation and CUDA's start-up are excluded. The CPU figure
-is the fused step on one thread with 100 members, measured the same way in the same run.
-Beside each rate it prints the milliseconds per step and how many of them drawing the
-population's batches on the device takes (:meth:`nalm.train.data.PopulationData.train_batch`).
+so that initialization, the first evaluation and CUDA's start-up are excluded (evaluations at
+the first and last step are in both). ``triton`` is the Triton trainer (``kernel: "triton"``, one
+launch for the run's steps); ``autograd`` PyTorch's path on the device, with the milliseconds
+per step and how many of them drawing the batches takes
+(:meth:`nalm.train.data.PopulationData.train_batch`). The CPU figure is the fused step on one
+thread with 100 members, measured the same way in the same run. A model the Triton trainer does
+not train yet (NALU) says so in one line.
 
-    python benchmarks/gpu_speed.py                         # NALU and NAU->NMU, 100 to 10,000 members
-    python benchmarks/gpu_speed.py --members 100 1000 --long 1000
+    python benchmarks/gpu_speed.py                         # NAU->NMU and NALU, 600 to 10,000 members
+    python benchmarks/gpu_speed.py --members 600 --long 2000 --paths triton
 """
 from __future__ import annotations
 
@@ -60,7 +63,8 @@ def data_ms(members: list[Member], repeats: int = 20) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["nau/nmu", "nalu"])
-    parser.add_argument("--members", nargs="+", type=int, default=[100, 1000, 10_000])
+    parser.add_argument("--members", nargs="+", type=int, default=[600, 2000, 10_000])
+    parser.add_argument("--paths", nargs="+", default=["triton", "autograd"], choices=["triton", "autograd"])
     parser.add_argument("--short", type=int, default=100)
     parser.add_argument("--long", type=int, default=500)
     parser.add_argument("--cpu-members", type=int, default=100)
@@ -72,17 +76,24 @@ def main() -> None:
     config = TrainConfig(iterations=args.long, eval_samples=128, threads=1)
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, madsen2020 task, batch 128, float32, "
           f"rates from {args.long} - {args.short} steps")
+    paths = {"triton": config.replace(device="cuda", kernel="triton"), "autograd": config.replace(device="cuda")}
     for model in args.models:
         train_population(model, members_for(2), config.replace(iterations=5))  # compile and warm up
-        train_population(model, members_for(2), config.replace(iterations=5, device="cuda"))
         cpu = rate(model, members_for(args.cpu_members), config, args.short, args.long)
-        print(f"{model}: CPU fused, 1 thread, {args.cpu_members} members: {cpu:10.0f} model-steps/s")
-        for count in args.members:
-            cuda = rate(model, members_for(count), config.replace(device="cuda"), args.short, args.long)
-            step_ms = count / cuda * 1e3
-            print(f"{model}: CUDA, {count:6d} members: {cuda:10.0f} model-steps/s ({cuda / cpu:6.1f}x the CPU); "
-                  f"{step_ms:7.2f} ms per step, of which drawing the batches {data_ms(members_for(count)):7.2f}",
-                  flush=True)
+        print(f"{model}: CPU fused, 1 thread, {args.cpu_members} members: {cpu:10.0f} model-steps/s", flush=True)
+        for path in args.paths:
+            try:
+                train_population(model, members_for(2), paths[path].replace(iterations=5))
+            except ValueError as error:  # a network the Triton trainer does not train yet
+                print(f"{model}: {path}: {error}", flush=True)
+                continue
+            for count in args.members:
+                cuda = rate(model, members_for(count), paths[path], args.short, args.long)
+                step_ms = count / cuda * 1e3
+                drawing = "" if path == "triton" else \
+                    f", of which drawing the batches {data_ms(members_for(count)):7.2f}"
+                print(f"{model}: {path:8s} CUDA, {count:6d} members: {cuda:10.0f} model-steps/s "
+                      f"({cuda / cpu:6.1f}x the CPU); {step_ms:7.2f} ms per step{drawing}", flush=True)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ BAD_RUNS = {
     "a billion seeds, dry run": ({"--seeds": ["1000000000"], "--dry-run": []}, "1,000,000,000 runs"),
     "bad config value": ({"--config": ['{"lr": -1}']}, "lr"),
     "bad optimizer": ({"--config": ['{"optimizer": "lbfgs"}']}, "lbfgs"),
+    "unknown kernel": ({"--config": ['{"kernel": "cuda"}']}, "unknown kernel 'cuda'"),
+    "a unit the kernel does not train": ({"--config": ['{"kernel": "triton"}']}, "kernel triton"),
     "zero threads": ({"--threads": ["0"]}, "threads"),
     "zero workers": ({"--workers": ["0"]}, "--workers"),
     "no time between checkpoints": ({"--checkpoint-every": ["0"]}, "--checkpoint-every"),

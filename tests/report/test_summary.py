@@ -300,3 +300,15 @@ def test_runs_of_the_fused_step_and_of_autograd_are_refused_together():
     assert summarize(fused)[0].seeds == summarize(autograd)[0].seeds == 10
     with pytest.raises(ValueError, match="both by the fused step and by autograd"):
         summarize(fused + autograd)
+
+
+def test_runs_of_the_triton_kernel_and_of_the_default_step_are_refused_together():
+    from nalm.tasks import GENERATOR
+
+    default = drawn_by(ten_seeds("nau", "add"), GENERATOR)
+    kernel = drawn_by(ten_seeds("nau", "add"), GENERATOR)
+    for run in kernel:
+        run.config["train"]["kernel"] = "triton"
+    assert summarize(kernel)[0].seeds == 10
+    with pytest.raises(ValueError, match="both by the Triton kernel and by the default step"):
+        summarize(default + kernel)

@@ -115,6 +115,11 @@ class ArithmeticTasks:
             except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
                 options = f" (unit options {json.dumps(config.unit_options)})" if config.unit_options else ""
                 raise ValueError(f"model {model}: {error}{options}") from None
+            if config.kernel is not None and config.iterations > 0:  # a network or task the kernel does not train
+                try:
+                    ArithmeticPopulation(model, [Member(0, target, task)], config.replace(lr=config.rates[0], eval_samples=1))
+                except ValueError as error:
+                    raise ValueError(f"model {model}: {error}") from None
             built[key] = networks[model, target] = net
         return {key: networks[key] for key in configs}
 
@@ -125,9 +130,10 @@ class ArithmeticTasks:
         """How the untrained baseline networks of one target are built and evaluated: the
         baseline model's own config (:meth:`Experiment.config_for`), untrained, with a hidden
         layer of 2 where the experiment's networks have none. It depends on no trained model's
-        settings, so every model of a (task, seed, target) is normalized by the same baseline."""
+        settings, so every model of a (task, seed, target) is normalized by the same baseline
+        (nor on the kernel: it trains nothing)."""
         config = experiment.config_for(self.baseline_model, target, overrides)
-        return config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0])
+        return config.replace(iterations=0, hidden=config.hidden or 2, lr=config.rates[0], kernel=None)
 
     def stored_baseline(self, experiment, target: str) -> dict:
         """The baseline as every run stores it: its model and count, and an RNN baseline's readout

@@ -134,20 +134,23 @@ def one_version_per_model(runs) -> None:
 def one_table(configs) -> None:
     """Raise a ValueError when run configs cannot share one table: drawn by more than one
     generator (:func:`one_generator`), normalized by more than one baseline (an RNN baseline's
-    readout init changed), or trained by both the fused step and autograd (the two
-    agree to rounding, so a table of both would count a seed run both ways twice). Versions of a
-    unit from outside nalm may share a table, one model each (:mod:`nalm.report.selection`)."""
+    readout init changed), or trained by more than one of the fused step, autograd and the Triton
+    kernel (they agree to rounding, so a table of both would count a seed run twice). Versions of
+    a unit from outside nalm may share a table, one model each (:mod:`nalm.report.selection`)."""
     configs = list(configs)
     one_generator(configs)
-    baselines = {json.dumps(c.get("baseline"), sort_keys=True) for c in configs}
-    if len(baselines) > 1:
-        raise ValueError(f"the runs' normalized errors divide by those of {len(baselines)} different baselines (config "
-                         "\"baseline\"), which one report cannot mix: report each from its own store, or delete the "
-                         "older runs (nalm runs delete) and rerun")
-    steps = {c.get("train", {}).get("fused", True) for c in configs}
-    if len(steps) > 1:
-        raise ValueError("the runs were trained both by the fused step and by autograd (config \"fused\"), which "
-                         "one report cannot mix: report each from its own store")
+    for key, value, made in MIXES:
+        if len({value(c) for c in configs}) > 1:
+            raise ValueError(f"the runs were {made} (config {key!r}), which one report cannot mix: report each from its "
+                             "own store, or delete the older runs (nalm runs delete) and rerun")
+
+
+MIXES = (  # what a table's runs must share: (config key, its value in a config, what differs when it is not shared)
+    ("baseline", lambda c: json.dumps(c.get("baseline"), sort_keys=True),
+     "normalized by the errors of different baselines"),
+    ("fused", lambda c: c.get("train", {}).get("fused", True), "trained both by the fused step and by autograd"),
+    ("kernel", lambda c: c.get("train", {}).get("kernel"), "trained both by the Triton kernel and by the default step"),
+)
 
 
 def formula_matches(metrics: list[dict]) -> int | None:

@@ -20,6 +20,7 @@ from ..units import build_model, seed_members_, sparsity_error
 from .config import TrainConfig
 from .data import PopulationData
 from .fused import FusedStep
+from .gpu.trainer import TritonSteps, check as check_kernel
 from .loop import Checkpointing, train
 from .population import Member, MemberResult, Population
 from .tracking import BestSteps
@@ -59,7 +60,9 @@ class ArithmeticPopulation(Population):
         super().__init__(model, net, members, config)
         self.data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                                    device=config.device, dtype=dtype)
-        self.fused = FusedStep.of(net, self.data) if config.fused else None
+        if config.kernel is not None and config.iterations > 0:
+            check_kernel(net, self.data, config)  # refused here, before anything trains
+        self.fused = FusedStep.of(net, self.data) if config.fused and config.kernel is None else None
 
     def fit(self, step: int) -> Tensor:
         if self.fused is not None:
@@ -72,6 +75,12 @@ class ArithmeticPopulation(Population):
             objective.backward()
         else:
             self.fused.backward(objective)
+
+    def step_kernel(self, optimizer) -> TritonSteps | None:
+        """The Triton trainer where the config asks for it (``kernel: "triton"``)."""
+        if self.config.kernel is None or self.config.iterations == 0:  # (nothing to train)
+            return None
+        return TritonSteps(self.net, self.data, self.config, optimizer)
 
     def evaluate(self) -> dict[str, Tensor]:
         squared, absolute = {}, {}

@@ -10,9 +10,10 @@ from ..units import load_network
 from .optim import OPTIMIZERS
 
 DTYPES = ("float32", "float64")
+KERNELS = ("triton",)
 
 
-LATER_FIELDS = {"grad_norm_clip": None}
+LATER_FIELDS = {"grad_norm_clip": None, "kernel": None}
 """Fields added to :class:`TrainConfig` after results were stored, with their defaults."""
 
 
@@ -42,6 +43,11 @@ class TrainConfig:
         fused: on the CPU, train networks of NAC, NAC•, NAU, NMU, NALU, G-NALU and MC-FC layers on fresh
             static batches with the fused step (:mod:`nalm.train.fused`), which agrees with
             PyTorch's autograd to rounding; ``False`` uses autograd everywhere.
+        kernel: ``"triton"`` trains with the Triton trainer (:mod:`nalm.train.gpu`), a kernel
+            launch per ``eval_every`` steps that agrees with the fused step to float32 rounding;
+            on the CPU it needs ``TRITON_INTERPRET=1`` (Triton's interpreter, slow: for tests).
+            ``None``: the fused step or autograd, as ``fused`` says. Stored with a run's config
+            when given, so its runs are not mistaken for the fused step's.
     """
 
     optimizer: str = "adam"
@@ -58,6 +64,7 @@ class TrainConfig:
     device: str = "cpu"
     threads: int = 1
     fused: bool = True
+    kernel: str | None = None
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -74,6 +81,8 @@ class TrainConfig:
                              f"{{\"regularizer_scale\": 0.1}}}}, got {self.unit_options!r}")
         if not isinstance(self.fused, bool):
             raise ValueError(f"fused must be true or false, got {self.fused!r}")
+        if self.kernel is not None and self.kernel not in KERNELS:
+            raise ValueError(f"unknown kernel {self.kernel!r}; known: {', '.join(KERNELS)} (or null: the default step)")
         if not isinstance(self.iterations, int) or self.iterations < 0:
             raise ValueError(f"iterations must be a non-negative integer, got {self.iterations!r}")
         widths = [self.hidden] if isinstance(self.hidden, int) else self.hidden or []

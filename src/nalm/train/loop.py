@@ -7,7 +7,9 @@ regularizers, backpropagates the sum over members and steps the optimizer; every
 initialization), learning rate, optimizer state and regularizer schedule, so a member trains
 as it would alone. A member whose loss is not finite is frozen at its last finite weights and
 recorded as diverged; the rest train on. Checkpoints and progress are the caller's
-(:class:`Checkpointing`, ``on_step``).
+(:class:`Checkpointing`, ``on_step``). A population with a step kernel
+(:meth:`Population.step_kernel`, the Triton trainer) takes every step up to the next
+evaluation in one call of it instead, with the same evaluations, divergence record and checkpoints.
 """
 from __future__ import annotations
 
@@ -165,7 +167,9 @@ def train(population: Population, *, on_step: Callable[[int], None] | None = Non
         if population.error is not None and tracker.last:
             error = tracker.last[population.error].to(device)
     any_diverged = bool(diverged.any())
-    for step in range(start, config.iterations + 1):
+    kernel = population.step_kernel(optimizer)
+    step = start
+    while step <= config.iterations:
         if checkpointing is not None and step > start and checkpointing.at_step(step, checkpoint):
             raise TrainingInterrupted(step)
         if step % config.eval_every == 0 or step == config.iterations:
@@ -177,6 +181,13 @@ def train(population: Population, *, on_step: Callable[[int], None] | None = Non
                     plateau.evaluated(step, tracker.last[population.error].numpy())
         if step == config.iterations:
             break
+        if kernel is not None:  # every step up to the next evaluation in one call
+            count = min(config.iterations, (step // config.eval_every + 1) * config.eval_every) - step
+            kernel.train(step, count, diverged, diverged_at)
+            step += count
+            if on_step is not None:
+                on_step(count)
+            continue
         loss = population.fit(step) + net.regularization(step, error)  # (M,)
         total = loss.sum()
         if not math.isfinite(total.item()):  # one host sync per step; members are checked only if needed
@@ -193,6 +204,7 @@ def train(population: Population, *, on_step: Callable[[int], None] | None = Non
             plateau.check(step, net, diverged.cpu().numpy() if any_diverged else None)
         if on_step is not None:
             on_step(1)
+        step += 1
     return results(population, tracker, diverged_at, plateau)
 
 

@@ -121,6 +121,15 @@ class Population:
         """Each member's evaluated metrics, ``(M,)`` each; called without gradients, in eval mode."""
         raise NotImplementedError
 
+    def step_kernel(self, optimizer):
+        """What trains many steps per call in place of :meth:`fit`, :meth:`backward`, the
+        optimizer and the units' projection, or ``None`` (the default: the loop steps one at a
+        time). It is called as ``train(start, count, diverged, diverged_at)`` and trains steps
+        ``start ...`` up to ``start + count - 1`` in place (network, ``optimizer``'s state and step
+        count), marking members whose loss is not finite in ``diverged`` (M,) and ``diverged_at``
+        (their first such step) and leaving them as they were at that step."""
+        return None
+
     def finish(self, results: list[MemberResult], tracker) -> None:
         """Add the population's own metrics to ``results`` once training ends (``tracker``: the
         loop's :class:`~nalm.train.tracking.BestSteps`)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -56,6 +56,11 @@ class KernelLayer:
     as ``torch.clamp`` and its backward do, so a clamped parameter (the NAU's and the NMU's)
     goes to the kernel without an autograd node: PyTorch's clamp backward took 80 µs for 100
     NAUs' 20,000 weights, 3% of their step.
+
+    ``sparsity_weight``: where the unit's :meth:`~ArithmeticUnit.regularization` is exactly
+    λ(step)·mean(min(\|W\|, \|1 - \|W\|\|)) over the raw ``weight`` (NAU, NMU), the function λ; a
+    kernel that steps the optimizer itself (:mod:`nalm.train.gpu`) computes that term from it.
+    ``None``: the regularizer is not described, and such kernels refuse the unit.
     """
 
     kind: str
@@ -65,6 +70,7 @@ class KernelLayer:
     gate_bias: Tensor | None = None
     eps: float = 0.0
     weight_bounds: tuple[float, float] | None = None
+    sparsity_weight: Callable[[int], float] | None = None
 
     def effective_weight(self) -> Tensor | None:
         """W as the layer computes with it: ``weight``, clamped where the layer has bounds."""

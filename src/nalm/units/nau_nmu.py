@@ -168,7 +168,7 @@ class NAU(_Regularized):
         return F.linear(x, self.weight)
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("linear", weight=self.W, weight_bounds=self.bounds)
+        return KernelLayer("linear", weight=self.W, weight_bounds=self.bounds, sparsity_weight=self.regularizer_weight)
 
 
 class NMU(_Regularized):
@@ -218,7 +218,7 @@ class NMU(_Regularized):
         return F.nmu(x, self.over_batch(self.weight))
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds)
+        return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds, sparsity_weight=self.regularizer_weight)
 
     def z_magnitude(self) -> Tensor:
         """W itself, the reference's ``1 - W`` (``regualizer_nmu_z.py:17``): equal to |W| on

@@ -1,0 +1,179 @@
+"""The host side of the Triton trainer: what a launch needs, and what it changes.
+
+:class:`TritonSteps` checks that a population's network, task and config are ones the kernel
+trains (:func:`check`, one ValueError naming what is not supported yet), gathers each member's
+Philox words, range, operand spans and target once, and per launch computes the per-step
+constants that the loop's optimizer and the units would compute (Adam's bias corrections, the
+regularizers' λ(step)), launches :func:`~nalm.train.gpu.kernel.train_kernel` on the
+population's own parameters and optimizer state, in place, and reports divergence as the loop
+records it. A checkpoint taken between launches is the loop's, unchanged.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..data import PopulationData
+from ..kernels.draw import OPS
+from ..optim import BETA1, BETA2, EPS, OPTIMIZERS, RMS_ALPHA, PopulationOptimizer
+
+KINDS = {"linear": 0, "nmu": 1}  # the kernel's KIND1 and KIND2 (2: no second layer)
+MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
+ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
+
+
+def check(net, data: PopulationData, config) -> list:
+    """The network's kernel layers, after checking that the kernel trains this population;
+    else a ValueError naming the first thing it does not support yet."""
+    if importlib.util.find_spec("triton") is None:
+        raise ValueError("kernel triton needs Triton installed (pip install 'nalm[gpu]')")
+    if data.device.type == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise ValueError("kernel triton on the cpu runs through Triton's interpreter: set TRITON_INTERPRET=1, "
+                         "or train on --device cuda")
+    if config.dtype != "float32":
+        raise ValueError(f"kernel triton trains float32 only so far; dtype {config.dtype} is not supported yet")
+    if config.grad_norm_clip is not None:
+        raise ValueError("kernel triton does not support grad_norm_clip yet")
+    if data.streams is None or data.fixed_train is not None or len(data.input_shape) != 1:
+        raise ValueError("kernel triton trains on static tasks with fresh uniform batches only so far")
+    units = net.units() if hasattr(net, "units") else []
+    if not units or len(units) != len(net) or len(units) > 2 or net.members is None:
+        raise ValueError("kernel triton trains networks of one or two arithmetic units only so far")
+    layers = [None if unit.trains_through_forward else unit.kernel_layer() for unit in units]
+    described = [layer is not None and layer.sparsity_weight is not None and layer.weight_bounds is not None
+                 for layer in layers]
+    names = "→".join(type(unit).__name__ for unit in units)
+    if not all(described) or any(layer.kind not in KINDS for layer in layers):
+        raise ValueError(f"kernel triton trains NAU and NMU layers, alone or in pairs, so far (without "
+                         f"regularizer_z); {names} is not supported yet")
+    if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
+        raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
+    if [p for p in net.parameters() if p.requires_grad] != [layer.weight for layer in layers] or \
+            any(not layer.weight.is_contiguous() for layer in layers):
+        raise ValueError(f"kernel triton needs the layers' weights as the network's only parameters; "
+                         f"{names} has others")
+    counts, spans = data.streams.ranges[4], data.streams.spans
+    if (counts != 1).any():
+        raise ValueError("kernel triton draws inputs from one interval so far; "
+                         "a union of intervals is not supported yet")
+    if (spans < 0).any():
+        raise ValueError("kernel triton sums operands over runs of consecutive inputs only so far")
+    return layers
+
+
+class TritonSteps:
+    """Trains a population's members ``count`` steps per launch, in place of the loop's step.
+
+    ``net``, ``data`` and ``config``: the population's; ``optimizer``: the loop's
+    :class:`~nalm.train.optim.PopulationOptimizer`, whose state and step count the kernel
+    reads and advances.
+    """
+
+    def __init__(self, net, data: PopulationData, config, optimizer: PopulationOptimizer):
+        self.layers = check(net, data, config)
+        self.units, self.optimizer, self.config = net.units(), optimizer, config
+        device = data.device
+        members, streams = data.stream_of_member, data.streams
+        words = streams.keys[members].astype(np.int64)  # (M, 5): k0, k1, c1, c2, c3
+        lows, highs, ends = (r[members, 0] for r in streams.ranges[:3])
+
+        def on_device(array, dtype):
+            return torch.as_tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
+
+        self.keys = on_device(words[:, 0] | (words[:, 1] << 32), torch.int64)
+        self.c3s = on_device(words[:, 4], torch.int64)
+        self.lows, self.widths, self.highs = (on_device(a, torch.float32) for a in (lows, ends, highs))
+        self.spans = on_device(streams.spans[members], torch.int64)
+        self.ops = on_device([OPS.index(m.target) for m in data.members], torch.int32)
+        self.row_blocks = int(streams.row_blocks)
+        self.batch_size, self.inputs = data.batch_size, data.input_shape[0]
+        self.hidden = self.units[0].out_features
+        self.rates = optimizer.rates.to(device, torch.float32)
+        m = len(data.members)
+        self.diverged_at = torch.empty(m, dtype=torch.int64, device=device)
+        self.losses = torch.empty(m, dtype=torch.float32, device=device)
+        self.nothing = torch.zeros(1, dtype=torch.float32, device=device)
+        self.targets = torch.empty(m, _pow2(self.batch_size), dtype=torch.float32, device=device)  # the kernel's
+
+    def constants(self, start: int, count: int) -> tuple[Tensor, ...]:
+        """Per step of a launch: Adam's 1 - β1^t and √(1 - β2^t) (t the optimizer's step count),
+        and each layer's regularizer weight λ(step), in float32 as the CPU's step rounds them."""
+        device = self.keys.device
+        t = self.optimizer.steps + 1 + np.arange(count)
+        bias1 = np.array([1 - BETA1 ** int(s) for s in t], dtype=np.float32)
+        root_bias2 = np.array([math.sqrt(1 - BETA2 ** int(s)) for s in t], dtype=np.float32)
+        lambdas = [np.array([layer.sparsity_weight(step) for step in range(start, start + count)], dtype=np.float32)
+                   for layer in self.layers] + [np.zeros(count, np.float32)] * (2 - len(self.layers))
+        return tuple(torch.as_tensor(a, device=device) for a in (bias1, root_bias2, *lambdas))
+
+    def train(self, start: int, count: int, diverged: Tensor, diverged_at: list) -> None:
+        """Train steps ``start`` to ``start + count - 1``: each member not yet ``diverged`` takes
+        them all, or stops at its first non-finite loss, which marks it in ``diverged`` and
+        ``diverged_at`` as the loop marks it."""
+        self._launch(start, count, diverged.to(torch.int8), self.optimizer.flat_state)
+        self.optimizer.steps += count
+        for i in torch.nonzero(self.diverged_at >= 0).flatten().tolist():
+            diverged_at[i] = int(self.diverged_at[i])
+            diverged[i] = True
+
+    def gradients(self, step: int) -> tuple[Tensor, list[Tensor]]:
+        """Each member's loss at ``step`` (data and regularizers) and the gradient of it with
+        respect to each layer's weight, shaped as the weight, as the kernel computes them;
+        nothing is trained (for checks against autograd)."""
+        weights = [layer.weight for layer in self.layers]
+        sizes = [w[0].numel() for w in weights]
+        slot = torch.zeros(len(self.rates), sum(sizes), dtype=torch.float32, device=self.keys.device)
+        self._launch(step, 1, torch.zeros(len(self.rates), dtype=torch.int8, device=slot.device), [slot],
+                     gradients=True)
+        return self.losses.clone(), [g.reshape(w.shape) for g, w in zip(slot.split(sizes, dim=1), weights)]
+
+    def batch(self, step: int) -> tuple[Tensor, Tensor]:
+        """Each member's inputs (M, batch, inputs) and targets (M, batch) at ``step``, as the kernel
+        draws them."""
+        from .kernel import draw_kernel
+
+        m = len(self.rates)
+        x = torch.empty(m, self.batch_size, self.inputs, dtype=torch.float32, device=self.keys.device)
+        y = torch.empty(m, self.batch_size, dtype=torch.float32, device=x.device)
+        draw_kernel[(m,)](x, y, self.keys, self.c3s, self.lows, self.widths, self.highs, self.spans, self.ops, step,
+                          self.row_blocks, **self._shape(), enable_fp_fusion=False)
+        return x, y
+
+    def _shape(self) -> dict:
+        """The batch's constexprs: rows, inputs, columns before a row's last partial block, rows
+        per tile, a row's blocks (padded to a power of two)."""
+        return dict(B=self.batch_size, D=self.inputs, FULL=4 * (self.inputs // 4), BR=min(ROWS, _pow2(self.batch_size)),
+                    BD4=_pow2(self.row_blocks))
+
+    def _launch(self, start: int, count: int, frozen: Tensor, state: list[Tensor], gradients: bool = False) -> None:
+        """One launch of the training kernel over every member (``frozen`` ones stay as they are)."""
+        from .kernel import train_kernel
+
+        bias1, root_bias2, lambdas1, lambdas2 = self.constants(start, count)
+        weights = [layer.weight.detach() for layer in self.layers]
+        w2 = weights[1] if len(weights) == 2 else self.nothing
+        columns = state[0].shape[1] if state else 0
+        state = list(state) + [self.nothing] * (2 - len(state))
+        bounds = [b for layer in self.layers for b in layer.weight_bounds] + [0.0, 0.0] * (2 - len(self.layers))
+        clip = math.inf if self.config.grad_clip is None else self.config.grad_clip
+        f32 = np.float32
+        samples = f32(self.batch_size)  # rows × one output
+        h2 = self.hidden if len(self.layers) == 2 else 0
+        train_kernel[(len(self.rates),)](
+            weights[0], w2, state[0], state[1], columns, self.rates, self.keys, self.c3s, self.lows, self.widths,
+            self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2, lambdas1, lambdas2,
+            self.diverged_at, self.losses, self.row_blocks, float(samples), float(f32(2) / samples),
+            *(float(f32(c)) for c in (BETA1, 1 - BETA1, BETA2, 1 - BETA2, RMS_ALPHA, 1 - RMS_ALPHA, EPS, clip)),
+            *(float(f32(b)) for b in bounds), BB=_pow2(self.batch_size), H=self.hidden, H2=h2,
+            BH=max(2, _pow2(self.hidden)),
+            KIND1=KINDS[self.layers[0].kind], KIND2=KINDS[self.layers[1].kind] if h2 else 2, OPTIMIZER=OPTIMIZERS.index(self.config.optimizer),
+            GRADIENTS=gradients, **self._shape(), num_warps=4, enable_fp_fusion=False)
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()

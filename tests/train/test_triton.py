@@ -1,0 +1,191 @@
+"""The Triton trainer (kernel "triton") against the CPU's draws and autograd.
+
+Run through Triton's interpreter: TRITON_INTERPRET=1 is set before Triton is imported (Triton
+defines its own library functions then, interpreted or compiled, for the whole process), so it
+holds for the rest of the test session; the compile check runs in a process of its own
+(tests/train/test_gpu_static.py). About a fifth of a second per member-step at batch 16, so
+populations are tiny and runs short. The draws must be the CPU's bit for bit; gradients and
+trained weights agree with autograd to float32 rounding; a member computes in a population
+exactly what it computes alone.
+"""
+import os
+import sys
+
+import pytest
+
+if "triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1":
+    pytest.skip("Triton was imported without its interpreter before these tests", allow_module_level=True)
+os.environ["TRITON_INTERPRET"] = "1"
+pytest.importorskip("triton")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from nalm.tasks import StaticTask, presets  # noqa: E402
+from nalm.tasks.targets import TARGETS  # noqa: E402
+from nalm.train import (Checkpointing, Member, TrainConfig, TrainingInterrupted, train,  # noqa: E402
+                        train_population)
+from nalm.train.arithmetic import ArithmeticPopulation  # noqa: E402
+from nalm.train.gpu.trainer import TritonSteps  # noqa: E402
+from nalm.train.kernels.draw import draw_batch  # noqa: E402
+from nalm.train.optim import PopulationOptimizer  # noqa: E402
+
+TASK = presets.madsen2020()
+SMALL = StaticTask(input_size=12)  # operands of three inputs: the interpreter draws them again in fewer blocks
+MEMBERS = [Member(0, "mul", SMALL), Member(1, "div", SMALL)]
+# Ramps that are on within a few steps: the regularizers' gradients and their schedule are checked.
+RAMPS = {"nau": {"regularizer_start": 0, "regularizer_end": 4}, "nmu": {"regularizer_start": 1, "regularizer_end": 3}}
+
+
+def _config(**changes):
+    values = dict(batch_size=16, iterations=3, eval_every=3, eval_samples=8, hidden=2, unit_options=RAMPS,
+                  kernel="triton")
+    return TrainConfig(**{**values, **changes})
+
+
+def _trainer(model, members, **changes):
+    config = _config(hidden=None if "/" not in model else 2, **changes)
+    population = ArithmeticPopulation(model, members, config)
+    return population, TritonSteps(population.net, population.data, config,
+                                   PopulationOptimizer(population.net.parameters(), config.optimizer, population.rates))
+
+
+def _cpu_batch(data, step):
+    """Inputs and targets as the fused CPU step draws them (numba), targets computed by numpy."""
+    streams, s = data.streams, len(data.keys)
+    x = np.empty((s, data.batch_size, data.input_shape[0]), np.float32)
+    operands = np.empty((s, data.batch_size, 2), np.float32)
+    draw_batch(x, operands, streams.words(step), streams.row_blocks, streams.a_masks, streams.b_masks, streams.spans,
+               *streams.ranges)
+    y = np.stack([TARGETS[m.target](operands[i, :, 0], operands[i, :, 1]) for i, m in enumerate(data.members)])
+    return x[data.stream_of_member], y
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt")  # sqrt of a < 0 is nan, as on the CPU
+@pytest.mark.parametrize("task, step", [(TASK, 7), (StaticTask(input_size=10, interpolation=[-1.3, 2.9]), 2 ** 32 + 5)])
+def test_draws_and_targets_are_the_cpus_bit_for_bit(task, step):
+    """Every target's operands and result; a row's last partial block; a step past 2^32."""
+    members = [Member(seed, target, task) for seed, target in ((3, "sqrt"), (2 ** 40 + 1, "div"), (5, "sub"))]
+    population, trainer = _trainer("nau", members)
+    x, y = trainer.batch(step)
+    x_cpu, y_cpu = _cpu_batch(population.data, step)
+    assert np.array_equal(x.numpy(), x_cpu)
+    assert np.array_equal(y.numpy(), y_cpu, equal_nan=True)
+
+
+@pytest.mark.parametrize("model", ["nau/nmu", "nau/nau", "nmu/nau", "nmu/nmu", "nau", "nmu"])
+def test_one_step_loss_and_gradients_match_autograd(model):
+    """Data loss, the regularizers at a step on their ramps, and clamped weights: on a bound
+    (gradient kept) and beyond it (none), as through torch.clamp."""
+    population, trainer = _trainer(model, MEMBERS)
+    first = population.net.units()[0]
+    with torch.no_grad():
+        first.W[0, 0, :3] = torch.tensor([1.0, first.lower, 1.25])
+        first.W[1, 0, 3] = 0.5  # min(|W|, |1 - |W||) at a tie
+    step = 2
+    loss, grads = trainer.gradients(step)
+    population.net.train()
+    reference = population.fit(step) + population.net.regularization(step)
+    reference.sum().backward()
+    assert population.net.regularization(step).abs().min() > 0
+    torch.testing.assert_close(loss, reference.detach(), rtol=2e-6, atol=0)
+    for grad, p in zip(grads, population.net.parameters()):
+        torch.testing.assert_close(grad, p.grad, rtol=1e-5, atol=1e-6 * p.grad.abs().max().item())
+    first.W.grad = None
+    population.net.regularization(step).sum().backward()
+    regularizer = first.W.grad[0, 0]
+    torch.testing.assert_close(grads[0][0, 0, 2], regularizer[2], rtol=1e-6, atol=0)  # beyond its bound: no data gradient
+    assert (grads[0][0, 0, :2] - regularizer[:2]).abs().min() > 1e-3  # on a bound: a data gradient
+
+
+def _trained(model, members, **changes):
+    config = _config(hidden=None if "/" not in model else 2, **changes)
+    population = ArithmeticPopulation(model, members, config)
+    initial = [p.detach().clone() for p in population.net.parameters()]
+    results = train(population)
+    return results, [p.detach().clone() for p in population.net.parameters()], initial
+
+
+@pytest.mark.parametrize("model, optimizer", [("nau/nmu", "adam"), ("nmu/nau", "rmsprop"), ("nau", "sgd")])
+def test_trained_weights_match_autograd(model, optimizer):
+    """Three steps through the loop (one launch), every optimizer, the regularizers ramping up."""
+    lr = 0.1 if optimizer == "sgd" else 1e-2
+    results, weights, initial = _trained(model, MEMBERS, optimizer=optimizer, lr=lr)
+    fused_results, fused, _ = _trained(model, MEMBERS, optimizer=optimizer, lr=lr, kernel=None, fused=False)
+    for w, f, start in zip(weights, fused, initial):
+        assert (w - start).abs().max() > 1e-3
+        torch.testing.assert_close(w, f, rtol=1e-5, atol=1e-6)
+    for r, f in zip(results, fused_results):
+        assert r.best_step == f.best_step and r.diverged_at == f.diverged_at is None
+        assert r.curve["interpolation"] == pytest.approx(f.curve["interpolation"], rel=1e-4)
+
+
+def test_a_member_trains_in_a_population_exactly_as_alone():
+    _, together, _ = _trained("nau/nmu", MEMBERS, iterations=2, eval_every=1)  # two launches
+    _, alone, _ = _trained("nau/nmu", [MEMBERS[1]], iterations=2, eval_every=1)
+    for t, a in zip(together, alone):
+        assert torch.equal(t[1:2], a)
+
+
+def test_a_diverged_member_stops_where_the_loop_stops_it():
+    """A member whose loss is not finite is frozen at that step (the others train on), as in the
+    fused step's loop."""
+    def run(kernel):
+        config = _config(iterations=2, eval_every=2, kernel=kernel, lr=1e-2)
+        population = ArithmeticPopulation("nau/nmu", MEMBERS, config)
+        with torch.no_grad():
+            population.net.units()[1].W[1] = float("nan")
+        results = train(population)
+        return [r.diverged_at for r in results], [p.detach().clone() for p in population.net.parameters()]
+
+    diverged, weights = run("triton")
+    fused_diverged, fused = run(None)
+    assert diverged == fused_diverged == [None, 0]
+    for w, f in zip(weights, fused):
+        torch.testing.assert_close(w, f, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_the_kernel_is_stored_only_when_chosen():
+    """Runs stored before the key existed keep their configs and hashes."""
+    assert "kernel" not in TrainConfig().to_dict()
+    assert TrainConfig(kernel="triton").to_dict()["kernel"] == "triton"
+    with pytest.raises(ValueError, match="unknown kernel 'cuda'"):
+        TrainConfig(kernel="cuda")
+
+
+@pytest.mark.parametrize("model, changes, message", [
+    ("nalu", {}, "NALU is not supported yet"),
+    ("nau/nmu", {"dtype": "float64"}, "float32 only so far"),
+    ("nau/nmu", {"grad_norm_clip": 1.0}, "grad_norm_clip"),
+    ("nau/nmu", {"unit_options": {"nmu": {"regularizer_z": 1.0}}}, "NAU→NMU is not supported yet"),
+    ("nau/nac", {}, "NAU→NAC is not supported yet"),
+    ("nau/nmu", {"hidden": 17}, "hidden widths up to 16"),
+])
+def test_what_the_kernel_does_not_train_is_refused_in_one_line(model, changes, message):
+    with pytest.raises(ValueError, match=message) as error:
+        ArithmeticPopulation(model, MEMBERS, _config(**changes))
+    assert "\n" not in str(error.value)
+
+
+def test_the_cpu_without_the_interpreter_is_refused(monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET")
+    with pytest.raises(ValueError, match="set TRITON_INTERPRET=1"):
+        ArithmeticPopulation("nau/nmu", MEMBERS, _config())
+
+
+def test_a_population_stopped_between_launches_resumes_bit_identical():
+    """Stopped at the launch boundary of step 2 and resumed from its checkpoint (the loop's,
+    with the optimizer's state and step count the kernel advanced): the same weights, curves
+    and metrics as never stopped."""
+    config, members = _config(iterations=3, eval_every=2), MEMBERS[1:]  # launches of steps 0-1 and 2
+    whole = train_population("nau/nmu", members, config)
+    saved = []
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train_population("nau/nmu", members, config, checkpointing=Checkpointing(save=saved.append, stop=lambda: True))
+    assert stopped.value.step == saved[-1]["step"] == 2 and saved[-1]["optimizer"]["steps"] == 2
+    resumed = train_population("nau/nmu", members, config, checkpointing=Checkpointing(save=saved.append,
+                                                                                         resume=saved[-1]))
+    for a, b in zip(whole, resumed):
+        assert a.curve == b.curve and a.metrics == b.metrics
+        for name in a.weights:
+            np.testing.assert_array_equal(a.weights[name], b.weights[name])
