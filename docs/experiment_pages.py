@@ -100,18 +100,18 @@ def scale(experiment) -> str:
 
 
 def commands(experiment) -> list[str]:
+    """The commands that run the experiment, report and draw it, each under what it does."""
     name, paper = experiment.name, experiment.at_paper_scale()
     default, published_scale = scale(experiment), scale(paper)
-    rows = [(f"nalm run {name}", f"the default scale: {default}")]
+    rows = [(f"the default scale: {default}", f"nalm run {name}")]
     if published_scale != default:
-        rows += [(f"nalm run {name} --paper-scale --dry-run", "what the published scale would take here"),
-                 (f"nalm run {name} --paper-scale", f"the published scale: {published_scale}")]
-    rows += [(f"nalm report {name}", "tables from the store, no training (--html: one page)"),
-             (f"nalm plot {name}", "the figures below, from the store"),
-             (f"nalm show {name}", "the protocol card below")]
-    width = max(len(command) for command, _ in rows)
-    note = "" if published_scale != default else f" The default is the published scale ({default})."
-    return ["## Run it", "", "```bash", *(f"{command.ljust(width)}   # {what}" for command, what in rows), "```", "",
+        rows += [(f"the published protocol's scale: {published_scale}\n"
+                  "# (--dry-run first: how long it would take here)", f"nalm run {name} --paper-scale")]
+    rows += [("tables from the store (--html: one page with the figures)", f"nalm report {name}"),
+             ("the figures below, from the store", f"nalm plot {name}"),
+             ("the protocol card below", f"nalm show {name}")]
+    note = "" if published_scale != default else f" The default is the published protocol's scale ({default})."
+    return ["## Run it", "", "```bash", *(line for what, command in rows for line in (f"# {what}", command)), "```", "",
             f"Runs go to `results/nalm.sqlite` (`--results PATH`), and stored runs are skipped, so the same "
             f"command resumes.{note} Every option: [CLI reference](../cli.md#nalm-run).", ""]
 
@@ -158,7 +158,8 @@ def published_table(published) -> list[str]:
             for label, model in published.models.items()]
     protocol = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in published.protocol.items())
     metric = METRIC_NAMES.get(published.metric, published.metric).split(" (")[0]
-    return [f"{escape(published.source)}: {metric}.", "", *table(["published", "nalm model", *targets], rows), "",
+    return [f"{escape(published.source)}. Metric: {metric}.", "",
+            *table(["published", "nalm model", *targets], rows), "",
             f"Their protocol: {escape(protocol)}. `nalm report` puts ours beside these.", ""]
 
 
@@ -178,14 +179,15 @@ PUBLISHED = {"Published": published_table, "PublishedFigure": published_figure}
 
 
 def card_section(card) -> list[str]:
-    """The card as ``nalm show`` prints it, each setting with its value and source, in a table
-    (HTML, so that the values' own characters are not read as Markdown)."""
-    rows = "\n".join(f"<tr><td><code>{html.escape(s.name)}</code></td><td>{html.escape(s.value)}</td>"
-                     f"<td>{html.escape(s.source)}</td></tr>" for s in card.settings)
+    """The card as ``nalm show`` prints it: each setting, its value and under it its source, in a
+    table (HTML, so that the values' own characters are not read as Markdown; long paths wrap)."""
+    rows = "\n".join(f'<tr><td style="white-space: nowrap"><code>{html.escape(s.name)}</code></td>'
+                     f'<td style="overflow-wrap: anywhere">{html.escape(s.value)}<br>'
+                     f'<small>source: {html.escape(s.source)}</small></td></tr>' for s in card.settings)
     return ["## Protocol card", "",
             f"Every setting of the default command, with its source (`nalm show {card.experiment}`).", "",
-            "<table>", "<thead><tr><th>setting</th><th>value</th><th>source</th></tr></thead>", "<tbody>",
-            rows, "</tbody>", "</table>", ""]
+            '<table style="width: 100%">', "<thead><tr><th>setting</th><th>value and source</th></tr></thead>",
+            "<tbody>", rows, "</tbody>", "</table>", ""]
 
 
 def deviations(card) -> list[str]:
