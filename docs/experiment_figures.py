@@ -2,8 +2,8 @@
 at the reduced scale in ``REDUCED``, where the default takes much longer than five minutes on two
 cores) into a temporary store, and its figures drawn by nalm's own plotting
 (:meth:`nalm.experiments.spec.Experiment.figures`, what ``nalm plot`` draws), as PNG at ``DPI``,
-into ``docs/images/experiments/<name>/`` with ``figures.json``: the command, the nalm commit and
-the wall time that made them. The site itself trains nothing: ``docs/experiment_pages.py`` shows
+into ``docs/images/experiments/<name>/`` with ``figures.json``: the command, the nalm commit (the
+last to change ``src``) and the wall time that made them. The site itself trains nothing: ``docs/experiment_pages.py`` shows
 what this script left.
 
     PYTHONPATH=src python docs/experiment_figures.py                       # every registered experiment
@@ -32,12 +32,14 @@ SRC = ROOT / "src"
 DPI = 80  # the site's figures: readable at page width, about 50 kB each
 
 REDUCED = {
-    "madsen2020-static": (["--iterations", "10000"],
-                          "5e4 iterations take about 16 min on 2 cores; 1e4 iterations here, the units' "
-                          "step schedules scaled with them"),
-    "mistry2022-single": (["--seeds", "3", "--iterations", "5000"],
-                          "25 seeds × 5e4 iterations take about 5 h on 2 cores; 3 seeds × 5,000 iterations here, "
-                          "before most units' regularizers turn on (`nalm run` warns which)"),
+    "madsen2020-static": (["--seeds", "5", "--iterations", "10000"],
+                          "10 seeds × 5e4 iterations take about 16 min on 2 cores (`--dry-run`); 5 seeds × 1e4 "
+                          "iterations here, over which the NMU's regularizer ramps as at 5e4 (20% to 40% of the "
+                          "run) while the NAU's (5e3 to 5e4 steps) does not finish"),
+    "mistry2022-single": (["--seeds", "2", "--iterations", "2000"],
+                          "25 seeds × 5e4 iterations take about 5 h on 2 cores (`--dry-run`); 2 seeds × 2,000 "
+                          "iterations here, which end before most units' regularizers turn on (`nalm run` warns "
+                          "which)"),
 }
 """Experiments drawn at a reduced scale: their ``nalm run`` options, and why."""
 
@@ -47,12 +49,13 @@ def folder(name: str) -> Path:
 
 
 def commit() -> str:
-    """This checkout's commit, with ``+changes`` where its ``src`` differs from it."""
-    head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    """The last commit that changed nalm's code (``src``), with ``+changes`` where this checkout's
+    ``src`` differs from it: the code that trained and drew the figures."""
+    last = subprocess.run(["git", "log", "-1", "--format=%h", "--abbrev=10", "--", "src"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.strip()
-    return head + ("+changes" if dirty else "")
+    return last + ("+changes" if dirty else "")
 
 
 def draw(name: str, store: Path) -> dict[str, object]:
@@ -91,7 +94,7 @@ def make(name: str) -> dict:
             plt.close(figure)
     record = {"experiment": name, "command": " ".join(["nalm", "run", name, *options]),
               "plot": f"nalm plot {name}", "reduced": reason, "commit": commit(),
-              "wall_s": round(wall), "cores": os.cpu_count(), "figures": sorted(figures)}
+              "wall_s": round(wall), "cores": os.cpu_count(), "figures": list(figures)}
     (target / RECORD).write_text(json.dumps(record, indent=1) + "\n")
     return record
 

@@ -24,15 +24,15 @@ SECTION = "Experiments"
 FIGURES_COMMAND = "PYTHONPATH=src python docs/experiment_figures.py {name}"
 
 CAPTIONS = {
-    "heatmap": "Normalized error of each model on each target (median over seeds).",
-    "success": "Success rate of each model on each target, with Wilson 95% intervals.",
-    "curves": "Learning curves: the median over seeds during training.",
     "error": "Error against the input value, inside and outside the training range.",
     "lengths": "Error against the length of the test sequence.",
     "digits": "Error against the number of digits of the operands.",
+    "heatmap": "Normalized error of each model on each target (median over seeds).",
+    "success": "Success rate of each model on each target, with Wilson 95% intervals.",
+    "curves": "Learning curves: the median over seeds during training.",
 }
-"""What each of nalm's figures shows, by its name in ``Experiment.figures``; a figure named
-otherwise is shown under its name."""
+"""What each of nalm's figures shows, by its name in ``Experiment.figures``, in the order a page
+shows them (an experiment's own figure first); a figure named otherwise comes last, under its name."""
 
 
 def page_path(name: str) -> str:
@@ -83,7 +83,8 @@ def experiment_page(name: str, images: Path = IMAGES) -> str:
 
 def details(name: str) -> list[str]:
     """The experiment's module docstring after its first line (the description), as Markdown."""
-    module = sys.modules.get(f"nalm.experiments.{name.replace('-', '_')}")  # the registry's naming rule
+    # the registry names an experiment after its module, imported when the experiment was looked up
+    module = sys.modules.get(f"nalm.experiments.{name.replace('-', '_')}")
     doc = (module.__doc__ or "") if module else ""
     rest = doc.strip().split("\n", 1)[1].strip() if "\n" in doc.strip() else ""
     if not rest:
@@ -126,12 +127,13 @@ def figures(name: str, images: Path) -> list[str]:
     scale_note = f" at a reduced scale: {record['reduced']}" if record.get("reduced") else " at its default scale"
     out = ["## Figures", "",
            f"From `{record['command']}`{scale_note}; drawn by nalm's own plotting (what `{record['plot']}` draws), "
-           f"nalm commit `{record['commit']}`, {duration(record['wall_s'])} on {record['cores']} cores. "
+           f"nalm at commit `{record['commit']}`, in {duration(record['wall_s'])} of wall time on {record['cores']} cores. "
            f"`{make}` makes them again.", ""]
-    for file in record["figures"]:
-        figure = file.removeprefix(f"{name}-").removesuffix(".png")
-        out += [f"![{name}: {figure}](../images/experiments/{name}/{file})", "",
-                f"*{CAPTIONS.get(figure, figure)}*", ""]
+    named = {file.removeprefix(f"{name}-").removesuffix(".png"): file for file in record["figures"]}
+    order = list(CAPTIONS)
+    for figure in sorted(named, key=lambda f: order.index(f) if f in order else len(order)):
+        path = f"../images/experiments/{name}/{named[figure]}"
+        out += [f"[![{name}: {figure}]({path})]({path})", "", f"*{CAPTIONS.get(figure, figure)}*", ""]
     return out
 
 
