@@ -2,9 +2,9 @@
 at the reduced scale in ``REDUCED``, where the default takes much longer than five minutes on two
 cores) into a temporary store, and its figures drawn by nalm's own plotting
 (:meth:`nalm.experiments.spec.Experiment.figures`, what ``nalm plot`` draws), as PNG at ``DPI``,
-into ``docs/images/experiments/<name>/`` with ``figures.json``: the command, the nalm commit (the
-last to change ``src``) and the wall time that made them. The site itself trains nothing: ``docs/experiment_pages.py`` shows
-what this script left.
+into ``docs/images/experiments/<name>/`` with ``figures.json``: the command, the nalm commit
+(the last to change ``src``) and the wall time that made them. The site itself trains nothing:
+``docs/experiment_pages.py`` shows what this script left.
 
     PYTHONPATH=src python docs/experiment_figures.py                       # every registered experiment
     PYTHONPATH=src python docs/experiment_figures.py madsen2020-static     # some of them

@@ -124,11 +124,11 @@ def figures(name: str, images: Path) -> list[str]:
         return ["## Figures", "", "!!! note \"No figures yet\"",
                 f"    Make them with `{make}` (it runs the experiment at its default scale into a temporary store "
                 "and draws its figures here), then rebuild the site.", ""]
-    scale_note = f" at a reduced scale: {record['reduced']}" if record.get("reduced") else " at its default scale"
+    scale_note = f" (a reduced scale: {record['reduced']})" if record.get("reduced") else " (the default scale)"
     out = ["## Figures", "",
-           f"From `{record['command']}`{scale_note}; drawn by nalm's own plotting (what `{record['plot']}` draws), "
-           f"nalm at commit `{record['commit']}`, in {duration(record['wall_s'])} of wall time on {record['cores']} cores. "
-           f"`{make}` makes them again.", ""]
+           f"Made by `{record['command']}`{scale_note} with nalm at commit `{record['commit']}`, in "
+           f"{duration(record['wall_s'])} of wall time on {record['cores']} cores, and drawn by nalm's own plotting "
+           f"(what `{record['plot']}` draws). `{make}` makes them again.", ""]
     named = {file.removeprefix(f"{name}-").removesuffix(".png"): file for file in record["figures"]}
     order = list(CAPTIONS)
     for figure in sorted(named, key=lambda f: order.index(f) if f in order else len(order)):

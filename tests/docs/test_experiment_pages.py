@@ -106,13 +106,13 @@ def test_every_experiment_registered_today_has_its_figures_on_its_page(pages):
         assert sorted(p.name for p in folder.iterdir()) == sorted([*record["figures"], pages.RECORD]), name
         assert record["figures"] and record["command"].startswith(f"nalm run {name}") and record["commit"]
         page = "\n".join(pages.figures(name, pages.IMAGES))  # the page's figures section
-        assert f"From `{record['command']}`" in page and f"`{record['commit']}`" in page
+        assert f"Made by `{record['command']}`" in page and f"at commit `{record['commit']}`" in page
         for file in record["figures"]:
             assert (folder / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", file
             assert f"](../images/experiments/{name}/{file})" in page
             total += (folder / file).stat().st_size
         if record["reduced"]:
-            assert f"at a reduced scale: {record['reduced']}" in page
+            assert f"(a reduced scale: {record['reduced']})" in page
     assert total < MAX_BYTES
 
 
