@@ -122,24 +122,18 @@ def figures(name: str, images: Path) -> list[str]:
     make = FIGURES_COMMAND.format(name=name)
     if record is None:
         return ["## Figures", "", "!!! note \"No figures yet\"",
-                f"    Make them with `{make}` (it runs the experiment at its default scale into a temporary store "
-                "and draws its figures here), then rebuild the site.", ""]
+                f"    Make them with `{make}` (it runs the experiment into a temporary store, at its default scale or "
+                "at a smaller one it names, and draws its figures here), then rebuild the site.", ""]
     scale_note = f" (a reduced scale: {record['reduced']})" if record.get("reduced") else " (the default scale)"
     out = ["## Figures", "",
-           f"Made by `{record['command']}`{scale_note} with nalm at commit `{record['commit']}`, in "
-           f"{duration(record['wall_s'])} of wall time on {record['cores']} cores, and drawn by nalm's own plotting "
-           f"(what `{record['plot']}` draws). `{make}` makes them again.", ""]
+           f"Made by `{record['command']}`{scale_note} with nalm at commit `{record['commit']}`, and drawn by "
+           f"nalm's own plotting (what `{record['plot']}` draws). `{make}` makes them again.", ""]
     named = {file.removeprefix(f"{name}-").removesuffix(".png"): file for file in record["figures"]}
     order = list(CAPTIONS)
     for figure in sorted(named, key=lambda f: order.index(f) if f in order else len(order)):
         path = f"../images/experiments/{name}/{named[figure]}"
         out += [f"[![{name}: {figure}]({path})]({path})", "", f"*{CAPTIONS.get(figure, figure)}*", ""]
     return out
-
-
-def duration(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def published(experiment) -> list[str]:
