@@ -1,10 +1,10 @@
 """The figures on the docs site's experiment pages: each experiment run at its default scale (or
 at the reduced scale in ``REDUCED``, where the default takes much longer than five minutes on two
 cores) into a temporary store, and its figures drawn by nalm's own plotting
-(:meth:`nalm.experiments.spec.Experiment.figures`, what ``nalm plot`` draws), as PNG at ``DPI``,
-into ``docs/images/experiments/<name>/`` with ``figures.json``: the command, the nalm commit
-(the last to change ``src``) and the wall time that made them. The site itself trains nothing:
-``docs/experiment_pages.py`` shows what this script left.
+(:meth:`nalm.experiments.spec.Experiment.figures`, what ``nalm plot`` draws), as PNG at ``DPI``
+with a palette of ``COLORS``, into ``docs/images/experiments/<name>/`` with ``figures.json``:
+the command, the nalm commit (the last to change ``src``) and the wall time that made them.
+The site itself trains nothing: ``docs/experiment_pages.py`` shows what this script left.
 
     PYTHONPATH=src python docs/experiment_figures.py                       # every registered experiment
     PYTHONPATH=src python docs/experiment_figures.py madsen2020-static     # some of them
@@ -16,6 +16,7 @@ drawn.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -29,7 +30,8 @@ from experiment_pages import IMAGES, RECORD, read_record
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-DPI = 80  # the site's figures: readable at page width, about 50 kB each
+DPI = 80  # the site's figures: readable at page width
+COLORS = 256  # a palette of this many colors: a third of the bytes, no difference a reader sees in a plot
 
 REDUCED = {
     "madsen2020-static": (["--seeds", "5", "--iterations", "10000"],
@@ -72,6 +74,15 @@ def draw(name: str, store: Path) -> dict[str, object]:
     return {f"{name}-{figure}.png": drawn for figure, drawn in experiment.figures(runs).items()}
 
 
+def compact(png: bytes) -> bytes:
+    """``png`` (opaque, as matplotlib draws nalm's figures) with a palette of ``COLORS`` colors."""
+    from PIL import Image  # matplotlib's own dependency
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(COLORS).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def make(name: str) -> dict:
     """Run ``name``, draw its figures and replace those in its folder; the record written."""
     import matplotlib.pyplot as plt
@@ -90,8 +101,10 @@ def make(name: str) -> dict:
             shutil.rmtree(target)
         target.mkdir(parents=True)
         for file, figure in figures.items():
-            figure.savefig(target / file, dpi=DPI, metadata={"Software": None})
+            png = io.BytesIO()
+            figure.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
             plt.close(figure)
+            (target / file).write_bytes(compact(png.getvalue()))
     record = {"experiment": name, "command": " ".join(["nalm", "run", name, *options]),
               "plot": f"nalm plot {name}", "reduced": reason, "commit": commit(),
               "wall_s": round(wall), "cores": os.cpu_count(), "figures": list(figures)}

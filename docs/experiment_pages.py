@@ -22,6 +22,7 @@ RECORD = "figures.json"
 SECTION = "Experiments"
 """The nav section the pages go in, after what mkdocs.yml lists there (the overview page)."""
 FIGURES_COMMAND = "PYTHONPATH=src python docs/experiment_figures.py {name}"
+WIDE = 4000  # pixels: a figure wider is shown at its own size, scrolling sideways
 
 CAPTIONS = {
     "error": "Error against the input value, inside and outside the training range.",
@@ -124,16 +125,33 @@ def figures(name: str, images: Path) -> list[str]:
         return ["## Figures", "", "!!! note \"No figures yet\"",
                 f"    Make them with `{make}` (it runs the experiment into a temporary store, at its default scale or "
                 "at a smaller one it names, and draws its figures here), then rebuild the site.", ""]
-    scale_note = f" (a reduced scale: {record['reduced']})" if record.get("reduced") else " (the default scale)"
     out = ["## Figures", "",
-           f"Made by `{record['command']}`{scale_note} with nalm at commit `{record['commit']}`, and drawn by "
-           f"nalm's own plotting (what `{record['plot']}` draws). `{make}` makes them again.", ""]
+           f"Made by `{record['command']}` with nalm at commit `{record['commit']}`, and drawn by nalm's own "
+           f"plotting (what `{record['plot']}` draws). `{make}` makes them again.", ""]
+    if record.get("reduced"):
+        out += ['!!! note "At a reduced scale"', f"    {record['reduced']}.", ""]
     named = {file.removeprefix(f"{name}-").removesuffix(".png"): file for file in record["figures"]}
     order = list(CAPTIONS)
     for figure in sorted(named, key=lambda f: order.index(f) if f in order else len(order)):
-        path = f"../images/experiments/{name}/{named[figure]}"
-        out += [f"[![{name}: {figure}]({path})]({path})", "", f"*{CAPTIONS.get(figure, figure)}*", ""]
+        out += [image(images / name / named[figure], f"{name}: {figure}"), "", f"*{CAPTIONS.get(figure, figure)}*", ""]
     return out
+
+
+def image(path: Path, alt: str) -> str:
+    """The figure at ``path``, linked to itself: at page width, or where it is wider than
+    ``WIDE`` pixels, at its own size in a box that scrolls sideways (page width would shrink its
+    text to nothing). The HTML's path is the site's, from the page's folder (``experiments/<name>/``)."""
+    link = f"../images/experiments/{path.parent.name}/{path.name}"
+    if png_size(path)[0] <= WIDE:
+        return f"[![{alt}]({link})]({link})"
+    return (f'<div style="overflow-x: auto"><a href="../{link}"><img alt="{html.escape(alt)}" src="../{link}" '
+            'style="max-width: none" /></a></div>')
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header."""
+    header = path.read_bytes()[:24]
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
 def published(experiment) -> list[str]:

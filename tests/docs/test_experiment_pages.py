@@ -109,10 +109,10 @@ def test_every_experiment_registered_today_has_its_figures_on_its_page(pages):
         assert f"Made by `{record['command']}`" in page and f"at commit `{record['commit']}`" in page
         for file in record["figures"]:
             assert (folder / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", file
-            assert f"](../images/experiments/{name}/{file})" in page
+            assert f"../images/experiments/{name}/{file}" in page  # a Markdown image, or a wide one's HTML
             total += (folder / file).stat().st_size
         if record["reduced"]:
-            assert f"(a reduced scale: {record['reduced']})" in page
+            assert f'!!! note "At a reduced scale"\n    {record["reduced"]}.' in page
     assert total < MAX_BYTES
 
 
@@ -125,3 +125,18 @@ def test_figures_script_refuses_an_unknown_experiment(capsys):
     finally:
         sys.path.remove(str(DOCS))
     assert exit_.value.code == 2 and "unknown experiments: no-such-experiment" in capsys.readouterr().err
+
+
+def test_a_very_wide_figure_scrolls_at_its_own_size(pages, tmp_path):
+    def png(width: int, height: int) -> Path:
+        path = tmp_path / "e" / f"e-{width}.png"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + b"IHDR"
+                         + width.to_bytes(4, "big") + height.to_bytes(4, "big"))
+        return path
+
+    link = "../images/experiments/e/e-800.png"
+    assert pages.image(png(800, 400), "e: curves") == f"[![e: curves]({link})]({link})"
+    wide = pages.image(png(pages.WIDE + 1, 300), "e: success")
+    assert wide.startswith('<div style="overflow-x: auto">') and 'style="max-width: none"' in wide
+    assert f'src="../../images/experiments/e/e-{pages.WIDE + 1}.png"' in wide  # from the page's folder, experiments/e/
