@@ -1,12 +1,16 @@
-"""mkdocs hooks (mkdocs.yml ``hooks:``): the CLI reference page, written from nalm's own parsers at
-each build, so that it says what ``nalm COMMAND --help`` says.
+"""mkdocs hooks (mkdocs.yml ``hooks:``): pages written from nalm itself at each build.
 
-The page is built from this checkout's ``src``, whatever nalm is installed, and at a fixed width
-(``COLUMNS``), so that a build does not depend on the terminal it runs in.
+- The CLI reference, from nalm's own parsers, so that it says what ``nalm COMMAND --help`` says,
+  at a fixed width (``COLUMNS``), so that a build does not depend on the terminal it runs in.
+- A page per registered experiment (:mod:`experiment_pages`), listed in the nav's Experiments
+  section after its overview page.
+
+Both are built from this checkout's ``src``, whatever nalm is installed.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -14,6 +18,7 @@ from pathlib import Path
 PAGE = "cli.md"
 WIDTH = "100"  # argparse fills help to the terminal's width: COLUMNS fixes it
 SRC = Path(__file__).resolve().parents[1] / "src"
+DOCS = Path(__file__).resolve().parent
 
 INTRO = """# CLI reference
 
@@ -32,10 +37,22 @@ def commands(parser: argparse.ArgumentParser, prog: str = "nalm"):
                 yield from commands(sub, f"{prog} {name}")
 
 
-def cli_page() -> str:
-    """The CLI reference page's Markdown: a section per command, its help in a code block."""
+def use_src() -> None:
     if str(SRC) not in sys.path:
         sys.path.insert(0, str(SRC))
+
+
+def sibling(name: str):
+    """The module ``docs/<name>.py`` (mkdocs loads hooks from their file, not as a package)."""
+    spec = importlib.util.spec_from_file_location(f"nalm_docs_{name}", DOCS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cli_page() -> str:
+    """The CLI reference page's Markdown: a section per command, its help in a code block."""
+    use_src()
     from nalm.cli.main import build_parser
 
     previous = os.environ.get("COLUMNS")
@@ -51,9 +68,20 @@ def cli_page() -> str:
     return "\n".join([INTRO, *sections])
 
 
+def on_config(config):
+    """List each registered experiment's page in the nav's Experiments section."""
+    use_src()
+    config["nav"] = sibling("experiment_pages").with_experiments(config["nav"])
+    return config
+
+
 def on_files(files, config):
-    """Add the CLI reference page to the site's files (mkdocs 1.6's generated files)."""
+    """Add the CLI reference and the experiments' pages to the site's files (mkdocs 1.6's
+    generated files)."""
     from mkdocs.structure.files import File
 
+    use_src()
     files.append(File.generated(config, PAGE, content=cli_page()))
+    for path, content in sibling("experiment_pages").pages().items():
+        files.append(File.generated(config, path, content=content))
     return files

@@ -1,7 +1,8 @@
-"""The docs site: ``mkdocs build --strict`` passes (about 2 s; skipped without the docs extra), and
-its CLI reference is every command's help."""
+"""The docs site: ``mkdocs build --strict`` passes (about 2 s; skipped without the docs extra), its
+CLI reference is every command's help, and every experiment has its page."""
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nalm.cli.main import COMMANDS, build_parser
+from nalm.experiments import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,3 +54,9 @@ def test_site_builds_strict(tmp_path):
     assert ":func:`" not in api and ":class:`" not in api  # roles read as Markdown (docs/griffe_rst.py)
     tutorial = (site / "tutorial" / "index.html").read_text()  # the notebook with its saved outputs
     assert tutorial.count('src="data:image/png;base64,') == 5 and "y = x0*x1" in tutorial
+    overview = (site / "experiments" / "index.html").read_text()
+    for name in registry.EXPERIMENTS:  # a page each (docs/experiment_pages.py), in the nav, its figures shown
+        page = (site / "experiments" / name / "index.html").read_text()
+        assert 'id="protocol-card"' in page and f'href="{name}/"' in overview, name
+        for image in re.findall(r'<img alt="[^"]*" src="([^"]+)"', page):
+            assert (site / "experiments" / name / image).resolve().is_file(), image
