@@ -7,7 +7,7 @@ import pytest
 from nalm.report import summarize
 from nalm.report.summary import setting
 from nalm.report.figures import (
-    curve_data, heatmap_data, plot_all, plot_curves, plot_heatmap, plot_success, success_data,
+    curve_data, curves_figure, heatmap_data, plot_all, plot_curves, plot_heatmap, plot_success, success_data,
 )
 from nalm.results import RunRecord
 from nalm.scoring.metrics import wilson_interval
@@ -91,6 +91,27 @@ def test_heatmap_data_keeps_settings_apart():
     assert interpolation[:, 0].tolist()[:2] == [1.0, 7.0] and interpolation[3, 0] == 9.0
     targets, _, _, _ = heatmap_data(summarize(runs[:2]))
     assert targets == ["add, task 0", "add, task 1"]
+
+
+def test_a_learning_rate_that_comes_with_the_model_is_its_column_not_a_row():
+    """mistry2022-single gives each unit its own lr: its cells share the rows of their targets,
+    where a model run at two rates (a sweep) gets a row for each."""
+    def at(model, target, lr, value):
+        run = record(model, target, interpolation=value)
+        run.config["train"]["lr"] = lr
+        return run
+
+    runs = [at("nau", "add", 0.1, 1.0), at("nmu", "add", 0.01, 2.0), at("nau", "sub", 0.1, 3.0),
+            at("nmu", "sub", 0.01, 4.0)]
+    targets, models, interpolation, _ = heatmap_data(summarize(runs))
+    assert targets == ["add", "sub"] and models == ["nau", "nmu"]
+    assert interpolation.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert sorted(label for _, label, *_ in success_data(summarize(runs))) == ["add", "add", "sub", "sub"]
+    figure = curves_figure(runs)
+    assert [ax.get_title() for ax in figure.axes if ax.get_visible()] == ["add", "sub"]
+    targets, _, interpolation, _ = heatmap_data(summarize(runs + [at("nau", "add", 0.01, 5.0)]))
+    assert targets == ["add, lr 0.01", "sub, lr 0.01", "add, lr 0.1", "sub, lr 0.1"]
+    assert interpolation[0].tolist() == [5.0, 2.0] and interpolation[2, 0] == 1.0
 
 
 def test_success_data_matches_wilson_interval():

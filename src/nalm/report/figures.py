@@ -50,34 +50,42 @@ MISSING_COLOR = "#c8c8c8"
 
 
 def _row_labels(keys) -> dict:
-    """``{(setting, target): label}``: the target, plus what tells the settings apart.
+    """``{(setting, target, model): label}``: the row (a panel, a bar group) each model's runs go
+    in, labelled by the target plus what tells the rows apart.
 
-    Ordered by setting, then targets in nalm's order (add, sub, mul, div, square, sqrt, ...),
-    then unknown targets by name.
+    The task is part of a row where there are several; the iterations and the learning rate
+    only where some model ran a target with several (a sweep): one that comes with the model
+    (``mistry2022-single`` gives each unit its own learning rate) is its column's, and its
+    cells share the row of their task and target. Rows are ordered by task, iterations and
+    learning rate, then targets in nalm's order (add, sub, mul, div, square, sqrt, ...),
+    unknown targets by name.
     """
+    keys = set(keys)
+    swept = [name for name in ("iterations", "lr")
+             if any(len({getattr(s, name) for s, t, m in keys if (s.task_index, s.task, t, m) == (k.task_index, k.task,
+                                                                                                  target, model)}) > 1
+                    for k, target, model in keys)]
     order = {name: i for i, name in enumerate(TARGETS)}
-    keys = sorted(set(keys), key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
-    settings = list(dict.fromkeys(k[0] for k in keys))
-    tasks = list(dict.fromkeys((s.task_index, s.task) for s in settings))
-    iterations = {s.iterations for s in settings}
-    rates = {s.lr for s in settings}
+
+    def row(key):
+        s, target, _ = key
+        return (s.task_index, s.task, *(getattr(s, name) for name in swept), order.get(target, len(order)), target)
+
+    rows = sorted({row(key) for key in keys})
+    tasks = list(dict.fromkeys(r[:2] for r in rows))
     labels = {}
-    for task_setting, target in keys:
-        parts = [target]
+    for key in keys:
+        (index, task, *values, _, _), parts = row(key), [key[1]]
         if len(tasks) > 1:
-            index, task = task_setting.task_index, task_setting.task
             versions = [t for i, t in tasks if i == index]  # one task index run with several configs
             parts.append(f"task {index}" + (f" ({versions.index(task) + 1})" if len(versions) > 1 else ""))
-        if len(iterations) > 1:
-            parts.append(f"{task_setting.iterations} steps")
-        if len(rates) > 1:
-            parts.append(f"lr {task_setting.lr:g}")
-        labels[(task_setting, target)] = ", ".join(parts)
-    return labels
+        parts += [f"{v} steps" if name == "iterations" else f"lr {v:g}" for name, v in zip(swept, values)]
+        labels[key] = (rows.index(row(key)), ", ".join(parts))
+    return {key: label for key, (_, label) in sorted(labels.items(), key=lambda item: item[1][0])}
 
 
 def _cell_rows(cells: list[Cell]) -> dict:
-    return _row_labels((c.setting, c.target) for c in cells)
+    return _row_labels((c.setting, c.target, c.model) for c in cells)
 
 
 def _short(value: float) -> str:
@@ -119,7 +127,7 @@ def heatmap_data(cells: list[Cell], models=None) -> tuple[list[str], list[str], 
     interpolation = np.full((len(targets), len(models)), np.nan)
     extrapolation = np.full((len(targets), len(models)), np.nan)
     for c in cells:
-        i, j = targets.index(rows[(c.setting, c.target)]), models.index(c.model)
+        i, j = targets.index(rows[(c.setting, c.target, c.model)]), models.index(c.model)
         interpolation[i, j] = c.normalized_interpolation[0]
         extrapolation[i, j] = c.normalized_extrapolation[0]
     return targets, models, interpolation, extrapolation
@@ -223,7 +231,7 @@ def success_data(cells: list[Cell]) -> list[tuple[str, str, float, float, float]
     all as fractions in [0, 1].
     """
     rows = _cell_rows(cells)
-    return [(c.model, rows[(c.setting, c.target)], c.success_rate, *c.success_interval) for c in cells]
+    return [(c.model, rows[(c.setting, c.target, c.model)], c.success_rate, *c.success_interval) for c in cells]
 
 
 def plot_success(cells: list[Cell], path_stem, title: str | None = None, models=None,
@@ -420,7 +428,11 @@ def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None
 
     if not runs:
         raise ValueError("no runs to plot")
-    rows = _row_labels((setting(r), r.target) for r in runs)
+    row_of = _row_labels((setting(r), r.target, r.model) for r in runs)
+    rows = {}  # label -> (target, its runs)
+    for run in runs:
+        rows.setdefault(row_of[(setting(run), run.target, run.model)], (run.target, []))[1].append(run)
+    rows = {label: rows[label] for label in dict.fromkeys(row_of.values())}
     models = _models((r.model for r in runs), models)
     columns = 2 if len(rows) == 4 else min(3, len(rows))
     lines = math.ceil(len(rows) / columns)
@@ -432,8 +444,7 @@ def curves_figure(runs: list[RunRecord], threshold_by_target: dict | None = None
     with matplotlib.rc_context(style.RC):
         figure = Figure(figsize=(width, 3.2 * lines + 0.9 + 0.22 * legend_lines), layout="constrained")
         axes = figure.subplots(lines, columns, squeeze=False).ravel()
-        for ax, ((run_setting, target), label) in zip(axes, rows.items()):
-            panel_runs = [r for r in runs if r.target == target and setting(r) == run_setting]
+        for ax, (label, (target, panel_runs)) in zip(axes, rows.items()):
             series = {}
             for model in models:
                 try:
