@@ -339,3 +339,16 @@ def test_render_madsen_solved_at_and_sparsity_beside_the_published_ones():
                                                 "– / 4.21e-07 [3.91e-07, 4.50e-07]"]
     assert ("mul", "NALU (`nalu`)") not in rows  # neither side solved it
     assert "gamma fit (solved at) and a beta fit (sparsity error)" in text
+
+
+def test_render_madsen_gating_table_for_the_nac_under_a_shared_weight_nalu():
+    """stable-nalu paper/results/function_task_static_nalu.tex: NALU (shared), 34% on +, 24% on ×."""
+    gate = EXPERIMENTS["madsen2020-static"].published[1]
+    assert gate.models == {"NALU (shared)": "nac/nalu"}
+    assert gate.solved_at["NALU (shared)"]["mul"] == pytest.approx((2.9e6, 3.3e6, 2.94e6, 3.67e6))
+    assert gate.sparsity_error["NALU (shared)"]["add"] == pytest.approx((0.18, 0.159, 0.203))
+    runs = ten_seeds("nac/nalu", "mul", experiment="madsen2020-static")
+    text = render(EXPERIMENTS["madsen2020-static"], summarize(runs))
+    assert table_rows(text, "NALU (shared) (`nac/nalu`)") == [["NALU (shared) (`nac/nalu`)", "70% / 24%"]]
+    rows = {tuple(row[:2]): row[2:] for row in table_rows(text, "mul")}
+    assert rows[("mul", "NALU (shared) (`nac/nalu`)")][0] == "400 / 2.90e+06"

@@ -123,6 +123,24 @@ PUBLISHED = Published(
               "back to Student-t where the values barely vary (stable-nalu export/_compute_summary.r)",
 )
 
+PUBLISHED_GATE = Published(
+    source="Madsen & Johansen (2020), appendix, the gating experiment: a NAC under a NALU whose NAC+ and NAC• "
+           "share their weights, over 100 seeds, 5e6 iterations (stable-nalu@b3296ac "
+           "paper/results/function_task_static_nalu.tex, as printed: two significant digits; "
+           "lfs_batch_jobs/function_task_static_nalu.sh: --layer-type NALU --first-layer NAC). Its other rows, the "
+           "NALU with separate weights and the gated NAU/NMU, are not nalm models",
+    metric="success_rate",
+    models={"NALU (shared)": "nac/nalu"},
+    values={"NALU (shared)": {"add": 0.34, "mul": 0.24}},
+    protocol=PUBLISHED.protocol,
+    # the printed mean and its printed +/- offsets
+    solved_at={"NALU (shared)": {"add": (1.8e5, 3.1e5, 3.1e5 - 5.4e4, 3.1e5 + 4.3e4),
+                                 "mul": (2.9e6, 3.3e6, 3.3e6 - 3.6e5, 3.3e6 + 3.7e5)}},
+    sparsity_error={"NALU (shared)": {"add": (1.8e-1, 1.8e-1 - 2.1e-2, 1.8e-1 + 2.3e-2),
+                                      "mul": (1.0e-3, 1.0e-3 - 4.5e-4, 1.0e-3 + 1.1e-3)}},
+    intervals=PUBLISHED.intervals,
+)
+
 SOURCES = {  # protocol-card setting -> its source (`nalm show`)
     "task": "AndreasMadsen/stable-nalu@b3296ac stable_nalu/dataset/_simple_function_abstact.py:76-93 "
             "(contiguous subsets, overlap, a random offset per seed) and "
@@ -169,7 +187,7 @@ EXPERIMENT = Experiment(
     paper_seeds=100,
     paper_scale={"iterations": 5_000_000},
     unit_options=unit_options,
-    published=(PUBLISHED,),
+    published=(PUBLISHED, PUBLISHED_GATE),
     sources={
         **SOURCES,
         "threshold": "stable-nalu export/function_task_static_mse_expectation.r:33-59 (subsets), "
