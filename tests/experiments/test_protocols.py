@@ -41,6 +41,18 @@ def test_madsen_nac_rows_use_stable_nalus_init_and_no_regularizer():
     assert torch.equal(net.regularization(10**7), torch.tensor(0.0))
 
 
+def test_madsen_nac_mul_ablation_rows_follow_their_batch_jobs():
+    """function_task_static.sh:42-46 (PosNAC under a NAC, no regularizer) and :48-52
+    (ReRegualizedLinearPosNAC under ReRegualizedLinearNAC, the default λ 10 over 1e6 → 2e6)."""
+    schedule = {"regularizer_scale": 10.0, "regularizer_start": 1e6, "regularizer_end": 2e6}
+    assert options(MADSEN, "nau/nac-mul-nmu", "mul", {"iterations": 5_000_000}) == {
+        "nau": schedule, "nac-mul-nmu": {"eps": 1e-7, **schedule}}
+    assert options(MADSEN, "nac/nac-mul-sigma") == {"nac": {"init": "stable-nalu"}, "nac-mul-sigma": {"eps": 1e-7}}
+    assert {"nac/nac-mul-sigma", "nau/nac-mul-nmu"} <= set(MADSEN.models)
+    net = build_model("nac/nac-mul-sigma", 100, 1, hidden=2, unit_options=options(MADSEN, "nac/nac-mul-sigma"))
+    assert torch.equal(net.regularization(10**7), torch.tensor(0.0))
+
+
 @pytest.mark.parametrize("model", ["mlp-none", "mlp-relu", "mlp-relu6"])
 def test_madsen_mlps_use_stable_nalus_basic_layer_init(model):
     """basic.py:20-73: zero biases; kaiming (ReLU gain) before ReLU/ReLU6, xavier gain 1 otherwise."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -522,3 +523,19 @@ def test_cli_explains_a_run_of_an_experiment_made_in_python(tmp_path):
     code, out, err = nalm("explain", run.run_id, "--results", tmp_path / "nalm.sqlite")
     assert code == 0, err
     assert out.startswith(f"run {run.run_id}: nac, target add, seed 0\n") and "matches the target:" in out
+
+
+def test_a_formula_that_divides_by_zero_is_refused():
+    """A NAC under a NALU whose hidden value 0.1·(x0 + x1) rounds to 0 under the exponent -1: every
+    reading gives y = zoo (complex infinity), which is no formula; the network itself adds eps."""
+    net = build_model("nac/nalu", 2, 1, hidden=2, dtype=torch.float64)
+    first, second = net
+    with torch.no_grad():
+        first.W_hat.copy_(torch.tensor([[math.atanh(0.1), math.atanh(0.1)], [SAT, 0.0]]))
+        first.M_hat.copy_(torch.tensor([[SAT, SAT], [SAT, -SAT]]))
+        second.W_hat.copy_(torch.tensor([[-SAT, SAT]]))
+        second.M_hat.fill_(SAT)
+        second.G.fill_(-SAT)  # the multiplicative path: x0 / (0.1 (x0 + x1))
+    assert torch.isfinite(net(torch.rand(4, 2, dtype=torch.float64) + 1)).all()
+    with pytest.raises(ExplainError, match="divides by zero"):
+        explain(net)

@@ -12,7 +12,7 @@ from nalm.units import MLP, ArithmeticUnit, Network, UnknownNameError, build_mod
 F64 = torch.float64
 IN, OUT, M, B = 3, 2, 5, 4
 
-EXPECTED_UNITS = {"nac", "nac-mul", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "inalu", "g-nalu", "nru", "nmru",
+EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "inalu", "g-nalu", "nru", "nmru",
                   "mcfc", "mul-mcfc"}
 
 # (id, factory(**factory_kwargs)) -- every registered unit with its defaults, some option variants,
@@ -308,7 +308,7 @@ def test_gradcheck_input_and_parameters(make, members):
     module = perturb_(make(members=members, dtype=F64), scale=0.05)
     # inside the clamp ranges: NAU W in (-1, 1), NMU W in (0, 1), NPU gate in (0, 1)
     for layer in module.modules():
-        if isinstance(layer, (nalm.NAU, nalm.NMU)):
+        if isinstance(layer, (nalm.NAU, nalm.NMU, nalm.MultiplicativeNACNMU)):
             assert ((layer.W > layer.lower + 0.01) & (layer.W < 0.99)).all()
         if isinstance(layer, nalm.RealNPU):
             assert ((layer.g > 0.01) & (layer.g < 0.99)).all()
@@ -317,7 +317,7 @@ def test_gradcheck_input_and_parameters(make, members):
 
 # -- regularization defaults ------------------------------------------------------------------
 @cases([c for c in UNIT_CASES + VARIANT_CASES if c[0] in
-        ("nac", "nac-mul", "nalu", "faux-nalu", "inalu", "nalu-scalar-bias-separate", "linear")])
+        ("nac", "nac-mul", "nac-mul-sigma", "nalu", "faux-nalu", "inalu", "nalu-scalar-bias-separate", "linear")])
 @pytest.mark.parametrize("members", [None, M])
 def test_units_without_a_regularizer_return_zeros(make, members):
     module = perturb_(make(members=members, dtype=F64), scale=5.0)

@@ -344,6 +344,9 @@ def explain(module: nn.Module, input_names: Sequence[str] | None = None, *, prob
             near = [e for e in candidates if e.relative_change <= AS_CLOSE * best and e.relative_change < FAR]
             if near:
                 chosen = min(near, key=lambda e: e.complexity)
+    if any(output.has(sympy.zoo, sympy.nan) for output in chosen.outputs):
+        raise ExplainError("no reading of the weights gives a real formula: each divides by zero (a hidden value "
+                           "that rounds to 0 under a negative exponent), where the network adds eps")
     return replace(chosen, outputs=[tidy(e) for e in chosen.outputs])
 
 

@@ -9,6 +9,7 @@ which each unit computes exact arithmetic:
 ========================  =====================================================================
 NAC, NAU                  weights to -1, 0, 1: ``y = Σ w_i x_i``
 NAC• (``nac-mul``)        weights to -1, 0, 1: ``y = Π |x_i|^w_i`` (the sign is lost)
+NAC•,σ and NAC•,NMU       weights to 0, 1: ``y = Π_{w_i = 1} |x_i|`` (the sign is lost)
 NMU                       weights to 0, 1: ``y = Π_{w_i = 1} x_i``
 NALU                      both paths as above, the gate σ(x Gᵀ) averaged over the probe
 iNALU                     as the NALU with a constant gate; its sign recovery makes the
@@ -39,7 +40,8 @@ import numpy as np
 import sympy
 import torch
 
-from ..units import INALU, MCFC, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, MultiplicativeNAC, RealNPU
+from ..units import (INALU, MCFC, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, MultiplicativeNAC, MultiplicativeNACNMU,
+                     MultiplicativeNACSigma, RealNPU)
 
 GATE_UNDECIDED = (0.1, 0.9)
 """A gate whose mean over the probe lies strictly between these is reported undecided."""
@@ -159,6 +161,12 @@ def nac_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
     if isinstance(unit, MultiplicativeNAC):
         return LayerFormula("MultiplicativeNAC", power_product(w, inputs, magnitude=True), {"weight": d})
     return LayerFormula(type(unit).__name__, linear(w, inputs), {"weight": d})
+
+
+def positive_nac_mul_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    """NAC•,σ and NAC•,NMU: the NAC• with weights in [0, 1], Π_i |x_i|^w_i."""
+    w, d = grid.round(numpy_of(unit.weight), 0, 1)
+    return LayerFormula(type(unit).__name__, power_product(w, inputs, magnitude=True), {"weight": d})
 
 
 def nmu_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
@@ -281,7 +289,8 @@ def nmru_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
 
 RULES: list[tuple[type, Callable]] = [
     (INALU, inalu_rule), (NALU, nalu_rule), (NAU, nac_rule), (NAC, nac_rule), (MCFC, nac_rule),
-    (NMU, nmu_rule), (RealNPU, npu_rule), (NRU, nru_rule), (NMRU, nmru_rule),
+    (NMU, nmu_rule), (MultiplicativeNACSigma, positive_nac_mul_rule), (MultiplicativeNACNMU, positive_nac_mul_rule),
+    (RealNPU, npu_rule), (NRU, nru_rule), (NMRU, nmru_rule),
 ]
 """Unit classes and their rules; subclasses (NAC•, NPU, G-NALU) match their parents' entries."""
 
@@ -329,5 +338,5 @@ def layer_formula(unit: torch.nn.Module, inputs: Sequence[sympy.Expr], probe: to
     if name in ("FauxNALU", "Linear"):
         raise ExplainError(f"{name} has an unconstrained linear layer (weight and bias): its weights "
                            "have no values to round to, so there is no formula to extract")
-    raise ExplainError(f"no symbolic rule for {name}; explain supports NAC, NAC•, NALU, G-NALU, iNALU, NAU, "
+    raise ExplainError(f"no symbolic rule for {name}; explain supports NAC, NAC•, NAC•,σ, NAC•,NMU, NALU, G-NALU, iNALU, NAU, "
                        "NMU, NPU, RealNPU, NRU, NMRU and MC-FC (docs/units.md: what a unit of your own gets)")

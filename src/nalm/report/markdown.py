@@ -163,6 +163,7 @@ def published_section(published: Published, by_key: dict, targets: list[str], it
             row.append(f"{ours} / {published_value(published, label, t)}")
         rows.append(row)
     out += ["Each cell: ours / published.", ""] + table(["model", *targets], rows) + [""]
+    out += solved_and_sparsity(published, by_key, targets)
     ours = {"iterations": iterations, "seeds": seeds}
     differences = [f"{k}: ours {', '.join(map(str, ours[k]))}, published {v}"
                    for k, v in published.protocol.items() if k in ours and list(ours[k]) != [v]]
@@ -171,3 +172,44 @@ def published_section(published: Published, by_key: dict, targets: list[str], it
     else:
         out += ["Our protocol matches the published one in iterations and seeds.", ""]
     return out
+
+
+def interval(mean: float | None, bounds) -> str:
+    """``mean [low, high]``, or the mean alone where there is no interval (one value)."""
+    if mean is None:
+        return "–"
+    if bounds is None or any(b is None or math.isnan(b) for b in bounds):
+        return number(mean)
+    return f"{number(mean)} [{number(bounds[0])}, {number(bounds[1])}]"
+
+
+def solved_and_sparsity(published: Published, by_key: dict, targets: list[str]) -> list[str]:
+    """Ours beside the published solved-at steps and sparsity errors, one row per (target,
+    model) where either side has a successful seed; nothing where the table gives neither."""
+    if not published.solved_at and not published.sparsity_error:
+        return []
+    rows = []
+    for t in targets:  # grouped by target, as the published table is
+        for label, model in published.models.items():
+            cell = by_key.get((model, t))
+            solved = published.solved_at.get(label, {}).get(t)
+            sparsity = published.sparsity_error.get(label, {}).get(t)
+            if not (solved or sparsity or (cell is not None and cell.solved_at)):
+                continue
+            ours_solved = cell.solved_at if cell is not None and cell.solved_at else None
+            rows.append([
+                t, f"{label} (`{model}`)",
+                f"{number(ours_solved[0]) if ours_solved else '–'} / {number(solved[0]) if solved else '–'}",
+                f"{interval(cell.solved_at_mean, ours_solved[1:]) if ours_solved else '–'} / "
+                f"{interval(solved[1], solved[2:]) if solved else '–'}",
+                f"{interval(cell.sparsity_error, cell.sparsity_interval) if cell is not None else '–'} / "
+                f"{interval(sparsity[0], sparsity[1:]) if sparsity else '–'}",
+            ])
+    if not rows:
+        return []
+    header = ["target", "model", "solved at, median", "solved at, mean [95%]", "sparsity error, mean [95%]"]
+    return ["Over the successful seeds: the first evaluated step whose extrapolation error is under the threshold "
+            "(solved at), and the largest distance of a weight from -1, 0 or 1 at the best step (sparsity error). "
+            "Each cell: ours / published. Our intervals are Student-t intervals of the mean; the published ones "
+            f"are {published.intervals or 'as the source computed them'}. Steps compare only between runs of one "
+            "length.", ""] + table(header, rows) + [""]

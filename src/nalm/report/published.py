@@ -1,18 +1,25 @@
 """Published results, put beside ours in reports and named on protocol cards."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Published:
-    """A published table: ``values[label][target]`` for the model ``models[label]``."""
+    """A published table: ``values[label][target]`` for the model ``models[label]``; where the
+    table also gives them, over its successful seeds, when they solved the task (``solved_at``:
+    median, mean and the mean's 95% interval, in steps) and their sparsity error
+    (``sparsity_error``: mean and its 95% interval), with ``intervals`` saying how those
+    intervals were computed."""
 
     source: str
     metric: str  # "normalized_interpolation" or "success_rate"
     models: dict[str, str]  # published label -> our model name
     values: dict[str, dict[str, float]]
     protocol: dict  # the settings the published numbers used, compared with ours in reports
+    solved_at: dict[str, dict[str, tuple[float, float, float, float]]] = field(default_factory=dict)
+    sparsity_error: dict[str, dict[str, tuple[float, float, float]]] = field(default_factory=dict)
+    intervals: str = ""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class Cell:
     setting: Setting | None = None
     formulas: int | None = None  # seeds whose network computes the target exactly (None: see formula_matches)
     run_ids: tuple = ()  # the runs' ids, best first (by_extrapolation)
+    solved_at_mean: float | None = None  # the mean of solved_at's interval
+    sparsity_interval: tuple[float, float] | None = None  # sparsity_error's Student-t 95% interval
 
     @property
     def success_rate(self) -> float:
@@ -182,18 +184,24 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
         metrics = [r.metrics for r in group]
         successes = [m for m in metrics if m["success"]]
         solved = [m["solved_at"] for m in successes if m["solved_at"] is not None]
-        sparsity = [m["sparsity_error"] for m in successes if m["sparsity_error"] is not None]
+        solved_mean = M.mean_interval(solved) if solved else None
+        # nan for a unit with no weight to measure (a unit of one's own): no sparsity error, as no weight
+        sparsity = [m["sparsity_error"] for m in successes
+                    if m["sparsity_error"] is not None and math.isfinite(m["sparsity_error"])]
+        sparsity_mean = M.mean_interval(sparsity) if sparsity else None
         cells.append(Cell(
             task_index=run_setting.task_index, model=model, target=target, seeds=len(group),
             diverged=sum(r.diverged for r in group),
             normalized_interpolation=M.median_interval([m["normalized_interpolation"] for m in metrics]),
             normalized_extrapolation=M.median_interval([m["normalized_extrapolation"] for m in metrics]),
             successes=len(successes), success_interval=M.wilson_interval(len(successes), len(group)),
-            solved_at=(float(np.median(solved)), *M.mean_interval(solved)[1:]) if solved else None,
-            sparsity_error=float(np.mean(sparsity)) if sparsity else None,
+            solved_at=(float(np.median(solved)), *solved_mean[1:]) if solved else None,
+            sparsity_error=sparsity_mean[0] if sparsity else None,
             iterations={run_setting.iterations}, task=json.loads(run_setting.task), setting=run_setting,
             formulas=formula_matches(metrics),
             run_ids=tuple(run.run_id for run in by_extrapolation(group)),
+            solved_at_mean=solved_mean[0] if solved else None,
+            sparsity_interval=sparsity_mean[1:] if sparsity else None,
         ))
     return cells
 

@@ -11,6 +11,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".mcfc": ("MCFC", "MulMCFC"),
     ".mlp": ("Linear",),
     ".nac": ("NAC", "MultiplicativeNAC"),
+    ".nac_mul_variants": ("MultiplicativeNACNMU", "MultiplicativeNACSigma"),
     ".nalu": ("GNALU", "NALU", "FauxNALU"),
     ".nau_nmu": ("NAU", "NMU"),
     ".network": ("MLP", "Network", "build_model", "is_baseline", "load_network", "parse_model", "sparsity_error"),

@@ -12,6 +12,8 @@ from ..lazy import LazyTable
 UNITS = LazyTable({
     "nac": ".nac:NAC",
     "nac-mul": ".nac:MultiplicativeNAC",
+    "nac-mul-sigma": ".nac_mul_variants:MultiplicativeNACSigma",
+    "nac-mul-nmu": ".nac_mul_variants:MultiplicativeNACNMU",
     "nalu": ".nalu:NALU",
     "faux-nalu": ".nalu:FauxNALU",
     "nau": ".nau_nmu:NAU",
