@@ -70,10 +70,18 @@ def regularizer_scale(config: TrainConfig, value: float) -> TrainConfig:
     return config.replace(unit_options=options)
 
 
-def longer_runs(factors: dict) -> Callable[[TrainConfig, Any], TrainConfig]:
+@dataclass(frozen=True)
+class LongerRuns:
     """A ``configure`` that multiplies the run's iterations by ``factors[value]`` (1 where a value
     has none), leaving step schedules as resolved for the base length: stable-nalu runs its
-    larger inputs longer with the regularizer's ramp where it was."""
-    def configure(config: TrainConfig, value) -> TrainConfig:
-        return config.replace(iterations=config.iterations * factors.get(value, 1))
-    return configure
+    larger inputs longer with the regularizer's ramp where it was. (A class, not a closure:
+    the workload travels to worker processes.)
+
+    >>> LongerRuns({300: 3})(TrainConfig(iterations=10), 300).iterations
+    30
+    """
+
+    factors: dict
+
+    def __call__(self, config: TrainConfig, value) -> TrainConfig:
+        return config.replace(iterations=config.iterations * self.factors.get(value, 1))

@@ -9,13 +9,13 @@ iterations against 5e6; the regularizer's ramp stays at 1e6 → 2e6). Published 
 import dataclasses
 
 from ..tasks import presets
-from .axis import Axis, longer_runs
+from .axis import Axis, LongerRuns
 from .madsen2020_sweep import REFERENCE, missing_models, scale, script_models, sweep
 
 SCRIPT = "lfs_batch_jobs/function_task_static_mul_input_size.sh"
 VALUES = (4, 10, 25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275, 300)
 MAX_MITERS = (5, 5, 5, 5, 5, 5, 10, 10, 10, 10, 15, 15, 15, 15)  # the script's max_miters, millions of steps
-AXIS = Axis("input size", VALUES, configure=longer_runs({v: m // 5 for v, m in zip(VALUES, MAX_MITERS)}))
+AXIS = Axis("input size", VALUES, configure=LongerRuns({v: m // 5 for v, m in zip(VALUES, MAX_MITERS)}))
 
 EXPERIMENT = sweep(
     "madsen2020-input-size", __doc__, AXIS,

@@ -1,7 +1,8 @@
-"""A sweep's figure: success rate, solved-at and sparsity error against the value swept.
+"""A sweep's figure: success rate, solved-at, sparsity error and normalized error against the value swept.
 
 Madsen & Johansen draw each of their sweeps this way (stable-nalu ``export/_plot_parameter.r``):
-three panels, one line per model, the value swept on the x axis. Each point is one report
+three panels, one line per model, the value swept on the x axis; a fourth draws the normalized
+extrapolation error (100 = untrained baseline). Each point is one report
 cell (:class:`~nalm.report.summary.Cell`) of the value's task; where a store holds runs of
 several lengths of one value, the longest are drawn, as the report compares the longest
 runs with published tables.
@@ -22,7 +23,10 @@ if TYPE_CHECKING:  # matplotlib is imported only where a figure is drawn
 
 PANELS = (("success", "success rate (Wilson 95%)"),
           ("solved_at", "solved at iteration step\n(mean over successes, 95% CI)"),
-          ("sparsity", "sparsity error\n(mean over successes)"))
+          ("sparsity", "sparsity error\n(mean over successes)"),
+          ("normalized", "normalized extrapolation error\n(median over seeds, 95% CI)"))
+"""The panels: Madsen & Johansen's three, and the normalized error, which shows how close runs
+came where none succeeded (short runs)."""
 
 
 def point(cell: Cell, metric: str) -> tuple[float, float, float]:
@@ -39,6 +43,8 @@ def point(cell: Cell, metric: str) -> tuple[float, float, float]:
             return nan, nan, nan
         median, low, high = cell.solved_at
         return ((low + high) / 2 if math.isfinite(low) else median), low, high
+    if metric == "normalized":
+        return cell.normalized_extrapolation
     return (nan if cell.sparsity_error is None else cell.sparsity_error), nan, nan
 
 
@@ -67,7 +73,7 @@ def axis_data(cells: list[Cell], values: int) -> dict[tuple[str, str], dict[str,
 
 
 def axis_figure(cells: list[Cell], axis, models: list[str], experiment_name: str) -> Figure:
-    """The three panels of :data:`PANELS` against ``axis`` (:class:`~nalm.experiments.axis.Axis`),
+    """The panels of :data:`PANELS` against ``axis`` (:class:`~nalm.experiments.axis.Axis`),
     one line per (model, target), models in ``models``' order."""
     import matplotlib
     from matplotlib.figure import Figure
@@ -80,7 +86,7 @@ def axis_figure(cells: list[Cell], axis, models: list[str], experiment_name: str
     spacing = float(np.min(np.diff(np.sort(x)))) if len(x) > 1 else 1.0
     dodge = 0.5 * spacing / max(len(keys), 1)  # lines side by side at each value, as the reference's figures
     with matplotlib.rc_context(style.RC):
-        fig = Figure(figsize=(13, 4.2), layout="constrained")
+        fig = Figure(figsize=(17, 4.2), layout="constrained")
         axes = fig.subplots(1, len(PANELS))
         for ax, (metric, title) in zip(axes, PANELS):
             for i, key in enumerate(keys):
@@ -94,6 +100,8 @@ def axis_figure(cells: list[Cell], axis, models: list[str], experiment_name: str
                 ax.vlines(at[bars], values[bars, 1], values[bars, 2], color=style.color(i), alpha=0.5, linewidth=1.2)
             if not any(np.isfinite(data[key][metric][:, 0]).any() for key in keys):
                 ax.text(0.5, 0.5, "no successful run", transform=ax.transAxes, ha="center", va="center", color="0.4")
+            elif metric == "normalized":
+                ax.set_yscale("log")
             ax.set_xlim(x.min() - 0.6 * spacing, x.max() + 0.6 * spacing)
             ax.set_title(title)
             ax.set_xlabel(axis.label)
@@ -104,10 +112,10 @@ def axis_figure(cells: list[Cell], axis, models: list[str], experiment_name: str
             else:
                 ax.set_xticks(x, [f"{v:g}" for v in x], rotation=45 if len(x) > 9 else 0)
         axes[0].set_ylim(-0.03, 1.03)
-        axes[1].set_ylim(bottom=0)
-        axes[2].set_ylim(bottom=0)
+        for ax in axes[1:3]:
+            ax.set_ylim(bottom=0)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:
             fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), title="model")
-        fig.suptitle(f"{experiment_name}: success, solved-at and sparsity against {axis.label}")
+        fig.suptitle(f"{experiment_name}: success, solved-at, sparsity and normalized error against {axis.label}")
     return style.fit(fig)
