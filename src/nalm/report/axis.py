@@ -101,7 +101,7 @@ def axis_figure(cells: list[Cell], axis, models: list[str], experiment_name: str
             if not any(np.isfinite(data[key][metric][:, 0]).any() for key in keys):
                 ax.text(0.5, 0.5, "no successful run", transform=ax.transAxes, ha="center", va="center", color="0.4")
             elif metric == "normalized":
-                ax.set_yscale("log")
+                ax.set_yscale("symlog", linthresh=1e-4)  # logarithmic, with room for an exact 0
             ax.set_xlim(x.min() - 0.6 * spacing, x.max() + 0.6 * spacing)
             ax.set_title(title)
             ax.set_xlabel(axis.label)
