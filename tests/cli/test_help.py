@@ -160,7 +160,7 @@ def test_the_bash_completion_is_valid_and_completes_experiments_and_targets(scri
         return done.stdout.split()
 
     assert complete("sh") == ["show"]
-    assert complete("show", "madsen") == ["madsen2020-static"]
+    assert complete("show", "madsen2020-st") == ["madsen2020-static"]
     assert complete("run", "blog-static", "--targets", "s") == ["sub", "square", "sqrt"]
 
 

@@ -20,6 +20,7 @@ import argparse
 import os
 import signal
 import sys
+import textwrap
 import threading
 import warnings
 from pathlib import Path
@@ -37,7 +38,12 @@ COMMANDS = {"run": run_cmd, "report": report_cmd, "plot": plot_cmd, "list": list
 class HelpFormatter(argparse.HelpFormatter):
     """A description or epilog of one paragraph is filled to the terminal's width, one with line
     breaks kept as written (examples); an option's help ends with its default where it has one
-    (not None, False or empty) and does not say it already."""
+    (not None, False or empty) and does not say it already. Lines break between words, never
+    at a hyphen inside a name (``madsen2020-interpolation-range``)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, width, break_on_hyphens=False)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         if "\n" in text:

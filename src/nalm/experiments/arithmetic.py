@@ -21,6 +21,7 @@ import torch
 from ..explain import READBACK_VERSION, ExplainError, Explanation, Verification, explain_and_verify
 from ..philox import GENERATOR
 from ..report import figures, markdown, summary
+from ..report.axis import axis_figure
 from ..runner.parts import Part
 from ..scoring.success import score
 from ..scoring.thresholds import PerturbedWeights, ThresholdRule
@@ -31,6 +32,7 @@ from ..units.custom import CustomUnitError, source_record
 from ..units.recurrent import READOUT_OPTIONS
 from ..units.registry import custom_unit
 from . import protocol
+from .axis import Axis
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class ArithmeticTasks:
         extra_figures: figures of the experiment's own, each ``f(name, task, runs, log) ->
             {name: Figure}`` (the identity's error against the input, the recurrent error
             against the sequence length), drawn before the report's standard figures.
+        axis: what a sweep varies (:class:`~nalm.experiments.axis.Axis`), one value per task:
+            it may change each task's training config (:meth:`task_config`), and the report
+            draws every metric against it.
     """
 
     tasks: tuple
@@ -58,6 +63,7 @@ class ArithmeticTasks:
     task_labels: tuple[str, ...] = ()
     paper_tasks: tuple = ()
     extra_figures: tuple[Callable, ...] = ()
+    axis: Axis | None = None
 
     members_independent = True  # ArithmeticPopulation draws and computes a member as it would alone
     worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (docs/performance.md)
@@ -148,6 +154,11 @@ class ArithmeticTasks:
     def tasks_for(self, target: str) -> tuple:
         return self.tasks
 
+    def task_config(self, config: TrainConfig, task_index: int) -> TrainConfig:
+        """The training config of the runs of task ``task_index``: the axis's value's, where a
+        sweep varies a training setting."""
+        return config if self.axis is None else self.axis.config(config, task_index)
+
     def task_label(self, index: int) -> str:
         """What reports call task ``index`` (nothing where the tasks have no labels)."""
         return self.task_labels[index] if self.task_labels else ""
@@ -168,7 +179,12 @@ class ArithmeticTasks:
         return config
 
     def group(self, run) -> dict:
-        return {"model": run.model}  # a population holds every target, task and seed of a model and config
+        """A population holds every target, task and seed of a model and config, and where the
+        tasks differ in their inputs (a sweep of the input size), those of one input shape: its
+        members share one network."""
+        if len({task.input_shape for task in self.tasks}) > 1:
+            return {"model": run.model, "inputs": f"{run.task.in_features} inputs"}
+        return {"model": run.model}
 
     def threshold(self, task_index: int, target: str) -> float:
         """The success threshold of one task and target, by the threshold rule."""
@@ -209,6 +225,8 @@ class ArithmeticTasks:
         for extra in self.extra_figures:
             drawn.update(extra(experiment.name, self.tasks[0], runs, log))
         models = summary.model_order(experiment.models, (run.model for run in runs))  # the tables' order
+        if self.axis is not None and cells:
+            drawn["axis"] = axis_figure(cells, self.axis, models, experiment.name)
         return {**drawn, **figures.figures_of(experiment.name, runs, cells,
                                               baseline=summary.baseline_name(self.baseline_model), models=models,
                                               paper_iterations=experiment.paper_scale.get("iterations"))}
@@ -269,9 +287,9 @@ class Scoring:
 class Baselines:
     """The scorer of one execution's pending runs (a :class:`~nalm.experiments.spec.Scorer`): the mean MAE of the untrained baseline models per
     (task, seed, target) that a run needs, whichever its model, on each run's own data. Each
-    target's networks train as one untrained population (:attr:`parts`) beside the runs'; each
-    of a key's ``baseline_models`` networks is initialized from its own seed, so none depends
-    on the others."""
+    target's networks (of one input shape, where a sweep's tasks differ in it) train as one
+    untrained population (:attr:`parts`) beside the runs'; each of a key's ``baseline_models``
+    networks is initialized from its own seed, so none depends on the others."""
 
     def __init__(self, scoring: Scoring, runs: list):
         self.scoring = scoring
@@ -279,12 +297,18 @@ class Baselines:
         self.errors: dict[tuple, dict] = {}
         self.done: set[str] = set()  # the parts added
         workload, k = scoring.workload, scoring.workload.baseline_models
-        self.parts = []
-        for target in dict.fromkeys(key[2] for key in self.keys):
+        groups: dict[tuple, list[tuple]] = {}  # (target, input shape) -> its keys, in order
+        for key in self.keys:
+            groups.setdefault((key[2], workload.tasks[key[0]].input_shape), []).append(key)
+        shapes = len({shape for _, shape in groups}) > 1
+        self.parts, self.part_keys = [], {}
+        for (target, _), keys in groups.items():
             members = [Member(seed, target, workload.tasks[task_index], init_seed=1_000_000 + seed * k + i)
-                       for task_index, seed, key_target in self.keys if key_target == target for i in range(k)]
-            self.parts.append(Part(f"baselines {target}", scoring.experiment, workload.baseline_model, members,
-                                   scoring.baseline_configs[target], workload, label=f"baselines {target}"))
+                       for task_index, seed, _ in keys for i in range(k)]
+            name = f"baselines {target}" + (f", {workload.tasks[keys[0][0]].in_features} inputs" if shapes else "")
+            self.parts.append(Part(name, scoring.experiment, workload.baseline_model, members,
+                                   scoring.baseline_configs[target], workload, label=name))
+            self.part_keys[name] = keys
 
     @property
     def complete(self) -> bool:
@@ -297,8 +321,7 @@ class Baselines:
         """The errors of one of :attr:`parts`, from its results (k networks per key, in order)."""
         self.done.add(part.population)
         k = self.scoring.workload.baseline_models
-        target = untrained[0].member.target
-        for j, key in enumerate(key for key in self.keys if key[2] == target):
+        for j, key in enumerate(self.part_keys[part.population]):
             group = untrained[j * k:(j + 1) * k]
             self.errors[key] = {which: float(np.mean([r.metrics[f"{which}_mae"] for r in group]))
                                 for which in ("interpolation", "extrapolation")}

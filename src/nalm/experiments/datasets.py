@@ -146,6 +146,9 @@ class DataSet:
     def tasks_for(self, target: str) -> tuple:
         return (self.task(target),)
 
+    def task_config(self, config: TrainConfig, task_index: int) -> TrainConfig:
+        return config  # one task per target, no sweep
+
     def stored_config(self, experiment, run, data) -> dict:
         return {"experiment": experiment.name, "model": run.model, "target": run.target, "seed": run.seed,
                 "task": run.task.to_dict(), "data": data.fingerprint(), "train": self.stored_settings(run.config),

@@ -63,8 +63,7 @@ def arithmetic_card(e: Experiment, workload, chosen: Selection, overrides: dict 
     train, tasks = e.common_config(overrides), workload.tasks
     rows: list[tuple[str, str]] = [
         ("task", tasks[0].describe() if len(tasks) == 1 else describe_tasks(tasks)),
-        ("ranges", "; ".join(workload.task_labels) if workload.task_labels else
-                   f"interpolation {tasks[0].interpolation}, extrapolation {tasks[0].extrapolation}"),
+        ("ranges", ranges_text(workload)),
         ("targets", ", ".join(chosen.targets)),
         ("models", ", ".join(chosen.models)),
         ("seeds", seeds_text(e, chosen)),
@@ -86,6 +85,8 @@ def arithmetic_card(e: Experiment, workload, chosen: Selection, overrides: dict 
     ]
     if workload.paper_tasks:
         rows.insert(2, ("paper task", describe_tasks(workload.paper_tasks)))
+    if workload.axis is not None:
+        rows.insert(0, ("axis", workload.axis.describe()))
     sources = {"random numbers": RANDOM_NUMBERS_SOURCE, "training step": TRAINING_STEP_SOURCE, **e.sources}
     settings = [Setting(name, value, sources.get(name, MISSING)) for name, value in rows]
     settings += [model_setting(e, workload, model, chosen, train) for model in chosen.models]
@@ -142,6 +143,15 @@ def describe_tasks(tasks) -> str:
     shared = {k: v for k, v in fields[0].items()
               if k not in ("kind", "interpolation", "extrapolation") and all(f.get(k) == v for f in fields)}
     return f"{fields[0]['kind']}({', '.join(f'{k} {json.dumps(v)}' for k, v in shared.items())})"
+
+
+def ranges_text(workload) -> str:
+    """The tasks' ranges: the one pair they share, else each task's label."""
+    pairs = {(str(t.interpolation), str(t.extrapolation)) for t in workload.tasks}
+    if len(pairs) > 1 and workload.task_labels:
+        return "; ".join(workload.task_labels)
+    task = workload.tasks[0]
+    return f"interpolation {task.interpolation}, extrapolation {task.extrapolation}"
 
 
 def describe_network(hidden) -> str:

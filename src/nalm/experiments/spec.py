@@ -117,6 +117,9 @@ class Workload(Protocol):
     def tasks_for(self, target: str) -> tuple:
         """The tasks every model trains on for ``target``, one run per task and seed."""
 
+    def task_config(self, config: TrainConfig, task_index: int) -> TrainConfig:
+        """The training config of the runs of task ``task_index`` (a sweep's axis may change it)."""
+
     def stored_config(self, experiment: Experiment, run, data: Any) -> dict:
         """Everything that defines ``run`` (a :class:`~nalm.runner.plan.Run`), as stored."""
 

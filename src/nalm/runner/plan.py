@@ -5,7 +5,8 @@ experiment's workload; each (model, target) gets its training config
 (:meth:`~nalm.experiments.spec.Experiment.config_for`); the workload builds each distinct config
 once, so that bad input fails before a store is touched, and gives the scoring (success
 thresholds, baseline configs) and the stored config of every run. One run is made per (model,
-target, task, learning rate, seed).
+target, task, learning rate, seed), each task's config as the workload gives it (a sweep's
+axis: :meth:`~nalm.experiments.spec.Workload.task_config`).
 """
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dic
     for (model, target), config in configs.items():
         for task_index, task in enumerate(workload.tasks_for(target)):
             for lr in config.rates:
-                resolved = config.replace(lr=lr)
+                resolved = workload.task_config(config, task_index).replace(lr=lr)
                 for seed in seeds:
                     run = Run(model, target, seed, task_index, task, resolved)
                     runs.append(dataclasses.replace(run, stored=workload.stored_config(experiment, run, loaded),

@@ -1,0 +1,87 @@
+"""What a sweep varies: one setting of a published protocol, one task index per value.
+
+A sweep experiment trains every model once per value of its :class:`Axis`. Each value is one
+task of the workload (:class:`~nalm.experiments.arithmetic.ArithmeticTasks`), so reports keep
+the values apart as they keep any two tasks apart. Where the value is a property of the data
+(input size, overlap, subset, ranges) the tasks differ; where it is a training setting (hidden
+size, regularizer strength) the tasks are one task repeated and the axis changes the training
+config of each task index (:meth:`Axis.config`), after every other setting is resolved. The
+report draws each metric against the axis (:mod:`nalm.report.axis`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..train import TrainConfig
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The setting a sweep varies and its values.
+
+    Args:
+        label: the setting's name, e.g. ``"hidden size"``: the figures' x label.
+        values: the values, in the source's order; value ``i`` is the workload's task ``i``.
+        configure: ``configure(config, value)``, the training config of one value (a training
+            setting swept, or the length of a value's runs); ``None`` where only the tasks differ.
+        categorical: draw the values as evenly spaced labels (ranges), not on a number line.
+        log: a logarithmic x scale (numeric values; a value of 0 is drawn one decade below
+            the smallest positive one).
+
+    >>> axis = Axis("hidden size", (2, 3), configure=hidden_size)
+    >>> axis.name(1), axis.config(TrainConfig(), 1).hidden
+    ('hidden size 3', 3)
+    """
+
+    label: str
+    values: tuple
+    configure: Callable[[TrainConfig, Any], TrainConfig] | None = None
+    categorical: bool = False
+    log: bool = False
+
+    def name(self, index: int) -> str:
+        """How reports name value ``index``."""
+        return f"{self.label} {self.values[index]}"
+
+    def config(self, config: TrainConfig, index: int) -> TrainConfig:
+        """The training config of the runs of value ``index``."""
+        return config if self.configure is None else self.configure(config, self.values[index])
+
+    def describe(self) -> str:
+        """The axis on a protocol card."""
+        return f"{self.label}: {', '.join(map(str, self.values))}"
+
+
+def hidden_size(config: TrainConfig, value: int) -> TrainConfig:
+    """The config with hidden size ``value`` (``--hidden-size``)."""
+    return config.replace(hidden=value)
+
+
+def regularizer_scale(config: TrainConfig, value: float) -> TrainConfig:
+    """The config with every unit's regularizer scaled by ``value``, as stable-nalu's one
+    ``--regualizer`` scales the sum of every layer's term; the units' ramps are kept.
+
+    >>> regularizer_scale(TrainConfig(unit_options={"nmu": {"regularizer_scale": 10.0}}), 0.1).unit_options
+    {'nmu': {'regularizer_scale': 0.1}}
+    """
+    options = {unit: {**o, "regularizer_scale": float(value)} if "regularizer_scale" in o else o
+               for unit, o in config.unit_options.items()}
+    return config.replace(unit_options=options)
+
+
+@dataclass(frozen=True)
+class LongerRuns:
+    """A ``configure`` that multiplies the run's iterations by ``factors[value]`` (1 where a value
+    has none), leaving step schedules as resolved for the base length: stable-nalu runs its
+    larger inputs longer with the regularizer's ramp where it was. (A class, not a closure:
+    the workload travels to worker processes.)
+
+    >>> LongerRuns({300: 3})(TrainConfig(iterations=10), 300).iterations
+    30
+    """
+
+    factors: dict
+
+    def __call__(self, config: TrainConfig, value) -> TrainConfig:
+        return config.replace(iterations=config.iterations * self.factors.get(value, 1))
