@@ -18,9 +18,10 @@ from .madsen2020_static import EXPERIMENT as STATIC, unit_options
 from .spec import Deviation, Experiment
 
 REFERENCE = "AndreasMadsen/stable-nalu@b3296ac"
-MODELS = ("nac/nac-mul", "nalu", "nau/nmu")
-"""The script's rows that nalm has: NAC• (``--layer-type NAC --nac-mul normal``), NALU
-(``--layer-type NALU``) and NMU (``--layer-type ReRegualizedLinearNAC --nac-mul mnac``)."""
+MODELS = ("nac/nac-mul", "nac/nac-mul-sigma", "nalu", "nau/nmu", "nau/nac-mul-nmu")
+"""The script's rows that nalm has, in madsen2020-static's names: NAC• (``--layer-type NAC
+--nac-mul normal``), NAC•,σ (``PosNAC``), NALU, NMU (``--layer-type ReRegualizedLinearNAC --nac-mul
+mnac``) and NAC•,NMU (``ReRegualizedLinearPosNAC``)."""
 
 PAPER_ITERATIONS = 5_000_000
 
@@ -29,9 +30,9 @@ def script_models(script: str, lines: dict[str, str]) -> str:
     """The models row's source: the script's layer types at ``lines`` (NAC, PosNAC, NALU, NMU,
     PosNAC-NMU, gated: line ranges of ``script``)."""
     return (f"{REFERENCE} {script}: NAC• :{lines['nac']} (--layer-type NAC --nac-mul normal), NALU :{lines['nalu']}, "
-            f"NMU :{lines['nmu']} (--layer-type ReRegualizedLinearNAC --nac-mul mnac); the script also runs "
-            f"NAC•,σ :{lines['posnac']}, NAC•,NMU :{lines['posnmu']} and the gated NAU/NMU :{lines['gated']} "
-            "(one row uncommented at a time), which nalm lacks")
+            f"NMU :{lines['nmu']} (--layer-type ReRegualizedLinearNAC --nac-mul mnac), NAC•,σ :{lines['posnac']} "
+            f"(PosNAC), NAC•,NMU :{lines['posnmu']} (ReRegualizedLinearPosNAC); the script also runs the gated "
+            f"NAU/NMU :{lines['gated']} (one row uncommented at a time), which nalm lacks")
 
 
 def missing_models(figure: str, drawn: str) -> Deviation:
@@ -40,9 +41,9 @@ def missing_models(figure: str, drawn: str) -> Deviation:
         "models",
         reference=f"six rows: NAC•, NAC•,σ (PosNAC), NALU, NMU, NAC•,NMU (ReRegualizedLinearPosNAC) and the gated "
                   f"NAU/NMU (ReRegualizedLinearNALU); {figure} draws {drawn}",
-        ours="NAC•, NALU and NMU (nac/nac-mul, nalu, nau/nmu)",
-        reason="NAC•,σ, NAC•,NMU and the gated NAU/NMU are not nalm units yet; any model nalm can build runs "
-               "with --units")
+        ours="the five others (nac/nac-mul, nac/nac-mul-sigma, nalu, nau/nmu, nau/nac-mul-nmu), without the gated "
+             "NAU/NMU",
+        reason="the gated NAU/NMU is not a nalm unit yet; any model nalm can build runs with --units")
 
 
 def scale(seeds: int, iterations: int, paper_seeds: int, paper: str) -> Deviation:
