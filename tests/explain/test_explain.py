@@ -539,3 +539,21 @@ def test_a_formula_that_divides_by_zero_is_refused():
     assert torch.isfinite(net(torch.rand(4, 2, dtype=torch.float64) + 1)).all()
     with pytest.raises(ExplainError, match="divides by zero"):
         explain(net)
+
+
+def test_a_reading_that_divides_by_zero_gives_way_to_one_that_does_not():
+    """As above with the hidden value 0.26·(x0 + x1): the integer reading divides by zero; no
+    reading is exact, and the closest, in quarters, is the formula (the first reading's
+    unmeasurable change must not hide it)."""
+    net = build_model("nac/nalu", 2, 1, hidden=2, dtype=torch.float64)
+    first, second = net
+    with torch.no_grad():
+        first.W_hat.copy_(torch.tensor([[math.atanh(0.26), math.atanh(0.26)], [SAT, 0.0]]))
+        first.M_hat.copy_(torch.tensor([[SAT, SAT], [SAT, -SAT]]))
+        second.W_hat.copy_(torch.tensor([[-SAT, SAT]]))
+        second.M_hat.fill_(SAT)
+        second.G.fill_(-SAT)  # the multiplicative path: x0 / (0.26 (x0 + x1))
+    explanation = explain(net)
+    assert explanation.rounding_changed_output
+    x0, x1 = explanation.symbols
+    assert sympy.simplify(explanation.outputs[0] - 4 * x0 / (x0 + x1)) == 0
