@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -61,26 +62,27 @@ def _row_labels(keys) -> dict:
     unknown targets by name.
     """
     keys = set(keys)
-    swept = [name for name in ("iterations", "lr")
-             if any(len({getattr(s, name) for s, t, m in keys if (s.task_index, s.task, t, m) == (k.task_index, k.task,
-                                                                                                  target, model)}) > 1
-                    for k, target, model in keys)]
+    values = defaultdict(set)  # (task, target, model, setting) -> the values it was run with
+    for s, target, model in keys:
+        for name in ("iterations", "lr"):
+            values[(s.task_index, s.task, target, model, name)].add(getattr(s, name))
+    swept = [name for name in ("iterations", "lr") if any(len(v) > 1 for k, v in values.items() if k[-1] == name)]
     order = {name: i for i, name in enumerate(TARGETS)}
 
     def row(key):
         s, target, _ = key
         return (s.task_index, s.task, *(getattr(s, name) for name in swept), order.get(target, len(order)), target)
 
-    rows = sorted({row(key) for key in keys})
-    tasks = list(dict.fromkeys(r[:2] for r in rows))
+    position = {r: i for i, r in enumerate(sorted({row(key) for key in keys}))}
+    tasks = list(dict.fromkeys(r[:2] for r in position))
     labels = {}
     for key in keys:
-        (index, task, *values, _, _), parts = row(key), [key[1]]
+        (index, task, *swept_values, _, _), parts = row(key), [key[1]]
         if len(tasks) > 1:
             versions = [t for i, t in tasks if i == index]  # one task index run with several configs
             parts.append(f"task {index}" + (f" ({versions.index(task) + 1})" if len(versions) > 1 else ""))
-        parts += [f"{v} steps" if name == "iterations" else f"lr {v:g}" for name, v in zip(swept, values)]
-        labels[key] = (rows.index(row(key)), ", ".join(parts))
+        parts += [f"{v} steps" if name == "iterations" else f"lr {v:g}" for name, v in zip(swept, swept_values)]
+        labels[key] = (position[row(key)], ", ".join(parts))
     return {key: label for key, (_, label) in sorted(labels.items(), key=lambda item: item[1][0])}
 
 
