@@ -20,6 +20,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,11 @@ def compact(png: bytes) -> bytes:
 
 
 def make(name: str) -> dict:
-    """Run ``name``, draw its figures and replace those in its folder; the record written."""
+    """Run ``name``, draw its figures and replace those in its folder; the record written.
+
+    The figures and the record are made in a temporary folder first, so that a run or a drawing
+    that fails (or a SIGTERM) leaves the folder's earlier figures as they were.
+    """
     import matplotlib.pyplot as plt
 
     options, reason = REDUCED.get(name, ([], None))
@@ -93,23 +98,45 @@ def make(name: str) -> dict:
         command = [sys.executable, "-m", "nalm.cli.main", "run", name, *options, "--quiet", "--results", str(store)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
         start = time.perf_counter()
-        subprocess.run(command, env=env, check=True)
+        run(command, env)
         wall = time.perf_counter() - start
         figures = draw(name, store)
-        target = folder(name)
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
+        staged = Path(tmp) / name
+        staged.mkdir()
         for file, figure in figures.items():
             png = io.BytesIO()
             figure.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
             plt.close(figure)
-            (target / file).write_bytes(compact(png.getvalue()))
-    record = {"experiment": name, "command": " ".join(["nalm", "run", name, *options]),
-              "plot": f"nalm plot {name}", "reduced": reason, "commit": commit(),
-              "wall_s": round(wall), "cores": os.cpu_count(), "figures": list(figures)}
-    (target / RECORD).write_text(json.dumps(record, indent=1) + "\n")
+            (staged / file).write_bytes(compact(png.getvalue()))
+        record = {"experiment": name, "command": " ".join(["nalm", "run", name, *options]),
+                  "plot": f"nalm plot {name}", "reduced": reason, "commit": commit(),
+                  "wall_s": round(wall), "cores": os.cpu_count(), "figures": list(figures)}
+        (staged / RECORD).write_text(json.dumps(record, indent=1) + "\n")
+        target = folder(name)
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(staged, target)
     return record
+
+
+def run(command: list[str], env: dict) -> None:
+    """Run ``command`` to its end; if this process is stopped first (an error, Ctrl-C, a SIGTERM:
+    see :func:`main`), stop it too, so that it does not train on into a folder removed under it."""
+    child = subprocess.Popen(command, env=env)
+    try:
+        code = child.wait()
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
+    if code:
+        raise subprocess.CalledProcessError(code, command)
+
+
+def stop(signum, frame):
+    """SIGTERM as an exit (128 + 15, a shell's code for it), so that ``finally`` blocks stop the
+    training and remove the temporary store as they do on an error."""
+    raise SystemExit(128 + signal.SIGTERM)
 
 
 def main(argv=None) -> int:
@@ -125,11 +152,15 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown:
         parser.error(f"unknown experiments: {', '.join(unknown)}; known: {', '.join(EXPERIMENTS)}")
-    for name in names:
-        if args.missing and read_record(name):
-            continue
-        record = make(name)
-        print(f"{name}: {len(record['figures'])} figures in {record['wall_s']} s ({record['command']})", flush=True)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        for name in names:
+            if args.missing and read_record(name, IMAGES):
+                continue
+            record = make(name)
+            print(f"{name}: {len(record['figures'])} figures in {record['wall_s']} s ({record['command']})", flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

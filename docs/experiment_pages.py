@@ -10,6 +10,7 @@ that says how to make them.
 """
 from __future__ import annotations
 
+import functools
 import html
 import importlib.util
 import json
@@ -90,10 +91,17 @@ def details(name: str) -> list[str]:
     rest = doc.strip().split("\n", 1)[1].strip() if "\n" in doc.strip() else ""
     if not rest:
         return []
-    spec = importlib.util.spec_from_file_location("nalm_docs_griffe_rst", DOCS / "griffe_rst.py")
-    rst = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rst)
-    return [rst.markdown(rest), ""]
+    return [sibling("griffe_rst").markdown(rest), ""]
+
+
+@functools.cache
+def sibling(name: str):
+    """The module ``docs/<name>.py``, loaded once per process (mkdocs.yml names the docs' modules by
+    their files, and docs/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"nalm_docs_{name}", DOCS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def scale(experiment) -> str:

@@ -10,7 +10,6 @@ Both are built from this checkout's ``src``, whatever nalm is installed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -42,12 +41,15 @@ def use_src() -> None:
         sys.path.insert(0, str(SRC))
 
 
-def sibling(name: str):
-    """The module ``docs/<name>.py`` (mkdocs loads hooks from their file, not as a package)."""
-    spec = importlib.util.spec_from_file_location(f"nalm_docs_{name}", DOCS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def experiment_pages():
+    """docs/experiment_pages.py, imported once per process: mkdocs puts docs/ on the path only
+    while it loads this file, so it goes on for good here."""
+    use_src()
+    if str(DOCS) not in sys.path:
+        sys.path.insert(0, str(DOCS))
+    import experiment_pages
+
+    return experiment_pages
 
 
 def cli_page() -> str:
@@ -70,8 +72,7 @@ def cli_page() -> str:
 
 def on_config(config):
     """List each registered experiment's page in the nav's Experiments section."""
-    use_src()
-    config["nav"] = sibling("experiment_pages").with_experiments(config["nav"])
+    config["nav"] = experiment_pages().with_experiments(config["nav"])
     return config
 
 
@@ -82,6 +83,6 @@ def on_files(files, config):
 
     use_src()
     files.append(File.generated(config, PAGE, content=cli_page()))
-    for path, content in sibling("experiment_pages").pages().items():
+    for path, content in experiment_pages().pages().items():
         files.append(File.generated(config, path, content=content))
     return files

@@ -140,3 +140,13 @@ def test_a_very_wide_figure_scrolls_at_its_own_size(pages, tmp_path):
     wide = pages.image(png(pages.WIDE + 1, 300), "e: success")
     assert wide.startswith('<div style="overflow-x: auto">') and 'style="max-width: none"' in wide
     assert f'src="../../images/experiments/e/e-{pages.WIDE + 1}.png"' in wide  # from the page's folder, experiments/e/
+
+
+def test_the_docs_modules_are_loaded_once_for_all_pages(pages, monkeypatch):
+    loaded = []
+    load_file = importlib.util.spec_from_file_location
+    monkeypatch.setattr(importlib.util, "spec_from_file_location",
+                        lambda name, path, *a, **k: loaded.append(Path(path).name) or load_file(name, path, *a, **k))
+    pages.sibling.cache_clear()
+    assert len(pages.pages()) == len(registry.EXPERIMENTS)
+    assert loaded == ["griffe_rst.py"]

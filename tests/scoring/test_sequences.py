@@ -6,7 +6,8 @@ import pytest
 from nalm.experiments.trask2018_mnist import unit_options
 from nalm.report.sequences import render_lengths, summarize_lengths
 from nalm.results import RunRecord
-from nalm.scoring.sequences import solving_runs, thresholds
+from nalm.scoring import sequences
+from nalm.scoring.sequences import solved_runs, solving_runs, thresholds
 
 QT_99 = {3: 4.540703, 5: 3.364930}  # R: qt(0.99, df)
 
@@ -29,12 +30,23 @@ def test_a_solved_seed_that_reads_digits_as_their_negatives_is_left_out_of_the_b
     values = np.array([1.0, 1.2, 0.8, 1.1])
     expected = values.mean() + QT_99[3] * values.std(ddof=1) / np.sqrt(4)
     assert bound[1] == pytest.approx(expected, rel=1e-6) and bound[2] == pytest.approx(10 * expected, rel=1e-6)
-    # An NMU run between the two bounds succeeds against the kept seeds' bound only.
+    # An NMU run between the two bounds fails against the kept seeds' bound (all five seeds' would pass it).
     nmu = run("nmu", 0, {1: 1.5, 2: 15.0})
+    assert bound[1] < 1.5 < np.mean([1.0, 1.2, 0.8, 1.1, 120.0])  # all five's bound lies above their mean
     cells = {(c.model, c.length): c for c in summarize_lengths(good + [flipped, nmu])}
     assert cells[("nmu", 1)].successes == 0 and cells[("nmu", 2)].successes == 0
-    assert cells[("nmu", 1)].bound_seeds == (4, 5)
+    assert (cells[("nmu", 1)].bound.kept, cells[("nmu", 1)].bound.solved) == (4, 5)
+    assert cells[("nmu", 1)].bound is cells[("solved", 2)].bound  # one per target
     assert "threshold from the 4 of its 5 seeds that solved the task" in render_lengths(list(cells.values()))
+
+
+def test_the_bound_is_found_once_per_target(monkeypatch):
+    calls = []
+    monkeypatch.setattr(sequences, "solved_runs", lambda runs, target: calls.append(target) or solved_runs(runs, target))
+    runs = [run("solved", s, {1: v}, target=t) for t in ("sum", "prod") for s, v in enumerate([1.0, 1.2, 0.8])]
+    cells = summarize_lengths(runs + [run("nmu", 0, {1: 1.1}, target="sum")])
+    assert calls == ["sum", "prod"]
+    assert [cell.successes for cell in cells] == [3, 1, 3]
 
 
 def test_every_seed_within_an_order_of_magnitude_is_kept_and_the_quantile_follows_their_count():

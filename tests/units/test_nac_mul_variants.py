@@ -101,15 +101,23 @@ def test_gradients_match_finite_differences(cls):
     assert gradcheck(f, (x, *(p.detach().clone().requires_grad_(True) for p in params)), eps=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("model", ["nac/nac-mul-sigma", "nau/nac-mul-nmu"])
-def test_fused_step_layer_computes_the_forward_pass(model):
-    """kernel_layer's log-linear layer is what forward computes (the fused step trusts it)."""
+@pytest.mark.parametrize("model, name, weight", [("nac/nac-mul-sigma", "W_hat", torch.sigmoid),
+                                                  ("nau/nac-mul-nmu", "W", lambda raw: raw.clamp(0, 1))])
+def test_fused_step_layer_computes_the_forward_pass(model, name, weight):
+    """kernel_layer's log-linear layer is what forward computes (the fused step trusts it), with
+    the NAC•,NMU's W outside [0, 1], where only the clamped weight gives the reference."""
     torch.manual_seed(4)
     net = build_model(model, 3, 1, hidden=2, dtype=F64)
     second = net[1]
+    raw = torch.tensor([[1.3, -0.2]], dtype=F64)
+    with torch.no_grad():
+        getattr(second, name).copy_(raw)
     layer = second.kernel_layer()
+    assert layer.kind == "log-linear"
     h = net[0](inputs(seed=3))
-    expected = torch.exp(torch.log(h.abs() + layer.eps) @ layer.log_weight.T)
+    expected = reference_log_space(h, weight(raw))
+    torch.testing.assert_close(torch.exp(torch.log(h.abs() + layer.eps) @ layer.log_weight.T), expected,
+                               rtol=1e-14, atol=0)
     torch.testing.assert_close(second(h), expected, rtol=1e-14, atol=0)
 
 

@@ -40,8 +40,8 @@ import numpy as np
 import sympy
 import torch
 
-from ..units import (INALU, MCFC, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, MultiplicativeNAC, MultiplicativeNACNMU,
-                     MultiplicativeNACSigma, RealNPU)
+from ..units import INALU, MCFC, NAC, NALU, NAU, NMRU, NMU, NPU, NRU, RealNPU
+from ..units.nac import LogSpaceProduct
 
 GATE_UNDECIDED = (0.1, 0.9)
 """A gate whose mean over the probe lies strictly between these is reported undecided."""
@@ -158,14 +158,12 @@ def gated(gates, add, mul) -> list[sympy.Expr]:
 # -- rules ---------------------------------------------------------------------------------
 def nac_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
     w, d = grid.round(numpy_of(unit.weight), -1, 1)
-    if isinstance(unit, MultiplicativeNAC):
-        return LayerFormula("MultiplicativeNAC", power_product(w, inputs, magnitude=True), {"weight": d})
     return LayerFormula(type(unit).__name__, linear(w, inputs), {"weight": d})
 
 
-def positive_nac_mul_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
-    """NAC•,σ and NAC•,NMU: the NAC• with weights in [0, 1], Π_i |x_i|^w_i."""
-    w, d = grid.round(numpy_of(unit.weight), 0, 1)
+def log_product_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
+    """NAC•, NAC•,σ and NAC•,NMU: Π_i |x_i|^w_i, the weights rounded within the unit's ``weight_range``."""
+    w, d = grid.round(numpy_of(unit.weight), *unit.weight_range)
     return LayerFormula(type(unit).__name__, power_product(w, inputs, magnitude=True), {"weight": d})
 
 
@@ -288,11 +286,11 @@ def nmru_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
 
 
 RULES: list[tuple[type, Callable]] = [
-    (INALU, inalu_rule), (NALU, nalu_rule), (NAU, nac_rule), (NAC, nac_rule), (MCFC, nac_rule),
-    (NMU, nmu_rule), (MultiplicativeNACSigma, positive_nac_mul_rule), (MultiplicativeNACNMU, positive_nac_mul_rule),
-    (RealNPU, npu_rule), (NRU, nru_rule), (NMRU, nmru_rule),
+    (INALU, inalu_rule), (NALU, nalu_rule), (LogSpaceProduct, log_product_rule), (NAU, nac_rule), (NAC, nac_rule),
+    (MCFC, nac_rule), (NMU, nmu_rule), (RealNPU, npu_rule), (NRU, nru_rule), (NMRU, nmru_rule),
 ]
-"""Unit classes and their rules; subclasses (NAC•, NPU, G-NALU) match their parents' entries."""
+"""Unit classes and their rules, the first match wins; subclasses (NPU, G-NALU) match their parents'
+entries, and the log-space product (NAC•, a NAC) is matched before the NAC."""
 
 
 def linear_map(unit: torch.nn.Module) -> np.ndarray | None:

@@ -58,8 +58,8 @@ def value(cell: Cell, metric: str) -> str:
     if metric == "success_rate":
         low, high = cell.success_interval
         return f"{percent(cell.success_rate)} [{percent(low)}, {percent(high)}]"
-    median, low, high = getattr(cell, metric)
-    return f"{number(median)} [{number(low)}, {number(high)}]"
+    median, *bounds = getattr(cell, metric)
+    return interval(median, bounds)
 
 
 def published_value(published: Published, label: str, target: str) -> str:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scoring import metrics as M
-from ..scoring.sequences import lengths_of, solved_runs, solving_runs, thresholds
 from ..results import RunRecord
+from ..scoring.sequences import SolvedBound, lengths_of, solved_bound
+
 
 @dataclass(frozen=True)
 class LengthCell:
@@ -25,12 +26,15 @@ class LengthCell:
     runs: int
     diverged: int
     successes: int | None  # None: no threshold (fewer than two solved runs)
-    threshold: float | None
     median_mae: float
     median_relative_mae: float
     mean_accuracy: float
     accumulators: int | None = None  # runs whose cell reads back as the solved accumulator; None: no cell
-    bound_seeds: tuple[int, int] | None = None  # solved-model seeds the threshold is from, of those stored
+    bound: SolvedBound | None = None  # the target's, one object shared by its cells; None: not judged
+
+    @property
+    def threshold(self) -> float | None:
+        return None if self.bound is None else self.bound.thresholds.get(self.length)
 
     @property
     def success_rate(self) -> float | None:
@@ -42,14 +46,14 @@ class LengthCell:
                 "threshold_mse": self.threshold, "median_mae": self.median_mae,
                 "median_relative_mae": self.median_relative_mae, "mean_accuracy": self.mean_accuracy,
                 "cell_is_accumulator": self.accumulators,
-                "threshold_seeds": None if self.bound_seeds is None else self.bound_seeds[0]}
+                "threshold_seeds": None if self.bound is None else self.bound.kept}
 
 
 def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
     cells = []
     for target in dict.fromkeys(run.target for run in runs):
-        bounds = thresholds(runs, target)
-        seeds = (len(solving_runs(runs, target)), len(solved_runs(runs, target))) if bounds else None
+        bound = solved_bound(runs, target)
+        bound = bound if bound.thresholds else None
         for model in dict.fromkeys(run.model for run in runs if run.target == target):
             group = [run for run in runs if run.target == target and run.model == model]
             read = [run.metrics["formula_is_accumulator"] for run in group if "formula_is_accumulator" in run.metrics]
@@ -59,12 +63,12 @@ def summarize_lengths(runs: list[RunRecord]) -> list[LengthCell]:
                 mae = np.array([_metric(run, f"mae_{length}") for run in group])
                 relative = np.array([_metric(run, f"relative_mae_{length}") for run in group])
                 accuracy = np.array([_metric(run, f"accuracy_{length}", 0.0) for run in group])
-                threshold = bounds.get(length)
+                threshold = None if bound is None else bound.thresholds.get(length)
                 successes = None if threshold is None else int(np.sum(mse < threshold))
                 cells.append(LengthCell(target, model, length, len(group), sum(run.diverged for run in group),
-                                        successes, threshold, float(M.median_interval(mae)[0]),
+                                        successes, float(M.median_interval(mae)[0]),
                                         float(M.median_interval(relative)[0]), float(np.mean(accuracy)), accumulators,
-                                        seeds))
+                                        bound))
     return cells
 
 
@@ -76,14 +80,14 @@ def _metric(run: RunRecord, name: str, missing: float = math.inf) -> float:
 def render_lengths(cells: list[LengthCell], published=(), column: str = "length") -> str:
     """A table per target: rows are models, columns the test lengths (``column`` names them)."""
     lines = []
-    for target in dict.fromkeys(cell.target for cell in cells):
+    bounds = {cell.target: cell.bound for cell in cells}
+    for target, judged in bounds.items():
         mine = [cell for cell in cells if cell.target == target]
         lengths = sorted({cell.length for cell in mine})
-        judged = next((cell.bound_seeds for cell in mine if cell.successes is not None), None)
         read_back = any(cell.accumulators is not None for cell in mine)
         lines += [f"### {target}", "",
                   (f"Success rate (successes/runs at the best validation step, against the solved model's threshold "
-                   f"from the {judged[0]} of its {judged[1]} seeds that solved the task), " if judged else "")
+                   f"from the {judged.kept} of its {judged.solved} seeds that solved the task), " if judged else "")
                   + f"median MAE and mean accuracy of the final output, per test {column}"
                   + ("; and the seeds whose cell reads back as the solved accumulator, h + x or h·x "
                      "(`nalm explain RUN_ID`)" if read_back else "") + ":", "",

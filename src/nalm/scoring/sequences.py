@@ -19,6 +19,7 @@ the product script keeps that 8 for its 7 seeds).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,7 +54,10 @@ def solved_runs(runs: list[RunRecord], target: str) -> list[RunRecord]:
 def solving_runs(runs: list[RunRecord], target: str) -> list[RunRecord]:
     """The :func:`solved_runs` of ``target`` that solved it: at every test length within
     :data:`NOT_SOLVED_FACTOR` of the median MSE of the solved runs there."""
-    solved = solved_runs(runs, target)
+    return _solving(solved_runs(runs, target))
+
+
+def _solving(solved: list[RunRecord]) -> list[RunRecord]:
     if not solved:
         return []
     limits = {}
@@ -63,11 +67,33 @@ def solving_runs(runs: list[RunRecord], target: str) -> list[RunRecord]:
     return [run for run in solved if all(_mse(run, length) <= limit for length, limit in limits.items())]
 
 
+@dataclass(frozen=True)
+class SolvedBound:
+    """A target's success thresholds and the solved-model seeds they are from.
+
+    Attributes:
+        thresholds: per test length, the threshold MSE; empty when fewer than two seeds solved
+            the task.
+        kept: the solved model's stored runs that solved the task (:func:`solving_runs`).
+        solved: the solved model's stored runs that did not diverge (:func:`solved_runs`).
+    """
+
+    thresholds: dict[int, float]
+    kept: int
+    solved: int
+
+
+def solved_bound(runs: list[RunRecord], target: str) -> SolvedBound:
+    """The success thresholds of ``target`` from the stored solved runs that solved it (at
+    least two), with how many of the solved runs they are from."""
+    solved = solved_runs(runs, target)
+    kept = _solving(solved)
+    bound = {} if len(kept) < 2 else {
+        length: M.mean_interval([_mse(run, length) for run in kept], THRESHOLD_CONFIDENCE)[2]
+        for length in lengths_of(kept[0])}
+    return SolvedBound(bound, len(kept), len(solved))
+
+
 def thresholds(runs: list[RunRecord], target: str) -> dict[int, float]:
-    """Per length: the success threshold from the stored solved runs of ``target`` that solved
-    it (:func:`solving_runs`; at least two)."""
-    kept = solving_runs(runs, target)
-    if len(kept) < 2:
-        return {}
-    return {length: M.mean_interval([_mse(run, length) for run in kept], THRESHOLD_CONFIDENCE)[2]
-            for length in lengths_of(kept[0])}
+    """Per length: the success threshold of ``target`` (:func:`solved_bound`)."""
+    return solved_bound(runs, target).thresholds

@@ -145,7 +145,28 @@ class NAC(ArithmeticUnit):
         return KernelLayer("linear", weight=self.weight)
 
 
-class MultiplicativeNAC(NAC):
+class LogSpaceProduct:
+    r"""The NAC•'s log-space product, :math:`y = \exp(\log(|x| + \epsilon) W^T)`, for the units
+    that share it (NAC•, NAC•,σ, NAC•,NMU) and differ only in their weight.
+
+    A unit mixing it in, before its :class:`~nalm.units.base.ArithmeticUnit` base, supplies
+    ``weight`` (the effective W), ``eps`` and ``weight_range``: the interval ``(low, high)``
+    its weight lies in, which :mod:`nalm.explain` rounds the weight within.
+    """
+
+    eps: float
+    weight: Tensor
+    weight_range: tuple[float, float]
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
+
+    def kernel_layer(self) -> KernelLayer:
+        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
+
+
+class MultiplicativeNAC(LogSpaceProduct, NAC):
     r"""NAC•: a NAC in log space, :math:`y = \exp(\log(|x| + \epsilon) W^T)`.
 
     Trask et al. (2018), the multiplicative path of the NALU used on its own (Madsen &
@@ -179,6 +200,8 @@ class MultiplicativeNAC(NAC):
         tensor([[2.0000]], dtype=torch.float64, grad_fn=<...>)
     """
 
+    weight_range = (-1.0, 1.0)
+
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, init: str = "stable-nalu",
                  members=None, device=None, dtype=None):
         self.eps = eps
@@ -186,10 +209,3 @@ class MultiplicativeNAC(NAC):
 
     def options(self) -> dict:
         return {"eps": self.eps, **super().options()}
-
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
-
-    def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, KernelLayer
+from .base import ArithmeticUnit
+from .nac import LogSpaceProduct
 from .nau_nmu import NMU, _Regularized
 
 
-class MultiplicativeNACSigma(ArithmeticUnit):
+class MultiplicativeNACSigma(LogSpaceProduct, ArithmeticUnit):
     r"""NAC•,σ: a NAC• whose weight is a sigmoid, :math:`y = \exp(\log(|x| + \epsilon)\, \sigma(\hat W)^T)`.
 
     Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, section 4.1.2 (the NAC• without
@@ -52,6 +53,7 @@ class MultiplicativeNACSigma(ArithmeticUnit):
     """
 
     init_scheme = "Ŵ xavier_normal_, gain 1 (stable-nalu stable_nalu/layer/pos_nac.py:26-27)"
+    weight_range = (0.0, 1.0)
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, members=None, device=None,
                  dtype=None):
@@ -68,18 +70,11 @@ class MultiplicativeNACSigma(ArithmeticUnit):
         """The effective weight σ(Ŵ); a derived tensor, never a Parameter."""
         return F.sigmoid(self.W_hat)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
-
-    def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
-
     def options(self) -> dict:
         return {"eps": self.eps}
 
 
-class MultiplicativeNACNMU(_Regularized):
+class MultiplicativeNACNMU(LogSpaceProduct, _Regularized):
     r"""NAC•,NMU: a NAC• with the NMU's weight, :math:`y = \exp(\log(|x| + \epsilon) W^T)`, :math:`W \in [0, 1]`.
 
     Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, section 4.1.2: the NMU's weight
@@ -124,12 +119,9 @@ class MultiplicativeNACNMU(_Regularized):
         self.eps = eps
         super().__init__(in_features, out_features, **kwargs)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
-
-    def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
+    @property
+    def weight_range(self) -> tuple[float, float]:
+        return self.bounds
 
     def options(self) -> dict:
         return {"eps": self.eps, **super().options()}
