@@ -557,3 +557,21 @@ def test_a_reading_that_divides_by_zero_gives_way_to_one_that_does_not():
     assert explanation.rounding_changed_output
     x0, x1 = explanation.symbols
     assert sympy.simplify(explanation.outputs[0] - 4 * x0 / (x0 + x1)) == 0
+
+
+def test_a_product_of_roots_of_sums_is_tidied_without_multiplying_the_sums_out(monkeypatch):
+    """A NAC• of hidden size 4 read back as √(Σa)·√(Σb)·(Σc)·√(Σd): combining the roots' bases
+    multiplies the sums out to compare them (minutes with 25-term sums); tidy only gathers
+    exponents, and keeps the product factored."""
+    import importlib
+
+    from nalm.explain.formula import tidy
+
+    powsimp = importlib.import_module("sympy.simplify.powsimp")
+    expanded = []
+    monkeypatch.setattr(powsimp, "expand_mul", lambda *args, **kwargs: expanded.append(args) or args[0])
+    x = sympy.symbols("x0:12", positive=True)
+    a, b, c, d = (sum(x[i:i + 3]) / 2 for i in (0, 3, 6, 9))
+    formula = sympy.sqrt(a) * sympy.sqrt(b) * c * sympy.sqrt(d)
+    assert tidy(formula) == formula and expanded == []
+    assert tidy(x[0] * x[0] * sympy.sqrt(x[1]) * sympy.sqrt(x[1])) == x[0] ** 2 * x[1]  # powers still gather
