@@ -12,7 +12,7 @@ runs of 25 inputs), counts every instruction of a loop body as issued (division 
 slow paths included, so it is an upper estimate) and multiplies by ``32 · warps`` threads. The
 ceiling divides an H100's ~3.3·10¹³ thread-instructions/s by it.
 
-    python benchmarks/gpu_static.py                 # the three networks, rows 16, 4 warps (the trainer's)
+    python benchmarks/gpu_static.py                 # every network, the trainer's rows per tile and warps
     python benchmarks/gpu_static.py --rows 32 --warps 2 --json
 
 Run without ``TRITON_INTERPRET`` (the interpreter does not compile).
@@ -25,15 +25,14 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 lanes × 1.98 GHz
-NETWORKS = {"nau/nmu": dict(H=2, H2=2, KIND1=0, KIND2=1), "nau/nau": dict(H=2, H2=2, KIND1=0, KIND2=0),
-            "nmu/nau": dict(H=2, H2=2, KIND1=1, KIND2=0), "nau": dict(H=1, H2=0, KIND1=0, KIND2=2),
-            "nmu": dict(H=1, H2=0, KIND1=1, KIND2=2)}
+NETWORKS = ("nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu")
 POINTERS = {"W1": "*fp32", "W2": "*fp32", "S1": "*fp32", "S2": "*fp32", "rates": "*fp32", "keys": "*i64",
             "c3s": "*i64", "lows": "*fp32", "widths": "*fp32", "highs": "*fp32", "spans": "*i64", "ops": "*i32",
             "frozen": "*i8", "Y": "*fp32", "bias1s": "*fp32", "root_bias2s": "*fp32", "lambdas1": "*fp32",
@@ -48,25 +47,27 @@ def cuobjdump() -> Path:
     return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
 
 
-def compile_kernel(network: str, batch: int, inputs: int, rows: int, warps: int) -> bytes:
-    """The cubin of the training kernel for ``network`` on sm_90."""
+def compile_kernel(network: str, batch: int, inputs: int, rows: int, warps: int) -> tuple[bytes, dict]:
+    """The cubin of the training kernel for ``network`` on sm_90 and its constexprs: those the
+    trainer launches it with (:func:`nalm.train.gpu.trainer.constexprs`) for the network's layers."""
+    import numpy as np
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
+    from nalm.philox import blocks_per_row
     from nalm.train.gpu.kernel import train_kernel
-    from nalm.train.gpu.trainer import _pow2
+    from nalm.train.gpu.trainer import constexprs
+    from nalm.units import build_model
 
-    row_blocks = (inputs + 3) // 4
-    constants = dict(B=batch, BB=_pow2(batch), D=inputs, FULL=4 * (inputs // 4), BR=rows, BD4=_pow2(row_blocks),
-                     OPTIMIZER=0,
-                     GRADIENTS=False, **NETWORKS[network])
-    constants["BH"] = max(2, _pow2(constants["H"]))
+    units = build_model(network, inputs, 1, hidden=2 if "/" in network else None, members=1).units()
+    constants = constexprs([unit.kernel_layer().kind for unit in units], units[0].out_features, batch, inputs,
+                           blocks_per_row(inputs, np.float32), "adam", rows=rows)
     signature = {name: "constexpr" if name in constants else POINTERS.get(name, INTEGERS.get(name, "fp32"))
                  for name in train_kernel.arg_names}
     kernel = triton.compile(ASTSource(train_kernel, signature, constexprs=constants),
                             target=GPUTarget("cuda", 90, 32), options={"num_warps": warps, "enable_fp_fusion": False})
-    return kernel.asm["cubin"]
+    return kernel.asm["cubin"], constants
 
 
 def loop_trips(loops: list[tuple[int, int]], tiles: int, blocks: float) -> list[float]:
@@ -105,23 +106,30 @@ def main() -> None:
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--inputs", type=int, default=100)
-    parser.add_argument("--rows", type=int, default=16, help="batch rows per tile (a power of two; the trainer: 16)")
-    parser.add_argument("--warps", type=int, default=4)
+    parser.add_argument("--rows", type=int, default=None, help="batch rows per tile (a power of two; the trainer's "
+                        "by default)")
+    parser.add_argument("--warps", type=int, default=None, help="warps per program (the trainer's by default)")
     parser.add_argument("--operand-blocks", type=float, default=7.75,
                         help="Philox blocks drawn again per operand (25 consecutive inputs: 7 or 8)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    # gpu_session.sh's timeout stops it with SIGTERM: exit through the context managers, which
+    # remove their temporary folders.
+    signal.signal(signal.SIGTERM, _terminated)
     if os.environ.get("TRITON_INTERPRET") == "1":
         raise SystemExit("gpu_static: unset TRITON_INTERPRET; the interpreter compiles nothing")
     if importlib.util.find_spec("triton") is None:
         raise SystemExit("gpu_static: Triton is not installed (pip install 'nalm[gpu]')")
     if not cuobjdump().exists():
         raise SystemExit(f"gpu_static: Triton's cuobjdump is missing ({cuobjdump()})")
-    tiles = -(-args.batch // args.rows)
+    from nalm.train.gpu.trainer import ROWS, WARPS
+
+    args.rows = ROWS if args.rows is None else args.rows
+    args.warps = WARPS if args.warps is None else args.warps
     out = {}
     for network in args.networks:
-        cubin = compile_kernel(network, args.batch, args.inputs, args.rows, args.warps)
-        out[network] = figures(cubin, tiles, args.operand_blocks, args.warps)
+        cubin, constants = compile_kernel(network, args.batch, args.inputs, args.rows, args.warps)
+        out[network] = figures(cubin, -(-args.batch // constants["BR"]), args.operand_blocks, args.warps)
     if args.json:
         print(json.dumps(out))
         return
@@ -133,6 +141,10 @@ def main() -> None:
               f"{f['thread_instructions_per_model_step']:.2e} thread-instructions per model-step, "
               f"ceiling {f['ceiling_model_steps_per_s']:.1e} model-steps/s")
     sys.stdout.flush()
+
+
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -1,34 +1,53 @@
 """The Triton trainer (kernel "triton") against the CPU's draws and autograd.
 
-Run through Triton's interpreter: TRITON_INTERPRET=1 is set before Triton is imported (Triton
-defines its own library functions then, interpreted or compiled, for the whole process), so it
-holds for the rest of the test session; the compile check runs in a process of its own
-(tests/train/test_gpu_static.py). About a fifth of a second per member-step at batch 16, so
+Run through Triton's interpreter, which Triton chooses when it defines a kernel or a library
+function (at import): :func:`interpreter` sets TRITON_INTERPRET=1 before Triton and the kernels
+are imported, for these tests only, and skips them where either was imported compiled already
+(run them in a pytest process of their own then); the compile check runs in a process of its
+own (tests/train/test_gpu_static.py). About a fifth of a second per member-step at batch 16, so
 populations are tiny and runs short. The draws must be the CPU's bit for bit; gradients and
 trained weights agree with autograd to float32 rounding; a member computes in a population
 exactly what it computes alone.
 """
+import dataclasses
 import os
+import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
-if "triton" in sys.modules and os.environ.get("TRITON_INTERPRET") != "1":
-    pytest.skip("Triton was imported without its interpreter before these tests", allow_module_level=True)
-os.environ["TRITON_INTERPRET"] = "1"
-pytest.importorskip("triton")
+from nalm.tasks import StaticTask, presets
+from nalm.tasks.targets import TARGETS
+from nalm.train import Checkpointing, Member, TrainConfig, TrainingInterrupted, train, train_population
+from nalm.train.arithmetic import ArithmeticPopulation
+from nalm.train.gpu.trainer import TritonSteps
+from nalm.train.kernels.draw import draw_batch
+from nalm.train.optim import PopulationOptimizer
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
-from nalm.tasks import StaticTask, presets  # noqa: E402
-from nalm.tasks.targets import TARGETS  # noqa: E402
-from nalm.train import (Checkpointing, Member, TrainConfig, TrainingInterrupted, train,  # noqa: E402
-                        train_population)
-from nalm.train.arithmetic import ArithmeticPopulation  # noqa: E402
-from nalm.train.gpu.trainer import TritonSteps  # noqa: E402
-from nalm.train.kernels.draw import draw_batch  # noqa: E402
-from nalm.train.optim import PopulationOptimizer  # noqa: E402
+@pytest.fixture(scope="module", autouse=True)
+def interpreter():
+    """TRITON_INTERPRET=1 while this module's tests run, its old value back after them."""
+    old = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "1"
+    try:
+        triton = pytest.importorskip("triton")
+        from triton.runtime.interpreter import InterpretedFunction
+
+        from nalm.train.gpu.kernel import train_kernel
+        if not all(isinstance(f, InterpretedFunction) for f in (triton.language.sum, train_kernel)):
+            pytest.skip("Triton or the kernels were imported compiled before these tests, which need its interpreter: "
+                        "run tests/train/test_triton.py in a pytest process of its own")
+        yield
+    finally:
+        if old is None:
+            del os.environ["TRITON_INTERPRET"]
+        else:
+            os.environ["TRITON_INTERPRET"] = old
+
 
 TASK = presets.madsen2020()
 SMALL = StaticTask(input_size=12)  # operands of three inputs: the interpreter draws them again in fewer blocks
@@ -106,12 +125,19 @@ def _trained(model, members, **changes):
     return results, [p.detach().clone() for p in population.net.parameters()], initial
 
 
-@pytest.mark.parametrize("model, optimizer", [("nau/nmu", "adam"), ("nmu/nau", "rmsprop"), ("nau", "sgd")])
-def test_trained_weights_match_autograd(model, optimizer):
-    """Three steps through the loop (one launch), every optimizer, the regularizers ramping up."""
-    lr = 0.1 if optimizer == "sgd" else 1e-2
-    results, weights, initial = _trained(model, MEMBERS, optimizer=optimizer, lr=lr)
-    fused_results, fused, _ = _trained(model, MEMBERS, optimizer=optimizer, lr=lr, kernel=None, fused=False)
+@pytest.mark.parametrize("model, optimizer, rates, changes", [
+    ("nau/nmu", "adam", (1e-2, 3e-2), {}),
+    ("nmu/nau", "rmsprop", (1e-2, 1e-2), {"grad_clip": 0.01}),
+    ("nau", "sgd", (0.1, 0.1), {}),
+])
+def test_trained_weights_match_autograd(model, optimizer, rates, changes):
+    """Three steps through the loop in two launches (steps 0-1, then 2: the second continues
+    Adam's step count), every optimizer, the regularizers ramping up; per-member learning
+    rates; gradients clipped."""
+    members = [dataclasses.replace(member, lr=lr) for member, lr in zip(MEMBERS, rates)]
+    changes = dict(optimizer=optimizer, iterations=3, eval_every=2, **changes)
+    results, weights, initial = _trained(model, members, **changes)
+    fused_results, fused, _ = _trained(model, members, kernel=None, fused=False, **changes)
     for w, f, start in zip(weights, fused, initial):
         assert (w - start).abs().max() > 1e-3
         torch.testing.assert_close(w, f, rtol=1e-5, atol=1e-6)
@@ -189,3 +215,19 @@ def test_a_population_stopped_between_launches_resumes_bit_identical():
         assert a.curve == b.curve and a.metrics == b.metrics
         for name in a.weights:
             np.testing.assert_array_equal(a.weights[name], b.weights[name])
+
+
+@pytest.mark.slow
+def test_the_interpreter_is_set_for_these_tests_only(tmp_path):
+    """A pytest session that runs one of these tests and then another module's: the other sees
+    TRITON_INTERPRET as it was (CI runs the slow tests of every module in one session)."""
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("import os\n\n\ndef test_the_interpreter_is_off():\n"
+                     "    assert 'TRITON_INTERPRET' not in os.environ\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key != "TRITON_INTERPRET"}
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(root),
+                           "-c", str(root / "pyproject.toml"), f"{__file__}::test_the_kernel_is_stored_only_when_chosen",
+                           str(probe)], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr

@@ -1,11 +1,10 @@
 """The Triton trainer compiled, on a CUDA device, against the CPU's fused step.
 
-Skipped without a CUDA device or Triton. Run it in a pytest process of its own
-(``pytest tests/train/test_triton_cuda.py``): tests/train/test_triton.py sets TRITON_INTERPRET=1
-for the process that collects it, and the kernels then run through the interpreter.
+Skipped without a CUDA device or Triton, and where the kernels were imported through Triton's
+interpreter (tests/train/test_triton.py imports them so, for the rest of its process): run it in
+a pytest process of its own (``pytest tests/train/test_triton_cuda.py``).
 """
 import importlib.util
-import os
 
 import pytest
 import torch
@@ -17,10 +16,20 @@ from nalm.train.gpu.trainer import TritonSteps
 from nalm.train.optim import PopulationOptimizer
 
 pytestmark = [pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
-              pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="needs Triton"),
-              pytest.mark.skipif(os.environ.get("TRITON_INTERPRET") == "1", reason="Triton's interpreter is on")]
+              pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="needs Triton")]
 TASK = presets.madsen2020()
 MEMBERS = [Member(seed, target, TASK) for seed in range(4) for target in ("add", "sub", "mul", "div", "sqrt")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled():
+    """Skips where the kernels are Triton's interpreted ones (imported so earlier in this process)."""
+    from triton.runtime.interpreter import InterpretedFunction
+
+    from nalm.train.gpu.kernel import train_kernel
+    if isinstance(train_kernel, InterpretedFunction):
+        pytest.skip("the kernels were imported through Triton's interpreter in this process: "
+                    "run tests/train/test_triton_cuda.py in a pytest process of its own")
 
 
 def test_compiled_draws_are_the_cpus_bit_for_bit():

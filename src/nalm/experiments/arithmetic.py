@@ -121,7 +121,7 @@ class ArithmeticTasks:
             except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
                 options = f" (unit options {json.dumps(config.unit_options)})" if config.unit_options else ""
                 raise ValueError(f"model {model}: {error}{options}") from None
-            if config.kernel is not None and config.iterations > 0:  # a network or task the kernel does not train
+            if config.uses_kernel:  # a network or task the kernel does not train
                 try:
                     ArithmeticPopulation(model, [Member(0, target, task)], config.replace(lr=config.rates[0], eval_samples=1))
                 except ValueError as error:

@@ -60,8 +60,8 @@ class ArithmeticPopulation(Population):
         super().__init__(model, net, members, config)
         self.data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                                    device=config.device, dtype=dtype)
-        if config.kernel is not None and config.iterations > 0:
-            check_kernel(net, self.data, config)  # refused here, before anything trains
+        # Checked here, before anything trains; the trainer takes the layers the check found.
+        self.kernel_layers = check_kernel(net, self.data, config) if config.uses_kernel else None
         self.fused = FusedStep.of(net, self.data) if config.fused and config.kernel is None else None
 
     def fit(self, step: int) -> Tensor:
@@ -78,9 +78,9 @@ class ArithmeticPopulation(Population):
 
     def step_kernel(self, optimizer) -> TritonSteps | None:
         """The Triton trainer where the config asks for it (``kernel: "triton"``)."""
-        if self.config.kernel is None or self.config.iterations == 0:  # (nothing to train)
+        if self.kernel_layers is None:
             return None
-        return TritonSteps(self.net, self.data, self.config, optimizer)
+        return TritonSteps(self.net, self.data, self.config, optimizer, self.kernel_layers)
 
     def evaluate(self) -> dict[str, Tensor]:
         squared, absolute = {}, {}

@@ -126,6 +126,12 @@ class TrainConfig:
         """The learning rates to run: ``lr`` itself, or each of a list."""
         return list(self.lr) if isinstance(self.lr, list) else [self.lr]
 
+    @property
+    def uses_kernel(self) -> bool:
+        """Whether ``kernel`` trains anything: it is set and there are iterations to train (an
+        untrained network needs neither the kernel nor its checks)."""
+        return self.kernel is not None and self.iterations > 0
+
     def to_dict(self) -> dict:
         """Every field, except those added after stores existed while they hold their defaults
         (:data:`LATER_FIELDS`): runs stored before a field existed keep their config hashes."""

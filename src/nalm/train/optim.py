@@ -21,6 +21,8 @@ import torch
 from torch import Tensor
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+ADAM, RMSPROP, SGD = range(len(OPTIMIZERS))  # each one's number in compiled code: its index in OPTIMIZERS
+CORRECTIONS = [4, 5]  # where PopulationOptimizer.constants() changes with the step count
 BETA1, BETA2, RMS_ALPHA, EPS = 0.9, 0.999, 0.99, 1e-8  # torch.optim's defaults
 
 
@@ -125,9 +127,7 @@ class PopulationOptimizer:
         members = self.flat_state[0].shape[0] if self.flat_state else self.params[0].shape[0]
         dtype = self.params[0].detach().numpy().dtype.type
         keep = np.ones(members, np.bool_) if active is None else active.numpy()
-        bias1, bias2 = 1 - BETA1 ** self.steps, 1 - BETA2 ** self.steps
-        constants = np.array([BETA1, 1 - BETA1, BETA2, 1 - BETA2, bias1, math.sqrt(bias2), EPS, RMS_ALPHA,
-                              1 - RMS_ALPHA, math.inf if self.grad_clip is None else self.grad_clip], dtype=dtype)
+        constants = self.constants(self.steps, dtype)
         if self._arrays is None:  # views of the state and the rates, made once: the step updates them in place
             self._arrays = ([s.numpy() for s in self.flat_state] + [np.empty((members, 0), dtype)] * (2 - self.slots),
                             self._rates_like(self.params[0].reshape(members, -1)).numpy().reshape(members))
@@ -141,6 +141,14 @@ class PopulationOptimizer:
                        np.ascontiguousarray(p.grad.numpy()).reshape(members, size), state[0], state[1], offset,
                        rates, keep, constants)
             offset += size
+
+    def constants(self, t: int, dtype) -> np.ndarray:
+        """The compiled step's constants (:func:`_step_rows`'s ``c``) at step count ``t`` (the
+        t-th step), in ``dtype``: β1, 1 - β1, β2, 1 - β2, Adam's bias corrections 1 - β1^t and
+        √(1 - β2^t) (at :data:`CORRECTIONS`), ε, RMSprop's α and 1 - α, and the clipping bound
+        (inf: none)."""
+        return np.array([BETA1, 1 - BETA1, BETA2, 1 - BETA2, 1 - BETA1 ** t, math.sqrt(1 - BETA2 ** t), EPS, RMS_ALPHA,
+                         1 - RMS_ALPHA, math.inf if self.grad_clip is None else self.grad_clip], dtype=dtype)
 
     def _apply(self, g: Tensor, state: list[Tensor], keep: Tensor | None) -> Tensor:
         """Update ``state`` in place from gradient ``g`` and return the step to subtract; members
@@ -196,7 +204,7 @@ def _step_rows(kind, p, g, state1, state2, offset, rates, keep, c):
         if not keep[m]:
             continue
         # one loop per optimizer (a nan gradient stays nan, as in torch.clamp)
-        if kind == 0:  # adam
+        if kind == ADAM:
             rate = rates[m] / bias1
             for i in range(p.shape[1]):
                 j = start + np.uint64(i)
@@ -205,7 +213,7 @@ def _step_rows(kind, p, g, state1, state2, offset, rates, keep, c):
                 b = state2[m, j] * beta2 + rest2 * gi * gi
                 state1[m, j], state2[m, j] = a, b
                 p[m, i] -= rate * a / (np.sqrt(b) / root_bias2 + eps)
-        elif kind == 1:  # rmsprop
+        elif kind == RMSPROP:
             for i in range(p.shape[1]):
                 j = start + np.uint64(i)
                 gi = clip if g[m, i] > clip else (-clip if g[m, i] < -clip else g[m, i])

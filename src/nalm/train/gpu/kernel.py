@@ -15,17 +15,22 @@ drawn again for it), the targets (correctly rounded division and square root) an
 optimizer's arithmetic given a gradient. The forward and backward passes sum in another order
 than the CPU's, so losses, gradients and trained weights agree with it to float32 rounding.
 
-Layer kinds (constexpr): :data:`LINEAR` (x·Wᵀ, W clamped to [low, high]: the NAU) and
-:data:`NMU` (Π (W x + 1 - W), W clamped), first or second; :data:`NONE` for no second layer.
-Everything here is float32.
+Layer kinds (constexpr), numbered as the fused CPU step numbers them
+(:mod:`nalm.train.kernels.layers`): ``LINEAR`` (x·Wᵀ, W clamped to [low, high]: the NAU) and
+``NMU`` (Π (W x + 1 - W), W clamped), first or second; ``NONE`` for no second layer. Optimizers
+numbered as :mod:`nalm.train.optim` numbers them. Everything here is float32.
 """
 from __future__ import annotations
 
 import triton
 import triton.language as tl
 
-LINEAR, NMU, NONE = 0, 1, 2
-ADAM, RMSPROP, SGD = 0, 1, 2
+from .. import optim
+from ..kernels import layers
+
+# Globals a kernel reads must be constexprs.
+LINEAR, NMU = tl.constexpr(layers.LINEAR), tl.constexpr(layers.NMU)
+ADAM, RMSPROP, SGD = tl.constexpr(optim.ADAM), tl.constexpr(optim.RMSPROP), tl.constexpr(optim.SGD)
 
 
 @triton.jit
@@ -149,16 +154,16 @@ def _sparsity(w, valid, lam, n):
 
 
 @triton.jit
-def _optimize(w, g, s1, s2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha, rest_alpha, eps, clip,
+def _optimize(w, g, s1, s2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip,
               OPTIMIZER: tl.constexpr):
     """One optimizer step of weights ``w`` from gradient ``g``: the new weights and state, operation
     for operation as :func:`nalm.train.optim._step_rows` computes them."""
     g = tl.where(g > clip, clip, tl.where(g < -clip, -clip, g))
-    if OPTIMIZER == 0:  # adam
+    if OPTIMIZER == ADAM:
         s1 = s1 * beta1 + rest1 * g
         s2 = s2 * beta2 + rest2 * g * g
         w = w - tl.div_rn(tl.div_rn(rate, bias1) * s1, tl.div_rn(tl.sqrt_rn(s2), root_bias2) + eps)
-    elif OPTIMIZER == 1:  # rmsprop
+    elif OPTIMIZER == RMSPROP:
         s1 = s1 * alpha + rest_alpha * g * g
         w = w - tl.div_rn(rate * g, tl.sqrt_rn(s1) + eps)
     else:  # sgd
@@ -170,7 +175,7 @@ def _optimize(w, g, s1, s2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2,
 def train_kernel(
         W1, W2, S1, S2, state_columns, rates, keys, c3s, lows, widths, highs, spans, ops, frozen, Y,
         start, count, bias1s, root_bias2s, lambdas1, lambdas2, diverged_at, losses,
-        row_blocks, samples, scale, beta1, rest1, beta2, rest2, alpha, rest_alpha, eps, clip,
+        row_blocks, samples, scale, beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip,
         low1, high1, low2, high2,
         B: tl.constexpr, BB: tl.constexpr, D: tl.constexpr, H: tl.constexpr, H2: tl.constexpr, FULL: tl.constexpr,
         BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND1: tl.constexpr, KIND2: tl.constexpr,
@@ -193,8 +198,9 @@ def train_kernel(
 
     Constexprs: B rows per batch (BB, the next power of two), D inputs (FULL: the columns before
     a row's last partial block of four), H hidden (H2: H, or 0 for one layer; BH a power of two
-    ≥ 2), BR rows per tile, BD4 blocks per row (a power of two), ``KIND2``, ``OPTIMIZER``
-    (:data:`ADAM`, :data:`RMSPROP`, :data:`SGD`).
+    ≥ 2), BR rows per tile, BD4 blocks per row (a power of two), ``KIND1`` and ``KIND2``
+    (``LINEAR``, ``NMU``; any other ``KIND2``: no second layer), ``OPTIMIZER`` (``ADAM``,
+    ``RMSPROP``, ``SGD``): :func:`nalm.train.gpu.trainer.constexprs` gives them.
     """
     m = tl.program_id(0).to(tl.int64)
     hs = tl.arange(0, BH)
@@ -210,10 +216,10 @@ def train_kernel(
     w2 = tl.load(W2 + at2, mask=valid2, other=0.0)
     a1, v1 = tl.zeros_like(w1), tl.zeros_like(w1)
     a2, v2 = tl.zeros_like(w2), tl.zeros_like(w2)
-    if OPTIMIZER != 2:
+    if OPTIMIZER != SGD:
         a1 = tl.load(S1 + state + at1, mask=valid1, other=0.0)
         a2 = tl.load(S1 + state2, mask=valid2, other=0.0)
-    if OPTIMIZER == 0 and not GRADIENTS:  # (GRADIENTS: the first slot only)
+    if OPTIMIZER == ADAM and not GRADIENTS:  # (GRADIENTS: the first slot only)
         v1 = tl.load(S2 + state + at1, mask=valid1, other=0.0)
         v2 = tl.load(S2 + state2, mask=valid2, other=0.0)
     rate = tl.load(rates + m)
@@ -246,31 +252,31 @@ def train_kernel(
             in_batch = rows < B
             x = _inputs(key, rows, row_blocks, lo, hi, c3, low, width, high, B, D, FULL, BD4)
             y = tl.load(Y + m * BB + rows)
-            if KIND1 == 1:  # NMU: Π (W x + 1 - W); padded inputs give factors of 1
+            if KIND1 == NMU:  # Π (W x + 1 - W); padded inputs give factors of 1
                 factors = w1c[None, :, :] * x[:, None, :] + 1.0 - w1c[None, :, :]  # (BR, BH, columns)
                 h = _product(factors, 2)
             else:
                 h = tl.sum(x[:, None, :] * w1c[None, :, :], axis=2)  # (BR, BH)
-            if KIND2 == 1:  # NMU: Π (W h + 1 - W); padded inputs give factors of 1
+            if KIND2 == NMU:  # Π (W h + 1 - W); padded inputs give factors of 1
                 terms = w2c[None, :] * h + 1.0 - w2c[None, :]
                 out = _product(terms, 1)
                 others = _product(tl.where(hs[None, :, None] == hs[None, None, :], 1.0, terms[:, None, :]), 2)
-            elif KIND2 == 0:
+            elif KIND2 == LINEAR:
                 out = tl.sum(h * w2c[None, :], axis=1)
             else:
                 out = tl.sum(tl.where(hs[None, :] == 0, h, 0.0), axis=1)
             error = tl.where(in_batch, out - y, 0.0)
             squares += tl.sum(error * error, axis=0)
             gy = error * scale
-            if KIND2 == 1:
+            if KIND2 == NMU:
                 g2 += tl.sum(gy[:, None] * (h - 1.0) * others, axis=0)
                 dh = gy[:, None] * w2c[None, :] * others
-            elif KIND2 == 0:
+            elif KIND2 == LINEAR:
                 g2 += tl.sum(gy[:, None] * h, axis=0)
                 dh = gy[:, None] * w2c[None, :]
             else:
                 dh = tl.where(hs[None, :] == 0, gy[:, None], 0.0)
-            if KIND1 == 1:  # dh/dW = (x - 1) · Π of the other factors
+            if KIND1 == NMU:  # dh/dW = (x - 1) · Π of the other factors
                 ones = tl.full(factors.shape, 1.0, tl.float32)
                 _, before = tl.associative_scan((factors, ones), 2, _before)
                 _, after = tl.associative_scan((factors, ones), 2, _before, reverse=True)
@@ -292,10 +298,10 @@ def train_kernel(
             a1, a2 = g1, g2
         else:
             bias1, root_bias2 = tl.load(bias1s + i), tl.load(root_bias2s + i)
-            n1, na1, nv1 = _optimize(w1, g1, a1, v1, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha,
-                                     rest_alpha, eps, clip, OPTIMIZER)
-            n2, na2, nv2 = _optimize(w2, g2, a2, v2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, alpha,
-                                     rest_alpha, eps, clip, OPTIMIZER)
+            n1, na1, nv1 = _optimize(w1, g1, a1, v1, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, eps, alpha,
+                                     rest_alpha, clip, OPTIMIZER)
+            n2, na2, nv2 = _optimize(w2, g2, a2, v2, rate, bias1, root_bias2, beta1, rest1, beta2, rest2, eps, alpha,
+                                     rest_alpha, clip, OPTIMIZER)
             w1 = tl.where(finite, tl.where(valid1, _clamp(n1, low1, high1), w1), w1)
             a1, v1 = tl.where(finite, na1, a1), tl.where(finite, nv1, v1)
             w2 = tl.where(finite, tl.where(valid2, _clamp(n2, low2, high2), w2), w2)
@@ -305,10 +311,10 @@ def train_kernel(
         i += 1
     tl.store(W1 + m * H * D + at1, w1, mask=valid1)
     tl.store(W2 + at2, w2, mask=valid2)
-    if OPTIMIZER != 2 or GRADIENTS:
+    if OPTIMIZER != SGD or GRADIENTS:
         tl.store(S1 + state + at1, a1, mask=valid1)
         tl.store(S1 + state2, a2, mask=valid2)
-    if OPTIMIZER == 0 and not GRADIENTS:  # (GRADIENTS: the first slot only)
+    if OPTIMIZER == ADAM and not GRADIENTS:  # (GRADIENTS: the first slot only)
         tl.store(S2 + state + at1, v1, mask=valid1)
         tl.store(S2 + state2, v2, mask=valid2)
     tl.store(diverged_at + m, diverged)

@@ -11,7 +11,6 @@ records it. A checkpoint taken between launches is the loop's, unchanged.
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 
 import numpy as np
@@ -20,21 +19,21 @@ from torch import Tensor
 
 from ..data import PopulationData
 from ..kernels.draw import OPS
-from ..optim import BETA1, BETA2, EPS, OPTIMIZERS, RMS_ALPHA, PopulationOptimizer
+from ..kernels.layers import KINDS, LINEAR, NMU, NONE
+from ..optim import CORRECTIONS, OPTIMIZERS, PopulationOptimizer
 
-KINDS = {"linear": 0, "nmu": 1}  # the kernel's KIND1 and KIND2 (2: no second layer)
+TRAINED = (LINEAR, NMU)  # the layer kinds the kernel trains (numbered as the fused CPU step numbers them)
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
 ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
+WARPS = 4
+SHAPE = ("B", "D", "FULL", "BR", "BD4")  # the constexprs of a batch, which draw_kernel takes too
 
 
 def check(net, data: PopulationData, config) -> list:
     """The network's kernel layers, after checking that the kernel trains this population;
-    else a ValueError naming the first thing it does not support yet."""
-    if importlib.util.find_spec("triton") is None:
-        raise ValueError("kernel triton needs Triton installed (pip install 'nalm[gpu]')")
-    if data.device.type == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
-        raise ValueError("kernel triton on the cpu runs through Triton's interpreter: set TRITON_INTERPRET=1, "
-                         "or train on --device cuda")
+    else a ValueError naming the first thing it does not support yet. The network and the task
+    are checked before this process's Triton, so that a refusal of them reads the same on
+    every machine."""
     if config.dtype != "float32":
         raise ValueError(f"kernel triton trains float32 only so far; dtype {config.dtype} is not supported yet")
     if config.grad_norm_clip is not None:
@@ -48,7 +47,7 @@ def check(net, data: PopulationData, config) -> list:
     described = [layer is not None and layer.sparsity_weight is not None and layer.weight_bounds is not None
                  for layer in layers]
     names = "→".join(type(unit).__name__ for unit in units)
-    if not all(described) or any(layer.kind not in KINDS for layer in layers):
+    if not all(described) or any(KINDS.get(layer.kind) not in TRAINED for layer in layers):
         raise ValueError(f"kernel triton trains NAU and NMU layers, alone or in pairs, so far (without "
                          f"regularizer_z); {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
@@ -63,20 +62,40 @@ def check(net, data: PopulationData, config) -> list:
                          "a union of intervals is not supported yet")
     if (spans < 0).any():
         raise ValueError("kernel triton sums operands over runs of consecutive inputs only so far")
+    if importlib.util.find_spec("triton") is None:
+        raise ValueError("kernel triton needs Triton installed (pip install 'nalm[gpu]')")
+    if data.device.type == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise ValueError("kernel triton on the cpu runs through Triton's interpreter: set TRITON_INTERPRET=1, "
+                         "or train on --device cuda")
     return layers
+
+
+def constexprs(kinds: list[str], hidden: int, batch_size: int, inputs: int, row_blocks: int, optimizer: str,
+               rows: int = ROWS) -> dict:
+    """The training kernel's constexprs for a launch that trains (``GRADIENTS`` False): layers of
+    ``kinds`` (one or two :class:`~nalm.units.base.KernelLayer` kinds; ``hidden``: the first
+    one's outputs), batches of ``batch_size`` rows of ``inputs`` drawn in ``row_blocks`` Philox
+    blocks a row, ``rows`` rows per tile, ``optimizer`` (one of :data:`~nalm.train.optim.OPTIMIZERS`).
+    The trainer launches with them, and benchmarks/gpu_static.py compiles with them."""
+    pair = len(kinds) == 2
+    return dict(B=batch_size, BB=_pow2(batch_size), D=inputs, FULL=4 * (inputs // 4),
+                BR=min(rows, _pow2(batch_size)), BD4=_pow2(row_blocks), H=hidden, H2=hidden if pair else 0,
+                BH=max(2, _pow2(hidden)), KIND1=KINDS[kinds[0]], KIND2=KINDS[kinds[1]] if pair else NONE,
+                OPTIMIZER=OPTIMIZERS.index(optimizer), GRADIENTS=False)
 
 
 class TritonSteps:
     """Trains a population's members ``count`` steps per launch, in place of the loop's step.
 
     ``net``, ``data`` and ``config``: the population's; ``optimizer``: the loop's
-    :class:`~nalm.train.optim.PopulationOptimizer`, whose state and step count the kernel
-    reads and advances.
+    :class:`~nalm.train.optim.PopulationOptimizer`, whose settings the kernel follows and whose
+    state and step count it reads and advances; ``layers``: :func:`check`'s answer for this
+    population where the caller has it (else it is checked here).
     """
 
-    def __init__(self, net, data: PopulationData, config, optimizer: PopulationOptimizer):
-        self.layers = check(net, data, config)
-        self.units, self.optimizer, self.config = net.units(), optimizer, config
+    def __init__(self, net, data: PopulationData, config, optimizer: PopulationOptimizer, layers: list | None = None):
+        self.layers = check(net, data, config) if layers is None else layers
+        self.units, self.optimizer = net.units(), optimizer
         device = data.device
         members, streams = data.stream_of_member, data.streams
         words = streams.keys[members].astype(np.int64)  # (M, 5): k0, k1, c1, c2, c3
@@ -92,24 +111,32 @@ class TritonSteps:
         self.ops = on_device([OPS.index(m.target) for m in data.members], torch.int32)
         self.row_blocks = int(streams.row_blocks)
         self.batch_size, self.inputs = data.batch_size, data.input_shape[0]
-        self.hidden = self.units[0].out_features
         self.rates = optimizer.rates.to(device, torch.float32)
         m = len(data.members)
         self.diverged_at = torch.empty(m, dtype=torch.int64, device=device)
         self.losses = torch.empty(m, dtype=torch.float32, device=device)
         self.nothing = torch.zeros(1, dtype=torch.float32, device=device)
         self.targets = torch.empty(m, _pow2(self.batch_size), dtype=torch.float32, device=device)  # the kernel's
+        # What every launch passes unchanged, in float32 as the CPU's step rounds it: the layers'
+        # bounds, the optimizer's constants but Adam's corrections, the constexprs.
+        f32 = np.float32
+        samples = f32(self.batch_size)  # rows × one output
+        bounds = [b for layer in self.layers for b in layer.weight_bounds] + [0.0, 0.0] * (2 - len(self.layers))
+        fixed = np.delete(optimizer.constants(1, f32), CORRECTIONS)
+        self.scalars = [float(samples), float(f32(2) / samples), *map(float, fixed), *(float(f32(b)) for b in bounds)]
+        self.constexprs = constexprs([layer.kind for layer in self.layers], self.units[0].out_features,
+                                     self.batch_size, self.inputs, self.row_blocks, optimizer.name)
 
     def constants(self, start: int, count: int) -> tuple[Tensor, ...]:
         """Per step of a launch: Adam's 1 - β1^t and √(1 - β2^t) (t the optimizer's step count),
         and each layer's regularizer weight λ(step), in float32 as the CPU's step rounds them."""
         device = self.keys.device
-        t = self.optimizer.steps + 1 + np.arange(count)
-        bias1 = np.array([1 - BETA1 ** int(s) for s in t], dtype=np.float32)
-        root_bias2 = np.array([math.sqrt(1 - BETA2 ** int(s)) for s in t], dtype=np.float32)
+        steps = self.optimizer.steps
+        corrections = np.stack([self.optimizer.constants(t, np.float32)[CORRECTIONS]
+                                for t in range(steps + 1, steps + 1 + count)])
         lambdas = [np.array([layer.sparsity_weight(step) for step in range(start, start + count)], dtype=np.float32)
                    for layer in self.layers] + [np.zeros(count, np.float32)] * (2 - len(self.layers))
-        return tuple(torch.as_tensor(a, device=device) for a in (bias1, root_bias2, *lambdas))
+        return tuple(torch.as_tensor(np.ascontiguousarray(a), device=device) for a in (*corrections.T, *lambdas))
 
     def train(self, start: int, count: int, diverged: Tensor, diverged_at: list) -> None:
         """Train steps ``start`` to ``start + count - 1``: each member not yet ``diverged`` takes
@@ -141,14 +168,8 @@ class TritonSteps:
         x = torch.empty(m, self.batch_size, self.inputs, dtype=torch.float32, device=self.keys.device)
         y = torch.empty(m, self.batch_size, dtype=torch.float32, device=x.device)
         draw_kernel[(m,)](x, y, self.keys, self.c3s, self.lows, self.widths, self.highs, self.spans, self.ops, step,
-                          self.row_blocks, **self._shape(), enable_fp_fusion=False)
+                          self.row_blocks, **{name: self.constexprs[name] for name in SHAPE}, enable_fp_fusion=False)
         return x, y
-
-    def _shape(self) -> dict:
-        """The batch's constexprs: rows, inputs, columns before a row's last partial block, rows
-        per tile, a row's blocks (padded to a power of two)."""
-        return dict(B=self.batch_size, D=self.inputs, FULL=4 * (self.inputs // 4), BR=min(ROWS, _pow2(self.batch_size)),
-                    BD4=_pow2(self.row_blocks))
 
     def _launch(self, start: int, count: int, frozen: Tensor, state: list[Tensor], gradients: bool = False) -> None:
         """One launch of the training kernel over every member (``frozen`` ones stay as they are)."""
@@ -159,20 +180,11 @@ class TritonSteps:
         w2 = weights[1] if len(weights) == 2 else self.nothing
         columns = state[0].shape[1] if state else 0
         state = list(state) + [self.nothing] * (2 - len(state))
-        bounds = [b for layer in self.layers for b in layer.weight_bounds] + [0.0, 0.0] * (2 - len(self.layers))
-        clip = math.inf if self.config.grad_clip is None else self.config.grad_clip
-        f32 = np.float32
-        samples = f32(self.batch_size)  # rows × one output
-        h2 = self.hidden if len(self.layers) == 2 else 0
         train_kernel[(len(self.rates),)](
             weights[0], w2, state[0], state[1], columns, self.rates, self.keys, self.c3s, self.lows, self.widths,
             self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2, lambdas1, lambdas2,
-            self.diverged_at, self.losses, self.row_blocks, float(samples), float(f32(2) / samples),
-            *(float(f32(c)) for c in (BETA1, 1 - BETA1, BETA2, 1 - BETA2, RMS_ALPHA, 1 - RMS_ALPHA, EPS, clip)),
-            *(float(f32(b)) for b in bounds), BB=_pow2(self.batch_size), H=self.hidden, H2=h2,
-            BH=max(2, _pow2(self.hidden)),
-            KIND1=KINDS[self.layers[0].kind], KIND2=KINDS[self.layers[1].kind] if h2 else 2, OPTIMIZER=OPTIMIZERS.index(self.config.optimizer),
-            GRADIENTS=gradients, **self._shape(), num_warps=4, enable_fp_fusion=False)
+            self.diverged_at, self.losses, self.row_blocks, *self.scalars,
+            **{**self.constexprs, "GRADIENTS": gradients}, num_warps=WARPS, enable_fp_fusion=False)
 
 
 def _pow2(n: int) -> int:
