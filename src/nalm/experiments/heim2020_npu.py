@@ -6,7 +6,10 @@ two iNALUs, and a sigmoid MLP of two hidden layers of 50; 20,000 steps, Adam lr 
 for the NALU, and lr 1e-3 for the iNALU), no L1 penalty; 20 runs. Tested on x, y ∈ [-4.1, 3.9]
 away from zero for +, ×, ÷, and on [0.1, 4] for √x, by the mean absolute error; the paper's
 table gives its mean over the runs. One network per target here, where the paper's learns the
-four jointly (see the deviations). The 100-input task of the paper's section 4.3 is not built.
+four jointly (see the deviations). Trained on positive inputs only, the NPU's imaginary weights
+get no gradient (at W_im = 0 and k = 0 it is -sin(0)·log r), so NPU and RealNPU of one seed
+train to the same network; the paper's two columns differ by their unseeded draws. The
+100-input task of the paper's section 4.3 is not built.
 """
 import torch
 
@@ -44,9 +47,9 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
 
     NPU and RealNPU (the code's ``GatedNPUX`` and ``GatedNPU``): no L1 penalty (``βl1 => 0``,
     ``scripts/simple/run.jl:166, 171``), eps the float32 machine epsilon (``eps(T)``,
-    ``src/npu.jl:50``); the NAU and NMU have no regularizer in this library (``src/nau.jl:8-9``,
-    ``src/nmu.jl:8-9``) and the loss adds none (``run.jl:101``); the NALU has a gate bias and
-    eps 1e-8 (``src/nalu.jl:18, 31``); the iNALU is regularized over the second half of the run
+    ``src/npu.jl:51``); the NAU and NMU have no regularizer in this library (``src/nau.jl:8-9``,
+    ``src/nmu.jl:9-10``) and the loss adds none (``run.jl:101``); the NALU has a gate bias and
+    eps 1e-8 (``src/nalu.jl:18, 30``); the iNALU is regularized over the second half of the run
     (``run.jl:135-144``) without a condition on its error and is never re-initialized; the
     MLP's layers are Glorot uniform with zero biases (Flux's ``Dense``).
 
@@ -101,7 +104,7 @@ SOURCES = {  # protocol-card setting -> its source (`nalm show`)
     "targets": f"{DATASET}:1-5 (add, mul, div, sqrt)",
     "seeds": f"{RUN}:17 (nr_runs = 20, one run each, Julia's global generator unseeded)",
     "iterations": f"{RUN}:166-188 (niters 20000); Heim et al. 2020, section 4.2",
-    "optimizer": f"{RUN}:73, 87, 99, 154 (ADAM, lr 0.005 from :166-186, Flux's defaults β = (0.9, 0.999), "
+    "optimizer": f"{RUN}:73, 86, 99, 154 (ADAM, lr 0.005 from :166-186, Flux's defaults β = (0.9, 0.999), "
                  "ε = 1e-8); the paper's section 4.2 says lr 0.001, which only the iNALU used",
     "batch size": f"{DATASET}:15 (100 fresh samples every step: {RUN}:74)",
     "network": f"{RUN}:70-71, 84, 97, 110, 130, 150-151 (hidden 6: Chain(NPU(2, 6), NAU(6, 4)) and likewise; the "
@@ -139,12 +142,12 @@ EXPERIMENT = Experiment(
     sources={
         **SOURCES,
         "unit options: npu": f"GatedNPUX(2, 6) ({RUN}:71), no L1 (βl1 = 0, :166); eps(Float32) ({REFERENCE} "
-                             "src/npu.jl:50); W_re Glorot uniform, W_im 0, gate 0.5 (src/npu.jl:40-46)",
+                             "src/npu.jl:51); W_re Glorot uniform, W_im 0, gate 0.5 (src/npu.jl:38-44)",
         "unit options: real-npu": f"GatedNPU(2, 6) ({RUN}:84), no L1 (:171); W Glorot uniform, gate 0.5 "
-                                  f"({REFERENCE} src/npu.jl:88-89)",
+                                  f"({REFERENCE} src/npu.jl:95-96)",
         "unit options: nau": f"NAU(6, 4), no regularizer ({REFERENCE} src/nau.jl:8-15; {RUN}:75, 88, 101)",
         "unit options: nmu": f"NMU(2, 6), no regularizer, the loss the MSE alone ({RUN}:97, 101; {REFERENCE} "
-                             "src/nmu.jl:8-24)",
+                             "src/nmu.jl:9-29)",
         "unit options: nalu": f"NALU(2, 6), NALU(6, 4), RMSProp ({RUN}:108-119); one NAC for both paths, gate "
                               f"σ(Gx + b), eps 1e-8 ({REFERENCE} src/nalu.jl:18-36)",
         "unit options: inalu": f"iNALU(2, 6), iNALU(6, 4), RMSProp lr 0.001; the MSE for niters/2 steps, then "
@@ -176,8 +179,8 @@ EXPERIMENT = Experiment(
                   ours="nalm's iNALU (Schlör et al.'s, as the NALM benchmark runs it): normal initializations, an "
                        "input-independent gate, the regularizer 1e-5 · Σ mean(max(20 − |P|, 0)) from half the run",
                   reason="nalm has one iNALU; the t of the published runs is not recorded"),
-        Deviation("models", reference="NAU Glorot uniform, unclamped (src/nau.jl:14); NMU U[0, 1], clipped "
-                  "to [0, 1] in the forward pass only (src/nmu.jl:17, 22); NALU W, M, G and b Glorot uniform "
+        Deviation("models", reference="NAU Glorot uniform, unclamped (src/nau.jl:15); NMU U[0, 1], clipped "
+                  "to [0, 1] in the forward pass only (src/nmu.jl:16, 23); NALU W, M, G and b Glorot uniform "
                   "(src/nalu.jl:20-26)",
                   ours="nalm's units: NAU U[-r, r] with r = min(0.5, √3·√(2/(in+out))) clamped to [-1, 1]; NMU "
                        "U[0.25, 0.75] clamped to [0, 1]; NALU the stable-nalu NAC init, gate Glorot uniform, bias 0",
