@@ -312,3 +312,22 @@ def test_runs_of_the_triton_kernel_and_of_the_default_step_are_refused_together(
     assert summarize(kernel)[0].seeds == 10
     with pytest.raises(ValueError, match="both by the Triton kernel and by the default step"):
         summarize(default + kernel)
+
+
+def test_render_heim_compares_each_models_own_rate_and_each_targets_own_task():
+    """The iNALU trains at its own lr and √x on its own test range: both still stand beside the
+    published means, as the median of the final models' extrapolation MAE (a diverged run's: inf)."""
+    runs = []
+    for model, lr in (("inalu", 1e-3), ("nalu", 5e-3)):
+        for target, task_index in (("mul", 0), ("sqrt", 1)):
+            for seed, mae in enumerate((0.5, 0.25, 2.0)):
+                run = record(model, target, seed, task_index=task_index, experiment="heim2020-npu",
+                             diverged=seed == 2 and model == "nalu", extrapolation_mae=mae)
+                run.config["train"]["lr"] = lr
+                runs.append(run)
+    cells = {(c.model, c.target): c for c in summarize(runs)}
+    assert cells["inalu", "sqrt"].extrapolation_mae[0] == 0.5 and cells["inalu", "sqrt"].task_index == 1
+    assert cells["nalu", "mul"].extrapolation_mae == M.median_interval([0.5, 0.25, math.inf])
+    text = render(EXPERIMENTS["heim2020-npu"], list(cells.values()))
+    assert "| iNALU (`inalu`) | 0.5 / 3.45 | 0.5 / 0.049 |" in text
+    assert "| NALU (`nalu`) | 0.5 / 4.55 | 0.5 / 0.034 |" in text

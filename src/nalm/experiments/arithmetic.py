@@ -53,6 +53,9 @@ class ArithmeticTasks:
         axis: what a sweep varies (:class:`~nalm.experiments.axis.Axis`), one value per task:
             it may change each task's training config (:meth:`task_config`), and the report
             draws every metric against it.
+        target_tasks: the indices of the tasks a target trains on, where a target is tested on
+            ranges of its own (Heim et al.'s √x, tested on positive inputs only); a target not
+            named trains on every task.
     """
 
     tasks: tuple
@@ -64,6 +67,7 @@ class ArithmeticTasks:
     paper_tasks: tuple = ()
     extra_figures: tuple[Callable, ...] = ()
     axis: Axis | None = None
+    target_tasks: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
     members_independent = True  # ArithmeticPopulation draws and computes a member as it would alone
     worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (docs/performance.md)
@@ -151,8 +155,12 @@ class ArithmeticTasks:
                 entry["readout"] = readout
         return entry
 
+    def task_indices(self, target: str) -> tuple[int, ...]:
+        """The indices of the tasks ``target`` trains on (:attr:`target_tasks`)."""
+        return tuple(self.target_tasks.get(target, range(len(self.tasks))))
+
     def tasks_for(self, target: str) -> tuple:
-        return self.tasks
+        return tuple((i, self.tasks[i]) for i in self.task_indices(target))
 
     def task_config(self, config: TrainConfig, task_index: int) -> TrainConfig:
         """The training config of the runs of task ``task_index``: the axis's value's, where a
@@ -191,7 +199,7 @@ class ArithmeticTasks:
         return self.threshold_rule.threshold(self.tasks[task_index], target)
 
     def scoring(self, experiment, targets: list[str], overrides: dict | None) -> "Scoring":
-        thresholds = {(i, target): self.threshold(i, target) for i in range(len(self.tasks)) for target in targets}
+        thresholds = {(i, target): self.threshold(i, target) for target in targets for i in self.task_indices(target)}
         return Scoring(experiment.name, self, thresholds,
                        {target: self.baseline_config(experiment, target, overrides) for target in targets})
 

@@ -144,7 +144,7 @@ class DataSet:
         return networks
 
     def tasks_for(self, target: str) -> tuple:
-        return (self.task(target),)
+        return ((0, self.task(target)),)
 
     def task_config(self, config: TrainConfig, task_index: int) -> TrainConfig:
         return config  # one task per target, no sweep

@@ -115,7 +115,8 @@ class Workload(Protocol):
         :meth:`training_settings`): ``nalm run --print-config`` prints it, ``--config`` reads it back."""
 
     def tasks_for(self, target: str) -> tuple:
-        """The tasks every model trains on for ``target``, one run per task and seed."""
+        """The tasks every model trains on for ``target``, one run per task and seed, each as
+        ``(task index, task)``."""
 
     def task_config(self, config: TrainConfig, task_index: int) -> TrainConfig:
         """The training config of the runs of task ``task_index`` (a sweep's axis may change it)."""

@@ -12,6 +12,7 @@ METRIC_NAMES = {
     "normalized_interpolation": "normalized error, interpolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
+    "extrapolation_mae": "mean absolute error of the final model on the extrapolation set (median over seeds)",
     "formulas": "seeds whose network computes the target exactly: its simplest formula is the target and reproduces "
                 "the network within 1e-3 of the size of its terms (`nalm explain`; runs.csv's formula_error says how "
                 "close each formula is; –: no formula, or one read back by an earlier nalm: `nalm explain RUN_ID` "
@@ -58,6 +59,8 @@ def value(cell: Cell, metric: str) -> str:
     if metric == "success_rate":
         low, high = cell.success_interval
         return f"{percent(cell.success_rate)} [{percent(low)}, {percent(high)}]"
+    if getattr(cell, metric) is None:
+        return "–"
     median, *bounds = getattr(cell, metric)
     return interval(median, bounds)
 
@@ -102,14 +105,20 @@ def render(experiment, cells: list[Cell]) -> str:
             out += table(["target", *models], rows) + [""]
     if len(workload.tasks) > 1:
         out += success_matrix(workload, cells, models, targets)
-    # The published tables are compared with the longest runs of the experiment's own task,
-    # at its default learning rate where that was run.
-    default_task = task_key(task_to_dict(workload.tasks[0]))
-    comparable = [c for c in cells if c.setting.task_index == 0 and c.setting.task == default_task]
+    # The published tables are compared with the longest runs of the experiment's own task (each
+    # target's first), at each model's own learning rate where that was run.
+    def default_task(target: str) -> tuple[int, str]:
+        index = workload.task_indices(target)[0]
+        return index, task_key(task_to_dict(workload.tasks[index]))
+
+    comparable = [c for c in cells if (c.setting.task_index, c.setting.task) == default_task(c.target)]
     longest = max((max(c.iterations) for c in comparable), default=None)
     comparable = [c for c in comparable if max(c.iterations) == longest]
-    if any(c.setting.lr == experiment.train.lr for c in comparable):
-        comparable = [c for c in comparable if c.setting.lr == experiment.train.lr]
+    def own_rate(cell: Cell) -> bool:
+        return cell.setting.lr == experiment.train_overrides(cell.model).get("lr", experiment.train.lr)
+
+    if any(own_rate(c) for c in comparable):
+        comparable = [c for c in comparable if own_rate(c)]
     by_key = {(c.model, c.target): c for c in comparable}
     for published in experiment.published:
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
@@ -159,7 +168,8 @@ def published_section(published: Published, by_key: dict, targets: list[str], it
         for t in targets:
             cell = by_key.get((model, t))
             ours = "–" if cell is None else (
-                percent(cell.success_rate) if ours_metric == "success_rate" else number(getattr(cell, ours_metric)[0]))
+                percent(cell.success_rate) if ours_metric == "success_rate"
+                else "–" if getattr(cell, ours_metric) is None else number(getattr(cell, ours_metric)[0]))
             row.append(f"{ours} / {published_value(published, label, t)}")
         rows.append(row)
     out += ["Each cell: ours / published.", ""] + table(["model", *targets], rows) + [""]

@@ -55,6 +55,8 @@ class Cell:
     run_ids: tuple = ()  # the runs' ids, best first (by_extrapolation)
     solved_at_mean: float | None = None  # the mean of solved_at's interval
     sparsity_interval: tuple[float, float] | None = None  # sparsity_error's Student-t 95% interval
+    extrapolation_mae: tuple[float, float, float] | None = None  # the final model's extrapolation MAE: median,
+    # low, high (infinite for a diverged run, as its final model is nan); None where a run has none stored
 
     @property
     def success_rate(self) -> float:
@@ -202,8 +204,18 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             run_ids=tuple(run.run_id for run in by_extrapolation(group)),
             solved_at_mean=solved_mean[0] if solved else None,
             sparsity_interval=sparsity_mean[1:] if sparsity else None,
+            extrapolation_mae=final_error(group, "extrapolation_mae"),
         ))
     return cells
+
+
+def final_error(runs: list[RunRecord], name: str) -> tuple[float, float, float] | None:
+    """The median over ``runs`` of a final model's error ``name`` (e.g. ``extrapolation_mae``),
+    with its interval; a diverged run's is infinite, as :func:`~nalm.scoring.success.score`
+    ranks its normalized errors. None when a run has none stored."""
+    if any(run.metrics.get(name) is None for run in runs):
+        return None
+    return M.median_interval([math.inf if run.diverged else run.metrics[name] for run in runs])
 
 
 def by_extrapolation(runs: list[RunRecord]) -> list[RunRecord]:

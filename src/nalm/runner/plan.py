@@ -143,7 +143,7 @@ def prepare(experiment, *, models=None, targets=None, seeds=None, overrides: dic
     scoring = workload.scoring(experiment, targets, overrides)
     runs = []
     for (model, target), config in configs.items():
-        for task_index, task in enumerate(workload.tasks_for(target)):
+        for task_index, task in workload.tasks_for(target):
             for lr in config.rates:
                 resolved = workload.task_config(config, task_index).replace(lr=lr)
                 for seed in seeds:

@@ -136,7 +136,8 @@ class INALU(ArithmeticUnit):
         return regularizer + super().step_schedules()
 
     def options(self) -> dict:
-        return {"eps": self.eps, "omega": self.omega, "regularizer_start": self.regularizer_start,
+        return {"eps": self.eps, "omega": self.omega, "regularizer_scale": self.regularizer_scale,
+                "regularizer_threshold": self.regularizer_threshold, "regularizer_start": self.regularizer_start,
                 "regularizer_max_error": self.regularizer_max_error, "reinitialize": self.reinitialize}
 
     def sparsity_error(self) -> Tensor:

@@ -30,7 +30,8 @@ class RealNPU(ArithmeticUnit):
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
         eps: added to :math:`|x|` inside the log.
         beta_start, beta_end, beta_growth, beta_step: the L1 schedule; ``beta_start > beta_end``
-            divides by the growth instead, down to ``beta_end`` (as the benchmark's code).
+            divides by the growth instead, down to ``beta_end`` (as the benchmark's code);
+            ``beta_start = beta_end = 0`` turns the penalty off (Heim et al.'s simple task).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -58,8 +59,8 @@ class RealNPU(ArithmeticUnit):
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
                  beta_step: int = 10_000, members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
-        if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 < beta_start or not beta_growth > 1:
-            raise ValueError(f"beta_step must be a positive integer, beta_start positive and beta_growth "
+        if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 <= beta_start or not beta_growth > 1:
+            raise ValueError(f"beta_step must be a positive integer, beta_start non-negative and beta_growth "
                              f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
