@@ -102,16 +102,8 @@ def render(experiment, cells: list[Cell]) -> str:
             out += table(["target", *models], rows) + [""]
     if len(workload.tasks) > 1:
         out += success_matrix(workload, cells, models, targets)
-    # The published tables are compared with the longest runs of the experiment's own task,
-    # at its default learning rate where that was run.
-    default_task = task_key(task_to_dict(workload.tasks[0]))
-    comparable = [c for c in cells if c.setting.task_index == 0 and c.setting.task == default_task]
-    longest = max((max(c.iterations) for c in comparable), default=None)
-    comparable = [c for c in comparable if max(c.iterations) == longest]
-    if any(c.setting.lr == experiment.train.lr for c in comparable):
-        comparable = [c for c in comparable if c.setting.lr == experiment.train.lr]
-    by_key = {(c.model, c.target): c for c in comparable}
     for published in experiment.published:
+        by_key, longest = comparable_cells(experiment, cells, published.task)
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", "", "Median run, best run: the ids of the cell's run at the median and at the lowest "
@@ -126,6 +118,21 @@ def render(experiment, cells: list[Cell]) -> str:
     out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
                   "success", "solved at (median)", "sparsity error", "formula = target", "median run", "best run"], rows)
     return "\n".join(out) + "\n"
+
+
+def comparable_cells(experiment, cells: list[Cell], task_index: int) -> tuple[dict, int | None]:
+    """The cells a published table is compared with, by (model, target): the longest runs of the
+    experiment's own task ``task_index`` (not one given by ``--interpolation``), at its default
+    learning rate where that was run; and their iterations."""
+    if task_index >= len(experiment.workload.tasks):  # the tasks were replaced (--interpolation)
+        return {}, None
+    own_task = task_key(task_to_dict(experiment.workload.tasks[task_index]))
+    comparable = [c for c in cells if c.setting.task_index == task_index and c.setting.task == own_task]
+    longest = max((max(c.iterations) for c in comparable), default=None)
+    comparable = [c for c in comparable if max(c.iterations) == longest]
+    if any(c.setting.lr == experiment.train.lr for c in comparable):
+        comparable = [c for c in comparable if c.setting.lr == experiment.train.lr]
+    return {(c.model, c.target): c for c in comparable}, longest
 
 
 def success_matrix(workload, cells: list[Cell], models: list[str], targets: list[str]) -> list[str]:
