@@ -123,7 +123,7 @@ EXPERIMENT = Experiment(
     models=("nalu", "inalu-sw", "inalu"),
     targets=("add", "sub", "mul", "div"),
     seeds=3,
-    train=TrainConfig(optimizer="rmsprop", lr=0.01, batch_size=64, iterations=20_000, eval_every=1000,
+    train=TrainConfig(optimizer="rmsprop", lr=0.01, batch_size=64, iterations=10_000, eval_every=1000,
                       eval_samples=10_000, grad_clip=0.1, hidden=None),
     paper_seeds=10,
     paper_scale={"iterations": 100_000, "eval_samples": 64_000},
@@ -163,11 +163,11 @@ EXPERIMENT = Experiment(
     },
     deviations=(
         Deviation("iterations", "100,000 steps over 10 seeds (nalu_syn_simple_arith.py:196-220; "
-                  "experimentplanner.py:36)", "20,000 steps and 3 seeds by default, evaluation sets of 10,000 "
+                  "experimentplanner.py:36)", "10,000 steps and 3 seeds by default, evaluation sets of 10,000 "
                   "(--paper-scale: 100,000 steps, 10 seeds, sets of 64,000); the regularizer's start and the "
                   "re-initialization's wait scale with the run",
                   "84 cells of 100,000 steps take hours on two cores; the default fits a session"),
-        Deviation("training data", "one fixed set of 64,000 samples per run, read in order in batches of 64 for "
+        Deviation("batch size", "one fixed set of 64,000 samples per run, read in order in batches of 64 for "
                   "100 epochs (nalu_syn_simple_arith.py:104, 199-201)", "a fresh batch of 64 every step",
                   "the reference's set is an artefact of its data pipeline; a fresh batch is the same distribution "
                   "and makes a step's batch drawable alone"),
@@ -180,7 +180,7 @@ EXPERIMENT = Experiment(
                   "1e-5 (results.py:162-173)", "success when the extrapolation MSE at the evaluation with the lowest "
                   "interpolation MSE is below 1e-5 (Madsen & Johansen's criterion, nalm's for every experiment)",
                   "one criterion across nalm's reports; a run that stays solved gives both the same answer"),
-        Deviation("unit options: inalu", "the regularizer is a separate pair of optimizer steps on the "
+        Deviation("model inalu", "the regularizer is a separate pair of optimizer steps on the "
                   "regularization loss alone (weights, then gate), after epoch 10 while the training batch's loss "
                   "is below 1 (nalu_syn_simple_arith.py:208-211); re-initialization tested at every step of "
                   "epochs 10, 20, ... on the training losses, drawing every variable from U[-2, 2] (:182-185, "
