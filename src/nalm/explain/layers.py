@@ -195,7 +195,7 @@ def inalu_rule(unit, inputs, probe, grid: Grid) -> LayerFormula:
     w_mul, d_mul = grid.round(numpy_of(unit.mul_weight), -1, 1)
     mean = 1 / (1 + np.exp(-numpy_of(unit.G)))  # the gate does not depend on the input
     gates, d_gate, notes = decide_gate(mean, "iNALU")
-    distances = {"weight": d_add, "mul_weight": d_mul, "gate": d_gate}
+    distances = {"weight": d_add, "gate": d_gate, **({} if unit.shared_weights else {"mul_weight": d_mul})}
     return LayerFormula("INALU", gated(gates, linear(w_add, inputs), signed_product(w_mul, inputs)), distances, notes)
 
 

@@ -105,22 +105,8 @@ def render(experiment, cells: list[Cell]) -> str:
             out += table(["target", *models], rows) + [""]
     if len(workload.tasks) > 1:
         out += success_matrix(workload, cells, models, targets)
-    # The published tables are compared with the longest runs of the experiment's own task (each
-    # target's first), at each model's own learning rate where that was run.
-    def default_task(target: str) -> tuple[int, str]:
-        index = workload.task_indices(target)[0]
-        return index, task_key(task_to_dict(workload.tasks[index]))
-
-    comparable = [c for c in cells if (c.setting.task_index, c.setting.task) == default_task(c.target)]
-    longest = max((max(c.iterations) for c in comparable), default=None)
-    comparable = [c for c in comparable if max(c.iterations) == longest]
-    def own_rate(cell: Cell) -> bool:
-        return cell.setting.lr == experiment.train_overrides(cell.model).get("lr", experiment.train.lr)
-
-    if any(own_rate(c) for c in comparable):
-        comparable = [c for c in comparable if own_rate(c)]
-    by_key = {(c.model, c.target): c for c in comparable}
     for published in experiment.published:
+        by_key, longest = comparable_cells(experiment, cells, published.task)
         out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", "", "Median run, best run: the ids of the cell's run at the median and at the lowest "
@@ -135,6 +121,31 @@ def render(experiment, cells: list[Cell]) -> str:
     out += table(["range", "iterations", "lr", "model", "target", "seeds", "diverged", "norm. interp.", "norm. extrap.",
                   "success", "solved at (median)", "sparsity error", "formula = target", "median run", "best run"], rows)
     return "\n".join(out) + "\n"
+
+
+def comparable_cells(experiment, cells: list[Cell], task_index: int) -> tuple[dict, int | None]:
+    """The cells a published table is compared with, by (model, target): the longest runs of the
+    experiment's own task ``task_index`` (not one given by ``--interpolation``; a target tested on
+    tasks of its own, such as heim2020-npu's √x, on the first of those), at each model's own
+    learning rate where that was run; and their iterations."""
+    workload = experiment.workload
+    if task_index >= len(workload.tasks):  # the tasks were replaced (--interpolation)
+        return {}, None
+
+    def own_task(target: str) -> tuple[int, str]:
+        indices = workload.task_indices(target)
+        index = task_index if task_index in indices else indices[0]
+        return index, task_key(task_to_dict(workload.tasks[index]))
+
+    def own_rate(cell: Cell) -> bool:
+        return cell.setting.lr == experiment.train_overrides(cell.model).get("lr", experiment.train.lr)
+
+    comparable = [c for c in cells if (c.setting.task_index, c.setting.task) == own_task(c.target)]
+    longest = max((max(c.iterations) for c in comparable), default=None)
+    comparable = [c for c in comparable if max(c.iterations) == longest]
+    if any(own_rate(c) for c in comparable):
+        comparable = [c for c in comparable if own_rate(c)]
+    return {(c.model, c.target): c for c in comparable}, longest
 
 
 def success_matrix(workload, cells: list[Cell], models: list[str], targets: list[str]) -> list[str]:

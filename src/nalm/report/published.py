@@ -20,6 +20,7 @@ class Published:
     solved_at: dict[str, dict[str, tuple[float, float, float, float]]] = field(default_factory=dict)
     sparsity_error: dict[str, dict[str, tuple[float, float, float]]] = field(default_factory=dict)
     intervals: str = ""
+    task: int = 0  # the index of the experiment's task (``workload.tasks``) the table was published for
 
 
 @dataclass(frozen=True)

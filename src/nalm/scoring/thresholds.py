@@ -13,6 +13,7 @@ with the published ones:
                            longer (26 overlapping by 13 for the 25/12 task), simulated.
 :class:`MistryReference`   Mistry et al.'s R script: the single module itself perturbed,
                            in closed form.
+:class:`FixedThreshold`    one MSE bound for every task and target (Schlör et al.'s 1e-5).
 =======================  ====================================================================
 
 Every rule is a frozen dataclass with ``threshold(task, target) -> float``, a one-line
@@ -33,7 +34,8 @@ from ..tasks.ranges import Range
 from ..streams import THRESHOLD
 from .metrics import simulate_threshold
 
-__all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "range_moment"]
+__all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "FixedThreshold",
+           "range_moment"]
 
 
 class ThresholdRule(Protocol):
@@ -258,6 +260,36 @@ class MistryReference:
         return (f"Mistry et al.'s R script: the module perturbed by eps = {self.eps:g} "
                 "(add/sub by eps(|x1|+|x2|), mul (1-eps)^2 x1 x2, div (1-eps)/(1+eps) x1/x2), "
                 "expected MSE over the extrapolation range in closed form")
+
+    def to_dict(self) -> dict:
+        return {"rule": self.name, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class FixedThreshold:
+    """One MSE bound for every task and target, whatever its scale.
+
+    Args:
+        mse: the bound; 1e-5 as in Schlör et al. (daschloer/inalu ``results.py:167``, a run's
+            last MSE on the test set below 1e-5).
+
+    >>> FixedThreshold().threshold(None, "mul")
+    1e-05
+    """
+
+    mse: float = 1e-5
+
+    name: ClassVar[str] = "fixed"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.mse, (int, float)) and 0 < self.mse < math.inf):
+            raise ValueError(f"the threshold must be a positive MSE, got {self.mse!r}")
+
+    def threshold(self, task, target: str) -> float:
+        return float(self.mse)
+
+    def describe(self) -> str:
+        return f"a fixed extrapolation MSE of {self.mse:g} for every task and target"
 
     def to_dict(self) -> dict:
         return {"rule": self.name, **dataclasses.asdict(self)}

@@ -7,7 +7,7 @@ from ..lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".base": ("ArithmeticUnit", "KernelLayer", "PlateauReset", "evaluating", "reinitialize_member_", "seed_members_"),
-    ".inalu": ("INALU",),
+    ".inalu": ("INALU", "SharedINALU"),
     ".mcfc": ("MCFC", "MulMCFC"),
     ".mlp": ("Linear",),
     ".nac": ("NAC", "MultiplicativeNAC"),

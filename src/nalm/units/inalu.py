@@ -55,14 +55,21 @@ class INALU(ArithmeticUnit):
             error. Without an error (``regularization(step)``) a bound keeps it off.
         reinitialize: re-initialize members on plateaus (the reference's ``--reinit``), with
             :class:`~nalm.units.base.PlateauReset`'s defaults, or a dict of its fields.
+        shared_weights: one NAC weight for both paths, the paper's "iNALU (sw)"
+            (daschloer/inalu ``nalu_architectures.py:241-275``, ``nalui1``); default ``False``,
+            its "iNALU (iw)" (``nalui2``, lines 202-238), the unit the NALM benchmark runs.
+        init_mean, init_std: the means and standard deviations of the normal draws of
+            (Ŵ, M̂, G): the paper's defaults (0.88, 0.5, 0) and 0.2 each
+            (``nalu_architectures.py:4-10``); its arithmetic experiments set (1, −1, 0) and 0.1
+            (``nalu_syn_simple_arith.py:48-54``).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
 
     Attributes:
-        W_hat, M_hat: additive path, W_hat_mul, M_hat_mul: multiplicative path, drawn from
-            N(0.88, 0.2) and N(0.5, 0.2) (Schlör et al. 2020).
-        G: the gate logits, one per output, N(0, 0.2).
+        W_hat, M_hat: additive path, W_hat_mul, M_hat_mul: multiplicative path (absent with
+            ``shared_weights``), drawn from N(0.88, 0.2) and N(0.5, 0.2) by default (Schlör et al. 2020).
+        G: the gate logits, one per output, N(0, 0.2) by default.
         weight, mul_weight: the effective weights of the two paths (read only).
 
     Examples::
@@ -75,13 +82,15 @@ class INALU(ArithmeticUnit):
         tensor([[-12.0000]], dtype=torch.float64, grad_fn=<...>)
     """
 
-    init_scheme = ("Ŵ ~ N(0.88, 0.2), M̂ ~ N(0.5, 0.2) per path, G ~ N(0, 0.2) "
+    init_scheme = ("by default Ŵ ~ N(0.88, 0.2), M̂ ~ N(0.5, 0.2) per path, G ~ N(0, 0.2) "
                    "(nalm-benchmark stable_nalu/layer/inalu.py:40-52)")
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, omega: float = 20.0,
                  regularizer_scale: float = 0.05, regularizer_threshold: float = 20.0,
                  regularizer_start: int | None = 10_001, regularizer_max_error: float | None = 1.0,
-                 reinitialize: bool | dict = True, members=None, device=None, dtype=None):
+                 reinitialize: bool | dict = True, shared_weights: bool = False,
+                 init_mean: tuple[float, float, float] = (0.88, 0.5, 0.0),
+                 init_std: tuple[float, float, float] = (0.2, 0.2, 0.2), members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
         self.eps, self.omega = eps, omega
         self.regularizer_scale = regularizer_scale
@@ -89,22 +98,35 @@ class INALU(ArithmeticUnit):
         self.regularizer_start = regularizer_start
         self.regularizer_max_error = regularizer_max_error
         self.reinitialize = reinitialize
+        self.shared_weights = bool(shared_weights)
+        self.init_mean, self.init_std = tuple(map(float, init_mean)), tuple(map(float, init_std))
+        if len(self.init_mean) != 3 or len(self.init_std) != 3 or min(self.init_std) < 0:
+            raise ValueError(f"init_mean and init_std are three values each for (W_hat, M_hat, G), the "
+                             f"deviations not negative; got {init_mean!r} and {init_std!r}")
         if isinstance(reinitialize, dict):
             self.plateau_reset = PlateauReset(**reinitialize)
         else:
             self.plateau_reset = PlateauReset() if reinitialize else None
         self.W_hat = self.new_parameter(out_features, in_features)
         self.M_hat = self.new_parameter(out_features, in_features)
-        self.W_hat_mul = self.new_parameter(out_features, in_features)
-        self.M_hat_mul = self.new_parameter(out_features, in_features)
+        if not self.shared_weights:
+            self.W_hat_mul = self.new_parameter(out_features, in_features)
+            self.M_hat_mul = self.new_parameter(out_features, in_features)
         self.G = self.new_parameter(out_features)
         self.reset_parameters()
 
-    def init_member(self, W_hat, M_hat, W_hat_mul, M_hat_mul, G) -> None:
+    def init_member(self, W_hat, M_hat, G, W_hat_mul=None, M_hat_mul=None) -> None:
+        (w_mean, m_mean, g_mean), (w_std, m_std, g_std) = self.init_mean, self.init_std
         for w_hat, m_hat in ((W_hat, M_hat), (W_hat_mul, M_hat_mul)):
-            nn.init.normal_(w_hat, 0.88, 0.2)
-            nn.init.normal_(m_hat, 0.5, 0.2)
-        nn.init.normal_(G, 0.0, 0.2)
+            if w_hat is not None:
+                nn.init.normal_(w_hat, w_mean, w_std)
+                nn.init.normal_(m_hat, m_mean, m_std)
+        nn.init.normal_(G, g_mean, g_std)
+
+    @property
+    def paths(self) -> tuple[Tensor, ...]:
+        """The NAC matrices of the paths: (Ŵ, M̂), then the multiplicative path's where it has its own."""
+        return (self.W_hat, self.M_hat) + (() if self.shared_weights else (self.W_hat_mul, self.M_hat_mul))
 
     @property
     def weight(self) -> Tensor:
@@ -112,7 +134,7 @@ class INALU(ArithmeticUnit):
 
     @property
     def mul_weight(self) -> Tensor:
-        return F.nac_weight(self.W_hat_mul, self.M_hat_mul)
+        return self.weight if self.shared_weights else F.nac_weight(self.W_hat_mul, self.M_hat_mul)
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         off = self.new_zeros_per_member()
@@ -123,7 +145,7 @@ class INALU(ArithmeticUnit):
         t = self.regularizer_threshold
         penalty = self.regularizer_scale * sum(
             self.per_member_mean(torch.clamp(t - p.abs(), min=0))  # max(min(-w, w) + t, 0)
-            for p in (self.W_hat, self.M_hat, self.W_hat_mul, self.M_hat_mul, self.G)
+            for p in (*self.paths, self.G)
         )
         if self.regularizer_max_error is None:
             return penalty
@@ -138,12 +160,17 @@ class INALU(ArithmeticUnit):
     def options(self) -> dict:
         return {"eps": self.eps, "omega": self.omega, "regularizer_scale": self.regularizer_scale,
                 "regularizer_threshold": self.regularizer_threshold, "regularizer_start": self.regularizer_start,
-                "regularizer_max_error": self.regularizer_max_error, "reinitialize": self.reinitialize}
+                "regularizer_max_error": self.regularizer_max_error, "reinitialize": self.reinitialize,
+                **({"shared_weights": True} if self.shared_weights else {}),
+                **({"init_mean": self.init_mean, "init_std": self.init_std}
+                   if (self.init_mean, self.init_std) != ((0.88, 0.5, 0.0), (0.2, 0.2, 0.2)) else {})}
 
     def sparsity_error(self) -> Tensor:
         """The mean of the two paths' sparsity errors; the gate is not measured (nalm-benchmark
         ``stable_nalu/layer/inalu.py:63-70``, read as the run's error by
         ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``)."""
+        if self.shared_weights:
+            return self.largest_distance_from_integers(self.weight)
         return (self.largest_distance_from_integers(self.weight)
                 + self.largest_distance_from_integers(self.mul_weight)) / 2
 
@@ -155,3 +182,18 @@ class INALU(ArithmeticUnit):
         mul = F.exp(F.linear(log_x, w_mul).clamp(max=self.omega))
         mul = mul * F.sign_product(x, self.over_batch(w_mul))
         return F.gated_mix(F.sigmoid(self.over_batch(self.G)), add, mul)
+
+
+class SharedINALU(INALU):
+    """The iNALU with one NAC weight for both paths, the paper's "iNALU (sw)": :class:`INALU`
+    with ``shared_weights=True`` by default.
+
+    Examples::
+
+        >>> unit = SharedINALU(2, 1)
+        >>> sorted(name for name, _ in unit.named_parameters())
+        ['G', 'M_hat', 'W_hat']
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, shared_weights: bool = True, **options):
+        super().__init__(in_features, out_features, shared_weights=shared_weights, **options)

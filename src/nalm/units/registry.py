@@ -22,6 +22,7 @@ UNITS = LazyTable({
     "npu": ".npu:NPU",
     "real-npu": ".npu:RealNPU",
     "inalu": ".inalu:INALU",
+    "inalu-sw": ".inalu:SharedINALU",
     "g-nalu": ".nalu:GNALU",
     "nru": ".nru_nmru:NRU",
     "nmru": ".nru_nmru:NMRU",
