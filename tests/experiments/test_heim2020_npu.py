@@ -2,6 +2,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 
 from nalm.experiments import EXPERIMENTS
@@ -80,3 +81,5 @@ def test_an_npu_without_l1_penalty_builds():
         assert unit.regularization(10**6).item() == 0.0
     assert RealNPU(2, 1, beta_start=1e-9, beta_end=1e-7).beta_at(20_000) == 1e-7
     assert torch.isfinite(RealNPU(2, 1, beta_start=0.0, beta_end=0.0)(torch.ones(3, 2))).all()
+    with pytest.raises(ValueError, match="beta_start 0 .* needs beta_end 0"):  # 0 never grows to beta_end
+        RealNPU(2, 1, beta_start=0.0, beta_end=1e-5)

@@ -112,6 +112,9 @@ def test_shared_inalu_uses_one_weight_for_both_paths():
     with torch.no_grad():
         unit.G.fill_(30.0)
     assert torch.allclose(unit(x), torch.tensor([[1.0]], dtype=torch.float64))
+    assert unit.sparsity_error() == unit.largest_distance_from_integers(unit.weight)  # one weight: its distance
+    with pytest.raises(ValueError, match="shares its weights"):
+        SharedINALU(2, 1, shared_weights=False)
 
 
 def test_inalu_init_is_an_option():

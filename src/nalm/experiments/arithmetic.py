@@ -189,10 +189,14 @@ class ArithmeticTasks:
     def group(self, run) -> dict:
         """A population holds every target, task and seed of a model and config, and where the
         tasks differ in their inputs (a sweep of the input size), those of one input shape: its
-        members share one network."""
+        members share one network. A sweep of a training setting names its value (its runs'
+        configs already part them)."""
+        group = {"model": run.model}
         if len({task.input_shape for task in self.tasks}) > 1:
-            return {"model": run.model, "inputs": f"{run.task.in_features} inputs"}
-        return {"model": run.model}
+            group["inputs"] = f"{run.task.in_features} inputs"
+        elif self.axis is not None and self.axis.configure is not None:
+            group["value"] = self.axis.name(run.task_index)
+        return group
 
     def threshold(self, task_index: int, target: str) -> float:
         """The success threshold of one task and target, by the threshold rule."""

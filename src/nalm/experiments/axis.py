@@ -26,8 +26,6 @@ class Axis:
         configure: ``configure(config, value)``, the training config of one value (a training
             setting swept, or the length of a value's runs); ``None`` where only the tasks differ.
         categorical: draw the values as evenly spaced labels (ranges), not on a number line.
-        log: a logarithmic x scale (numeric values; a value of 0 is drawn one decade below
-            the smallest positive one).
 
     >>> axis = Axis("hidden size", (2, 3), configure=hidden_size)
     >>> axis.name(1), axis.config(TrainConfig(), 1).hidden
@@ -38,7 +36,6 @@ class Axis:
     values: tuple
     configure: Callable[[TrainConfig, Any], TrainConfig] | None = None
     categorical: bool = False
-    log: bool = False
 
     def name(self, index: int) -> str:
         """How reports name value ``index``."""

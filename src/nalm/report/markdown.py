@@ -140,7 +140,8 @@ def comparable_cells(experiment, cells: list[Cell], task_index: int) -> tuple[di
     def own_rate(cell: Cell) -> bool:
         return cell.setting.lr == experiment.train_overrides(cell.model).get("lr", experiment.train.lr)
 
-    comparable = [c for c in cells if (c.setting.task_index, c.setting.task) == own_task(c.target)]
+    tasks = {target: own_task(target) for target in {c.target for c in cells}}
+    comparable = [c for c in cells if (c.setting.task_index, c.setting.task) == tasks[c.target]]
     longest = max((max(c.iterations) for c in comparable), default=None)
     comparable = [c for c in comparable if max(c.iterations) == longest]
     if any(own_rate(c) for c in comparable):

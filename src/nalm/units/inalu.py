@@ -169,8 +169,6 @@ class INALU(ArithmeticUnit):
         """The mean of the two paths' sparsity errors; the gate is not measured (nalm-benchmark
         ``stable_nalu/layer/inalu.py:63-70``, read as the run's error by
         ``stable_nalu/reader/tensorboard_metric_reader.py:108-116``)."""
-        if self.shared_weights:
-            return self.largest_distance_from_integers(self.weight)
         return (self.largest_distance_from_integers(self.weight)
                 + self.largest_distance_from_integers(self.mul_weight)) / 2
 
@@ -186,7 +184,7 @@ class INALU(ArithmeticUnit):
 
 class SharedINALU(INALU):
     """The iNALU with one NAC weight for both paths, the paper's "iNALU (sw)": :class:`INALU`
-    with ``shared_weights=True`` by default.
+    with ``shared_weights=True``.
 
     Examples::
 
@@ -196,4 +194,6 @@ class SharedINALU(INALU):
     """
 
     def __init__(self, in_features: int, out_features: int, *, shared_weights: bool = True, **options):
-        super().__init__(in_features, out_features, shared_weights=shared_weights, **options)
+        if not shared_weights:
+            raise ValueError("SharedINALU shares its weights: for separate ones, use INALU")
+        super().__init__(in_features, out_features, shared_weights=True, **options)

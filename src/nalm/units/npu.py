@@ -62,6 +62,8 @@ class RealNPU(ArithmeticUnit):
         if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 <= beta_start or not beta_growth > 1:
             raise ValueError(f"beta_step must be a positive integer, beta_start non-negative and beta_growth "
                              f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
+        if beta_start == 0 != beta_end:  # 0 never grows: no penalty, which beta_end must say
+            raise ValueError(f"beta_start 0 (no L1 penalty) needs beta_end 0, got {beta_end!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
         self.create_parameters()
