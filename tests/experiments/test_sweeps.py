@@ -47,6 +47,15 @@ def test_each_sweep_is_listed_and_every_setting_of_its_card_has_a_source(name):
     assert "stable-nalu" in rows["axis"].source and "figure" in rows["metric"].source  # published only as figures
 
 
+def test_a_card_names_what_the_axis_changes_per_value():
+    hidden = {s.name: s.value for s in protocol_card(EXPERIMENTS["madsen2020-hidden-size"]).settings}
+    assert hidden["network"] == "two layers, hidden size 2, 3, 4, 5, 6, 7, 8, 9, 10 (one per value of the axis)"
+    longer = {s.name: s.value for s in protocol_card(EXPERIMENTS["madsen2020-input-size"]).settings}
+    assert longer["iterations"].startswith("20,000, " * 6 + "40,000, ")  # 125 inputs on run twice as long
+    assert longer["iterations"].endswith("(--paper-scale: 5,000,000 times the same factors)")
+    assert longer["network"] == "two layers, hidden size 2"
+
+
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_paper_scale_plans_the_scripts_runs(name):
     values, seeds, rows = SCRIPTS[name]

@@ -61,16 +61,18 @@ def arithmetic_card(e: Experiment, workload, chosen: Selection, overrides: dict 
     """The rows of an experiment on arithmetic tasks: its tasks, training, threshold and baseline,
     each model as built with its options and step schedules, and the published tables."""
     train, tasks = e.common_config(overrides), workload.tasks
+    iterations = per_value(workload, train, "iterations", lambda n: f"{n:,}")
     rows: list[tuple[str, str]] = [
         ("task", tasks[0].describe() if len(tasks) == 1 else describe_tasks(tasks)),
         ("ranges", ranges_text(workload)),
         ("targets", ", ".join(chosen.targets)),
         ("models", ", ".join(chosen.models)),
         ("seeds", seeds_text(e, chosen)),
-        ("iterations", f"{train.iterations:,}" + paper(e, "iterations")),
+        ("iterations", iterations + paper(e, "iterations", scaled=iterations != f"{train.iterations:,}")),
         ("optimizer", f"{train.optimizer}, lr {rates(train)}"),
         ("batch size", batch_text(train, tasks)),
-        ("network", describe_network(train.hidden)),
+        ("network", describe_network(train.hidden) if per_value(workload, train, "hidden", str) == str(train.hidden)
+         else f"two layers, hidden size {per_value(workload, train, 'hidden', str)}"),
         ("evaluation", f"every {train.eval_every:,} steps on {train.eval_samples:,} interpolation and "
                        f"{train.eval_samples:,} extrapolation samples" + paper(e, "eval_samples")),
         ("threshold", workload.threshold_rule.describe()),
@@ -132,9 +134,13 @@ def rates(train) -> str:
     return ", ".join(f"{lr:g}" for lr in train.rates)
 
 
-def paper(experiment: Experiment, key: str) -> str:
+def paper(experiment: Experiment, key: str, scaled: bool = False) -> str:
+    """The paper scale's value of ``key``, noted beside ours; ``scaled``: ours varies per value
+    of a sweep's axis, and the paper scale's varies alike."""
     value = experiment.paper_scale.get(key)
-    return "" if value is None else f" (--paper-scale: {value:,})"
+    if value is None:
+        return ""
+    return f" (--paper-scale: {value:,}" + (" times the same factors)" if scaled else ")")
 
 
 def describe_tasks(tasks) -> str:
@@ -152,6 +158,21 @@ def ranges_text(workload) -> str:
         return "; ".join(workload.task_labels)
     task = workload.tasks[0]
     return f"interpolation {task.interpolation}, extrapolation {task.extrapolation}"
+
+
+def per_value(workload, train, field: str, text) -> str:
+    """``text`` of the config's ``field``; of each value's where a sweep's axis changes it.
+
+    >>> from nalm.experiments import get_experiment
+    >>> e = get_experiment("madsen2020-hidden-size")
+    >>> per_value(e.workload, e.common_config(), "hidden", str)
+    '2, 3, 4, 5, 6, 7, 8, 9, 10 (one per value of the axis)'
+    """
+    axis = workload.axis
+    values = [getattr(axis.config(train, i), field) for i in range(len(axis.values))] if axis else []
+    if len(set(map(repr, values))) < 2:
+        return text(getattr(train, field))
+    return f"{', '.join(map(text, values))} (one per value of the axis)"
 
 
 def describe_network(hidden) -> str:
