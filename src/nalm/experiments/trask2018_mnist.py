@@ -67,12 +67,30 @@ published runs (``lfs_batch_jobs/sequential_mnist_sum_long.sh:18,42``, ``sequent
 ``experiments/sequential_mnist.py:374``)."""
 
 
+R_Z_ABLATION = {"nau-no-rz": ("nau", 0.0), "nmu-no-rz": ("nmu", 0.0), "nac-rz": ("nac", REGULARIZER_Z)}
+"""Madsen & Johansen's R_z ablation, model -> (its cell's unit, R_z's weight): the NAU without
+R_z on the sum, the NMU without it on the product (appendix "Sequential MNIST", figures
+``sequential_mnist_{sum,prod}_long_ablation``; ``--regualizer-z 0`` in
+``lfs_batch_jobs/sequential_mnist_{sum,prod}_long.sh``), and the NAC+ with it on the sum
+(NAC+,R_z, ``--layer-type NAC --regualizer-z 1`` in ``sequential_mnist_sum_long.sh``). They run
+only when named (``--models``), each on its own target."""
+
+
+def cell_unit(model: str) -> str:
+    """The unit name of ``model``'s cell (the model itself, but for :data:`R_Z_ABLATION`)."""
+    return R_Z_ABLATION[model][0] if model in R_Z_ABLATION else model
+
+
 def unit_options(model: str, target: str, iterations: int) -> dict:
     start, end = REGULARIZER["start"], REGULARIZER["end"]
     if iterations < end:
         start, end = start / end * iterations, 1.0 * iterations
     options = {"regularizer_scale": REGULARIZER["regularizer_scale"], "regularizer_start": start,
                "regularizer_end": end, "regularizer_z": REGULARIZER_Z}
+    if model in R_Z_ABLATION:
+        unit, weight = R_Z_ABLATION[model]
+        own = {**options, "regularizer_z": weight} if unit in ("nau", "nmu") else {"regularizer_z": weight}
+        return {unit: {name: value for name, value in own.items() if name != "regularizer_z" or value}}
     return {"nau": options, "nmu": options}
 
 
@@ -82,7 +100,7 @@ def population(model: str, target: str, data: DigitImages, members: list[Member]
     dtype = getattr(torch, config.dtype)
     splits = {name: getattr(data, name).only(task.digits) for name in ("train", "valid", "test")}
     images = {name: torch.as_tensor(split.images, dtype=dtype) for name, split in splits.items()}
-    net = DigitSequenceNetwork(model, image_size=data.image_size, outputs=task.outputs,
+    net = DigitSequenceNetwork(cell_unit(model), image_size=data.image_size, outputs=task.outputs,
                                multiply=task.operation == "prod", hidden=config.hidden,
                                unit_options=config.unit_options, members=len(seeds), dtype=dtype)
     seed_members_(net, seeds)
@@ -132,9 +150,9 @@ def read_back(model: str, target: str, weights: dict, unit_options: dict) -> Cel
     for the LSTM and the solved model, which have no arithmetic cell."""
     if model in (LSTM, SOLVED):
         return None
-    task = TASKS[target]
+    task, unit = TASKS[target], cell_unit(model)
     n = task.outputs
-    cell = unit_class(model)(2 * n, n, **unit_options.get(model, {}), dtype=torch.float64)
+    cell = unit_class(unit)(2 * n, n, **unit_options.get(unit, {}), dtype=torch.float64)
     with torch.no_grad():
         for name, p in cell.named_parameters():
             p.copy_(torch.as_tensor(np.asarray(weights[f"cell.{name}"])))
@@ -176,6 +194,19 @@ PUBLISHED = (
         values={"nau": {1: .7, 10: .8, 100: .7, 1000: .8}, "nac": {1: .1, 10: .1, 100: 0, 1000: 0},
                 "nalu": {1: 0, 10: 0, 100: 0, 1000: 0}, "lstm": {1: 0, 10: 0, 100: 0, 1000: 0}},
         note="10 seeds on MNIST, ~86k steps, NAU with its R_z regularizer; read from the figure's marker positions"),
+    PublishedFigure(
+        source="Madsen & Johansen 2020, figures 'sequential_mnist_sum_long' and '..._ablation' (stable-nalu "
+               "paper/results/)",
+        target="sum", metric="success_rate",
+        values={"nac-rz": {1: .1, 10: .2, 100: .3, 1000: .6}, "nau-no-rz": {1: 0, 10: .1, 100: .2, 1000: .4}},
+        note="the R_z ablation: NAC+ with R_z (both figures), NAU without it (the ablation figure); 10 seeds on "
+             "MNIST, ~86k steps; read from the plotted lines' vertices"),
+    PublishedFigure(
+        source="Madsen & Johansen 2020, figure 'sequential_mnist_prod_long_ablation' (stable-nalu paper/results/)",
+        target="prod", metric="success_rate",
+        values={"nmu-no-rz": {1: .9, 2: .9, 5: .7, 10: .8, 15: 1, 20: .8}},
+        note="the R_z ablation: NMU without R_z; 10 seeds on MNIST, ~400k steps; read from the plotted line's "
+             "vertices"),
 )
 
 MODELS = ("nac", "nalu", "nau", "nmu", "nac-mul", LSTM, SOLVED)
@@ -191,7 +222,7 @@ EXPERIMENT = Experiment(
         summarize=report.summarize_lengths,
         tables=tables,
         draw=figures,
-        known_models=tuple(UNITS) + (LSTM, SOLVED),
+        known_models=tuple(UNITS) + (LSTM, SOLVED) + tuple(R_Z_ABLATION),
         evaluation="on {eval_sequences:,} validation sequences of the training length and as many test sequences of "
                    "each test length",
         settings={
@@ -203,6 +234,9 @@ EXPERIMENT = Experiment(
             "loss": "MSE over every step's running value (count: the last step's counts)",
             "regularizer": "NAU and NMU: λ 10, ramped linearly from step 10,000 to 100,000 (a shorter run: over "
                            "10%-100% of it)",
+            "R_z ablation": "nau-no-rz (sum) and nmu-no-rz (prod): the NAU and NMU without R_z; nac-rz (sum): the "
+                            "NAC+ with R_z at weight 1 on its effective weight; run only when named with --models, "
+                            "so the default run is unchanged",
             "best step": "each seed's evaluation with the lowest validation MSE",
             "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) "
                        "of the final output, per test length; the cell's formula (nalm explain)",
@@ -218,7 +252,8 @@ EXPERIMENT = Experiment(
                       hidden=10),
     paper_scale={"iterations": 100_000, "batch_size": 64, "eval_every": 1000, "eval_samples": 1000},
     paper_seeds=10,
-    model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",)},
+    model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",),
+                   "nau-no-rz": ("sum",), "nmu-no-rz": ("prod",), "nac-rz": ("sum",)},
     unit_options=unit_options,
     published=PUBLISHED,
     sources={
@@ -257,6 +292,11 @@ EXPERIMENT = Experiment(
         "model lstm": "stable-nalu b3296ac stable_nalu/layer/generalized.py:184-193 (LSTMCell); nalm reads it out "
                       "by a linear layer (see deviations)",
         "model solved": NETWORK + ":97-119 (--model-simplification solved-accumulator)",
+        "R_z ablation": "stable-nalu b3296ac paper/appendix/sequential-mnist.tex (sections on the ablation of R_z); "
+                        "lfs_batch_jobs/sequential_mnist_sum_long.sh (NAC and NAU, --regualizer-z 0 and 1), "
+                        "sequential_mnist_prod_long.sh (NMU, --regualizer-z 0 and 1); stable_nalu/layer/nac.py:40-71 "
+                        "(the NAC's R_z, stable_nalu/functional/regualizer_nau_z.py, on nac_weight); "
+                        "export/sequential_mnist_{sum,prod}_long.r (the figures with and without R_z)",
     },
     deviations=(
         Deviation("data", "MNIST (28×28, 55,000 training images)",
