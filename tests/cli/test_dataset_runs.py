@@ -218,9 +218,9 @@ def test_a_tiny_run_of_the_r_z_ablation_reports_it_beside_the_published_rates(tm
     assert code == 0, err
     assert "trained 6 runs, skipped 0" in out
     assert "| nau-no-rz |" in out and "| nac-rz |" in out
-    assert "the R_z ablation: NAC+ with R_z" in out  # the published rows beside ours
-    published = out[out.index("the R_z ablation"):]
+    published = out[out.index("Published ("):]  # the published rows beside ours
     assert "| nau-no-rz | 0.0 | 0.1 | 0.2 | 0.4 |" in published and "| nac-rz | 0.1 | 0.2 | 0.3 | 0.6 |" in published
+    assert "'sequential_mnist_sum_long_ablation'" in published
     with ResultsStore(results) as store:
         runs = {run.model: run for run in store.runs("trask2018-mnist")}
     assert runs["nac-rz"].config["train"]["unit_options"] == {"nac": {"regularizer_z": 1.0}}

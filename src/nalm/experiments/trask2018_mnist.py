@@ -67,13 +67,18 @@ published runs (``lfs_batch_jobs/sequential_mnist_sum_long.sh:18,42``, ``sequent
 ``experiments/sequential_mnist.py:374``)."""
 
 
-R_Z_ABLATION = {"nau-no-rz": ("nau", 0.0), "nmu-no-rz": ("nmu", 0.0), "nac-rz": ("nac", REGULARIZER_Z)}
+R_Z_ABLATION = {"nau-no-rz": ("nau", 0.0), "nmu-no-rz": ("nmu", 0.0), "nac-rz": ("nac", REGULARIZER_Z),
+                "nac-mul-nmu-rz": ("nac-mul-nmu", REGULARIZER_Z), "nac-mul-nmu-no-rz": ("nac-mul-nmu", 0.0)}
 """Madsen & Johansen's R_z ablation, model -> (its cell's unit, R_z's weight): the NAU without
-R_z on the sum, the NMU without it on the product (appendix "Sequential MNIST", figures
-``sequential_mnist_{sum,prod}_long_ablation``; ``--regualizer-z 0`` in
-``lfs_batch_jobs/sequential_mnist_{sum,prod}_long.sh``), and the NAC+ with it on the sum
-(NAC+,R_z, ``--layer-type NAC --regualizer-z 1`` in ``sequential_mnist_sum_long.sh``). They run
-only when named (``--models``), each on its own target."""
+R_z on the sum, the NMU and the NAC•,NMU without it on the product (appendix "Sequential MNIST",
+figures ``sequential_mnist_{sum,prod}_long_ablation``; ``--regualizer-z 0`` in
+``lfs_batch_jobs/sequential_mnist_{sum,prod}_long.sh``), the NAC+ with it on the sum (NAC+,R_z,
+``--layer-type NAC --regualizer-z 1`` in ``sequential_mnist_sum_long.sh``), and the NAC•,NMU with
+it on the product, as the main figure shows it (``--layer-type ReRegualizedLinearPosNAC
+--regualizer-z 1``). They run only when named (``--models``), each on its own target."""
+
+SCHEDULED = ("nau", "nmu", "nac-mul-nmu")
+"""The cells that take the regularizer's ramp (every layer's, ``experiments/sequential_mnist.py:374``)."""
 
 
 def cell_unit(model: str) -> str:
@@ -89,7 +94,7 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
                "regularizer_end": end, "regularizer_z": REGULARIZER_Z}
     if model in R_Z_ABLATION:
         unit, weight = R_Z_ABLATION[model]
-        own = {**options, "regularizer_z": weight} if unit in ("nau", "nmu") else {"regularizer_z": weight}
+        own = {**options, "regularizer_z": weight} if unit in SCHEDULED else {"regularizer_z": weight}
         return {unit: {name: value for name, value in own.items() if name != "regularizer_z" or value}}
     return {"nau": options, "nmu": options}
 
@@ -186,27 +191,31 @@ PUBLISHED = (
         source="Madsen & Johansen 2020, figure 'sequential_mnist_prod_long' (stable-nalu paper/results/)",
         target="prod", metric="success_rate",
         values={"nmu": {1: .9, 2: 1, 5: 1, 10: .9, 15: .9, 20: .8}, "nac-mul": {1: .5, 2: .5, 5: .6, 10: .1, 15: .2, 20: 0},
-                "nalu": {n: 0 for n in (1, 2, 5, 10, 15, 20)}, "lstm": {n: 0 for n in (1, 2, 5, 10, 15, 20)}},
-        note="10 seeds on MNIST, ~400k steps, NMU with its R_z regularizer; read from the figure's marker positions"),
+                "nalu": {n: 0 for n in (1, 2, 5, 10, 15, 20)}, "lstm": {n: 0 for n in (1, 2, 5, 10, 15, 20)},
+                "nac-mul-nmu-rz": {1: 1, 2: .9, 5: .8, 10: .7, 15: .8, 20: .6}},
+        note="10 seeds on MNIST, ~400k steps, NMU and NAC•,NMU with their R_z regularizer; read from the figure's "
+             "marker positions"),
     PublishedFigure(
         source="Madsen & Johansen 2020, figure 'sequential_mnist_sum_long' (stable-nalu paper/results/)",
         target="sum", metric="success_rate",
         values={"nau": {1: .7, 10: .8, 100: .7, 1000: .8}, "nac": {1: .1, 10: .1, 100: 0, 1000: 0},
-                "nalu": {1: 0, 10: 0, 100: 0, 1000: 0}, "lstm": {1: 0, 10: 0, 100: 0, 1000: 0}},
-        note="10 seeds on MNIST, ~86k steps, NAU with its R_z regularizer; read from the figure's marker positions"),
+                "nalu": {1: 0, 10: 0, 100: 0, 1000: 0}, "lstm": {1: 0, 10: 0, 100: 0, 1000: 0},
+                "nac-rz": {1: .1, 10: .2, 100: .3, 1000: .6}},
+        note="10 seeds on MNIST, ~86k steps, NAU and NAC+,R_z with the R_z regularizer; read from the figure's "
+             "marker positions"),
     PublishedFigure(
-        source="Madsen & Johansen 2020, figures 'sequential_mnist_sum_long' and '..._ablation' (stable-nalu "
-               "paper/results/)",
+        source="Madsen & Johansen 2020, figure 'sequential_mnist_sum_long_ablation' (stable-nalu paper/results/)",
         target="sum", metric="success_rate",
-        values={"nac-rz": {1: .1, 10: .2, 100: .3, 1000: .6}, "nau-no-rz": {1: 0, 10: .1, 100: .2, 1000: .4}},
-        note="the R_z ablation: NAC+ with R_z (both figures), NAU without it (the ablation figure); 10 seeds on "
-             "MNIST, ~86k steps; read from the plotted lines' vertices"),
+        values={"nau-no-rz": {1: 0, 10: .1, 100: .2, 1000: .4}},
+        note="the R_z ablation: the NAU without R_z (the figure's other lines are the main figure's); 10 seeds on "
+             "MNIST, ~86k steps; read from the figure's marker positions"),
     PublishedFigure(
         source="Madsen & Johansen 2020, figure 'sequential_mnist_prod_long_ablation' (stable-nalu paper/results/)",
         target="prod", metric="success_rate",
-        values={"nmu-no-rz": {1: .9, 2: .9, 5: .7, 10: .8, 15: 1, 20: .8}},
-        note="the R_z ablation: NMU without R_z; 10 seeds on MNIST, ~400k steps; read from the plotted line's "
-             "vertices"),
+        values={"nmu-no-rz": {1: .9, 2: .9, 5: .7, 10: .8, 15: 1, 20: .8},
+                "nac-mul-nmu-no-rz": {1: .4, 2: .5, 5: .8, 10: .6, 15: 1, 20: .5}},
+        note="the R_z ablation: the NMU and NAC•,NMU without R_z (the figure's other lines are the main figure's); "
+             "10 seeds on MNIST, ~400k steps; read from the figure's marker positions"),
 )
 
 MODELS = ("nac", "nalu", "nau", "nmu", "nac-mul", LSTM, SOLVED)
@@ -234,9 +243,11 @@ EXPERIMENT = Experiment(
             "loss": "MSE over every step's running value (count: the last step's counts)",
             "regularizer": "NAU and NMU: λ 10, ramped linearly from step 10,000 to 100,000 (a shorter run: over "
                            "10%-100% of it)",
-            "R_z ablation": "nau-no-rz (sum) and nmu-no-rz (prod): the NAU and NMU without R_z; nac-rz (sum): the "
-                            "NAC+ with R_z at weight 1 on its effective weight; run only when named with --models, "
-                            "so the default run is unchanged",
+            "R_z ablation": "nau-no-rz (sum), nmu-no-rz and nac-mul-nmu-no-rz (prod): the NAU, NMU and NAC•,NMU "
+                            "without R_z; nac-rz (sum): the NAC+ with R_z at weight 1 on its effective weight; "
+                            "nac-mul-nmu-rz (prod): the NAC•,NMU with R_z on its log-space inputs; each with the "
+                            "regularizer's ramp where its unit has one; run only when named with --models, so the "
+                            "default run is unchanged",
             "best step": "each seed's evaluation with the lowest validation MSE",
             "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) "
                        "of the final output, per test length; the cell's formula (nalm explain)",
@@ -253,7 +264,8 @@ EXPERIMENT = Experiment(
     paper_scale={"iterations": 100_000, "batch_size": 64, "eval_every": 1000, "eval_samples": 1000},
     paper_seeds=10,
     model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",),
-                   "nau-no-rz": ("sum",), "nmu-no-rz": ("prod",), "nac-rz": ("sum",)},
+                   "nau-no-rz": ("sum",), "nmu-no-rz": ("prod",), "nac-rz": ("sum",), "nac-mul-nmu-rz": ("prod",),
+                   "nac-mul-nmu-no-rz": ("prod",)},
     unit_options=unit_options,
     published=PUBLISHED,
     sources={
@@ -294,7 +306,8 @@ EXPERIMENT = Experiment(
         "model solved": NETWORK + ":97-119 (--model-simplification solved-accumulator)",
         "R_z ablation": "stable-nalu b3296ac paper/appendix/sequential-mnist.tex (sections on the ablation of R_z); "
                         "lfs_batch_jobs/sequential_mnist_sum_long.sh (NAC and NAU, --regualizer-z 0 and 1), "
-                        "sequential_mnist_prod_long.sh (NMU, --regualizer-z 0 and 1); stable_nalu/layer/nac.py:40-71 "
+                        "sequential_mnist_prod_long.sh (NMU and NAC•,NMU, --regualizer-z 0 and 1); "
+                        "stable_nalu/layer/nac.py:40-71 "
                         "(the NAC's R_z, stable_nalu/functional/regualizer_nau_z.py, on nac_weight); "
                         "export/sequential_mnist_{sum,prod}_long.r (the figures with and without R_z)",
     },

@@ -183,7 +183,12 @@ class LogSpaceProduct:
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
-        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
+        logs = F.log_magnitude(x, self.eps)
+        self.keep_log_input(logs)
+        return F.exp(F.linear(logs, self.weight))
+
+    def keep_log_input(self, logs: Tensor) -> None:
+        """What the linear map in log space sees, for a unit that keeps its inputs (R_z); nothing by default."""
 
     def kernel_layer(self) -> KernelLayer:
         return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
