@@ -25,6 +25,7 @@ def test_published_rates_are_the_figures_values():
     assert published("nac-mul-nmu-no-rz")[1] == .4 and published("nac-mul-nmu-rz") == {1: 1, 2: .9, 5: .8, 10: .7,
                                                                                        15: .8, 20: .6}
     assert published("nau")[1000] == .8 and published("nac")[1000] == 0  # with R_z / without: unchanged
+    assert published("nac-mul-sigma") == {1: .6, 2: .6, 5: .6, 10: 0, 15: .3, 20: 0}
     for figure in EXPERIMENT.published:
         lengths = set(EXPERIMENT.workload.task(figure.target).test_lengths)
         assert all(set(values) == lengths for values in figure.values.values()), figure.source
@@ -35,6 +36,7 @@ def test_the_ablation_runs_only_when_named_each_on_its_target():
     assert not set(ABLATION) & {model for model, _ in default.configs}  # the default run is unchanged
     chosen = resolve(EXPERIMENT, models=list(ABLATION))
     assert sorted(chosen.configs) == sorted(ABLATION.items())
+    assert list(resolve(EXPERIMENT, models=["nac-mul-sigma"]).configs) == [("nac-mul-sigma", "prod")]
     paper = resolve(EXPERIMENT.at_paper_scale(), models=list(ABLATION))
     assert {config.iterations for config in paper.configs.values()} == {100_000}
 
