@@ -252,6 +252,8 @@ EXPERIMENT = Experiment(
                             "nac-mul-nmu-rz (prod): the NAC•,NMU with R_z on its log-space inputs; each with the "
                             "regularizer's ramp where its unit has one; run only when named with --models, so the "
                             "default run is unchanged",
+            "published numbers": "Madsen & Johansen's success rates per test length beside ours, read off their "
+                                 "figures (sum, prod and the R_z ablation); none for count",
             "best step": "each seed's evaluation with the lowest validation MSE",
             "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) "
                        "of the final output, per test length; the cell's formula (nalm explain)",
@@ -308,6 +310,9 @@ EXPERIMENT = Experiment(
         "model lstm": "stable-nalu b3296ac stable_nalu/layer/generalized.py:184-193 (LSTMCell); nalm reads it out "
                       "by a linear layer (see deviations)",
         "model solved": NETWORK + ":97-119 (--model-simplification solved-accumulator)",
+        "published numbers": "Madsen & Johansen 2020, figures sequential_mnist_{sum,prod}_long and their ablations "
+                             "(stable-nalu b3296ac paper/results/*.pdf, success rates of 10 seeds read off the plotted "
+                             "points); Trask et al. 2018, Table 2 (not shown, see deviations)",
         "R_z ablation": "stable-nalu b3296ac paper/appendix/sequential-mnist.tex (sections on the ablation of R_z); "
                         "lfs_batch_jobs/sequential_mnist_sum_long.sh (NAC and NAU, --regualizer-z 0 and 1), "
                         "sequential_mnist_prod_long.sh (NMU and NAC•,NMU, --regualizer-z 0 and 1); "
