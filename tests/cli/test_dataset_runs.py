@@ -208,3 +208,21 @@ def test_two_workers_store_what_one_stores(tmp_path):
         assert stores[2][key].metrics == run.metrics
         for name, value in run.weights.items():
             assert np.array_equal(stores[2][key].weights[name], value), name
+
+
+def test_a_tiny_run_of_the_r_z_ablation_reports_it_beside_the_published_rates(tmp_path, run_nalm):
+    results = tmp_path / "r.sqlite"
+    argv = ["run", "trask2018-mnist", "--targets", "sum", "--models", "solved", "nau-no-rz", "nac-rz", "--seeds", "2",
+            "--iterations", "4", "--config", TINY, "--results", str(results)]
+    code, out, err = run_nalm(argv)
+    assert code == 0, err
+    assert "trained 6 runs, skipped 0" in out
+    assert "| nau-no-rz |" in out and "| nac-rz |" in out
+    published = out[out.index("Published ("):]  # the published rows beside ours
+    assert "| nau-no-rz | 0.0 | 0.1 | 0.2 | 0.4 |" in published and "| nac-rz | 0.1 | 0.2 | 0.3 | 0.6 |" in published
+    assert "'sequential_mnist_sum_long_ablation'" in published
+    with ResultsStore(results) as store:
+        runs = {run.model: run for run in store.runs("trask2018-mnist")}
+    assert runs["nac-rz"].config["train"]["unit_options"] == {"nac": {"regularizer_z": 1.0}}
+    assert "regularizer_z" not in runs["nau-no-rz"].config["train"]["unit_options"]["nau"]
+    assert "formula" in runs["nac-rz"].metrics and "formula" in runs["nau-no-rz"].metrics

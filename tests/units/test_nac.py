@@ -183,3 +183,29 @@ def test_multiplicative_nac_uses_its_eps():
     torch.testing.assert_close(y, torch.tensor([[3.5 * 0.5]], dtype=F64), rtol=1e-12, atol=0)
     assert "eps=0.5" in repr(unit)
     assert nalm.UNITS["nac-mul"] is MultiplicativeNAC
+
+
+def test_nac_input_regularizer_is_the_naus_form_on_the_effective_weight():
+    """NAC+,R_z (stable-nalu layer/nac.py:40-71): regularizer_z · mean((1 - |W|)·(0 - x̄)²), W =
+    tanh(Ŵ)⊙σ(M̂), x̄ the mean training input since the last optimizer step; off by default."""
+    torch.manual_seed(0)
+    nac = NAC(3, 2, regularizer_z=0.5, dtype=F64)
+    x1, x2 = torch.rand(4, 3, dtype=F64) * 3, torch.rand(2, 3, dtype=F64) * 3
+    nac(x1), nac(x2)
+    x_mean = torch.cat([x1, x2]).mean(0)
+    expected = 0.5 * ((1 - nac.weight.abs()) * x_mean ** 2).mean()
+    torch.testing.assert_close(nac.regularization(0), expected, rtol=1e-14, atol=0)
+    nac.regularization(0).backward()
+    assert nac.W_hat.grad is not None and nac.W_hat.grad.abs().sum() > 0
+    assert nac.trains_through_forward and nac.options() == {"init": "stable-nalu", "regularizer_z": 0.5}
+    nac.project_()  # after the optimizer step: a new batch of inputs
+    assert nac.regularization(0).item() == 0
+    plain = NAC(3, 2, dtype=F64)
+    plain(x1)
+    assert plain.regularization(0).item() == 0 and not plain.trains_through_forward
+    assert plain.options() == {"init": "stable-nalu"}  # stored options unchanged while R_z is off
+    population = NAC(3, 2, members=4, regularizer_z=1.0, dtype=F64)
+    population(x1)
+    assert population.regularization(0).shape == (4,)
+    with pytest.raises(ValueError, match="regularizer_z"):
+        NAC(3, 1, regularizer_z=-1.0)

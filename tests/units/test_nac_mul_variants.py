@@ -82,9 +82,24 @@ def test_nmu_variant_init_and_regularizer_are_the_nmus():
     assert torch.equal(unit.regularization(999_999), torch.zeros(50, dtype=F64))
 
 
-def test_nmu_variant_has_no_input_regularizer():
-    with pytest.raises(ValueError, match="no input regularizer"):
-        MultiplicativeNACNMU(2, 1, regularizer_z=1.0)
+def test_nmu_variants_input_regularizer_is_the_nmus_on_the_log_space_inputs():
+    """stable-nalu keeps the inputs its NAC•,NMU layer sees, log(|x| + ε) (network/sequential_mnist.py:81-85,
+    layer/re_regualized_linear_pos_nac.py:62,66-68): R_z = mean((1 - W)·(1 - mean log(|x| + ε))²)."""
+    torch.manual_seed(0)
+    unit = MultiplicativeNACNMU(3, 2, regularizer_z=0.5, regularizer_start=10, regularizer_end=20, dtype=F64)
+    x1, x2 = torch.rand(4, 3, dtype=F64) * 9 - 3, torch.rand(2, 3, dtype=F64) * 9
+    y = unit(x1)
+    unit(x2)
+    logs = torch.log(torch.cat([x1, x2]).abs() + 1e-7).mean(0)
+    expected = 0.5 * ((1 - unit.W) * (1 - logs) ** 2).mean()
+    torch.testing.assert_close(unit.regularization(0), expected, rtol=1e-14, atol=0)
+    torch.testing.assert_close(y, torch.exp(torch.log(x1.abs() + 1e-7) @ unit.weight.T))  # the forward as before
+    assert unit.trains_through_forward and unit.options()["regularizer_z"] == 0.5
+    unit.project_()
+    assert unit.regularization(0).item() == 0
+    plain = MultiplicativeNACNMU(3, 2, dtype=F64)
+    plain(x1)
+    assert plain.regularization(0).item() == 0 and "regularizer_z" not in plain.options()
 
 
 @pytest.mark.parametrize("cls", [MultiplicativeNACSigma, MultiplicativeNACNMU])

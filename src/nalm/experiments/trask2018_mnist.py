@@ -11,6 +11,9 @@ tested on long ones:
 * ``prod``: the running product of digits 1-9, trained on 2, tested on 1 to 20 (Madsen &
   Johansen's sequential MNIST product).
 
+Madsen & Johansen's R_z ablation runs when named (``--models``): the NAU, NMU and NAC•,NMU
+without their input regularizer R_z, and the NAC+ and NAC•,NMU with it (:data:`R_Z_ABLATION`).
+
 The protocol is stable-nalu's (``experiments/sequential_mnist.py``, the only published code of
 these tasks): Adam at 1e-3, batches of 64, MSE, the NAU/NMU regularizer ramped from step 10k
 to 100k (from 10% of a shorter run to its end), model selection on the validation images,
@@ -67,12 +70,35 @@ published runs (``lfs_batch_jobs/sequential_mnist_sum_long.sh:18,42``, ``sequent
 ``experiments/sequential_mnist.py:374``)."""
 
 
+R_Z_ABLATION = {"nau-no-rz": ("nau", 0.0), "nmu-no-rz": ("nmu", 0.0), "nac-rz": ("nac", REGULARIZER_Z),
+                "nac-mul-nmu-rz": ("nac-mul-nmu", REGULARIZER_Z), "nac-mul-nmu-no-rz": ("nac-mul-nmu", 0.0)}
+"""Madsen & Johansen's R_z ablation, model -> (its cell's unit, R_z's weight): the NAU without
+R_z on the sum, the NMU and the NAC•,NMU without it on the product (appendix "Sequential MNIST",
+figures ``sequential_mnist_{sum,prod}_long_ablation``; ``--regualizer-z 0`` in
+``lfs_batch_jobs/sequential_mnist_{sum,prod}_long.sh``), the NAC+ with it on the sum (NAC+,R_z,
+``--layer-type NAC --regualizer-z 1`` in ``sequential_mnist_sum_long.sh``), and the NAC•,NMU with
+it on the product, as the main figure shows it (``--layer-type ReRegualizedLinearPosNAC
+--regualizer-z 1``). They run only when named (``--models``), each on its own target."""
+
+SCHEDULED = ("nau", "nmu", "nac-mul-nmu")
+"""The cells that take the regularizer's ramp (every layer's, ``experiments/sequential_mnist.py:374``)."""
+
+
+def cell_unit(model: str) -> str:
+    """The unit name of ``model``'s cell (the model itself, but for :data:`R_Z_ABLATION`)."""
+    return R_Z_ABLATION[model][0] if model in R_Z_ABLATION else model
+
+
 def unit_options(model: str, target: str, iterations: int) -> dict:
     start, end = REGULARIZER["start"], REGULARIZER["end"]
     if iterations < end:
         start, end = start / end * iterations, 1.0 * iterations
     options = {"regularizer_scale": REGULARIZER["regularizer_scale"], "regularizer_start": start,
                "regularizer_end": end, "regularizer_z": REGULARIZER_Z}
+    if model in R_Z_ABLATION:
+        unit, weight = R_Z_ABLATION[model]
+        own = {**options, "regularizer_z": weight} if unit in SCHEDULED else {"regularizer_z": weight}
+        return {unit: {name: value for name, value in own.items() if name != "regularizer_z" or value}}
     return {"nau": options, "nmu": options}
 
 
@@ -82,7 +108,7 @@ def population(model: str, target: str, data: DigitImages, members: list[Member]
     dtype = getattr(torch, config.dtype)
     splits = {name: getattr(data, name).only(task.digits) for name in ("train", "valid", "test")}
     images = {name: torch.as_tensor(split.images, dtype=dtype) for name, split in splits.items()}
-    net = DigitSequenceNetwork(model, image_size=data.image_size, outputs=task.outputs,
+    net = DigitSequenceNetwork(cell_unit(model), image_size=data.image_size, outputs=task.outputs,
                                multiply=task.operation == "prod", hidden=config.hidden,
                                unit_options=config.unit_options, members=len(seeds), dtype=dtype)
     seed_members_(net, seeds)
@@ -132,9 +158,9 @@ def read_back(model: str, target: str, weights: dict, unit_options: dict) -> Cel
     for the LSTM and the solved model, which have no arithmetic cell."""
     if model in (LSTM, SOLVED):
         return None
-    task = TASKS[target]
+    task, unit = TASKS[target], cell_unit(model)
     n = task.outputs
-    cell = unit_class(model)(2 * n, n, **unit_options.get(model, {}), dtype=torch.float64)
+    cell = unit_class(unit)(2 * n, n, **unit_options.get(unit, {}), dtype=torch.float64)
     with torch.no_grad():
         for name, p in cell.named_parameters():
             p.copy_(torch.as_tensor(np.asarray(weights[f"cell.{name}"])))
@@ -168,14 +194,32 @@ PUBLISHED = (
         source="Madsen & Johansen 2020, figure 'sequential_mnist_prod_long' (stable-nalu paper/results/)",
         target="prod", metric="success_rate",
         values={"nmu": {1: .9, 2: 1, 5: 1, 10: .9, 15: .9, 20: .8}, "nac-mul": {1: .5, 2: .5, 5: .6, 10: .1, 15: .2, 20: 0},
-                "nalu": {n: 0 for n in (1, 2, 5, 10, 15, 20)}, "lstm": {n: 0 for n in (1, 2, 5, 10, 15, 20)}},
-        note="10 seeds on MNIST, ~400k steps, NMU with its R_z regularizer; read from the figure's marker positions"),
+                "nalu": {n: 0 for n in (1, 2, 5, 10, 15, 20)}, "lstm": {n: 0 for n in (1, 2, 5, 10, 15, 20)},
+                "nac-mul-nmu-rz": {1: 1, 2: .9, 5: .8, 10: .7, 15: .8, 20: .6},
+                "nac-mul-sigma": {1: .6, 2: .6, 5: .6, 10: 0, 15: .3, 20: 0}},
+        note="10 seeds on MNIST, ~400k steps, NMU and NAC•,NMU with their R_z regularizer; read from the figure's "
+             "marker positions"),
     PublishedFigure(
         source="Madsen & Johansen 2020, figure 'sequential_mnist_sum_long' (stable-nalu paper/results/)",
         target="sum", metric="success_rate",
         values={"nau": {1: .7, 10: .8, 100: .7, 1000: .8}, "nac": {1: .1, 10: .1, 100: 0, 1000: 0},
-                "nalu": {1: 0, 10: 0, 100: 0, 1000: 0}, "lstm": {1: 0, 10: 0, 100: 0, 1000: 0}},
-        note="10 seeds on MNIST, ~86k steps, NAU with its R_z regularizer; read from the figure's marker positions"),
+                "nalu": {1: 0, 10: 0, 100: 0, 1000: 0}, "lstm": {1: 0, 10: 0, 100: 0, 1000: 0},
+                "nac-rz": {1: .1, 10: .2, 100: .3, 1000: .6}},
+        note="10 seeds on MNIST, ~86k steps, NAU and NAC+,R_z with the R_z regularizer; read from the figure's "
+             "marker positions"),
+    PublishedFigure(
+        source="Madsen & Johansen 2020, figure 'sequential_mnist_sum_long_ablation' (stable-nalu paper/results/)",
+        target="sum", metric="success_rate",
+        values={"nau-no-rz": {1: 0, 10: .1, 100: .2, 1000: .4}},
+        note="the R_z ablation: the NAU without R_z (the figure's other lines are the main figure's); 10 seeds on "
+             "MNIST, ~86k steps; read from the figure's marker positions"),
+    PublishedFigure(
+        source="Madsen & Johansen 2020, figure 'sequential_mnist_prod_long_ablation' (stable-nalu paper/results/)",
+        target="prod", metric="success_rate",
+        values={"nmu-no-rz": {1: .9, 2: .9, 5: .7, 10: .8, 15: 1, 20: .8},
+                "nac-mul-nmu-no-rz": {1: .4, 2: .5, 5: .8, 10: .6, 15: 1, 20: .5}},
+        note="the R_z ablation: the NMU and NAC•,NMU without R_z (the figure's other lines are the main figure's); "
+             "10 seeds on MNIST, ~400k steps; read from the figure's marker positions"),
 )
 
 MODELS = ("nac", "nalu", "nau", "nmu", "nac-mul", LSTM, SOLVED)
@@ -191,7 +235,7 @@ EXPERIMENT = Experiment(
         summarize=report.summarize_lengths,
         tables=tables,
         draw=figures,
-        known_models=tuple(UNITS) + (LSTM, SOLVED),
+        known_models=tuple(UNITS) + (LSTM, SOLVED) + tuple(R_Z_ABLATION),
         evaluation="on {eval_sequences:,} validation sequences of the training length and as many test sequences of "
                    "each test length",
         settings={
@@ -203,6 +247,13 @@ EXPERIMENT = Experiment(
             "loss": "MSE over every step's running value (count: the last step's counts)",
             "regularizer": "NAU and NMU: λ 10, ramped linearly from step 10,000 to 100,000 (a shorter run: over "
                            "10%-100% of it)",
+            "R_z ablation": "nau-no-rz (sum), nmu-no-rz and nac-mul-nmu-no-rz (prod): the NAU, NMU and NAC•,NMU "
+                            "without R_z; nac-rz (sum): the NAC+ with R_z at weight 1 on its effective weight; "
+                            "nac-mul-nmu-rz (prod): the NAC•,NMU with R_z on its log-space inputs; each with the "
+                            "regularizer's ramp where its unit has one; run only when named with --models, so the "
+                            "default run is unchanged",
+            "published numbers": "Madsen & Johansen's success rates per test length beside ours, read off their "
+                                 "figures (sum, prod and the R_z ablation); none for count",
             "best step": "each seed's evaluation with the lowest validation MSE",
             "metrics": "MSE, MAE, MAE relative to the mean |answer|, and accuracy (every output right after rounding) "
                        "of the final output, per test length; the cell's formula (nalm explain)",
@@ -218,7 +269,9 @@ EXPERIMENT = Experiment(
                       hidden=10),
     paper_scale={"iterations": 100_000, "batch_size": 64, "eval_every": 1000, "eval_samples": 1000},
     paper_seeds=10,
-    model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",)},
+    model_targets={"nac": ("count", "sum"), "nau": ("count", "sum"), "nmu": ("prod",), "nac-mul": ("prod",),
+                   "nau-no-rz": ("sum",), "nmu-no-rz": ("prod",), "nac-rz": ("sum",), "nac-mul-nmu-rz": ("prod",),
+                   "nac-mul-nmu-no-rz": ("prod",), "nac-mul-sigma": ("prod",)},
     unit_options=unit_options,
     published=PUBLISHED,
     sources={
@@ -235,7 +288,7 @@ EXPERIMENT = Experiment(
         "cell": NETWORK + ":39,75-80 (h_t = cell([x_t, h_{t-1}]), the state is the output); :45-56 (state starts at "
                 "1 for NMU and NAC•, else 0)",
         "models": "Trask et al. 2018, Table 2 (NAC, NALU, LSTM); stable-nalu b3296ac lfs_batch_jobs/"
-                  "sequential_mnist_{sum,prod}_long.sh (NAC+, NAU, NMU, NAC•, NALU, LSTM)",
+                  "sequential_mnist_{sum,prod}_long.sh (NAC+, NAU, NMU, NAC•, NAC•,σ, NAC•,NMU, NALU, LSTM)",
         "iterations": SCRIPT + ":59-63,326-327 (1000 epochs)",
         "evaluation": SCRIPT + ":337-358 (every 5 epochs: training, validation and each test length)",
         "optimizer": SCRIPT + ":299 (torch.optim.Adam, lr 1e-3)",
@@ -257,6 +310,15 @@ EXPERIMENT = Experiment(
         "model lstm": "stable-nalu b3296ac stable_nalu/layer/generalized.py:184-193 (LSTMCell); nalm reads it out "
                       "by a linear layer (see deviations)",
         "model solved": NETWORK + ":97-119 (--model-simplification solved-accumulator)",
+        "published numbers": "Madsen & Johansen 2020, figures sequential_mnist_{sum,prod}_long and their ablations "
+                             "(stable-nalu b3296ac paper/results/*.pdf, success rates of 10 seeds read off the plotted "
+                             "points); Trask et al. 2018, Table 2 (not shown, see deviations)",
+        "R_z ablation": "stable-nalu b3296ac paper/appendix/sequential-mnist.tex (sections on the ablation of R_z); "
+                        "lfs_batch_jobs/sequential_mnist_sum_long.sh (NAC and NAU, --regualizer-z 0 and 1), "
+                        "sequential_mnist_prod_long.sh (NMU and NAC•,NMU, --regualizer-z 0 and 1); "
+                        "stable_nalu/layer/nac.py:40-71 "
+                        "(the NAC's R_z, stable_nalu/functional/regualizer_nau_z.py, on nac_weight); "
+                        "export/sequential_mnist_{sum,prod}_long.r (the figures with and without R_z)",
     },
     deviations=(
         Deviation("data", "MNIST (28×28, 55,000 training images)",
@@ -299,6 +361,12 @@ EXPERIMENT = Experiment(
         Deviation("model lstm", "an LSTM cell of hidden size 1 whose state is the output",
                   "an LSTM of hidden size 10 read out by a linear layer",
                   "an LSTM state is bounded by 1, so the reference's LSTM cannot represent a count or a sum above 1"),
+        Deviation("published numbers", "Trask et al. 2018, Table 2: each model's error on MNIST digit counting and "
+                                        "addition, per test length",
+                  "not shown; Madsen & Johansen's success rates of sum and prod, read off their figures, stand "
+                  "beside ours instead",
+                  "we had no copy of Table 2 we could cite, and the paper publishes no MNIST protocol (CNN, "
+                  "optimizer, steps, seeds), so even its numbers would come from a protocol other than ours"),
         Deviation("task prod", "prod tested on every length 1-20; sum on 1, 10, 100, 200, ..., 1000",
                   "prod on 1, 2, 5, 10, 15, 20; sum on 1, 10, 100, 1000", "a readable table"),
     ),

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from . import functional as F
 from .base import ArithmeticUnit, KernelLayer
+from .input_regularizer import InputRegularized
 
 INITS = ("stable-nalu", "blog")
 """Initialization schemes of the NAC-based units (see :func:`init_nac_`)."""
@@ -78,7 +79,7 @@ def check_init(init: str) -> str:
     return init
 
 
-class NAC(ArithmeticUnit):
+class NAC(InputRegularized, ArithmeticUnit):
     r"""Neural accumulator: :math:`y = x W^T` with :math:`W = \tanh(\hat W) \odot \sigma(\hat M)`.
 
     Trask et al., "Neural Arithmetic Logic Units", NeurIPS 2018, eq. 1. The weight is a
@@ -92,6 +93,12 @@ class NAC(ArithmeticUnit):
         init: how :math:`\hat W` and :math:`\hat M` are drawn, one of :data:`INITS` (see
             :func:`init_nac_`); default ``'stable-nalu'``, the scheme of Madsen & Johansen's and
             Mistry et al.'s code (the paper gives none).
+        regularizer_z: the weight of Madsen & Johansen's input regularizer R_z on the effective
+            weight, :math:`\text{mean}((1 - |W|) \cdot \bar x^2)` (:meth:`input_regularizer`), the
+            regularization of this unit; 0 (off) by default. Their NAC+,R_z of sequential MNIST
+            (stable-nalu ``stable_nalu/layer/nac.py:40-71``, ``--regualizer-z 1`` in
+            ``lfs_batch_jobs/sequential_mnist_sum_long.sh``). While it is on, every training
+            forward pass keeps its input until :meth:`project_`, and the fused step is not used.
         members: if given, hold that many independent units as one population.
         device, dtype: factory keyword arguments for the parameters.
 
@@ -117,10 +124,13 @@ class NAC(ArithmeticUnit):
         torch.Size([8, 16, 1])
     """
 
-    def __init__(self, in_features: int, out_features: int, *, init: str = "stable-nalu", members=None,
-                 device=None, dtype=None):
+    z_input = 0.0  # R_z of addition, as the NAU's
+
+    def __init__(self, in_features: int, out_features: int, *, init: str = "stable-nalu", regularizer_z: float = 0.0,
+                 members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
         self.init = check_init(init)
+        self._init_input_regularizer(regularizer_z)
         self.W_hat = self.new_parameter(out_features, in_features)
         self.M_hat = self.new_parameter(out_features, in_features)
         self.reset_parameters()
@@ -130,15 +140,28 @@ class NAC(ArithmeticUnit):
             init_nac_(p, self.init, self.in_features, self.out_features)
 
     def options(self) -> dict:
-        return {"init": self.init}
+        return {"init": self.init, **self.input_regularizer_options()}
 
     @property
     def weight(self) -> Tensor:
         """The effective weight tanh(Ŵ)⊙σ(M̂); a derived tensor, never a Parameter."""
         return F.nac_weight(self.W_hat, self.M_hat)
 
+    def z_magnitude(self) -> Tensor:
+        """|W| of the effective weight, as the reference's ``RegualizerNAUZ(nac_weight(...))``."""
+        return self.weight.abs()
+
+    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
+        z = self.input_regularization()
+        return self.new_zeros_per_member() if z is None else z
+
+    def project_(self) -> None:
+        """Drop the inputs kept for R_z (called after every optimizer step)."""
+        self.forget_inputs()
+
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
+        self.remember_input(x)
         return F.linear(x, self.weight)
 
     def kernel_layer(self) -> KernelLayer:
@@ -160,7 +183,12 @@ class LogSpaceProduct:
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
-        return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
+        logs = F.log_magnitude(x, self.eps)
+        self.keep_log_input(logs)
+        return F.exp(F.linear(logs, self.weight))
+
+    def keep_log_input(self, logs: Tensor) -> None:
+        """What the linear map in log space sees, for a unit that keeps its inputs (R_z); nothing by default."""
 
     def kernel_layer(self) -> KernelLayer:
         return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
@@ -201,6 +229,7 @@ class MultiplicativeNAC(LogSpaceProduct, NAC):
     """
 
     weight_range = (-1.0, 1.0)
+    z_input = None  # its log-space forward keeps no inputs, so R_z is not offered
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, init: str = "stable-nalu",
                  members=None, device=None, dtype=None):

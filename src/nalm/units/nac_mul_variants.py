@@ -85,13 +85,17 @@ class MultiplicativeNACNMU(LogSpaceProduct, _Regularized):
     (``ReRegualizedLinearPosNACLayer``) applied in log space by
     ``stable_nalu/network/simple_function_static.py:60-61``.
 
-    It has no input regularizer R_z: the reference's would average the log-space inputs its
-    layer sees, and no published run turns it on.
+    Its input regularizer R_z is the NMU's, :math:`\text{mean}((1 - W) \cdot (1 - \bar x)^2)`, over
+    what its linear map sees: the log-space inputs :math:`\log(|x| + \epsilon)`, as the
+    reference's layer keeps the inputs the network gives it after taking their log
+    (``re_regualized_linear_pos_nac.py:39-41,62,66-68``; ``stable_nalu/network/sequential_mnist.py:81-85``).
+    Madsen & Johansen's sequential MNIST product runs it with and without R_z
+    (``lfs_batch_jobs/sequential_mnist_prod_long.sh``).
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`MultiplicativeNACSigma`.
         eps: as for :class:`MultiplicativeNACSigma`.
-        regularizer_scale, regularizer_start, regularizer_end: as for :class:`~nalm.units.NMU`.
+        regularizer_scale, regularizer_start, regularizer_end, regularizer_z: as for :class:`~nalm.units.NMU`.
 
     Shape:
         As for :class:`MultiplicativeNACSigma`.
@@ -111,6 +115,7 @@ class MultiplicativeNACNMU(LogSpaceProduct, _Regularized):
     """
 
     lower = 0.0
+    z_input = 1.0  # the NMU's R_z, on the log-space inputs
     schedule = NMU.schedule
     init_scheme = "U[0.25, 0.75] (stable-nalu stable_nalu/layer/re_regualized_linear_pos_nac.py:46-49)"
     init_member = NMU.init_member  # the NMU's draw, as the reference's layer copies it
@@ -122,6 +127,11 @@ class MultiplicativeNACNMU(LogSpaceProduct, _Regularized):
     @property
     def weight_range(self) -> tuple[float, float]:
         return self.bounds
+
+    def keep_log_input(self, logs: Tensor) -> None:
+        self.remember_input(logs)
+
+    z_magnitude = NMU.z_magnitude  # 1 - W on the raw W, as the reference's RegualizerNMUZ(self.W)
 
     def options(self) -> dict:
         return {"eps": self.eps, **super().options()}

@@ -10,23 +10,19 @@ from .. import streams
 from ..philox import Draws, uniform_torch
 from . import functional as F
 from .base import KernelLayer, Scheduled, member_indices
+from .input_regularizer import InputRegularized
 
 
-class _Regularized(Scheduled):
+class _Regularized(InputRegularized, Scheduled):
     """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer, and
-    (NAU, NMU) their input regularizer R_z, weighted by ``regularizer_z`` (0: off)."""
+    (NAU, NMU) their input regularizer R_z, weighted by ``regularizer_z`` (0: off;
+    :class:`~nalm.units.input_regularizer.InputRegularized`)."""
 
     lower: float  # W's range is [lower, 1], enforced in forward and by project_()
-    z_input: float | None = None  # R_z's neutral input (NAU 0, NMU 1); None: the unit has no R_z
 
     def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, **kwargs):
         super().__init__(in_features, out_features, **kwargs)
-        if isinstance(regularizer_z, bool) or not isinstance(regularizer_z, (int, float)) or regularizer_z < 0:
-            raise ValueError(f"regularizer_z must be a non-negative number, got {regularizer_z!r}")
-        if regularizer_z and self.z_input is None:
-            raise ValueError(f"{type(self).__name__} has no input regularizer R_z; regularizer_z is for the NAU and the NMU")
-        self.regularizer_z = float(regularizer_z)
-        self._inputs: list[Tensor] = []  # training inputs since the last optimizer step, for R_z
+        self._init_input_regularizer(regularizer_z)
         self.W = self.new_parameter(out_features, self.weight_columns())
         self.reset_parameters()
 
@@ -56,62 +52,21 @@ class _Regularized(Scheduled):
         w = self.W.abs()
         return self.per_member_mean(torch.minimum(w, (1 - w).abs()))
 
-    def input_regularizer(self) -> Tensor:
-        r"""R_z = mean((1 - |W|)·(z - x̄)²) per member (the NMU: 1 - W), over the raw W, with x̄
-        the mean input (per input) of the training forward passes since the last optimizer step
-        and z the input that leaves an output unchanged (NAU 0, NMU 1): it pulls |W| toward 1
-        where its input is far from neutral, so that inputs near it do not hide a wrong weight.
-
-        stable-nalu ``stable_nalu/functional/regualizer_nau_z.py:9-17`` and
-        ``regualizer_nmu_z.py:9-17``, the inputs kept by the layers' ``forward`` in training
-        (``layer/re_regualized_linear_nac.py:63``, ``re_regualized_linear_mnac.py:68``) and
-        dropped after each optimizer step (``optimize``, ``:48-49`` and ``:53-54``). The gradient
-        flows into x̄, as in the reference (the inputs are not detached). Zero before any input
-        is kept.
-        """
-        if not self._inputs:
-            return self.new_zeros_per_member()
-        rows = torch.cat([self._input_rows(x) for x in self._inputs], dim=-2)
-        x_mean = rows.mean(dim=-2, keepdim=True)  # (1, in) or (M, 1, in)
-        return self.per_member_mean((1 - self.z_magnitude()) * (self.z_input - x_mean) ** 2)
-
-    def _input_rows(self, x: Tensor) -> Tensor:
-        """An input as rows: (n, in) for a standalone unit, (M, n, in) for a population (a
-        shared (batch, in) input seen by every member)."""
-        if self.members is None:
-            return x.reshape(-1, x.shape[-1])
-        return x.expand(self.members, -1, -1) if x.dim() == 2 else x
-
-    def z_magnitude(self) -> Tensor:
-        """|W|, R_z's weight magnitude (the NAU's form)."""
-        return self.W.abs()
-
-    def remember_input(self, x: Tensor) -> None:
-        """Keep a training forward pass's input for :meth:`input_regularizer` (only when it is on)."""
-        if self.regularizer_z and self.training:
-            self._inputs.append(x)
-
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         scale = self.regularizer_weight(step)
         total = self.new_zeros_per_member() if scale == 0 else scale * self.sparsity()
-        if self.regularizer_z:
-            total = total + self.regularizer_z * self.input_regularizer()
-        return total
+        z = self.input_regularization()
+        return total if z is None else total + z
 
     def project_(self) -> None:
         """Clip W to its bounds, and drop the inputs kept for R_z (the training loop calls this after
         every optimizer step, where the reference's ``optimize`` does both)."""
         with torch.no_grad():
             self.W.clamp_(*self.bounds)
-        self._inputs = []
+        self.forget_inputs()
 
     def options(self) -> dict:
-        return {**super().options(), **({"regularizer_z": self.regularizer_z} if self.regularizer_z else {})}
-
-    @property
-    def trains_through_forward(self) -> bool:
-        """While R_z is on: it needs every training forward pass's input."""
-        return bool(self.regularizer_z)
+        return {**super().options(), **self.input_regularizer_options()}
 
 
 class NAU(_Regularized):

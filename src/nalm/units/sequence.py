@@ -17,9 +17,10 @@ from .recurrent import LSTMCell
 from .registry import unit_class
 from .vision import DigitCNN
 
-MULTIPLICATIVE_CELLS = ("nmu", "snmu", "nac-mul")
+MULTIPLICATIVE_CELLS = ("nmu", "snmu", "nac-mul", "nac-mul-sigma", "nac-mul-nmu")
 """Cells whose state starts at 1, not 0 (stable-nalu ``stable_nalu/network/sequential_mnist.py:45-56``:
-the NMU and NAC• cells; the sNMU is an NMU)."""
+the NMU and the NAC• cells, ``--nac-mul normal`` or ``mnac``, NAC•,σ and NAC•,NMU among them; the
+sNMU is an NMU)."""
 
 SOLVED = "solved"
 """The model whose arithmetic is given, not learned: ``h + x`` (count, sum) or ``h · x`` (prod),
