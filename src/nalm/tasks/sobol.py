@@ -25,10 +25,10 @@ BITS = 30
 
 @functools.lru_cache(maxsize=8)
 def direction_numbers(dimensions: int) -> np.ndarray:
-    """(dimensions, BITS) direction numbers of the sequence, as integers scaled by 2^BITS."""
+    """(BITS, dimensions) direction numbers of the sequence, row b for bit b, as integers scaled by 2^BITS."""
     import torch  # here: reading a task's fields needs no PyTorch
 
-    return torch.quasirandom.SobolEngine(dimensions).sobolstate.numpy().astype(np.int64)
+    return np.ascontiguousarray(torch.quasirandom.SobolEngine(dimensions).sobolstate.numpy().T.astype(np.int32))
 
 
 def sobol_points(first: int, n: int, dimensions: int) -> np.ndarray:
@@ -40,13 +40,14 @@ def sobol_points(first: int, n: int, dimensions: int) -> np.ndarray:
     """
     if not 0 <= first or not first + n <= 2 ** BITS:
         raise ValueError(f"Sobol points {first} to {first + n - 1} lie outside the sequence's 2^{BITS} points")
-    index = np.arange(first, first + n, dtype=np.int64)
-    gray = index ^ (index >> 1)
     directions = direction_numbers(dimensions)
-    points = np.zeros((n, dimensions), dtype=np.int64)
-    for bit in range(BITS):
-        rows = (gray >> bit) & 1 == 1
-        points[rows] ^= directions[:, bit]
+    gray = first ^ (first >> 1)  # point `first`: the direction numbers of its Gray code's bits, XORed
+    start = np.bitwise_xor.reduce(directions[[bit for bit in range(BITS) if gray >> bit & 1]], axis=0,
+                                  initial=0)
+    # then point i is point i - 1 XOR the direction number of i's lowest set bit (Gray codes differ there)
+    index = np.arange(first + 1, first + n, dtype=np.int64)
+    lowest = np.log2(index & -index).astype(np.int64)  # exact: a power of two below 2^30
+    points = np.bitwise_xor.accumulate(np.vstack([start, directions[lowest]]), axis=0)
     return points * 2.0 ** -BITS
 
 
