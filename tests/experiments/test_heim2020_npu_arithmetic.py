@@ -60,6 +60,8 @@ def test_paper_scale_plans_the_scripts_runs():
                 assert (options["beta_step"], options["init"]) == (10_000, "small-uniform")
         if "npu" in config.unit_options:
             assert config.unit_options["npu"]["gate_init"] == 1.0  # arithmetic_models.jl:83
+        for unit in ("nau", "nmu", "nalu"):  # every weight U[0, 0.1) (arithmetic_models.jl:37-38, 50-65)
+            assert config.unit_options.get(unit, {"init": "small-uniform"})["init"] == "small-uniform"
 
 
 def test_batches_are_the_sobol_sequence_in_order():

@@ -53,7 +53,8 @@ BETAS = {"add": (1e-5, 1e-4), "mul": (1e-5, 1e-4), "reciprocal": (1e-9, 1e-7), "
 def unit_options(model: str, target: str, iterations: int) -> dict:
     """The options of each unit in ``model``, as ``src/arithmetic_models.jl:50-90`` builds its layers.
 
-    Every exponent starts in U[0, 0.1) (``initf("rand")``, ``:37-38``); the NPU's gate at 1
+    Every weight starts in U[0, 0.1) (``initf("rand")``, ``:37-38``), the NALU's gate bias at
+    0; the NPU's gate at 1
     (``:83``), the RealNPU's at 0.5 (``src/npu.jl:95-96``); eps the float32 machine epsilon
     (``src/npu.jl:51``). The L1 schedule of :data:`BETAS` steps every tenth of the run, every
     10,000 steps of the paper's 100,000. The NAU and the NMU have no regularizer of their own
@@ -72,9 +73,9 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
         "npu": {**l1, "gate_init": 1.0},
         "real-npu": {**l1, "gate_init": 0.5},
         "naive-npu": l1,
-        "nau": {"regularizer_scale": 0.0},
-        "nmu": {"regularizer_scale": 0.0},
-        "nalu": {"gate_bias": True, "eps": 1e-8},
+        "nau": {"regularizer_scale": 0.0, "init": "small-uniform"},
+        "nmu": {"regularizer_scale": 0.0, "init": "small-uniform"},
+        "nalu": {"gate_bias": True, "eps": 1e-8, "init": "small-uniform"},
     }
     return {unit: o for unit, o in options.items() if unit in option_keys(model)}
 
@@ -180,12 +181,11 @@ EXPERIMENT = Experiment(
                   ours="β(t)·Σ|θ| over the NPU's, RealNPU's or NaiveNPU's own parameters (nalm's NPU L1, "
                        "elementwise), from step 0; the NAU, the NMU and the NALU have none",
                   reason="nalm's regularizers are the units' own; none penalizes a whole network's norms"),
-        Deviation("models", reference=f"NAU, NMU and NALU weights U[0, 0.1) ({MODELS_JL}:37-38), the NMU's clipped in "
-                  "the forward pass only (src/nmu.jl:23), the NALU's bias 0",
-                  ours="nalm's units: NAU U[-r, r] with r = min(0.5, √3·√(2/(in+out))) clamped to [-1, 1]; NMU "
-                       "U[0.25, 0.75] clamped to [0, 1]; NALU the stable-nalu NAC init, gate Glorot uniform, bias 0; "
-                       "the NPU family's exponents U[0, 0.1) as the reference's",
-                  reason="nalm's NAU, NMU and NALU carry their papers' initializations"),
+        Deviation("models", reference="the NAU unclamped (src/nau.jl:17); the NMU's weights clipped to [0, 1] in "
+                  "the forward pass only (src/nmu.jl:23-28), the parameter left where the optimizer puts it",
+                  ours="nalm's NAU and NMU: W clamped to [-1, 1] (NAU) or [0, 1] (NMU) in the forward pass and "
+                       "clipped there after every step",
+                  reason="nalm's NAU and NMU are Madsen & Johansen's, whose weights are clipped"),
         Deviation("seeds", reference="10 runs per model (20 on ×), Julia's global generator unseeded; the table "
                   f"keeps the 10 of lowest validation error and leaves out runs whose loss was nan ({REVALIDATE}:"
                   "162-169; scripts/arithmetic/collect.jl:26-35, 55)",
