@@ -57,7 +57,7 @@ def test_paper_scale_plans_the_scripts_runs():
             if unit in config.unit_options:
                 options = config.unit_options[unit]
                 assert (options["beta_start"], options["beta_end"]) == betas[run.target]
-                assert (options["beta_step"], options["init"]) == (10_000, "small-uniform")
+                assert (options["beta_step"], options["init"], options["penalty"]) == (10_000, "small-uniform", "norm")
         if "npu" in config.unit_options:
             assert config.unit_options["npu"]["gate_init"] == 1.0  # arithmetic_models.jl:83
         for unit in ("nau", "nmu", "nalu"):  # every weight U[0, 0.1) (arithmetic_models.jl:37-38, 50-65)

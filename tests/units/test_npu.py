@@ -201,3 +201,22 @@ def test_small_uniform_init_draws_exponents_from_0_to_a_tenth(cls):
         cls(2, 1, init="rand")
     with pytest.raises(TypeError):
         NaiveNPU(2, 1, gate_init=1.0)  # no gate to start
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU, NaiveNPU])
+def test_norm_penalty_sums_each_parameters_2_norm(cls):
+    """Heim et al.'s β·norm(params, 1): Julia sums the arrays' 2-norms (scripts/arithmetic/add_l1_runs.jl:38);
+    at a parameter of zeros (the NPU's W_im) its gradient is 0, not nan."""
+    torch.manual_seed(6)
+    alone = cls(5, 3, penalty="norm", beta_start=1e-5, beta_end=1e-4, dtype=F64)
+    expected = 1e-5 * sum(math.sqrt((p.detach() ** 2).sum().item()) for p in alone.parameters())
+    assert alone.regularization(0).item() == pytest.approx(expected, rel=1e-12)
+    alone.regularization(0).backward()
+    assert all(torch.isfinite(p.grad).all() for p in alone.parameters())
+    population = cls(5, 3, penalty="norm", members=2, dtype=F64)
+    with torch.no_grad():
+        for p, q in zip(population.parameters(), alone.parameters()):
+            p[1].copy_(q)
+    assert population.regularization(0)[1].item() == pytest.approx(expected / 1e-5 * 1e-7, rel=1e-12)
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        cls(2, 1, penalty="l2")

@@ -56,8 +56,9 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     Every weight starts in U[0, 0.1) (``initf("rand")``, ``:37-38``), the NALU's gate bias at
     0; the NPU's gate at 1
     (``:83``), the RealNPU's at 0.5 (``src/npu.jl:95-96``); eps the float32 machine epsilon
-    (``src/npu.jl:51``). The L1 schedule of :data:`BETAS` steps every tenth of the run, every
-    10,000 steps of the paper's 100,000. The NAU and the NMU have no regularizer of their own
+    (``src/npu.jl:51``). The penalty of :data:`BETAS` steps every tenth of the run, every
+    10,000 steps of the paper's 100,000, on the sum of each array's 2-norm, as the scripts'
+    ``norm(ps, 1)`` computes it (``scripts/arithmetic/add_l1_runs.jl:38``). The NAU and the NMU have no regularizer of their own
     (``src/nau.jl:8-9``, ``src/nmu.jl:9-10``); the NALU has a gate bias and eps 1e-8
     (``src/nalu.jl:18, 24``).
 
@@ -68,7 +69,7 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     """
     start, end = BETAS[target]
     l1 = {"eps": torch.finfo(torch.float32).eps, "init": "small-uniform", "beta_start": start, "beta_end": end,
-          "beta_growth": 10.0, "beta_step": max(1, iterations // 10)}
+          "beta_growth": 10.0, "beta_step": max(1, iterations // 10), "penalty": "norm"}
     options = {
         "npu": {**l1, "gate_init": 1.0},
         "real-npu": {**l1, "gate_init": 0.5},
@@ -174,13 +175,13 @@ EXPERIMENT = Experiment(
         "target training: add": f"lr 1e-2 ({CONFIGS}:6)",
     },
     deviations=(
-        Deviation("models", reference=f"β(t)·norm(params(model), 1) on every model ({RUNS['add']}:34-39): "
-                  "Julia's norm of a collection of arrays with p = 1 sums each array's 2-norm (JuliaLang/"
-                  "LinearAlgebra.jl#1105), so β·Σ‖θ‖₂ over the NAU's W and the last layer's arrays, NMU and NALU too; "
-                  "β multiplied by 10 at steps 10,000, 20,000, … counted from 1 (src/schedules.jl:38-57)",
-                  ours="β(t)·Σ|θ| over the NPU's, RealNPU's or NaiveNPU's own parameters (nalm's NPU L1, "
-                       "elementwise), from step 0; the NAU, the NMU and the NALU have none",
-                  reason="nalm's regularizers are the units' own; none penalizes a whole network's norms"),
+        Deviation("models", reference=f"β(t)·norm(params(model), 1) on every model ({RUNS['add']}:34-39), "
+                  "which sums each parameter array's 2-norm: the NAU's W and the last layer's arrays, the NMU's "
+                  "and the NALUs' too; β multiplied by 10 at steps 10,000, 20,000, … counted from 1 "
+                  "(src/schedules.jl:38-57)",
+                  ours="β(t)·Σ‖θ‖₂ over the NPU's, RealNPU's or NaiveNPU's own arrays (penalty 'norm'), ×10 at "
+                       "steps 10,000, 20,000, … counted from 0; the NAU's W, the NMU and the NALU are not penalized",
+                  reason="nalm's penalties are the units' own, and its NAU, NMU and NALU have no such one"),
         Deviation("models", reference="the NAU unclamped (src/nau.jl:17); the NMU's weights clipped to [0, 1] in "
                   "the forward pass only (src/nmu.jl:23-28), the parameter left where the optimizer puts it",
                   ours="nalm's NAU and NMU: W clamped to [-1, 1] (NAU) or [0, 1] (NMU) in the forward pass and "

@@ -12,6 +12,12 @@ INITS = ("glorot", "small-uniform")
 nmheim/NeuralPowerUnits ``src/npu.jl:38-44, 95-96``), or U[0, 0.1) (``rand(Float32, a, b)/10``,
 the ``"rand"`` init of their arithmetic task, ``src/arithmetic_models.jl:37-38``)."""
 
+PENALTIES = ("l1", "norm")
+"""How the penalty measures the parameters: ``'l1'``, Σ|θ| over every element (nalm-benchmark);
+``'norm'``, the sum of each parameter's 2-norm, which is what Heim et al.'s ``norm(params, 1)``
+computes (Julia's norm of a collection of arrays with p = 1 sums the arrays' own 2-norms:
+JuliaLang/LinearAlgebra.jl#1105; nmheim/NeuralPowerUnits ``scripts/arithmetic/add_l1_runs.jl:38``)."""
+
 
 class RealNPU(ArithmeticUnit):
     r"""Real neural power unit: :math:`z = \exp(W \log r) \odot \cos(W k)`.
@@ -40,6 +46,8 @@ class RealNPU(ArithmeticUnit):
             ``beta_start = beta_end = 0`` turns the penalty off (Heim et al.'s simple task).
         init: how the exponents start, one of :data:`INITS` (``'glorot'``: Glorot uniform).
         gate_init: the value every gate starts at.
+        penalty: ``'l1'`` (the default, above) or ``'norm'``: :math:`\beta(t) \sum_\theta
+            \|\theta\|_2`, each parameter's 2-norm (:data:`PENALTIES`).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -65,11 +73,13 @@ class RealNPU(ArithmeticUnit):
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7,
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
-                 beta_step: int = 10_000, init: str = "glorot", gate_init: float = 0.5, members=None, device=None,
-                 dtype=None):
+                 beta_step: int = 10_000, init: str = "glorot", gate_init: float = 0.5, penalty: str = "l1",
+                 members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if penalty not in PENALTIES:
+            raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
         if not 0 <= beta_start or not beta_growth > 1 or not (isinstance(beta_step, int) and beta_step >= 1):
             raise ValueError(f"beta_step must be a positive integer, beta_start non-negative and beta_growth "
                              f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
@@ -77,7 +87,7 @@ class RealNPU(ArithmeticUnit):
             raise ValueError(f"beta_start 0 (no L1 penalty) needs beta_end 0, got {beta_end!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
-        self.init, self.gate_init = init, float(gate_init)
+        self.init, self.gate_init, self.penalty = init, float(gate_init), penalty
         self.create_parameters()
         self.reset_parameters()
 
@@ -111,12 +121,17 @@ class RealNPU(ArithmeticUnit):
         return [Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)]
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
+        own = self.parameters(recurse=False)
+        if self.penalty == "l1":
+            return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in own)
+        # vector_norm's gradient at 0 is 0 (NPU's W_im starts there), as Zygote's for Julia's norm
+        return self.beta_at(step) * sum(torch.linalg.vector_norm(p) if self.members is None
+                                        else torch.linalg.vector_norm(p.flatten(1), dim=1) for p in own)
 
     def options(self) -> dict:
         start, end, growth, every = self.beta
         return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every,
-                "init": self.init, "gate_init": self.gate_init}
+                "init": self.init, "gate_init": self.gate_init, "penalty": self.penalty}
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
@@ -223,10 +238,10 @@ class NaiveNPU(NPU):
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, beta_start: float = 1e-7,
                  beta_end: float = 1e-5, beta_growth: float = 10.0, beta_step: int = 10_000, init: str = "glorot",
-                 members=None, device=None, dtype=None):
+                 penalty: str = "l1", members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, eps=eps, beta_start=beta_start, beta_end=beta_end,
-                         beta_growth=beta_growth, beta_step=beta_step, init=init, members=members, device=device,
-                         dtype=dtype)
+                         beta_growth=beta_growth, beta_step=beta_step, init=init, penalty=penalty, members=members,
+                         device=device, dtype=dtype)
 
     def create_parameters(self) -> None:
         self.W_re = self.new_parameter(self.out_features, self.in_features)
