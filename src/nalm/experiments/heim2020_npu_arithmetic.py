@@ -5,8 +5,8 @@ Protocol (nmheim/NeuralPowerUnits ``scripts/arithmetic/*_l1_runs.jl``, their con
 and b of inputs 39-88; the targets a + b, ab, 1/a and √a, each with ranges of its own (x in
 [-1, 1] for + and ×, [0, 0.5] for 1/a, [0, 2] for √a), the inputs the points of one Sobol
 sequence, 128 a step; a NAU of 100 × 100 under an NPU, RealNPU, NMU or NaiveNPU, or two NALUs,
-every weight starting in U[0, 0.1); RMSprop with an L1 penalty that grows tenfold every 10,000
-of 100,000 steps (the NMU runs 10,000 steps on + and 20,000 on ×). The published table is each
+every weight starting in U[0, 0.1); RMSprop with a penalty on the weights (the paper's L1) that
+grows tenfold every 10,000 of 100,000 steps (the NMU runs 10,000 steps on + and 20,000 on ×). The published table is each
 model's validation MSE on 10,000 later Sobol points of twice the range (1/a: on [-0.5, 0]), the
 median and median absolute deviation over the best 10 runs (of 10; of 20 on ×).
 """
@@ -46,7 +46,7 @@ TASKS = (
 MODELS = ("nau/npu", "nau/real-npu", "nalu", "nau/nmu", "nau/naive-npu")
 
 BETAS = {"add": (1e-5, 1e-4), "mul": (1e-5, 1e-4), "reciprocal": (1e-9, 1e-7), "sqrt": (1e-6, 1e-4)}
-"""(βstart, βend) of the L1 penalty per target (``sobolconfigs.jl:8-9, 32-33, 56-57, 80-81``),
+"""(βstart, βend) of the penalty per target (``sobolconfigs.jl:8-9, 32-33, 56-57, 80-81``),
 ×10 every 10,000 steps (``:10-11``)."""
 
 
@@ -54,13 +54,12 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     """The options of each unit in ``model``, as ``src/arithmetic_models.jl:50-90`` builds its layers.
 
     Every weight starts in U[0, 0.1) (``initf("rand")``, ``:37-38``), the NALU's gate bias at
-    0; the NPU's gate at 1
-    (``:83``), the RealNPU's at 0.5 (``src/npu.jl:95-96``); eps the float32 machine epsilon
-    (``src/npu.jl:51``). The penalty of :data:`BETAS` steps every tenth of the run, every
-    10,000 steps of the paper's 100,000, on the sum of each array's 2-norm, as the scripts'
-    ``norm(ps, 1)`` computes it (``scripts/arithmetic/add_l1_runs.jl:38``). The NAU and the NMU have no regularizer of their own
-    (``src/nau.jl:8-9``, ``src/nmu.jl:9-10``); the NALU has a gate bias and eps 1e-8
-    (``src/nalu.jl:18, 24``).
+    0, the NPU's gate at 1 (``:83``), the RealNPU's at 0.5 (``src/npu.jl:95-96``); eps is the
+    float32 machine epsilon (``src/npu.jl:51``). The penalty of :data:`BETAS` grows every tenth
+    of the run (every 10,000 steps of the paper's 100,000) and sums each array's 2-norm, as the
+    scripts' ``norm(ps, 1)`` computes it (``scripts/arithmetic/add_l1_runs.jl:38``). The NAU and
+    the NMU have no regularizer of their own (``src/nau.jl:8-9``, ``src/nmu.jl:9-10``); the NALU
+    has a gate bias and eps 1e-8 (``src/nalu.jl:18, 24``).
 
     >>> unit_options("nau/npu", "reciprocal", 100_000)["npu"]["beta_start"]
     1e-09
@@ -68,12 +67,12 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     500
     """
     start, end = BETAS[target]
-    l1 = {"eps": torch.finfo(torch.float32).eps, "init": "small-uniform", "beta_start": start, "beta_end": end,
-          "beta_growth": 10.0, "beta_step": max(1, iterations // 10), "penalty": "norm"}
+    penalty = {"eps": torch.finfo(torch.float32).eps, "init": "small-uniform", "beta_start": start, "beta_end": end,
+               "beta_growth": 10.0, "beta_step": max(1, iterations // 10), "penalty": "norm"}
     options = {
-        "npu": {**l1, "gate_init": 1.0},
-        "real-npu": {**l1, "gate_init": 0.5},
-        "naive-npu": l1,
+        "npu": {**penalty, "gate_init": 1.0},
+        "real-npu": {**penalty, "gate_init": 0.5},
+        "naive-npu": penalty,
         "nau": {"regularizer_scale": 0.0, "init": "small-uniform"},
         "nmu": {"regularizer_scale": 0.0, "init": "small-uniform"},
         "nalu": {"gate_bias": True, "eps": 1e-8, "init": "small-uniform"},
