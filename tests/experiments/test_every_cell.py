@@ -20,6 +20,7 @@ from nalm.results import ResultsStore
 from nalm.runner import run_experiment
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
+SLOW = {"heim2020-npu-arithmetic"}  # 100 × 100 networks: reading back its 20 cells' formulas takes a minute or more
 
 
 def models_of(experiment) -> list[str]:
@@ -34,7 +35,7 @@ def variants() -> list:
     for name, experiment in EXPERIMENTS.items():
         if isinstance(experiment.workload, DataSet):  # tests/cli/test_dataset_runs.py
             continue
-        out.append(pytest.param(experiment, id=name))
+        out.append(pytest.param(experiment, id=name, marks=[pytest.mark.slow] if name in SLOW else []))
         if experiment.workload.paper_tasks:
             paper = dataclasses.replace(experiment, workload=experiment.workload.at_paper_scale())
             out.append(pytest.param(paper, id=f"{name}-paper-tasks", marks=pytest.mark.slow))  # 1000-step sequences

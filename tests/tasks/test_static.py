@@ -163,6 +163,7 @@ _FORMULAS = {
     "square": lambda a, b: a * a,
     "sqrt": lambda a, b: np.sqrt(a),
     "identity": lambda a, b: a,
+    "reciprocal": lambda a, b: 1.0 / a,
 }
 
 
@@ -194,6 +195,7 @@ def test_targets_on_known_values():
     np.testing.assert_allclose(TARGETS["div"](a, b), [0.75, -0.4, 18.0])
     np.testing.assert_allclose(TARGETS["square"](a, b), [9.0, 4.0, 81.0])
     np.testing.assert_allclose(TARGETS["sqrt"](np.array([4.0, 0.25]), None), [2.0, 0.5])
+    np.testing.assert_allclose(TARGETS["reciprocal"](a, None), [1 / 3, -0.5, 1 / 9])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -381,3 +381,20 @@ def test_input_regularizer_turns_the_fused_step_off_and_is_refused_where_undefin
     for cls in (nalm.units.NRU, nalm.units.NMRU, nalm.units.nau_nmu.StochasticNMU):
         with pytest.raises(ValueError, match="no input regularizer"):
             cls(3, 1, regularizer_z=1.0)
+
+
+def test_small_uniform_init_is_heim_et_al_s_rand_over_ten():
+    """nmheim/NeuralPowerUnits src/arithmetic_models.jl:37-38 (rand(Float32, a, b)/10) for the NAU,
+    NMU and NALU of its arithmetic task (:50-65); the NALU's gate bias starts at 0."""
+    torch.manual_seed(0)
+    units = [nalm.NAU(100, 100, init="small-uniform"), nalm.NMU(100, 100, init="small-uniform", members=2),
+             nalm.NALU(100, 100, init="small-uniform", gate_bias=True)]
+    for unit in units:
+        for name, p in unit.named_parameters():
+            if name == "gate_bias":
+                assert (p == 0).all()
+                continue
+            assert p.min() >= 0 and 0.099 < p.max() < 0.1 and abs(p.mean().item() - 0.05) < 2e-3, (unit, name)
+    assert "init='small-uniform'" in repr(units[0]) and "init=" not in repr(nalm.NAU(2, 1))
+    with pytest.raises(ValueError, match="NRU init must be one of"):
+        nalm.NRU(2, 1, init="small-uniform")  # an init its class does not draw is refused

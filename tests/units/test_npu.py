@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from nalm.units import NPU, RealNPU
+from nalm.units import NPU, NaiveNPU, RealNPU
 
 F64 = torch.float64
 
@@ -163,3 +163,60 @@ def test_l1_regularizer_of_a_population_is_per_member():
     torch.testing.assert_close(reg, expected, rtol=1e-12, atol=0)
     reg.sum().backward()
     assert unit.W.grad is not None and unit.W.grad.abs().min() > 0
+
+
+# -- NaiveNPU and the init options ------------------------------------------------------------
+def reference_naive_npu(x, w_re, w_im, eps):
+    """NeuralPowerUnits src/npu.jl:23-27 (NPUX): r = |x| + eps, k = π[x < 0], no gate."""
+    log_r, k = torch.log(x.abs() + eps), math.pi * (x < 0).to(x.dtype)
+    return torch.exp(log_r @ w_re.T - k @ w_im.T) * torch.cos(k @ w_re.T + log_r @ w_im.T)
+
+
+def test_naive_npu_is_the_ungated_formula():
+    """An input of zero enters as log eps: no gate moves it to 1, as the NPU's gate at g = 0 would."""
+    torch.manual_seed(4)
+    w_re, w_im = torch.randn(3, 4, dtype=F64), torch.randn(3, 4, dtype=F64) * 0.5
+    unit = NaiveNPU(4, 3, eps=1e-3, dtype=F64)
+    set_(unit.W_re, w_re), set_(unit.W_im, w_im)
+    x = torch.randn(10, 4, dtype=F64) * 3
+    x[0, 1] = 0.0
+    torch.testing.assert_close(unit(x), reference_naive_npu(x, w_re, w_im, 1e-3), rtol=1e-12, atol=1e-12)
+    assert set(dict(unit.named_parameters())) == {"W_re", "W_im"} and "gate_init" not in unit.options()
+    gated = NPU(4, 3, eps=1e-3, dtype=F64)  # the NPU with its gate held open computes the same
+    set_(gated.W_re, w_re), set_(gated.W_im, w_im), set_(gated.g, 1.0)
+    torch.testing.assert_close(gated(x), unit(x), rtol=1e-12, atol=1e-12)
+    assert unit.regularization(0).item() == pytest.approx(1e-7 * (w_re.abs().sum() + w_im.abs().sum()).item())
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU, NaiveNPU])
+def test_small_uniform_init_draws_exponents_from_0_to_a_tenth(cls):
+    """NeuralPowerUnits src/arithmetic_models.jl:37-38 (rand/10) and :83 (the NPU's gate at 1)."""
+    torch.manual_seed(5)
+    options = {} if cls is NaiveNPU else {"gate_init": 1.0}
+    unit = cls(100, 100, init="small-uniform", members=2, dtype=F64, **options)
+    w = unit.W if cls is RealNPU else unit.W_re
+    assert w.min() >= 0 and w.max() < 0.1 and w.max() > 0.099 and abs(w.mean().item() - 0.05) < 1e-3
+    assert torch.equal(unit.g, torch.ones(2, 100, dtype=F64))
+    with pytest.raises(ValueError, match="init must be one of"):
+        cls(2, 1, init="rand")
+    with pytest.raises(TypeError):
+        NaiveNPU(2, 1, gate_init=1.0)  # no gate to start
+
+
+@pytest.mark.parametrize("cls", [NPU, RealNPU, NaiveNPU])
+def test_norm_penalty_sums_each_parameters_2_norm(cls):
+    """Heim et al.'s β·norm(params, 1): Julia sums the arrays' 2-norms (scripts/arithmetic/add_l1_runs.jl:38);
+    at a parameter of zeros (the NPU's W_im) its gradient is 0, not nan."""
+    torch.manual_seed(6)
+    alone = cls(5, 3, penalty="norm", beta_start=1e-5, beta_end=1e-4, dtype=F64)
+    expected = 1e-5 * sum(math.sqrt((p.detach() ** 2).sum().item()) for p in alone.parameters())
+    assert alone.regularization(0).item() == pytest.approx(expected, rel=1e-12)
+    alone.regularization(0).backward()
+    assert all(torch.isfinite(p.grad).all() for p in alone.parameters())
+    population = cls(5, 3, penalty="norm", members=2, dtype=F64)
+    with torch.no_grad():
+        for p, q in zip(population.parameters(), alone.parameters()):
+            p[1].copy_(q)
+    assert population.regularization(0)[1].item() == pytest.approx(expected / 1e-5 * 1e-7, rel=1e-12)
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        cls(2, 1, penalty="l2")

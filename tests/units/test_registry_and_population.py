@@ -12,7 +12,7 @@ from nalm.units import MLP, ArithmeticUnit, Network, UnknownNameError, build_mod
 F64 = torch.float64
 IN, OUT, M, B = 3, 2, 5, 4
 
-EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "inalu", "inalu-sw", "g-nalu", "nru", "nmru",
+EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "naive-npu", "inalu", "inalu-sw", "g-nalu", "nru", "nmru",
                   "mcfc", "mul-mcfc"}
 
 # (id, factory(**factory_kwargs)) -- every registered unit with its defaults, some option variants,
@@ -310,7 +310,7 @@ def test_gradcheck_input_and_parameters(make, members):
     for layer in module.modules():
         if isinstance(layer, (nalm.NAU, nalm.NMU, nalm.MultiplicativeNACNMU)):
             assert ((layer.W > layer.lower + 0.01) & (layer.W < 0.99)).all()
-        if isinstance(layer, nalm.RealNPU):
+        if isinstance(layer, nalm.RealNPU) and not isinstance(layer, nalm.NaiveNPU):  # the NaiveNPU has no gate
             assert ((layer.g > 0.01) & (layer.g < 0.99)).all()
     assert_gradcheck(module, inputs_for(module, 3, IN, seed=4))
 

@@ -9,7 +9,7 @@ table gives its mean over the runs. One network per target here, where the paper
 four jointly (see the deviations). Trained on positive inputs only, the NPU's imaginary weights
 get no gradient (at W_im = 0 and k = 0 it is -sin(0)·log r), so NPU and RealNPU of one seed
 train to the same network; the paper's two columns differ by their unseeded draws. The
-100-input task of the paper's section 4.3 is not built.
+100-input task of the paper's section 4.3 is ``heim2020-npu-arithmetic``.
 """
 import torch
 

@@ -190,7 +190,9 @@ class Experiment:
     schedules scale with the run's length and may differ per model (one schedule for both
     layers of ``nau/nmu``) or per target (the NPU's on division); runs whose configs differ
     train as separate populations. ``model_train`` overrides training settings per model (e.g.
-    a learning rate for the NPU units); ``unit_train`` those of every model made of units (not
+    a learning rate for the NPU units), and under its ``"targets"`` key per target of that model
+    (the NMU's shorter runs in heim2020-npu-arithmetic); ``target_train`` those of every model on
+    a target (a learning rate per operation); ``unit_train`` those of every model made of units (not
     an MLP or RNN baseline) that has no entry of its own, so that any unit, a user's too, runs
     as the experiment's own units do (trask2018-identity: one layer). ``model_targets`` limits
     a model to the targets its source benchmarks it on (a division unit on ÷), unless the
@@ -209,6 +211,7 @@ class Experiment:
     paper_seeds: int | None = None
     unit_options: Callable[[str, str, int], dict] = lambda model, target, iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
+    target_train: dict[str, dict] = field(default_factory=dict)
     unit_train: dict = field(default_factory=dict)
     model_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # protocol-card setting -> its source
@@ -237,7 +240,7 @@ class Experiment:
         this model's on this target); unit options given in the overrides replace the
         experiment's per unit."""
         settings = self.workload.training_settings(self, overrides_for(overrides, model, target))
-        config = self.train.replace(**{**self.train_overrides(model), **settings})
+        config = self.train.replace(**{**self.train_overrides(model, target), **settings})
         options = {**self.unit_options(model, target, config.iterations), **config.unit_options}
         return config.replace(unit_options=options)
 
@@ -247,12 +250,25 @@ class Experiment:
         every = {name: value for name, value in (overrides or {}).items() if name != MODELS}
         return self.train.replace(**self.workload.training_settings(self, every))
 
-    def train_overrides(self, model: str) -> dict:
+    def train_overrides(self, model: str, target: str | None = None) -> dict:
         """The training settings ``model`` runs with beyond the defaults: its own, else ``unit_train``
-        for a model made of units."""
-        if model in self.model_train:
-            return self.model_train[model]
-        return self.unit_train if self.unit_train and not is_baseline(model) else {}
+        for a model made of units; on ``target``, then ``target_train``'s for it, then the model's
+        own for it.
+
+        >>> from nalm.experiments import EXPERIMENTS
+        >>> arithmetic = EXPERIMENTS["heim2020-npu-arithmetic"]
+        >>> arithmetic.train_overrides("nau/nmu", "add"), arithmetic.train_overrides("nau/npu", "add")
+        ({'lr': 0.01, 'iterations': 10000}, {'lr': 0.01})
+        >>> arithmetic.train_overrides("nau/nmu")
+        {}
+        """
+        own = self.model_train[model] if model in self.model_train else (
+            self.unit_train if self.unit_train and not is_baseline(model) else {})
+        settings = {k: v for k, v in own.items() if k != TARGETS}
+        if target is not None:
+            settings.update(self.target_train.get(target, {}))
+            settings.update(own.get(TARGETS, {}).get(target, {}))
+        return settings
 
     def runs_by_default(self, model: str, target: str) -> bool:
         """Whether ``model`` runs on ``target`` when the targets are not chosen (:attr:`model_targets`)."""

@@ -34,6 +34,7 @@ SYMBOLIC_TARGETS = {
     "square": lambda a, b: a ** 2,
     "sqrt": lambda a, b: sympy.sqrt(a),
     "identity": lambda a, b: a,
+    "reciprocal": lambda a, b: 1 / a,
 }
 """:data:`nalm.tasks.targets.TARGETS` written for SymPy expressions."""
 

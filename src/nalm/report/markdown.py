@@ -13,6 +13,7 @@ METRIC_NAMES = {
     "normalized_extrapolation": "normalized error, extrapolation (median over seeds; 100 = untrained {baseline}, 0 = perfect)",
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
     "extrapolation_mae": "mean absolute error of the final model on the extrapolation set (median over seeds)",
+    "extrapolation_mse": "mean squared error of the final model on the extrapolation set (median over seeds)",
     "formulas": "seeds whose network computes the target exactly: its simplest formula is the target and reproduces "
                 "the network within 1e-3 of the size of its terms (`nalm explain`; runs.csv's formula_error says how "
                 "close each formula is; –: no formula, or one read back by an earlier nalm: `nalm explain RUN_ID` "
@@ -107,7 +108,7 @@ def render(experiment, cells: list[Cell]) -> str:
         out += success_matrix(workload, cells, models, targets)
     for published in experiment.published:
         by_key, longest = comparable_cells(experiment, cells, published.task)
-        out += published_section(published, by_key, targets, [longest] if longest else [], seeds)
+        out += published_section(published, by_key, targets, longest, seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", "", "Median run, best run: the ids of the cell's run at the median and at the lowest "
             "normalized extrapolation error; `nalm explain ID` reads its formula, `nalm runs list "
@@ -123,14 +124,15 @@ def render(experiment, cells: list[Cell]) -> str:
     return "\n".join(out) + "\n"
 
 
-def comparable_cells(experiment, cells: list[Cell], task_index: int) -> tuple[dict, int | None]:
-    """The cells a published table is compared with, by (model, target): the longest runs of the
-    experiment's own task ``task_index`` (not one given by ``--interpolation``; a target tested on
-    tasks of its own, such as heim2020-npu's √x, on the first of those), at each model's own
-    learning rate where that was run; and their iterations."""
+def comparable_cells(experiment, cells: list[Cell], task_index: int) -> tuple[dict, list[int]]:
+    """The cells a published table is compared with, by (model, target): the longest runs of each
+    on the experiment's own task ``task_index`` (not one given by ``--interpolation``; a target
+    tested on tasks of its own, such as heim2020-npu's √x, on the first of those), at the model's
+    own learning rate where that was run; and their iterations (one count, unless the source
+    ran some models shorter, as heim2020-npu-arithmetic's NMU)."""
     workload = experiment.workload
     if task_index >= len(workload.tasks):  # the tasks were replaced (--interpolation)
-        return {}, None
+        return {}, []
 
     def own_task(target: str) -> tuple[int, str]:
         indices = workload.task_indices(target)
@@ -138,15 +140,17 @@ def comparable_cells(experiment, cells: list[Cell], task_index: int) -> tuple[di
         return index, task_key(task_to_dict(workload.tasks[index]))
 
     def own_rate(cell: Cell) -> bool:
-        return cell.setting.lr == experiment.train_overrides(cell.model).get("lr", experiment.train.lr)
+        return cell.setting.lr == experiment.train_overrides(cell.model, cell.target).get("lr", experiment.train.lr)
 
     tasks = {target: own_task(target) for target in {c.target for c in cells}}
     comparable = [c for c in cells if (c.setting.task_index, c.setting.task) == tasks[c.target]]
-    longest = max((max(c.iterations) for c in comparable), default=None)
-    comparable = [c for c in comparable if max(c.iterations) == longest]
+    longest: dict[tuple[str, str], int] = {}
+    for c in comparable:
+        longest[c.model, c.target] = max(longest.get((c.model, c.target), 0), max(c.iterations))
+    comparable = [c for c in comparable if max(c.iterations) == longest[c.model, c.target]]
     if any(own_rate(c) for c in comparable):
         comparable = [c for c in comparable if own_rate(c)]
-    return {(c.model, c.target): c for c in comparable}, longest
+    return {(c.model, c.target): c for c in comparable}, sorted({max(c.iterations) for c in comparable})
 
 
 def success_matrix(workload, cells: list[Cell], models: list[str], targets: list[str]) -> list[str]:

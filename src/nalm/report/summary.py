@@ -57,6 +57,7 @@ class Cell:
     sparsity_interval: tuple[float, float] | None = None  # sparsity_error's Student-t 95% interval
     extrapolation_mae: tuple[float, float, float] | None = None  # the final model's extrapolation MAE: median,
     # low, high (infinite for a diverged run, as its final model is nan); None where a run has none stored
+    extrapolation_mse: tuple[float, float, float] | None = None  # likewise its extrapolation MSE
 
     @property
     def success_rate(self) -> float:
@@ -205,6 +206,7 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             solved_at_mean=solved_mean[0] if solved else None,
             sparsity_interval=sparsity_mean[1:] if sparsity else None,
             extrapolation_mae=final_error(group, "extrapolation_mae"),
+            extrapolation_mse=final_error(group, "extrapolation_mse"),
         ))
     return cells
 

@@ -13,6 +13,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".ranges": ("Range",),
     ".recurrent": ("RecurrentTask",),
     ".registry": ("TASK_KINDS", "task_from_dict", "task_to_dict"),
+    ".sobol": ("SobolTask",),
     ".static": ("PoolTask", "StaticTask", "stream"),
     ".targets": ("TARGETS", "check_target"),
 })

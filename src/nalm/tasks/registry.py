@@ -7,10 +7,11 @@ from .distributions import DistributionTask
 from .protocol import Task
 from .ranges import Range
 from .recurrent import RecurrentTask
+from .sobol import SobolTask
 from .static import PoolTask, StaticTask
 
 TASK_KINDS: dict[str, type] = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask,
-                             "DistributionTask": DistributionTask}
+                             "DistributionTask": DistributionTask, "SobolTask": SobolTask}
 
 
 def task_to_dict(task: Task) -> dict:

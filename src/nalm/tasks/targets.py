@@ -26,11 +26,14 @@ TARGETS = {
     "square": lambda a, b: a * a,
     "sqrt": lambda a, b: sqrt(a),
     "identity": lambda a, b: a,
+    "reciprocal": lambda a, b: 1 / a,
 }
 """Target operations by name; each takes (a, b) as numpy arrays or torch tensors, and is
 compiled by numba as written for the fused CPU step (:mod:`nalm.train.kernels.draw`): an
 operation is written so that numpy, PyTorch and numba evaluate it alike. ``identity`` is Trask
-et al.'s Figure 1 task (with a one-element subset, a = x)."""
+et al.'s Figure 1 task (with a one-element subset, a = x); ``reciprocal`` is Heim et al.'s 1/x
+(nmheim/NeuralPowerUnits ``src/arithmetic_dataset.jl:30``), where numba divides in float64 and
+rounds once more, which for a division gives numpy's and PyTorch's float32 quotient."""
 
 
 def check_target(name: str) -> None:

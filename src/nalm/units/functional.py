@@ -129,16 +129,21 @@ def nmu(x: Tensor, weight: Tensor) -> Tensor:
     return terms.prod(dim=-1)  # (*, batch, out)
 
 
-def npu(x: Tensor, w_re: Tensor, w_im: Tensor | None, gate: Tensor, eps: float) -> Tensor:
+def npu(x: Tensor, w_re: Tensor, w_im: Tensor | None, gate: Tensor | None, eps: float) -> Tensor:
     """The (real) neural power unit of Heim et al. (2020), eq. 5-7.
 
     The complex logarithm of a negative number adds iπ; the NPU keeps its real and imaginary
     parts apart, so the sign of a product of negative inputs comes back through the cosine.
-    ``w_im=None`` gives the RealNPU, whose imaginary weights are fixed at zero.
+    ``w_im=None`` gives the RealNPU, whose imaginary weights are fixed at zero; ``gate=None``
+    the ungated NaiveNPU, r = |x| + eps and k = π[x < 0] (eq. 5).
     """
-    g = gate.clamp(0, 1)
-    magnitude = log(g * (x.abs() + eps) + 1 - g)  # (*, batch, in): log r
-    phase = g * math.pi * (x < 0).to(x.dtype)  # (*, batch, in): k
+    negative = math.pi * (x < 0).to(x.dtype)
+    if gate is None:
+        magnitude, phase = log(x.abs() + eps), negative
+    else:
+        g = gate.clamp(0, 1)
+        magnitude = log(g * (x.abs() + eps) + 1 - g)  # (*, batch, in): log r
+        phase = g * negative  # (*, batch, in): k
     if w_im is None:
         return exp(linear(magnitude, w_re)) * cos(linear(phase, w_re))
     return exp(linear(magnitude, w_re) - linear(phase, w_im)) * cos(

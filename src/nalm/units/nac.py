@@ -10,7 +10,7 @@ from . import functional as F
 from .base import ArithmeticUnit, KernelLayer
 from .input_regularizer import InputRegularized
 
-INITS = ("stable-nalu", "blog")
+INITS = ("stable-nalu", "blog", "small-uniform")
 """Initialization schemes of the NAC-based units (see :func:`init_nac_`)."""
 
 
@@ -62,6 +62,8 @@ def init_nac_(tensor: Tensor, scheme: str, fan_in: int, fan_out: int) -> Tensor:
       nalm-benchmark ``stable_nalu/layer/nac.py:55-58``): 0.504 for a 100 → 2 layer.
     * ``'blog'``: ``kaiming_uniform_(a=√5)``, i.e. ``torch.nn.Linear``'s weight init, as in
       the seed blog's code (vrxacs/NALU-pytorch ``models/nac.py:29-30``).
+    * ``'small-uniform'``: U[0, 0.1), the ``"rand"`` init of Heim et al.'s arithmetic task
+      (nmheim/NeuralPowerUnits ``src/arithmetic_models.jl:37-38, 57-65``).
 
     Depends only on the shapes, so a population member draws what a standalone unit draws.
     """
@@ -70,6 +72,8 @@ def init_nac_(tensor: Tensor, scheme: str, fan_in: int, fan_out: int) -> Tensor:
         return nn.init.uniform_(tensor, -r, r)
     if scheme == "blog":
         return nn.init.kaiming_uniform_(tensor, a=math.sqrt(5))
+    if scheme == "small-uniform":
+        return nn.init.uniform_(tensor, 0.0, 0.1)
     raise ValueError(f"init must be one of {INITS}, got {scheme!r}")
 
 

@@ -34,9 +34,12 @@ class _Gated(ArithmeticUnit):
         """``'stable-nalu'``: ``xavier_uniform_`` with sigmoid's gain, 1 (stable-nalu
         ``stable_nalu/layer/_abstract_nalu.py:90-92``, nalm-benchmark
         ``stable_nalu/layer/_abstract_nalu.py:89-91``); ``'blog'``: ``kaiming_uniform_(a=√5)``
-        (vrxacs/NALU-pytorch ``models/nalu.py:31``, ``models/fauxnalu.py:28``)."""
+        (vrxacs/NALU-pytorch ``models/nalu.py:31``, ``models/fauxnalu.py:28``);
+        ``'small-uniform'``: U[0, 0.1) (nmheim/NeuralPowerUnits ``src/arithmetic_models.jl:57-65``)."""
         if self.init == "stable-nalu":
             nn.init.xavier_uniform_(G, gain=nn.init.calculate_gain("sigmoid"))
+        elif self.init == "small-uniform":
+            nn.init.uniform_(G, 0.0, 0.1)
         else:
             nn.init.kaiming_uniform_(G, a=math.sqrt(5))
         if gate_bias is not None:
@@ -100,8 +103,9 @@ class NALU(_Gated):
             code uses 1e-10, vrxacs/NALU-pytorch ``models/nalu.py:25``).
         init: ``'stable-nalu'`` (default: the NAC matrices by
             :func:`~nalm.units.nac.init_nac_`, the gate ``xavier_uniform_`` with gain 1, as
-            Madsen & Johansen's and Mistry et al.'s code) or ``'blog'`` (every matrix
-            ``kaiming_uniform_(a=√5)``, as the seed blog's code); the paper gives none.
+            Madsen & Johansen's and Mistry et al.'s code), ``'blog'`` (every matrix
+            ``kaiming_uniform_(a=√5)``, as the seed blog's code) or ``'small-uniform'`` (every
+            matrix U[0, 0.1), as Heim et al.'s arithmetic task); the paper gives none.
         members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
 
     Shape:

@@ -19,9 +19,14 @@ class _Regularized(InputRegularized, Scheduled):
     :class:`~nalm.units.input_regularizer.InputRegularized`)."""
 
     lower: float  # W's range is [lower, 1], enforced in forward and by project_()
+    inits: tuple[str, ...] = ("stable-nalu",)  # W's initializations (``init``), its paper's first
 
-    def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, **kwargs):
+    def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, init: str = "stable-nalu",
+                 **kwargs):
         super().__init__(in_features, out_features, **kwargs)
+        if init not in self.inits:
+            raise ValueError(f"{type(self).__name__} init must be one of {self.inits}, got {init!r}")
+        self.init = init
         self._init_input_regularizer(regularizer_z)
         self.W = self.new_parameter(out_features, self.weight_columns())
         self.reset_parameters()
@@ -66,7 +71,8 @@ class _Regularized(InputRegularized, Scheduled):
         self.forget_inputs()
 
     def options(self) -> dict:
-        return {**super().options(), **self.input_regularizer_options()}
+        return {**super().options(), **self.input_regularizer_options(),
+                **({"init": self.init} if self.init != self.inits[0] else {})}
 
 
 class NAU(_Regularized):
@@ -88,13 +94,15 @@ class NAU(_Regularized):
             added unramped; 0 (off) by default, as stable-nalu's ``--regualizer-z``
             (``experiments/sequential_mnist.py:30-34``). While it is on, every training forward
             pass keeps its input until :meth:`project_`, and the fused step is not used.
+        init: ``'stable-nalu'`` (below), or ``'small-uniform'``: U[0, 0.1), the ``"rand"`` init of
+            Heim et al.'s arithmetic task (nmheim/NeuralPowerUnits ``src/arithmetic_models.jl:37-38``).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
 
     Attributes:
         W: the trained weight, initialized :math:`U[-r, r]`,
-            :math:`r = \min(0.5, \sqrt{3} \sqrt{2 / (in + out)})` (Madsen & Johansen 2020).
+            :math:`r = \min(0.5, \sqrt{3} \sqrt{2 / (in + out)})` (Madsen & Johansen 2020), by default.
         weight: W clamped to [-1, 1] (read only).
 
     Examples::
@@ -109,11 +117,15 @@ class NAU(_Regularized):
 
     lower = -1.0
     z_input = 0.0
+    inits = ("stable-nalu", "small-uniform")
     schedule = (0.01, 5e3, 5e4)
     init_scheme = ("U[-r, r], r = min(0.5, √3·√(2/(in+out))) "
                    "(stable-nalu stable_nalu/layer/re_regualized_linear_nac.py:44-46)")
 
     def init_member(self, W: Tensor) -> None:
+        if self.init == "small-uniform":
+            nn.init.uniform_(W, 0.0, 0.1)
+            return
         r = min(0.5, math.sqrt(3.0) * math.sqrt(2.0 / (self.in_features + self.out_features)))
         nn.init.uniform_(W, -r, r)
 
@@ -137,13 +149,13 @@ class NMU(_Regularized):
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
-        regularizer_scale, regularizer_start, regularizer_end, regularizer_z: as for :class:`NAU`.
+        regularizer_scale, regularizer_start, regularizer_end, regularizer_z, init: as for :class:`NAU`.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
 
     Attributes:
-        W: the trained weight, initialized :math:`U[0.25, 0.75]` (Madsen & Johansen 2020).
+        W: the trained weight, initialized :math:`U[0.25, 0.75]` (Madsen & Johansen 2020) by default.
         weight: W clamped to [0, 1] (read only).
 
     Numerics:
@@ -161,11 +173,15 @@ class NMU(_Regularized):
 
     lower = 0.0
     z_input = 1.0
+    inits = ("stable-nalu", "small-uniform")
     schedule = (10.0, 1e6, 2e6)
     init_scheme = "U[0.25, 0.75] (stable-nalu stable_nalu/layer/re_regualized_linear_mnac.py:47-49)"
 
     def init_member(self, W: Tensor) -> None:
-        nn.init.uniform_(W, 0.25, 0.75)
+        if self.init == "small-uniform":
+            nn.init.uniform_(W, 0.0, 0.1)
+        else:
+            nn.init.uniform_(W, 0.25, 0.75)
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)

@@ -1,10 +1,22 @@
 """The Neural Power Unit and its real-valued variant (Heim, Pevný & Šmídl 2020)."""
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from . import functional as F
 from .base import ArithmeticUnit, Growth, StepSchedule
+
+INITS = ("glorot", "small-uniform")
+"""Initializations of the exponents: Glorot uniform (Heim et al.'s layers' default,
+nmheim/NeuralPowerUnits ``src/npu.jl:38-44, 95-96``), or U[0, 0.1) (``rand(Float32, a, b)/10``,
+the ``"rand"`` init of their arithmetic task, ``src/arithmetic_models.jl:37-38``)."""
+
+PENALTIES = ("l1", "norm")
+"""How the penalty measures the parameters: ``'l1'``, Σ|θ| over every element (nalm-benchmark);
+``'norm'``, the sum of each parameter's 2-norm, which is what Heim et al.'s ``norm(params, 1)``
+computes (Julia's norm of a collection of arrays with p = 1 sums the arrays' own 2-norms:
+JuliaLang/LinearAlgebra.jl#1105; nmheim/NeuralPowerUnits ``scripts/arithmetic/add_l1_runs.jl:38``)."""
 
 
 class RealNPU(ArithmeticUnit):
@@ -32,13 +44,17 @@ class RealNPU(ArithmeticUnit):
         beta_start, beta_end, beta_growth, beta_step: the L1 schedule; ``beta_start > beta_end``
             divides by the growth instead, down to ``beta_end`` (as the benchmark's code);
             ``beta_start = beta_end = 0`` turns the penalty off (Heim et al.'s simple task).
+        init: how the exponents start, one of :data:`INITS` (``'glorot'``: Glorot uniform).
+        gate_init: the value every gate starts at.
+        penalty: ``'l1'`` (the default, above) or ``'norm'``: :math:`\beta(t) \sum_\theta
+            \|\theta\|_2`, each parameter's 2-norm (:data:`PENALTIES`).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
 
     Attributes:
-        W: exponents, Glorot-uniform initialized (Heim et al. 2020).
-        g: the relevance gate, one per input, initialized to 0.5.
+        W: exponents, Glorot-uniform initialized (Heim et al. 2020) by default.
+        g: the relevance gate, one per input, initialized to 0.5 by default.
 
     Numerics:
         ``exp`` can overflow to ``inf`` for large exponents and inputs; nothing is clamped.
@@ -57,15 +73,21 @@ class RealNPU(ArithmeticUnit):
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7,
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
-                 beta_step: int = 10_000, members=None, device=None, dtype=None):
+                 beta_step: int = 10_000, init: str = "glorot", gate_init: float = 0.5, penalty: str = "l1",
+                 members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
-        if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 <= beta_start or not beta_growth > 1:
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if penalty not in PENALTIES:
+            raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+        if not 0 <= beta_start or not beta_growth > 1 or not (isinstance(beta_step, int) and beta_step >= 1):
             raise ValueError(f"beta_step must be a positive integer, beta_start non-negative and beta_growth "
                              f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
         if beta_start == 0 != beta_end:  # 0 never grows: no penalty, which beta_end must say
             raise ValueError(f"beta_start 0 (no L1 penalty) needs beta_end 0, got {beta_end!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
+        self.init, self.gate_init, self.penalty = init, float(gate_init), penalty
         self.create_parameters()
         self.reset_parameters()
 
@@ -74,8 +96,15 @@ class RealNPU(ArithmeticUnit):
         self.g = self.new_parameter(self.in_features)
 
     def init_member(self, W: Tensor, g: Tensor) -> None:
-        nn.init.xavier_uniform_(W)
-        nn.init.constant_(g, 0.5)
+        self.init_exponents(W)
+        nn.init.constant_(g, self.gate_init)
+
+    def init_exponents(self, W: Tensor) -> None:
+        """Draw the (real) exponents as :attr:`init` says."""
+        if self.init == "glorot":
+            nn.init.xavier_uniform_(W)
+        else:
+            nn.init.uniform_(W, 0.0, 0.1)
 
     def beta_at(self, step: int) -> float:
         """β at ``step``, computed in decimal as the benchmark does, so 1e-9 × 10 × 10 is 1e-7
@@ -92,11 +121,17 @@ class RealNPU(ArithmeticUnit):
         return [Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)]
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
+        own = self.parameters(recurse=False)
+        if self.penalty == "l1":
+            return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in own)
+        # vector_norm's gradient at 0 is 0 (NPU's W_im starts there), as Zygote's for Julia's norm
+        return self.beta_at(step) * sum(torch.linalg.vector_norm(p) if self.members is None
+                                        else torch.linalg.vector_norm(p.flatten(1), dim=1) for p in own)
 
     def options(self) -> dict:
         start, end, growth, every = self.beta
-        return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every}
+        return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every,
+                "init": self.init, "gate_init": self.gate_init, "penalty": self.penalty}
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
@@ -148,9 +183,9 @@ class NPU(RealNPU):
         self.g = self.new_parameter(self.in_features)
 
     def init_member(self, W_re: Tensor, W_im: Tensor, g: Tensor) -> None:
-        nn.init.xavier_uniform_(W_re)
+        self.init_exponents(W_re)
         nn.init.zeros_(W_im)
-        nn.init.constant_(g, 0.5)
+        nn.init.constant_(g, self.gate_init)
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
@@ -162,3 +197,71 @@ class NPU(RealNPU):
         ``stable_nalu/reader/tensorboard_metric_reader.py:120-140``)."""
         return (self.largest_distance_from_integers(self.W_re)
                 + self.largest_distance_from_integers(self.W_im)) / 2
+
+
+class NaiveNPU(NPU):
+    r"""Neural power unit without the relevance gate: Heim et al.'s NaiveNPU.
+
+    Heim, Pevný & Šmídl, "Neural Power Units", NeurIPS 2020, eq. 5 (the ``NPUX`` layer of
+    nmheim/NeuralPowerUnits ``src/npu.jl:10-29``):
+
+    .. math::
+        z = \exp(W_{re} \log r - W_{im} k) \odot \cos(W_{re} k + W_{im} \log r)
+
+    with :math:`r = |x| + \epsilon` and :math:`k = \pi [x < 0]`. Without a gate, an input that
+    is zero drives :math:`\log r` to :math:`\log \epsilon`, which the gate of :class:`NPU`
+    exists to avoid; the paper shows the difference on its 100-input task.
+
+    Args:
+        As for :class:`RealNPU`, without ``gate_init``.
+
+    Shape:
+        As for :class:`~nalm.units.nac.NAC`.
+
+    Attributes:
+        W_re: real part (Glorot uniform by default); W_im: imaginary part, zeros.
+        g: ones, the gate held open (no parameter): what :class:`NPU` computes at g = 1.
+
+    Examples::
+
+        >>> import torch
+        >>> npu = NaiveNPU(2, 1, dtype=torch.float64)
+        >>> with torch.no_grad():
+        ...     _ = npu.W_re.copy_(torch.tensor([[1.0, -1.0]]))
+        >>> npu(torch.tensor([[-3.0, 4.0]], dtype=torch.float64)).round(decimals=6)
+        tensor([[-0.7500]], dtype=torch.float64, grad_fn=<...>)
+        >>> sorted(name for name, _ in npu.named_parameters())
+        ['W_im', 'W_re']
+    """
+
+    init_scheme = "W_re Glorot uniform, W_im = 0 (nmheim/NeuralPowerUnits src/npu.jl:15-19)"
+
+    def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, beta_start: float = 1e-7,
+                 beta_end: float = 1e-5, beta_growth: float = 10.0, beta_step: int = 10_000, init: str = "glorot",
+                 penalty: str = "l1", members=None, device=None, dtype=None):
+        super().__init__(in_features, out_features, eps=eps, beta_start=beta_start, beta_end=beta_end,
+                         beta_growth=beta_growth, beta_step=beta_step, init=init, penalty=penalty, members=members,
+                         device=device, dtype=dtype)
+
+    def create_parameters(self) -> None:
+        self.W_re = self.new_parameter(self.out_features, self.in_features)
+        self.W_im = self.new_parameter(self.out_features, self.in_features)
+
+    def init_member(self, W_re: Tensor, W_im: Tensor) -> None:
+        self.init_exponents(W_re)
+        nn.init.zeros_(W_im)
+
+    @property
+    def g(self) -> Tensor:
+        """The gate, open for every input: ones of the shape an :class:`NPU`'s gate has."""
+        lead = () if self.members is None else (self.members,)
+        return torch.ones(*lead, self.in_features, dtype=self.W_re.dtype, device=self.W_re.device)
+
+    def options(self) -> dict:
+        options = super().options()
+        del options["gate_init"]
+        return options
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return F.npu(x, self.W_re, self.W_im, None, self.eps)
