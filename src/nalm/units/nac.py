@@ -7,7 +7,7 @@ from functools import lru_cache
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, KernelLayer
+from .base import ArithmeticUnit, KernelLayer, unregularized
 
 INITS = ("stable-nalu", "blog")
 """Initialization schemes of the NAC-based units (see :func:`init_nac_`)."""
@@ -141,8 +141,13 @@ class NAC(ArithmeticUnit):
         self.check_input(x)
         return F.linear(x, self.weight)
 
+    def weight_source(self) -> dict:
+        """The :class:`~nalm.units.base.KernelLayer` fields that say how Ŵ and M̂ give the weight
+        (no regularizer)."""
+        return dict(parameters=(self.W_hat, self.M_hat), weight_map="nac", sparsity_weight=unregularized)
+
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("linear", weight=self.weight)
+        return KernelLayer("linear", weight=self.weight, **self.weight_source())
 
 
 class LogSpaceProduct:
@@ -150,8 +155,10 @@ class LogSpaceProduct:
     that share it (NAC•, NAC•,σ, NAC•,NMU) and differ only in their weight.
 
     A unit mixing it in, before its :class:`~nalm.units.base.ArithmeticUnit` base, supplies
-    ``weight`` (the effective W), ``eps`` and ``weight_range``: the interval ``(low, high)``
-    its weight lies in, which :mod:`nalm.explain` rounds the weight within.
+    ``weight`` (the effective W), ``eps``, ``weight_range``: the interval ``(low, high)``
+    its weight lies in, which :mod:`nalm.explain` rounds the weight within, and
+    ``weight_source()``: the :class:`~nalm.units.base.KernelLayer` fields that say how its
+    parameters give W.
     """
 
     eps: float
@@ -163,7 +170,7 @@ class LogSpaceProduct:
         return F.exp(F.linear(F.log_magnitude(x, self.eps), self.weight))
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
+        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps, **self.weight_source())
 
 
 class MultiplicativeNAC(LogSpaceProduct, NAC):
