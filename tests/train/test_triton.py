@@ -58,8 +58,8 @@ MEMBERS = [Member(0, "mul", SMALL), Member(1, "div", SMALL)]
 RAMPS = {"nau": {"regularizer_start": 0, "regularizer_end": 4}, "nmu": {"regularizer_start": 1, "regularizer_end": 3},
          "nac-mul-nmu": {"regularizer_start": 1, "regularizer_end": 3}}
 # Weights from parameters by each map: tanh(Ŵ)·σ(M̂) (NAC, NAC•), σ(Ŵ) (NAC•,σ), clamped W (NAC•,NMU);
-# the log-space layer first and second.
-MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac"]
+# the log-space layer first and second; the NALU's gate and shared weight, G-NALU's scaled by ln φ.
+MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac", "nalu", "g-nalu", "nalu/nmu"]
 
 
 def _config(**changes):
@@ -160,6 +160,8 @@ def _trained(model, members, **changes):
     ("nac/nac-mul", "adam", (1e-2, 3e-2), {}, 1e-2),
     ("nac-mul-sigma", "rmsprop", (1e-2, 1e-2), {}, 1e-4),
     ("nau/nac-mul-nmu", "sgd", (0.1, 0.1), {"grad_clip": 0.05}, 1e-4),
+    ("nalu", "adam", (1e-2, 3e-2), {}, 1e-4),
+    ("g-nalu/nmu", "rmsprop", (1e-2, 1e-2), {"grad_clip": 0.05}, 1e-4),
 ])
 def test_trained_weights_match_autograd(model, optimizer, rates, changes, rel):
     """Three steps through the loop in two launches (steps 0-1, then 2: the second continues
@@ -212,7 +214,10 @@ def test_the_kernel_is_stored_only_when_chosen():
 
 
 @pytest.mark.parametrize("model, changes, message", [
-    ("nalu", {}, "NALU is not supported yet"),
+    ("nalu", {"unit_options": {"nalu": {"gate_bias": True}}}, "NALU is not supported yet"),
+    ("nalu", {"unit_options": {"nalu": {"gate": "scalar"}}}, "NALU is not supported yet"),
+    ("nalu", {"unit_options": {"nalu": {"shared_weights": False}}}, "NALU is not supported yet"),
+    ("nau/nalu", {}, "NAU→NALU is not supported yet"),
     ("nau/nmu", {"dtype": "float64"}, "float32 only so far"),
     ("nau/nmu", {"grad_norm_clip": 1.0}, "grad_norm_clip"),
     ("nau/nmu", {"unit_options": {"nmu": {"regularizer_z": 1.0}}}, "NAU→NMU is not supported yet"),

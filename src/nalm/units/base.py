@@ -71,8 +71,10 @@ class KernelLayer:
     ``weight``, or a ``'log-linear'`` layer's ``log_weight``) and how, for a kernel that steps
     the optimizer itself (:mod:`nalm.train.gpu`): ``'clamp'``, the one parameter clamped to
     ``weight_bounds`` (itself, without bounds); ``'nac'``, :math:`\tanh(p_0) \odot \sigma(p_1)`;
-    ``'sigmoid'``, :math:`\sigma(p_0)` (:data:`WEIGHT_MAPS`). Empty: not described, and such
-    kernels refuse the unit.
+    ``'sigmoid'``, :math:`\sigma(p_0)` (:data:`WEIGHT_MAPS`), each parameter first multiplied by
+    ``parameter_scale`` (a G-NALU's ln φ); a ``'nalu'`` layer's shared W and V. Empty: not
+    described, and such kernels refuse the unit. ``gate_parameter``: the trained matrix whose
+    product with ``parameter_scale`` is ``gate``.
 
     ``sparsity_weight``: where the unit's :meth:`~ArithmeticUnit.regularization` is exactly
     λ(step)·mean(min(\|W\|, \|1 - \|W\|\|)) over the raw weight ``parameters[0]`` (NAU, NMU),
@@ -91,6 +93,8 @@ class KernelLayer:
     sparsity_weight: Callable[[int], float] | None = None
     parameters: tuple[Tensor, ...] = ()
     weight_map: str = "clamp"
+    gate_parameter: Tensor | None = None
+    parameter_scale: float = 1.0
 
     def effective_weight(self) -> Tensor | None:
         """W as the layer computes with it: ``weight``, clamped where the layer has bounds."""

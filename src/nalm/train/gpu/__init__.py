@@ -8,7 +8,8 @@ GPU it runs compiled; on the CPU it runs through Triton's interpreter (``TRITON_
 set before Triton is imported), slowly, which is how it is tested without a GPU.
 
 Supported so far: float32 networks of NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or
-in pairs (hidden width up to 16), without ``regularizer_z``: each layer's weight computed from
+in pairs (hidden width up to 16), without ``regularizer_z``, and NALU and G-NALU layers alone or
+first (a shared weight, a gate per output, no gate bias): each layer's weight computed from
 its parameters as :class:`~nalm.units.base.KernelLayer` describes (``parameters``,
 ``weight_map``); static tasks with fresh batches drawn from one interval, whose operands sum
 runs of consecutive inputs; Adam, RMSprop and SGD, with ``grad_clip``. Anything else is refused

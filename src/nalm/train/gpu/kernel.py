@@ -17,8 +17,9 @@ trained weights agree with it to float32 rounding.
 
 Layer kinds (constexpr), numbered as the fused CPU step numbers them
 (:mod:`nalm.train.kernels.layers`): ``LINEAR`` (x·Wᵀ: NAU, NAC), ``NMU`` (Π (W x + 1 - W)) and
-``LOG_LINEAR`` (exp(log(|x| + eps)·Wᵀ): NAC• and its variants), first or second; ``NONE`` for no
-second layer. Everything here is float32.
+``LOG_LINEAR`` (exp(log(|x| + eps)·Wᵀ): NAC• and its variants), first or second; ``NALU``
+(σ(x·Gᵀ) mixing the two, one W: NALU, G-NALU) first only; ``NONE`` for no second layer.
+Everything here is float32.
 """
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ import triton.language as tl
 
 from ..kernels import layers
 from .draws import _inputs, _targets
-from .weights import CLAMP, NAC, clamp, load_state, optimize, parameter_gradients, sparsity, store_state, weight
+from .weights import (CLAMP, NAC, clamp, load_state, optimize, parameter_gradients, sigmoid, sparsity, store_state,
+                      weight)
 
 # Globals a kernel reads must be constexprs.
-LINEAR, NMU, LOG_LINEAR = tl.constexpr(layers.LINEAR), tl.constexpr(layers.NMU), tl.constexpr(layers.LOG_LINEAR)
+LINEAR, NMU, NALU = tl.constexpr(layers.LINEAR), tl.constexpr(layers.NMU), tl.constexpr(layers.NALU)
+LOG_LINEAR = tl.constexpr(layers.LOG_LINEAR)
 
 
 @triton.jit
@@ -64,10 +67,11 @@ def _update(p, g, a, v, finite, valid, low, high, rate, bias1, root_bias2, beta1
 
 @triton.jit(do_not_specialize=["start", "count"])
 def train_kernel(
-        P1, Q1, P2, Q2, S1, S2, state_columns, rates, keys, c3s, lows, widths, highs, spans, ops, frozen, Y,
+        P1, Q1, G1, P2, Q2, S1, S2, state_columns, offsets, rates, keys, c3s, lows, widths, highs, spans, ops,
+        frozen, Y,
         start, count, bias1s, root_bias2s, lambdas1, lambdas2, diverged_at, losses,
         row_blocks, samples, scale, beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip,
-        low1, high1, low2, high2, eps1, eps2,
+        low1, high1, low2, high2, eps1, eps2, scale1, scale2,
         B: tl.constexpr, BB: tl.constexpr, D: tl.constexpr, H: tl.constexpr, H2: tl.constexpr, FULL: tl.constexpr,
         BR: tl.constexpr, BD4: tl.constexpr, BH: tl.constexpr, KIND1: tl.constexpr, KIND2: tl.constexpr,
         MAP1: tl.constexpr, MAP2: tl.constexpr, OPTIMIZER: tl.constexpr,
@@ -75,11 +79,13 @@ def train_kernel(
     """Train member ``program_id`` for ``count`` steps from ``start``, unless ``frozen``.
 
     The first layer (kind ``KIND1``) has weight (M, H, D) from parameters P1 (and Q1: a NAC's M̂)
-    by map ``MAP1`` (``CLAMP``: clamped to [low1, high1]), the second (kind ``KIND2``) weight
-    (M, 1, H) from P2 (and Q2) by ``MAP2``; ``eps1``, ``eps2``: their logs' eps. S1, S2
-    (M, state_columns) are the optimizer's state slots, each parameter's in columns in the
-    order P1, Q1 (where ``MAP1`` is ``NAC``), P2, Q2, as :class:`~nalm.train.optim.PopulationOptimizer`
-    keeps them; ``rates`` (M,). Member m draws from Philox key ``keys[m]`` with counter (block,
+    by map ``MAP1`` (``CLAMP``: clamped to [low1, high1]), each scaled by ``scale1`` first, and a
+    NALU's gate matrix ``scale1``·G1 (M, H, D); the second (kind ``KIND2``) weight (M, 1, H) from
+    P2 (and Q2) by ``MAP2``, scaled by ``scale2``; ``eps1``, ``eps2``: their logs' eps. S1, S2
+    (M, state_columns) are the optimizer's state slots as
+    :class:`~nalm.train.optim.PopulationOptimizer` keeps them, P1's in the columns from
+    ``offsets[0]``, Q1's, G1's, P2's and Q2's from ``offsets[1]`` to ``offsets[4]``; ``rates``
+    (M,). Member m draws from Philox key ``keys[m]`` with counter (block,
     step mod 2^32, step div 2^32, ``c3s[m]``), row r from block ``r·row_blocks``, inputs in
     [lows, lows + widths] (``highs``); its operands sum columns [spans[m, 0], spans[m, 1]) and
     [spans[m, 2], spans[m, 3]), and its target is operation ``ops[m]``. Per step i of the launch:
@@ -92,8 +98,8 @@ def train_kernel(
 
     Constexprs: B rows per batch (BB, the next power of two), D inputs (FULL: the columns before
     a row's last partial block of four), H hidden (H2: H, or 0 for one layer; BH a power of two
-    ≥ 2), BR rows per tile, BD4 blocks per row (a power of two), ``KIND1`` and ``KIND2``
-    (``LINEAR``, ``NMU``, ``LOG_LINEAR``; any other ``KIND2``: no second layer), ``MAP1``, ``MAP2``
+    ≥ 2), BR rows per tile, BD4 blocks per row (a power of two), ``KIND1`` (``LINEAR``, ``NMU``,
+    ``LOG_LINEAR``, ``NALU``) and ``KIND2`` (the first three; any other: no second layer), ``MAP1``, ``MAP2``
     and ``OPTIMIZER``: :func:`nalm.train.gpu.trainer.constexprs` gives them.
     """
     m = tl.program_id(0).to(tl.int64)
@@ -105,23 +111,23 @@ def train_kernel(
     valid2 = hs < H2  # H2: 0 without a second layer
     at2 = tl.where(valid2, hs, 0)
     state = m * state_columns
-    base2 = H * D  # the second layer's first state column
-    if MAP1 == NAC:
-        base2 = 2 * H * D
+    sp1, sq1, sg1 = state + tl.load(offsets), state + tl.load(offsets + 1), state + tl.load(offsets + 2)
+    sp2, sq2 = state + tl.load(offsets + 3), state + tl.load(offsets + 4)
     p1 = tl.load(P1 + m * H * D + at1, mask=valid1, other=0.0)
     p2 = tl.load(P2 + m * H + at2, mask=valid2, other=0.0)
-    q1, q2 = p1, p2
+    ap1, vp1 = load_state(S1, S2, sp1 + at1, valid1, OPTIMIZER, GRADIENTS)
+    ap2, vp2 = load_state(S1, S2, sp2 + at2, valid2, OPTIMIZER, GRADIENTS)
+    q1, q2, g1p = p1, p2, p1  # (parameters a layer does not have: unused)
+    aq1, vq1, aq2, vq2, ag1, vg1 = ap1, vp1, ap2, vp2, ap1, vp1
     if MAP1 == NAC:
         q1 = tl.load(Q1 + m * H * D + at1, mask=valid1, other=0.0)
+        aq1, vq1 = load_state(S1, S2, sq1 + at1, valid1, OPTIMIZER, GRADIENTS)
     if MAP2 == NAC:
         q2 = tl.load(Q2 + m * H + at2, mask=valid2, other=0.0)
-    ap1, vp1 = load_state(S1, S2, state + at1, valid1, OPTIMIZER, GRADIENTS)
-    ap2, vp2 = load_state(S1, S2, state + base2 + at2, valid2, OPTIMIZER, GRADIENTS)
-    aq1, vq1, aq2, vq2 = ap1, vp1, ap2, vp2  # (no second parameter: unused)
-    if MAP1 == NAC:
-        aq1, vq1 = load_state(S1, S2, state + H * D + at1, valid1, OPTIMIZER, GRADIENTS)
-    if MAP2 == NAC:
-        aq2, vq2 = load_state(S1, S2, state + base2 + H + at2, valid2, OPTIMIZER, GRADIENTS)
+        aq2, vq2 = load_state(S1, S2, sq2 + at2, valid2, OPTIMIZER, GRADIENTS)
+    if KIND1 == NALU:
+        g1p = tl.load(G1 + m * H * D + at1, mask=valid1, other=0.0)
+        ag1, vg1 = load_state(S1, S2, sg1 + at1, valid1, OPTIMIZER, GRADIENTS)
     rate = tl.load(rates + m)
     key = tl.load(keys + m)
     c3 = tl.load(c3s + m).to(tl.uint32)
@@ -136,9 +142,11 @@ def train_kernel(
         step = start.to(tl.int64) + i
         lo = step.to(tl.uint32)  # truncated: step mod 2^32
         hi = (step >> 32).to(tl.uint32)
-        w1, t1, s1 = weight(p1, q1, valid1, low1, high1, MAP1)
-        w2, t2, s2 = weight(p2, q2, valid2, low2, high2, MAP2)
+        w1, t1, s1 = weight(p1, q1, valid1, low1, high1, scale1, MAP1)
+        w2, t2, s2 = weight(p2, q2, valid2, low2, high2, scale2, MAP2)
+        gate1 = scale1 * g1p
         g1 = tl.zeros((BH, 4 * BD4), tl.float32)
+        gg1 = tl.zeros((BH, 4 * BD4), tl.float32)
         g2 = tl.zeros((BH,), tl.float32)
         squares = 0.0
         # The whole batch's targets at once, a row per thread, through Y (M, BB): the operands'
@@ -158,6 +166,12 @@ def train_kernel(
             elif KIND1 == LOG_LINEAR:  # exp(log(|x| + eps)·Wᵀ); padded rows and inputs: logs of 0
                 logs = tl.where(in_batch[:, None] & (cols[None, :] < D), tl.log(tl.abs(x) + eps1), 0.0)
                 h = tl.exp(tl.sum(logs[:, None, :] * w1[None, :, :], axis=2))  # (BR, BH)
+            elif KIND1 == NALU:  # g·(x·Wᵀ) + (1 - g)·exp(log(|x| + eps)·Wᵀ), g = σ(x·Gᵀ)
+                logs = tl.where(in_batch[:, None] & (cols[None, :] < D), tl.log(tl.abs(x) + eps1), 0.0)
+                added = tl.sum(x[:, None, :] * w1[None, :, :], axis=2)
+                multiplied = tl.exp(tl.sum(logs[:, None, :] * w1[None, :, :], axis=2))
+                gate = sigmoid(tl.sum(x[:, None, :] * gate1[None, :, :], axis=2))
+                h = gate * added + (1.0 - gate) * multiplied
             else:
                 h = tl.sum(x[:, None, :] * w1[None, :, :], axis=2)  # (BR, BH)
             if KIND2 == NMU:  # Π (W h + 1 - W); padded inputs give factors of 1
@@ -194,15 +208,23 @@ def train_kernel(
                 g1 += tl.sum(dh[:, :, None] * (x[:, None, :] - 1.0) * (before * after), axis=0)
             elif KIND1 == LOG_LINEAR:  # dh/dW = h · log(|x| + eps)
                 g1 += tl.sum((dh * h)[:, :, None] * logs[:, None, :], axis=0)
+            elif KIND1 == NALU:  # both paths' share of the shared W, and the gate's
+                through_add = dh * gate
+                through_exp = dh * (1.0 - gate) * multiplied
+                g1 += tl.sum(through_add[:, :, None] * x[:, None, :] + through_exp[:, :, None] * logs[:, None, :],
+                             axis=0)
+                through_gate = (dh * added - dh * multiplied) * (1.0 - gate) * gate
+                gg1 += tl.sum(through_gate[:, :, None] * x[:, None, :], axis=0)
             else:
                 g1 += tl.sum(dh[:, :, None] * x[:, None, :], axis=0)
         mse = tl.div_rn(squares, samples)
         lam1 = tl.load(lambdas1 + i)
-        gp1, gq1 = parameter_gradients(g1, p1, t1, s1, low1, high1, MAP1)
+        gp1, gq1 = parameter_gradients(g1, p1, t1, s1, low1, high1, scale1, MAP1)
+        gg1 = tl.where(valid1, gg1 * scale1, 0.0)
         r1, d1 = sparsity(p1, valid1, lam1, tl.full((), H * D, tl.float32))
         gp1 += d1
         loss = mse + tl.where(lam1 == 0, 0.0, lam1 * r1)
-        gp2, gq2 = parameter_gradients(g2, p2, t2, s2, low2, high2, MAP2)
+        gp2, gq2 = parameter_gradients(g2, p2, t2, s2, low2, high2, scale2, MAP2)
         if H2 > 0:
             lam2 = tl.load(lambdas2 + i)
             r2, d2 = sparsity(p2[None, :], valid2[None, :], lam2, tl.full((), H, tl.float32))
@@ -210,7 +232,7 @@ def train_kernel(
             loss += tl.where(lam2 == 0, 0.0, lam2 * r2)
         finite = tl.abs(loss) < float("inf")
         if GRADIENTS:  # the step's gradients into the first state slot, the parameters unchanged
-            ap1, aq1, ap2, aq2 = gp1, gq1, gp2, gq2
+            ap1, aq1, ap2, aq2, ag1 = gp1, gq1, gp2, gq2, gg1
         else:
             bias1, root_bias2 = tl.load(bias1s + i), tl.load(root_bias2s + i)
             p1, ap1, vp1 = _update(p1, gp1, ap1, vp1, finite, valid1, low1, high1, rate, bias1, root_bias2, beta1,
@@ -223,18 +245,25 @@ def train_kernel(
             if MAP2 == NAC:
                 q2, aq2, vq2 = _update(q2, gq2, aq2, vq2, finite, valid2, low2, high2, rate, bias1, root_bias2,
                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP2, OPTIMIZER)
+            if KIND1 == NALU:
+                g1p, ag1, vg1 = _update(g1p, gg1, ag1, vg1, finite, valid1, low1, high1, rate, bias1, root_bias2,
+                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, NAC,  # (unclamped)
+                                        OPTIMIZER)
         diverged = tl.where(finite, diverged, step)
         stop = tl.where(finite, stop, 0)
         i += 1
     tl.store(P1 + m * H * D + at1, p1, mask=valid1)
     tl.store(P2 + m * H + at2, p2, mask=valid2)
-    store_state(S1, S2, state + at1, valid1, ap1, vp1, OPTIMIZER, GRADIENTS)
-    store_state(S1, S2, state + base2 + at2, valid2, ap2, vp2, OPTIMIZER, GRADIENTS)
+    store_state(S1, S2, sp1 + at1, valid1, ap1, vp1, OPTIMIZER, GRADIENTS)
+    store_state(S1, S2, sp2 + at2, valid2, ap2, vp2, OPTIMIZER, GRADIENTS)
     if MAP1 == NAC:
         tl.store(Q1 + m * H * D + at1, q1, mask=valid1)
-        store_state(S1, S2, state + H * D + at1, valid1, aq1, vq1, OPTIMIZER, GRADIENTS)
+        store_state(S1, S2, sq1 + at1, valid1, aq1, vq1, OPTIMIZER, GRADIENTS)
     if MAP2 == NAC:
         tl.store(Q2 + m * H + at2, q2, mask=valid2)
-        store_state(S1, S2, state + base2 + H + at2, valid2, aq2, vq2, OPTIMIZER, GRADIENTS)
+        store_state(S1, S2, sq2 + at2, valid2, aq2, vq2, OPTIMIZER, GRADIENTS)
+    if KIND1 == NALU:
+        tl.store(G1 + m * H * D + at1, g1p, mask=valid1)
+        store_state(S1, S2, sg1 + at1, valid1, ag1, vg1, OPTIMIZER, GRADIENTS)
     tl.store(diverged_at + m, diverged)
     tl.store(losses + m, loss)

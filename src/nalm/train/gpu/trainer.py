@@ -20,16 +20,18 @@ from torch import Tensor
 from ...units.base import WEIGHT_MAPS
 from ..data import PopulationData
 from ..kernels.draw import OPS
-from ..kernels.layers import KINDS, LINEAR, LOG_LINEAR, NMU, NONE
+from ..kernels.layers import KINDS, LINEAR, LOG_LINEAR, NALU, NMU, NONE
 from ..optim import CORRECTIONS, OPTIMIZERS, PopulationOptimizer
 
-TRAINED = (LINEAR, NMU, LOG_LINEAR)  # the layer kinds the kernel trains (numbered as the fused CPU step numbers them)
+# The layer kinds the kernel trains first and second (numbered as the fused CPU step numbers them).
+TRAINED = ((LINEAR, NMU, LOG_LINEAR, NALU), (LINEAR, NMU, LOG_LINEAR))
 PARAMETERS = {"clamp": 1, "nac": 2, "sigmoid": 1}  # each weight map's parameters
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
 ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
 WARPS = 4
 SHAPE = ("B", "D", "FULL", "BR", "BD4")  # the constexprs of a batch, which draw_kernel takes too
-SUPPORTED = "NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, so far (without regularizer_z)"
+SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, and NALU and G-NALU layers "
+             "(one shared weight, a gate per output, no gate bias) alone or first, so far (without regularizer_z)")
 
 
 def check(net, data: PopulationData, config) -> list:
@@ -48,14 +50,14 @@ def check(net, data: PopulationData, config) -> list:
         raise ValueError("kernel triton trains networks of one or two arithmetic units only so far")
     layers = [None if unit.trains_through_forward else unit.kernel_layer() for unit in units]
     names = "→".join(type(unit).__name__ for unit in units)
-    if not all(_described(layer, unit, net.members) for layer, unit in zip(layers, units)):
+    if not all(_described(layer, unit, net.members, kinds) for layer, unit, kinds in zip(layers, units, TRAINED)):
         raise ValueError(f"kernel triton trains {SUPPORTED}; {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
     if units[-1].out_features != 1:
         raise ValueError(f"kernel triton trains networks of one output so far, not {units[-1].out_features}")
-    trained, described = [p for p in net.parameters() if p.requires_grad], [p for l in layers for p in l.parameters]
-    if len(trained) != len(described) or any(a is not b for a, b in zip(trained, described)):
+    trained, described = [p for p in net.parameters() if p.requires_grad], [p for l in layers for p in _parameters(l)]
+    if len(trained) != len(described) or {id(p) for p in trained} != {id(p) for p in described}:
         raise ValueError(f"kernel triton needs the layers' described parameters as the network's only parameters; "
                          f"{names} has others")
     counts, spans = data.streams.ranges[4], data.streams.spans
@@ -96,14 +98,24 @@ def kernel_layers(net, data: PopulationData, config) -> list | None:
         return None
 
 
-def _described(layer, unit, members) -> bool:
-    """Whether the kernel trains ``layer``: a kind it has, a weight map of (M, out, in) parameters,
-    and a described regularizer."""
-    if layer is None or KINDS.get(layer.kind) not in TRAINED or layer.sparsity_weight is None:
+def _described(layer, unit, members, kinds) -> bool:
+    """Whether the kernel trains ``layer`` in its place (``kinds``: those it trains there): a kind
+    it has, a weight map of (M, out, in) parameters (a NALU's gate matrix too, without a bias),
+    a scale only where the map has one, and a described regularizer."""
+    if layer is None or KINDS.get(layer.kind) not in kinds or layer.sparsity_weight is None:
+        return False
+    if (layer.kind == "nalu") != (layer.gate_parameter is not None) or layer.gate_bias is not None:
+        return False
+    if layer.parameter_scale != 1 and layer.weight_map == "clamp":
         return False
     shape = (members, unit.out_features, unit.in_features)
     return PARAMETERS.get(layer.weight_map) == len(layer.parameters) and all(
-        tuple(p.shape) == shape and p.is_contiguous() for p in layer.parameters)
+        tuple(p.shape) == shape and p.is_contiguous() for p in _parameters(layer))
+
+
+def _parameters(layer) -> list[Tensor]:
+    """A layer's trained parameters: its weight's, then its gate's."""
+    return list(layer.parameters) + ([] if layer.gate_parameter is None else [layer.gate_parameter])
 
 
 def constexprs(layers: list[tuple[str, str]], hidden: int, batch_size: int, inputs: int, row_blocks: int,
@@ -161,11 +173,17 @@ class TritonSteps:
         f32 = np.float32
         samples = f32(self.batch_size)  # rows × one output
         unbounded = (-np.inf, np.inf)
-        bounds = [b for layer in self.layers for b in layer.weight_bounds or unbounded] + [0.0, 0.0] * (2 - len(self.layers))
+        bounds = [b for layer in self.layers for b in layer.weight_bounds or unbounded]
+        bounds += [0.0, 0.0] * (2 - len(self.layers))
         eps = [layer.eps for layer in self.layers] + [0.0] * (2 - len(self.layers))
+        scales = [layer.parameter_scale for layer in self.layers] + [1.0] * (2 - len(self.layers))
         fixed = np.delete(optimizer.constants(1, f32), CORRECTIONS)
         self.scalars = [float(samples), float(f32(2) / samples), *map(float, fixed),
-                        *(float(f32(b)) for b in bounds + eps)]
+                        *(float(f32(b)) for b in bounds + eps + scales)]
+        # Where each of P1, Q1, G1, P2, Q2 keeps its optimizer state: its columns in the
+        # optimizer's flat state (0 for one a layer does not have).
+        starts = {id(p): int(start) for p, start in zip(optimizer.params, np.cumsum([0] + optimizer.sizes))}
+        self.offsets = on_device([starts.get(id(p), 0) for p in _pointers(self.layers)], torch.int64)
         self.constexprs = constexprs([(layer.kind, layer.weight_map) for layer in self.layers],
                                      self.units[0].out_features, self.batch_size, self.inputs, self.row_blocks,
                                      optimizer.name)
@@ -195,8 +213,7 @@ class TritonSteps:
         """Each member's loss at ``step`` (data and regularizers) and the gradient of it with
         respect to each of the layers' parameters, shaped as the parameter, as the kernel computes
         them; nothing is trained (for checks against autograd)."""
-        parameters = [p for layer in self.layers for p in layer.parameters]
-        sizes = [p[0].numel() for p in parameters]
+        parameters, sizes = self.optimizer.params, self.optimizer.sizes  # (the state's layout)
         slot = torch.zeros(len(self.rates), sum(sizes), dtype=torch.float32, device=self.keys.device)
         self._launch(step, 1, torch.zeros(len(self.rates), dtype=torch.int8, device=slot.device), [slot],
                      gradients=True)
@@ -219,16 +236,23 @@ class TritonSteps:
         from .kernel import train_kernel
 
         bias1, root_bias2, lambdas1, lambdas2 = self.constants(start, count)
-        # Each layer's parameters, two pointers a layer (the second the first again where its map has one).
-        parameters = [p.detach() for layer in self.layers for p in (layer.parameters * 2)[:2]]
-        parameters += [self.nothing] * (4 - len(parameters))
+        pointers = [self.nothing if p is None else p.detach() for p in _pointers(self.layers)]
         columns = state[0].shape[1] if state else 0
         state = list(state) + [self.nothing] * (2 - len(state))
         train_kernel[(len(self.rates),)](
-            *parameters, state[0], state[1], columns, self.rates, self.keys, self.c3s, self.lows, self.widths,
-            self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2, lambdas1, lambdas2,
-            self.diverged_at, self.losses, self.row_blocks, *self.scalars,
+            *pointers, state[0], state[1], columns, self.offsets, self.rates, self.keys, self.c3s, self.lows,
+            self.widths, self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2,
+            lambdas1, lambdas2, self.diverged_at, self.losses, self.row_blocks, *self.scalars,
             **{**self.constexprs, "GRADIENTS": gradients}, num_warps=WARPS, enable_fp_fusion=False)
+
+
+def _pointers(layers: list) -> list:
+    """The kernel's P1, Q1, G1, P2, Q2: each layer's weight parameters (the first again for a
+    second its map does not have) and the first layer's gate matrix; ``None`` where there is none."""
+    first, *second = layers
+    pointers = [*(first.parameters * 2)[:2], first.gate_parameter]
+    pointers += [p for layer in second for p in (layer.parameters * 2)[:2]]
+    return pointers + [None] * (5 - len(pointers))
 
 
 def _pow2(n: int) -> int:

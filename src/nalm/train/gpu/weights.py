@@ -45,16 +45,16 @@ def tanh(x):
 
 
 @triton.jit
-def weight(p, q, valid, low, high, MAP: tl.constexpr):
+def weight(p, q, valid, low, high, scale, MAP: tl.constexpr):
     """The weight of parameters ``p`` (and ``q``, the NAC's M̂) by ``MAP``, 0 where not ``valid``,
-    with the factors its backward pass needs: (w, tanh(p), σ) for ``NAC``, (w, σ(p), σ(p)) for
-    ``SIGMOID``, (w, w, w) for ``CLAMP``."""
+    with the factors its backward pass needs: (w, tanh(scale·p), σ(scale·q)) for ``NAC``,
+    (w, σ(scale·p), σ(scale·p)) for ``SIGMOID``, (w, w, w) for ``CLAMP`` (which has no scale)."""
     if MAP == NAC:
-        t = tanh(p)
-        s = sigmoid(q)
+        t = tanh(scale * p)
+        s = sigmoid(scale * q)
         w = t * s
     elif MAP == SIGMOID:
-        s = sigmoid(p)
+        s = sigmoid(scale * p)
         t = s
         w = s
     else:
@@ -65,15 +65,15 @@ def weight(p, q, valid, low, high, MAP: tl.constexpr):
 
 
 @triton.jit
-def parameter_gradients(g, p, t, s, low, high, MAP: tl.constexpr):
+def parameter_gradients(g, p, t, s, low, high, scale, MAP: tl.constexpr):
     """The gradients of ``p`` and ``q`` from the weight's gradient ``g`` and :func:`weight`'s
     factors, in the order PyTorch's autograd multiplies them (``CLAMP``: ``torch.clamp``'s
     backward, g where low ≤ p ≤ high; ``q``'s is ``p``'s where the map has no q)."""
     if MAP == NAC:
-        gp = g * s * (1.0 - t * t)
-        gq = g * t * (1.0 - s) * s
+        gp = g * s * (1.0 - t * t) * scale
+        gq = g * t * (1.0 - s) * s * scale
     elif MAP == SIGMOID:
-        gp = g * (1.0 - s) * s
+        gp = g * (1.0 - s) * s * scale
         gq = gp
     else:
         gp = tl.where((p >= low) & (p <= high), g, 0.0)
