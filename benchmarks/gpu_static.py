@@ -33,7 +33,7 @@ from pathlib import Path
 
 H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 lanes × 1.98 GHz
 NETWORKS = ("nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu", "nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu",
-            "nac/nac-mul", "nalu", "nalu/nmu")
+            "nac/nac-mul", "nalu", "nalu/nmu", "mcfc")
 POINTERS = {"P1": "*fp32", "Q1": "*fp32", "G1": "*fp32", "P2": "*fp32", "Q2": "*fp32", "S1": "*fp32", "S2": "*fp32",
             "offsets": "*i64", "rates": "*fp32", "keys": "*i64", "c3s": "*i64", "lows": "*fp32", "widths": "*fp32",
             "highs": "*fp32", "spans": "*i64", "ops": "*i32", "frozen": "*i8", "Y": "*fp32", "bias1s": "*fp32",

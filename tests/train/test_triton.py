@@ -56,10 +56,12 @@ SMALL = StaticTask(input_size=12)  # operands of three inputs: the interpreter d
 MEMBERS = [Member(0, "mul", SMALL), Member(1, "div", SMALL)]
 # Ramps that are on within a few steps: the regularizers' gradients and their schedule are checked.
 RAMPS = {"nau": {"regularizer_start": 0, "regularizer_end": 4}, "nmu": {"regularizer_start": 1, "regularizer_end": 3},
-         "nac-mul-nmu": {"regularizer_start": 1, "regularizer_end": 3}}
+         "nac-mul-nmu": {"regularizer_start": 1, "regularizer_end": 3},
+         "mcfc": {"regularizer_start": 0, "regularizer_end": 4}}
 # Weights from parameters by each map: tanh(Ŵ)·σ(M̂) (NAC, NAC•), σ(Ŵ) (NAC•,σ), clamped W (NAC•,NMU);
-# the log-space layer first and second; the NALU's gate and shared weight, G-NALU's scaled by ln φ.
-MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac", "nalu", "g-nalu", "nalu/nmu"]
+# the log-space layer first and second; the NALU's gate and shared weight, G-NALU's scaled by ln φ;
+# MC-FC's gate and its regularizer of squares.
+MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac", "nalu", "g-nalu", "nalu/nmu", "mcfc"]
 
 
 def _config(**changes):
@@ -130,7 +132,7 @@ def test_one_step_gradients_through_weight_maps_match_autograd(model):
     population, trainer = _trainer(model, MEMBERS)
     parameters = list(population.net.parameters())
     with torch.no_grad():
-        parameters[0][0, 0, :2] = torch.tensor([1e-3, -0.3])
+        parameters[0].view(len(MEMBERS), -1)[0, :2] = torch.tensor([1e-3, -0.3])
     step = 2
     loss, grads = trainer.gradients(step)
     population.net.train()
@@ -162,6 +164,7 @@ def _trained(model, members, **changes):
     ("nau/nac-mul-nmu", "sgd", (0.1, 0.1), {"grad_clip": 0.05}, 1e-4),
     ("nalu", "adam", (1e-2, 3e-2), {}, 1e-4),
     ("g-nalu/nmu", "rmsprop", (1e-2, 1e-2), {"grad_clip": 0.05}, 1e-4),
+    ("mcfc", "adam", (1e-2, 3e-2), {}, 1e-4),
 ])
 def test_trained_weights_match_autograd(model, optimizer, rates, changes, rel):
     """Three steps through the loop in two launches (steps 0-1, then 2: the second continues
@@ -222,6 +225,7 @@ def test_the_kernel_is_stored_only_when_chosen():
     ("nau/nmu", {"grad_norm_clip": 1.0}, "grad_norm_clip"),
     ("nau/nmu", {"unit_options": {"nmu": {"regularizer_z": 1.0}}}, "NAU→NMU is not supported yet"),
     ("nau/mcfc", {}, "NAU→MCFC is not supported yet"),
+    ("mcfc/nau", {}, "MCFC→NAU is not supported yet"),
     ("nau/nmu", {"hidden": 17}, "hidden widths up to 16"),
 ])
 def test_what_the_kernel_does_not_train_is_refused_in_one_line(model, changes, message):

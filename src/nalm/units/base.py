@@ -37,7 +37,7 @@ from torch import Tensor, nn
 from . import functional as F
 
 
-WEIGHT_MAPS = ("clamp", "nac", "sigmoid")
+WEIGHT_MAPS = ("clamp", "nac", "sigmoid", "mcfc")
 """How a :class:`KernelLayer`'s trained parameters give its weight (``weight_map``)."""
 
 
@@ -71,7 +71,9 @@ class KernelLayer:
     ``weight``, or a ``'log-linear'`` layer's ``log_weight``) and how, for a kernel that steps
     the optimizer itself (:mod:`nalm.train.gpu`): ``'clamp'``, the one parameter clamped to
     ``weight_bounds`` (itself, without bounds); ``'nac'``, :math:`\tanh(p_0) \odot \sigma(p_1)`;
-    ``'sigmoid'``, :math:`\sigma(p_0)` (:data:`WEIGHT_MAPS`), each parameter first multiplied by
+    ``'sigmoid'``, :math:`\sigma(p_0)`; ``'mcfc'``, :math:`\sigma(p_1 + p_2) \odot
+    \mathrm{softmax}(p_0)^T` (MC-FC's junction ``(in, out)``, gate weight ``(out, 1)`` and bias
+    ``(out,)``) (:data:`WEIGHT_MAPS`), each parameter first multiplied by
     ``parameter_scale`` (a G-NALU's ln φ); a ``'nalu'`` layer's shared W and V. Empty: not
     described, and such kernels refuse the unit. ``gate_parameter``: the trained matrix whose
     product with ``parameter_scale`` is ``gate``.
@@ -79,8 +81,9 @@ class KernelLayer:
     ``sparsity_weight``: where the unit's :meth:`~ArithmeticUnit.regularization` is exactly
     λ(step)·mean(min(\|W\|, \|1 - \|W\|\|)) over the raw weight ``parameters[0]`` (NAU, NMU),
     the function λ; a kernel that steps the optimizer itself computes that term from it;
-    :func:`unregularized` for a unit without a regularizer. ``None``: the regularizer is not
-    described, and such kernels refuse the unit.
+    :func:`unregularized` for a unit without a regularizer. With ``regularizer`` ``'squares'``
+    it is instead the λ of −λ·Σ mean(p²), a mean over each parameter (MC-FC's). ``None``: the
+    regularizer is not described, and such kernels refuse the unit.
     """
 
     kind: str
@@ -95,6 +98,7 @@ class KernelLayer:
     weight_map: str = "clamp"
     gate_parameter: Tensor | None = None
     parameter_scale: float = 1.0
+    regularizer: str = "sparsity"
 
     def effective_weight(self) -> Tensor | None:
         """W as the layer computes with it: ``weight``, clamped where the layer has bounds."""

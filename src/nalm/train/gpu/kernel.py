@@ -18,8 +18,9 @@ trained weights agree with it to float32 rounding.
 Layer kinds (constexpr), numbered as the fused CPU step numbers them
 (:mod:`nalm.train.kernels.layers`): ``LINEAR`` (x·Wᵀ: NAU, NAC), ``NMU`` (Π (W x + 1 - W)) and
 ``LOG_LINEAR`` (exp(log(|x| + eps)·Wᵀ): NAC• and its variants), first or second; ``NALU``
-(σ(x·Gᵀ) mixing the two, one W: NALU, G-NALU) first only; ``NONE`` for no second layer.
-Everything here is float32.
+(σ(x·Gᵀ) mixing the two, one W: NALU, G-NALU) first only; ``NONE`` for no second layer. A
+``LINEAR`` layer whose map is ``MCFC`` (one output, alone) has a gate weight and bias (Q1, G1)
+and MC-FC's regularizer −λ·Σ mean(p²). Everything here is float32.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ import triton.language as tl
 
 from ..kernels import layers
 from .draws import _inputs, _targets
-from .weights import (CLAMP, NAC, clamp, load_state, optimize, parameter_gradients, sigmoid, sparsity, store_state,
-                      weight)
+from .weights import (CLAMP, MCFC, NAC, clamp, load_state, optimize, parameter_gradients, sigmoid, sparsity,
+                      store_state, weight)
 
 # Globals a kernel reads must be constexprs.
 LINEAR, NMU, NALU = tl.constexpr(layers.LINEAR), tl.constexpr(layers.NMU), tl.constexpr(layers.NALU)
@@ -51,6 +52,14 @@ def _before(product_left, before_left, product_right, before_right):
     """A scan step whose second part is the product of every factor before an element (and, in a
     reverse scan, after it): the exclusive products an NMU's gradient needs, zeros included."""
     return product_left * product_right, product_left * before_right
+
+
+@triton.jit
+def _squares(p, valid, lam, n: tl.constexpr):
+    """mean(p²) over the n valid parameters, and the gradient of -lam times it, as PyTorch's
+    autograd computes it (MC-FC's regularizer term)."""
+    r = tl.div_rn(tl.sum(tl.sum(tl.where(valid, p * p, 0.0), axis=1), axis=0), tl.full((), n, tl.float32))
+    return r, tl.where(valid, tl.div_rn(-lam, tl.full((), n, tl.float32)) * (2.0 * p), 0.0)
 
 
 @triton.jit
@@ -119,15 +128,20 @@ def train_kernel(
     ap2, vp2 = load_state(S1, S2, sp2 + at2, valid2, OPTIMIZER, GRADIENTS)
     q1, q2, g1p = p1, p2, p1  # (parameters a layer does not have: unused)
     aq1, vq1, aq2, vq2, ag1, vg1 = ap1, vp1, ap2, vp2, ap1, vp1
-    if MAP1 == NAC:
-        q1 = tl.load(Q1 + m * H * D + at1, mask=valid1, other=0.0)
-        aq1, vq1 = load_state(S1, S2, sq1 + at1, valid1, OPTIMIZER, GRADIENTS)
+    # Q1 and G1 as tiles like P1's: an MC-FC's gate weight and bias (one output: one number each,
+    # at the tile's first place), else matrices like P1.
+    extra, stride = valid1, H * D
+    if MAP1 == MCFC:
+        extra, stride = (hs[:, None] == 0) & (cols[None, :] == 0), H
+    if MAP1 == NAC or MAP1 == MCFC:
+        q1 = tl.load(Q1 + m * stride + at1, mask=extra, other=0.0)
+        aq1, vq1 = load_state(S1, S2, sq1 + at1, extra, OPTIMIZER, GRADIENTS)
     if MAP2 == NAC:
         q2 = tl.load(Q2 + m * H + at2, mask=valid2, other=0.0)
         aq2, vq2 = load_state(S1, S2, sq2 + at2, valid2, OPTIMIZER, GRADIENTS)
-    if KIND1 == NALU:
-        g1p = tl.load(G1 + m * H * D + at1, mask=valid1, other=0.0)
-        ag1, vg1 = load_state(S1, S2, sg1 + at1, valid1, OPTIMIZER, GRADIENTS)
+    if KIND1 == NALU or MAP1 == MCFC:
+        g1p = tl.load(G1 + m * stride + at1, mask=extra, other=0.0)
+        ag1, vg1 = load_state(S1, S2, sg1 + at1, extra, OPTIMIZER, GRADIENTS)
     rate = tl.load(rates + m)
     key = tl.load(keys + m)
     c3 = tl.load(c3s + m).to(tl.uint32)
@@ -142,7 +156,12 @@ def train_kernel(
         step = start.to(tl.int64) + i
         lo = step.to(tl.uint32)  # truncated: step mod 2^32
         hi = (step >> 32).to(tl.uint32)
-        w1, t1, s1 = weight(p1, q1, valid1, low1, high1, scale1, MAP1)
+        if MAP1 == MCFC:  # σ(w + b) times the junction's softmax over one output, which is 1
+            opened = sigmoid(tl.sum(tl.sum(tl.where(extra, q1 + g1p, 0.0), axis=1), axis=0))
+            w1 = tl.where(valid1, opened, 0.0)
+            t1, s1 = w1, w1
+        else:
+            w1, t1, s1 = weight(p1, q1, valid1, low1, high1, scale1, MAP1)
         w2, t2, s2 = weight(p2, q2, valid2, low2, high2, scale2, MAP2)
         gate1 = scale1 * g1p
         g1 = tl.zeros((BH, 4 * BD4), tl.float32)
@@ -219,11 +238,25 @@ def train_kernel(
                 g1 += tl.sum(dh[:, :, None] * x[:, None, :], axis=0)
         mse = tl.div_rn(squares, samples)
         lam1 = tl.load(lambdas1 + i)
-        gp1, gq1 = parameter_gradients(g1, p1, t1, s1, low1, high1, scale1, MAP1)
-        gg1 = tl.where(valid1, gg1 * scale1, 0.0)
-        r1, d1 = sparsity(p1, valid1, lam1, tl.full((), H * D, tl.float32))
-        gp1 += d1
-        loss = mse + tl.where(lam1 == 0, 0.0, lam1 * r1)
+        if MAP1 == MCFC:  # the junction is constant (no gradient); the gate's goes to w and b
+            through = tl.sum(tl.sum(tl.where(valid1, g1, 0.0), axis=1), axis=0) * (1.0 - opened) * opened
+            gp1 = tl.zeros_like(g1)
+            gq1 = tl.where(extra, through, 0.0)
+            gg1 = gq1
+            # -λ·(mean R² + mean w² + mean b²), its gradient as autograd computes it
+            rj, dj = _squares(p1, valid1, lam1, H * D)
+            rw, dw = _squares(q1, extra, lam1, H)
+            rb, db = _squares(g1p, extra, lam1, H)
+            gp1 += dj
+            gq1 += dw
+            gg1 += db
+            loss = mse + tl.where(lam1 == 0, 0.0, -lam1 * (rj + rw + rb))
+        else:
+            gp1, gq1 = parameter_gradients(g1, p1, t1, s1, low1, high1, scale1, MAP1)
+            gg1 = tl.where(valid1, gg1 * scale1, 0.0)
+            r1, d1 = sparsity(p1, valid1, lam1, tl.full((), H * D, tl.float32))
+            gp1 += d1
+            loss = mse + tl.where(lam1 == 0, 0.0, lam1 * r1)
         gp2, gq2 = parameter_gradients(g2, p2, t2, s2, low2, high2, scale2, MAP2)
         if H2 > 0:
             lam2 = tl.load(lambdas2 + i)
@@ -239,14 +272,14 @@ def train_kernel(
                                    rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP1, OPTIMIZER)
             p2, ap2, vp2 = _update(p2, gp2, ap2, vp2, finite, valid2, low2, high2, rate, bias1, root_bias2, beta1,
                                    rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP2, OPTIMIZER)
-            if MAP1 == NAC:
-                q1, aq1, vq1 = _update(q1, gq1, aq1, vq1, finite, valid1, low1, high1, rate, bias1, root_bias2,
+            if MAP1 == NAC or MAP1 == MCFC:
+                q1, aq1, vq1 = _update(q1, gq1, aq1, vq1, finite, extra, low1, high1, rate, bias1, root_bias2,
                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP1, OPTIMIZER)
             if MAP2 == NAC:
                 q2, aq2, vq2 = _update(q2, gq2, aq2, vq2, finite, valid2, low2, high2, rate, bias1, root_bias2,
                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP2, OPTIMIZER)
-            if KIND1 == NALU:
-                g1p, ag1, vg1 = _update(g1p, gg1, ag1, vg1, finite, valid1, low1, high1, rate, bias1, root_bias2,
+            if KIND1 == NALU or MAP1 == MCFC:
+                g1p, ag1, vg1 = _update(g1p, gg1, ag1, vg1, finite, extra, low1, high1, rate, bias1, root_bias2,
                                         beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, NAC,  # (unclamped)
                                         OPTIMIZER)
         diverged = tl.where(finite, diverged, step)
@@ -256,14 +289,14 @@ def train_kernel(
     tl.store(P2 + m * H + at2, p2, mask=valid2)
     store_state(S1, S2, sp1 + at1, valid1, ap1, vp1, OPTIMIZER, GRADIENTS)
     store_state(S1, S2, sp2 + at2, valid2, ap2, vp2, OPTIMIZER, GRADIENTS)
-    if MAP1 == NAC:
-        tl.store(Q1 + m * H * D + at1, q1, mask=valid1)
-        store_state(S1, S2, sq1 + at1, valid1, aq1, vq1, OPTIMIZER, GRADIENTS)
+    if MAP1 == NAC or MAP1 == MCFC:
+        tl.store(Q1 + m * stride + at1, q1, mask=extra)
+        store_state(S1, S2, sq1 + at1, extra, aq1, vq1, OPTIMIZER, GRADIENTS)
     if MAP2 == NAC:
         tl.store(Q2 + m * H + at2, q2, mask=valid2)
         store_state(S1, S2, sq2 + at2, valid2, aq2, vq2, OPTIMIZER, GRADIENTS)
-    if KIND1 == NALU:
-        tl.store(G1 + m * H * D + at1, g1p, mask=valid1)
-        store_state(S1, S2, sg1 + at1, valid1, ag1, vg1, OPTIMIZER, GRADIENTS)
+    if KIND1 == NALU or MAP1 == MCFC:
+        tl.store(G1 + m * stride + at1, g1p, mask=extra)
+        store_state(S1, S2, sg1 + at1, extra, ag1, vg1, OPTIMIZER, GRADIENTS)
     tl.store(diverged_at + m, diverged)
     tl.store(losses + m, loss)

@@ -25,13 +25,15 @@ from ..optim import CORRECTIONS, OPTIMIZERS, PopulationOptimizer
 
 # The layer kinds the kernel trains first and second (numbered as the fused CPU step numbers them).
 TRAINED = ((LINEAR, NMU, LOG_LINEAR, NALU), (LINEAR, NMU, LOG_LINEAR))
-PARAMETERS = {"clamp": 1, "nac": 2, "sigmoid": 1}  # each weight map's parameters
+REGULARIZERS = ("sparsity", "squares")  # those of KernelLayer.regularizer the kernel computes
+PARAMETERS = {"clamp": 1, "nac": 2, "sigmoid": 1, "mcfc": 3}  # each weight map's parameters
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
 ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
 WARPS = 4
 SHAPE = ("B", "D", "FULL", "BR", "BD4")  # the constexprs of a batch, which draw_kernel takes too
-SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, and NALU and G-NALU layers "
-             "(one shared weight, a gate per output, no gate bias) alone or first, so far (without regularizer_z)")
+SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, NALU and G-NALU layers "
+             "(one shared weight, a gate per output, no gate bias) alone or first, and an MC-FC of one output "
+             "alone, so far (without regularizer_z)")
 
 
 def check(net, data: PopulationData, config) -> list:
@@ -50,7 +52,9 @@ def check(net, data: PopulationData, config) -> list:
         raise ValueError("kernel triton trains networks of one or two arithmetic units only so far")
     layers = [None if unit.trains_through_forward else unit.kernel_layer() for unit in units]
     names = "→".join(type(unit).__name__ for unit in units)
-    if not all(_described(layer, unit, net.members, kinds) for layer, unit, kinds in zip(layers, units, TRAINED)):
+    alone = len(layers) == 1 or all(layer is None or layer.weight_map != "mcfc" for layer in layers)
+    if not alone or not all(_described(layer, unit, net.members, kinds)
+                            for layer, unit, kinds in zip(layers, units, TRAINED)):
         raise ValueError(f"kernel triton trains {SUPPORTED}; {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
@@ -106,11 +110,17 @@ def _described(layer, unit, members, kinds) -> bool:
         return False
     if (layer.kind == "nalu") != (layer.gate_parameter is not None) or layer.gate_bias is not None:
         return False
-    if layer.parameter_scale != 1 and layer.weight_map == "clamp":
+    if layer.parameter_scale != 1 and layer.weight_map in ("clamp", "mcfc"):
+        return False
+    if (layer.regularizer == "squares") != (layer.weight_map == "mcfc") or layer.regularizer not in REGULARIZERS:
         return False
     shape = (members, unit.out_features, unit.in_features)
-    return PARAMETERS.get(layer.weight_map) == len(layer.parameters) and all(
-        tuple(p.shape) == shape and p.is_contiguous() for p in _parameters(layer))
+    shapes = [shape] * (len(layer.parameters) + (layer.gate_parameter is not None))
+    if layer.weight_map == "mcfc":  # one output (the junction's softmax over the outputs is then 1)
+        shapes = [(members, unit.in_features, 1), (members, 1, 1), (members, 1)] if unit.out_features == 1 else []
+    parameters = _parameters(layer)
+    return PARAMETERS.get(layer.weight_map) == len(layer.parameters) and len(shapes) == len(parameters) and all(
+        tuple(p.shape) == s and p.is_contiguous() for p, s in zip(parameters, shapes))
 
 
 def _parameters(layer) -> list[Tensor]:
@@ -248,9 +258,11 @@ class TritonSteps:
 
 def _pointers(layers: list) -> list:
     """The kernel's P1, Q1, G1, P2, Q2: each layer's weight parameters (the first again for a
-    second its map does not have) and the first layer's gate matrix; ``None`` where there is none."""
+    second its map does not have), then the first layer's third (its gate matrix, an MC-FC's gate
+    bias); ``None`` where there is none."""
     first, *second = layers
-    pointers = [*(first.parameters * 2)[:2], first.gate_parameter]
+    own = _parameters(first)
+    pointers = [own[0], own[min(1, len(own) - 1)], own[2] if len(own) > 2 else None]
     pointers += [p for layer in second for p in (layer.parameters * 2)[:2]]
     return pointers + [None] * (5 - len(pointers))
 

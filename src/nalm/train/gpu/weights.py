@@ -4,8 +4,8 @@ regularizer, and the optimizer step, for one layer's parameters held in register
 A layer's weight comes from one or two parameter arrays of its shape by a map (constexpr,
 numbered as :data:`nalm.units.base.WEIGHT_MAPS` names them): ``CLAMP`` (the parameter clamped
 to [low, high]: NAU, NMU, NAC•,NMU), ``NAC`` (tanh(p)·σ(q): NAC, NAC•) or ``SIGMOID`` (σ(p):
-NAC•,σ). Optimizers are numbered as :mod:`nalm.train.optim` numbers them. Everything here is
-float32.
+NAC•,σ); ``MCFC`` (a gate times a softmax: MC-FC) the training kernel computes itself.
+Optimizers are numbered as :mod:`nalm.train.optim` numbers them. Everything here is float32.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ...units.base import WEIGHT_MAPS
 from .. import optim
 
 # Globals a kernel reads must be constexprs.
-CLAMP, NAC, SIGMOID = (tl.constexpr(WEIGHT_MAPS.index(name)) for name in ("clamp", "nac", "sigmoid"))
+CLAMP, NAC, SIGMOID, MCFC = (tl.constexpr(WEIGHT_MAPS.index(name)) for name in ("clamp", "nac", "sigmoid", "mcfc"))
 ADAM, RMSPROP, SGD = tl.constexpr(optim.ADAM), tl.constexpr(optim.RMSPROP), tl.constexpr(optim.SGD)
 
 
