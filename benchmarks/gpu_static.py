@@ -33,11 +33,11 @@ from pathlib import Path
 
 H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 lanes × 1.98 GHz
 NETWORKS = ("nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu", "nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu",
-            "nac/nac-mul", "nalu", "nalu/nmu", "mcfc")
-POINTERS = {"P1": "*fp32", "Q1": "*fp32", "G1": "*fp32", "P2": "*fp32", "Q2": "*fp32", "S1": "*fp32", "S2": "*fp32",
-            "offsets": "*i64", "rates": "*fp32", "keys": "*i64", "c3s": "*i64", "lows": "*fp32", "widths": "*fp32",
-            "highs": "*fp32", "spans": "*i64", "ops": "*i32", "frozen": "*i8", "Y": "*fp32", "bias1s": "*fp32",
-            "root_bias2s": "*fp32", "lambdas1": "*fp32", "lambdas2": "*fp32", "diverged_at": "*i64", "losses": "*fp32"}
+            "nac/nac-mul", "nalu", "nalu/nmu", "nalu/nalu", "mcfc")
+POINTERS = {name: "*fp32" for name in ("P1", "Q1", "G1", "P2", "Q2", "G2", "S1", "S2", "rates", "lows", "widths",
+                                        "highs", "Y", "bias1s", "root_bias2s", "lambdas1", "lambdas2", "losses")}
+POINTERS.update({"offsets": "*i64", "keys": "*i64", "c3s": "*i64", "spans": "*i64", "ops": "*i32", "frozen": "*i8",
+                 "diverged_at": "*i64"})
 INTEGERS = {"state_columns": "i32", "start": "i64", "count": "i32", "row_blocks": "i32"}
 
 

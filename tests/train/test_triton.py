@@ -9,6 +9,7 @@ populations are tiny and runs short. The draws must be the CPU's bit for bit; gr
 trained weights agree with autograd to float32 rounding; a member computes in a population
 exactly what it computes alone.
 """
+import copy
 import dataclasses
 import importlib.util
 import os
@@ -61,7 +62,8 @@ RAMPS = {"nau": {"regularizer_start": 0, "regularizer_end": 4}, "nmu": {"regular
 # Weights from parameters by each map: tanh(Ŵ)·σ(M̂) (NAC, NAC•), σ(Ŵ) (NAC•,σ), clamped W (NAC•,NMU);
 # the log-space layer first and second; the NALU's gate and shared weight, G-NALU's scaled by ln φ;
 # MC-FC's gate and its regularizer of squares.
-MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac", "nalu", "g-nalu", "nalu/nmu", "mcfc"]
+MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac", "nalu", "g-nalu", "nalu/nmu",
+          "nau/g-nalu", "mcfc"]
 
 
 def _config(**changes):
@@ -128,7 +130,9 @@ def test_one_step_loss_and_gradients_match_autograd(model):
 @pytest.mark.parametrize("model", MAPPED)
 def test_one_step_gradients_through_weight_maps_match_autograd(model):
     """The gradients of the parameters a weight is computed from (tanh(Ŵ) near 0, where the
-    kernel takes its series, and away from it), the log-space layer's through exp and log."""
+    kernel takes its series, and away from it), the log-space layer's through exp and log: as
+    close to float64 autograd's as float32 autograd's are (a NALU second cancels: both float32
+    gradients are some 1e-5 of the largest off there)."""
     population, trainer = _trainer(model, MEMBERS)
     parameters = list(population.net.parameters())
     with torch.no_grad():
@@ -138,11 +142,18 @@ def test_one_step_gradients_through_weight_maps_match_autograd(model):
     population.net.train()
     reference = population.fit(step) + population.net.regularization(step)
     reference.sum().backward()
+    x, y = population.data.train_batch(step)
+    exact = copy.deepcopy(population.net).double()
+    for p in exact.parameters():
+        p.grad = None
+    (((exact(x.double()) - y.double()) ** 2).mean(dim=(1, 2)) + exact.regularization(step)).sum().backward()
     torch.testing.assert_close(loss, reference.detach(), rtol=1e-5, atol=0)
     assert len(grads) == len(parameters)
-    for grad, p in zip(grads, parameters):
-        assert p.grad.abs().max() > 0
-        torch.testing.assert_close(grad, p.grad, rtol=1e-5, atol=1e-6 * p.grad.abs().max().item())
+    for grad, p, q in zip(grads, parameters, exact.parameters()):
+        largest = q.grad.abs().max().item()
+        assert largest > 0
+        rounding = max((p.grad.double() - q.grad).abs().max().item(), 1e-6 * largest)
+        assert (grad.double() - q.grad).abs().max().item() <= 4 * rounding
 
 
 def _trained(model, members, **changes):
@@ -165,6 +176,7 @@ def _trained(model, members, **changes):
     ("nalu", "adam", (1e-2, 3e-2), {}, 1e-4),
     ("g-nalu/nmu", "rmsprop", (1e-2, 1e-2), {"grad_clip": 0.05}, 1e-4),
     ("mcfc", "adam", (1e-2, 3e-2), {}, 1e-4),
+    ("nalu/nalu", "sgd", (0.1, 0.1), {}, 1e-4),  # (Adam moves a gradient near 0 by its rate either way)
 ])
 def test_trained_weights_match_autograd(model, optimizer, rates, changes, rel):
     """Three steps through the loop in two launches (steps 0-1, then 2: the second continues
@@ -220,7 +232,6 @@ def test_the_kernel_is_stored_only_when_chosen():
     ("nalu", {"unit_options": {"nalu": {"gate_bias": True}}}, "NALU is not supported yet"),
     ("nalu", {"unit_options": {"nalu": {"gate": "scalar"}}}, "NALU is not supported yet"),
     ("nalu", {"unit_options": {"nalu": {"shared_weights": False}}}, "NALU is not supported yet"),
-    ("nau/nalu", {}, "NAU→NALU is not supported yet"),
     ("nau/nmu", {"dtype": "float64"}, "float32 only so far"),
     ("nau/nmu", {"grad_norm_clip": 1.0}, "grad_norm_clip"),
     ("nau/nmu", {"unit_options": {"nmu": {"regularizer_z": 1.0}}}, "NAU→NMU is not supported yet"),

@@ -18,7 +18,7 @@ trained weights agree with it to float32 rounding.
 Layer kinds (constexpr), numbered as the fused CPU step numbers them
 (:mod:`nalm.train.kernels.layers`): ``LINEAR`` (x·Wᵀ: NAU, NAC), ``NMU`` (Π (W x + 1 - W)) and
 ``LOG_LINEAR`` (exp(log(|x| + eps)·Wᵀ): NAC• and its variants), first or second; ``NALU``
-(σ(x·Gᵀ) mixing the two, one W: NALU, G-NALU) first only; ``NONE`` for no second layer. A
+(σ(x·Gᵀ) mixing the two, one W: NALU, G-NALU), first or second; ``NONE`` for no second layer. A
 ``LINEAR`` layer whose map is ``MCFC`` (one output, alone) has a gate weight and bias (Q1, G1)
 and MC-FC's regularizer −λ·Σ mean(p²). Everything here is float32.
 """
@@ -76,7 +76,7 @@ def _update(p, g, a, v, finite, valid, low, high, rate, bias1, root_bias2, beta1
 
 @triton.jit(do_not_specialize=["start", "count"])
 def train_kernel(
-        P1, Q1, G1, P2, Q2, S1, S2, state_columns, offsets, rates, keys, c3s, lows, widths, highs, spans, ops,
+        P1, Q1, G1, P2, Q2, G2, S1, S2, state_columns, offsets, rates, keys, c3s, lows, widths, highs, spans, ops,
         frozen, Y,
         start, count, bias1s, root_bias2s, lambdas1, lambdas2, diverged_at, losses,
         row_blocks, samples, scale, beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip,
@@ -87,28 +87,28 @@ def train_kernel(
         GRADIENTS: tl.constexpr = False):
     """Train member ``program_id`` for ``count`` steps from ``start``, unless ``frozen``.
 
-    The first layer (kind ``KIND1``) has weight (M, H, D) from parameters P1 (and Q1: a NAC's M̂)
-    by map ``MAP1`` (``CLAMP``: clamped to [low1, high1]), each scaled by ``scale1`` first, and a
-    NALU's gate matrix ``scale1``·G1 (M, H, D); the second (kind ``KIND2``) weight (M, 1, H) from
-    P2 (and Q2) by ``MAP2``, scaled by ``scale2``; ``eps1``, ``eps2``: their logs' eps. S1, S2
-    (M, state_columns) are the optimizer's state slots as
+    The first layer (kind ``KIND1``) has weight (M, H, D) from parameters P1 (and Q1: a NAC's M̂) by
+    map ``MAP1`` (``CLAMP``: clamped to [low1, high1]), each scaled by ``scale1`` first, and a
+    NALU's gate matrix ``scale1``·G1 (M, H, D); the second (kind ``KIND2``) weight (M, 1, H) from P2
+    (and Q2) by ``MAP2``, scaled by ``scale2``, and a NALU's gate ``scale2``·G2 (M, 1, H); ``eps1``,
+    ``eps2``: their logs' eps. S1, S2 (M, state_columns) are the optimizer's state slots as
     :class:`~nalm.train.optim.PopulationOptimizer` keeps them, P1's in the columns from
-    ``offsets[0]``, Q1's, G1's, P2's and Q2's from ``offsets[1]`` to ``offsets[4]``; ``rates``
-    (M,). Member m draws from Philox key ``keys[m]`` with counter (block,
-    step mod 2^32, step div 2^32, ``c3s[m]``), row r from block ``r·row_blocks``, inputs in
-    [lows, lows + widths] (``highs``); its operands sum columns [spans[m, 0], spans[m, 1]) and
-    [spans[m, 2], spans[m, 3]), and its target is operation ``ops[m]``. Per step i of the launch:
-    ``bias1s[i]``, ``root_bias2s[i]`` (Adam's corrections) and the regularizers' weights
-    ``lambdas1[i]``, ``lambdas2[i]`` (of each layer's first parameter). Out: ``diverged_at[m]``,
-    the first step whose loss was not finite (-1: none), and ``losses[m]``, the loss of its last
-    step. ``Y`` (M, BB) is scratch: a step's targets, drawn for the whole batch at once. With
-    ``GRADIENTS`` it takes one step's gradients into S1 instead, the parameters untouched
+    ``offsets[0]``, Q1's, G1's, P2's, Q2's and G2's from ``offsets[1]`` to ``offsets[5]``; ``rates``
+    (M,). Member m draws from Philox key ``keys[m]`` with counter (block, step mod 2^32, step div
+    2^32, ``c3s[m]``), row r from block ``r·row_blocks``, inputs in [lows, lows + widths]
+    (``highs``); its operands sum columns [spans[m, 0], spans[m, 1]) and [spans[m, 2], spans[m, 3]),
+    and its target is operation ``ops[m]``. Per step i of the launch: ``bias1s[i]``,
+    ``root_bias2s[i]`` (Adam's corrections) and the regularizers' weights ``lambdas1[i]``,
+    ``lambdas2[i]`` (of each layer's first parameter). Out: ``diverged_at[m]``, the first step whose
+    loss was not finite (-1: none), and ``losses[m]``, the loss of its last step. ``Y`` (M, BB) is
+    scratch: a step's targets, drawn for the whole batch at once. With ``GRADIENTS`` it takes one
+    step's gradients into S1 instead, the parameters untouched
     (:meth:`~nalm.train.gpu.trainer.TritonSteps.gradients`).
 
     Constexprs: B rows per batch (BB, the next power of two), D inputs (FULL: the columns before
     a row's last partial block of four), H hidden (H2: H, or 0 for one layer; BH a power of two
     ≥ 2), BR rows per tile, BD4 blocks per row (a power of two), ``KIND1`` (``LINEAR``, ``NMU``,
-    ``LOG_LINEAR``, ``NALU``) and ``KIND2`` (the first three; any other: no second layer), ``MAP1``, ``MAP2``
+    ``LOG_LINEAR``, ``NALU``) and ``KIND2`` (the same; any other: no second layer), ``MAP1``, ``MAP2``
     and ``OPTIMIZER``: :func:`nalm.train.gpu.trainer.constexprs` gives them.
     """
     m = tl.program_id(0).to(tl.int64)
@@ -121,13 +121,13 @@ def train_kernel(
     at2 = tl.where(valid2, hs, 0)
     state = m * state_columns
     sp1, sq1, sg1 = state + tl.load(offsets), state + tl.load(offsets + 1), state + tl.load(offsets + 2)
-    sp2, sq2 = state + tl.load(offsets + 3), state + tl.load(offsets + 4)
+    sp2, sq2, sg2 = state + tl.load(offsets + 3), state + tl.load(offsets + 4), state + tl.load(offsets + 5)
     p1 = tl.load(P1 + m * H * D + at1, mask=valid1, other=0.0)
     p2 = tl.load(P2 + m * H + at2, mask=valid2, other=0.0)
     ap1, vp1 = load_state(S1, S2, sp1 + at1, valid1, OPTIMIZER, GRADIENTS)
     ap2, vp2 = load_state(S1, S2, sp2 + at2, valid2, OPTIMIZER, GRADIENTS)
-    q1, q2, g1p = p1, p2, p1  # (parameters a layer does not have: unused)
-    aq1, vq1, aq2, vq2, ag1, vg1 = ap1, vp1, ap2, vp2, ap1, vp1
+    q1, q2, g1p, g2p = p1, p2, p1, p2  # (parameters a layer does not have: unused)
+    aq1, vq1, aq2, vq2, ag1, vg1, ag2, vg2 = ap1, vp1, ap2, vp2, ap1, vp1, ap2, vp2
     # Q1 and G1 as tiles like P1's: an MC-FC's gate weight and bias (one output: one number each,
     # at the tile's first place), else matrices like P1.
     extra, stride = valid1, H * D
@@ -142,6 +142,9 @@ def train_kernel(
     if KIND1 == NALU or MAP1 == MCFC:
         g1p = tl.load(G1 + m * stride + at1, mask=extra, other=0.0)
         ag1, vg1 = load_state(S1, S2, sg1 + at1, extra, OPTIMIZER, GRADIENTS)
+    if KIND2 == NALU:
+        g2p = tl.load(G2 + m * H + at2, mask=valid2, other=0.0)
+        ag2, vg2 = load_state(S1, S2, sg2 + at2, valid2, OPTIMIZER, GRADIENTS)
     rate = tl.load(rates + m)
     key = tl.load(keys + m)
     c3 = tl.load(c3s + m).to(tl.uint32)
@@ -164,9 +167,11 @@ def train_kernel(
             w1, t1, s1 = weight(p1, q1, valid1, low1, high1, scale1, MAP1)
         w2, t2, s2 = weight(p2, q2, valid2, low2, high2, scale2, MAP2)
         gate1 = scale1 * g1p
+        gate2 = tl.where(valid2, scale2 * g2p, 0.0)
         g1 = tl.zeros((BH, 4 * BD4), tl.float32)
         gg1 = tl.zeros((BH, 4 * BD4), tl.float32)
         g2 = tl.zeros((BH,), tl.float32)
+        gg2 = tl.zeros((BH,), tl.float32)
         squares = 0.0
         # The whole batch's targets at once, a row per thread, through Y (M, BB): the operands'
         # inputs are drawn again for them, once per step rather than once per tile.
@@ -202,6 +207,12 @@ def train_kernel(
                 out = tl.exp(tl.sum(logs2 * w2[None, :], axis=1))
             elif KIND2 == LINEAR:
                 out = tl.sum(h * w2[None, :], axis=1)
+            elif KIND2 == NALU:
+                logs2 = tl.where(valid2[None, :], tl.log(tl.abs(h) + eps2), 0.0)
+                added2 = tl.sum(h * w2[None, :], axis=1)
+                multiplied2 = tl.exp(tl.sum(logs2 * w2[None, :], axis=1))
+                opened2 = sigmoid(tl.sum(h * gate2[None, :], axis=1))
+                out = opened2 * added2 + (1.0 - opened2) * multiplied2
             else:
                 out = tl.sum(tl.where(hs[None, :] == 0, h, 0.0), axis=1)
             error = tl.where(in_batch, out - y, 0.0)
@@ -218,6 +229,15 @@ def train_kernel(
             elif KIND2 == LINEAR:
                 g2 += tl.sum(gy[:, None] * h, axis=0)
                 dh = gy[:, None] * w2[None, :]
+            elif KIND2 == NALU:  # both paths' share of the shared W, the gate's, and dL/dh through all three
+                add2 = gy * opened2
+                exp2 = gy * (1.0 - opened2) * multiplied2
+                gate_2 = (gy * added2 - gy * multiplied2) * (1.0 - opened2) * opened2
+                g2 += tl.sum(add2[:, None] * h + exp2[:, None] * logs2, axis=0)
+                gg2 += tl.sum(gate_2[:, None] * h, axis=0)
+                sign = tl.where(h > 0, 1.0, tl.where(h < 0, -1.0, 0.0))
+                dh = add2[:, None] * w2[None, :] + gate_2[:, None] * gate2[None, :] + tl.where(
+                    valid2[None, :], exp2[:, None] * w2[None, :] / (tl.abs(h) + eps2) * sign, 0.0)
             else:
                 dh = tl.where(hs[None, :] == 0, gy[:, None], 0.0)
             if KIND1 == NMU:  # dh/dW = (x - 1) · Π of the other factors
@@ -258,6 +278,7 @@ def train_kernel(
             gp1 += d1
             loss = mse + tl.where(lam1 == 0, 0.0, lam1 * r1)
         gp2, gq2 = parameter_gradients(g2, p2, t2, s2, low2, high2, scale2, MAP2)
+        gg2 = tl.where(valid2, gg2 * scale2, 0.0)
         if H2 > 0:
             lam2 = tl.load(lambdas2 + i)
             r2, d2 = sparsity(p2[None, :], valid2[None, :], lam2, tl.full((), H, tl.float32))
@@ -265,7 +286,7 @@ def train_kernel(
             loss += tl.where(lam2 == 0, 0.0, lam2 * r2)
         finite = tl.abs(loss) < float("inf")
         if GRADIENTS:  # the step's gradients into the first state slot, the parameters unchanged
-            ap1, aq1, ap2, aq2, ag1 = gp1, gq1, gp2, gq2, gg1
+            ap1, aq1, ap2, aq2, ag1, ag2 = gp1, gq1, gp2, gq2, gg1, gg2
         else:
             bias1, root_bias2 = tl.load(bias1s + i), tl.load(root_bias2s + i)
             p1, ap1, vp1 = _update(p1, gp1, ap1, vp1, finite, valid1, low1, high1, rate, bias1, root_bias2, beta1,
@@ -280,6 +301,10 @@ def train_kernel(
                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP2, OPTIMIZER)
             if KIND1 == NALU or MAP1 == MCFC:
                 g1p, ag1, vg1 = _update(g1p, gg1, ag1, vg1, finite, extra, low1, high1, rate, bias1, root_bias2,
+                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, NAC,  # (unclamped)
+                                        OPTIMIZER)
+            if KIND2 == NALU:
+                g2p, ag2, vg2 = _update(g2p, gg2, ag2, vg2, finite, valid2, low2, high2, rate, bias1, root_bias2,
                                         beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, NAC,  # (unclamped)
                                         OPTIMIZER)
         diverged = tl.where(finite, diverged, step)
@@ -298,5 +323,8 @@ def train_kernel(
     if KIND1 == NALU or MAP1 == MCFC:
         tl.store(G1 + m * stride + at1, g1p, mask=extra)
         store_state(S1, S2, sg1 + at1, extra, ag1, vg1, OPTIMIZER, GRADIENTS)
+    if KIND2 == NALU:
+        tl.store(G2 + m * H + at2, g2p, mask=valid2)
+        store_state(S1, S2, sg2 + at2, valid2, ag2, vg2, OPTIMIZER, GRADIENTS)
     tl.store(diverged_at + m, diverged)
     tl.store(losses + m, loss)

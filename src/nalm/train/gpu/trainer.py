@@ -23,8 +23,7 @@ from ..kernels.draw import OPS
 from ..kernels.layers import KINDS, LINEAR, LOG_LINEAR, NALU, NMU, NONE
 from ..optim import CORRECTIONS, OPTIMIZERS, PopulationOptimizer
 
-# The layer kinds the kernel trains first and second (numbered as the fused CPU step numbers them).
-TRAINED = ((LINEAR, NMU, LOG_LINEAR, NALU), (LINEAR, NMU, LOG_LINEAR))
+TRAINED = (LINEAR, NMU, LOG_LINEAR, NALU)  # the layer kinds it trains (numbered as the fused CPU step numbers them)
 REGULARIZERS = ("sparsity", "squares")  # those of KernelLayer.regularizer the kernel computes
 PARAMETERS = {"clamp": 1, "nac": 2, "sigmoid": 1, "mcfc": 3}  # each weight map's parameters
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
@@ -32,7 +31,7 @@ ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many
 WARPS = 4
 SHAPE = ("B", "D", "FULL", "BR", "BD4")  # the constexprs of a batch, which draw_kernel takes too
 SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, NALU and G-NALU layers "
-             "(one shared weight, a gate per output, no gate bias) alone or first, and an MC-FC of one output "
+             "(one shared weight, a gate per output, no gate bias) alone or in pairs, and an MC-FC of one output "
              "alone, so far (without regularizer_z)")
 
 
@@ -53,8 +52,7 @@ def check(net, data: PopulationData, config) -> list:
     layers = [None if unit.trains_through_forward else unit.kernel_layer() for unit in units]
     names = "→".join(type(unit).__name__ for unit in units)
     alone = len(layers) == 1 or all(layer is None or layer.weight_map != "mcfc" for layer in layers)
-    if not alone or not all(_described(layer, unit, net.members, kinds)
-                            for layer, unit, kinds in zip(layers, units, TRAINED)):
+    if not alone or not all(_described(layer, unit, net.members) for layer, unit in zip(layers, units)):
         raise ValueError(f"kernel triton trains {SUPPORTED}; {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
@@ -102,11 +100,11 @@ def kernel_layers(net, data: PopulationData, config) -> list | None:
         return None
 
 
-def _described(layer, unit, members, kinds) -> bool:
-    """Whether the kernel trains ``layer`` in its place (``kinds``: those it trains there): a kind
-    it has, a weight map of (M, out, in) parameters (a NALU's gate matrix too, without a bias),
-    a scale only where the map has one, and a described regularizer."""
-    if layer is None or KINDS.get(layer.kind) not in kinds or layer.sparsity_weight is None:
+def _described(layer, unit, members) -> bool:
+    """Whether the kernel trains ``layer``: a kind it has, a weight map of (M, out, in) parameters (a
+    NALU's gate matrix too, without a bias), a scale only where the map has one, and a described
+    regularizer."""
+    if layer is None or KINDS.get(layer.kind) not in TRAINED or layer.sparsity_weight is None:
         return False
     if (layer.kind == "nalu") != (layer.gate_parameter is not None) or layer.gate_bias is not None:
         return False
@@ -257,14 +255,14 @@ class TritonSteps:
 
 
 def _pointers(layers: list) -> list:
-    """The kernel's P1, Q1, G1, P2, Q2: each layer's weight parameters (the first again for a
-    second its map does not have), then the first layer's third (its gate matrix, an MC-FC's gate
-    bias); ``None`` where there is none."""
-    first, *second = layers
-    own = _parameters(first)
-    pointers = [own[0], own[min(1, len(own) - 1)], own[2] if len(own) > 2 else None]
-    pointers += [p for layer in second for p in (layer.parameters * 2)[:2]]
-    return pointers + [None] * (5 - len(pointers))
+    """The kernel's P1, Q1, G1, P2, Q2, G2: each layer's weight parameters (the first again for a
+    second its map does not have), then its third (a gate matrix, an MC-FC's gate bias); ``None``
+    where there is none."""
+    pointers = []
+    for layer in layers:
+        own = _parameters(layer)
+        pointers += [own[0], own[min(1, len(own) - 1)], own[2] if len(own) > 2 else None]
+    return pointers + [None] * (6 - len(pointers))
 
 
 def _pow2(n: int) -> int:
