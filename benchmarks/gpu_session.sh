@@ -7,6 +7,6 @@ set -uo pipefail
 python=${1:-python}
 unset TRITON_INTERPRET
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader || exit 1
-timeout 60 "$python" benchmarks/gpu_static.py
+timeout 60 "$python" benchmarks/gpu_static.py --networks nau/nmu nalu  # (CI compiles every network)
 timeout 120 "$python" -m pytest -q -p no:cacheprovider tests/train/test_triton_cuda.py tests/train/test_cuda.py
 timeout 150 "$python" benchmarks/gpu_speed.py --models nau/nmu nalu --members 600 2000 10000 --short 100 --long 600

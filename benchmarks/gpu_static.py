@@ -1,6 +1,6 @@
 """The Triton trainer compiled for an H100 (sm_90) without a GPU: registers, spills, instructions.
 
-For each network the kernel trains (NAU→NMU, NAU→NAU, NMU→NAU, NAU, NMU) it compiles
+For each network of :data:`NETWORKS` (every layer kind and weight map the kernel trains) it compiles
 :func:`nalm.train.gpu.kernel.train_kernel` for the madsen2020 task (input 100, batch 128,
 hidden 2, float32, Adam) with ``triton.compile(..., target=GPUTarget("cuda", 90, 32))`` and
 reads the cubin with the ``cuobjdump`` Triton ships: registers per thread (``REG``), spilled
@@ -32,12 +32,12 @@ import tempfile
 from pathlib import Path
 
 H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 lanes × 1.98 GHz
-NETWORKS = ("nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu")
-POINTERS = {"W1": "*fp32", "W2": "*fp32", "S1": "*fp32", "S2": "*fp32", "rates": "*fp32", "keys": "*i64",
-            "c3s": "*i64", "lows": "*fp32", "widths": "*fp32", "highs": "*fp32", "spans": "*i64", "ops": "*i32",
-            "frozen": "*i8", "Y": "*fp32", "bias1s": "*fp32", "root_bias2s": "*fp32", "lambdas1": "*fp32",
-            "lambdas2": "*fp32",
-            "diverged_at": "*i64", "losses": "*fp32"}
+NETWORKS = ("nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu", "nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu",
+            "nac/nac-mul", "nalu", "nalu/nmu", "nalu/nalu", "mcfc")
+POINTERS = {name: "*fp32" for name in ("P1", "Q1", "G1", "P2", "Q2", "G2", "S1", "S2", "rates", "lows", "widths",
+                                        "highs", "Y", "bias1s", "root_bias2s", "lambdas1", "lambdas2", "losses")}
+POINTERS.update({"offsets": "*i64", "keys": "*i64", "c3s": "*i64", "spans": "*i64", "ops": "*i32", "frozen": "*i8",
+                 "diverged_at": "*i64"})
 INTEGERS = {"state_columns": "i32", "start": "i64", "count": "i32", "row_blocks": "i32"}
 
 
@@ -61,7 +61,8 @@ def compile_kernel(network: str, batch: int, inputs: int, rows: int, warps: int)
     from nalm.units import build_model
 
     units = build_model(network, inputs, 1, hidden=2 if "/" in network else None, members=1).units()
-    constants = constexprs([unit.kernel_layer().kind for unit in units], units[0].out_features, batch, inputs,
+    layers = [unit.kernel_layer() for unit in units]
+    constants = constexprs([(layer.kind, layer.weight_map) for layer in layers], units[0].out_features, batch, inputs,
                            blocks_per_row(inputs, np.float32), "adam", rows=rows)
     signature = {name: "constexpr" if name in constants else POINTERS.get(name, INTEGERS.get(name, "fp32"))
                  for name in train_kernel.arg_names}

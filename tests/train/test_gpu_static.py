@@ -28,7 +28,8 @@ def test_every_network_compiles_for_sm90_without_spills():
         pytest.skip(f"no compile toolchain: {done.stderr.strip().splitlines()[-1]}")
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
-    assert set(figures) == {"nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu"}
+    assert set(figures) == {"nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu", "nac", "nac-mul", "nac/nac-mul-sigma",
+                            "nau/nac-mul-nmu", "nac/nac-mul", "nalu", "nalu/nmu", "nalu/nalu", "mcfc"}
     for network, f in figures.items():
         assert f["spilled_bytes"] == 0, (network, f)
         assert 0 < f["registers"] <= 255 and f["loops"] == 4, (network, f)

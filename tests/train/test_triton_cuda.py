@@ -48,7 +48,7 @@ def test_compiled_draws_are_the_cpus_bit_for_bit():
         torch.testing.assert_close(y.cpu()[sqrt], y_cpu[sqrt, :, 0], rtol=2e-7, atol=0)
 
 
-@pytest.mark.parametrize("model", ["nau/nmu", "nau"])
+@pytest.mark.parametrize("model", ["nau/nmu", "nau", "nac", "nalu"])  # (NAC• runs are chaotic: rounding parts them)
 def test_compiled_training_follows_the_fused_cpu_step(model):
     config = TrainConfig(iterations=200, eval_every=100, eval_samples=256, hidden=2 if "/" in model else None)
     cpu = train_population(model, MEMBERS, config)

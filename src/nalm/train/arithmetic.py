@@ -20,7 +20,7 @@ from ..units import build_model, seed_members_, sparsity_error
 from .config import TrainConfig
 from .data import PopulationData
 from .fused import FusedStep
-from .gpu.trainer import TritonSteps, check as check_kernel
+from .gpu.trainer import TritonSteps, kernel_layers
 from .loop import Checkpointing, train
 from .population import Member, MemberResult, Population
 from .tracking import BestSteps
@@ -61,8 +61,9 @@ class ArithmeticPopulation(Population):
         self.data = PopulationData(members, batch_size=config.batch_size, eval_samples=config.eval_samples,
                                    device=config.device, dtype=dtype)
         # Checked here, before anything trains; the trainer takes the layers the check found.
-        self.kernel_layers = check_kernel(net, self.data, config) if config.uses_kernel else None
-        self.fused = FusedStep.of(net, self.data) if config.fused and config.kernel is None else None
+        self.kernel_layers = kernel_layers(net, self.data, config)
+        default = config.kernel is None and self.kernel_layers is None
+        self.fused = FusedStep.of(net, self.data) if config.fused and default else None
 
     def fit(self, step: int) -> Tensor:
         if self.fused is not None:
@@ -77,7 +78,7 @@ class ArithmeticPopulation(Population):
             self.fused.backward(objective)
 
     def step_kernel(self, optimizer) -> TritonSteps | None:
-        """The Triton trainer where the config asks for it (``kernel: "triton"``)."""
+        """The Triton trainer where it trains this population (:func:`~nalm.train.gpu.trainer.kernel_layers`)."""
         if self.kernel_layers is None:
             return None
         return TritonSteps(self.net, self.data, self.config, optimizer, self.kernel_layers)

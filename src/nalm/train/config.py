@@ -10,7 +10,7 @@ from ..units import load_network
 from .optim import OPTIMIZERS
 
 DTYPES = ("float32", "float64")
-KERNELS = ("triton",)
+KERNELS = ("triton", "autograd")
 
 
 LATER_FIELDS = {"grad_norm_clip": None, "kernel": None}
@@ -44,10 +44,14 @@ class TrainConfig:
             static batches with the fused step (:mod:`nalm.train.fused`), which agrees with
             PyTorch's autograd to rounding; ``False`` uses autograd everywhere.
         kernel: ``"triton"`` trains with the Triton trainer (:mod:`nalm.train.gpu`), a kernel
-            launch per ``eval_every`` steps that agrees with the fused step to float32 rounding;
-            on the CPU it needs ``TRITON_INTERPRET=1`` (Triton's interpreter, slow: for tests).
-            ``None``: the fused step or autograd, as ``fused`` says. Stored with a run's config
-            when given, so its runs are not mistaken for the fused step's.
+            launch per ``eval_every`` steps that agrees with the fused step to float32 rounding,
+            and refuses a population it does not train; on the CPU it needs
+            ``TRITON_INTERPRET=1`` (Triton's interpreter, slow: for tests). ``"autograd"``:
+            PyTorch's autograd step, the reference, on any device. ``None``: on a CUDA device
+            the Triton trainer where Triton is installed and it trains the population, else
+            (silently) autograd; on the CPU the fused step or autograd, as ``fused`` says
+            (:func:`nalm.train.gpu.trainer.kernel_layers` decides). Stored with a run's config
+            when given, so its runs are not mistaken for the default's.
     """
 
     optimizer: str = "adam"
@@ -128,9 +132,10 @@ class TrainConfig:
 
     @property
     def uses_kernel(self) -> bool:
-        """Whether ``kernel`` trains anything: it is set and there are iterations to train (an
-        untrained network needs neither the kernel nor its checks)."""
-        return self.kernel is not None and self.iterations > 0
+        """Whether the Triton trainer is asked for and trains anything: ``kernel`` is
+        ``"triton"`` and there are iterations to train (an untrained network needs neither the
+        kernel nor its checks)."""
+        return self.kernel == "triton" and self.iterations > 0
 
     def to_dict(self) -> dict:
         """Every field, except those added after stores existed while they hold their defaults

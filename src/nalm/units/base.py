@@ -37,6 +37,15 @@ from torch import Tensor, nn
 from . import functional as F
 
 
+WEIGHT_MAPS = ("clamp", "nac", "sigmoid", "mcfc")
+"""How a :class:`KernelLayer`'s trained parameters give its weight (``weight_map``)."""
+
+
+def unregularized(step: int) -> float:
+    """λ(step) of a unit without a regularizer: 0 at every step (:attr:`KernelLayer.sparsity_weight`)."""
+    return 0.0
+
+
 @dataclass(frozen=True)
 class KernelLayer:
     r"""A unit's forward pass as a layer kind of the fused CPU step
@@ -51,16 +60,30 @@ class KernelLayer:
     kernel returns the loss gradient with respect to each, and autograd carries it on to the
     parameters (a tensor may appear twice, as a NALU's shared W and V).
 
-    ``weight_bounds`` ``(low, high)``: the layer's W is ``weight.clamp(low, high)``. The fused
+    ``weight_bounds`` ``(low, high)``: the bounds of a ``'clamp'`` map (below); where ``weight``
+    is that parameter itself (NAU, NMU), the layer's W is ``weight.clamp(low, high)``: the fused
     step clamps ``weight`` itself and passes its gradient only where ``low <= weight <= high``,
     as ``torch.clamp`` and its backward do, so a clamped parameter (the NAU's and the NMU's)
     goes to the kernel without an autograd node: PyTorch's clamp backward took 80 µs for 100
     NAUs' 20,000 weights, 3% of their step.
 
+    ``parameters`` and ``weight_map``: the trained parameters that give the layer's weight (its
+    ``weight``, or a ``'log-linear'`` layer's ``log_weight``) and how, for a kernel that steps
+    the optimizer itself (:mod:`nalm.train.gpu`): ``'clamp'``, the one parameter clamped to
+    ``weight_bounds`` (itself, without bounds); ``'nac'``, :math:`\tanh(p_0) \odot \sigma(p_1)`;
+    ``'sigmoid'``, :math:`\sigma(p_0)`; ``'mcfc'``, :math:`\sigma(p_1 + p_2) \odot
+    \mathrm{softmax}(p_0)^T` (MC-FC's junction ``(in, out)``, gate weight ``(out, 1)`` and bias
+    ``(out,)``) (:data:`WEIGHT_MAPS`), each parameter first multiplied by
+    ``parameter_scale`` (a G-NALU's ln φ); a ``'nalu'`` layer's shared W and V. Empty: not
+    described, and such kernels refuse the unit. ``gate_parameter``: the trained matrix whose
+    product with ``parameter_scale`` is ``gate``.
+
     ``sparsity_weight``: where the unit's :meth:`~ArithmeticUnit.regularization` is exactly
-    λ(step)·mean(min(\|W\|, \|1 - \|W\|\|)) over the raw ``weight`` (NAU, NMU), the function λ; a
-    kernel that steps the optimizer itself (:mod:`nalm.train.gpu`) computes that term from it.
-    ``None``: the regularizer is not described, and such kernels refuse the unit.
+    λ(step)·mean(min(\|W\|, \|1 - \|W\|\|)) over the raw weight ``parameters[0]`` (NAU, NMU),
+    the function λ; a kernel that steps the optimizer itself computes that term from it;
+    :func:`unregularized` for a unit without a regularizer. With ``regularizer`` ``'squares'``
+    it is instead the λ of −λ·Σ mean(p²), a mean over each parameter (MC-FC's). ``None``: the
+    regularizer is not described, and such kernels refuse the unit.
     """
 
     kind: str
@@ -71,6 +94,11 @@ class KernelLayer:
     eps: float = 0.0
     weight_bounds: tuple[float, float] | None = None
     sparsity_weight: Callable[[int], float] | None = None
+    parameters: tuple[Tensor, ...] = ()
+    weight_map: str = "clamp"
+    gate_parameter: Tensor | None = None
+    parameter_scale: float = 1.0
+    regularizer: str = "sparsity"
 
     def effective_weight(self) -> Tensor | None:
         """W as the layer computes with it: ``weight``, clamped where the layer has bounds."""

@@ -98,7 +98,8 @@ class MCFC(_MassConserving):
         return F.linear(x, self.weight)
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("linear", weight=self.weight)
+        return KernelLayer("linear", weight=self.weight, parameters=(self.R, self.gate_weight, self.gate_bias),
+                           weight_map="mcfc", sparsity_weight=self.regularizer_weight, regularizer="squares")
 
 
 class MulMCFC(_MassConserving):

@@ -7,7 +7,7 @@ from functools import lru_cache
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, KernelLayer
+from .base import ArithmeticUnit, KernelLayer, unregularized
 from .input_regularizer import InputRegularized
 
 INITS = ("stable-nalu", "blog", "small-uniform")
@@ -168,8 +168,13 @@ class NAC(InputRegularized, ArithmeticUnit):
         self.remember_input(x)
         return F.linear(x, self.weight)
 
+    def weight_source(self) -> dict:
+        """The :class:`~nalm.units.base.KernelLayer` fields that say how Ŵ and M̂ give the weight
+        (no regularizer)."""
+        return dict(parameters=(self.W_hat, self.M_hat), weight_map="nac", sparsity_weight=unregularized)
+
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("linear", weight=self.weight)
+        return KernelLayer("linear", weight=self.weight, **self.weight_source())
 
 
 class LogSpaceProduct:
@@ -177,8 +182,10 @@ class LogSpaceProduct:
     that share it (NAC•, NAC•,σ, NAC•,NMU) and differ only in their weight.
 
     A unit mixing it in, before its :class:`~nalm.units.base.ArithmeticUnit` base, supplies
-    ``weight`` (the effective W), ``eps`` and ``weight_range``: the interval ``(low, high)``
-    its weight lies in, which :mod:`nalm.explain` rounds the weight within.
+    ``weight`` (the effective W), ``eps``, ``weight_range``: the interval ``(low, high)``
+    its weight lies in, which :mod:`nalm.explain` rounds the weight within, and
+    ``weight_source()``: the :class:`~nalm.units.base.KernelLayer` fields that say how its
+    parameters give W.
     """
 
     eps: float
@@ -195,7 +202,7 @@ class LogSpaceProduct:
         """What the linear map in log space sees, for a unit that keeps its inputs (R_z); nothing by default."""
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps)
+        return KernelLayer("log-linear", log_weight=self.weight, eps=self.eps, **self.weight_source())
 
 
 class MultiplicativeNAC(LogSpaceProduct, NAC):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit
+from .base import ArithmeticUnit, unregularized
 from .nac import LogSpaceProduct
 from .nau_nmu import NMU, _Regularized
 
@@ -69,6 +69,11 @@ class MultiplicativeNACSigma(LogSpaceProduct, ArithmeticUnit):
     def weight(self) -> Tensor:
         """The effective weight σ(Ŵ); a derived tensor, never a Parameter."""
         return F.sigmoid(self.W_hat)
+
+    def weight_source(self) -> dict:
+        """The :class:`~nalm.units.base.KernelLayer` fields that say how Ŵ gives the weight (no
+        regularizer)."""
+        return dict(parameters=(self.W_hat,), weight_map="sigmoid", sparsity_weight=unregularized)
 
     def options(self) -> dict:
         return {"eps": self.eps}

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, KernelLayer
+from .base import ArithmeticUnit, KernelLayer, unregularized
 from .nac import check_init, init_nac_
 
 GATES = ("vector", "scalar")
@@ -196,8 +196,12 @@ class NALU(_Gated):
 
     def kernel_layer(self) -> KernelLayer:
         weight = self.weight
+        # W from Ŵ and M̂, and the gate from G, each scaled by the base's log first; the
+        # separate paths' weights are not described to kernels that step the optimizer.
+        source = dict(parameters=(self.W_hat, self.M_hat), weight_map="nac", sparsity_weight=unregularized,
+                      gate_parameter=self.G, parameter_scale=self.gate_base_log) if self.shared_weights else {}
         return KernelLayer("nalu", weight=weight, log_weight=weight if self.shared_weights else self.mul_weight,
-                           gate=self.gate_matrix, gate_bias=self.gate_offset, eps=self.eps)
+                           gate=self.gate_matrix, gate_bias=self.gate_offset, eps=self.eps, **source)
 
 
 LN_GOLDEN_RATIO = math.log((1 + math.sqrt(5)) / 2)

@@ -44,6 +44,11 @@ class _Regularized(InputRegularized, Scheduled):
     def weight(self) -> Tensor:
         return self.W.clamp(*self.bounds)
 
+    def weight_source(self) -> dict:
+        """The :class:`~nalm.units.base.KernelLayer` fields that say how W gives the weight: clamped
+        to :attr:`bounds`, under the sparsity regularizer's λ."""
+        return dict(parameters=(self.W,), weight_bounds=self.bounds, sparsity_weight=self.regularizer_weight)
+
     def sparsity(self) -> Tensor:
         """R = mean(min(|W|, |1 - |W||)) per member over the raw, unclamped W: zero exactly when
         every |W| is 0 or 1, with gradient 0 there (``|·|`` has gradient 0 at 0 in PyTorch).
@@ -135,7 +140,7 @@ class NAU(_Regularized):
         return F.linear(x, self.weight)
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("linear", weight=self.W, weight_bounds=self.bounds, sparsity_weight=self.regularizer_weight)
+        return KernelLayer("linear", weight=self.W, **self.weight_source())
 
 
 class NMU(_Regularized):
@@ -189,7 +194,7 @@ class NMU(_Regularized):
         return F.nmu(x, self.over_batch(self.weight))
 
     def kernel_layer(self) -> KernelLayer:
-        return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds, sparsity_weight=self.regularizer_weight)
+        return KernelLayer("nmu", weight=self.W, **self.weight_source())
 
     def z_magnitude(self) -> Tensor:
         """W itself, the reference's ``1 - W`` (``regualizer_nmu_z.py:17``): equal to |W| on

@@ -7,10 +7,14 @@ step, checkpoints and records divergence between launches, and each launch of
 GPU it runs compiled; on the CPU it runs through Triton's interpreter (``TRITON_INTERPRET=1``
 set before Triton is imported), slowly, which is how it is tested without a GPU.
 
-Supported so far: float32 networks of NAU and NMU layers, alone or in pairs (hidden width up
-to 16), without ``regularizer_z``; static tasks with fresh batches drawn from one
-interval, whose operands sum runs of consecutive inputs; Adam, RMSprop and SGD, with
-``grad_clip``. Anything else is refused with a ValueError naming it.
+Supported so far: float32 networks of NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or
+in pairs (hidden width up to 16), without ``regularizer_z``, NALU and G-NALU layers alone or
+in pairs (a shared weight, a gate per output, no gate bias), and an MC-FC of one output alone: each
+layer's weight computed from its parameters as :class:`~nalm.units.base.KernelLayer` describes
+(``parameters``, ``weight_map``); static tasks with fresh batches drawn from one interval, whose operands sum
+runs of consecutive inputs; Adam, RMSprop and SGD, with ``grad_clip``. Anything else is refused
+with a ValueError naming it. It is the default on a CUDA device where Triton is installed
+(:func:`~nalm.train.gpu.trainer.kernel_layers`).
 
 This package imports Triton only when a trainer is built (:mod:`nalm.train.gpu.kernel`).
 """

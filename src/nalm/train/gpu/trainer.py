@@ -17,16 +17,22 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ...units.base import WEIGHT_MAPS
 from ..data import PopulationData
 from ..kernels.draw import OPS
-from ..kernels.layers import KINDS, LINEAR, NMU, NONE
+from ..kernels.layers import KINDS, LINEAR, LOG_LINEAR, NALU, NMU, NONE
 from ..optim import CORRECTIONS, OPTIMIZERS, PopulationOptimizer
 
-TRAINED = (LINEAR, NMU)  # the layer kinds the kernel trains (numbered as the fused CPU step numbers them)
+TRAINED = (LINEAR, NMU, LOG_LINEAR, NALU)  # the layer kinds it trains (numbered as the fused CPU step numbers them)
+REGULARIZERS = ("sparsity", "squares")  # those of KernelLayer.regularizer the kernel computes
+PARAMETERS = {"clamp": 1, "nac": 2, "sigmoid": 1, "mcfc": 3}  # each weight map's parameters
 MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pairs of them
 ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
 WARPS = 4
 SHAPE = ("B", "D", "FULL", "BR", "BD4")  # the constexprs of a batch, which draw_kernel takes too
+SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, NALU and G-NALU layers "
+             "(one shared weight, a gate per output, no gate bias) alone or in pairs, and an MC-FC of one output "
+             "alone, so far (without regularizer_z)")
 
 
 def check(net, data: PopulationData, config) -> list:
@@ -44,17 +50,17 @@ def check(net, data: PopulationData, config) -> list:
     if not units or len(units) != len(net) or len(units) > 2 or net.members is None:
         raise ValueError("kernel triton trains networks of one or two arithmetic units only so far")
     layers = [None if unit.trains_through_forward else unit.kernel_layer() for unit in units]
-    described = [layer is not None and layer.sparsity_weight is not None and layer.weight_bounds is not None
-                 for layer in layers]
     names = "→".join(type(unit).__name__ for unit in units)
-    if not all(described) or any(KINDS.get(layer.kind) not in TRAINED for layer in layers):
-        raise ValueError(f"kernel triton trains NAU and NMU layers, alone or in pairs, so far (without "
-                         f"regularizer_z); {names} is not supported yet")
+    alone = len(layers) == 1 or all(layer is None or layer.weight_map != "mcfc" for layer in layers)
+    if not alone or not all(_described(layer, unit, net.members) for layer, unit in zip(layers, units)):
+        raise ValueError(f"kernel triton trains {SUPPORTED}; {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
-    if [p for p in net.parameters() if p.requires_grad] != [layer.weight for layer in layers] or \
-            any(not layer.weight.is_contiguous() for layer in layers):
-        raise ValueError(f"kernel triton needs the layers' weights as the network's only parameters; "
+    if units[-1].out_features != 1:
+        raise ValueError(f"kernel triton trains networks of one output so far, not {units[-1].out_features}")
+    trained, described = [p for p in net.parameters() if p.requires_grad], [p for l in layers for p in _parameters(l)]
+    if len(trained) != len(described) or {id(p) for p in trained} != {id(p) for p in described}:
+        raise ValueError(f"kernel triton needs the layers' described parameters as the network's only parameters; "
                          f"{names} has others")
     counts, spans = data.streams.ranges[4], data.streams.spans
     if (counts != 1).any():
@@ -70,18 +76,71 @@ def check(net, data: PopulationData, config) -> list:
     return layers
 
 
-def constexprs(kinds: list[str], hidden: int, batch_size: int, inputs: int, row_blocks: int, optimizer: str,
-               rows: int = ROWS) -> dict:
-    """The training kernel's constexprs for a launch that trains (``GRADIENTS`` False): layers of
-    ``kinds`` (one or two :class:`~nalm.units.base.KernelLayer` kinds; ``hidden``: the first
-    one's outputs), batches of ``batch_size`` rows of ``inputs`` drawn in ``row_blocks`` Philox
-    blocks a row, ``rows`` rows per tile, ``optimizer`` (one of :data:`~nalm.train.optim.OPTIMIZERS`).
-    The trainer launches with them, and benchmarks/gpu_static.py compiles with them."""
-    pair = len(kinds) == 2
+def default_kernel(config, device: torch.device) -> str | None:
+    """The kernel that trains on ``device`` where the config names none: ``"triton"`` on a CUDA
+    device where Triton is installed, else ``None`` (the fused step or autograd)."""
+    if config.kernel is not None:
+        return config.kernel
+    return "triton" if device.type == "cuda" and importlib.util.find_spec("triton") is not None else None
+
+
+def kernel_layers(net, data: PopulationData, config) -> list | None:
+    """The layers the Triton trainer trains this population with, or ``None`` where it does not
+    train it: ``kernel: "triton"`` asks for it (a population it does not train is refused:
+    :func:`check`'s ValueError); where the config names no kernel, :func:`default_kernel` may
+    choose it, and a population it does not train goes to PyTorch's autograd without a word
+    (a run of many models would otherwise warn for each); ``"autograd"`` never uses it."""
+    if config.iterations == 0 or default_kernel(config, data.device) != "triton":
+        return None
+    if config.kernel == "triton":
+        return check(net, data, config)
+    try:
+        return check(net, data, config)
+    except ValueError:
+        return None
+
+
+def _described(layer, unit, members) -> bool:
+    """Whether the kernel trains ``layer``: a kind it has, a weight map of (M, out, in) parameters (a
+    NALU's gate matrix too, without a bias), a scale only where the map has one, and a described
+    regularizer."""
+    if layer is None or KINDS.get(layer.kind) not in TRAINED or layer.sparsity_weight is None:
+        return False
+    if (layer.kind == "nalu") != (layer.gate_parameter is not None) or layer.gate_bias is not None:
+        return False
+    if layer.parameter_scale != 1 and layer.weight_map in ("clamp", "mcfc"):
+        return False
+    if (layer.regularizer == "squares") != (layer.weight_map == "mcfc") or layer.regularizer not in REGULARIZERS:
+        return False
+    shape = (members, unit.out_features, unit.in_features)
+    shapes = [shape] * (len(layer.parameters) + (layer.gate_parameter is not None))
+    if layer.weight_map == "mcfc":  # one output (the junction's softmax over the outputs is then 1)
+        shapes = [(members, unit.in_features, 1), (members, 1, 1), (members, 1)] if unit.out_features == 1 else []
+    parameters = _parameters(layer)
+    return PARAMETERS.get(layer.weight_map) == len(layer.parameters) and len(shapes) == len(parameters) and all(
+        tuple(p.shape) == s and p.is_contiguous() for p, s in zip(parameters, shapes))
+
+
+def _parameters(layer) -> list[Tensor]:
+    """A layer's trained parameters: its weight's, then its gate's."""
+    return list(layer.parameters) + ([] if layer.gate_parameter is None else [layer.gate_parameter])
+
+
+def constexprs(layers: list[tuple[str, str]], hidden: int, batch_size: int, inputs: int, row_blocks: int,
+               optimizer: str, rows: int = ROWS) -> dict:
+    """The training kernel's constexprs for a launch that trains (``GRADIENTS`` False): ``layers``,
+    one or two (kind, weight map) of :class:`~nalm.units.base.KernelLayer` (``hidden``: the
+    first one's outputs), batches of ``batch_size`` rows of ``inputs`` drawn in ``row_blocks``
+    Philox blocks a row, ``rows`` rows per tile, ``optimizer`` (one of
+    :data:`~nalm.train.optim.OPTIMIZERS`). The trainer launches with them, and
+    benchmarks/gpu_static.py compiles with them."""
+    pair = len(layers) == 2
+    (kind1, map1), (kind2, map2) = layers[0], layers[1] if pair else (None, "clamp")
     return dict(B=batch_size, BB=_pow2(batch_size), D=inputs, FULL=4 * (inputs // 4),
                 BR=min(rows, _pow2(batch_size)), BD4=_pow2(row_blocks), H=hidden, H2=hidden if pair else 0,
-                BH=max(2, _pow2(hidden)), KIND1=KINDS[kinds[0]], KIND2=KINDS[kinds[1]] if pair else NONE,
-                OPTIMIZER=OPTIMIZERS.index(optimizer), GRADIENTS=False)
+                BH=max(2, _pow2(hidden)), KIND1=KINDS[kind1], KIND2=KINDS[kind2] if pair else NONE,
+                MAP1=WEIGHT_MAPS.index(map1), MAP2=WEIGHT_MAPS.index(map2), OPTIMIZER=OPTIMIZERS.index(optimizer),
+                GRADIENTS=False)
 
 
 class TritonSteps:
@@ -121,11 +180,21 @@ class TritonSteps:
         # bounds, the optimizer's constants but Adam's corrections, the constexprs.
         f32 = np.float32
         samples = f32(self.batch_size)  # rows × one output
-        bounds = [b for layer in self.layers for b in layer.weight_bounds] + [0.0, 0.0] * (2 - len(self.layers))
+        unbounded = (-np.inf, np.inf)
+        bounds = [b for layer in self.layers for b in layer.weight_bounds or unbounded]
+        bounds += [0.0, 0.0] * (2 - len(self.layers))
+        eps = [layer.eps for layer in self.layers] + [0.0] * (2 - len(self.layers))
+        scales = [layer.parameter_scale for layer in self.layers] + [1.0] * (2 - len(self.layers))
         fixed = np.delete(optimizer.constants(1, f32), CORRECTIONS)
-        self.scalars = [float(samples), float(f32(2) / samples), *map(float, fixed), *(float(f32(b)) for b in bounds)]
-        self.constexprs = constexprs([layer.kind for layer in self.layers], self.units[0].out_features,
-                                     self.batch_size, self.inputs, self.row_blocks, optimizer.name)
+        self.scalars = [float(samples), float(f32(2) / samples), *map(float, fixed),
+                        *(float(f32(b)) for b in bounds + eps + scales)]
+        # Where each of P1, Q1, G1, P2, Q2 keeps its optimizer state: its columns in the
+        # optimizer's flat state (0 for one a layer does not have).
+        starts = {id(p): int(start) for p, start in zip(optimizer.params, np.cumsum([0] + optimizer.sizes))}
+        self.offsets = on_device([starts.get(id(p), 0) for p in _pointers(self.layers)], torch.int64)
+        self.constexprs = constexprs([(layer.kind, layer.weight_map) for layer in self.layers],
+                                     self.units[0].out_features, self.batch_size, self.inputs, self.row_blocks,
+                                     optimizer.name)
 
     def constants(self, start: int, count: int) -> tuple[Tensor, ...]:
         """Per step of a launch: Adam's 1 - β1^t and √(1 - β2^t) (t the optimizer's step count),
@@ -150,19 +219,18 @@ class TritonSteps:
 
     def gradients(self, step: int) -> tuple[Tensor, list[Tensor]]:
         """Each member's loss at ``step`` (data and regularizers) and the gradient of it with
-        respect to each layer's weight, shaped as the weight, as the kernel computes them;
-        nothing is trained (for checks against autograd)."""
-        weights = [layer.weight for layer in self.layers]
-        sizes = [w[0].numel() for w in weights]
+        respect to each of the layers' parameters, shaped as the parameter, as the kernel computes
+        them; nothing is trained (for checks against autograd)."""
+        parameters, sizes = self.optimizer.params, self.optimizer.sizes  # (the state's layout)
         slot = torch.zeros(len(self.rates), sum(sizes), dtype=torch.float32, device=self.keys.device)
         self._launch(step, 1, torch.zeros(len(self.rates), dtype=torch.int8, device=slot.device), [slot],
                      gradients=True)
-        return self.losses.clone(), [g.reshape(w.shape) for g, w in zip(slot.split(sizes, dim=1), weights)]
+        return self.losses.clone(), [g.reshape(p.shape) for g, p in zip(slot.split(sizes, dim=1), parameters)]
 
     def batch(self, step: int) -> tuple[Tensor, Tensor]:
         """Each member's inputs (M, batch, inputs) and targets (M, batch) at ``step``, as the kernel
         draws them."""
-        from .kernel import draw_kernel
+        from .draws import draw_kernel
 
         m = len(self.rates)
         x = torch.empty(m, self.batch_size, self.inputs, dtype=torch.float32, device=self.keys.device)
@@ -176,15 +244,25 @@ class TritonSteps:
         from .kernel import train_kernel
 
         bias1, root_bias2, lambdas1, lambdas2 = self.constants(start, count)
-        weights = [layer.weight.detach() for layer in self.layers]
-        w2 = weights[1] if len(weights) == 2 else self.nothing
+        pointers = [self.nothing if p is None else p.detach() for p in _pointers(self.layers)]
         columns = state[0].shape[1] if state else 0
         state = list(state) + [self.nothing] * (2 - len(state))
         train_kernel[(len(self.rates),)](
-            weights[0], w2, state[0], state[1], columns, self.rates, self.keys, self.c3s, self.lows, self.widths,
-            self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2, lambdas1, lambdas2,
-            self.diverged_at, self.losses, self.row_blocks, *self.scalars,
+            *pointers, state[0], state[1], columns, self.offsets, self.rates, self.keys, self.c3s, self.lows,
+            self.widths, self.highs, self.spans, self.ops, frozen, self.targets, start, count, bias1, root_bias2,
+            lambdas1, lambdas2, self.diverged_at, self.losses, self.row_blocks, *self.scalars,
             **{**self.constexprs, "GRADIENTS": gradients}, num_warps=WARPS, enable_fp_fusion=False)
+
+
+def _pointers(layers: list) -> list:
+    """The kernel's P1, Q1, G1, P2, Q2, G2: each layer's weight parameters (the first again for a
+    second its map does not have), then its third (a gate matrix, an MC-FC's gate bias); ``None``
+    where there is none."""
+    pointers = []
+    for layer in layers:
+        own = _parameters(layer)
+        pointers += [own[0], own[min(1, len(own) - 1)], own[2] if len(own) > 2 else None]
+    return pointers + [None] * (6 - len(pointers))
 
 
 def _pow2(n: int) -> int:
