@@ -56,6 +56,12 @@ def set_cell(net, weight):
         net.cell.W.copy_(torch.as_tensor(weight, dtype=net.cell.W.dtype).expand_as(net.cell.W))
 
 
+@pytest.mark.parametrize("unit", ["nmu", "snmu", "nac-mul", "nac-mul-sigma", "nac-mul-nmu"])
+def test_a_multiplicative_cell_starts_its_state_at_one(unit):  # stable-nalu network/sequential_mnist.py:45-56
+    assert DigitSequenceNetwork(unit, image_size=8, outputs=1).initial_value == 1.0
+    assert DigitSequenceNetwork("nau", image_size=8, outputs=1).initial_value == 0.0
+
+
 def test_solved_unit_cells_accumulate_exactly():
     features = torch.tensor([[[2.0], [5.0], [1.0], [3.0]]], dtype=torch.float64)  # (B, T, 1)
     add = DigitSequenceNetwork("nau", image_size=8, outputs=1, dtype=torch.float64)

@@ -157,7 +157,7 @@ class NAC(InputRegularized, ArithmeticUnit):
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         z = self.input_regularization()
-        return self.new_zeros_per_member() if z is None else z
+        return super().regularization(step, error) if z is None else z
 
     def project_(self) -> None:
         """Drop the inputs kept for R_z (called after every optimizer step)."""
@@ -240,7 +240,6 @@ class MultiplicativeNAC(LogSpaceProduct, NAC):
     """
 
     weight_range = (-1.0, 1.0)
-    z_input = None  # its log-space forward keeps no inputs, so R_z is not offered
 
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, init: str = "stable-nalu",
                  members=None, device=None, dtype=None):
