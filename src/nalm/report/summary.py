@@ -57,6 +57,8 @@ class Cell:
     sparsity_interval: tuple[float, float] | None = None  # sparsity_error's Student-t 95% interval
     extrapolation_mae: tuple[float, float, float] | None = None  # the final model's extrapolation MAE: median,
     # low, high (infinite for a diverged run, as its final model is nan); None where a run has none stored
+    best_extrapolation_mse: tuple[float, float, float] | None = None  # the extrapolation MSE success is judged
+    # on (at the best interpolation step): median, low, high; infinite for a run that has none
 
     @property
     def success_rate(self) -> float:
@@ -205,6 +207,7 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             solved_at_mean=solved_mean[0] if solved else None,
             sparsity_interval=sparsity_mean[1:] if sparsity else None,
             extrapolation_mae=final_error(group, "extrapolation_mae"),
+            best_extrapolation_mse=scored_error(group),
         ))
     return cells
 
@@ -216,6 +219,14 @@ def final_error(runs: list[RunRecord], name: str) -> tuple[float, float, float] 
     if any(run.metrics.get(name) is None for run in runs):
         return None
     return M.median_interval([math.inf if run.diverged else run.metrics[name] for run in runs])
+
+
+def scored_error(runs: list[RunRecord]) -> tuple[float, float, float]:
+    """The median over ``runs`` of the extrapolation MSE at each run's best interpolation step
+    (the one :func:`~nalm.scoring.success.score` judges success on), with its interval; a run
+    with no scored evaluation counts as infinite."""
+    values = [run.metrics.get("best_extrapolation_mse") for run in runs]
+    return M.median_interval([math.inf if v is None else v for v in values])
 
 
 def by_extrapolation(runs: list[RunRecord]) -> list[RunRecord]:
