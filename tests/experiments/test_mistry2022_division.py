@@ -17,7 +17,8 @@ from nalm.results import ResultsStore
 from nalm.runner import run_experiment
 from nalm.runner.plan import prepare
 from nalm.scoring.thresholds import MistryDivision, MistryReference
-from nalm.tasks import StaticTask, presets
+from nalm.philox import Draws
+from nalm.tasks import HalvesTask, StaticTask, presets, task_from_dict, task_to_dict
 
 NAME = "mistry2022-division"
 DIVISION = EXPERIMENTS[NAME]
@@ -29,7 +30,8 @@ def test_listed_and_every_setting_of_its_card_has_a_source():
     rows = {s.name: s for s in card.settings}
     labels = rows["ranges"].value.split("; ")
     assert labels[:5] == [f"÷0 U{r}" for r in ("[0,1e-4]", "[0,1e-3]", "[0,1e-2]", "[0,1e-1]", "[0,1]")]
-    assert len(labels) == 16 and labels[14] == "wide [-50,50] -> [-100,-50]U[50,100]"
+    assert len(labels) == 25 and labels[23] == "wide [-50,50] -> [-100,-50]U[50,100]"
+    assert labels[15] == "mixed in-2 [-2,-0.1] & [0.1,2] -> [-6,-2] & [2,6]" and labels[19].startswith("mixed in-10 [-2,-0.1]")
     assert "divBy0.sh:11" in rows["ranges"].source and "sltr-in10.sh" in rows["ranges"].source
 
 
@@ -38,7 +40,7 @@ def test_paper_scale_plans_the_scripts_runs():
     # 100,000 with the ramp at 50,000 -> 75,000 on ten; NRU lr 1, SignNMRU lr 1e-2 clipped to norm 1,
     # RealNPU lr 5e-3 with L1 β 1e-9 -> 1e-7 ×10 every 10,000 steps.
     plan = prepare(DIVISION.at_paper_scale())
-    assert len(plan.runs) == 16 * 3 * 25
+    assert len(plan.runs) == 25 * 3 * 25
     assert {run.seed for run in plan.runs} == set(range(25)) and {run.target for run in plan.runs} == {"div"}
     for run in plan.runs:
         c, in10 = run.config, run.task.input_size == 10
@@ -79,6 +81,25 @@ def test_published_numbers_are_the_hard_rows_of_the_csv():
         assert published.models == {"NRU": "nru", "NMRU": "nmru", "RealNPU": "real-npu"}
 
 
+@pytest.mark.parametrize("index", [15, 18, 19])
+def test_mixed_signs_draw_each_half_from_its_range(index):
+    # in2-mixed-signs.sh, in10-mixed-signs-iridis.sh: [[-2,-0.1],[0.1,2],[]] -> [[-6,-2],[2,6],[]] and
+    # [[1,2],[-2,-1],[]] -> [[2,6],[-6,-2],[]]; _simple_function_abstact.py:204-210 puts the first list in
+    # x[:d // 2] and the second in the rest.
+    task = DIVISION.workload.tasks[index]
+    assert isinstance(task, HalvesTask) and task_from_dict(task_to_dict(task)) == task
+    half = task.input_size // 2
+    for extrapolation, ranges in ((False, (task.interpolation, task.second_interpolation)),
+                                  (True, (task.extrapolation, task.second_extrapolation))):
+        x = task.sample(2000, Draws(seed=1, stream=3), extrapolation)
+        for part, values in ((x[:, :half], ranges[0]), (x[:, half:], ranges[1])):
+            (low, high), = values.intervals
+            assert low <= part.min() and part.max() <= high and part.max() - part.min() > 0.9 * (high - low)
+    signs = {15: (-1, 1), 18: (1, -1), 19: (-1, 1)}[index]
+    assert (task.interpolation.intervals[0][0] * signs[0] > 0) and (task.second_extrapolation.intervals[0][1] * signs[1] > 0)
+    assert DIVISION.workload.threshold(index, "div") == DIVISION.workload.threshold(9, "div")  # the ±[2, 6] one
+
+
 def test_division_threshold_holds_for_redundant_inputs_and_near_zero():
     rule = MistryDivision()
     two = presets.mistry2022("[1,2]", "[2,6]")
@@ -94,6 +115,10 @@ def test_division_threshold_holds_for_redundant_inputs_and_near_zero():
         rule.threshold(two, "mul")
     with pytest.raises(ValueError, match="positive MSE"):
         MistryDivision(zero=0.0)
+    uneven = HalvesTask(input_size=2, subset_ratio=0.5, overlap_ratio=0.0, placement="first",
+                        extrapolation=[-6, -2], second_extrapolation=[2, 8])
+    with pytest.raises(ValueError, match="one magnitude"):
+        rule.threshold(uneven, "div")
     assert rule.to_dict() == {"rule": "mistry-division", "eps": 1e-5, "zero": 2.0 ** -23}
 
 

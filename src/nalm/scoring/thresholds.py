@@ -283,7 +283,10 @@ class MistryDivision(MistryReference):
     bound is the exact module's own float32 error plus the float32 machine epsilon
     (``export/single_layer_task/generate_divBy0_extrap_thresholds.py:1-6``), which for the NRU
     on a / b is the epsilon within 0.01% at every r (``exp_setups.csv`` ``zero.range.hard``:
-    1.1921875e-07 to 1.1924172e-07): ``zero``.
+    1.1921875e-07 to 1.1924172e-07): ``zero``. A task of mixed signs (:class:`~nalm.tasks.HalvesTask`)
+    must draw both halves with one magnitude (such as [-6, -2] and [2, 6]), so that a and b
+    have the moments of one range wherever they sit; the reference takes the threshold of the
+    mirrored range for these settings (``exp_setups.csv``, ``U[2,6] & U[-6,-2]``).
 
     Args:
         eps: as :class:`MistryReference`'s.
@@ -316,9 +319,14 @@ class MistryDivision(MistryReference):
                              f"got {task!r}")
 
     def threshold(self, task, target: str) -> float:
-        if target in self.targets and any(low <= 0.0 <= high for low, high in task.extrapolation.intervals):
+        # A mixed-sign task (HalvesTask) draws its halves from two ranges; a and b may sit in either.
+        ranges = (task.extrapolation, getattr(task, "second_extrapolation", task.extrapolation))
+        if target in self.targets and any(low <= 0.0 <= high for r in ranges for low, high in r.intervals):
             self.check_task(task)
             return float(self.zero)
+        moments = {(range_moment(r, "x^2"), range_moment(r, "1/x^2")) for r in ranges}
+        if len(moments) > 1:
+            raise ValueError(f"the division threshold needs one magnitude for both halves' ranges, got {ranges}")
         return super().threshold(task, target)
 
     def describe(self) -> str:
