@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".units": ("FauxNALU", "GNALU", "INALU", "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "MultiplicativeNACNMU",
                "MultiplicativeNACSigma", "NAC", "NALU", "NAU",
-               "NMRU", "NMU", "NPU", "NRU", "RealNPU", "SharedINALU", "UNITS", "build_model", "unit_class"),
+               "ModifiedRealNPU", "NMRU", "NMU", "NPU", "NRU", "RealNPU", "SharedINALU", "UNITS", "build_model",
+               "unit_class"),
     ".explain": ("explain",),
     ".units.custom": ("register_unit",),
     ".api": ("Results", "load", "run"),

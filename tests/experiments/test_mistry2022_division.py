@@ -40,16 +40,20 @@ def test_paper_scale_plans_the_scripts_runs():
     # 100,000 with the ramp at 50,000 -> 75,000 on ten; NRU lr 1, SignNMRU lr 1e-2 clipped to norm 1,
     # RealNPU lr 5e-3 with L1 β 1e-9 -> 1e-7 ×10 every 10,000 steps.
     plan = prepare(DIVISION.at_paper_scale())
-    assert len(plan.runs) == 25 * 3 * 25
+    assert len(plan.runs) == 25 * 4 * 25
     assert {run.seed for run in plan.runs} == set(range(25)) and {run.target for run in plan.runs} == {"div"}
     for run in plan.runs:
         c, in10 = run.config, run.task.input_size == 10
         assert (c.iterations, c.batch_size, c.optimizer) == (100_000 if in10 else 50_000, 128, "adam")
-        assert (c.lr, c.grad_norm_clip) == {"nru": (1.0, None), "nmru": (1e-2, 1.0), "real-npu": (5e-3, None)}[run.model]
+        assert (c.lr, c.grad_norm_clip) == {"nru": (1.0, None), "nmru": (1e-2, 1.0), "real-npu": (5e-3, None),
+                                            "real-npu-modified": (5e-3, None)}[run.model]
         options = c.unit_options[run.model]
-        if run.model == "real-npu":
+        if "npu" in run.model:
             assert (options["beta_start"], options["beta_end"], options["beta_step"]) == (1e-9, 1e-7, 10_000)
-        else:
+        if run.model == "real-npu-modified":  # divBy0.sh:113-117 (sltr-in10.sh:60: 50,000 -> 75,000)
+            ramp = (options["regularizer_start"], options["regularizer_end"])
+            assert ramp == ((50_000, 75_000) if in10 else (40_000, 50_000))
+        elif run.model != "real-npu":
             ramp = (options["regularizer_start"], options["regularizer_end"], options["regularizer_scale"])
             assert ramp == ((50_000, 75_000, 10.0) if in10 else (20_000, 35_000, 10.0))
     tasks = DIVISION.workload.tasks
@@ -77,8 +81,10 @@ def test_published_numbers_are_the_hard_rows_of_the_csv():
     assert [p.task for p in PUBLISHED] == [0, 1, 2, 3, 4] and DIVISION.published == PUBLISHED
     for published, r in zip(PUBLISHED, ZERO_RANGES):
         assert published.metric == "best_extrapolation_mse" and r in published.source
-        assert published.values == {label: {"div": errors[r]} for label, errors in GOLD_TEST_MSE.items()}
-        assert published.models == {"NRU": "nru", "NMRU": "nmru", "RealNPU": "real-npu"}
+        assert published.values["NMRU"] == {"div": GOLD_TEST_MSE["NMRU"][r]}
+        assert published.values["RealNPU"] == published.values["RealNPU, baseline"] == {"div": GOLD_TEST_MSE["RealNPU"][r]}
+        assert published.models == {"NRU": "nru", "NMRU": "nmru", "RealNPU": "real-npu-modified",
+                                    "RealNPU, baseline": "real-npu"}
 
 
 @pytest.mark.parametrize("index", [15, 18, 19])
@@ -140,7 +146,7 @@ def test_a_tiny_run_reports_ours_beside_the_exact_solutions_errors(tmp_path):
     report = experiment.render(experiment.summarize(runs))
     assert report.count("## Beside the published numbers: Mistry et al. 2021, division by values near zero") == 1
     section = report.split("a / b on U[0,1e-4]")[1]
-    assert "RealNPU (`real-npu`) |" in section and " / 2.53e+03 |" in section and " / 0.0327 |" in section
+    assert "RealNPU, baseline (`real-npu`) |" in section and " / 2.53e+03 |" in section and " / 0.0327 |" in section
 
 
 def test_show_names_the_deviations():
@@ -148,6 +154,6 @@ def test_show_names_the_deviations():
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
         assert main(["show", NAME]) == 0
     text = out.getvalue()
-    for setting in ("iterations", "model real-npu", "model training: nru", "threshold", "ranges"):
+    for setting in ("iterations", "models", "model training: nru", "threshold", "ranges"):
         assert f"  - {setting}: source:" in text
-    assert "the baseline RealNPU" in text and "mixed signs" in text and "divBy0_test_errors.csv" in text
+    assert "extra cells of the baseline RealNPU" in text and "Benford" in text and "divBy0_test_errors.csv" in text

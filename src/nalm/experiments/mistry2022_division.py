@@ -13,9 +13,11 @@ one a task of this experiment (the report keeps them apart):
   and with ten inputs (``in2-mixed-signs.sh``, ``in10-mixed-signs-iridis.sh``);
 * wider training ranges: U[-50, 50] and U[-100, 100] with two inputs (``sltr-distributions-in2.sh``).
 
-The two-input runs on the Primer's nine ranges are ``mistry2022-single``'s ÷ cells (same
-units, options and thresholds). Modules, learning rates and regularizers are the single-module
-task's (:func:`nalm.experiments.mistry2022_single.unit_options`).
+The modules are the NRU, the NMRU (the code's SignNMRU), the baseline RealNPU and the paper's
+modified RealNPU (``real-npu-modified``: clipped, NAU-initialized, regularized towards discrete
+values), with the single-module task's learning rates and regularizers
+(:func:`nalm.experiments.mistry2022_single.unit_options`). The two-input runs on the Primer's
+nine ranges are ``mistry2022-single``'s ÷ cells (same units, options and thresholds).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from ..scoring.thresholds import MistryDivision
 from ..tasks import HalvesTask, Range, StaticTask
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
+from ..units.network import option_keys
 from .arithmetic import ArithmeticTasks
 from .axis import Axis
 from .mistry2022_single import EXPERIMENT as SINGLE, unit_options as single_unit_options
@@ -42,7 +45,7 @@ MIXED2 = f"{REPO} {JOBS}/in2-mixed-signs.sh"
 MIXED10 = f"{REPO} {JOBS}/in10-mixed-signs-iridis.sh"
 GOLD = f"{REPO} export/single_layer_task/divBy0_test_errors.csv"
 
-MODELS = ("nru", "nmru", "real-npu")
+MODELS = ("nru", "nmru", "real-npu", "real-npu-modified")
 PAPER_ITERATIONS = 50_000
 """``--max-iterations 50000`` of the two-input runs (``divBy0.sh:119, 130, 142``, ``sltr-in2.sh:45``)."""
 
@@ -127,16 +130,22 @@ AXIS = Axis("setting", LABELS, configure=RedundantRuns(frozenset(label for label
 
 def unit_options(model: str, target: str, iterations: int) -> dict:
     """The single-module task's options of ``model`` on ÷ (NRU and NMRU λ 10 ramped 20k → 35k,
-    RealNPU L1 β 1e-9 → 1e-7 ×10 every 10k steps, of 50k), with every step setting scaled to a
-    run of ``iterations``, so that a shorter run regularizes over the same share of it.
+    RealNPU L1 β 1e-9 → 1e-7 ×10 every 10k steps, of 50k; the modified RealNPU's as the
+    RealNPU's, its discretizing regularizers ramped 40k → 50k), with every step setting scaled
+    to a run of ``iterations``, so that a shorter run regularizes over the same share of it.
 
     >>> unit_options("nmru", "div", 10_000)["nmru"]["regularizer_start"], unit_options("real-npu", "div", 10_000)["real-npu"]["beta_step"]
     (4000, 2000)
+    >>> unit_options("real-npu-modified", "div", 50_000)["real-npu-modified"]["regularizer_end"]
+    50000
     """
+    options = {**single_unit_options("real-npu", target, PAPER_ITERATIONS),
+               **single_unit_options(model, target, PAPER_ITERATIONS)}
+    options["real-npu-modified"] = {**options["real-npu"], "regularizer_start": 40_000, "regularizer_end": 50_000}
     scale = iterations / PAPER_ITERATIONS
     steps = ("regularizer_start", "regularizer_end", "beta_step")
     return {unit: {k: max(1, round(v * scale)) if k in steps else v for k, v in o.items()}
-            for unit, o in single_unit_options(model, target, PAPER_ITERATIONS).items()}
+            for unit, o in options.items() if unit in option_keys(model)}
 
 
 # The test MSE of each module's exact solution ("gold" weights) in float32 on 10,000 samples of the
@@ -151,13 +160,17 @@ GOLD_TEST_MSE = {
                 "[0,1e-1]": 0.09694112092256546, "[0,1]": 0.0009813526412472129},
 }
 
+PUBLISHED_MODELS = {"NRU": "nru", "NMRU": "nmru", "RealNPU": "real-npu-modified", "RealNPU, baseline": "real-npu"}
+"""The CSV's modules: its RealNPU's exact solution is the modified and the baseline RealNPU's both
+(they compute alike; divBy0.sh:110-122 trains the modified one)."""
+
 PUBLISHED = tuple(
     Published(source=f"Mistry et al. 2021, division by values near zero, a / b on U{r}: the test MSE of each module's "
                      f"exact solution in float32, not of trained runs ({GOLD}, the 'hard' rows; the reference's success "
                      "bound for the module is this error plus the float32 epsilon, "
                      "export/single_layer_task/exp_setups.csv zero.range.hard*). Ours: trained runs, median over seeds",
-              metric="best_extrapolation_mse", models={"NRU": "nru", "NMRU": "nmru", "RealNPU": "real-npu"},
-              values={label: {"div": errors[r]} for label, errors in GOLD_TEST_MSE.items()},
+              metric="best_extrapolation_mse", models=PUBLISHED_MODELS,
+              values={label: {"div": GOLD_TEST_MSE[label.split(",")[0]][r]} for label in PUBLISHED_MODELS},
               protocol={"iterations": PAPER_ITERATIONS, "seeds": 25}, task=i)
     for i, r in enumerate(ZERO_RANGES))
 
@@ -193,6 +206,13 @@ SOURCES = {
     "model nru": f"lr 1 on two inputs ({DIV0}:124-133, {IN2}:63-71)",
     "model nmru": f"the code's SignNMRU, lr 1e-2, gradients clipped to norm 1 ({DIV0}:136-146)",
     "model real-npu": f"the baseline RealNPU: lr 5e-3, L1 β 1e-9 -> 1e-7 ({IN2}:39-46, {IN10}:39-47)",
+    "model real-npu-modified": f"the modified RealNPU ({DIV0}:110-122, {IN10}:50-61, {MIXED2}:43-52, "
+                               f"{MIXED10}:42-52, {DISTRIBUTIONS}:47-57; Mistry et al. 2021, section 4)",
+    "unit options: real-npu-modified": f"the RealNPU's L1 schedule and eps; --npu-clip wg, --npu-Wr-init "
+                                       "xavier-uniform-constrained, --regualizer-npu-w 1 --regualizer-gate 1 "
+                                       "--reg-scale-type madsen, ramp 40k -> 50k of 50k steps, scaled with the run "
+                                       f"({DIV0}:113-117; stable_nalu/layer/npu_real.py:33-66, 76-85)",
+    "model training: real-npu-modified": f"lr 5e-3 ({DIV0}:113)",
     "unit options: nru": f"λ 10 ramped 20k -> 35k of 50k steps, scaled with the run ({DIV0}:128; "
                          "experiments/single_layer.py:132-141)",
     "unit options: nmru": f"λ 10 ramped 20k -> 35k of 50k steps, scaled with the run ({DIV0}:140)",
@@ -222,7 +242,8 @@ EXPERIMENT = Experiment(
     paper_seeds=25,
     paper_scale={"iterations": PAPER_ITERATIONS},
     unit_options=unit_options,
-    model_train={model: SINGLE.model_train[model] for model in MODELS},
+    model_train={**{model: SINGLE.model_train[model] for model in ("nru", "nmru", "real-npu")},
+                 "real-npu-modified": {"lr": 5e-3}},
     published=PUBLISHED,
     sources=SOURCES,
     deviations=(
@@ -230,14 +251,13 @@ EXPERIMENT = Experiment(
                   ours="5,000 (10,000 for in-10) and 2 seeds by default, every step schedule scaled with the run; "
                        "--paper-scale: 50,000 (100,000) and 25",
                   reason="25 settings of 25 seeds at 50k steps take days on two cores; the default runs in minutes"),
-        Deviation("model real-npu",
-                  reference="the paper's modified RealNPU on ÷0, mixed signs and the wide ranges: W and g clipped "
-                            "(--npu-clip wg), W and g regularized towards {-1, 1} and {0, 1} over the run's last 20% "
-                            "(in-10: 50%-75%), W initialized U[-r, r] with r = min(0.5, √3·√(2/(in+out))) "
-                            f"({DIV0}:110-122, {MIXED2}:43-52, {MIXED10}:42-52, {DISTRIBUTIONS}:47-57); the baseline "
-                            f"RealNPU on in-10 ({IN10}:39-47)",
-                  ours="the baseline RealNPU (L1 only, Glorot-uniform W, g unclipped) on every setting",
-                  reason="nalm's RealNPU is the baseline one; the modifications are not unit options yet"),
+        Deviation("models",
+                  reference="the modified RealNPU on ÷0, mixed signs and the wide ranges, and both RealNPUs on in-10 "
+                            f"({DIV0}:110-122, {MIXED2}:43-52, {MIXED10}:42-52, {DISTRIBUTIONS}:47-57, "
+                            f"{IN10}:39-61); the baseline RealNPU on two inputs is mistry2022-single's",
+                  ours="both RealNPUs on every setting: extra cells of the baseline RealNPU on ÷0, mixed signs and "
+                       "the wide ranges, none with a published counterpart",
+                  reason="the modifications' effect is the paper's question; --units selects the reference's cells"),
         Deviation("model training: nru", reference=f"lr 1e-3 on the in-10 settings ({IN10}:70, {MIXED10}:61)",
                   ours="lr 1 on every setting, the two-input runs' rate",
                   reason="a setting changes the run's length and ramp, not one model's learning rate"),

@@ -1,10 +1,12 @@
 """The Neural Power Unit and its real-valued variant (Heim, Pevný & Šmídl 2020)."""
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, Growth, StepSchedule
+from .base import ArithmeticUnit, Growth, Ramp, StepSchedule
+from .nau_nmu import NAU
 
 
 class RealNPU(ArithmeticUnit):
@@ -26,12 +28,26 @@ class RealNPU(ArithmeticUnit):
     step from ``experiments/single_layer_benchmark.py:235-244``); it used 1e-9 → 1e-7 for
     division (``single_layer_benchmark.sh:132``).
 
+    Mistry et al.'s modified RealNPU (bmistry4/nalm-division ``stable_nalu/layer/npu_real.py``)
+    is this unit with three options: ``clip`` clamps W to [-1, 1] and g to [0, 1] after every
+    step (``optimize``, :76-85); ``init`` draws W as the NAU (:58-63); ``discretize`` adds
+    ``λ(t)·(w·mean(|1 - |W||) + g·mean(min(|g|, |1 - g|)))`` over the raw parameters, which
+    pulls W to ±1 and g to 0 or 1 (``stable_nalu/functional/regualizer.py:50-54, 107-113``),
+    with λ(t) ramped from 0 at ``regularizer_start`` to 1 at ``regularizer_end``
+    (``--reg-scale-type madsen``, ``experiments/single_layer.py:675-680, 733-736``).
+
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
         eps: added to :math:`|x|` inside the log.
         beta_start, beta_end, beta_growth, beta_step: the L1 schedule; ``beta_start > beta_end``
             divides by the growth instead, down to ``beta_end`` (as the benchmark's code);
             ``beta_start = beta_end = 0`` turns the penalty off (Heim et al.'s simple task).
+        clip: ``"none"``, ``"w"``, ``"g"`` or ``"wg"``: the parameters clamped after each step.
+        init: W's initialization, ``"xavier-uniform"`` (Heim et al.) or ``"nau"``
+            (U[-r, r], r = min(0.5, √3·√(2/(in+out))): the reference's
+            ``xavier-uniform-constrained``).
+        discretize: the weights (w, g) of the W and gate regularizers; (0, 0) turns them off.
+        regularizer_start, regularizer_end: their ramp.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -55,17 +71,31 @@ class RealNPU(ArithmeticUnit):
 
     init_scheme = "W Glorot uniform, g = 0.5 (nalm-benchmark stable_nalu/layer/npu_real.py:62-71)"
 
+    MODIFIED = {"clip": "none", "init": "xavier-uniform", "discretize": (0.0, 0.0), "regularizer_start": 0,
+                "regularizer_end": 0}
+    """The modifications' options and their defaults: Heim et al.'s RealNPU."""
+
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7,
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
-                 beta_step: int = 10_000, members=None, device=None, dtype=None):
+                 beta_step: int = 10_000, clip: str = "none", init: str = "xavier-uniform",
+                 discretize: tuple[float, float] = (0.0, 0.0), regularizer_start: int = 0, regularizer_end: int = 0,
+                 members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
         if not (isinstance(beta_step, int) and beta_step >= 1) or not 0 <= beta_start or not beta_growth > 1:
             raise ValueError(f"beta_step must be a positive integer, beta_start non-negative and beta_growth "
                              f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
         if beta_start == 0 != beta_end:  # 0 never grows: no penalty, which beta_end must say
             raise ValueError(f"beta_start 0 (no L1 penalty) needs beta_end 0, got {beta_end!r}")
+        if clip not in ("none", "w", "g", "wg") or init not in ("xavier-uniform", "nau"):
+            raise ValueError(f"clip must be one of none, w, g, wg and init xavier-uniform or nau, got {clip!r} "
+                             f"and {init!r}")
+        if len(discretize) != 2 or any(isinstance(v, bool) or not 0 <= v for v in discretize):
+            raise ValueError(f"discretize must be two non-negative weights (W, gate), got {discretize!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
+        self.clip, self.init = clip, init
+        self.discretize = tuple(float(v) for v in discretize)
+        self.regularizer_start, self.regularizer_end = regularizer_start, regularizer_end
         self.create_parameters()
         self.reset_parameters()
 
@@ -74,7 +104,10 @@ class RealNPU(ArithmeticUnit):
         self.g = self.new_parameter(self.in_features)
 
     def init_member(self, W: Tensor, g: Tensor) -> None:
-        nn.init.xavier_uniform_(W)
+        if self.init == "nau":
+            NAU.init_member(self, W)
+        else:
+            nn.init.xavier_uniform_(W)
         nn.init.constant_(g, 0.5)
 
     def beta_at(self, step: int) -> float:
@@ -88,15 +121,34 @@ class RealNPU(ArithmeticUnit):
         return F.grown(step, *self.beta)
 
     def step_schedules(self) -> list[StepSchedule]:
-        """The L1 penalty's growth."""
-        return [Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)]
+        """The L1 penalty's growth, and the discretizing regularizers' ramp where they are on."""
+        growth = Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)
+        ramp = Ramp("discretizing regularizer", ("regularizer_start", "regularizer_end"), 1.0,
+                    self.regularizer_start, self.regularizer_end)
+        return [growth] + ([ramp] if any(self.discretize) else [])
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
+        penalty = self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in self.parameters(recurse=False))
+        weight = F.ramp(step, 1.0, self.regularizer_start, self.regularizer_end) if any(self.discretize) else 0.0
+        if weight:
+            w, g = self.discretize
+            penalty = penalty + weight * (w * self.per_member_mean((1 - self.W.abs()).abs())
+                                          + g * self.per_member_mean(torch.minimum(self.g.abs(), (1 - self.g).abs())))
+        return penalty
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        if "w" in self.clip:
+            self.W.clamp_(-1.0, 1.0)
+        if "g" in self.clip:
+            self.g.clamp_(0.0, 1.0)
 
     def options(self) -> dict:
         start, end, growth, every = self.beta
-        return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every}
+        modified = {"clip": self.clip, "init": self.init, "discretize": self.discretize,
+                    "regularizer_start": self.regularizer_start, "regularizer_end": self.regularizer_end}
+        return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every,
+                **({} if modified == self.MODIFIED else modified)}
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
@@ -142,6 +194,12 @@ class NPU(RealNPU):
 
     init_scheme = "W_re Glorot uniform, W_im = 0, g = 0.5 (nalm-benchmark stable_nalu/layer/npu.py:55-66)"
 
+    def __init__(self, in_features: int, out_features: int, **options):
+        modified = {k: v for k, v in options.items() if k in self.MODIFIED}
+        if modified:
+            raise ValueError(f"{', '.join(modified)}: the modifications are the RealNPU's (Mistry et al.), not the NPU's")
+        super().__init__(in_features, out_features, **options)
+
     def create_parameters(self) -> None:
         self.W_re = self.new_parameter(self.out_features, self.in_features)
         self.W_im = self.new_parameter(self.out_features, self.in_features)
@@ -162,3 +220,39 @@ class NPU(RealNPU):
         ``stable_nalu/reader/tensorboard_metric_reader.py:120-140``)."""
         return (self.largest_distance_from_integers(self.W_re)
                 + self.largest_distance_from_integers(self.W_im)) / 2
+
+
+class ModifiedRealNPU(RealNPU):
+    r"""Mistry et al.'s modified Real NPU: the :class:`RealNPU` with its W and gate clipped, W
+    drawn as the NAU's, and both regularized towards discrete values.
+
+    "Learning Division with Neural Arithmetic Logic Modules" (Mistry, Farrahi & Hare 2021),
+    section 4, as its scripts run it (bmistry4/nalm-division
+    ``lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in2.sh:51-61``: ``--npu-clip wg
+    --regualizer-npu-w 1 --regualizer-gate 1 --reg-scale-type madsen --regualizer-scaling-start
+    40000 --regualizer-scaling-end 50000 --npu-Wr-init xavier-uniform-constrained``). Its
+    defaults are those; the L1 schedule is the :class:`RealNPU`'s.
+
+    Args:
+        As for :class:`RealNPU`, with the modifications on by default.
+
+    Examples::
+
+        >>> import torch
+        >>> npu = ModifiedRealNPU(2, 1, dtype=torch.float64)
+        >>> bool(npu.W.abs().max() <= 0.5), npu.regularization(50_000) > npu.regularization(0)
+        (True, tensor(True))
+        >>> with torch.no_grad():
+        ...     _ = npu.W.fill_(3.0), npu.g.fill_(-1.0)
+        >>> npu.project_(); npu.W.tolist(), npu.g.tolist()
+        ([[1.0, 1.0]], [0.0, 0.0])
+    """
+
+    init_scheme = ("W U[-r, r], r = min(0.5, √3·√(2/(in+out))), as the NAU's; g = 0.5 (bmistry4/nalm-division "
+                   "stable_nalu/layer/npu_real.py:57-66)")
+
+    def __init__(self, in_features: int, out_features: int, *, clip: str = "wg", init: str = "nau",
+                 discretize: tuple[float, float] = (1.0, 1.0), regularizer_start: int = 40_000,
+                 regularizer_end: int = 50_000, **options):
+        super().__init__(in_features, out_features, clip=clip, init=init, discretize=discretize,
+                         regularizer_start=regularizer_start, regularizer_end=regularizer_end, **options)

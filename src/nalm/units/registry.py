@@ -21,6 +21,7 @@ UNITS = LazyTable({
     "snmu": ".nau_nmu:StochasticNMU",
     "npu": ".npu:NPU",
     "real-npu": ".npu:RealNPU",
+    "real-npu-modified": ".npu:ModifiedRealNPU",
     "inalu": ".inalu:INALU",
     "inalu-sw": ".inalu:SharedINALU",
     "g-nalu": ".nalu:GNALU",
