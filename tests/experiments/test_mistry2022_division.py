@@ -13,6 +13,7 @@ from nalm.cli.main import main
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.mistry2022_division import GOLD_TEST_MSE, PUBLISHED, ZERO_RANGES
 from nalm.experiments.protocol import protocol_card
+from nalm.explain.verify import positive_ranges
 from nalm.results import ResultsStore
 from nalm.runner import run_experiment
 from nalm.runner.plan import prepare
@@ -87,7 +88,7 @@ def test_published_numbers_are_the_hard_rows_of_the_csv():
                                     "RealNPU, baseline": "real-npu"}
 
 
-@pytest.mark.parametrize("index", [15, 18, 19])
+@pytest.mark.parametrize("index", [15, 16, 18, 19])
 def test_mixed_signs_draw_each_half_from_its_range(index):
     # in2-mixed-signs.sh, in10-mixed-signs-iridis.sh: [[-2,-0.1],[0.1,2],[]] -> [[-6,-2],[2,6],[]] and
     # [[1,2],[-2,-1],[]] -> [[2,6],[-6,-2],[]]; _simple_function_abstact.py:204-210 puts the first list in
@@ -101,9 +102,10 @@ def test_mixed_signs_draw_each_half_from_its_range(index):
         for part, values in ((x[:, :half], ranges[0]), (x[:, half:], ranges[1])):
             (low, high), = values.intervals
             assert low <= part.min() and part.max() <= high and part.max() - part.min() > 0.9 * (high - low)
-    signs = {15: (-1, 1), 18: (1, -1), 19: (-1, 1)}[index]
+    signs = {15: (-1, 1), 16: (1, -1), 18: (1, -1), 19: (-1, 1)}[index]
     assert (task.interpolation.intervals[0][0] * signs[0] > 0) and (task.second_extrapolation.intervals[0][1] * signs[1] > 0)
     assert DIVISION.workload.threshold(index, "div") == DIVISION.workload.threshold(9, "div")  # the ±[2, 6] one
+    assert not positive_ranges(task)  # a formula read back may not assume positive inputs (x2 < 0 or x1 < 0)
 
 
 def test_division_threshold_holds_for_redundant_inputs_and_near_zero():
@@ -157,3 +159,22 @@ def test_show_names_the_deviations():
     for setting in ("iterations", "models", "model training: nru", "threshold", "ranges"):
         assert f"  - {setting}: source:" in text
     assert "extra cells of the baseline RealNPU" in text and "Benford" in text and "divBy0_test_errors.csv" in text
+
+
+def test_beta_sweep_plans_the_scripts_runs_and_each_pair_reaches_its_runs():
+    # in2-realnpu-beta-sweep.sh: the baseline RealNPU, lr 5e-3, 50,000 steps, 25 seeds, on the nine ranges,
+    # β from each (start, end) pair ×10 every 10,000 steps.
+    experiment = EXPERIMENTS["mistry2022-division-beta"]
+    assert protocol_card(experiment).missing_sources() == []
+    plan = prepare(experiment.at_paper_scale())
+    assert len(plan.runs) == 7 * 9 * 25 and {run.model for run in plan.runs} == {"real-npu"}
+    pairs = {}
+    for run in plan.runs:
+        c = run.config
+        assert (c.iterations, c.lr, c.unit_options["real-npu"]["beta_step"]) == (50_000, 5e-3, 10_000)
+        options = c.unit_options["real-npu"]
+        pairs.setdefault((options["beta_start"], options["beta_end"]), set()).add(str(run.task.interpolation))
+    assert sorted(pairs) == [(1e-11, 1e-9), (1e-9, 1e-7), (1e-8, 1e-6), (1e-7, 1e-5), (1e-5, 1e-3), (1e-3, 1e-1),
+                             (1e-1, 10.0)]
+    assert all(len(ranges) == 9 for ranges in pairs.values())
+    assert experiment.workload.task_labels[9] == "β 1e-09 -> 1e-07, [-20,-10] -> [-40,-20]"

@@ -320,7 +320,7 @@ class MistryDivision(MistryReference):
 
     def threshold(self, task, target: str) -> float:
         # A mixed-sign task (HalvesTask) draws its halves from two ranges; a and b may sit in either.
-        ranges = (task.extrapolation, getattr(task, "second_extrapolation", task.extrapolation))
+        ranges = task.input_ranges[1::2]  # the extrapolation ranges
         if target in self.targets and any(low <= 0.0 <= high for r in ranges for low, high in r.intervals):
             self.check_task(task)
             return float(self.zero)

@@ -44,6 +44,10 @@ class HalvesTask(StaticTask):
         object.__setattr__(self, "second_interpolation", Range.parse(self.second_interpolation))
         object.__setattr__(self, "second_extrapolation", Range.parse(self.second_extrapolation))
 
+    @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        return self.interpolation, self.extrapolation, self.second_interpolation, self.second_extrapolation
+
     def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
         first, second = ((self.extrapolation, self.second_extrapolation) if extrapolation
                          else (self.interpolation, self.second_interpolation))
