@@ -178,3 +178,9 @@ def test_beta_sweep_plans_the_scripts_runs_and_each_pair_reaches_its_runs():
                              (1e-1, 10.0)]
     assert all(len(ranges) == 9 for ranges in pairs.values())
     assert experiment.workload.task_labels[9] == "β 1e-09 -> 1e-07, [-20,-10] -> [-40,-20]"
+
+
+def test_a_value_swept_over_several_ranges_is_named_once_on_the_card():
+    rows = {s.name: s.value for s in protocol_card(EXPERIMENTS["mistry2022-division-beta"]).settings}
+    assert rows["axis"] == ("L1 β (start, end): (1e-11, 1e-09), (1e-09, 1e-07), (1e-08, 1e-06), (1e-07, 1e-05), "
+                            "(1e-05, 0.001), (0.001, 0.1), (0.1, 10.0)")

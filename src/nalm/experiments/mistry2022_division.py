@@ -1,7 +1,7 @@
-"""Mistry et al. (2021), Learning Division with NALMs: NRU, NMRU and RealNPU on ÷ near zero, with redundant inputs and wide ranges.
+"""Mistry et al. (2021), Learning Division with NALMs: NRU, NMRU and RealNPUs on ÷ near zero, with redundant inputs, mixed signs and wide ranges.
 
 "Learning Division with Neural Arithmetic Logic Modules" (Mistry, Farrahi & Hare, 2021;
-bmistry4/nalm-division): one division module learns a / b on three groups of settings, every
+bmistry4/nalm-division): one division module learns a / b on four groups of settings, every
 one a task of this experiment (the report keeps them apart):
 
 * division by values near zero: a, b ∈ U[0, r] for r = 1e-4 … 1, trained and tested on the
