@@ -156,7 +156,7 @@ def test_show_names_the_deviations():
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
         assert main(["show", NAME]) == 0
     text = out.getvalue()
-    for setting in ("iterations", "models", "model training: nru", "threshold", "ranges"):
+    for setting in ("iterations", "models", "model nru", "threshold", "ranges"):
         assert f"  - {setting}: source:" in text
     assert "extra cells of the baseline RealNPU" in text and "Benford" in text and "divBy0_test_errors.csv" in text
 

@@ -258,7 +258,7 @@ EXPERIMENT = Experiment(
                   ours="both RealNPUs on every setting: extra cells of the baseline RealNPU on ÷0, mixed signs and "
                        "the wide ranges, none with a published counterpart",
                   reason="the modifications' effect is the paper's question; --units selects the reference's cells"),
-        Deviation("model training: nru", reference=f"lr 1e-3 on the in-10 settings ({IN10}:70, {MIXED10}:61)",
+        Deviation("model nru", reference=f"lr 1e-3 on the in-10 settings ({IN10}:70, {MIXED10}:61)",
                   ours="lr 1 on every setting, the two-input runs' rate",
                   reason="a setting changes the run's length and ramp, not one model's learning rate"),
         Deviation("threshold",
