@@ -2,7 +2,7 @@
 
 >>> import torch, nalm
 >>> sorted(nalm.UNITS)
-['faux-nalu', 'g-nalu', 'inalu', 'inalu-sw', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nac-mul-nmu', 'nac-mul-sigma', 'naive-npu', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu', 'snmu']
+['faux-nalu', 'g-nalu', 'inalu', 'inalu-sw', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nac-mul-nmu', 'nac-mul-sigma', 'naive-npu', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu', 'real-npu-modified', 'snmu']
 
 Each name is imported from its module when first used (:func:`nalm.lazy.lazy_exports`):
 ``import nalm`` imports no PyTorch, so that the command line answers at once.
@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".units": ("FauxNALU", "GNALU", "INALU", "MCFC", "MLP", "MulMCFC", "MultiplicativeNAC", "MultiplicativeNACNMU",
-               "MultiplicativeNACSigma", "NAC", "NaiveNPU", "NALU", "NAU",
+               "MultiplicativeNACSigma", "NAC", "NaiveNPU", "NALU", "NAU", "ModifiedRealNPU",
                "NMRU", "NMU", "NPU", "NRU", "RealNPU", "SharedINALU", "UNITS", "build_model", "unit_class"),
     ".explain": ("explain",),
     ".units.custom": ("register_unit",),

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from nalm.units import NPU, NaiveNPU, RealNPU
+from nalm.units import NPU, ModifiedRealNPU, NaiveNPU, RealNPU
 
 F64 = torch.float64
 
@@ -220,3 +220,33 @@ def test_norm_penalty_sums_each_parameters_2_norm(cls):
     assert population.regularization(0)[1].item() == pytest.approx(expected / 1e-5 * 1e-7, rel=1e-12)
     with pytest.raises(ValueError, match="penalty must be one of"):
         cls(2, 1, penalty="l2")
+
+
+def test_modified_real_npu_clips_draws_as_the_nau_and_pulls_to_discrete_values():
+    # nalm-division stable_nalu/layer/npu_real.py:58-66 (xavier-uniform-constrained), :76-85 (clip wg),
+    # stable_nalu/functional/regualizer.py:50-54, 107-113 (mean |1 - |W||, mean min(|g|, |1 - g|)), ramped
+    # linearly from 0 at --regualizer-scaling-start to 1 at -end (experiments/single_layer.py:675-680).
+    unit = ModifiedRealNPU(10, 1, members=3, beta_start=0.0, beta_end=0.0, regularizer_start=10,
+                           regularizer_end=20, dtype=F64)
+    assert unit.W.abs().max() <= min(0.5, (3 * 2 / 11) ** 0.5) and (unit.g == 0.5).all()
+    with torch.no_grad():
+        unit.W.fill_(0.5), unit.g.fill_(0.25)
+    assert unit.regularization(10).tolist() == [0.0] * 3
+    assert unit.regularization(15).tolist() == pytest.approx([0.5 * (0.5 + 0.25)] * 3)
+    assert unit.regularization(99).tolist() == pytest.approx([0.75] * 3)
+    with torch.no_grad():
+        unit.W.fill_(-1.0), unit.g.fill_(1.0)
+    assert unit.regularization(99).tolist() == [0.0] * 3
+    with torch.no_grad():
+        unit.W.fill_(-4.0), unit.g.fill_(7.0)
+    unit.project_()
+    assert (unit.W == -1).all() and (unit.g == 1).all()
+    plain = RealNPU(2, 1)
+    with torch.no_grad():
+        plain.W.fill_(-4.0)
+    plain.project_()
+    assert (plain.W == -4).all() and "clip" not in plain.options()  # Heim et al.'s: nothing clipped
+    with pytest.raises(ValueError, match="the RealNPU's"):
+        NPU(2, 1, clip="wg")
+    with pytest.raises(ValueError, match="clip must be one of"):
+        RealNPU(2, 1, clip="x")

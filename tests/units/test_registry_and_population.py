@@ -12,7 +12,7 @@ from nalm.units import MLP, ArithmeticUnit, Network, UnknownNameError, build_mod
 F64 = torch.float64
 IN, OUT, M, B = 3, 2, 5, 4
 
-EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "naive-npu", "inalu", "inalu-sw", "g-nalu", "nru", "nmru",
+EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "naive-npu", "real-npu-modified", "inalu", "inalu-sw", "g-nalu", "nru", "nmru",
                   "mcfc", "mul-mcfc"}
 
 # (id, factory(**factory_kwargs)) -- every registered unit with its defaults, some option variants,

@@ -46,8 +46,9 @@ class Axis:
         return config if self.configure is None else self.configure(config, self.values[index])
 
     def describe(self) -> str:
-        """The axis on a protocol card."""
-        return f"{self.label}: {', '.join(map(str, self.values))}"
+        """The axis on a protocol card: each value once (a value may hold several tasks, as a
+        value swept over several ranges)."""
+        return f"{self.label}: {', '.join(map(str, dict.fromkeys(self.values)))}"
 
 
 def hidden_size(config: TrainConfig, value: int) -> TrainConfig:

@@ -142,7 +142,7 @@ def verify(explanation: Explanation, task, target: str, seed: int, n: int = 1000
 
 def positive_ranges(task) -> bool:
     """Whether every input of both ranges is positive (so the formula may assume it)."""
-    return all(low > 0 for r in (task.interpolation, task.extrapolation) for low, _ in r.intervals)
+    return all(low > 0 for r in task.input_ranges for low, _ in r.intervals)
 
 
 def explain_and_verify(network, task, target: str, seed: int, probe_samples: int = 1000):

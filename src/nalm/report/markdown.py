@@ -14,6 +14,8 @@ METRIC_NAMES = {
     "success_rate": "success rate (Madsen & Johansen's criterion) with a Wilson 95% interval",
     "extrapolation_mae": "mean absolute error of the final model on the extrapolation set (median over seeds)",
     "extrapolation_mse": "mean squared error of the final model on the extrapolation set (median over seeds)",
+    "best_extrapolation_mse": "extrapolation MSE at the best interpolation step, the error success is judged on "
+                              "(median over seeds)",
     "formulas": "seeds whose network computes the target exactly: its simplest formula is the target and reproduces "
                 "the network within 1e-3 of the size of its terms (`nalm explain`; runs.csv's formula_error says how "
                 "close each formula is; –: no formula, or one read back by an earlier nalm: `nalm explain RUN_ID` "

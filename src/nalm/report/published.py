@@ -13,7 +13,8 @@ class Published:
     intervals were computed."""
 
     source: str
-    metric: str  # a cell metric: "normalized_interpolation", "success_rate", "extrapolation_mae" or "_mse"
+    metric: str  # a cell metric: "normalized_interpolation", "success_rate", "extrapolation_mae", "extrapolation_mse"
+    # or "best_extrapolation_mse"
     models: dict[str, str]  # published label -> our model name
     values: dict[str, dict[str, float]]
     protocol: dict  # the settings the published numbers used, compared with ours in reports

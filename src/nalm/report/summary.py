@@ -58,6 +58,8 @@ class Cell:
     extrapolation_mae: tuple[float, float, float] | None = None  # the final model's extrapolation MAE: median,
     # low, high (infinite for a diverged run, as its final model is nan); None where a run has none stored
     extrapolation_mse: tuple[float, float, float] | None = None  # likewise its extrapolation MSE
+    best_extrapolation_mse: tuple[float, float, float] | None = None  # the extrapolation MSE success is judged
+    # on (at the best interpolation step): median, low, high; infinite for a run that has none
 
     @property
     def success_rate(self) -> float:
@@ -207,6 +209,7 @@ def summarize(runs: list[RunRecord]) -> list[Cell]:
             sparsity_interval=sparsity_mean[1:] if sparsity else None,
             extrapolation_mae=final_error(group, "extrapolation_mae"),
             extrapolation_mse=final_error(group, "extrapolation_mse"),
+            best_extrapolation_mse=scored_error(group),
         ))
     return cells
 
@@ -218,6 +221,14 @@ def final_error(runs: list[RunRecord], name: str) -> tuple[float, float, float] 
     if any(run.metrics.get(name) is None for run in runs):
         return None
     return M.median_interval([math.inf if run.diverged else run.metrics[name] for run in runs])
+
+
+def scored_error(runs: list[RunRecord]) -> tuple[float, float, float]:
+    """The median over ``runs`` of the extrapolation MSE at each run's best interpolation step
+    (the one :func:`~nalm.scoring.success.score` judges success on), with its interval; a run
+    with no scored evaluation counts as infinite."""
+    values = [run.metrics.get("best_extrapolation_mse") for run in runs]
+    return M.median_interval([math.inf if v is None else v for v in values])
 
 
 def by_extrapolation(runs: list[RunRecord]) -> list[RunRecord]:

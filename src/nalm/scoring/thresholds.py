@@ -13,6 +13,8 @@ with the published ones:
                            longer (26 overlapping by 13 for the 25/12 task), simulated.
 :class:`MistryReference`   Mistry et al.'s R script: the single module itself perturbed,
                            in closed form.
+:class:`MistryDivision`    the division paper's: MistryReference's for a and b among redundant
+                           inputs, a fixed bound on ranges that hold zero.
 :class:`FixedThreshold`    one MSE bound for every task and target (Schlör et al.'s 1e-5).
 =======================  ====================================================================
 
@@ -34,7 +36,7 @@ from ..tasks.ranges import Range
 from ..streams import THRESHOLD
 from .metrics import simulate_threshold
 
-__all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "FixedThreshold",
+__all__ = ["ThresholdRule", "PerturbedWeights", "MadsenReference", "MistryReference", "MistryDivision", "FixedThreshold",
            "range_moment"]
 
 
@@ -241,10 +243,7 @@ class MistryReference:
     def threshold(self, task, target: str) -> float:
         if target not in self.targets:
             raise ValueError(f"the single-module threshold is defined for {self.targets}, not {target!r}")
-        layout = task.layout(0)
-        if getattr(task, "recurrent", False) or not np.array_equal(layout, np.eye(2)):
-            raise ValueError("the single-module threshold needs a task whose input is [a, b] "
-                             f"(two inputs, a = x1, b = x2), got {task!r}")
+        self.check_task(task)
         values, eps = task.extrapolation, float(self.eps)
         square = range_moment(values, "x^2")
         if target in ("add", "sub"):
@@ -256,6 +255,12 @@ class MistryReference:
             raise ValueError(f"the division threshold is infinite: the range {values} contains 0")
         return (2.0 * eps / (1.0 + eps)) ** 2 * square * inverse
 
+    def check_task(self, task) -> None:
+        """Raise a ValueError unless the task's input is [a, b]: two inputs, a = x1, b = x2."""
+        if getattr(task, "recurrent", False) or not np.array_equal(task.layout(0), np.eye(2)):
+            raise ValueError("the single-module threshold needs a task whose input is [a, b] "
+                             f"(two inputs, a = x1, b = x2), got {task!r}")
+
     def describe(self) -> str:
         return (f"Mistry et al.'s R script: the module perturbed by eps = {self.eps:g} "
                 "(add/sub by eps(|x1|+|x2|), mul (1-eps)^2 x1 x2, div (1-eps)/(1+eps) x1/x2), "
@@ -263,6 +268,70 @@ class MistryReference:
 
     def to_dict(self) -> dict:
         return {"rule": self.name, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class MistryDivision(MistryReference):
+    """The division paper's thresholds: :class:`MistryReference`'s on ranges away from zero,
+    with a and b single inputs among redundant ones, and a fixed bound on ranges that hold zero.
+
+    Mistry et al.'s division experiments (bmistry4/nalm-division) take the Primer's perturbed
+    module for every range away from zero (``export/single_layer_task/exp_setups.csv``, epsilon
+    1e-5), also where a and b are two of ten inputs: the other inputs' weights are zero in the
+    solution, so the module's output, and its perturbation, are the two-input module's. On
+    ranges U[0, r] the perturbed quotient's expected error is infinite; there the reference's
+    bound is the exact module's own float32 error plus the float32 machine epsilon
+    (``export/single_layer_task/generate_divBy0_extrap_thresholds.py:1-6``), which for the NRU
+    on a / b is the epsilon within 0.01% at every r (``exp_setups.csv`` ``zero.range.hard``:
+    1.1921875e-07 to 1.1924172e-07): ``zero``. A task of mixed signs (:class:`~nalm.tasks.HalvesTask`)
+    must draw both halves with one magnitude (such as [-6, -2] and [2, 6]), so that a and b
+    have the moments of one range wherever they sit; the reference takes the threshold of the
+    mirrored range for these settings (``exp_setups.csv``, ``U[2,6] & U[-6,-2]``).
+
+    Args:
+        eps: as :class:`MistryReference`'s.
+        zero: the bound on ranges that hold zero; the float32 machine epsilon.
+
+    >>> from nalm.tasks import StaticTask
+    >>> rule = MistryDivision()
+    >>> task = StaticTask(input_size=10, subset_ratio=0.1, overlap_ratio=0.0, interpolation=[1, 2], extrapolation=[2, 6])
+    >>> rule.threshold(task, "div") == MistryReference().threshold(StaticTask(2, 0.5, 0.0, "first", [1, 2], [2, 6]), "div")
+    True
+    >>> rule.threshold(StaticTask(2, 0.5, 0.0, "first", [0, 1e-4], [0, 1e-4]), "div")
+    1.1920928955078125e-07
+    """
+
+    zero: float = 2.0 ** -23
+
+    name: ClassVar[str] = "mistry-division"
+    targets: ClassVar[tuple[str, ...]] = ("div",)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (isinstance(self.zero, (int, float)) and 0 < self.zero < math.inf):
+            raise ValueError(f"the bound on ranges holding zero must be a positive MSE, got {self.zero!r}")
+
+    def check_task(self, task) -> None:
+        layout = np.asarray(task.layout(0))
+        if (getattr(task, "recurrent", False) or layout.shape[1] != 2 or not np.all(layout.sum(axis=0) == 1)
+                or np.any(layout.sum(axis=1) > 1)):
+            raise ValueError("the division threshold needs a task whose a and b are two different single inputs, "
+                             f"got {task!r}")
+
+    def threshold(self, task, target: str) -> float:
+        # A mixed-sign task (HalvesTask) draws its halves from two ranges; a and b may sit in either.
+        ranges = task.input_ranges[1::2]  # the extrapolation ranges
+        if target in self.targets and any(low <= 0.0 <= high for r in ranges for low, high in r.intervals):
+            self.check_task(task)
+            return float(self.zero)
+        moments = {(range_moment(r, "x^2"), range_moment(r, "1/x^2")) for r in ranges}
+        if len(moments) > 1:
+            raise ValueError(f"the division threshold needs one magnitude for both halves' ranges, got {ranges}")
+        return super().threshold(task, target)
+
+    def describe(self) -> str:
+        return (f"{super().describe()}; a and b may be two of many inputs; on ranges holding 0, a fixed "
+                f"{self.zero:.4g} (the float32 machine epsilon)")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from ..lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "..philox": ("Draws", "GENERATOR"),
     ".distributions": ("DISTRIBUTIONS", "DistributionTask"),
+    ".halves": ("HalvesTask",),
     ".presets": ("MISTRY2022_RANGES", "PRESETS"),
     ".protocol": ("Task",),
     ".ranges": ("Range",),

@@ -62,6 +62,10 @@ class DistributionTask:
             raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
 
     @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        return self.interpolation, self.extrapolation
+
+    @property
     def uniform_inputs(self) -> bool:
         """Only a uniform task's values are uniform draws that the compiled kernels can map."""
         return self.distribution == "uniform"

@@ -21,6 +21,11 @@ class Task(Protocol):
     train_samples: int | None  # None: a fresh batch every step; n: one fixed training set of n
 
     @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        """Every range an input is drawn from, as (training, test) pairs: ``(interpolation,
+        extrapolation)``, and a mixed-sign task's second pair after it."""
+
+    @property
     def input_shape(self) -> tuple[int, ...]:
         """One input's shape: ``(d,)``, or ``(T, d)`` for a sequence."""
 

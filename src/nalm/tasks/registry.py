@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from .distributions import DistributionTask
+from .halves import HalvesTask
 from .protocol import Task
 from .ranges import Range
 from .recurrent import RecurrentTask
@@ -11,7 +12,8 @@ from .sobol import SobolTask
 from .static import PoolTask, StaticTask
 
 TASK_KINDS: dict[str, type] = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask,
-                             "DistributionTask": DistributionTask, "SobolTask": SobolTask}
+                             "DistributionTask": DistributionTask, "SobolTask": SobolTask,
+                             "HalvesTask": HalvesTask}
 
 
 def task_to_dict(task: Task) -> dict:

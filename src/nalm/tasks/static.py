@@ -78,6 +78,10 @@ class StaticTask:
     def in_features(self) -> int:
         return self.input_size
 
+    @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        return self.interpolation, self.extrapolation
+
     def check_target(self, name: str) -> None:
         """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
         check_target(name)
@@ -169,6 +173,10 @@ class PoolTask:
     input_shape = (2,)
     recurrent = False
     uniform_inputs = False  # sums of entries of a drawn vector
+
+    @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        return self.interpolation, self.extrapolation
 
     def check_target(self, name: str) -> None:
         """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""

@@ -15,7 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".nalu": ("GNALU", "NALU", "FauxNALU"),
     ".nau_nmu": ("NAU", "NMU"),
     ".network": ("MLP", "Network", "build_model", "is_baseline", "load_network", "parse_model", "sparsity_error"),
-    ".npu": ("NaiveNPU", "NPU", "RealNPU"),
+    ".npu": ("ModifiedRealNPU", "NaiveNPU", "NPU", "RealNPU"),
     ".nru_nmru": ("NMRU", "NRU"),
     ".recurrent": ("GRUCell", "LSTMCell", "RecurrentNetwork", "RNNCell"),
     "..errors": ("UnknownNameError",),

@@ -5,9 +5,10 @@ import torch
 from torch import Tensor, nn
 
 from . import functional as F
-from .base import ArithmeticUnit, Growth, StepSchedule
+from .base import ArithmeticUnit, Growth, Ramp, StepSchedule
+from .nau_nmu import NAU
 
-INITS = ("glorot", "small-uniform")
+INITS = ("glorot", "small-uniform", "nau")
 """Initializations of the exponents: Glorot uniform (Heim et al.'s layers' default,
 nmheim/NeuralPowerUnits ``src/npu.jl:38-44, 95-96``), or U[0, 0.1) (``rand(Float32, a, b)/10``,
 the ``"rand"`` init of their arithmetic task, ``src/arithmetic_models.jl:37-38``)."""
@@ -38,16 +39,28 @@ class RealNPU(ArithmeticUnit):
     step from ``experiments/single_layer_benchmark.py:235-244``); it used 1e-9 → 1e-7 for
     division (``single_layer_benchmark.sh:132``).
 
+    Mistry et al.'s modified RealNPU (bmistry4/nalm-division ``stable_nalu/layer/npu_real.py``)
+    is this unit with three options: ``clip`` clamps W to [-1, 1] and g to [0, 1] after every
+    step (``optimize``, :76-85); ``init`` draws W as the NAU (:58-63); ``discretize`` adds
+    ``λ(t)·(w·mean(|1 - |W||) + g·mean(min(|g|, |1 - g|)))`` over the raw parameters, which
+    pulls W to ±1 and g to 0 or 1 (``stable_nalu/functional/regualizer.py:50-54, 107-113``),
+    with λ(t) ramped from 0 at ``regularizer_start`` to 1 at ``regularizer_end``
+    (``--reg-scale-type madsen``, ``experiments/single_layer.py:675-680, 733-736``).
+
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
         eps: added to :math:`|x|` inside the log.
         beta_start, beta_end, beta_growth, beta_step: the L1 schedule; ``beta_start > beta_end``
             divides by the growth instead, down to ``beta_end`` (as the benchmark's code);
             ``beta_start = beta_end = 0`` turns the penalty off (Heim et al.'s simple task).
-        init: how the exponents start, one of :data:`INITS` (``'glorot'``: Glorot uniform).
+        init: how the exponents start, one of :data:`INITS` (``'glorot'``: Glorot uniform; ``'nau'``:
+            U[-r, r], r = min(0.5, √3·√(2/(in+out))), nalm-division's ``xavier-uniform-constrained``).
         gate_init: the value every gate starts at.
         penalty: ``'l1'`` (the default, above) or ``'norm'``: :math:`\beta(t) \sum_\theta
             \|\theta\|_2`, each parameter's 2-norm (:data:`PENALTIES`).
+        clip: ``"none"``, ``"w"``, ``"g"`` or ``"wg"``: the parameters clamped after each step.
+        discretize: the weights (w, g) of the W and gate regularizers; (0, 0) turns them off.
+        regularizer_start, regularizer_end: their ramp.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -71,9 +84,14 @@ class RealNPU(ArithmeticUnit):
 
     init_scheme = "W Glorot uniform, g = 0.5 (nalm-benchmark stable_nalu/layer/npu_real.py:62-71)"
 
+    MODIFIED = {"clip": "none", "discretize": (0.0, 0.0), "regularizer_start": 0, "regularizer_end": 0}
+    """The modifications' options and their defaults: Heim et al.'s RealNPU."""
+
     def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7,
                  beta_start: float = 1e-7, beta_end: float = 1e-5, beta_growth: float = 10.0,
                  beta_step: int = 10_000, init: str = "glorot", gate_init: float = 0.5, penalty: str = "l1",
+                 clip: str = "none", discretize: tuple[float, float] = (0.0, 0.0), regularizer_start: int = 0,
+                 regularizer_end: int = 0,
                  members=None, device=None, dtype=None):
         super().__init__(in_features, out_features, members=members, device=device, dtype=dtype)
         if init not in INITS:
@@ -85,9 +103,16 @@ class RealNPU(ArithmeticUnit):
                              f"above 1, got {beta_step!r}, {beta_start!r} and {beta_growth!r}")
         if beta_start == 0 != beta_end:  # 0 never grows: no penalty, which beta_end must say
             raise ValueError(f"beta_start 0 (no L1 penalty) needs beta_end 0, got {beta_end!r}")
+        if clip not in ("none", "w", "g", "wg"):
+            raise ValueError(f"clip must be one of none, w, g, wg, got {clip!r}")
+        if len(discretize) != 2 or any(isinstance(v, bool) or not 0 <= v for v in discretize):
+            raise ValueError(f"discretize must be two non-negative weights (W, gate), got {discretize!r}")
         self.eps = eps
         self.beta = (beta_start, beta_end, beta_growth, beta_step)
         self.init, self.gate_init, self.penalty = init, float(gate_init), penalty
+        self.clip = clip
+        self.discretize = tuple(float(v) for v in discretize)
+        self.regularizer_start, self.regularizer_end = regularizer_start, regularizer_end
         self.create_parameters()
         self.reset_parameters()
 
@@ -103,6 +128,8 @@ class RealNPU(ArithmeticUnit):
         """Draw the (real) exponents as :attr:`init` says."""
         if self.init == "glorot":
             nn.init.xavier_uniform_(W)
+        elif self.init == "nau":
+            NAU.init_member(self, W)
         else:
             nn.init.uniform_(W, 0.0, 0.1)
 
@@ -117,21 +144,40 @@ class RealNPU(ArithmeticUnit):
         return F.grown(step, *self.beta)
 
     def step_schedules(self) -> list[StepSchedule]:
-        """The L1 penalty's growth."""
-        return [Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)]
+        """The L1 penalty's growth, and the discretizing regularizers' ramp where they are on."""
+        growth = Growth("L1 penalty", ("beta_start", "beta_end", "beta_growth", "beta_step"), *self.beta)
+        ramp = Ramp("discretizing regularizer", ("regularizer_start", "regularizer_end"), 1.0,
+                    self.regularizer_start, self.regularizer_end)
+        return [growth] + ([ramp] if any(self.discretize) else [])
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
         own = self.parameters(recurse=False)
         if self.penalty == "l1":
-            return self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in own)
-        # vector_norm's gradient at 0 is 0 (NPU's W_im starts there), as Zygote's for Julia's norm
-        return self.beta_at(step) * sum(torch.linalg.vector_norm(p) if self.members is None
-                                        else torch.linalg.vector_norm(p.flatten(1), dim=1) for p in own)
+            penalty = self.beta_at(step) * sum(self.per_member_sum(p.abs()) for p in own)
+        else:  # vector_norm's gradient at 0 is 0 (NPU's W_im starts there), as Zygote's for Julia's norm
+            penalty = self.beta_at(step) * sum(torch.linalg.vector_norm(p) if self.members is None
+                                               else torch.linalg.vector_norm(p.flatten(1), dim=1) for p in own)
+        weight = F.ramp(step, 1.0, self.regularizer_start, self.regularizer_end) if any(self.discretize) else 0.0
+        if weight:
+            w, g = self.discretize
+            penalty = penalty + weight * (w * self.per_member_mean((1 - self.W.abs()).abs())
+                                          + g * self.per_member_mean(torch.minimum(self.g.abs(), (1 - self.g).abs())))
+        return penalty
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        if "w" in self.clip:
+            self.W.clamp_(-1.0, 1.0)
+        if "g" in self.clip:
+            self.g.clamp_(0.0, 1.0)
 
     def options(self) -> dict:
         start, end, growth, every = self.beta
+        modified = {"clip": self.clip, "discretize": self.discretize, "regularizer_start": self.regularizer_start,
+                    "regularizer_end": self.regularizer_end}
         return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every,
-                "init": self.init, "gate_init": self.gate_init, "penalty": self.penalty}
+                "init": self.init, "gate_init": self.gate_init, "penalty": self.penalty,
+                **({} if modified == self.MODIFIED else modified)}
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
@@ -176,6 +222,12 @@ class NPU(RealNPU):
     """
 
     init_scheme = "W_re Glorot uniform, W_im = 0, g = 0.5 (nalm-benchmark stable_nalu/layer/npu.py:55-66)"
+
+    def __init__(self, in_features: int, out_features: int, **options):
+        modified = {k: v for k, v in options.items() if k in self.MODIFIED}
+        if modified:
+            raise ValueError(f"{', '.join(modified)}: the modifications are the RealNPU's (Mistry et al.), not the NPU's")
+        super().__init__(in_features, out_features, **options)
 
     def create_parameters(self) -> None:
         self.W_re = self.new_parameter(self.out_features, self.in_features)
@@ -265,3 +317,39 @@ class NaiveNPU(NPU):
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
         return F.npu(x, self.W_re, self.W_im, None, self.eps)
+
+
+class ModifiedRealNPU(RealNPU):
+    r"""Mistry et al.'s modified Real NPU: the :class:`RealNPU` with its W and gate clipped, W
+    drawn as the NAU's, and both regularized towards discrete values.
+
+    "Learning Division with Neural Arithmetic Logic Modules" (Mistry, Farrahi & Hare 2021),
+    section 4, as its scripts run it (bmistry4/nalm-division
+    ``lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in2.sh:51-61``: ``--npu-clip wg
+    --regualizer-npu-w 1 --regualizer-gate 1 --reg-scale-type madsen --regualizer-scaling-start
+    40000 --regualizer-scaling-end 50000 --npu-Wr-init xavier-uniform-constrained``). Its
+    defaults are those; the L1 schedule is the :class:`RealNPU`'s.
+
+    Args:
+        As for :class:`RealNPU`, with the modifications on by default.
+
+    Examples::
+
+        >>> import torch
+        >>> npu = ModifiedRealNPU(2, 1, dtype=torch.float64)
+        >>> bool(npu.W.abs().max() <= 0.5), npu.regularization(50_000) > npu.regularization(0)
+        (True, tensor(True))
+        >>> with torch.no_grad():
+        ...     _ = npu.W.fill_(3.0), npu.g.fill_(-1.0)
+        >>> npu.project_(); npu.W.tolist(), npu.g.tolist()
+        ([[1.0, 1.0]], [0.0, 0.0])
+    """
+
+    init_scheme = ("W U[-r, r], r = min(0.5, √3·√(2/(in+out))), as the NAU's; g = 0.5 (bmistry4/nalm-division "
+                   "stable_nalu/layer/npu_real.py:57-66)")
+
+    def __init__(self, in_features: int, out_features: int, *, clip: str = "wg", init: str = "nau",
+                 discretize: tuple[float, float] = (1.0, 1.0), regularizer_start: int = 40_000,
+                 regularizer_end: int = 50_000, **options):
+        super().__init__(in_features, out_features, clip=clip, init=init, discretize=discretize,
+                         regularizer_start=regularizer_start, regularizer_end=regularizer_end, **options)

@@ -22,6 +22,7 @@ UNITS = LazyTable({
     "npu": ".npu:NPU",
     "real-npu": ".npu:RealNPU",
     "naive-npu": ".npu:NaiveNPU",
+    "real-npu-modified": ".npu:ModifiedRealNPU",
     "inalu": ".inalu:INALU",
     "inalu-sw": ".inalu:SharedINALU",
     "g-nalu": ".nalu:GNALU",
