@@ -218,6 +218,12 @@ class MistryReference:
     which is what we return: the script estimates it from 1e6 draws of R's generator
     (seed 1234, lines 7-8 and 121), within a fraction of a percent.
 
+    With more inputs (the Primer's 10 and 100, lines 76-98) a and b are still one input each
+    and the rest are irrelevant; add and sub subtract ``eps`` times the sum of *every* |x_j|
+    (lines 32, 34), so over n inputs the mean is ``eps^2 (n E[x^2] + n (n - 1) E[|x|]^2)``.
+    The script defines mul and div with more inputs too, but nothing runs them: they are
+    refused here.
+
     Args:
         eps: 1e-5, the value of the benchmark's ``exp_setups.csv`` for every operation and
             range (its ``epsilon`` column). The thresholds script at the same commit has
@@ -242,13 +248,16 @@ class MistryReference:
         if target not in self.targets:
             raise ValueError(f"the single-module threshold is defined for {self.targets}, not {target!r}")
         layout = task.layout(0)
-        if getattr(task, "recurrent", False) or not np.array_equal(layout, np.eye(2)):
-            raise ValueError("the single-module threshold needs a task whose input is [a, b] "
-                             f"(two inputs, a = x1, b = x2), got {task!r}")
-        values, eps = task.extrapolation, float(self.eps)
+        single = (not getattr(task, "recurrent", False) and layout.shape[1] == 2
+                  and np.array_equal(layout.sum(axis=0), [1, 1]) and layout.sum(axis=1).max() == 1)
+        if not single or (layout.shape[0] != 2 and target not in ("add", "sub")):
+            raise ValueError(f"the single-module threshold of {target} needs a task whose a and b are one input each "
+                             f"(two inputs, a = x1, b = x2{'; more inputs for add and sub' if single else ''}), "
+                             f"got {task!r}")
+        values, eps, n = task.extrapolation, float(self.eps), layout.shape[0]
         square = range_moment(values, "x^2")
         if target in ("add", "sub"):
-            return eps ** 2 * (2.0 * square + 2.0 * range_moment(values, "|x|") ** 2)
+            return eps ** 2 * (n * square + n * (n - 1) * range_moment(values, "|x|") ** 2)
         if target == "mul":
             return (eps * (2.0 - eps)) ** 2 * square ** 2
         inverse = range_moment(values, "1/x^2")
@@ -258,7 +267,7 @@ class MistryReference:
 
     def describe(self) -> str:
         return (f"Mistry et al.'s R script: the module perturbed by eps = {self.eps:g} "
-                "(add/sub by eps(|x1|+|x2|), mul (1-eps)^2 x1 x2, div (1-eps)/(1+eps) x1/x2), "
+                "(add/sub by eps times the sum of every |x_j|, mul (1-eps)^2 x1 x2, div (1-eps)/(1+eps) x1/x2), "
                 "expected MSE over the extrapolation range in closed form")
 
     def to_dict(self) -> dict:
