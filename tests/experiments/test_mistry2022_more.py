@@ -142,7 +142,7 @@ def tiny_run(name: str, tmp_path, **selection) -> list:
     """The stored runs of ``name`` trained for 4 steps on 1 seed, one baseline network each."""
     experiment = EXPERIMENTS[name]
     workload = experiment.workload
-    if name == ROBUST:
+    if name != INPUT_SIZE:
         workload = dataclasses.replace(workload, threshold_rule=MadsenReference(samples=64))
     experiment = dataclasses.replace(experiment, workload=dataclasses.replace(workload, baseline_models=1))
     with ResultsStore(tmp_path / "r.sqlite") as store:
@@ -169,3 +169,38 @@ def test_a_tiny_run_of_every_default_cell(tmp_path):
     runs = tiny_run(INPUT_SIZE, tmp_path)
     assert len(runs) == 18 + 18 + 9  # the iNALU on +, the NAU on + (both sizes) and − (10 inputs)
     assert "in 100: [10,20] -> [20,40]" in EXPERIMENTS[INPUT_SIZE].render(EXPERIMENTS[INPUT_SIZE].summarize(runs))
+
+
+NOISE = "mistry2022-snmu-noise"
+
+
+def test_snmu_noise_plans_the_scripts_runs_one_population_per_noise_range():
+    # arithmetic_dataset_noise_ranges.sh: noise U[0.01, 0.05], U[0.1, 0.5], U[1, 2], U[5, 10] (:14) and
+    # arithmetic_dataset.sh's U[1, 5]; 2e6 steps (:37), λ 10 ramped 1e6 → 2e6, 25 seeds (:3), nine ranges.
+    experiment = EXPERIMENTS[NOISE]
+    assert protocol_card(experiment).missing_sources() == []
+    quick = dataclasses.replace(experiment, workload=dataclasses.replace(
+        experiment.workload, threshold_rule=MadsenReference(samples=8)))
+    plan = prepare(quick.at_paper_scale())
+    assert len(plan.runs) == 5 * 9 * 25 and {run.seed for run in plan.runs} == set(range(25))
+    noise = {}
+    for run in plan.runs:
+        options = run.config.unit_options
+        assert run.config.iterations == 2_000_000 and run.model == "nau/snmu" and run.target == "mul"
+        assert (options["snmu"]["regularizer_start"], options["snmu"]["regularizer_end"]) == (1_000_000, 2_000_000)
+        noise.setdefault(options["snmu"]["noise_range"], set()).add(str(run.task.interpolation))
+        assert experiment.workload.task_labels[run.task_index].startswith(
+            "noise U[{:g},{:g}]".format(*options["snmu"]["noise_range"]))
+    assert sorted(noise) == [(0.01, 0.05), (0.1, 0.5), (1.0, 2.0), (1.0, 5.0), (5.0, 10.0)]
+    assert all(len(ranges) == 9 for ranges in noise.values())
+    assert len({tuple(sorted(run.group.items())) for run in plan.runs}) == 5
+
+
+@pytest.mark.slow  # 45 runs
+@pytest.mark.filterwarnings("ignore:model:UserWarning")
+def test_snmu_noise_tiny_run_trains_each_noise_range(tmp_path):
+    runs = tiny_run(NOISE, tmp_path)
+    assert len(runs) == 45
+    assert {tuple(r.config["train"]["unit_options"]["snmu"]["noise_range"]) for r in runs} == \
+        {(0.01, 0.05), (0.1, 0.5), (1.0, 2.0), (1.0, 5.0), (5.0, 10.0)}
+    assert "noise U[5,10]: [-2,2] -> [-6,-2]U[2,6]" in EXPERIMENTS[NOISE].render(EXPERIMENTS[NOISE].summarize(runs))
