@@ -94,7 +94,7 @@ def test_the_two_input_threshold_is_unchanged_and_more_inputs_need_add_or_sub():
     assert rule.threshold(single, "add") == rule.threshold(single, "sub") == before
     wide = EXPERIMENTS[INPUT_SIZE].workload.tasks[6]
     assert rule.threshold(wide, "add") == pytest.approx(1e-10 * (10 * 52 / 3 + 90 * 16), rel=1e-12)
-    with pytest.raises(ValueError, match="mul needs a task whose a and b are one input each"):
+    with pytest.raises(ValueError, match=r"threshold of mul needs a task whose input is \[a, b\], two inputs; got 10"):
         rule.threshold(wide, "mul")
 
 
@@ -204,3 +204,13 @@ def test_snmu_noise_tiny_run_trains_each_noise_range(tmp_path):
     assert {tuple(r.config["train"]["unit_options"]["snmu"]["noise_range"]) for r in runs} == \
         {(0.01, 0.05), (0.1, 0.5), (1.0, 2.0), (1.0, 5.0), (5.0, 10.0)}
     assert "noise U[5,10]: [-2,2] -> [-6,-2]U[2,6]" in EXPERIMENTS[NOISE].render(EXPERIMENTS[NOISE].summarize(runs))
+
+
+def test_equal_tasks_share_one_threshold(monkeypatch):
+    """The noise experiment's 45 tasks are 9 ranges five times: 9 simulations, not 45."""
+    calls = []
+    monkeypatch.setattr(MadsenReference, "threshold", lambda self, task, target: calls.append(task) or len(calls))
+    experiment = EXPERIMENTS[NOISE]
+    thresholds = experiment.workload.scoring(experiment, ["mul"], None).thresholds
+    assert len(calls) == 9 and len(thresholds) == 45
+    assert all(thresholds[i, "mul"] == thresholds[i % 9, "mul"] for i in range(45))

@@ -250,10 +250,12 @@ class MistryReference:
         layout = task.layout(0)
         single = (not getattr(task, "recurrent", False) and layout.shape[1] == 2
                   and np.array_equal(layout.sum(axis=0), [1, 1]) and layout.sum(axis=1).max() == 1)
-        if not single or (layout.shape[0] != 2 and target not in ("add", "sub")):
-            raise ValueError(f"the single-module threshold of {target} needs a task whose a and b are one input each "
-                             f"(two inputs, a = x1, b = x2{'; more inputs for add and sub' if single else ''}), "
-                             f"got {task!r}")
+        if not single:
+            raise ValueError("the single-module threshold needs a task whose input is [a, b] (two inputs, a = x1, "
+                             f"b = x2; for add and sub, a and b may be one input each among more), got {task!r}")
+        if layout.shape[0] != 2 and target not in ("add", "sub"):
+            raise ValueError(f"the single-module threshold of {target} needs a task whose input is [a, b], two "
+                             f"inputs; got {layout.shape[0]}")
         values, eps, n = task.extrapolation, float(self.eps), layout.shape[0]
         square = range_moment(values, "x^2")
         if target in ("add", "sub"):
