@@ -203,7 +203,16 @@ class ArithmeticTasks:
         return self.threshold_rule.threshold(self.tasks[task_index], target)
 
     def scoring(self, experiment, targets: list[str], overrides: dict | None) -> "Scoring":
-        thresholds = {(i, target): self.threshold(i, target) for target in targets for i in self.task_indices(target)}
+        """Each (task, target)'s threshold, computed once for tasks that are equal (a sweep of a
+        training setting repeats one task): a rule's draws depend on the task, not its index."""
+        by_task: dict[tuple, float] = {}
+        thresholds = {}
+        for target in targets:
+            for i in self.task_indices(target):
+                key = (self.tasks[i], target)
+                if key not in by_task:
+                    by_task[key] = self.threshold(i, target)
+                thresholds[i, target] = by_task[key]
         return Scoring(experiment.name, self, thresholds,
                        {target: self.baseline_config(experiment, target, overrides) for target in targets})
 

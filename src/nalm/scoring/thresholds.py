@@ -220,6 +220,12 @@ class MistryReference:
     which is what we return: the script estimates it from 1e6 draws of R's generator
     (seed 1234, lines 7-8 and 121), within a fraction of a percent.
 
+    With more inputs (the Primer's 10 and 100, lines 76-98) a and b are still one input each
+    and the rest are irrelevant; add and sub subtract ``eps`` times the sum of *every* |x_j|
+    (lines 32, 34), so over n inputs the mean is ``eps^2 (n E[x^2] + n (n - 1) E[|x|]^2)``.
+    The script defines mul and div with more inputs too, but nothing runs them: they are
+    refused here.
+
     Args:
         eps: 1e-5, the value of the benchmark's ``exp_setups.csv`` for every operation and
             range (its ``epsilon`` column). The thresholds script at the same commit has
@@ -243,11 +249,11 @@ class MistryReference:
     def threshold(self, task, target: str) -> float:
         if target not in self.targets:
             raise ValueError(f"the single-module threshold is defined for {self.targets}, not {target!r}")
-        self.check_task(task)
-        values, eps = task.extrapolation, float(self.eps)
+        self.check_task(task, target)
+        values, eps, n = task.extrapolation, float(self.eps), task.layout(0).shape[0]
         square = range_moment(values, "x^2")
         if target in ("add", "sub"):
-            return eps ** 2 * (2.0 * square + 2.0 * range_moment(values, "|x|") ** 2)
+            return eps ** 2 * (n * square + n * (n - 1) * range_moment(values, "|x|") ** 2)
         if target == "mul":
             return (eps * (2.0 - eps)) ** 2 * square ** 2
         inverse = range_moment(values, "1/x^2")
@@ -255,15 +261,22 @@ class MistryReference:
             raise ValueError(f"the division threshold is infinite: the range {values} contains 0")
         return (2.0 * eps / (1.0 + eps)) ** 2 * square * inverse
 
-    def check_task(self, task) -> None:
-        """Raise a ValueError unless the task's input is [a, b]: two inputs, a = x1, b = x2."""
-        if getattr(task, "recurrent", False) or not np.array_equal(task.layout(0), np.eye(2)):
-            raise ValueError("the single-module threshold needs a task whose input is [a, b] "
-                             f"(two inputs, a = x1, b = x2), got {task!r}")
+    def check_task(self, task, target: str) -> None:
+        """Raise a ValueError unless a and b are one input each: the only two for mul and div,
+        two among any number for add and sub (the Primer's 10 and 100 inputs)."""
+        layout = np.asarray(task.layout(0))
+        single = (not getattr(task, "recurrent", False) and layout.shape[1] == 2
+                  and np.array_equal(layout.sum(axis=0), [1, 1]) and layout.sum(axis=1).max() == 1)
+        if not single:
+            raise ValueError("the single-module threshold needs a task whose input is [a, b] (two inputs, a = x1, "
+                             f"b = x2; for add and sub, a and b may be one input each among more), got {task!r}")
+        if layout.shape[0] != 2 and target not in ("add", "sub"):
+            raise ValueError(f"the single-module threshold of {target} needs a task whose input is [a, b], two "
+                             f"inputs; got {layout.shape[0]}")
 
     def describe(self) -> str:
         return (f"Mistry et al.'s R script: the module perturbed by eps = {self.eps:g} "
-                "(add/sub by eps(|x1|+|x2|), mul (1-eps)^2 x1 x2, div (1-eps)/(1+eps) x1/x2), "
+                "(add/sub by eps times the sum of every |x_j|, mul (1-eps)^2 x1 x2, div (1-eps)/(1+eps) x1/x2), "
                 "expected MSE over the extrapolation range in closed form")
 
     def to_dict(self) -> dict:
@@ -311,7 +324,7 @@ class MistryDivision(MistryReference):
         if not (isinstance(self.zero, (int, float)) and 0 < self.zero < math.inf):
             raise ValueError(f"the bound on ranges holding zero must be a positive MSE, got {self.zero!r}")
 
-    def check_task(self, task) -> None:
+    def check_task(self, task, target: str) -> None:
         layout = np.asarray(task.layout(0))
         if (getattr(task, "recurrent", False) or layout.shape[1] != 2 or not np.all(layout.sum(axis=0) == 1)
                 or np.any(layout.sum(axis=1) > 1)):
@@ -322,7 +335,7 @@ class MistryDivision(MistryReference):
         # A mixed-sign task (HalvesTask) draws its halves from two ranges; a and b may sit in either.
         ranges = task.input_ranges[1::2]  # the extrapolation ranges
         if target in self.targets and any(low <= 0.0 <= high for r in ranges for low, high in r.intervals):
-            self.check_task(task)
+            self.check_task(task, target)
             return float(self.zero)
         moments = {(range_moment(r, "x^2"), range_moment(r, "1/x^2")) for r in ranges}
         if len(moments) > 1:
