@@ -14,18 +14,27 @@ from .base import KernelLayer, Scheduled, member_indices
 
 class _Regularized(Scheduled):
     """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer, and
-    (NAU, NMU) their input regularizer R_z, weighted by ``regularizer_z`` (0: off)."""
+    (NAU, NMU) their input regularizer R_z, weighted by ``regularizer_z`` (0: off).
 
-    lower: float  # W's range is [lower, 1], enforced in forward and by project_()
+    ``clip=False`` keeps W as the optimizer leaves it (the forward pass still clamps it): the
+    reference's ``--oob-mode regualized`` with ``--regualizer-oob 0``, the "no W-clamp" rows of
+    its ablation (stable-nalu ``stable_nalu/layer/re_regualized_linear_nac.py:48-52, 65``,
+    ``re_regualized_linear_mnac.py:53-57, 70-72``)."""
+
+    lower: float  # W's range is [lower, 1], enforced in forward and (clip) by project_()
     z_input: float | None = None  # R_z's neutral input (NAU 0, NMU 1); None: the unit has no R_z
 
-    def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, **kwargs):
+    def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, clip: bool = True,
+                 **kwargs):
         super().__init__(in_features, out_features, **kwargs)
         if isinstance(regularizer_z, bool) or not isinstance(regularizer_z, (int, float)) or regularizer_z < 0:
             raise ValueError(f"regularizer_z must be a non-negative number, got {regularizer_z!r}")
         if regularizer_z and self.z_input is None:
             raise ValueError(f"{type(self).__name__} has no input regularizer R_z; regularizer_z is for the NAU and the NMU")
+        if not isinstance(clip, bool):
+            raise ValueError(f"clip must be true or false, got {clip!r}")
         self.regularizer_z = float(regularizer_z)
+        self.clip = clip
         self._inputs: list[Tensor] = []  # training inputs since the last optimizer step, for R_z
         self.W = self.new_parameter(out_features, self.weight_columns())
         self.reset_parameters()
@@ -99,19 +108,23 @@ class _Regularized(Scheduled):
         return total
 
     def project_(self) -> None:
-        """Clip W to its bounds, and drop the inputs kept for R_z (the training loop calls this after
-        every optimizer step, where the reference's ``optimize`` does both)."""
-        with torch.no_grad():
-            self.W.clamp_(*self.bounds)
+        """Clip W to its bounds (unless ``clip`` is off), and drop the inputs kept for R_z (the
+        training loop calls this after every optimizer step, where the reference's ``optimize``
+        does both)."""
+        if self.clip:
+            with torch.no_grad():
+                self.W.clamp_(*self.bounds)
         self._inputs = []
 
     def options(self) -> dict:
-        return {**super().options(), **({"regularizer_z": self.regularizer_z} if self.regularizer_z else {})}
+        return {**super().options(), **({"regularizer_z": self.regularizer_z} if self.regularizer_z else {}),
+                **({} if self.clip else {"clip": False})}
 
     @property
     def trains_through_forward(self) -> bool:
-        """While R_z is on: it needs every training forward pass's input."""
-        return bool(self.regularizer_z)
+        """While R_z is on (it needs every training forward pass's input), and without ``clip``
+        (the fused steps clip W after each step)."""
+        return bool(self.regularizer_z) or not self.clip
 
 
 class NAU(_Regularized):
@@ -133,6 +146,9 @@ class NAU(_Regularized):
             added unramped; 0 (off) by default, as stable-nalu's ``--regualizer-z``
             (``experiments/sequential_mnist.py:30-34``). While it is on, every training forward
             pass keeps its input until :meth:`project_`, and the fused step is not used.
+        clip: clip W to [-1, 1] after every optimizer step (default); ``False`` leaves W as the
+            optimizer does, clamped in the forward pass only (Madsen & Johansen's ablation,
+            "no W-clamp"), and trains without the fused step.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -182,7 +198,8 @@ class NMU(_Regularized):
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
-        regularizer_scale, regularizer_start, regularizer_end, regularizer_z: as for :class:`NAU`.
+        regularizer_scale, regularizer_start, regularizer_end, regularizer_z, clip: as for
+            :class:`NAU` (``clip``: to [0, 1]).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -219,6 +236,12 @@ class NMU(_Regularized):
 
     def kernel_layer(self) -> KernelLayer:
         return KernelLayer("nmu", weight=self.W, weight_bounds=self.bounds, sparsity_weight=self.regularizer_weight)
+
+    def sparsity(self) -> Tensor:
+        """R = mean(min(|W|, |1 - W|)) per member over the raw W, the reference's form
+        (``stable_nalu/functional/regualizer.py:21-25``): the NAU's on [0, 1], and on a W that
+        ``clip=False`` lets fall below -0.5 it pulls toward 0, where the NAU's would pull to -1."""
+        return self.per_member_mean(torch.minimum(self.W.abs(), (1 - self.W).abs()))
 
     def z_magnitude(self) -> Tensor:
         """W itself, the reference's ``1 - W`` (``regualizer_nmu_z.py:17``): equal to |W| on
