@@ -88,3 +88,51 @@ def test_gating_rows_of_the_static_experiment_run_end_to_end(tmp_path):
     text = render(experiment, summarize(runs))
     assert "| Gated NAU/NMU (`nau/gated-nau-nmu`) | 0% / 62% |" in text
     assert "| NALU (separate) (`nac/nalu-separate`) | 0% / 22% |" in text
+
+
+def test_simple_mul_task_sums_a_subset_and_its_superset():
+    from nalm.tasks import Draws, PrefixTask, task_from_dict, task_to_dict
+
+    task = EXPERIMENTS["madsen2020-simple-mul"].workload.tasks[0]
+    assert task == PrefixTask(a_size=4, b_size=2) and task.in_features == 4
+    assert task_from_dict(task_to_dict(task)) == task
+    x = task.sample(5, Draws(3, 1))
+    a, b = (x @ task.layout(3)).T
+    assert a.tolist() == x.sum(1).tolist() and b.tolist() == (x[:, 0] + x[:, 1]).tolist()
+    with pytest.raises(ValueError, match="b_size must be a positive integer"):
+        PrefixTask(b_size=0)
+
+
+def test_simple_mul_cells_as_transcribed_from_simple_mul_tex_and_the_paper_scale_plan():
+    """stable-nalu@b3296ac paper/results/simple_mul.tex, rows read there."""
+    experiment = EXPERIMENTS["madsen2020-simple-mul"]
+    (table,) = experiment.published
+    assert table.values == {"NAC•": {"mul": 0.13}, "NALU": {"mul": 0.26}, "NMU": {"mul": 0.94}}
+    assert table.solved_at["NALU"]["mul"] == pytest.approx((7.0e4, 7.8e4, 6.94e4, 8.42e4))
+    assert table.sparsity_error["NMU"]["mul"] == pytest.approx((2.6e-8, 1.96e-8, 3.24e-8))
+    assert protocol_card(experiment).missing_sources() == []
+    plan = prepare(quick(experiment).at_paper_scale())
+    assert len(plan.runs) == 3 * 100 and {run.config.iterations for run in plan.runs} == {200_000}
+    nmu = next(run for run in plan.runs if run.model == "nau/nmu").config.unit_options
+    assert nmu["nau"]["regularizer_scale"] == nmu["nmu"]["regularizer_scale"] == 0.0  # the ramp starts after 2e5
+
+
+def test_simple_mul_threshold_perturbs_the_scripts_subsets():
+    """The script's simple case: a = x[1:2], b = x[1:4] (R, inclusive), every weight off by eps."""
+    workload = EXPERIMENTS["madsen2020-simple-mul"].workload
+    rule = workload.threshold_rule
+    a, b = rule.masks(workload.tasks[0])
+    assert a.tolist() == [1, 1, 1, 1] and b.tolist() == [1, 1, 0, 0]
+    assert rule.eps == 1e-5 and rule.samples == 1_000_000 and not rule.moves_output_weights(a, b)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_simple_mul_runs_end_to_end_beside_its_table(tmp_path):
+    experiment = quick(EXPERIMENTS["madsen2020-simple-mul"])
+    experiment = dataclasses.replace(experiment, workload=dataclasses.replace(experiment.workload, baseline_models=1))
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        run_experiment(experiment, store, seeds=1, overrides=TINY)
+        runs = store.runs(experiment.name)
+    assert {run.model for run in runs} == {"nac/nac-mul", "nalu", "nau/nmu"}
+    text = render(experiment, summarize(runs))
+    assert "| NMU (`nau/nmu`) | 0% / 94% |" in text

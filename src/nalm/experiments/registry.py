@@ -15,7 +15,8 @@ from ..lazy import LazyTable
 
 MODULES = ("blog_static", "trask2018_identity", "trask2018_static", "trask2018_recurrent", "madsen2020_static",
            "madsen2020_hidden_size", "madsen2020_input_size", "madsen2020_overlap_ratio", "madsen2020_subset_ratio",
-           "madsen2020_interpolation_range", "madsen2020_regularization", "madsen2020_ablation", "mistry2022_single", "heim2020_npu",
+           "madsen2020_interpolation_range", "madsen2020_regularization", "madsen2020_ablation", "madsen2020_simple_mul",
+           "mistry2022_single", "heim2020_npu",
            "schlor2020_inalu", "trask2018_mnist", "trask2018_translation", "trask2018_program")
 """The experiments' modules, in the order ``nalm list`` shows them."""
 

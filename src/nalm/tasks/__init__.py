@@ -13,6 +13,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".ranges": ("Range",),
     ".recurrent": ("RecurrentTask",),
     ".registry": ("TASK_KINDS", "task_from_dict", "task_to_dict"),
-    ".static": ("PoolTask", "StaticTask", "stream"),
+    ".static": ("PoolTask", "PrefixTask", "StaticTask", "stream"),
     ".targets": ("TARGETS", "check_target"),
 })

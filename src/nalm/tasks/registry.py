@@ -7,10 +7,10 @@ from .distributions import DistributionTask
 from .protocol import Task
 from .ranges import Range
 from .recurrent import RecurrentTask
-from .static import PoolTask, StaticTask
+from .static import PoolTask, PrefixTask, StaticTask
 
 TASK_KINDS: dict[str, type] = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask,
-                             "DistributionTask": DistributionTask}
+                             "DistributionTask": DistributionTask, "PrefixTask": PrefixTask}
 
 
 def task_to_dict(task: Task) -> dict:
