@@ -2,7 +2,7 @@
 
 >>> import torch, nalm
 >>> sorted(nalm.UNITS)
-['faux-nalu', 'g-nalu', 'inalu', 'inalu-sw', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nac-mul-nmu', 'nac-mul-sigma', 'naive-npu', 'nalu', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu', 'real-npu-modified', 'snmu']
+['faux-nalu', 'g-nalu', 'gated-nau-nmu', 'inalu', 'inalu-sw', 'mcfc', 'mul-mcfc', 'nac', 'nac-mul', 'nac-mul-nmu', 'nac-mul-sigma', 'naive-npu', 'nalu', 'nalu-separate', 'nau', 'nmru', 'nmu', 'npu', 'nru', 'real-npu', 'real-npu-modified', 'snmu']
 
 Each name is imported from its module when first used (:func:`nalm.lazy.lazy_exports`):
 ``import nalm`` imports no PyTorch, so that the command line answers at once.

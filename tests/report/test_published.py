@@ -53,7 +53,7 @@ def test_render_madsen_solved_at_and_sparsity_beside_the_published_ones():
 def test_render_madsen_gating_table_for_the_nac_under_a_shared_weight_nalu():
     """stable-nalu paper/results/function_task_static_nalu.tex: NALU (shared), 34% on +, 24% on ×."""
     gate = EXPERIMENTS["madsen2020-static"].published[1]
-    assert gate.models == {"NALU (shared)": "nac/nalu"}
+    assert gate.models["NALU (shared)"] == "nac/nalu"
     assert gate.solved_at["NALU (shared)"]["mul"] == pytest.approx((2.9e6, 3.3e6, 2.94e6, 3.67e6))
     assert gate.sparsity_error["NALU (shared)"]["add"] == pytest.approx((0.18, 0.159, 0.203))
     runs = ten_seeds("nac/nalu", "mul", experiment="madsen2020-static")
@@ -61,3 +61,28 @@ def test_render_madsen_gating_table_for_the_nac_under_a_shared_weight_nalu():
     assert table_rows(text, "NALU (shared) (`nac/nalu`)") == [["NALU (shared) (`nac/nalu`)", "70% / 24%"]]
     rows = {tuple(row[:2]): row[2:] for row in table_rows(text, "mul")}
     assert rows[("mul", "NALU (shared) (`nac/nalu`)")][0] == "400 / 2.90e+06"
+
+
+def test_madsen_gating_rows_as_transcribed_from_function_task_static_nalu_tex():
+    """stable-nalu@b3296ac paper/results/function_task_static_nalu.tex, cells read there: the
+    printed mean with its printed +/- offsets."""
+    gate = EXPERIMENTS["madsen2020-static"].published[1]
+    assert gate.models == {"Gated NAU/NMU": "nau/gated-nau-nmu", "NALU (separate)": "nac/nalu-separate",
+                           "NALU (shared)": "nac/nalu"}
+    assert gate.values["Gated NAU/NMU"] == {"add": 0.37, "mul": 0.62}
+    assert gate.values["NALU (separate)"] == {"add": 0.51, "mul": 0.22}
+    assert gate.solved_at["Gated NAU/NMU"]["add"] == pytest.approx((1.9e4, 4.2e5, 4.2e5 - 6.7e4, 4.2e5 + 7.3e4))
+    assert gate.solved_at["NALU (separate)"]["mul"] == pytest.approx((2.8e6, 3.3e6, 2.94e6, 3.69e6))
+    assert gate.sparsity_error["Gated NAU/NMU"]["mul"] == pytest.approx((5.0e-5, 3.2e-5, 7.3e-5))
+    assert gate.sparsity_error["NALU (separate)"]["add"] == pytest.approx((0.18, 0.166, 0.194))
+    static = EXPERIMENTS["madsen2020-static"]
+    for model in gate.models.values():  # the table's rows run on + and × only, as the script ran them
+        assert model in static.models
+        assert [t for t in static.targets if static.runs_by_default(model, t)] == ["add", "mul"]
+
+
+def test_render_the_gated_nau_nmu_beside_its_published_row():
+    runs = ten_seeds("nau/gated-nau-nmu", "add", experiment="madsen2020-static")
+    text = render(EXPERIMENTS["madsen2020-static"], summarize(runs))
+    assert table_rows(text, "Gated NAU/NMU (`nau/gated-nau-nmu`)") == [
+        ["Gated NAU/NMU (`nau/gated-nau-nmu`)", "70% / 37%"]]

@@ -12,7 +12,7 @@ from nalm.units import MLP, ArithmeticUnit, Network, UnknownNameError, build_mod
 F64 = torch.float64
 IN, OUT, M, B = 3, 2, 5, 4
 
-EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "naive-npu", "real-npu-modified", "inalu", "inalu-sw", "g-nalu", "nru", "nmru",
+EXPECTED_UNITS = {"nac", "nac-mul", "nac-mul-sigma", "nac-mul-nmu", "nalu", "faux-nalu", "nau", "nmu", "snmu", "npu", "real-npu", "naive-npu", "real-npu-modified", "inalu", "inalu-sw", "g-nalu", "nalu-separate", "gated-nau-nmu", "nru", "nmru",
                   "mcfc", "mul-mcfc"}
 
 # (id, factory(**factory_kwargs)) -- every registered unit with its defaults, some option variants,
@@ -40,6 +40,7 @@ NETWORK_CASES = [
     ("nau/nmu", lambda **kw: build_model("nau/nmu", IN, OUT, hidden=3, **kw)),
     ("nalu-net", lambda **kw: build_model("nalu", IN, OUT, hidden=3, **kw)),
     ("npu/real-npu", lambda **kw: build_model("npu/real-npu", IN, OUT, hidden=2, **kw)),
+    ("nau/gated-nau-nmu", lambda **kw: build_model("nau/gated-nau-nmu", IN, OUT, hidden=2, **kw)),
 ]
 ALL_CASES = UNIT_CASES + VARIANT_CASES + NETWORK_CASES
 
@@ -264,6 +265,7 @@ def test_member_zero_is_initialized_like_a_standalone_unit(make):
     pytest.param(lambda **kw: build_model("nalu", 10, 1, **kw), id="nalu"),
     pytest.param(lambda **kw: build_model("mlp-prelu", 10, 1, hidden=(8, 8), **kw), id="mlp-prelu"),
     pytest.param(lambda **kw: build_model("inalu/npu", 10, 1, **kw), id="inalu/npu"),
+    pytest.param(lambda **kw: build_model("nau/gated-nau-nmu", 10, 1, **kw), id="nau/gated-nau-nmu"),
 ])
 def test_seed_members_reproduces_standalone_models(build):
     seeds = [3, 7, 11, 0]

@@ -7,6 +7,9 @@ Adam lr 1e-3. The paper trained 5e6 iterations over 100 seeds; the NMU regulariz
 from 20% to 40% of the run (1e6 → 2e6 in the paper), the NAU's from 5e3 to 5e4 steps.
 Model names follow the paper's rows: "NMU" is a NAU first layer under an NMU, "NAC•" a NAC
 under a NAC•, "NAC•,σ" a NAC under a NAC•,σ and "NAC•,NMU" a NAU under a NAC•,NMU.
+The appendix's gating experiment adds three rows on + and ×: a NAC under a NALU whose paths
+share their weights (``nac/nalu``) or not (``nac/nalu-separate``), and a NAU under the gated
+NAU/NMU (``nau/gated-nau-nmu``).
 """
 from ..report.published import Published
 from ..scoring.thresholds import MadsenReference
@@ -28,6 +31,9 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
     λ = 10 ramped over 20%–40% of the run, and so does the "NAC•,NMU" row's (``--layer-type
     ReRegualizedLinearPosNAC --first-layer ReRegualizedLinearNAC``, lines 48-52); the "NAU" row
     ran with 0.01 from 5e3 to 5e4 steps (``lfs_batch_jobs/function_task_static.sh:61-77``).
+    The gating experiment's gated NAU/NMU (``--layer-type ReRegualizedLinearNALU --first-layer
+    ReRegualizedLinearNAC``) takes the same λ = 10 and ramp for its first NAU and both its paths
+    (``lfs_batch_jobs/function_task_static_nalu.sh:22-26``).
     NAC, NAC•, NAC•,σ and NALU rows use no sparsity regularizer (their layers have none), the
     NAC init and eps 1e-7 (``stable_nalu/network/simple_function_static.py:9``); the MLPs use
     ``BasicLayer``'s init.
@@ -40,11 +46,13 @@ def unit_options(model: str, target: str, iterations: int) -> dict:
         "nac": {"init": "stable-nalu"},
         "nac-mul": {"init": "stable-nalu", "eps": 1e-7},
         "nalu": {"init": "stable-nalu", "eps": 1e-7},
+        "nalu-separate": {"init": "stable-nalu", "eps": 1e-7},
+        "gated-nau-nmu": shared,
         "nac-mul-sigma": {"eps": 1e-7},
         "nac-mul-nmu": {"eps": 1e-7, **shared},
-        "nau": shared if model in ("nau/nmu", "nau/nac-mul-nmu") else {"regularizer_scale": 0.01,
-                                                                         "regularizer_start": 5e3,
-                                                                         "regularizer_end": 5e4},
+        "nau": shared if model in ("nau/nmu", "nau/nac-mul-nmu", "nau/gated-nau-nmu") else {"regularizer_scale": 0.01,
+                                                                                 "regularizer_start": 5e3,
+                                                                                 "regularizer_end": 5e4},
         "nmu": shared,
         "mlp": {"init": "stable-nalu"},
     }
@@ -124,22 +132,36 @@ PUBLISHED = Published(
 )
 
 PUBLISHED_GATE = Published(
-    source="Madsen & Johansen (2020), appendix, the gating experiment: a NAC under a NALU whose NAC+ and NAC• "
-           "share their weights, over 100 seeds, 5e6 iterations (stable-nalu@b3296ac "
-           "paper/results/function_task_static_nalu.tex, as printed: two significant digits; "
-           "lfs_batch_jobs/function_task_static_nalu.sh: --layer-type NALU --first-layer NAC). Its other rows, the "
-           "NALU with separate weights and the gated NAU/NMU, are not nalm models",
+    source="Madsen & Johansen (2020), appendix, the gating experiment: a NAU under the gated NAU/NMU, and a NAC "
+           "under a NALU whose NAC+ and NAC• have separate weights or share them, over 100 seeds, 5e6 iterations "
+           "(stable-nalu@b3296ac paper/results/function_task_static_nalu.tex, as printed: two significant digits; "
+           "lfs_batch_jobs/function_task_static_nalu.sh:10-26: --layer-type NALU --first-layer NAC, with "
+           "--nalu-two-nac for separate weights; --layer-type ReRegualizedLinearNALU --first-layer "
+           "ReRegualizedLinearNAC --nalu-two-nac --nalu-mul mnac for the gated NAU/NMU)",
     metric="success_rate",
-    models={"NALU (shared)": "nac/nalu"},
-    values={"NALU (shared)": {"add": 0.34, "mul": 0.24}},
+    models={"Gated NAU/NMU": "nau/gated-nau-nmu", "NALU (separate)": "nac/nalu-separate",
+            "NALU (shared)": "nac/nalu"},
+    values={"Gated NAU/NMU": {"add": 0.37, "mul": 0.62},
+            "NALU (separate)": {"add": 0.51, "mul": 0.22},
+            "NALU (shared)": {"add": 0.34, "mul": 0.24}},
     protocol=PUBLISHED.protocol,
     # the printed mean and its printed +/- offsets
-    solved_at={"NALU (shared)": {"add": (1.8e5, 3.1e5, 3.1e5 - 5.4e4, 3.1e5 + 4.3e4),
+    solved_at={"Gated NAU/NMU": {"add": (1.9e4, 4.2e5, 4.2e5 - 6.7e4, 4.2e5 + 7.3e4),
+                                 "mul": (1.5e6, 1.5e6, 1.5e6 - 3.8e4, 1.5e6 + 3.9e4)},
+               "NALU (separate)": {"add": (1.4e5, 2.9e5, 2.9e5 - 4.3e4, 2.9e5 + 3.5e4),
+                                   "mul": (2.8e6, 3.3e6, 3.3e6 - 3.6e5, 3.3e6 + 3.9e5)},
+               "NALU (shared)": {"add": (1.8e5, 3.1e5, 3.1e5 - 5.4e4, 3.1e5 + 4.3e4),
                                  "mul": (2.9e6, 3.3e6, 3.3e6 - 3.6e5, 3.3e6 + 3.7e5)}},
-    sparsity_error={"NALU (shared)": {"add": (1.8e-1, 1.8e-1 - 2.1e-2, 1.8e-1 + 2.3e-2),
+    sparsity_error={"Gated NAU/NMU": {"add": (1.7e-1, 1.7e-1 - 4.0e-2, 1.7e-1 + 4.6e-2),
+                                      "mul": (5.0e-5, 5.0e-5 - 1.8e-5, 5.0e-5 + 2.3e-5)},
+                    "NALU (separate)": {"add": (1.8e-1, 1.8e-1 - 1.4e-2, 1.8e-1 + 1.4e-2),
+                                        "mul": (5.8e-2, 5.8e-2 - 2.3e-2, 5.8e-2 + 4.1e-2)},
+                    "NALU (shared)": {"add": (1.8e-1, 1.8e-1 - 2.1e-2, 1.8e-1 + 2.3e-2),
                                       "mul": (1.0e-3, 1.0e-3 - 4.5e-4, 1.0e-3 + 1.1e-3)}},
     intervals=PUBLISHED.intervals,
 )
+GATE_MODELS = ("nac/nalu", "nac/nalu-separate", "nau/gated-nau-nmu")
+"""The gating experiment's rows, which it ran on + and × only (``function_task_static_nalu.sh:4``)."""
 
 SOURCES = {  # protocol-card setting -> its source (`nalm show`)
     "task": "AndreasMadsen/stable-nalu@b3296ac stable_nalu/dataset/_simple_function_abstact.py:76-93 "
@@ -179,8 +201,9 @@ EXPERIMENT = Experiment(
         primary="success_rate",
     ),
     models=("nac", "nac/nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nalu", "nau", "nau/nmu", "mlp-none",
-            "mlp-relu", "mlp-relu6"),
+            "mlp-relu", "mlp-relu6", *GATE_MODELS),
     targets=TARGETS,
+    model_targets={model: ("add", "mul") for model in GATE_MODELS},
     seeds=10,
     train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=50_000, eval_every=1000,
                       eval_samples=10_000, hidden=2),
@@ -190,6 +213,9 @@ EXPERIMENT = Experiment(
     published=(PUBLISHED, PUBLISHED_GATE),
     sources={
         **SOURCES,
+        "models": SOURCES["models"] + "; the appendix's gating rows (nac/nalu, nac/nalu-separate, "
+                                      "nau/gated-nau-nmu) on + and × only: lfs_batch_jobs/function_task_static_nalu.sh"
+                                      ":4, 10-26, their names export/function_task_static_nalu.r:50",
         "threshold": "stable-nalu export/function_task_static_mse_expectation.r:33-59 (subsets), "
                           ":97-104 (eps 1e-5), :120 (1e6 samples); its values in paper/results/sft-last.csv",
         "unit options: nau": "NAU row: λ 0.01 ramped 5e3 → 5e4 steps (stable-nalu lfs_batch_jobs/function_task_static.sh:61-65); "
@@ -205,6 +231,14 @@ EXPERIMENT = Experiment(
                              "(stable-nalu experiments/simple_function_static.py:30-34, 119-128)",
         "init: nac": "U[-r, r], r = nac_w_optimal_r(fan_in, fan_out) (stable-nalu stable_nalu/layer/nac.py:22-30, 54-57)",
         "init: nac-mul": "NAC init as above; stable-nalu: a NAC applied in log space, --nac-mul normal (stable_nalu/network/simple_function_static.py:58-61), eps 1e-7 (line 9)",
+        "unit options: gated-nau-nmu": "the gated NAU/NMU row (stable-nalu lfs_batch_jobs/function_task_static_nalu.sh:"
+                                       "22-26): its NAU, and its gate's NAU and NMU, share the NMU row's λ 10 and ramp "
+                                       "(experiments/simple_function_static.py:363-374)",
+        "init: gated-nau-nmu": "NAU U[-r, r] and NMU U[0.25, 0.75] paths (stable-nalu stable_nalu/layer/"
+                               "re_regualized_linear_nac.py:43-46, re_regualized_linear_mnac.py:46-49), gate "
+                               "xavier_uniform_ gain 1 (stable_nalu/layer/_abstract_nalu.py:90-92)",
+        "init: nalu-separate": "each path's NAC as the NAC's, gate as the NALU's (stable-nalu stable_nalu/layer/"
+                               "_abstract_nalu.py:40-42, 85-92: --nalu-two-nac); eps 1e-7",
         "init: nalu": "NAC as above, gate xavier_uniform_ gain 1 (stable-nalu stable_nalu/layer/_abstract_nalu.py:90-92); "
                       "eps 1e-7 (stable_nalu/network/simple_function_static.py:9)",
         "init: mlp": "zero biases; kaiming_uniform_ (ReLU gain) before ReLU/ReLU6, xavier_uniform_ gain 1 for "

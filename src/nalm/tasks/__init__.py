@@ -15,6 +15,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     ".recurrent": ("RecurrentTask",),
     ".registry": ("TASK_KINDS", "task_from_dict", "task_to_dict"),
     ".sobol": ("SobolTask",),
-    ".static": ("PoolTask", "StaticTask", "stream"),
+    ".static": ("PoolTask", "PrefixTask", "StaticTask", "stream"),
     ".targets": ("TARGETS", "check_target"),
 })

@@ -9,11 +9,11 @@ from .protocol import Task
 from .ranges import Range
 from .recurrent import RecurrentTask
 from .sobol import SobolTask
-from .static import PoolTask, StaticTask
+from .static import PoolTask, PrefixTask, StaticTask
 
 TASK_KINDS: dict[str, type] = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask,
                              "DistributionTask": DistributionTask, "SobolTask": SobolTask,
-                             "HalvesTask": HalvesTask}
+                             "HalvesTask": HalvesTask, "PrefixTask": PrefixTask}
 
 
 def task_to_dict(task: Task) -> dict:

@@ -140,6 +140,76 @@ class StaticTask:
 
 
 @dataclass(frozen=True)
+class PrefixTask:
+    """Input x ∈ R^d from a range; a sums the first ``a_size`` inputs and b the first ``b_size``,
+    so that one subset holds the other, d = max(a_size, b_size). The same layout for every seed.
+
+    Madsen & Johansen 2020's introduction task t = (x1 + x2 + x3 + x4)(x1 + x2) with
+    ``a_size=4, b_size=2``: stable-nalu's ``--simple`` dataset
+    (``stable_nalu/dataset/_simple_function_abstact.py:70-73``), which :class:`StaticTask`'s
+    two subsets of one size cannot express.
+
+    >>> task = PrefixTask()
+    >>> task.layout(seed=7).T.tolist()
+    [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]]
+    """
+
+    a_size: int = 4
+    b_size: int = 2
+    interpolation: Range = field(default_factory=lambda: Range.parse([1, 2]))
+    extrapolation: Range = field(default_factory=lambda: Range.parse([2, 6]))
+    train_samples: int | None = None
+
+    recurrent: ClassVar[bool] = False
+    uniform_inputs: ClassVar[bool] = True
+
+    @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        return self.interpolation, self.extrapolation
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
+        object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
+        for name in ("a_size", "b_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.train_samples is not None and self.train_samples < 1:
+            raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
+
+    @property
+    def in_features(self) -> int:
+        return max(self.a_size, self.b_size)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.in_features,)
+
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
+        check_target(name)
+
+    def layout(self, seed: int) -> np.ndarray:
+        """(d, 2): ones over the first ``a_size`` rows of column a and the first ``b_size`` of column b."""
+        matrix = np.zeros((self.in_features, 2))
+        matrix[:self.a_size, 0] = 1.0
+        matrix[:self.b_size, 1] = 1.0
+        return matrix
+
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n inputs of shape (n, d), as :meth:`StaticTask.sample`."""
+        return (self.extrapolation if extrapolation else self.interpolation).from_uniform(
+            uniform(draws, (n, self.in_features), dtype))
+
+    totals = sample
+
+    def describe(self) -> str:
+        return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.in_features}, a the sum "
+                f"of the first {self.a_size} inputs, b of the first {self.b_size}, "
+                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+
+
+@dataclass(frozen=True)
 class PoolTask:
     """The seed blog's task: the model sees [a, b], sums of entries of one fixed vector.
 

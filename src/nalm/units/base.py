@@ -281,9 +281,16 @@ class ArithmeticUnit(nn.Module):
             self.reset_member(index)
 
     def reset_member(self, index: int | None) -> None:
-        """Initialize member ``index`` (``None``: the standalone unit) from the global RNG."""
+        """Initialize member ``index`` (``None``: the standalone unit) from the global RNG: its own
+        parameters, then those of the units it is made of (:meth:`parts`), in their order."""
         with torch.no_grad():
             self.init_member(**self.member_parameters(index))
+        for part in self.parts():
+            part.reset_member(index)
+
+    def parts(self) -> list["ArithmeticUnit"]:
+        """The units this unit is made of (its child modules that are units; none for most)."""
+        return [m for m in self.children() if isinstance(m, ArithmeticUnit)]
 
     def member_parameters(self, index: int | None) -> dict[str, Tensor]:
         """This unit's own parameters, or views of member ``index`` of each."""
@@ -468,7 +475,7 @@ def seed_members_(module: nn.Module, seeds: Iterable[int]) -> None:
     constructor initializes them, so member m starts exactly where
     ``torch.manual_seed(seeds[m]); Model(...)`` would. The global RNG state is restored.
     """
-    layers = [layer for layer in module.modules() if hasattr(layer, "reset_member")]
+    layers = population_layers(module)
     seeds = list(seeds)
     for layer in layers:
         if layer.members != len(seeds):
@@ -487,11 +494,11 @@ def reinitialize_member_(module: nn.Module, index: int, seed: int) -> None:
     ``seed``, on any device: the draws are made on the CPU (CUDA's generator draws other
     numbers) and copied in. Other members and the global RNG state are untouched.
     """
-    layers = [layer for layer in module.modules() if hasattr(layer, "reset_member")]
+    layers = population_layers(module)
     with torch.random.fork_rng(devices=_cuda_devices(module)), torch.no_grad():
         torch.manual_seed(seed)
         for layer in layers:
-            own = list(layer.parameters(recurse=False))
+            own = list(layer.parameters())
             placed = [p.data for p in own]
             for p in own:
                 p.data = p.data.to("cpu", copy=True)
@@ -501,6 +508,22 @@ def reinitialize_member_(module: nn.Module, index: int, seed: int) -> None:
                 for p, data in zip(own, placed):
                     data[index].copy_(p.data[index])
                     p.data = data
+
+
+def population_layers(module: nn.Module) -> list[nn.Module]:
+    """The layers of ``module`` that initialize members (``reset_member``), in registration order;
+    a unit made of units stands for its parts, which it initializes itself."""
+    found: list[nn.Module] = []
+
+    def visit(m: nn.Module) -> None:
+        if hasattr(m, "reset_member"):
+            found.append(m)
+            return
+        for child in m.children():
+            visit(child)
+
+    visit(module)
+    return found
 
 
 def _cuda_devices(module: nn.Module) -> list[int]:

@@ -204,6 +204,34 @@ class NALU(_Gated):
                            gate=self.gate_matrix, gate_bias=self.gate_offset, eps=self.eps, **source)
 
 
+class SeparateNALU(NALU):
+    r"""The NALU with separate weights: its additive and multiplicative paths each have a NAC.
+
+    Madsen & Johansen, "Neural Arithmetic Units", ICLR 2020, appendix (the gating experiment's
+    "NALU (separate)" row); stable-nalu ``--layer-type NALU --nalu-two-nac``
+    (``lfs_batch_jobs/function_task_static_nalu.sh:16-20``, ``stable_nalu/layer/_abstract_nalu.py:40-42``).
+    It is :class:`NALU` with ``shared_weights=False``, under its own name so that a model and its
+    report tell it from the paper's NALU.
+
+    Args:
+        As for :class:`NALU`; ``shared_weights`` defaults to ``False``.
+
+    Examples::
+
+        >>> import torch
+        >>> unit = SeparateNALU(2, 1, dtype=torch.float64)
+        >>> with torch.no_grad():
+        ...     _ = unit.W_hat.fill_(30.0), unit.M_hat.fill_(30.0)  # the additive path: W = [1, 1]
+        ...     _ = unit.W_hat_mul.fill_(-30.0), unit.M_hat_mul.fill_(30.0)  # the multiplicative: [-1, -1]
+        ...     _ = unit.G.fill_(-30.0)  # gate on the multiplicative path
+        >>> unit(torch.tensor([[2.0, 4.0]], dtype=torch.float64))
+        tensor([[0.1250]], dtype=torch.float64, grad_fn=<...>)
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, shared_weights: bool = False, **kwargs):
+        super().__init__(in_features, out_features, shared_weights=shared_weights, **kwargs)
+
+
 LN_GOLDEN_RATIO = math.log((1 + math.sqrt(5)) / 2)
 """ln φ: base-φ functions are the natural ones of a scaled argument, φ^z = exp(z ln φ)."""
 

@@ -16,17 +16,24 @@ from .input_regularizer import InputRegularized
 class _Regularized(InputRegularized, Scheduled):
     """A unit with a clamped weight and Madsen & Johansen's ramped sparsity regularizer, and
     (NAU, NMU) their input regularizer R_z, weighted by ``regularizer_z`` (0: off;
-    :class:`~nalm.units.input_regularizer.InputRegularized`)."""
+    :class:`~nalm.units.input_regularizer.InputRegularized`).
 
-    lower: float  # W's range is [lower, 1], enforced in forward and by project_()
+    ``clip=False`` keeps W as the optimizer leaves it (the forward pass still clamps it): the
+    reference's ``--oob-mode regualized`` with ``--regualizer-oob 0``, the "no W-clamp" rows of
+    its ablation (stable-nalu ``stable_nalu/layer/re_regualized_linear_nac.py:48-52, 65``,
+    ``re_regualized_linear_mnac.py:53-57, 70-72``)."""
+
+    lower: float  # W's range is [lower, 1], enforced in forward and (clip) by project_()
     inits: tuple[str, ...] = ("stable-nalu",)  # W's initializations (``init``), its paper's first
 
     def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, init: str = "stable-nalu",
-                 **kwargs):
+                 clip: bool = True, **kwargs):
         super().__init__(in_features, out_features, **kwargs)
         if init not in self.inits:
             raise ValueError(f"{type(self).__name__} init must be one of {self.inits}, got {init!r}")
-        self.init = init
+        if not isinstance(clip, bool):
+            raise ValueError(f"clip must be true or false, got {clip!r}")
+        self.init, self.clip = init, clip
         self._init_input_regularizer(regularizer_z)
         self.W = self.new_parameter(out_features, self.weight_columns())
         self.reset_parameters()
@@ -69,15 +76,23 @@ class _Regularized(InputRegularized, Scheduled):
         return total if z is None else total + z
 
     def project_(self) -> None:
-        """Clip W to its bounds, and drop the inputs kept for R_z (the training loop calls this after
-        every optimizer step, where the reference's ``optimize`` does both)."""
-        with torch.no_grad():
-            self.W.clamp_(*self.bounds)
+        """Clip W to its bounds (unless ``clip`` is off), and drop the inputs kept for R_z (the
+        training loop calls this after every optimizer step, where the reference's ``optimize``
+        does both)."""
+        if self.clip:
+            with torch.no_grad():
+                self.W.clamp_(*self.bounds)
         self.forget_inputs()
 
     def options(self) -> dict:
         return {**super().options(), **self.input_regularizer_options(),
-                **({"init": self.init} if self.init != self.inits[0] else {})}
+                **({"init": self.init} if self.init != self.inits[0] else {}), **({} if self.clip else {"clip": False})}
+
+    @property
+    def trains_through_forward(self) -> bool:
+        """While R_z is on (it needs every training forward pass's input), and without ``clip``
+        (the fused steps clip W after each step)."""
+        return super().trains_through_forward or not self.clip
 
 
 class NAU(_Regularized):
@@ -101,6 +116,9 @@ class NAU(_Regularized):
             pass keeps its input until :meth:`project_`, and the fused step is not used.
         init: ``'stable-nalu'`` (below), or ``'small-uniform'``: U[0, 0.1), the ``"rand"`` init of
             Heim et al.'s arithmetic task (nmheim/NeuralPowerUnits ``src/arithmetic_models.jl:37-38``).
+        clip: clip W to [-1, 1] after every optimizer step (default); ``False`` leaves W as the
+            optimizer does, clamped in the forward pass only (Madsen & Johansen's ablation,
+            "no W-clamp"), and trains without the fused step.
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -154,7 +172,8 @@ class NMU(_Regularized):
 
     Args:
         in_features, out_features, members, device, dtype: as for :class:`~nalm.units.nac.NAC`.
-        regularizer_scale, regularizer_start, regularizer_end, regularizer_z, init: as for :class:`NAU`.
+        regularizer_scale, regularizer_start, regularizer_end, regularizer_z, init, clip: as for
+            :class:`NAU` (``clip``: to [0, 1]).
 
     Shape:
         As for :class:`~nalm.units.nac.NAC`.
@@ -195,6 +214,12 @@ class NMU(_Regularized):
 
     def kernel_layer(self) -> KernelLayer:
         return KernelLayer("nmu", weight=self.W, **self.weight_source())
+
+    def sparsity(self) -> Tensor:
+        """R = mean(min(|W|, |1 - W|)) per member over the raw W, the reference's form
+        (``stable_nalu/functional/regualizer.py:21-25``): the NAU's on [0, 1], and on a W that
+        ``clip=False`` lets fall below -0.5 it pulls toward 0, where the NAU's would pull to -1."""
+        return self.per_member_mean(torch.minimum(self.W.abs(), (1 - self.W).abs()))
 
     def z_magnitude(self) -> Tensor:
         """W itself, the reference's ``1 - W`` (``regualizer_nmu_z.py:17``): equal to |W| on

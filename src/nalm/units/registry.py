@@ -26,6 +26,8 @@ UNITS = LazyTable({
     "inalu": ".inalu:INALU",
     "inalu-sw": ".inalu:SharedINALU",
     "g-nalu": ".nalu:GNALU",
+    "nalu-separate": ".nalu:SeparateNALU",
+    "gated-nau-nmu": ".gated:GatedNAUNMU",
     "nru": ".nru_nmru:NRU",
     "nmru": ".nru_nmru:NMRU",
     "mcfc": ".mcfc:MCFC",
