@@ -16,7 +16,7 @@ from ..lazy import LazyTable
 MODULES = ("blog_static", "trask2018_identity", "trask2018_static", "trask2018_recurrent", "madsen2020_static",
            "madsen2020_hidden_size", "madsen2020_input_size", "madsen2020_overlap_ratio", "madsen2020_subset_ratio",
            "madsen2020_interpolation_range", "madsen2020_regularization", "mistry2022_single", "heim2020_npu",
-           "schlor2020_inalu", "trask2018_mnist", "trask2018_translation", "trask2018_program")
+           "schlor2020_inalu", "schlor2020_inalu_functions", "schlor2020_inalu_init", "trask2018_mnist", "trask2018_translation", "trask2018_program")
 """The experiments' modules, in the order ``nalm list`` shows them."""
 
 EXPERIMENTS = LazyTable({module.replace("_", "-"): f".{module}:EXPERIMENT" for module in MODULES},

@@ -183,9 +183,10 @@ class Scorer(Protocol):
 class Experiment:
     """A benchmark: every (model, target, seed) it trains, how, and where that comes from.
 
-    ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
-    ``paper_seeds`` the seed count that give the published protocol (the workload's
-    :meth:`~Workload.at_paper_scale` gives its paper's tasks). ``unit_options(model, target,
+    ``train`` holds the default (quick) scale; ``paper_scale`` the training changes,
+    ``paper_seeds`` the seed count and ``paper_targets`` the targets (where the default runs
+    fewer) that give the published protocol (the workload's :meth:`~Workload.at_paper_scale`
+    gives its paper's tasks). ``unit_options(model, target,
     iterations)`` gives the per-unit options of one model on one target, so regularizer
     schedules scale with the run's length and may differ per model (one schedule for both
     layers of ``nau/nmu``) or per target (the NPU's on division); runs whose configs differ
@@ -207,6 +208,7 @@ class Experiment:
     train: TrainConfig
     paper_scale: dict = field(default_factory=dict)
     paper_seeds: int | None = None
+    paper_targets: tuple[str, ...] = ()
     unit_options: Callable[[str, str, int], dict] = lambda model, target, iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
     unit_train: dict = field(default_factory=dict)
@@ -221,9 +223,10 @@ class Experiment:
 
     def at_paper_scale(self) -> "Experiment":
         """This experiment as published: ``paper_scale``'s training settings, ``paper_seeds``
-        seeds and the workload's paper tasks, where given."""
+        seeds, ``paper_targets`` and the workload's paper tasks, where given."""
         return dataclasses.replace(self, train=self.train.replace(**self.paper_scale),
-                                   seeds=self.paper_seeds or self.seeds, workload=self.workload.at_paper_scale())
+                                   seeds=self.paper_seeds or self.seeds, targets=self.paper_targets or self.targets,
+                                   workload=self.workload.at_paper_scale())
 
     def with_ranges(self, interpolation: str | None = None, extrapolation: str | None = None) -> "Experiment":
         """This experiment with its one task's ranges replaced (e.g. ``"[1,2]"``, ``"[-6,-2]U[2,6]"``)."""

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from .distributions import DistributionTask
+from .distributions import DistributionTask, SelectorTask
 from .protocol import Task
 from .ranges import Range
 from .recurrent import RecurrentTask
 from .static import PoolTask, StaticTask
 
 TASK_KINDS: dict[str, type] = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask,
-                             "DistributionTask": DistributionTask}
+                             "DistributionTask": DistributionTask, "SelectorTask": SelectorTask}
 
 
 def task_to_dict(task: Task) -> dict:
