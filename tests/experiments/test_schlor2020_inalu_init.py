@@ -3,6 +3,7 @@ iNALU's initialization study: the card, the paper-scale plan with each initializ
 that train it, and the published success rates."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.protocol import protocol_card
 from nalm.experiments.schlor2020_inalu_init import COUNTS, Init, initialization
+from nalm.results import ResultsStore
+from nalm.runner import run_experiment
 from nalm.runner.plan import populations_of, prepare
 from nalm.train import ArithmeticPopulation, TrainConfig
 
@@ -85,3 +88,23 @@ def test_published_cells_are_the_result_csv():
     index = experiment.workload.axis.values.index(Init(0, 0, 1, 0.1))
     assert published[index].values == {"iNALU": {"add": 2 / 11, "sub": 1 / 8, "mul": 0.0, "div": 0.0}}
     assert published[index].models == {"iNALU": "inalu"} and "sub 8" in published[index].source
+
+
+def test_a_tiny_run_of_two_initializations_is_stored_and_reported_beside_the_published_rates(tmp_path):
+    experiment = EXPERIMENTS[NAME]
+    workload = experiment.workload
+    two = dataclasses.replace(workload, tasks=workload.tasks[:2], task_labels=workload.task_labels[:2],
+                              axis=dataclasses.replace(workload.axis, values=workload.axis.values[:2]),
+                              baseline_models=1)
+    tiny = dataclasses.replace(experiment, workload=two, published=experiment.published[:2])
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        summary = run_experiment(tiny, store, seeds=1, overrides={"iterations": 20, "eval_every": 10,
+                                                                  "eval_samples": 16})
+        runs = store.runs(NAME)
+    assert summary.trained == len(runs) == 2 * 2  # two initializations of + and −
+    inits = {run.config["task_index"]: run.config["train"]["unit_options"]["inalu"] for run in runs}
+    assert inits[0]["init_mean"] == [-1.0, -1.0, -1.0] and inits[1]["init_std"] == [0.5, 0.5, 0.5]
+    assert all("formula" not in run.metrics for run in runs)  # read_formulas off: nalm explain reads them
+    report = tiny.render(tiny.summarize(runs))
+    assert "Beside the published numbers: Schlör et al. 2020, experiment 3, init -1,-1,-1 σ0.1" in report
+    assert "/ 100%" in report  # + and − from -1,-1,-1 σ0.1: 11 of 11 and 9 of 9 published
