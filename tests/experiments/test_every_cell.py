@@ -20,6 +20,9 @@ from nalm.results import ResultsStore
 from nalm.runner import run_experiment
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
+LONG = {"schlor2020-inalu-functions"}
+"""Experiments whose tiny run takes minutes (reading back the formulas of 24 untrained 100-input
+networks); their own test modules run a part of them in the default suite."""
 
 
 def models_of(experiment) -> list[str]:
@@ -34,7 +37,7 @@ def variants() -> list:
     for name, experiment in EXPERIMENTS.items():
         if isinstance(experiment.workload, DataSet):  # tests/cli/test_dataset_runs.py
             continue
-        out.append(pytest.param(experiment, id=name))
+        out.append(pytest.param(experiment, id=name, marks=[pytest.mark.slow] if name in LONG else []))
         if experiment.workload.paper_tasks:
             paper = dataclasses.replace(experiment, workload=experiment.workload.at_paper_scale())
             out.append(pytest.param(paper, id=f"{name}-paper-tasks", marks=pytest.mark.slow))  # 1000-step sequences
