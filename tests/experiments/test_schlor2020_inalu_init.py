@@ -28,7 +28,7 @@ def test_listed_and_every_setting_of_its_card_has_a_source():
     rows = {s.name: s for s in card.settings}
     assert "exp3/experimentplanner.py:19-22" in rows["axis"].source
     assert rows["ranges"].value == "interpolation [-2.0, 2.0], extrapolation [8.0, 12.0]"
-    assert {d.setting for d in card.deviations} >= {"training script", "models", "loss", "targets", "seeds"}
+    assert {d.setting for d in card.deviations} >= {"task", "models", "optimizer", "targets", "seeds"}
     assert {(i.w, i.m, i.g, i.std) for i in experiment.workload.axis.values} == PLANNED
     assert len(experiment.workload.axis.values) == 54
 

@@ -181,7 +181,7 @@ EXPERIMENT = Experiment(
         "models": f"{RESULTS} (cell NALUi in every run's name; the planner's :18 says NALU)",
     },
     deviations=(
-        Deviation("training script", "a script that reads the planner's options (--ig, --isg, --iw, ..., "
+        Deviation("task", "a training script that reads the planner's options (--ig, --isg, --iw, ..., "
                   "experimentplanner.py:69-78) and names its runs nalu_org...; it is not in the repository, and "
                   "nalu_syn_simple_func.py, which the README names for experiments 3 and 4, fixes the init "
                   "(:163-169)", "experiment 4's protocol (nalu_syn_simple_func.py) with the init swept",
@@ -190,7 +190,7 @@ EXPERIMENT = Experiment(
         Deviation("models", "the cell NALUi (every run's file name), which no file of the repository defines",
                   "nalm's inalu, the iNALU with independent weights (the paper's); --units inalu-sw runs the "
                   "shared-weight one with the same inits", "the name does not say which iNALU it was"),
-        Deviation("loss", "root mean squared error (experimentplanner.py:65, loss rsme)",
+        Deviation("optimizer", "the loss: root mean squared error (experimentplanner.py:65, loss rsme)",
                   "the mean squared error", "nalm trains every experiment on the MSE; both have the same minima"),
         Deviation("targets", "four operations (experimentplanner.py:16)", "+ and − by default (--paper-scale: all "
                   "four)", "no initialization solves × or ÷ in any published run, and 54 initializations of "
