@@ -126,7 +126,7 @@ COUNTS = {
 INITS = tuple(Init(*key) for key in COUNTS)
 AXIS = Axis("initialization (means of Ŵ, M̂, G; σ)", INITS, configure=initialization, categorical=True)
 TASK = SelectorTask("truncated-normal", [-2, 2], [8, 12], std=1.0)
-TRAIN = TrainConfig(optimizer="rmsprop", lr=0.01, batch_size=64, iterations=500, eval_every=50,
+TRAIN = TrainConfig(optimizer="rmsprop", lr=0.01, batch_size=64, iterations=1_000, eval_every=100,
                     eval_samples=1_000, grad_clip=0.1, hidden=2)
 
 
