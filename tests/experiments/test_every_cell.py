@@ -20,7 +20,9 @@ from nalm.results import ResultsStore
 from nalm.runner import run_experiment
 
 TINY = {"iterations": 3, "eval_every": 2, "eval_samples": 8, "batch_size": 8}
-SLOW = {"heim2020-npu-arithmetic"}  # 100 × 100 networks: reading back its 20 cells' formulas takes a minute or more
+SLOW = {"heim2020-npu-arithmetic", "schlor2020-inalu-functions"}
+"""Experiments whose tiny run takes minutes (reading back the formulas of many untrained
+100-input networks); their own test modules run a part of them in the default suite."""
 
 
 def models_of(experiment) -> list[str]:

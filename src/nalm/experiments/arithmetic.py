@@ -56,6 +56,9 @@ class ArithmeticTasks:
         target_tasks: the indices of the tasks a target trains on, where a target is tested on
             ranges of its own (Heim et al.'s √x, tested on positive inputs only); a target not
             named trains on every task.
+        read_formulas: read each trained network's formula back beside training (the report's
+            count of exact networks); ``False`` leaves it to ``nalm explain RUN_ID``, where
+            reading hundreds of 100-input networks would take longer than training them.
     """
 
     tasks: tuple
@@ -68,6 +71,7 @@ class ArithmeticTasks:
     extra_figures: tuple[Callable, ...] = ()
     axis: Axis | None = None
     target_tasks: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    read_formulas: bool = True
 
     members_independent = True  # ArithmeticPopulation draws and computes a member as it would alone
     worker_steps = 1_000_000  # a core trains 1e6 member-steps in about a minute (docs/performance.md)
@@ -223,7 +227,10 @@ class ArithmeticTasks:
     def read_back(self, part: Part, results: list[MemberResult]) -> None:
         """Each member's formula, how far it is from the network (``formula_error``:
         :attr:`nalm.explain.Explanation.relative_change`) and whether its network computes the
-        target exactly, read beside training, so that worker processes share the work."""
+        target exactly, read beside training, so that worker processes share the work (none
+        where :attr:`read_formulas` is off)."""
+        if not self.read_formulas:
+            return
         for result in results:
             result.metrics["formula"], result.metrics["formula_error"], result.metrics["formula_matches"] = \
                 formula(part.model, result, part.config)

@@ -18,7 +18,8 @@ MODULES = ("blog_static", "trask2018_identity", "trask2018_static", "trask2018_r
            "madsen2020_interpolation_range", "madsen2020_regularization", "madsen2020_ablation", "madsen2020_simple_mul",
            "mistry2022_single", "mistry2022_input_size", "mistry2022_division", "mistry2022_division_beta",
            "mistry2022_robust_nmu", "mistry2022_snmu_noise", "heim2020_npu", "heim2020_npu_arithmetic",
-           "schlor2020_inalu", "trask2018_mnist", "trask2018_translation", "trask2018_program")
+           "schlor2020_inalu", "schlor2020_inalu_functions", "schlor2020_inalu_init",
+           "trask2018_mnist", "trask2018_translation", "trask2018_program")
 """The experiments' modules, in the order ``nalm list`` shows them."""
 
 EXPERIMENTS = LazyTable({module.replace("_", "-"): f".{module}:EXPERIMENT" for module in MODULES},

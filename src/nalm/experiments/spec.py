@@ -183,11 +183,12 @@ class Scorer(Protocol):
 class Experiment:
     """A benchmark: every (model, target, seed) it trains, how, and where that comes from.
 
-    ``train`` holds the default (quick) scale; ``paper_scale`` the training changes and
-    ``paper_seeds`` the seed count that give the published protocol (the workload's
-    :meth:`~Workload.at_paper_scale` gives its paper's tasks), and ``paper_model_train`` the
-    per-model settings that replace ``model_train``'s there (a model whose runs are longer than
-    the others' at both scales). ``unit_options(model, target,
+    ``train`` holds the default (quick) scale; ``paper_scale`` the training changes,
+    ``paper_seeds`` the seed count and ``paper_targets`` the targets (where the default runs
+    fewer) that give the published protocol (the workload's :meth:`~Workload.at_paper_scale`
+    gives its paper's tasks), and ``paper_model_train`` the per-model settings that replace
+    ``model_train``'s there (a model whose runs are longer than the others' at both scales).
+    ``unit_options(model, target,
     iterations)`` gives the per-unit options of one model on one target, so regularizer
     schedules scale with the run's length and may differ per model (one schedule for both
     layers of ``nau/nmu``) or per target (the NPU's on division); runs whose configs differ
@@ -212,6 +213,7 @@ class Experiment:
     paper_scale: dict = field(default_factory=dict)
     paper_seeds: int | None = None
     paper_model_train: dict[str, dict] = field(default_factory=dict)
+    paper_targets: tuple[str, ...] = ()
     unit_options: Callable[[str, str, int], dict] = lambda model, target, iterations: {}
     model_train: dict[str, dict] = field(default_factory=dict)
     target_train: dict[str, dict] = field(default_factory=dict)
@@ -227,11 +229,13 @@ class Experiment:
 
     def at_paper_scale(self) -> "Experiment":
         """This experiment as published: ``paper_scale``'s training settings, ``paper_seeds``
-        seeds, ``paper_model_train``'s per-model settings and the workload's paper tasks, where given."""
+        seeds, ``paper_targets``, ``paper_model_train``'s per-model settings and the workload's
+        paper tasks, where given."""
         model_train = {**self.model_train, **{model: {**self.model_train.get(model, {}), **settings}
                                               for model, settings in self.paper_model_train.items()}}
         return dataclasses.replace(self, train=self.train.replace(**self.paper_scale), model_train=model_train,
-                                   seeds=self.paper_seeds or self.seeds, workload=self.workload.at_paper_scale())
+                                   seeds=self.paper_seeds or self.seeds, targets=self.paper_targets or self.targets,
+                                   workload=self.workload.at_paper_scale())
 
     def with_ranges(self, interpolation: str | None = None, extrapolation: str | None = None) -> "Experiment":
         """This experiment with its one task's ranges replaced (e.g. ``"[1,2]"``, ``"[-6,-2]U[2,6]"``)."""
