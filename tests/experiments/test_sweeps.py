@@ -18,14 +18,14 @@ from nalm.runner.plan import populations_of, prepare
 from nalm.train import ArithmeticPopulation
 
 # Per experiment: the values of its script and its seeds (stable-nalu lfs_batch_jobs/), and the
-# rows nalm runs of the script's six (NAC•, NALU, NMU; NAU on + and −, NMU on × for λ).
+# rows nalm runs: the script's six (NAC•, NAC•,σ, NALU, NMU, NAC•,NMU, gated NAU/NMU); NAU on + and −, NMU on × for λ.
 SCRIPTS = {
-    "madsen2020-hidden-size": ((2, 3, 4, 5, 6, 7, 8, 9, 10), 50, 5),  # function_task_static_mul_hidden_size.sh:5, 7
-    "madsen2020-input-size": ((4, 10, 25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275, 300), 50, 5),  # :5, 10
-    "madsen2020-overlap-ratio": ((0.0, 0.1, 0.25, 0.5, 0.75, 1.0), 50, 5),  # function_task_static_mul_overlap.sh:5, 7
-    "madsen2020-subset-ratio": ((0.05, 0.10, 0.25, 0.50), 50, 5),  # function_task_static_mul_subset.sh:5, 7
+    "madsen2020-hidden-size": ((2, 3, 4, 5, 6, 7, 8, 9, 10), 50, 6),  # function_task_static_mul_hidden_size.sh:5, 7
+    "madsen2020-input-size": ((4, 10, 25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275, 300), 50, 6),  # :5, 10
+    "madsen2020-overlap-ratio": ((0.0, 0.1, 0.25, 0.5, 0.75, 1.0), 50, 6),  # function_task_static_mul_overlap.sh:5, 7
+    "madsen2020-subset-ratio": ((0.05, 0.10, 0.25, 0.50), 50, 6),  # function_task_static_mul_subset.sh:5, 7
     "madsen2020-interpolation-range": (("[-2,-1]", "[-2,2]", "[0,1]", "[0.1,0.2]", "[1,2]", "[1.1,1.2]", "[10,20]"),
-                                       50, 5),  # function_task_static_mul_range.sh:5, 8
+                                       50, 6),  # function_task_static_mul_range.sh:5, 8
     "madsen2020-regularization": ((0, 0.01, 0.1, 1, 10, 100), 25, 3),  # function_task_static_regualization.sh:4, 6
 }
 
@@ -65,8 +65,9 @@ def test_paper_scale_plans_the_scripts_runs(name):
     assert {run.seed for run in plan.runs} == set(range(seeds))
     for run in plan.runs:
         options = run.config.unit_options
-        if run.model == "nau/nmu":  # the script's default ramp, 1e6 → 2e6, in every run of every value
-            assert (options["nmu"]["regularizer_start"], options["nmu"]["regularizer_end"]) == (1e6, 2e6)
+        if run.model in ("nau/nmu", "gated-nau-nmu"):  # the script's default ramp, 1e6 → 2e6, every run and value
+            unit = run.model.split("/")[-1]
+            assert (options[unit]["regularizer_start"], options[unit]["regularizer_end"]) == (1e6, 2e6)
         expected = 5_000_000
         if name == "madsen2020-input-size":  # --max-iterations ${max_miters}000000 (:7)
             expected = {125: 10_000_000, 150: 10_000_000, 175: 10_000_000, 200: 10_000_000}.get(
