@@ -9,7 +9,7 @@ import torch
 import nalm
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.heim2020_npu_arithmetic import MEDIAN_ABSOLUTE_DEVIATIONS, PUBLISHED
-from nalm.experiments.protocol import protocol_card
+from nalm.experiments.protocol import protocol_card, render_card
 from nalm.philox import Draws
 from nalm.report.markdown import comparable_cells
 from nalm.report.summary import task_key
@@ -37,6 +37,9 @@ def test_listed_and_every_setting_of_its_card_has_a_source():
     assert card.missing_sources() == []
     rows = {s.name: s.value for s in card.settings}
     assert "init='small-uniform', gate_init=1.0" in rows["model nau/npu"]
+    for model in HEIM.models:  # every init is U[0, 0.1): no unit's default init beside it
+        assert " with init " not in rows[f"model {model}"], model
+    assert "with init W_re Glorot uniform, W_im = 0, g = 0.5" in render_card(protocol_card(EXPERIMENTS["heim2020-npu"]))
     assert "NaiveNPU" in rows["model nau/naive-npu"] and "gate_init" not in rows["model nau/naive-npu"]
 
 
@@ -60,8 +63,15 @@ def test_paper_scale_plans_the_scripts_runs():
                 assert (options["beta_step"], options["init"], options["penalty"]) == (10_000, "small-uniform", "norm")
         if "npu" in config.unit_options:
             assert config.unit_options["npu"]["gate_init"] == 1.0  # arithmetic_models.jl:83
-        for unit in ("nau", "nmu", "nalu"):  # every weight U[0, 0.1) (arithmetic_models.jl:37-38, 50-65)
-            assert config.unit_options.get(unit, {"init": "small-uniform"})["init"] == "small-uniform"
+        units = {"nau/npu": {"nau", "npu"}, "nau/real-npu": {"nau", "real-npu"}, "nalu": {"nalu"},
+                 "nau/nmu": {"nau", "nmu"}, "nau/naive-npu": {"nau", "naive-npu"}}[run.model]
+        assert set(config.unit_options) == units
+        for unit in units:  # every weight U[0, 0.1) (arithmetic_models.jl:37-38, 50-65)
+            assert config.unit_options[unit]["init"] == "small-uniform"
+        if "nalu" in units:  # src/nalu.jl:18, 24
+            assert (config.unit_options["nalu"]["eps"], config.unit_options["nalu"]["gate_bias"]) == (1e-8, True)
+        for unit in units & {"nau", "nmu"}:  # no regularizer of their own (src/nau.jl:8-9, src/nmu.jl:9-10)
+            assert config.unit_options[unit]["regularizer_scale"] == 0.0
 
 
 def test_batches_are_the_sobol_sequence_in_order():
