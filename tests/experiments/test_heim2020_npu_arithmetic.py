@@ -11,7 +11,7 @@ from nalm.experiments import EXPERIMENTS
 from nalm.experiments.heim2020_npu_arithmetic import MEDIAN_ABSOLUTE_DEVIATIONS, PUBLISHED
 from nalm.experiments.protocol import protocol_card, render_card
 from nalm.philox import Draws
-from nalm.report.markdown import comparable_cells
+from nalm.report.markdown import comparable_cells, published_section
 from nalm.report.summary import task_key
 from nalm.results import ResultsStore
 from nalm.runner import run_experiment
@@ -132,3 +132,18 @@ def test_a_tiny_run_trains_and_reports_beside_the_table(tmp_path):
     report = HEIM.render(HEIM.summarize(runs))
     assert "mean squared error of the final model" in report
     assert "| NaiveNPU (`nau/naive-npu`) | " in report and " / 5.40e+17 |" in report
+
+
+def test_a_paper_scale_run_is_not_said_to_differ_from_the_published_protocol():
+    """The NMU's 10,000 and 20,000 steps are the scripts' own (*_l1_runs.jl:59-60), not a difference."""
+    def cells(scale):
+        return {(model, target): SimpleNamespace(iterations={scale.config_for(model, target).iterations},
+                                                 extrapolation_mse=(0.1,), success_rate=0.5)
+                for model in HEIM.models for target in HEIM.targets}
+
+    paper = published_section(HEIM, PUBLISHED, cells(HEIM.at_paper_scale()), list(HEIM.targets), [10])
+    assert "Our protocol matches the published one in iterations and seeds." in paper
+    assert not any("differ" in line for line in paper)
+    default = published_section(HEIM, PUBLISHED, cells(HEIM), list(HEIM.targets), [2])
+    assert ("The protocols differ, so compare with care: iterations: ours 2000, published 100000; seeds: ours 2, "
+            "published 10.") in default  # the NMU's 10,000 and 20,000 steps are the published ones at both scales
