@@ -18,6 +18,7 @@ from nalm.runner import run_experiment
 from nalm.runner.plan import prepare
 from nalm.streams import EXTRAPOLATION, TRAIN
 from nalm.tasks import SobolTask, task_from_dict, task_to_dict
+from nalm.tasks.sobol import sobol_points
 from nalm.tasks.targets import TARGETS
 
 NAME = "heim2020-npu-arithmetic"
@@ -147,3 +148,15 @@ def test_a_paper_scale_run_is_not_said_to_differ_from_the_published_protocol():
     default = published_section(HEIM, PUBLISHED, cells(HEIM), list(HEIM.targets), [2])
     assert ("The protocols differ, so compare with care: iterations: ours 2000, published 100000; seeds: ours 2, "
             "published 10.") in default  # the NMU's 10,000 and 20,000 steps are the published ones at both scales
+
+
+def test_every_seeds_batch_of_a_step_comes_from_one_computation_of_its_points():
+    """A population's streams all take a step's Sobol points: they are computed once a step, and
+    kept read only, so that no stream's mapping can change another's."""
+    task = HEIM.workload.tasks[0]
+    sobol_points.cache_clear()
+    first, second = (task.sample(128, Draws(seed=seed, stream=TRAIN, step=7)) for seed in (0, 1))
+    np.testing.assert_array_equal(first, second)
+    assert sobol_points.cache_info().misses == 1 and sobol_points.cache_info().hits == 1
+    with pytest.raises(ValueError, match="read-only"):
+        sobol_points(1 + 7 * 128, 128, 100)[0, 0] = 1.0
