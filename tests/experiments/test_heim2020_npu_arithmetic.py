@@ -104,6 +104,8 @@ def test_published_numbers_are_table_2s():
     assert (values["NaiveNPU"]["add"], values["NMU"]["reciprocal"]) == (161.65, 1.622)
     assert (MEDIAN_ABSOLUTE_DEVIATIONS["NPU"]["mul"], MEDIAN_ABSOLUTE_DEVIATIONS["NaiveNPU"]["sqrt"]) == (0.9, 9.3e8)
     assert set(PUBLISHED.models.values()) == set(HEIM.models) and PUBLISHED.metric == "extrapolation_mse"
+    # mult_l1_runs.jl trains the NALU at dc3b02a, not since 29fc2f9 (so not at the pinned e1b9a45)
+    assert "@dc3b02a scripts/arithmetic/mult_l1_runs.jl:58" in PUBLISHED.source and "29fc2f9" in PUBLISHED.source
 
 
 def test_the_nmus_shorter_runs_are_compared_with_the_published_table():
