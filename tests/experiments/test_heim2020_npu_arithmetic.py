@@ -9,15 +9,16 @@ import torch
 import nalm
 from nalm.experiments import EXPERIMENTS
 from nalm.experiments.heim2020_npu_arithmetic import MEDIAN_ABSOLUTE_DEVIATIONS, PUBLISHED
-from nalm.experiments.protocol import protocol_card
+from nalm.experiments.protocol import protocol_card, render_card
 from nalm.philox import Draws
-from nalm.report.markdown import comparable_cells
+from nalm.report.markdown import comparable_cells, published_section
 from nalm.report.summary import task_key
 from nalm.results import ResultsStore
 from nalm.runner import run_experiment
 from nalm.runner.plan import prepare
 from nalm.streams import EXTRAPOLATION, TRAIN
 from nalm.tasks import SobolTask, task_from_dict, task_to_dict
+from nalm.tasks.sobol import sobol_points
 from nalm.tasks.targets import TARGETS
 
 NAME = "heim2020-npu-arithmetic"
@@ -37,6 +38,9 @@ def test_listed_and_every_setting_of_its_card_has_a_source():
     assert card.missing_sources() == []
     rows = {s.name: s.value for s in card.settings}
     assert "init='small-uniform', gate_init=1.0" in rows["model nau/npu"]
+    for model in HEIM.models:  # every init is U[0, 0.1): no unit's default init beside it
+        assert " with init " not in rows[f"model {model}"], model
+    assert "with init W_re Glorot uniform, W_im = 0, g = 0.5" in render_card(protocol_card(EXPERIMENTS["heim2020-npu"]))
     assert "NaiveNPU" in rows["model nau/naive-npu"] and "gate_init" not in rows["model nau/naive-npu"]
 
 
@@ -60,8 +64,15 @@ def test_paper_scale_plans_the_scripts_runs():
                 assert (options["beta_step"], options["init"], options["penalty"]) == (10_000, "small-uniform", "norm")
         if "npu" in config.unit_options:
             assert config.unit_options["npu"]["gate_init"] == 1.0  # arithmetic_models.jl:83
-        for unit in ("nau", "nmu", "nalu"):  # every weight U[0, 0.1) (arithmetic_models.jl:37-38, 50-65)
-            assert config.unit_options.get(unit, {"init": "small-uniform"})["init"] == "small-uniform"
+        units = {"nau/npu": {"nau", "npu"}, "nau/real-npu": {"nau", "real-npu"}, "nalu": {"nalu"},
+                 "nau/nmu": {"nau", "nmu"}, "nau/naive-npu": {"nau", "naive-npu"}}[run.model]
+        assert set(config.unit_options) == units
+        for unit in units:  # every weight U[0, 0.1) (arithmetic_models.jl:37-38, 50-65)
+            assert config.unit_options[unit]["init"] == "small-uniform"
+        if "nalu" in units:  # src/nalu.jl:18, 24
+            assert (config.unit_options["nalu"]["eps"], config.unit_options["nalu"]["gate_bias"]) == (1e-8, True)
+        for unit in units & {"nau", "nmu"}:  # no regularizer of their own (src/nau.jl:8-9, src/nmu.jl:9-10)
+            assert config.unit_options[unit]["regularizer_scale"] == 0.0
 
 
 def test_batches_are_the_sobol_sequence_in_order():
@@ -93,6 +104,8 @@ def test_published_numbers_are_table_2s():
     assert (values["NaiveNPU"]["add"], values["NMU"]["reciprocal"]) == (161.65, 1.622)
     assert (MEDIAN_ABSOLUTE_DEVIATIONS["NPU"]["mul"], MEDIAN_ABSOLUTE_DEVIATIONS["NaiveNPU"]["sqrt"]) == (0.9, 9.3e8)
     assert set(PUBLISHED.models.values()) == set(HEIM.models) and PUBLISHED.metric == "extrapolation_mse"
+    # mult_l1_runs.jl trains the NALU at dc3b02a, not since 29fc2f9 (so not at the pinned e1b9a45)
+    assert "@dc3b02a scripts/arithmetic/mult_l1_runs.jl:58" in PUBLISHED.source and "29fc2f9" in PUBLISHED.source
 
 
 def test_the_nmus_shorter_runs_are_compared_with_the_published_table():
@@ -122,3 +135,30 @@ def test_a_tiny_run_trains_and_reports_beside_the_table(tmp_path):
     report = HEIM.render(HEIM.summarize(runs))
     assert "mean squared error of the final model" in report
     assert "| NaiveNPU (`nau/naive-npu`) | " in report and " / 5.40e+17 |" in report
+
+
+def test_a_paper_scale_run_is_not_said_to_differ_from_the_published_protocol():
+    """The NMU's 10,000 and 20,000 steps are the scripts' own (*_l1_runs.jl:59-60), not a difference."""
+    def cells(scale):
+        return {(model, target): SimpleNamespace(iterations={scale.config_for(model, target).iterations},
+                                                 extrapolation_mse=(0.1,), success_rate=0.5)
+                for model in HEIM.models for target in HEIM.targets}
+
+    paper = published_section(HEIM, PUBLISHED, cells(HEIM.at_paper_scale()), list(HEIM.targets), [10])
+    assert "Our protocol matches the published one in iterations and seeds." in paper
+    assert not any("differ" in line for line in paper)
+    default = published_section(HEIM, PUBLISHED, cells(HEIM), list(HEIM.targets), [2])
+    assert ("The protocols differ, so compare with care: iterations: ours 2000, published 100000; seeds: ours 2, "
+            "published 10.") in default  # the NMU's 10,000 and 20,000 steps are the published ones at both scales
+
+
+def test_every_seeds_batch_of_a_step_comes_from_one_computation_of_its_points():
+    """A population's streams all take a step's Sobol points: they are computed once a step, and
+    kept read only, so that no stream's mapping can change another's."""
+    task = HEIM.workload.tasks[0]
+    sobol_points.cache_clear()
+    first, second = (task.sample(128, Draws(seed=seed, stream=TRAIN, step=7)) for seed in (0, 1))
+    np.testing.assert_array_equal(first, second)
+    assert sobol_points.cache_info().misses == 1 and sobol_points.cache_info().hits == 1
+    with pytest.raises(ValueError, match="read-only"):
+        sobol_points(1 + 7 * 128, 128, 100)[0, 0] = 1.0

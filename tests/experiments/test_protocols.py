@@ -1,4 +1,5 @@
 """Each experiment's unit settings against its reference protocol (issue #11, items 4-7, 10)."""
+import dataclasses
 import math
 
 import pytest
@@ -131,3 +132,18 @@ def test_unit_settings_have_sources(experiment):
     for model in experiment.models:
         for unit in options(experiment, model):
             assert f"init: {unit}" in experiment.sources or f"unit options: {unit}" in experiment.sources, (model, unit)
+
+
+def test_an_experiments_training_settings_merge_unit_options_per_unit_across_levels():
+    """model_train's own unit options, target_train's, then the model's on the target: a later level
+    replaces the options of the units it names, not every unit's (as the user's overrides merge)."""
+    base = EXPERIMENTS["heim2020-npu-arithmetic"]
+    experiment = dataclasses.replace(
+        base, target_train={"mul": {"lr": 0.5, "unit_options": {"nmu": {"regularizer_start": 7}}}},
+        model_train={"nau/nmu": {"lr": 0.1, "unit_options": {"nau": {"regularizer_scale": 1.0}},
+                                 "targets": {"mul": {"iterations": 30, "unit_options": {"nmu": {"clip": False}}}}}})
+    assert experiment.train_overrides("nau/nmu", "mul") == {
+        "lr": 0.5, "iterations": 30, "unit_options": {"nau": {"regularizer_scale": 1.0}, "nmu": {"clip": False}}}
+    assert experiment.train_overrides("nau/nmu", "add") == {
+        "lr": 0.1, "unit_options": {"nau": {"regularizer_scale": 1.0}}}
+    assert experiment.config_for("nau/nmu", "mul").unit_options["nau"] == {"regularizer_scale": 1.0}

@@ -250,3 +250,24 @@ def test_modified_real_npu_clips_draws_as_the_nau_and_pulls_to_discrete_values()
         NPU(2, 1, clip="wg")
     with pytest.raises(ValueError, match="clip must be one of"):
         RealNPU(2, 1, clip="x")
+
+
+def test_options_name_init_gate_init_and_penalty_only_where_they_differ_from_the_defaults():
+    """As the NAU's and NMU's: a repr, and a protocol card, show an init only where it was chosen."""
+    assert not {"init", "gate_init", "penalty"} & set(NPU(2, 1).options())
+    assert "init" not in ModifiedRealNPU(2, 1).options()  # its default is the NAU's draw
+    chosen = NPU(2, 1, init="small-uniform", gate_init=1.0, penalty="norm").options()
+    assert (chosen["init"], chosen["gate_init"], chosen["penalty"]) == ("small-uniform", 1.0, "norm")
+    assert RealNPU(2, 1, init="glorot", gate_init=0.5).init_description() == RealNPU.init_scheme
+    assert RealNPU(2, 1, gate_init=1.0).init_description() is None  # g = 0.5 no longer holds
+    assert ModifiedRealNPU(2, 1).init_description() == ModifiedRealNPU.init_scheme
+    assert NaiveNPU(2, 1, init="small-uniform").init_description() is None
+
+
+def test_naive_npu_refuses_a_gate_init_and_passes_its_other_options_on():
+    with pytest.raises(TypeError, match="gate_init"):
+        NaiveNPU(2, 1, gate_init=0.5)  # even the NPU's default: there is no gate
+    with pytest.raises(ValueError, match="not the NPU's"):
+        NaiveNPU(2, 1, clip="wg")
+    unit = NaiveNPU(2, 1, members=3, beta_step=7, penalty="norm", dtype=F64)
+    assert unit.W_re.shape == (3, 1, 2) and unit.beta[3] == 7 and unit.options()["penalty"] == "norm"

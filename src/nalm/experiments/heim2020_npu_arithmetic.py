@@ -84,7 +84,10 @@ PUBLISHED = Published(
     source=f"Heim et al. 2020, section 4.3's table ({REFERENCE} plots/arithmetic100_val.tex, written by "
            "scripts/arithmetic/revalidate.jl:147-204): the validation MSE on 10,000 Sobol points, the median over "
            "the 10 runs of lowest validation error (of 20 on ×), runs with a nan loss left out; the median absolute "
-           "deviations are heim2020_npu_arithmetic.MEDIAN_ABSOLUTE_DEVIATIONS. Ours is the median over seeds",
+           "deviations are heim2020_npu_arithmetic.MEDIAN_ABSOLUTE_DEVIATIONS. The NALU's × (2.9e83) comes from "
+           "runs of an earlier version of the script: mult_l1_runs.jl at e1b9a45 no longer trains the NALU (commit "
+           "29fc2f9 took it out of its models, line 58), which nmheim/NeuralPowerUnits@dc3b02a "
+           "scripts/arithmetic/mult_l1_runs.jl:58 still trains. Ours is the median over seeds",
     metric="extrapolation_mse",
     models={"NPU": "nau/npu", "RealNPU": "nau/real-npu", "NALU": "nalu", "NMU": "nau/nmu",
             "NaiveNPU": "nau/naive-npu"},

@@ -232,11 +232,12 @@ def batch_text(train, tasks) -> str:
 
 def describe_layers(net) -> str:
     """``NAU(in_features=100, ...) → NMU(...)``: each child module with its options, and its
-    init where that is fixed rather than an option."""
+    init where that is fixed, or an option left at its default (:meth:`~nalm.units.base.ArithmeticUnit.init_description`)."""
     parts = []
     for name, child in net.named_children():
         label = "" if name.isdigit() else f"{name}: "
-        scheme = getattr(child, "init_scheme", None)
+        describe = getattr(child, "init_description", None)  # a unit's; not other modules'
+        scheme = describe() if describe else None
         init = f" with init {scheme}" if scheme else ""
         parts.append(f"{label}{type(child).__name__}({child.extra_repr()}){init}")
     return " → ".join(parts)

@@ -37,8 +37,20 @@ def overrides_for(overrides: dict | None, model: str, target: str) -> dict:
     overrides = overrides or {}
     own = table(table(overrides.get(MODELS, {}), MODELS).get(model, {}), f"{MODELS}.{model}")
     for_target = table(own.get(TARGETS, {}), f"{MODELS}.{model}.{TARGETS}").get(target, {})
-    levels = [{k: v for k, v in overrides.items() if k != MODELS}, {k: v for k, v in own.items() if k != TARGETS},
-              table(for_target, f"{MODELS}.{model}.{TARGETS}.{target}")]
+    return merged_levels({k: v for k, v in overrides.items() if k != MODELS},
+                         {k: v for k, v in own.items() if k != TARGETS},
+                         table(for_target, f"{MODELS}.{model}.{TARGETS}.{target}"))
+
+
+def merged_levels(*levels: dict) -> dict:
+    """Training settings given at several levels, each later one's replacing an earlier one's,
+    but unit options merged per unit (a later level's options of one unit replace the earlier
+    level's options of that unit only).
+
+    >>> merged_levels({"lr": 0.1, "unit_options": {"nau": {"init": "small-uniform"}}},
+    ...               {"lr": 0.2, "unit_options": {"nmu": {"init": "small-uniform"}}})
+    {'lr': 0.2, 'unit_options': {'nau': {'init': 'small-uniform'}, 'nmu': {'init': 'small-uniform'}}}
+    """
     merged: dict = {}
     for level in levels:
         earlier, given = merged.get("unit_options"), level.get("unit_options")
@@ -259,25 +271,22 @@ class Experiment:
         every = {name: value for name, value in (overrides or {}).items() if name != MODELS}
         return self.train.replace(**self.workload.training_settings(self, every))
 
-    def train_overrides(self, model: str, target: str | None = None) -> dict:
-        """The training settings ``model`` runs with beyond the defaults: its own, else ``unit_train``
-        for a model made of units; on ``target``, then ``target_train``'s for it, then the model's
-        own for it.
+    def train_overrides(self, model: str, target: str) -> dict:
+        """The training settings ``model`` runs with on ``target`` beyond the defaults, merged as
+        :func:`merged_levels` merges them (later levels take precedence, unit options per unit):
+        first the model's own (``model_train[model]``, else ``unit_train`` for a model made of
+        units), then ``target_train[target]``, then the model's own on the target
+        (``model_train[model]["targets"][target]``).
 
         >>> from nalm.experiments import EXPERIMENTS
         >>> arithmetic = EXPERIMENTS["heim2020-npu-arithmetic"]
         >>> arithmetic.train_overrides("nau/nmu", "add"), arithmetic.train_overrides("nau/npu", "add")
         ({'lr': 0.01, 'iterations': 10000}, {'lr': 0.01})
-        >>> arithmetic.train_overrides("nau/nmu")
-        {}
         """
         own = self.model_train[model] if model in self.model_train else (
             self.unit_train if self.unit_train and not is_baseline(model) else {})
-        settings = {k: v for k, v in own.items() if k != TARGETS}
-        if target is not None:
-            settings.update(self.target_train.get(target, {}))
-            settings.update(own.get(TARGETS, {}).get(target, {}))
-        return settings
+        return merged_levels({k: v for k, v in own.items() if k != TARGETS}, self.target_train.get(target, {}),
+                             own.get(TARGETS, {}).get(target, {}))
 
     def runs_by_default(self, model: str, target: str) -> bool:
         """Whether ``model`` runs on ``target`` when the targets are not chosen (:attr:`model_targets`)."""

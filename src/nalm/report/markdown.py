@@ -109,8 +109,8 @@ def render(experiment, cells: list[Cell]) -> str:
     if len(workload.tasks) > 1:
         out += success_matrix(workload, cells, models, targets)
     for published in experiment.published:
-        by_key, longest = comparable_cells(experiment, cells, published.task)
-        out += published_section(published, by_key, targets, longest, seeds)
+        by_key, _ = comparable_cells(experiment, cells, published.task)
+        out += published_section(experiment, published, by_key, targets, seeds)
     out += deviations_section(experiment)
     out += ["## Every cell", "", "Median run, best run: the ids of the cell's run at the median and at the lowest "
             "normalized extrapolation error; `nalm explain ID` reads its formula, `nalm runs list "
@@ -176,8 +176,17 @@ def deviations_section(experiment) -> list[str]:
     return out + ["", f"Every setting and its source: `nalm show {experiment.name}`.", ""]
 
 
-def published_section(published: Published, by_key: dict, targets: list[str], iterations, seeds) -> list[str]:
-    """Ours beside the published numbers, and where the protocols differ."""
+def published_iterations(paper, published: Published, model: str, target: str) -> int:
+    """The steps the published ``model`` trained for on ``target``: the published protocol's, or
+    the model's own where the experiment at paper scale (``paper``) runs it for a count of its
+    own, as the source did (heim2020-npu-arithmetic's NMU)."""
+    own = paper.config_for(model, target).iterations
+    return own if own != paper.train.iterations else published.protocol["iterations"]
+
+
+def published_section(experiment, published: Published, by_key: dict, targets: list[str], seeds) -> list[str]:
+    """Ours beside the published numbers, and where the protocols differ: each cell's iterations
+    against its published model's (:func:`published_iterations`), and the seeds."""
     ours_metric = published.metric
     out = [f"## Beside the published numbers: {published.source}", ""]
     rows = []
@@ -192,9 +201,14 @@ def published_section(published: Published, by_key: dict, targets: list[str], it
         rows.append(row)
     out += ["Each cell: ours / published.", ""] + table(["model", *targets], rows) + [""]
     out += solved_and_sparsity(published, by_key, targets)
-    ours = {"iterations": iterations, "seeds": seeds}
-    differences = [f"{k}: ours {', '.join(map(str, ours[k]))}, published {v}"
-                   for k, v in published.protocol.items() if k in ours and list(ours[k]) != [v]]
+    differences = []
+    if "iterations" in published.protocol:
+        paper = experiment.at_paper_scale()
+        pairs = sorted({(max(cell.iterations), published_iterations(paper, published, model, target))
+                        for (model, target), cell in by_key.items() if model in published.models.values()})
+        differences += [f"iterations: ours {ours}, published {theirs}" for ours, theirs in pairs if ours != theirs]
+    if "seeds" in published.protocol and list(seeds) != [published.protocol["seeds"]]:
+        differences.append(f"seeds: ours {', '.join(map(str, seeds))}, published {published.protocol['seeds']}")
     if differences:
         out += ["The protocols differ, so compare with care: " + "; ".join(differences) + ".", ""]
     else:

@@ -31,9 +31,11 @@ def direction_numbers(dimensions: int) -> np.ndarray:
     return np.ascontiguousarray(torch.quasirandom.SobolEngine(dimensions).sobolstate.numpy().T.astype(np.int32))
 
 
+@functools.lru_cache(maxsize=4)
 def sobol_points(first: int, n: int, dimensions: int) -> np.ndarray:
     """Points ``first`` to ``first + n - 1`` of the unscrambled Sobol sequence, (n, dimensions)
-    in [0, 1); point 0 is the origin.
+    in [0, 1); point 0 is the origin. Read only, and kept for the next call: every seed of a
+    population takes the same points at a step, which are computed once.
 
     >>> sobol_points(0, 4, 2).tolist()
     [[0.0, 0.0], [0.5, 0.5], [0.75, 0.25], [0.25, 0.75]]
@@ -47,8 +49,9 @@ def sobol_points(first: int, n: int, dimensions: int) -> np.ndarray:
     # then point i is point i - 1 XOR the direction number of i's lowest set bit (Gray codes differ there)
     index = np.arange(first + 1, first + n, dtype=np.int64)
     lowest = np.log2(index & -index).astype(np.int64)  # exact: a power of two below 2^30
-    points = np.bitwise_xor.accumulate(np.vstack([start, directions[lowest]]), axis=0)
-    return points * 2.0 ** -BITS
+    points = np.bitwise_xor.accumulate(np.vstack([start, directions[lowest]]), axis=0) * 2.0 ** -BITS
+    points.flags.writeable = False
+    return points
 
 
 @dataclass(frozen=True)

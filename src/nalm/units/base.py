@@ -305,6 +305,15 @@ class ArithmeticUnit(nn.Module):
     """The unit's fixed initialization with its source, for protocol cards (units whose init
     is a constructor option report it through :meth:`options` instead)."""
 
+    init_options: tuple[str, ...] = ()
+    """The constructor options that choose the initialization, which :meth:`options` reports
+    only where they differ from their defaults; :attr:`init_scheme` describes those defaults."""
+
+    def init_description(self) -> str | None:
+        """:attr:`init_scheme`, unless an option of :attr:`init_options` replaced the init it
+        describes (the card then shows that option, not the scheme)."""
+        return None if any(name in self.options() for name in self.init_options) else self.init_scheme
+
     stochastic: bool = False
     """Training forward passes draw noise (the sNMU), so two calls on the same input differ;
     in eval mode the unit is deterministic."""

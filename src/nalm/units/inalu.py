@@ -82,6 +82,7 @@ class INALU(ArithmeticUnit):
         tensor([[-12.0000]], dtype=torch.float64, grad_fn=<...>)
     """
 
+    init_options = ("init_mean", "init_std")
     init_scheme = ("by default Ŵ ~ N(0.88, 0.2), M̂ ~ N(0.5, 0.2) per path, G ~ N(0, 0.2) "
                    "(nalm-benchmark stable_nalu/layer/inalu.py:40-52)")
 

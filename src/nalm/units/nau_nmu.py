@@ -24,6 +24,7 @@ class _Regularized(InputRegularized, Scheduled):
     ``re_regualized_linear_mnac.py:53-57, 70-72``)."""
 
     lower: float  # W's range is [lower, 1], enforced in forward and (clip) by project_()
+    init_options = ("init",)
     inits: tuple[str, ...] = ("stable-nalu",)  # W's initializations (``init``), its paper's first
 
     def __init__(self, in_features: int, out_features: int, *, regularizer_z: float = 0.0, init: str = "stable-nalu",

@@ -84,6 +84,11 @@ class RealNPU(ArithmeticUnit):
 
     init_scheme = "W Glorot uniform, g = 0.5 (nalm-benchmark stable_nalu/layer/npu_real.py:62-71)"
 
+    DEFAULTS = {"init": "glorot", "gate_init": 0.5, "penalty": "l1"}
+    """The defaults of the options that :meth:`options` reports only where they differ."""
+
+    init_options = ("init", "gate_init")
+
     MODIFIED = {"clip": "none", "discretize": (0.0, 0.0), "regularizer_start": 0, "regularizer_end": 0}
     """The modifications' options and their defaults: Heim et al.'s RealNPU."""
 
@@ -175,8 +180,9 @@ class RealNPU(ArithmeticUnit):
         start, end, growth, every = self.beta
         modified = {"clip": self.clip, "discretize": self.discretize, "regularizer_start": self.regularizer_start,
                     "regularizer_end": self.regularizer_end}
+        chosen = {"init": self.init, "gate_init": self.gate_init, "penalty": self.penalty}
         return {"eps": self.eps, "beta_start": start, "beta_end": end, "beta_growth": growth, "beta_step": every,
-                "init": self.init, "gate_init": self.gate_init, "penalty": self.penalty,
+                **{k: v for k, v in chosen.items() if k in self.DEFAULTS and v != self.DEFAULTS[k]},
                 **({} if modified == self.MODIFIED else modified)}
 
     def forward(self, x: Tensor) -> Tensor:
@@ -288,12 +294,13 @@ class NaiveNPU(NPU):
 
     init_scheme = "W_re Glorot uniform, W_im = 0 (nmheim/NeuralPowerUnits src/npu.jl:15-19)"
 
-    def __init__(self, in_features: int, out_features: int, *, eps: float = 1e-7, beta_start: float = 1e-7,
-                 beta_end: float = 1e-5, beta_growth: float = 10.0, beta_step: int = 10_000, init: str = "glorot",
-                 penalty: str = "l1", members=None, device=None, dtype=None):
-        super().__init__(in_features, out_features, eps=eps, beta_start=beta_start, beta_end=beta_end,
-                         beta_growth=beta_growth, beta_step=beta_step, init=init, penalty=penalty, members=members,
-                         device=device, dtype=dtype)
+    DEFAULTS = {"init": "glorot", "penalty": "l1"}  # no gate to start anywhere
+    init_options = ("init",)
+
+    def __init__(self, in_features: int, out_features: int, **options):
+        if "gate_init" in options:
+            raise TypeError("NaiveNPU has no gate, so no gate_init")
+        super().__init__(in_features, out_features, **options)
 
     def create_parameters(self) -> None:
         self.W_re = self.new_parameter(self.out_features, self.in_features)
@@ -308,11 +315,6 @@ class NaiveNPU(NPU):
         """The gate, open for every input: ones of the shape an :class:`NPU`'s gate has."""
         lead = () if self.members is None else (self.members,)
         return torch.ones(*lead, self.in_features, dtype=self.W_re.dtype, device=self.W_re.device)
-
-    def options(self) -> dict:
-        options = super().options()
-        del options["gate_init"]
-        return options
 
     def forward(self, x: Tensor) -> Tensor:
         self.check_input(x)
@@ -347,6 +349,8 @@ class ModifiedRealNPU(RealNPU):
 
     init_scheme = ("W U[-r, r], r = min(0.5, √3·√(2/(in+out))), as the NAU's; g = 0.5 (bmistry4/nalm-division "
                    "stable_nalu/layer/npu_real.py:57-66)")
+
+    DEFAULTS = {**RealNPU.DEFAULTS, "init": "nau"}
 
     def __init__(self, in_features: int, out_features: int, *, clip: str = "wg", init: str = "nau",
                  discretize: tuple[float, float] = (1.0, 1.0), regularizer_start: int = 40_000,
