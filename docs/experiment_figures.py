@@ -97,6 +97,7 @@ def make(name: str) -> dict:
         store = Path(tmp) / "nalm.sqlite"
         command = [sys.executable, "-m", "nalm.cli.main", "run", name, *options, "--quiet", "--results", str(store)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+        made_by = commit()  # the code that runs, not what the checkout holds once it has finished
         start = time.perf_counter()
         run(command, env)
         wall = time.perf_counter() - start
@@ -109,7 +110,7 @@ def make(name: str) -> dict:
             plt.close(figure)
             (staged / file).write_bytes(compact(png.getvalue()))
         record = {"experiment": name, "command": " ".join(["nalm", "run", name, *options]),
-                  "plot": f"nalm plot {name}", "reduced": reason, "commit": commit(),
+                  "plot": f"nalm plot {name}", "reduced": reason, "commit": made_by,
                   "wall_s": round(wall), "cores": os.cpu_count(), "figures": list(figures)}
         (staged / RECORD).write_text(json.dumps(record, indent=1) + "\n")
         target = folder(name)
