@@ -267,6 +267,9 @@ def test_by_default_a_population_the_kernel_does_not_train_goes_to_autograd(monk
     assert untrained.step_kernel(optimizer) is None
     reference = ArithmeticPopulation("nau/nmu", MEMBERS, _config(kernel="autograd"))
     assert reference.step_kernel(optimizer) is None and reference.fused is None
+    # what took the steps, as results (and stored runs' environments) record it
+    assert (trained.kernel, untrained.kernel, reference.kernel) == ("triton", "fused", "autograd")  # on the cpu
+    assert {r.kernel for r in train_population("nau/nmu", MEMBERS[:1], _config(kernel=None, iterations=1))} == {"triton"}
     assert TrainConfig(kernel="autograd").to_dict()["kernel"] == "autograd"
 
 

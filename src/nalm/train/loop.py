@@ -216,7 +216,7 @@ def results(population: Population, tracker: BestSteps, diverged_at: list[int | 
     weights = {name: p.detach().cpu().numpy() for name, p in kept.items()}
     out = [MemberResult(member=member, diverged_at=diverged_at[i], curve=tracker.curve_of(i), metrics={},
                         weights={k: v[i].copy() for k, v in weights.items()}, best_step=tracker.step[i],
-                        best=tracker.best_of(i))
+                        best=tracker.best_of(i), kernel=population.kernel)
            for i, member in enumerate(population.members)]
     population.finish(out, tracker)
     if plateau is not None:
