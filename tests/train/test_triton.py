@@ -311,3 +311,35 @@ def test_the_interpreter_is_set_for_these_tests_only(tmp_path):
                            "-c", str(root / "pyproject.toml"), f"{__file__}::test_the_kernel_is_stored_only_when_chosen",
                            str(probe)], cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+
+
+def _part(**overrides):
+    """One member of madsen2020-static's NAU→NMU on a·b, at a size the interpreter trains quickly."""
+    from nalm.experiments import EXPERIMENTS
+    from nalm.runner import prepare
+    from nalm.runner.execute import part_of
+
+    plan = prepare(EXPERIMENTS["madsen2020-static"], models=["nau/nmu"], targets=["mul"], seeds=1,
+                   overrides={"iterations": 4, "eval_every": 2, "eval_samples": 16, "batch_size": 16, **overrides})
+    return part_of(plan, "p", plan.runs)
+
+
+def test_the_dry_runs_calibration_times_the_path_the_run_takes():
+    """Its samples train through the population the run builds: the Triton trainer's launches
+    where it is chosen (here forced, through the interpreter), the fused step where it is not."""
+    from nalm.runner import calibration
+
+    part = _part(kernel="triton")
+    sample, _ = calibration.measure(part, part.members, 16, 3)
+    assert (sample.kernel, sample.launch) == ("triton", 3) and sample.steps[1] > 0  # 3 steps in one launch
+    default = _part()
+    sample, _ = calibration.measure(default, default.members, 16, 3)
+    assert (sample.kernel, sample.launch) == ("fused", 1)
+
+
+@pytest.mark.slow
+def test_a_calibration_of_the_triton_trainer_takes_launches_of_the_runs_length():
+    from nalm.runner import calibration
+
+    samples = calibration.calibrate({"shape": [_part(kernel="triton")]}, None, budget=0.1)["shape"].samples
+    assert [(s.kernel, s.launch) for s in samples] == [("triton", 2), ("triton", 3)]  # steps, then evaluations
