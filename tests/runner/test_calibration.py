@@ -54,6 +54,24 @@ def test_what_does_not_change_a_steps_cost_does_not_change_the_shape():
     assert on_cuda(eval_every=5) != on_cuda() == on_cuda(iterations=500, lr=0.1)
 
 
+def test_on_a_gpu_the_pool_is_sampled_at_once_after_one_member(monkeypatch):
+    """Its members run side by side: the CPU's rule (cost in proportion to the members) samples
+    a few where one member's sample took a tenth of the share."""
+    sizes = []
+
+    def measure(part, members, eval_samples, steps, read_back=False, launch=None):
+        sizes.append(len(members))
+        return Sample(len(members), eval_samples, 0.0, 0.0, (1e-2,) * 3, 0.0, 0.09, "autograd", 1), []
+    monkeypatch.setattr(calibration, "measure", measure)
+    part = parts_of(plan_of(seeds=8))[0]  # 144 members
+    for device, expected in (("cpu", [1, 1, 6, 1, 5]), ("cuda", [1, 1, 144, 1, 144])):  # steps, then evaluations
+        sizes.clear()
+        on = dataclasses.replace(part, config=part.config.replace(device=device))
+        calibration.sample_steps(on, on.members, 1.0, warm_read_back=False)
+        calibration.sample_evaluations(on, on.members, 1.0)
+        assert sizes == expected, device
+
+
 def test_a_step_kernels_steps_are_timed_in_launches_as_long_as_the_runs(monkeypatch):
     """Where the warm-up's steps came in one launch (the Triton trainer), every sample of steps
     takes LAUNCHES launches of the run's eval_every steps; else SAMPLE_STEPS steps one by one."""
@@ -64,7 +82,7 @@ def test_a_step_kernels_steps_are_timed_in_launches_as_long_as_the_runs(monkeypa
             calls.append((steps, launch))
             return Sample(len(members), eval_samples, 0.0, 0.0, (1e-3,) * 3, 0.0, 0.0, "triton", launched), []
         monkeypatch.setattr(calibration, "measure", measure)
-        part = parts_of(plan_of(seeds=8))[0]  # 72 members, iterations 20, eval_every 10
+        part = parts_of(plan_of(seeds=8))[0]  # 144 members, iterations 20, eval_every 10
         calibration.sample_steps(part, part.members, 100.0, warm_read_back=False)
         assert calls[0] == (3, None) and len(calls) > 2 and calls[1] == expected
         assert all(launch == expected[1] for _, launch in calls[1:])

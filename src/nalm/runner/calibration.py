@@ -301,9 +301,10 @@ def sample_steps(part: Part, pool: list, seconds: float, warm_read_back: bool) -
     (with a read-back too, for the reader's imports, if ``warm_read_back``), one member (its
     formula read back), a probe of :data:`PROBE_MEMBERS` where more are wanted and it is cheap,
     and as many as take :data:`SAMPLE_STEPS` steps in what is left, by the largest sample's step
-    per member (none where no part steps). A population that a step kernel trains (the warm-up
-    took its steps in one launch) takes :data:`LAUNCHES` launches of the run's length instead,
-    as its runs would (a launch's fixed cost shared by its steps)."""
+    per member (none where no part steps); on a GPU, the pool at once (:func:`side_by_side`). A
+    population that a step kernel trains (the warm-up took its steps in one launch) takes
+    :data:`LAUNCHES` launches of the run's length instead, as its runs would (a launch's fixed
+    cost shared by its steps)."""
     small = min(part.config.eval_samples, SMALL_SETS)
     start = time.perf_counter()
     warm, results = measure(part, pool[:1], small, 3)
@@ -314,6 +315,8 @@ def sample_steps(part: Part, pool: list, seconds: float, warm_read_back: bool) -
     samples = [measure(part, pool[:1], small, steps, read_back=True, launch=launch)[0]]
     if not part.config.iterations:
         return samples
+    if side_by_side(part, pool, samples[0], seconds):
+        return samples + [measure(part, pool, small, steps, launch=launch)[0]]
     if len(pool) > PROBE_MEMBERS and samples[0].steps[1] * PROBE_MEMBERS * steps < seconds / 4:
         samples.append(measure(part, pool[:PROBE_MEMBERS], small, steps, launch=launch)[0])
     largest = samples[-1]
@@ -327,6 +330,15 @@ def sample_steps(part: Part, pool: list, seconds: float, warm_read_back: bool) -
     return samples
 
 
+def side_by_side(part: Part, pool: list, one: Sample, seconds: float) -> bool:
+    """Whether to sample all of ``pool`` next, after ``one`` member's sample: on a GPU, whose
+    members of a step run side by side (a step of many costs about one's until the device is
+    full, which the CPU's rule, cost in proportion to members, would never sample), where one's
+    took under a quarter of ``seconds``. The sample may take longer than ``seconds`` where the
+    pool fills the device several times over."""
+    return part.config.device != "cpu" and len(pool) > 1 and one.seconds < seconds / 4
+
+
 def sample_evaluations(part: Part, pool: list, seconds: float) -> list[Sample]:
     """Samples on the full evaluation sets, for an evaluation's cost and the setup's, in about
     ``seconds``: one member, then as many as fit in what is left at twice its cost per member."""
@@ -334,6 +346,8 @@ def sample_evaluations(part: Part, pool: list, seconds: float) -> list[Sample]:
     samples = [measure(part, pool[:1], part.config.eval_samples, 3)[0]]
     left = seconds - (time.perf_counter() - start)
     members = min(len(pool), int(left / (2 * samples[0].seconds)))  # a member may cost more among many
+    if side_by_side(part, pool, samples[0], seconds):
+        members = len(pool)
     if members > 1:
         samples.append(measure(part, pool[:members], part.config.eval_samples, 3)[0])
     return samples
