@@ -33,7 +33,7 @@ from pathlib import Path
 
 H100_THREAD_INSTRUCTIONS = 3.3e13  # per second: 132 SMs × 4 schedulers × 32 lanes × 1.98 GHz
 NETWORKS = ("nau/nmu", "nau/nau", "nmu/nau", "nau", "nmu", "nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu",
-            "nac/nac-mul", "nalu", "nalu/nmu", "nalu/nalu", "mcfc")
+            "nac/nac-mul", "nalu", "nalu/nmu", "nalu/nalu", "mcfc", "mcfc/nmu", "nau/mcfc")
 POINTERS = {name: "*fp32" for name in ("P1", "Q1", "G1", "P2", "Q2", "G2", "S1", "S2", "rates", "lows", "widths",
                                         "highs", "Y", "bias1s", "root_bias2s", "lambdas1", "lambdas2", "losses")}
 POINTERS.update({"offsets": "*i64", "keys": "*i64", "c3s": "*i64", "spans": "*i64", "ops": "*i32", "frozen": "*i8",

@@ -49,9 +49,9 @@ BAD_RUNS = {
     "bad config value": ({"--config": ['{"lr": -1}']}, "lr"),
     "bad optimizer": ({"--config": ['{"optimizer": "lbfgs"}']}, "lbfgs"),
     "unknown kernel": ({"--config": ['{"kernel": "cuda"}']}, "unknown kernel 'cuda'"),
-    "a unit the kernel does not train": ({"experiment": "madsen2020-static", "--units": ["mcfc"],
+    "a unit the kernel does not train": ({"experiment": "madsen2020-static", "--units": ["mul-mcfc"],
                                           "--config": ['{"kernel": "triton"}']},
-                                         "MCFC→MCFC is not supported yet"),  # refused alike with or without Triton
+                                         "MulMCFC→MulMCFC is not supported yet"),  # refused alike with or without Triton
     "zero threads": ({"--threads": ["0"]}, "threads"),
     "zero workers": ({"--workers": ["0"]}, "--workers"),
     "no time between checkpoints": ({"--checkpoint-every": ["0"]}, "--checkpoint-every"),

@@ -77,6 +77,14 @@ def test_a_cuda_run_is_explained_without_cuda(run_nalm, cuda_store):
     assert f"run {run.run_id}: nac, target identity" in out
 
 
+def test_a_dry_run_for_a_missing_gpu_fails_in_one_line(run_nalm, blog_argv, tmp_path, monkeypatch):
+    """Its estimate would come from a calibration on the device, which this machine lacks."""
+    monkeypatch.setenv("NALM_CACHE_DIR", str(tmp_path / "cache"))
+    code, out, err = run_nalm(blog_argv(tmp_path / "r.sqlite", "--device", "cuda", "--dry-run"))
+    assert (code, out) == (2, "") and not (tmp_path / "cache").exists()  # no calibration kept
+    assert err == "nalm: error: device cuda requested, but this PyTorch has no CUDA device available\n"
+
+
 def test_training_on_a_missing_gpu_fails_in_one_line_before_the_store_is_touched(run_nalm, blog_argv, tmp_path):
     store = tmp_path / "new" / "r.sqlite"
     code, out, err = run_nalm(blog_argv(store, "--device", "cuda"))

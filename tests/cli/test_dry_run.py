@@ -14,7 +14,8 @@ def test_dry_run_counts_the_work_trains_nothing_and_creates_no_store(tmp_path, r
     lines = out.splitlines()
     # nac and mlp-relu6 on add and sub, 2 seeds, 50 iterations: one population per model
     assert lines[0] == "blog-static: 2 populations, 8 runs to train (0 stored already), 400 model-steps"
-    assert any(line.startswith("  nac add sub: 4 members × 50 steps, 3 evaluations;") for line in lines)
+    nac = next(line for line in lines if line.startswith("  nac add sub: 4 members × 50 steps, 3 evaluations;"))
+    assert "model-steps/s here (autograd)," in nac  # as calibrated: a pool of fixed samples has no fused step
     assert lines[-3].startswith("estimated: ") and lines[-1] == "nothing was trained or stored"
     assert not results.exists()
 
@@ -61,7 +62,7 @@ def test_the_summary_gives_the_likely_cost_and_its_range():
     assert e.wall_seconds == Span(110, 120, 160)
     lines = render_estimate(e).splitlines()
     assert lines[0] == "x: 2 populations, 20 runs to train (3 stored already), 2e+04 model-steps"
-    assert lines[1] == ("  nau: 10 members × 1,000 steps, 2 evaluations; 83 model-steps/s here, formulas included "
+    assert lines[1] == ("  nau: 10 members × 1,000 steps, 2 evaluations; 83 model-steps/s here (autograd), formulas included "
                         "→ 2 min 0 s (1 min 40 s to 3 min 20 s)")
     assert lines[2].endswith("→ 1 min 0 s")  # no range where the samples agree
     assert lines[3] == "  untrained baselines: 1.0 s"

@@ -76,6 +76,7 @@ def test_each_run_records_its_environment(blog_store):
         assert env["numpy"] == np.__version__
         assert env["nalm"] == nalm.__version__
         assert env["threads"] == 1 and env["device"] == "cpu"
+        assert env["kernel"] == "autograd"  # what took its steps: a pool of fixed samples has no fused step
         assert env["python"] and env["platform"]
 
 

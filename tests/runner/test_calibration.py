@@ -1,6 +1,7 @@
 """Calibration for ``nalm run --dry-run``: costs measured per cost shape, kept in the user's cache."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -46,6 +47,46 @@ def test_what_does_not_change_a_steps_cost_does_not_change_the_shape():
     assert shape_of(parts_of(plan_of(eval_samples=32))[0]) != base
     assert shape_of(parts_of(plan_of(batch_size=16))[0]) != base
     assert shape_of(parts_of(plan_of(hidden=3))[0]) != base
+    # on a GPU the Triton trainer launches once per evaluation: a step's cost depends on how often
+    def on_cuda(**overrides):
+        part = parts_of(plan_of(**overrides))[0]
+        return shape_of(dataclasses.replace(part, config=part.config.replace(device="cuda")))
+    assert on_cuda(eval_every=5) != on_cuda() == on_cuda(iterations=500, lr=0.1)
+
+
+def test_on_a_gpu_the_pool_is_sampled_at_once_after_one_member(monkeypatch):
+    """Its members run side by side: the CPU's rule (cost in proportion to the members) samples
+    a few where one member's sample took a tenth of the share."""
+    sizes = []
+
+    def measure(part, members, eval_samples, steps, read_back=False, launch=None):
+        sizes.append(len(members))
+        return Sample(len(members), eval_samples, 0.0, 0.0, (1e-2,) * 3, 0.0, 0.09, "autograd", 1), []
+    monkeypatch.setattr(calibration, "measure", measure)
+    part = parts_of(plan_of(seeds=8))[0]  # 144 members
+    for device, expected in (("cpu", [1, 1, 6, 1, 5]), ("cuda", [1, 1, 144, 1, 144])):  # steps, then evaluations
+        sizes.clear()
+        on = dataclasses.replace(part, config=part.config.replace(device=device))
+        calibration.sample_steps(on, on.members, 1.0, warm_read_back=False)
+        calibration.sample_evaluations(on, on.members, 1.0)
+        assert sizes == expected, device
+
+
+def test_a_step_kernels_steps_are_timed_in_launches_as_long_as_the_runs(monkeypatch):
+    """Where the warm-up's steps came in one launch (the Triton trainer), every sample of steps
+    takes LAUNCHES launches of the run's eval_every steps; else SAMPLE_STEPS steps one by one."""
+    for launched, expected in ((3, (calibration.LAUNCHES * 10, 10)), (1, (calibration.SAMPLE_STEPS, None))):
+        calls = []
+
+        def measure(part, members, eval_samples, steps, read_back=False, launch=None):
+            calls.append((steps, launch))
+            return Sample(len(members), eval_samples, 0.0, 0.0, (1e-3,) * 3, 0.0, 0.0, "triton", launched), []
+        monkeypatch.setattr(calibration, "measure", measure)
+        part = parts_of(plan_of(seeds=8))[0]  # 144 members, iterations 20, eval_every 10
+        calibration.sample_steps(part, part.members, 100.0, warm_read_back=False)
+        assert calls[0] == (3, None) and len(calls) > 2 and calls[1] == expected
+        assert all(launch == expected[1] for _, launch in calls[1:])
+        assert launched == 1 or set(calls[1:]) == {expected}  # steps one by one: the largest sample's as time allows
 
 
 def test_parts_of_one_shape_are_calibrated_once(tmp_path, monkeypatch):
@@ -124,15 +165,20 @@ def test_a_sample_separates_setup_evaluations_and_steps(monkeypatch):
     now = [0.0]
     monkeypatch.setattr(calibration, "time", SimpleNamespace(perf_counter=lambda: now[0]))
 
-    def train(population, on_step):
+    def train(population, on_step, on_evaluated):
         for step in range(10):
-            now[0] += (0.25 if step == 0 else 0.0) + (0.004 if step % 2 == 0 else 0.002)
+            if step == 0:
+                now[0] += 0.25
+                on_evaluated(0)
+            now[0] += 0.004 if step % 2 == 0 else 0.002
             on_step(1)
         now[0] += 0.25
+        on_evaluated(10)
         return []
 
     def population(part):
         now[0] += 0.5
+        return SimpleNamespace(kernel="autograd")
     monkeypatch.setattr(calibration, "train", train)
     part = parts_of(plan_of())[0]
     part.workload = SimpleNamespace(population=population)

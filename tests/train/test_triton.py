@@ -61,9 +61,9 @@ RAMPS = {"nau": {"regularizer_start": 0, "regularizer_end": 4}, "nmu": {"regular
          "mcfc": {"regularizer_start": 0, "regularizer_end": 4}}
 # Weights from parameters by each map: tanh(Ŵ)·σ(M̂) (NAC, NAC•), σ(Ŵ) (NAC•,σ), clamped W (NAC•,NMU);
 # the log-space layer first and second; the NALU's gate and shared weight, G-NALU's scaled by ln φ;
-# MC-FC's gate and its regularizer of squares.
+# MC-FC's gate and its regularizer of squares, its junction's softmax over two outputs (first).
 MAPPED = ["nac", "nac-mul", "nac/nac-mul-sigma", "nau/nac-mul-nmu", "nac-mul/nac", "nalu", "g-nalu", "nalu/nmu",
-          "nau/g-nalu", "mcfc"]
+          "nau/g-nalu", "mcfc", "mcfc/nmu", "nau/mcfc", "mcfc/mcfc"]
 
 
 def _config(**changes):
@@ -176,6 +176,8 @@ def _trained(model, members, **changes):
     ("nalu", "adam", (1e-2, 3e-2), {}, 1e-4),
     ("g-nalu/nmu", "rmsprop", (1e-2, 1e-2), {"grad_clip": 0.05}, 1e-4),
     ("mcfc", "adam", (1e-2, 3e-2), {}, 1e-4),
+    ("mcfc/nau", "rmsprop", (1e-2, 1e-2), {}, 1e-4),
+    ("nmu/mcfc", "adam", (1e-2, 3e-2), {}, 1e-4),
     ("nalu/nalu", "sgd", (0.1, 0.1), {}, 1e-4),  # (Adam moves a gradient near 0 by its rate either way)
 ])
 def test_trained_weights_match_autograd(model, optimizer, rates, changes, rel):
@@ -235,8 +237,7 @@ def test_the_kernel_is_stored_only_when_chosen():
     ("nau/nmu", {"dtype": "float64"}, "float32 only so far"),
     ("nau/nmu", {"grad_norm_clip": 1.0}, "grad_norm_clip"),
     ("nau/nmu", {"unit_options": {"nmu": {"regularizer_z": 1.0}}}, "NAU→NMU is not supported yet"),
-    ("nau/mcfc", {}, "NAU→MCFC is not supported yet"),
-    ("mcfc/nau", {}, "MCFC→NAU is not supported yet"),
+    ("nau/mul-mcfc", {}, "NAU→MulMCFC is not supported yet"),
     ("nau/nmu", {"hidden": 17}, "hidden widths up to 16"),
 ])
 def test_what_the_kernel_does_not_train_is_refused_in_one_line(model, changes, message):
@@ -263,10 +264,13 @@ def test_by_default_a_population_the_kernel_does_not_train_goes_to_autograd(monk
     optimizer = PopulationOptimizer([torch.zeros(2, 1, requires_grad=True)])
     trained = ArithmeticPopulation("nau/nmu", MEMBERS, _config(kernel=None))
     assert isinstance(trained.step_kernel(optimizer), TritonSteps) and trained.fused is None
-    untrained = ArithmeticPopulation("nau/mcfc", MEMBERS, _config(kernel=None))
+    untrained = ArithmeticPopulation("nau/nmu", MEMBERS, _config(kernel=None, hidden=17))  # wider than it trains
     assert untrained.step_kernel(optimizer) is None
     reference = ArithmeticPopulation("nau/nmu", MEMBERS, _config(kernel="autograd"))
     assert reference.step_kernel(optimizer) is None and reference.fused is None
+    # what took the steps, as results (and stored runs' environments) record it
+    assert (trained.kernel, untrained.kernel, reference.kernel) == ("triton", "fused", "autograd")  # on the cpu
+    assert {r.kernel for r in train_population("nau/nmu", MEMBERS[:1], _config(kernel=None, iterations=1))} == {"triton"}
     assert TrainConfig(kernel="autograd").to_dict()["kernel"] == "autograd"
 
 
@@ -308,3 +312,35 @@ def test_the_interpreter_is_set_for_these_tests_only(tmp_path):
                            "-c", str(root / "pyproject.toml"), f"{__file__}::test_the_kernel_is_stored_only_when_chosen",
                            str(probe)], cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+
+
+def _part(**overrides):
+    """One member of madsen2020-static's NAU→NMU on a·b, at a size the interpreter trains quickly."""
+    from nalm.experiments import EXPERIMENTS
+    from nalm.runner import prepare
+    from nalm.runner.execute import part_of
+
+    plan = prepare(EXPERIMENTS["madsen2020-static"], models=["nau/nmu"], targets=["mul"], seeds=1,
+                   overrides={"iterations": 4, "eval_every": 2, "eval_samples": 16, "batch_size": 16, **overrides})
+    return part_of(plan, "p", plan.runs)
+
+
+def test_the_dry_runs_calibration_times_the_path_the_run_takes():
+    """Its samples train through the population the run builds: the Triton trainer's launches
+    where it is chosen (here forced, through the interpreter), the fused step where it is not."""
+    from nalm.runner import calibration
+
+    part = _part(kernel="triton")
+    sample, _ = calibration.measure(part, part.members, 16, 3)
+    assert (sample.kernel, sample.launch) == ("triton", 3) and sample.steps[1] > 0  # 3 steps in one launch
+    default = _part()
+    sample, _ = calibration.measure(default, default.members, 16, 3)
+    assert (sample.kernel, sample.launch) == ("fused", 1)
+
+
+@pytest.mark.slow
+def test_a_calibration_of_the_triton_trainer_takes_launches_of_the_runs_length():
+    from nalm.runner import calibration
+
+    samples = calibration.calibrate({"shape": [_part(kernel="triton")]}, None, budget=0.1)["shape"].samples
+    assert [(s.kernel, s.launch) for s in samples] == [("triton", 2), ("triton", 3)]  # steps, then evaluations

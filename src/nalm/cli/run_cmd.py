@@ -88,7 +88,7 @@ def render_estimate(e) -> str:
     for p in e.populations:
         rate = p.model_steps / p.seconds.likely if p.seconds.likely else math.inf
         lines.append(f"  {p.label}: {p.members:,} members × {p.iterations:,} steps, {p.evaluations:,} evaluations; "
-                     f"{rate:,.0f} model-steps/s here, formulas included → {span(p.seconds)}")
+                     f"{rate:,.0f} model-steps/s here ({p.kernel}), formulas included → {span(p.seconds)}")
     if e.baselines:
         lines.append(f"  untrained baselines: {span(e.baseline_seconds)}")
     lines.append(f"estimated: {span(e.core_seconds)} on one core"

@@ -60,8 +60,12 @@ SMALL_SETS = 16
 SAMPLE_STEPS = 16
 """Steps of a sample that times steps at least; up to 256, about :data:`STEP_SECONDS`."""
 STEP_SECONDS = 0.05
+LAUNCHES = 4
+"""Launches of a sample that times a step kernel's steps, each as long as the run's."""
 PER_RUN = ("lr", "iterations", "eval_every")
-"""Training settings that do not change the cost of a step or of an evaluation."""
+"""Training settings that do not change the cost of a step or of an evaluation on the CPU. On a
+GPU, ``eval_every`` does: the Triton trainer launches once per evaluation, and a step shares
+the launch's fixed cost with the others of its launch."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class Sample:
     steps: tuple[float, float, float]  # a step's seconds: 25th percentile, mean, 75th percentile
     read_back: float  # seconds per member of reading formulas back (NaN: not timed)
     seconds: float  # the sample's wall time
+    kernel: str = "autograd"  # what took its steps (Population.kernel)
+    launch: int = 1  # the most steps one call took: a step kernel's launch, else 1
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,11 @@ class Calibration:
     measured_at: float
     wanted: int  # the members its largest samples were to have: the parts' most, or SAMPLE_MEMBERS
     cached: bool = False
+
+    @property
+    def kernel(self) -> str:
+        """What took the samples' steps, as it will take the runs' (Population.kernel)."""
+        return self.samples[0].kernel
 
     def cost(self, members: int, iterations: int, evaluations: int) -> Span:
         """Seconds to train ``members`` members for ``iterations`` steps and ``evaluations``
@@ -167,7 +178,8 @@ def evaluations(config) -> int:
 def shape_of(part: Part) -> str:
     """The cost shape of ``part``, as a JSON text: parts of one shape cost the same for the same
     number of members. A unit from outside nalm is known by its source."""
-    settings = {name: value for name, value in part.config.to_dict().items() if name not in PER_RUN}
+    per_run = PER_RUN if part.config.device == "cpu" else tuple(n for n in PER_RUN if n != "eval_every")
+    settings = {name: value for name, value in part.config.to_dict().items() if name not in per_run}
     units = {name: source_record(unit) for name in re.split("[/+]", part.model) if (unit := custom_unit(name))}
     return json.dumps({"experiment": part.experiment, "model": part.model, "units": units,
                        "tasks": sorted({repr(member.task) for member in part.members}), "data": part.data,
@@ -238,21 +250,36 @@ class CalibrationCache:
 
 
 # -- measuring ---------------------------------------------------------------------------
-def measure(part: Part, members: list, eval_samples: int, steps: int, read_back: bool = False) -> tuple[Sample, list]:
+def measure(part: Part, members: list, eval_samples: int, steps: int, read_back: bool = False,
+            launch: int | None = None) -> tuple[Sample, list]:
     """Train ``members`` of ``part`` for ``steps`` steps on evaluation sets of ``eval_samples``
-    (evaluated before the first step and after the last), timing each phase; and the results."""
-    config = part.config.replace(iterations=steps, eval_every=steps, eval_samples=eval_samples)
+    (evaluated before the first step, after the last, and every ``launch`` steps if given),
+    timing each phase; and the results. The population trains as the part's would, on its
+    device and by the path it resolves to (:attr:`~nalm.train.population.Population.kernel`).
+    A step's time is read from each call that took steps (one step, or a step kernel's launch),
+    from the end of the call or evaluation before it; the first call's (which compiles and
+    loads) only where it is the only one."""
+    config = part.config.replace(iterations=steps, eval_every=launch or steps, eval_samples=eval_samples)
     sample = dataclasses.replace(part, members=list(members), config=config, runs=[])
     start = time.perf_counter()
     population = part.workload.population(sample)
     built = time.perf_counter()
-    stamps: list[float] = []
-    results = train(population, on_step=lambda _: stamps.append(time.perf_counter()))
+    events: list[tuple[float, int]] = []  # (when, steps): each call's end, evaluations as 0 steps
+    results = train(population, on_step=lambda count: events.append((time.perf_counter(), count)),
+                    on_evaluated=lambda _: events.append((time.perf_counter(), 0)))
     end = time.perf_counter()
-    intervals = [b - a for a, b in zip([built] + stamps, stamps)]
-    low, median, high = statistics.quantiles(intervals[1:], n=4, method="inclusive")
-    mean = statistics.fmean(intervals[1:])  # what the steps of a run add up to, on a machine as busy
-    first, last = intervals[0] - median, end - stamps[-1]  # each holds one evaluation
+    calls, before = [], built  # (seconds, steps) of each call that took steps
+    for when, count in events:
+        if count:
+            calls.append((when - before, count))
+        before = when
+    stepped = [when for when, count in events if count]
+    per_step = [seconds / count for seconds, count in calls]
+    kept = per_step[1:] or per_step
+    low, median, high = statistics.quantiles(kept, n=4, method="inclusive") if len(kept) > 1 else kept * 3
+    mean = statistics.fmean(kept)  # what the steps of a run add up to, on a machine as busy
+    first = stepped[0] - built - median * calls[0][1]  # holds the first evaluation
+    last = end - stepped[-1]  # holds the last
     evaluation = max(min(first, last), 0.0)
     setup = built - start + max(first - evaluation, 0.0) + max(last - evaluation, 0.0)
     timed = math.nan
@@ -261,7 +288,7 @@ def measure(part: Part, members: list, eval_samples: int, steps: int, read_back:
         part.workload.read_back(sample, results[:1])
         timed = time.perf_counter() - begin
     return Sample(len(sample.members), eval_samples, setup, evaluation, (min(low, mean), mean, max(high, mean)), timed,
-                  time.perf_counter() - start), results
+                  time.perf_counter() - start, population.kernel, max(count for _, count in calls)), results
 
 
 def wanted(parts: list[Part]) -> int:
@@ -274,25 +301,42 @@ def sample_steps(part: Part, pool: list, seconds: float, warm_read_back: bool) -
     (with a read-back too, for the reader's imports, if ``warm_read_back``), one member (its
     formula read back), a probe of :data:`PROBE_MEMBERS` where more are wanted and it is cheap,
     and as many as take :data:`SAMPLE_STEPS` steps in what is left, by the largest sample's step
-    per member (none where no part steps)."""
+    per member (none where no part steps); on a GPU, the pool at once (:func:`side_by_side`). A
+    population that a step kernel trains (the warm-up took its steps in one launch) takes
+    :data:`LAUNCHES` launches of the run's length instead, as its runs would (a launch's fixed
+    cost shared by its steps)."""
     small = min(part.config.eval_samples, SMALL_SETS)
     start = time.perf_counter()
-    _, results = measure(part, pool[:1], small, 3)
+    warm, results = measure(part, pool[:1], small, 3)
     if warm_read_back:
         part.workload.read_back(dataclasses.replace(part, members=pool[:1], runs=[]), results)
-    samples = [measure(part, pool[:1], small, SAMPLE_STEPS, read_back=True)[0]]
+    launch = min(part.config.eval_every, part.config.iterations) if warm.launch > 1 else None
+    steps = SAMPLE_STEPS if not launch else LAUNCHES * launch
+    samples = [measure(part, pool[:1], small, steps, read_back=True, launch=launch)[0]]
     if not part.config.iterations:
         return samples
-    if len(pool) > PROBE_MEMBERS and samples[0].steps[1] * PROBE_MEMBERS * SAMPLE_STEPS < seconds / 4:
-        samples.append(measure(part, pool[:PROBE_MEMBERS], small, SAMPLE_STEPS)[0])
+    if side_by_side(part, pool, samples[0], seconds):
+        return samples + [measure(part, pool, small, steps, launch=launch)[0]]
+    if len(pool) > PROBE_MEMBERS and samples[0].steps[1] * PROBE_MEMBERS * steps < seconds / 4:
+        samples.append(measure(part, pool[:PROBE_MEMBERS], small, steps, launch=launch)[0])
     largest = samples[-1]
     per_member = largest.steps[1] / largest.members
     left = seconds - (time.perf_counter() - start)
-    members = min(len(pool), int(left / (SAMPLE_STEPS * per_member + largest.setup / largest.members)))
+    members = min(len(pool), int(left / (steps * per_member + largest.setup / largest.members)))
     if members > largest.members:
-        steps = max(SAMPLE_STEPS, min(256, int(STEP_SECONDS / (per_member * members))))
-        samples.append(measure(part, pool[:members], small, steps)[0])
+        if not launch:
+            steps = max(SAMPLE_STEPS, min(256, int(STEP_SECONDS / (per_member * members))))
+        samples.append(measure(part, pool[:members], small, steps, launch=launch)[0])
     return samples
+
+
+def side_by_side(part: Part, pool: list, one: Sample, seconds: float) -> bool:
+    """Whether to sample all of ``pool`` next, after ``one`` member's sample: on a GPU, whose
+    members of a step run side by side (a step of many costs about one's until the device is
+    full, which the CPU's rule, cost in proportion to members, would never sample), where one's
+    took under a quarter of ``seconds``. The sample may take longer than ``seconds`` where the
+    pool fills the device several times over."""
+    return part.config.device != "cpu" and len(pool) > 1 and one.seconds < seconds / 4
 
 
 def sample_evaluations(part: Part, pool: list, seconds: float) -> list[Sample]:
@@ -302,6 +346,8 @@ def sample_evaluations(part: Part, pool: list, seconds: float) -> list[Sample]:
     samples = [measure(part, pool[:1], part.config.eval_samples, 3)[0]]
     left = seconds - (time.perf_counter() - start)
     members = min(len(pool), int(left / (2 * samples[0].seconds)))  # a member may cost more among many
+    if side_by_side(part, pool, samples[0], seconds):
+        members = len(pool)
     if members > 1:
         samples.append(measure(part, pool[:members], part.config.eval_samples, 3)[0])
     return samples

@@ -31,6 +31,7 @@ class PopulationEstimate:
     evaluations: int
     seconds: Span  # on one core, its shares together, formulas included
     shares: tuple[Span, ...]  # each share's, as the workers would train them
+    kernel: str = "autograd"  # what takes its steps, as calibrated (Population.kernel)
 
     @property
     def model_steps(self) -> int:
@@ -123,7 +124,7 @@ def estimate(plan: Plan, store_path, workers: int | None = None, cache: Calibrat
         costs = tuple(calibration.cost(len(share), config.iterations, evaluations(config))
                       for share in shares)
         return PopulationEstimate(name(part), part.size, config.iterations, evaluations(config), sum(costs, ZERO),
-                                  costs)
+                                  costs, calibration.kernel)
 
     cached = [c for c in calibrations.values() if c.cached]
     measured = [c for c in calibrations.values() if not c.cached]

@@ -188,17 +188,19 @@ def record(scorer, run: Run, result: MemberResult) -> RunRecord:
     experiment scores it by, its curves and weights."""
     return RunRecord(
         experiment=run.stored["experiment"], model=run.model, target=run.target, seed=run.seed, config=run.stored,
-        environment=environment(run.config.device, run.config.threads), metrics=scorer.metrics(run, result),
+        environment=environment(run.config.device, run.config.threads, result.kernel), metrics=scorer.metrics(run, result),
         curve=result.curve, weights=result.weights, diverged=result.diverged,
     )
 
 
-def environment(device: str, threads: int) -> dict:
-    """What a run was computed with, stored beside its config."""
+def environment(device: str, threads: int, kernel: str) -> dict:
+    """What a run was computed with, stored beside its config: ``kernel`` is what took its steps
+    (:attr:`~nalm.train.population.Population.kernel`), which a config's ``kernel: null``
+    leaves to the device and the network."""
     return {
         "nalm": __version__, "torch": torch.__version__, "numpy": np.__version__,
         "python": sys.version.split()[0], "platform": platform.platform(),
-        "device": device, "threads": threads,
+        "device": device, "threads": threads, "kernel": kernel,
         "cuda_device": torch.cuda.get_device_name() if device.startswith("cuda") else None,
     }
 

@@ -64,6 +64,7 @@ class ArithmeticPopulation(Population):
         self.kernel_layers = kernel_layers(net, self.data, config)
         default = config.kernel is None and self.kernel_layers is None
         self.fused = FusedStep.of(net, self.data) if config.fused and default else None
+        self.kernel = "triton" if self.kernel_layers is not None else "fused" if self.fused is not None else "autograd"
 
     def fit(self, step: int) -> Tensor:
         if self.fused is not None:

@@ -124,10 +124,13 @@ class TrainingInterrupted(Exception):
 
 
 def train(population: Population, *, on_step: Callable[[int], None] | None = None,
-          checkpointing: Checkpointing | None = None) -> list[MemberResult]:
+          checkpointing: Checkpointing | None = None,
+          on_evaluated: Callable[[int], None] | None = None) -> list[MemberResult]:
     """Train every member of ``population`` for ``population.config.iterations`` steps.
 
-    ``on_step(1)`` is told of each step taken (a run's progress, :mod:`nalm.runner.progress`).
+    ``on_step(count)`` is told of the steps taken, each one or each launch of a step kernel (a
+    run's progress, :mod:`nalm.runner.progress`); ``on_evaluated(step)`` of each evaluation done
+    (the calibration of ``nalm run --dry-run`` times steps apart from evaluations).
     With ``checkpointing``, the population starts from ``checkpointing.resume`` if given (a
     checkpoint of the same model and members) and saves checkpoints as it goes: the step, the
     network's and the optimizer's state, the divergence record, the best-step tracker and the
@@ -179,6 +182,8 @@ def train(population: Population, *, on_step: Callable[[int], None] | None = Non
                 error = tracker.last[population.error].to(device)
                 if plateau is not None:
                     plateau.evaluated(step, tracker.last[population.error].numpy())
+            if on_evaluated is not None:
+                on_evaluated(step)
         if step == config.iterations:
             break
         if kernel is not None:  # every step up to the next evaluation in one call
@@ -216,7 +221,7 @@ def results(population: Population, tracker: BestSteps, diverged_at: list[int | 
     weights = {name: p.detach().cpu().numpy() for name, p in kept.items()}
     out = [MemberResult(member=member, diverged_at=diverged_at[i], curve=tracker.curve_of(i), metrics={},
                         weights={k: v[i].copy() for k, v in weights.items()}, best_step=tracker.step[i],
-                        best=tracker.best_of(i))
+                        best=tracker.best_of(i), kernel=population.kernel)
            for i, member in enumerate(population.members)]
     population.finish(out, tracker)
     if plateau is not None:

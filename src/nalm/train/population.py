@@ -64,6 +64,7 @@ class MemberResult:
     weights: dict[str, np.ndarray]
     best_step: int | None = None
     best: dict[str, float] = field(default_factory=dict)
+    kernel: str = "autograd"  # what trained it: the population's kernel (Population.kernel)
 
     @property
     def diverged(self) -> bool:
@@ -81,13 +82,17 @@ class Population:
       each member's value at the latest evaluation (``None``: they are given none);
     * ``curve``: the metrics kept at every evaluation (``None``: all of them);
     * ``keeps_best_weights``: results hold each member's weights at its best step (else the
-      final weights).
+      final weights);
+    * ``kernel``: what takes its steps, as its results and stored runs record it: ``"autograd"``
+      (PyTorch's autograd and the loop's optimizer), or a population's own (``"fused"``,
+      ``"triton"``).
     """
 
     select: str
     error: str | None = None
     curve: tuple[str, ...] | None = None
     keeps_best_weights: bool = True
+    kernel: str = "autograd"
 
     def __init__(self, model: str, net: nn.Module, members: list[Member], config: TrainConfig, *,
                  fit: Callable[[int], Tensor] | None = None, evaluate: Callable[[], dict[str, Tensor]] | None = None,

@@ -7,9 +7,9 @@ step, checkpoints and records divergence between launches, and each launch of
 GPU it runs compiled; on the CPU it runs through Triton's interpreter (``TRITON_INTERPRET=1``
 set before Triton is imported), slowly, which is how it is tested without a GPU.
 
-Supported so far: float32 networks of NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or
-in pairs (hidden width up to 16), without ``regularizer_z``, NALU and G-NALU layers alone or
-in pairs (a shared weight, a gate per output, no gate bias), and an MC-FC of one output alone: each
+Supported so far: float32 networks of NAU, NMU, NAC, NAC•, NAC•,σ, NAC•,NMU and MC-FC layers, alone
+or in pairs (hidden width up to 16), without ``regularizer_z``, and NALU and G-NALU layers alone or
+in pairs (a shared weight, a gate per output, no gate bias): each
 layer's weight computed from its parameters as :class:`~nalm.units.base.KernelLayer` describes
 (``parameters``, ``weight_map``); static tasks with fresh batches drawn from one interval, whose operands sum
 runs of consecutive inputs; Adam, RMSprop and SGD, with ``grad_clip``. Anything else is refused

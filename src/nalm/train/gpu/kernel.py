@@ -19,8 +19,9 @@ Layer kinds (constexpr), numbered as the fused CPU step numbers them
 (:mod:`nalm.train.kernels.layers`): ``LINEAR`` (x·Wᵀ: NAU, NAC), ``NMU`` (Π (W x + 1 - W)) and
 ``LOG_LINEAR`` (exp(log(|x| + eps)·Wᵀ): NAC• and its variants), first or second; ``NALU``
 (σ(x·Gᵀ) mixing the two, one W: NALU, G-NALU), first or second; ``NONE`` for no second layer. A
-``LINEAR`` layer whose map is ``MCFC`` (one output, alone) has a gate weight and bias (Q1, G1)
-and MC-FC's regularizer −λ·Σ mean(p²). Everything here is float32.
+``LINEAR`` layer whose map is ``MCFC``, first or second, has its junction (inputs, outputs) as
+P, a gate weight and bias per output as Q and G, and MC-FC's regularizer −λ·Σ mean(p²).
+Everything here is float32.
 """
 from __future__ import annotations
 
@@ -60,6 +61,30 @@ def _squares(p, valid, lam, n: tl.constexpr):
     autograd computes it (MC-FC's regularizer term)."""
     r = tl.div_rn(tl.sum(tl.sum(tl.where(valid, p * p, 0.0), axis=1), axis=0), tl.full((), n, tl.float32))
     return r, tl.where(valid, tl.div_rn(-lam, tl.full((), n, tl.float32)) * (2.0 * p), 0.0)
+
+
+@triton.jit
+def _junction(r, w, b, valid, gates):
+    """MC-FC's weight (outputs × inputs, ``valid``) from its junction ``r`` (laid out as the
+    weight), its gate's weight ``w`` and bias ``b`` (one per output, where ``gates``): σ(w + b)
+    times the softmax of each input's junction over the outputs; and the two factors."""
+    logits = tl.where(valid, r, -float("inf"))
+    top = tl.max(logits, axis=0)
+    e = tl.where(valid, tl.exp(logits - tl.where(top > -float("inf"), top, 0.0)[None, :]), 0.0)
+    total = tl.sum(e, axis=0)
+    soft = tl.where(valid, e / tl.where(total > 0, total, 1.0)[None, :], 0.0)
+    opened = sigmoid(tl.sum(tl.where(gates, w + b, 0.0), axis=1))
+    return tl.where(valid, opened[:, None] * soft, 0.0), opened, soft
+
+
+@triton.jit
+def _junction_gradients(g, opened, soft, valid, gates):
+    """The gradients of MC-FC's junction, and of its gate's weight and bias (the same), from the
+    weight's ``g``: through the softmax over the outputs, and through σ."""
+    through = tl.sum(tl.where(valid, g * soft, 0.0), axis=1) * (1.0 - opened) * opened
+    ds = g * opened[:, None]
+    dr = tl.where(valid, soft * (ds - tl.sum(tl.where(valid, ds * soft, 0.0), axis=0)[None, :]), 0.0)
+    return dr, tl.where(gates, through[:, None], 0.0)
 
 
 @triton.jit
@@ -117,8 +142,18 @@ def train_kernel(
     valid1 = (hs[:, None] < H) & (cols[None, :] < D)
     at1 = tl.where(valid1, hs[:, None] * D + cols[None, :], 0)  # (masked-off addresses kept inside the arrays:
     # the interpreter reads them)
+    # Q1 and G1 as tiles like P1's: matrices like P1, or an MC-FC's gate weight and bias (one
+    # number per output, in the tile's first column), its junction P1 (inputs, outputs).
+    extra, at_extra, stride = valid1, at1, H * D
+    if MAP1 == MCFC:
+        at1 = tl.where(valid1, cols[None, :] * H + hs[:, None], 0)
+        extra = (hs[:, None] < H) & (cols[None, :] == 0)
+        at_extra, stride = tl.where(extra, hs[:, None] + 0 * cols[None, :], 0), H
     valid2 = hs < H2  # H2: 0 without a second layer
     at2 = tl.where(valid2, hs, 0)
+    extra2, stride2 = valid2, H  # Q2 and G2: like P2, or an MC-FC's gate weight and bias (one output)
+    if MAP2 == MCFC:
+        extra2, stride2 = valid2 & (hs == 0), 1
     state = m * state_columns
     sp1, sq1, sg1 = state + tl.load(offsets), state + tl.load(offsets + 1), state + tl.load(offsets + 2)
     sp2, sq2, sg2 = state + tl.load(offsets + 3), state + tl.load(offsets + 4), state + tl.load(offsets + 5)
@@ -128,23 +163,18 @@ def train_kernel(
     ap2, vp2 = load_state(S1, S2, sp2 + at2, valid2, OPTIMIZER, GRADIENTS)
     q1, q2, g1p, g2p = p1, p2, p1, p2  # (parameters a layer does not have: unused)
     aq1, vq1, aq2, vq2, ag1, vg1, ag2, vg2 = ap1, vp1, ap2, vp2, ap1, vp1, ap2, vp2
-    # Q1 and G1 as tiles like P1's: an MC-FC's gate weight and bias (one output: one number each,
-    # at the tile's first place), else matrices like P1.
-    extra, stride = valid1, H * D
-    if MAP1 == MCFC:
-        extra, stride = (hs[:, None] == 0) & (cols[None, :] == 0), H
     if MAP1 == NAC or MAP1 == MCFC:
-        q1 = tl.load(Q1 + m * stride + at1, mask=extra, other=0.0)
-        aq1, vq1 = load_state(S1, S2, sq1 + at1, extra, OPTIMIZER, GRADIENTS)
-    if MAP2 == NAC:
-        q2 = tl.load(Q2 + m * H + at2, mask=valid2, other=0.0)
-        aq2, vq2 = load_state(S1, S2, sq2 + at2, valid2, OPTIMIZER, GRADIENTS)
+        q1 = tl.load(Q1 + m * stride + at_extra, mask=extra, other=0.0)
+        aq1, vq1 = load_state(S1, S2, sq1 + at_extra, extra, OPTIMIZER, GRADIENTS)
+    if MAP2 == NAC or MAP2 == MCFC:
+        q2 = tl.load(Q2 + m * stride2 + at2, mask=extra2, other=0.0)
+        aq2, vq2 = load_state(S1, S2, sq2 + at2, extra2, OPTIMIZER, GRADIENTS)
     if KIND1 == NALU or MAP1 == MCFC:
-        g1p = tl.load(G1 + m * stride + at1, mask=extra, other=0.0)
-        ag1, vg1 = load_state(S1, S2, sg1 + at1, extra, OPTIMIZER, GRADIENTS)
-    if KIND2 == NALU:
-        g2p = tl.load(G2 + m * H + at2, mask=valid2, other=0.0)
-        ag2, vg2 = load_state(S1, S2, sg2 + at2, valid2, OPTIMIZER, GRADIENTS)
+        g1p = tl.load(G1 + m * stride + at_extra, mask=extra, other=0.0)
+        ag1, vg1 = load_state(S1, S2, sg1 + at_extra, extra, OPTIMIZER, GRADIENTS)
+    if KIND2 == NALU or MAP2 == MCFC:
+        g2p = tl.load(G2 + m * stride2 + at2, mask=extra2, other=0.0)
+        ag2, vg2 = load_state(S1, S2, sg2 + at2, extra2, OPTIMIZER, GRADIENTS)
     rate = tl.load(rates + m)
     key = tl.load(keys + m)
     c3 = tl.load(c3s + m).to(tl.uint32)
@@ -159,13 +189,15 @@ def train_kernel(
         step = start.to(tl.int64) + i
         lo = step.to(tl.uint32)  # truncated: step mod 2^32
         hi = (step >> 32).to(tl.uint32)
-        if MAP1 == MCFC:  # σ(w + b) times the junction's softmax over one output, which is 1
-            opened = sigmoid(tl.sum(tl.sum(tl.where(extra, q1 + g1p, 0.0), axis=1), axis=0))
-            w1 = tl.where(valid1, opened, 0.0)
-            t1, s1 = w1, w1
+        if MAP1 == MCFC:  # σ(w + b) times the junction's softmax over the outputs
+            w1, t1, s1 = _junction(p1, q1, g1p, valid1, extra)
         else:
             w1, t1, s1 = weight(p1, q1, valid1, low1, high1, scale1, MAP1)
-        w2, t2, s2 = weight(p2, q2, valid2, low2, high2, scale2, MAP2)
+        if MAP2 == MCFC:  # one output: the softmax is 1
+            w2 = tl.where(valid2, sigmoid(tl.sum(tl.where(extra2, q2 + g2p, 0.0), axis=0)), 0.0)
+            t2, s2 = w2, w2
+        else:
+            w2, t2, s2 = weight(p2, q2, valid2, low2, high2, scale2, MAP2)
         gate1 = scale1 * g1p
         gate2 = tl.where(valid2, scale2 * g2p, 0.0)
         g1 = tl.zeros((BH, 4 * BD4), tl.float32)
@@ -258,10 +290,8 @@ def train_kernel(
                 g1 += tl.sum(dh[:, :, None] * x[:, None, :], axis=0)
         mse = tl.div_rn(squares, samples)
         lam1 = tl.load(lambdas1 + i)
-        if MAP1 == MCFC:  # the junction is constant (no gradient); the gate's goes to w and b
-            through = tl.sum(tl.sum(tl.where(valid1, g1, 0.0), axis=1), axis=0) * (1.0 - opened) * opened
-            gp1 = tl.zeros_like(g1)
-            gq1 = tl.where(extra, through, 0.0)
+        if MAP1 == MCFC:  # through the softmax to the junction, through σ to the gate's w and b
+            gp1, gq1 = _junction_gradients(g1, t1, s1, valid1, extra)
             gg1 = gq1
             # -λ·(mean R² + mean w² + mean b²), its gradient as autograd computes it
             rj, dj = _squares(p1, valid1, lam1, H * D)
@@ -277,13 +307,28 @@ def train_kernel(
             r1, d1 = sparsity(p1, valid1, lam1, tl.full((), H * D, tl.float32))
             gp1 += d1
             loss = mse + tl.where(lam1 == 0, 0.0, lam1 * r1)
-        gp2, gq2 = parameter_gradients(g2, p2, t2, s2, low2, high2, scale2, MAP2)
-        gg2 = tl.where(valid2, gg2 * scale2, 0.0)
-        if H2 > 0:
+        if MAP2 == MCFC:  # one output: no gradient through the softmax; the gate's to w and b
+            opened2 = tl.sum(tl.where(hs == 0, t2, 0.0), axis=0)
+            gp2 = tl.zeros_like(g2)
+            gq2 = tl.where(extra2, tl.sum(tl.where(valid2, g2, 0.0), axis=0) * (1.0 - opened2) * opened2, 0.0)
+            gg2 = gq2
             lam2 = tl.load(lambdas2 + i)
-            r2, d2 = sparsity(p2[None, :], valid2[None, :], lam2, tl.full((), H, tl.float32))
-            gp2 += tl.sum(d2, axis=0)
-            loss += tl.where(lam2 == 0, 0.0, lam2 * r2)
+            rj2, dj2 = _squares(p2[None, :], valid2[None, :], lam2, H)
+            rw2, dw2 = _squares(q2[None, :], extra2[None, :], lam2, 1)
+            rb2, db2 = _squares(g2p[None, :], extra2[None, :], lam2, 1)
+            gp2 += tl.sum(dj2, axis=0)
+            gq2 += tl.sum(dw2, axis=0)
+            gg2 += tl.sum(db2, axis=0)
+            loss += tl.where(lam2 == 0, 0.0, -lam2 * (rj2 + rw2 + rb2))
+        else:
+            gp2, gq2 = parameter_gradients(g2, p2, t2, s2, low2, high2, scale2, MAP2)
+            gg2 = tl.where(valid2, gg2 * scale2, 0.0)
+        if H2 > 0:
+            if MAP2 != MCFC:
+                lam2 = tl.load(lambdas2 + i)
+                r2, d2 = sparsity(p2[None, :], valid2[None, :], lam2, tl.full((), H, tl.float32))
+                gp2 += tl.sum(d2, axis=0)
+                loss += tl.where(lam2 == 0, 0.0, lam2 * r2)
         finite = tl.abs(loss) < float("inf")
         if GRADIENTS:  # the step's gradients into the first state slot, the parameters unchanged
             ap1, aq1, ap2, aq2, ag1, ag2 = gp1, gq1, gp2, gq2, gg1, gg2
@@ -296,15 +341,15 @@ def train_kernel(
             if MAP1 == NAC or MAP1 == MCFC:
                 q1, aq1, vq1 = _update(q1, gq1, aq1, vq1, finite, extra, low1, high1, rate, bias1, root_bias2,
                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP1, OPTIMIZER)
-            if MAP2 == NAC:
-                q2, aq2, vq2 = _update(q2, gq2, aq2, vq2, finite, valid2, low2, high2, rate, bias1, root_bias2,
+            if MAP2 == NAC or MAP2 == MCFC:
+                q2, aq2, vq2 = _update(q2, gq2, aq2, vq2, finite, extra2, low2, high2, rate, bias1, root_bias2,
                                        beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, MAP2, OPTIMIZER)
             if KIND1 == NALU or MAP1 == MCFC:
                 g1p, ag1, vg1 = _update(g1p, gg1, ag1, vg1, finite, extra, low1, high1, rate, bias1, root_bias2,
                                         beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, NAC,  # (unclamped)
                                         OPTIMIZER)
-            if KIND2 == NALU:
-                g2p, ag2, vg2 = _update(g2p, gg2, ag2, vg2, finite, valid2, low2, high2, rate, bias1, root_bias2,
+            if KIND2 == NALU or MAP2 == MCFC:
+                g2p, ag2, vg2 = _update(g2p, gg2, ag2, vg2, finite, extra2, low2, high2, rate, bias1, root_bias2,
                                         beta1, rest1, beta2, rest2, eps, alpha, rest_alpha, clip, NAC,  # (unclamped)
                                         OPTIMIZER)
         diverged = tl.where(finite, diverged, step)
@@ -315,16 +360,16 @@ def train_kernel(
     store_state(S1, S2, sp1 + at1, valid1, ap1, vp1, OPTIMIZER, GRADIENTS)
     store_state(S1, S2, sp2 + at2, valid2, ap2, vp2, OPTIMIZER, GRADIENTS)
     if MAP1 == NAC or MAP1 == MCFC:
-        tl.store(Q1 + m * stride + at1, q1, mask=extra)
-        store_state(S1, S2, sq1 + at1, extra, aq1, vq1, OPTIMIZER, GRADIENTS)
-    if MAP2 == NAC:
-        tl.store(Q2 + m * H + at2, q2, mask=valid2)
-        store_state(S1, S2, sq2 + at2, valid2, aq2, vq2, OPTIMIZER, GRADIENTS)
+        tl.store(Q1 + m * stride + at_extra, q1, mask=extra)
+        store_state(S1, S2, sq1 + at_extra, extra, aq1, vq1, OPTIMIZER, GRADIENTS)
+    if MAP2 == NAC or MAP2 == MCFC:
+        tl.store(Q2 + m * stride2 + at2, q2, mask=extra2)
+        store_state(S1, S2, sq2 + at2, extra2, aq2, vq2, OPTIMIZER, GRADIENTS)
     if KIND1 == NALU or MAP1 == MCFC:
-        tl.store(G1 + m * stride + at1, g1p, mask=extra)
-        store_state(S1, S2, sg1 + at1, extra, ag1, vg1, OPTIMIZER, GRADIENTS)
-    if KIND2 == NALU:
-        tl.store(G2 + m * H + at2, g2p, mask=valid2)
-        store_state(S1, S2, sg2 + at2, valid2, ag2, vg2, OPTIMIZER, GRADIENTS)
+        tl.store(G1 + m * stride + at_extra, g1p, mask=extra)
+        store_state(S1, S2, sg1 + at_extra, extra, ag1, vg1, OPTIMIZER, GRADIENTS)
+    if KIND2 == NALU or MAP2 == MCFC:
+        tl.store(G2 + m * stride2 + at2, g2p, mask=extra2)
+        store_state(S1, S2, sg2 + at2, extra2, ag2, vg2, OPTIMIZER, GRADIENTS)
     tl.store(diverged_at + m, diverged)
     tl.store(losses + m, loss)

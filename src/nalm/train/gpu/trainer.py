@@ -30,9 +30,9 @@ MAX_HIDDEN = 16  # the second layer's inputs: an NMU's product runs over all pai
 ROWS = 16  # batch rows per tile: on sm_90 157 registers (216 at 32) for as many instructions (gpu_static.py)
 WARPS = 4
 SHAPE = ("B", "D", "FULL", "BR", "BD4")  # the constexprs of a batch, which draw_kernel takes too
-SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ and NAC•,NMU layers, alone or in pairs, NALU and G-NALU layers "
-             "(one shared weight, a gate per output, no gate bias) alone or in pairs, and an MC-FC of one output "
-             "alone, so far (without regularizer_z)")
+SUPPORTED = ("NAU, NMU, NAC, NAC•, NAC•,σ, NAC•,NMU and MC-FC layers, alone or in pairs, and NALU and G-NALU "
+             "layers (one shared weight, a gate per output, no gate bias) alone or in pairs, so far (without "
+             "regularizer_z)")
 
 
 def check(net, data: PopulationData, config) -> list:
@@ -51,8 +51,7 @@ def check(net, data: PopulationData, config) -> list:
         raise ValueError("kernel triton trains networks of one or two arithmetic units only so far")
     layers = [None if unit.trains_through_forward else unit.kernel_layer() for unit in units]
     names = "→".join(type(unit).__name__ for unit in units)
-    alone = len(layers) == 1 or all(layer is None or layer.weight_map != "mcfc" for layer in layers)
-    if not alone or not all(_described(layer, unit, net.members) for layer, unit in zip(layers, units)):
+    if not all(_described(layer, unit, net.members) for layer, unit in zip(layers, units)):
         raise ValueError(f"kernel triton trains {SUPPORTED}; {names} is not supported yet")
     if len(layers) == 2 and units[0].out_features > MAX_HIDDEN:
         raise ValueError(f"kernel triton trains hidden widths up to {MAX_HIDDEN} so far, not {units[0].out_features}")
@@ -114,8 +113,9 @@ def _described(layer, unit, members) -> bool:
         return False
     shape = (members, unit.out_features, unit.in_features)
     shapes = [shape] * (len(layer.parameters) + (layer.gate_parameter is not None))
-    if layer.weight_map == "mcfc":  # one output (the junction's softmax over the outputs is then 1)
-        shapes = [(members, unit.in_features, 1), (members, 1, 1), (members, 1)] if unit.out_features == 1 else []
+    if layer.weight_map == "mcfc":  # the junction (in, out), the gate's weight (out, 1) and bias (out)
+        shapes = [(members, unit.in_features, unit.out_features), (members, unit.out_features, 1),
+                  (members, unit.out_features)]
     parameters = _parameters(layer)
     return PARAMETERS.get(layer.weight_map) == len(layer.parameters) and len(shapes) == len(parameters) and all(
         tuple(p.shape) == s and p.is_contiguous() for p, s in zip(parameters, shapes))
