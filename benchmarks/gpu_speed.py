@@ -9,7 +9,7 @@ launch for the run's steps); ``autograd`` PyTorch's path on the device, with the
 per step and how many of them drawing the batches takes
 (:meth:`nalm.train.data.PopulationData.train_batch`). The CPU figure is the fused step on one
 thread with 100 members, measured the same way in the same run. A model the Triton trainer does
-not train yet (NALU) says so in one line.
+not train says so in one line.
 
     python benchmarks/gpu_speed.py                         # NAU->NMU and NALU, 600 to 10,000 members
     python benchmarks/gpu_speed.py --members 600 --long 2000 --paths triton
@@ -76,7 +76,7 @@ def main() -> None:
     config = TrainConfig(iterations=args.long, eval_samples=128, threads=1)
     print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, madsen2020 task, batch 128, float32, "
           f"rates from {args.long} - {args.short} steps")
-    paths = {"triton": config.replace(device="cuda", kernel="triton"), "autograd": config.replace(device="cuda")}
+    paths = {"triton": config.replace(device="cuda", kernel="triton"), "autograd": config.replace(device="cuda", kernel="autograd")}
     for model in args.models:
         train_population(model, members_for(2), config.replace(iterations=5))  # compile and warm up
         cpu = rate(model, members_for(args.cpu_members), config, args.short, args.long)

@@ -274,6 +274,14 @@ def test_by_default_a_population_the_kernel_does_not_train_goes_to_autograd(monk
     assert TrainConfig(kernel="autograd").to_dict()["kernel"] == "autograd"
 
 
+def test_on_cuda_the_kernel_is_the_default_unless_the_config_asks_for_autograd():
+    cuda = torch.device("cuda")  # only compared, never allocated on
+    assert gpu_trainer.default_kernel(TrainConfig(), cuda) == "triton"
+    assert gpu_trainer.default_kernel(TrainConfig(), torch.device("cpu")) is None
+    assert gpu_trainer.default_kernel(TrainConfig(kernel="autograd"), cuda) == "autograd"
+    assert gpu_trainer.default_kernel(TrainConfig(fused=False), cuda) is None  # "autograd everywhere"
+
+
 def test_the_cpu_without_the_interpreter_is_refused(monkeypatch):
     monkeypatch.delenv("TRITON_INTERPRET")
     with pytest.raises(ValueError, match="set TRITON_INTERPRET=1"):

@@ -77,8 +77,9 @@ def check(net, data: PopulationData, config) -> list:
 
 def default_kernel(config, device: torch.device) -> str | None:
     """The kernel that trains on ``device`` where the config names none: ``"triton"`` on a CUDA
-    device where Triton is installed, else ``None`` (the fused step or autograd)."""
-    if config.kernel is not None:
+    device where Triton is installed, else ``None`` (the fused step or autograd); a config with
+    ``fused: false`` asks for autograd everywhere, so it never gets the kernel by default."""
+    if config.kernel is not None or not config.fused:
         return config.kernel
     return "triton" if device.type == "cuda" and importlib.util.find_spec("triton") is not None else None
 
@@ -89,10 +90,10 @@ def kernel_layers(net, data: PopulationData, config) -> list | None:
     :func:`check`'s ValueError); where the config names no kernel, :func:`default_kernel` may
     choose it, and a population it does not train goes to PyTorch's autograd without a word
     (a run of many models would otherwise warn for each); ``"autograd"`` never uses it."""
-    if config.iterations == 0 or default_kernel(config, data.device) != "triton":
-        return None
-    if config.kernel == "triton":
+    if config.uses_kernel:
         return check(net, data, config)
+    if config.kernel is not None or config.iterations == 0 or default_kernel(config, data.device) != "triton":
+        return None
     try:
         return check(net, data, config)
     except ValueError:
