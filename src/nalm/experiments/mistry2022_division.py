@@ -12,6 +12,9 @@ one a task of this experiment (the report keeps them apart):
 * mixed signs: a and b (or the two halves of ten inputs) from ranges of opposite sign, with two
   and with ten inputs (``in2-mixed-signs.sh``, ``in10-mixed-signs-iridis.sh``);
 * wider training ranges: U[-50, 50] and U[-100, 100] with two inputs (``sltr-distributions-in2.sh``);
+* other input distributions with two inputs: Benford integers of [10, 100] -> [100, 1000] and three
+  truncated normals whose mean and spread are set apart from their ranges
+  (``sltr-distributions-in2.sh``, :class:`~nalm.tasks.BoundedDistributionTask`);
 * the reciprocal near zero: 1/a on U[0, r] with a the only input (the paper's "easy" task) and
   with a the first of [a, b] (its "medium" one), the target ``reciprocal`` (``divBy0.sh``); beside
   ours, the exact solutions' errors of those rows of ``divBy0_test_errors.csv``.
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 
 from ..report.published import Published
 from ..scoring.thresholds import MistryDivision
-from ..tasks import HalvesTask, PrefixTask, Range, StaticTask
+from ..tasks import BoundedDistributionTask, HalvesTask, PrefixTask, Range, StaticTask
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
 from ..units.network import option_keys
@@ -66,6 +69,14 @@ MIXED_RANGES = (
 """``in2-mixed-signs.sh:15-16`` and ``in10-mixed-signs-iridis.sh:15-16``: (interpolation, extrapolation),
 each one range for every input or the ranges of the first and the second half of the inputs
 (the scripts' ``[[lo, hi], [lo, hi], []]``)."""
+DISTRIBUTION_SETTINGS = (
+    ("benford", "[10,100]", "[100,1000]", None),
+    ("truncated-normal", "[-5,10]", "[-15,-5]", (-1.0, 3.0, -10.0, 3.0)),
+    ("truncated-normal", "[-10,5]", "[5,15]", (1.0, 3.0, 10.0, 3.0)),
+    ("truncated-normal", "[-5,5]", "[5,15]", (0.0, 1.0, 10.0, 1.0)),
+)
+"""The other settings of ``sltr-distributions-in2.sh:17-19`` (its first four): (distribution, interpolation,
+extrapolation, the truncated normals' interpolation mean and std and extrapolation mean and std)."""
 
 
 def two_inputs(interpolation, extrapolation) -> StaticTask:
@@ -85,6 +96,19 @@ def one_input(r) -> PrefixTask:
     """The "easy" task's input [a], a ∈ U[0, r] for training and testing (``--input-size 1
     --subset-ratio 1 --num-subsets 1``, divBy0.sh:28-29): one input that is a (and b, unused)."""
     return PrefixTask(a_size=1, b_size=1, interpolation=Range.parse(r), extrapolation=Range.parse(r))
+
+
+def distribution(name, interpolation, extrapolation, normal) -> BoundedDistributionTask:
+    """[a, b] from ``name`` bounded by the ranges (``--sample-distribution``, ``_simple_function_abstact.py:151-189``)."""
+    parameters = dict(zip(("interpolation_mean", "interpolation_std", "extrapolation_mean", "extrapolation_std"),
+                          normal or (None,) * 4))
+    return BoundedDistributionTask(name, Range.parse(interpolation), Range.parse(extrapolation), **parameters)
+
+
+def distribution_label(name, interpolation, extrapolation, normal) -> str:
+    if normal is None:
+        return f"{name} {interpolation} -> {extrapolation}"
+    return f"N({normal[0]:g}, {normal[1]:g}²) on {interpolation} -> N({normal[2]:g}, {normal[3]:g}²) on {extrapolation}"
 
 
 def mixed(inputs: int, interpolation: tuple, extrapolation: tuple) -> StaticTask:
@@ -107,6 +131,7 @@ SETTINGS = (
     # Appended after the settings above, so that their task indices (and run keys) stay as they were.
     *((f"1/a of [a] U{r}", one_input(r), False) for r in ZERO_RANGES),
     *((f"1/a of [a, b] U{r}", two_inputs(r, r), False) for r in ZERO_RANGES),
+    *((distribution_label(*setting), distribution(*setting), False) for setting in DISTRIBUTION_SETTINGS),
 )
 DIVISION = tuple(i for i, (label, _, _) in enumerate(SETTINGS) if not label.startswith("1/a"))
 RECIPROCAL = tuple(i for i, (label, _, _) in enumerate(SETTINGS) if label.startswith("1/a"))
@@ -226,19 +251,25 @@ PUBLISHED = PUBLISHED + tuple(
 SOURCES = {
     "axis": f"one value per setting: {DIV0}:11 (÷0), {IN10}:15-16 (in-10), {MIXED2}:15-16 and {MIXED10}:15-16 "
             f"(mixed; the in-10 script's first setting is in-10 [-2,2]), {DISTRIBUTIONS}:17-19 (wide), {DIV0}:11, 22-104 "
-            "(1/a of [a] and of [a, b], appended after the others so that their runs keep their keys)",
+            f"(1/a of [a] and of [a, b]), {DISTRIBUTIONS}:17-19 (benford and the truncated normals); the last two "
+            "groups appended after the others so that their runs keep their keys",
     "task": f"{REPO} experiments/single_layer.py (--operation div: a / b of two subsets); {DIV0}:106-146 (two "
             f"inputs, the 'hard' task); {IN10}:41-42 (--input-size 10 --subset-ratio 0.1 --overlap-ratio 0); "
             f"{DISTRIBUTIONS}:47-57 (two inputs, --sample-distribution uniform); {DIV0}:23-29 (1/a of [a]: --input-size 1 "
-            f"--subset-ratio 1 --num-subsets 1), {DIV0}:64-104 (1/a of [a, b]: the defaults, a = x1)",
+            f"--subset-ratio 1 --num-subsets 1), {DIV0}:64-104 (1/a of [a, b]: the defaults, a = x1); {DISTRIBUTIONS}:57 "
+            f"(--sample-distribution: {REPO} stable_nalu/dataset/_simple_function_abstact.py:151-189, a truncated normal "
+            "of the mean and std given for each range, truncated to it; Benford integers d·10^k + o, d the first digit "
+            "with the probabilities of :65, o a uniform integer of [low/10, high/10) with k digits)",
     "ranges": f"{DIV0}:11, 31-32 (U[0, r] for interpolation and extrapolation); {IN10}:15-16 (the Primer's nine); "
               f"{MIXED2}:15-16, {MIXED10}:15-16 ([[lo, hi], [lo, hi], []]: the first half of the inputs from the "
               "first range, the rest from the second, stable_nalu/dataset/_simple_function_abstact.py:195-210); "
-              f"{DISTRIBUTIONS}:17-19 (uniform [-50, 50] -> ±[50, 100], [-100, 100] -> ±[100, 200])",
+              f"{DISTRIBUTIONS}:17-19 (uniform [-50, 50] -> ±[50, 100], [-100, 100] -> ±[100, 200]; benford [10, 100] -> "
+              "[100, 1000]; truncated-normal -1 3 -10 3 on [-5, 10] -> [-15, -5], 1 3 10 3 on [-10, 5] -> [5, 15], "
+              "0 1 10 1 on [-5, 5] -> [5, 15]: mean and std of the interpolation, then of the extrapolation range)",
     "targets": f"{DIV0}:112, 127, 139 (--operation div), {DIV0}:28, 41, 53, 69, 85, 97 (--operation reciprocal, "
                "1/a; on the reciprocal settings only)",
     "seeds": f"{DIV0}:3, 15 (bash divBy0.sh 0 24: seeds 0..24); {IN10}:8, 18, {MIXED2}:8, 18, {MIXED10}:8, 18 "
-             "(25 seeds per range)",
+             f"(25 seeds per range); {DISTRIBUTIONS}:8, 21 (25 seeds per setting)",
     "iterations": f"{DIV0}:119, 130, 142, {MIXED2}:48, 60, 69 and {DISTRIBUTIONS}:52, {DIV0}:76, 88, 100 (--max-iterations 50000); "
                   f"{IN10}:46, 69 and {MIXED10}:48, 60, 70 (100000: the in-10 settings run twice as long, ramp 50000 -> "
                   f"75000 at {IN10}:60, 67, {MIXED10}:51, 58, 68)",
@@ -248,7 +279,10 @@ SOURCES = {
     "evaluation": f"{REPO} experiments/single_layer.py:568-570 (fixed sets of 10,000), :308-312 (--log-interval 1000)",
     "threshold": f"{REPO} export/single_layer_task/exp_setups.csv: epsilon 1e-5 of the perturbed module away "
                  "from zero (the Primer's rule); zero.range.hard: the exact module's float32 error + the float32 "
-                 "epsilon, 1.192e-07 for the NRU at every r (generate_divBy0_extrap_thresholds.py:1-6, 17)",
+                 "epsilon, 1.192e-07 for the NRU at every r (generate_divBy0_extrap_thresholds.py:1-6, 17); the "
+                 "distribution settings: the uniform extrapolation range's, whatever the inputs' distribution "
+                 "(export/single_layer_task/exp_distributions_setups.csv: U[100,1000], U[-15,-5], U[5,15], epsilon 1e-5; "
+                 "neurips_range_distributions.r:64)",
     "baseline": "Trask et al. 2018, section 4.1 (normalized error against untrained models); the paper reports none",
     "metric": f"{REPO} export/single_layer_task/neurips_range_divBy0.r, neurips_range.r (success rate, Madsen & "
               "Johansen's criterion); published as figures only, but for the exact solutions' errors near zero "
@@ -322,11 +356,10 @@ EXPERIMENT = Experiment(
                   reason="a threshold is one per task and target in nalm; the exact solutions' errors stand beside "
                          "ours in the report, so a module's error can be read against its own"),
         Deviation("ranges",
-                  reference="also the truncated-normal and Benford settings of sltr-distributions-in2.sh:17-19 and the "
-                            "in-10 distributions (sltr-distributions-in10.sh)",
-                  ours="not built: the settings above only",
-                  reason="nalm has no Benford inputs, and its truncated normals take their mean and spread from the "
-                         "range, where the reference's are parametrized apart from it"),
+                  reference="also the distribution settings with ten inputs (sltr-distributions-in10.sh)",
+                  ours="not built: the two-input distribution settings only",
+                  reason="not yet built; the ten-input task would draw every input from the distribution, a task "
+                         "nalm's BoundedDistributionTask (two inputs) does not hold"),
         Deviation("iterations",
                   reference="on 1/a of [a]: 5,000 steps (divBy0.sh:33), the NRU's and NMRU's ramps (15k -> 20k, 20k -> 35k) past the "
                             "run's end, the RealNPU's regularizers off (--regualizer 0, no L1 or discretizing terms, "
