@@ -31,7 +31,7 @@ def test_listed_and_every_setting_of_its_card_has_a_source():
     rows = {s.name: s for s in card.settings}
     labels = rows["ranges"].value.split("; ")
     assert labels[:5] == [f"÷0 U{r}" for r in ("[0,1e-4]", "[0,1e-3]", "[0,1e-2]", "[0,1e-1]", "[0,1]")]
-    assert len(labels) == 39 and labels[23] == "wide [-50,50] -> [-100,-50]U[50,100]"
+    assert len(labels) == 45 and labels[23] == "wide [-50,50] -> [-100,-50]U[50,100]"
     assert labels[15] == "mixed in-2 [-2,-0.1] & [0.1,2] -> [-6,-2] & [2,6]" and labels[19].startswith("mixed in-10 [-2,-0.1]")
     assert "divBy0.sh:11" in rows["ranges"].source and "sltr-in10.sh" in rows["ranges"].source
 
@@ -41,7 +41,7 @@ def test_paper_scale_plans_the_scripts_runs():
     # 100,000 with the ramp at 50,000 -> 75,000 on ten; NRU lr 1, SignNMRU lr 1e-2 clipped to norm 1,
     # RealNPU lr 5e-3 with L1 β 1e-9 -> 1e-7 ×10 every 10,000 steps.
     plan = prepare(DIVISION.at_paper_scale(), targets=["div"])  # 1/a: test_mistry2022_division_zero.py
-    assert len(plan.runs) == 29 * 4 * 25  # the distributions: test_mistry2022_division_zero.py
+    assert len(plan.runs) == 35 * 4 * 25  # the distributions: test_mistry2022_division_distributions.py
     assert {run.seed for run in plan.runs} == set(range(25)) and {run.target for run in plan.runs} == {"div"}
     for run in plan.runs:
         c, in10 = run.config, run.task.in_features == 10
@@ -157,7 +157,7 @@ def test_show_names_the_deviations():
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
         assert main(["show", NAME]) == 0
     text = out.getvalue()
-    for setting in ("iterations", "models", "model nru", "threshold", "ranges"):
+    for setting in ("iterations", "models", "model nru", "threshold"):
         assert f"  - {setting}: source:" in text
     assert "extra cells of the baseline RealNPU" in text and "Benford" in text and "divBy0_test_errors.csv" in text
 

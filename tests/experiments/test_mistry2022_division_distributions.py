@@ -65,3 +65,27 @@ def test_a_tiny_run_on_benford_and_a_truncated_normal(tmp_path):
         {0: "benford", 1: "truncated-normal"}
     report = experiment.render(experiment.summarize(runs))
     assert "benford [10,100] -> [100,1000]" in report and "N(0, 1²) on [-5,5] -> N(10, 1²) on [5,15]" in report
+
+
+def test_paper_scale_plans_the_ten_input_distribution_runs():
+    # sltr-distributions-in10.sh: the same six settings with --input-size 10 --subset-ratio 0.1 --overlap-ratio 0,
+    # 100,000 steps, the ramp 50,000 -> 75,000.
+    plan = prepare(DIVISION.at_paper_scale(), targets=["div"], models=["real-npu-modified"])
+    runs = [run for run in plan.runs if run.task_index >= 39]
+    assert len(runs) == 6 * 25
+    labels = DIVISION.workload.task_labels
+    assert labels[39:] == tuple(f"in-10 {labels[i]}" for i in SETTINGS) + (
+        "in-10 wide [-50,50] -> [-100,-50]U[50,100]", "in-10 wide [-100,100] -> [-200,-100]U[100,200]")
+    for run in runs:
+        task, options = run.task, run.config.unit_options["real-npu-modified"]
+        assert task.in_features == 10 and run.config.iterations == 100_000
+        assert (options["regularizer_start"], options["regularizer_end"]) == (50_000, 75_000)
+        layout = task.layout(run.seed)
+        assert layout.sum(axis=0).tolist() == [1.0, 1.0] and layout.sum(axis=1).max() == 1.0
+        if run.task_index < 43:
+            name, interpolation, extrapolation, normal = SETTINGS[run.task_index - 4]
+            assert isinstance(task, BoundedDistributionTask) and task.distribution == name
+            assert task.extrapolation_mean == (normal[2] if normal else None)
+            assert DIVISION.workload.threshold(run.task_index, "div") == DIVISION.workload.threshold(run.task_index - 4, "div")
+    offsets = {int(DIVISION.workload.tasks[39].layout(seed)[:, 0].argmax()) for seed in range(25)}
+    assert len(offsets) > 3  # a and b sit at an offset drawn per seed

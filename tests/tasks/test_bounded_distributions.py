@@ -82,3 +82,16 @@ def test_stored_and_refused():
         BoundedDistributionTask("exponential", "[0,1]", "[1,2]")
     with pytest.raises(ValueError, match="one of"):
         DistributionTask("benford", "[10,100]", "[100,1000]")
+
+
+def test_ten_inputs_place_a_and_b_as_the_static_task_does():
+    from nalm.tasks import StaticTask
+
+    task = BoundedDistributionTask("benford", "[10,100]", "[100,1000]", input_size=10)
+    static = StaticTask(input_size=10, subset_ratio=0.1, overlap_ratio=0.0, placement="random")
+    assert all(np.array_equal(task.layout(seed), static.layout(seed)) for seed in range(10))
+    x = task.sample(1000, Draws(seed=1, stream=1))
+    assert x.shape == (1000, 10) and x.min() >= 11 and x.max() <= 99
+    assert task_from_dict(task_to_dict(task)) == task
+    with pytest.raises(ValueError, match="input_size"):
+        BoundedDistributionTask("benford", "[10,100]", "[100,1000]", input_size=1)

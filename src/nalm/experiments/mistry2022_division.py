@@ -12,9 +12,10 @@ one a task of this experiment (the report keeps them apart):
 * mixed signs: a and b (or the two halves of ten inputs) from ranges of opposite sign, with two
   and with ten inputs (``in2-mixed-signs.sh``, ``in10-mixed-signs-iridis.sh``);
 * wider training ranges: U[-50, 50] and U[-100, 100] with two inputs (``sltr-distributions-in2.sh``);
-* other input distributions with two inputs: Benford integers of [10, 100] -> [100, 1000] and three
-  truncated normals whose mean and spread are set apart from their ranges
-  (``sltr-distributions-in2.sh``, :class:`~nalm.tasks.BoundedDistributionTask`);
+* other input distributions: Benford integers of [10, 100] -> [100, 1000] and three truncated
+  normals whose mean and spread are set apart from their ranges, with two inputs
+  (``sltr-distributions-in2.sh``, :class:`~nalm.tasks.BoundedDistributionTask`), and these and
+  the wide ranges with ten (``sltr-distributions-in10.sh``);
 * the reciprocal near zero: 1/a on U[0, r] with a the only input (the paper's "easy" task) and
   with a the first of [a, b] (its "medium" one), the target ``reciprocal`` (``divBy0.sh``); beside
   ours, the exact solutions' errors of those rows of ``divBy0_test_errors.csv``.
@@ -49,6 +50,7 @@ IN2 = f"{REPO} {JOBS}/sltr-in2.sh"
 DISTRIBUTIONS = f"{REPO} {JOBS}/sltr-distributions-in2.sh"
 MIXED2 = f"{REPO} {JOBS}/in2-mixed-signs.sh"
 MIXED10 = f"{REPO} {JOBS}/in10-mixed-signs-iridis.sh"
+DISTRIBUTIONS10 = f"{REPO} {JOBS}/sltr-distributions-in10.sh"
 GOLD = f"{REPO} export/single_layer_task/divBy0_test_errors.csv"
 
 MODELS = ("nru", "nmru", "real-npu", "real-npu-modified")
@@ -98,11 +100,13 @@ def one_input(r) -> PrefixTask:
     return PrefixTask(a_size=1, b_size=1, interpolation=Range.parse(r), extrapolation=Range.parse(r))
 
 
-def distribution(name, interpolation, extrapolation, normal) -> BoundedDistributionTask:
-    """[a, b] from ``name`` bounded by the ranges (``--sample-distribution``, ``_simple_function_abstact.py:151-189``)."""
+def distribution(name, interpolation, extrapolation, normal, inputs: int = 2) -> BoundedDistributionTask:
+    """[a, b], or a and b two of ``inputs`` as :func:`ten_inputs` places them, from ``name`` bounded by the
+    ranges (``--sample-distribution``, ``_simple_function_abstact.py:151-189``)."""
     parameters = dict(zip(("interpolation_mean", "interpolation_std", "extrapolation_mean", "extrapolation_std"),
                           normal or (None,) * 4))
-    return BoundedDistributionTask(name, Range.parse(interpolation), Range.parse(extrapolation), **parameters)
+    return BoundedDistributionTask(name, Range.parse(interpolation), Range.parse(extrapolation), **parameters,
+                                   input_size=inputs)
 
 
 def distribution_label(name, interpolation, extrapolation, normal) -> str:
@@ -132,6 +136,9 @@ SETTINGS = (
     *((f"1/a of [a] U{r}", one_input(r), False) for r in ZERO_RANGES),
     *((f"1/a of [a, b] U{r}", two_inputs(r, r), False) for r in ZERO_RANGES),
     *((distribution_label(*setting), distribution(*setting), False) for setting in DISTRIBUTION_SETTINGS),
+    *((f"in-10 {distribution_label(*setting)}", distribution(*setting, inputs=10), True)
+      for setting in DISTRIBUTION_SETTINGS),
+    *((f"in-10 wide {i} -> {e}", ten_inputs(i, e), True) for i, e in WIDE_RANGES),
 )
 DIVISION = tuple(i for i, (label, _, _) in enumerate(SETTINGS) if not label.startswith("1/a"))
 RECIPROCAL = tuple(i for i, (label, _, _) in enumerate(SETTINGS) if label.startswith("1/a"))
@@ -251,15 +258,18 @@ PUBLISHED = PUBLISHED + tuple(
 SOURCES = {
     "axis": f"one value per setting: {DIV0}:11 (÷0), {IN10}:15-16 (in-10), {MIXED2}:15-16 and {MIXED10}:15-16 "
             f"(mixed; the in-10 script's first setting is in-10 [-2,2]), {DISTRIBUTIONS}:17-19 (wide), {DIV0}:11, 22-104 "
-            f"(1/a of [a] and of [a, b]), {DISTRIBUTIONS}:17-19 (benford and the truncated normals); the last two "
-            "groups appended after the others so that their runs keep their keys",
+            f"(1/a of [a] and of [a, b]), {DISTRIBUTIONS}:17-19 (benford and the truncated normals), "
+            f"{DISTRIBUTIONS10}:16-18 (in-10: the same six); the last three groups appended after the others so that "
+            "their runs keep their keys",
     "task": f"{REPO} experiments/single_layer.py (--operation div: a / b of two subsets); {DIV0}:106-146 (two "
             f"inputs, the 'hard' task); {IN10}:41-42 (--input-size 10 --subset-ratio 0.1 --overlap-ratio 0); "
             f"{DISTRIBUTIONS}:47-57 (two inputs, --sample-distribution uniform); {DIV0}:23-29 (1/a of [a]: --input-size 1 "
             f"--subset-ratio 1 --num-subsets 1), {DIV0}:64-104 (1/a of [a, b]: the defaults, a = x1); {DISTRIBUTIONS}:57 "
             f"(--sample-distribution: {REPO} stable_nalu/dataset/_simple_function_abstact.py:151-189, a truncated normal "
             "of the mean and std given for each range, truncated to it; Benford integers d·10^k + o, d the first digit "
-            "with the probabilities of :65, o a uniform integer of [low/10, high/10) with k digits)",
+            "with the probabilities of :65, o a uniform integer of [low/10, high/10) with k digits); "
+            f"{DISTRIBUTIONS10}:46-57 (--input-size 10 --subset-ratio 0.1 --overlap-ratio 0, every input from the "
+            "distribution)",
     "ranges": f"{DIV0}:11, 31-32 (U[0, r] for interpolation and extrapolation); {IN10}:15-16 (the Primer's nine); "
               f"{MIXED2}:15-16, {MIXED10}:15-16 ([[lo, hi], [lo, hi], []]: the first half of the inputs from the "
               "first range, the rest from the second, stable_nalu/dataset/_simple_function_abstact.py:195-210); "
@@ -269,10 +279,11 @@ SOURCES = {
     "targets": f"{DIV0}:112, 127, 139 (--operation div), {DIV0}:28, 41, 53, 69, 85, 97 (--operation reciprocal, "
                "1/a; on the reciprocal settings only)",
     "seeds": f"{DIV0}:3, 15 (bash divBy0.sh 0 24: seeds 0..24); {IN10}:8, 18, {MIXED2}:8, 18, {MIXED10}:8, 18 "
-             f"(25 seeds per range); {DISTRIBUTIONS}:8, 21 (25 seeds per setting)",
+             f"(25 seeds per range); {DISTRIBUTIONS}:8, 21 and {DISTRIBUTIONS10}:8, 20 (25 seeds per setting)",
     "iterations": f"{DIV0}:119, 130, 142, {MIXED2}:48, 60, 69 and {DISTRIBUTIONS}:52, {DIV0}:76, 88, 100 (--max-iterations 50000); "
                   f"{IN10}:46, 69 and {MIXED10}:48, 60, 70 (100000: the in-10 settings run twice as long, ramp 50000 -> "
-                  f"75000 at {IN10}:60, 67, {MIXED10}:51, 58, 68)",
+                  f"75000 at {IN10}:60, 67, {MIXED10}:51, 58, 68); {DISTRIBUTIONS10}:52, 65, 76 (100000, ramp 50000 -> 75000 at "
+                  ":55, 63, 74)",
     "optimizer": f"{REPO} experiments/single_layer.py:183-186 (Adam, lr 1e-3 by default); per model below",
     "batch size": f"{REPO} experiments/single_layer.py:63-67 (128)",
     "network": "one module, no hidden layer (experiments/single_layer.py: --layer-type)",
@@ -339,13 +350,14 @@ EXPERIMENT = Experiment(
                        "--paper-scale: 50,000 (100,000) and 25",
                   reason="25 settings of 25 seeds at 50k steps take days on two cores; the default runs in minutes"),
         Deviation("models",
-                  reference="the modified RealNPU on ÷0, mixed signs and the wide ranges, and both RealNPUs on in-10 "
+                  reference="the modified RealNPU on ÷0, 1/a, mixed signs and the distribution settings, and both "
+                            "RealNPUs on in-10 "
                             f"({DIV0}:110-122, {MIXED2}:43-52, {MIXED10}:42-52, {DISTRIBUTIONS}:47-57, "
                             f"{IN10}:39-61); the baseline RealNPU on two inputs is mistry2022-single's",
-                  ours="both RealNPUs on every setting: extra cells of the baseline RealNPU on ÷0, mixed signs and "
-                       "the wide ranges, none with a published counterpart",
+                  ours="both RealNPUs on every setting: extra cells of the baseline RealNPU on ÷0, 1/a, mixed signs "
+                       "and the distribution settings, none with a published counterpart",
                   reason="the modifications' effect is the paper's question; --units selects the reference's cells"),
-        Deviation("model nru", reference=f"lr 1e-3 on the in-10 settings ({IN10}:70, {MIXED10}:61)",
+        Deviation("model nru", reference=f"lr 1e-3 on the in-10 settings ({IN10}:70, {MIXED10}:61, {DISTRIBUTIONS10}:78)",
                   ours="lr 1 on every setting, the two-input runs' rate",
                   reason="a setting changes the run's length and ramp, not one model's learning rate"),
         Deviation("threshold",
@@ -355,11 +367,6 @@ EXPERIMENT = Experiment(
                   ours="one bound per setting for every module, the NRU's: the float32 epsilon",
                   reason="a threshold is one per task and target in nalm; the exact solutions' errors stand beside "
                          "ours in the report, so a module's error can be read against its own"),
-        Deviation("ranges",
-                  reference="also the distribution settings with ten inputs (sltr-distributions-in10.sh)",
-                  ours="not built: the two-input distribution settings only",
-                  reason="not yet built; the ten-input task would draw every input from the distribution, a task "
-                         "nalm's BoundedDistributionTask (two inputs) does not hold"),
         Deviation("iterations",
                   reference="on 1/a of [a]: 5,000 steps (divBy0.sh:33), the NRU's and NMRU's ramps (15k -> 20k, 20k -> 35k) past the "
                             "run's end, the RealNPU's regularizers off (--regualizer 0, no L1 or discretizing terms, "

@@ -21,7 +21,7 @@ from scipy.special import ndtr, ndtri
 from ..philox import Draws, uniform
 from ..streams import LAYOUT
 from .ranges import Range
-from .static import stream
+from .static import StaticTask, stream
 from .targets import check_target
 
 DISTRIBUTIONS = ("uniform", "truncated-normal", "exponential")
@@ -209,8 +209,9 @@ reference's table (bmistry4/nalm-division ``stable_nalu/dataset/_simple_function
 
 @dataclass(frozen=True)
 class BoundedDistributionTask(DistributionTask):
-    """Input [a, b], each drawn from ``distribution`` with parameters of its own, the range
-    bounding it:
+    """Input [a, b], or a and b two adjacent inputs of ``input_size`` at an offset drawn per seed
+    (:class:`~nalm.tasks.StaticTask`'s random placement of one-input subsets), each input drawn
+    from ``distribution`` with parameters of its own, the range bounding it:
 
     * ``'uniform'``: U[low, high], as :class:`DistributionTask`'s;
     * ``'truncated-normal'``: N(mean, std²) truncated to [low, high], mean and std given per
@@ -229,6 +230,7 @@ class BoundedDistributionTask(DistributionTask):
         interpolation, extrapolation, train_samples: as for :class:`DistributionTask`.
         interpolation_mean, interpolation_std, extrapolation_mean, extrapolation_std: the
             truncated normals' (``None`` for the other distributions).
+        input_size: the inputs; 2 is [a, b].
 
     >>> task = BoundedDistributionTask("benford", [10, 100], [100, 1000])
     >>> x = task.sample(100_000, Draws(seed=0, stream=1), extrapolation=True)
@@ -246,11 +248,14 @@ class BoundedDistributionTask(DistributionTask):
     interpolation_std: float | None = None
     extrapolation_mean: float | None = None
     extrapolation_std: float | None = None
+    input_size: int = 2
 
     distributions: ClassVar[tuple[str, ...]] = BOUNDED_DISTRIBUTIONS
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.input_size, bool) or not isinstance(self.input_size, int) or self.input_size < 2:
+            raise ValueError(f"input_size must be an integer of at least 2, got {self.input_size!r}")
         parameters = (self.interpolation_mean, self.interpolation_std, self.extrapolation_mean, self.extrapolation_std)
         if self.distribution == "truncated-normal":
             if any(p is None or isinstance(p, bool) or not np.isfinite(p) for p in parameters) or \
@@ -265,6 +270,28 @@ class BoundedDistributionTask(DistributionTask):
                 power = round(np.log10(low)) if low > 0 else 0
                 if not (power >= 1 and low == 10.0 ** power and high == 10.0 ** (power + 1)):
                     raise ValueError(f"a Benford range is [10^k, 10^(k+1)] with k >= 1, got {values}")
+
+    @property
+    def in_features(self) -> int:
+        return self.input_size
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.input_size,)
+
+    def layout(self, seed: int) -> np.ndarray:
+        """a = x1, b = x2 of two inputs; of more, two adjacent inputs at the seed's offset."""
+        if self.input_size == 2:
+            return np.eye(2)
+        return StaticTask(input_size=self.input_size, subset_ratio=1 / self.input_size, overlap_ratio=0.0,
+                          placement="random").layout(seed)
+
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n inputs of shape (n, d): row i from row i of ``draws``."""
+        u = uniform(draws, (n, self.input_size), np.float64)
+        return self.from_uniform(u, extrapolation).astype(dtype, copy=False)
+
+    totals = sample
 
     def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
         values = self.extrapolation if extrapolation else self.interpolation
@@ -291,7 +318,8 @@ class BoundedDistributionTask(DistributionTask):
         return f"U[{low:g}, {high:g}]"
 
     def describe(self) -> str:
-        return (f"[a, b] each from {self.describe_values(self.interpolation, False)} (train) / "
+        inputs = "[a, b]" if self.input_size == 2 else f"x ∈ R^{self.input_size}, a and b two adjacent inputs at a seed's offset,"
+        return (f"{inputs} each from {self.describe_values(self.interpolation, False)} (train) / "
                 f"{self.describe_values(self.extrapolation, True)} (test), "
                 + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
 
