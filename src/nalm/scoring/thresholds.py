@@ -301,6 +301,11 @@ class MistryDivision(MistryReference):
     have the moments of one range wherever they sit; the reference takes the threshold of the
     mirrored range for these settings (``exp_setups.csv``, ``U[2,6] & U[-6,-2]``).
 
+    The reciprocal 1/a on U[0, r] (the paper's "easy" task, a the only input, and its "medium"
+    one, a = x1 of [x1, x2]) has the same kind of bound, the NRU's exact solution's float32
+    error on the reference's test set plus the epsilon, which is far from the epsilon there
+    (:data:`RECIPROCAL_ZERO`, transcribed).
+
     Args:
         eps: as :class:`MistryReference`'s.
         zero: the bound on ranges that hold zero; the float32 machine epsilon.
@@ -312,12 +317,25 @@ class MistryDivision(MistryReference):
     True
     >>> rule.threshold(StaticTask(2, 0.5, 0.0, "first", [0, 1e-4], [0, 1e-4]), "div")
     1.1920928955078125e-07
+    >>> from nalm.tasks import PrefixTask
+    >>> rule.threshold(PrefixTask(1, 1, [0, 1e-4], [0, 1e-4]), "reciprocal")
+    0.0008673844276927412
     """
 
     zero: float = 2.0 ** -23
 
     name: ClassVar[str] = "mistry-division"
-    targets: ClassVar[tuple[str, ...]] = ("div",)
+    targets: ClassVar[tuple[str, ...]] = ("div", "reciprocal")
+    RECIPROCAL_ZERO: ClassVar[dict[tuple[int, float], float]] = {
+        (1, 1e-4): 0.0008673844276927412, (1, 1e-3): 4.256202737451531e-05, (1, 1e-2): 3.63678140047341e-07,
+        (1, 1e-1): 1.2064751331308798e-07, (1, 1.0): 1.1925500587040005e-07,
+        (2, 1e-4): 0.0008080074330791831, (2, 1e-3): 9.268072062695865e-06, (2, 1e-2): 1.7597510293398955e-07,
+        (2, 1e-1): 1.2629826073862205e-07, (2, 1.0): 1.1924292664389213e-07,
+    }
+    """The bound of 1/a on U[0, r] by (inputs, r): bmistry4/nalm-division@61fa973
+    ``export/single_layer_task/exp_setups.csv``, rows ``op-reciprocal`` ``zero.range.easy`` (one input) and
+    ``zero.range.medium`` (two), the NRU's exact error on the fixed test set of 10,000
+    (``generate_divBy0_extrap_thresholds.py:98-121``) plus the float32 epsilon."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -332,6 +350,8 @@ class MistryDivision(MistryReference):
                              f"got {task!r}")
 
     def threshold(self, task, target: str) -> float:
+        if target == "reciprocal":
+            return self.reciprocal_threshold(task)
         # A mixed-sign task (HalvesTask) draws its halves from two ranges; a and b may sit in either.
         ranges = task.input_ranges[1::2]  # the extrapolation ranges
         if target in self.targets and any(low <= 0.0 <= high for r in ranges for low, high in r.intervals):
@@ -342,9 +362,21 @@ class MistryDivision(MistryReference):
             raise ValueError(f"the division threshold needs one magnitude for both halves' ranges, got {ranges}")
         return super().threshold(task, target)
 
+    def reciprocal_threshold(self, task) -> float:
+        """The reference's bound of 1/a on U[0, r] (:data:`RECIPROCAL_ZERO`), a the first of one or two inputs."""
+        layout = np.asarray(task.layout(0))
+        ranges = {tuple(r.intervals) for r in task.input_ranges[1::2]}
+        (intervals,) = ranges if len(ranges) == 1 else ((),)
+        key = (layout.shape[0], float(intervals[0][1])) if len(intervals) == 1 and intervals[0][0] == 0.0 else None
+        if (getattr(task, "recurrent", False) or layout[:, 0].tolist() != [1.0] + [0.0] * (layout.shape[0] - 1)
+                or key not in self.RECIPROCAL_ZERO):
+            raise ValueError("the reciprocal's threshold is the reference's for 1/a on U[0, r], r = 1e-4 ... 1, "
+                             f"a the first of one or two inputs; got {task!r}")
+        return self.RECIPROCAL_ZERO[key]
+
     def describe(self) -> str:
         return (f"{super().describe()}; a and b may be two of many inputs; on ranges holding 0, a fixed "
-                f"{self.zero:.4g} (the float32 machine epsilon)")
+                f"{self.zero:.4g} (the float32 machine epsilon), and for 1/a the reference's bound of each range")
 
 
 @dataclass(frozen=True)

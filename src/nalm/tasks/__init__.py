@@ -7,7 +7,7 @@ from ..lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "..philox": ("Draws", "GENERATOR"),
-    ".distributions": ("DISTRIBUTIONS", "DistributionTask", "SelectorTask"),
+    ".distributions": ("DISTRIBUTIONS", "BoundedDistributionTask", "DistributionTask", "SelectorTask"),
     ".halves": ("HalvesTask",),
     ".presets": ("MISTRY2022_RANGES", "PRESETS"),
     ".protocol": ("Task",),

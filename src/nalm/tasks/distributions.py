@@ -3,9 +3,12 @@
 Schlör, Ring & Hotho (2020) draw a and b from a uniform, a truncated normal or an exponential
 distribution (daschloer/inalu ``nalu_syn_simple_arith.py:57-79``): :class:`DistributionTask`.
 Their simple function task draws 100 such inputs and sums a random selection of them into a
-and b (``nalu_syn_simple_func.py:35-108``): :class:`SelectorTask`. Each value is the inverse
-distribution function of one Philox uniform draw (:func:`~nalm.philox.uniform`), so a value
-depends only on where it sits, as for every other task.
+and b (``nalu_syn_simple_func.py:35-108``): :class:`SelectorTask`. Mistry et al. (2021) draw a
+and b from truncated normals whose mean and spread are set apart from the range that bounds
+them, and from a Benford distribution (bmistry4/nalm-division
+``stable_nalu/dataset/_simple_function_abstact.py:151-189``): :class:`BoundedDistributionTask`.
+Each value is the inverse distribution function of one Philox uniform draw
+(:func:`~nalm.philox.uniform`), so a value depends only on where it sits, as for every other task.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from scipy.special import ndtr, ndtri
 from ..philox import Draws, uniform
 from ..streams import LAYOUT
 from .ranges import Range
-from .static import stream
+from .static import StaticTask, stream
 from .targets import check_target
 
 DISTRIBUTIONS = ("uniform", "truncated-normal", "exponential")
@@ -53,10 +56,11 @@ class DistributionTask:
     in_features: ClassVar[int] = 2
     input_shape: ClassVar[tuple[int, ...]] = (2,)
     recurrent: ClassVar[bool] = False
+    distributions: ClassVar[tuple[str, ...]] = DISTRIBUTIONS
 
     def __post_init__(self) -> None:
-        if self.distribution not in DISTRIBUTIONS:
-            raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {self.distribution!r}")
+        if self.distribution not in self.distributions:
+            raise ValueError(f"distribution must be one of {self.distributions}, got {self.distribution!r}")
         for name in ("interpolation", "extrapolation"):
             value = Range.parse(getattr(self, name))
             if len(value.intervals) != 1:
@@ -94,9 +98,7 @@ class DistributionTask:
             return values.from_uniform(u)
         if self.distribution == "exponential":
             return low - (high - low) * np.log1p(-u)
-        mean, std = (low + high) / 2, self.normal_std(low, high)
-        lower, upper = ndtr((low - mean) / std), ndtr((high - mean) / std)
-        return np.clip(mean + std * ndtri(lower + u * (upper - lower)), low, high)
+        return truncated_normal(u, (low + high) / 2, self.normal_std(low, high), low, high)
 
     totals = sample
 
@@ -117,6 +119,12 @@ class DistributionTask:
         return (f"[a, b] each from {self.describe_values(self.interpolation)} (train) / "
                 f"{self.describe_values(self.extrapolation)} (test), "
                 + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+
+
+def truncated_normal(u: np.ndarray, mean: float, std: float, low: float, high: float) -> np.ndarray:
+    """N(mean, std²) truncated to [low, high], by its inverse distribution function of U(0, 1) draws ``u``."""
+    lower, upper = ndtr((low - mean) / std), ndtr((high - mean) / std)
+    return np.clip(mean + std * ndtri(lower + u * (upper - lower)), low, high)
 
 
 SELECTOR_SHARES = (0.5, 0.25)
@@ -189,3 +197,139 @@ class SelectorTask(DistributionTask):
                 f"{self.describe_values(self.extrapolation)} (test); per seed each input summed into a (chance "
                 f"{SELECTOR_SHARES[0]:g}), b ({SELECTOR_SHARES[1]:g}) or neither, "
                 + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+
+
+BOUNDED_DISTRIBUTIONS = ("uniform", "truncated-normal", "benford")
+
+BENFORD = (0.301, 0.176, 0.125, 0.097, 0.079, 0.067, 0.058, 0.051, 0.046)
+"""P(first digit = d) for d = 1 … 9: Benford's law log10(1 + 1/d) to three places, as the
+reference's table (bmistry4/nalm-division ``stable_nalu/dataset/_simple_function_abstact.py:65``,
+``BENFORD_PERCENTAGES``; they sum to 1)."""
+
+
+@dataclass(frozen=True)
+class BoundedDistributionTask(DistributionTask):
+    """Input [a, b], or a and b two adjacent inputs of ``input_size`` at an offset drawn per seed
+    (:class:`~nalm.tasks.StaticTask`'s random placement of one-input subsets), each input drawn
+    from ``distribution`` with parameters of its own, the range bounding it:
+
+    * ``'uniform'``: U[low, high], as :class:`DistributionTask`'s;
+    * ``'truncated-normal'``: N(mean, std²) truncated to [low, high], mean and std given per
+      range (the reference's ``truncnorm.rvs`` with ``--sample-distribution truncated-normal
+      MEAN STD MEAN STD``);
+    * ``'benford'``: integers whose first digit d follows Benford's law (:data:`BENFORD`) and
+      whose other digits are a uniform integer o of [low/10, high/10): d·10^k + o, k the number of
+      digits of o (the reference's sampler, ``_simple_function_abstact.py:169-189``). The range
+      is [10^k, 10^(k+1)], k ≥ 1, where every value has first digit d and lies in the range.
+
+    One uniform draw u gives a Benford value: its digit d is the bin of u in the cumulative
+    law, and u's place within that bin gives o.
+
+    Args:
+        distribution: one of :data:`BOUNDED_DISTRIBUTIONS`.
+        interpolation, extrapolation, train_samples: as for :class:`DistributionTask`.
+        interpolation_mean, interpolation_std, extrapolation_mean, extrapolation_std: the
+            truncated normals' (``None`` for the other distributions).
+        input_size: the inputs; 2 is [a, b].
+
+    >>> task = BoundedDistributionTask("benford", [10, 100], [100, 1000])
+    >>> x = task.sample(100_000, Draws(seed=0, stream=1), extrapolation=True)
+    >>> bool((x >= 110).all() and (x <= 999).all() and (x == np.round(x)).all())
+    True
+    >>> round(float(np.mean(x // 100 == 1)), 2)  # log10(2)
+    0.3
+    >>> task = BoundedDistributionTask("truncated-normal", [-5, 10], [-15, -5], interpolation_mean=-1.0,
+    ...                                interpolation_std=3.0, extrapolation_mean=-10.0, extrapolation_std=3.0)
+    >>> task.describe_values(task.extrapolation, extrapolation=True)
+    'N(-10, 3²) truncated to [-15, -5]'
+    """
+
+    interpolation_mean: float | None = None
+    interpolation_std: float | None = None
+    extrapolation_mean: float | None = None
+    extrapolation_std: float | None = None
+    input_size: int = 2
+
+    distributions: ClassVar[tuple[str, ...]] = BOUNDED_DISTRIBUTIONS
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.input_size, bool) or not isinstance(self.input_size, int) or self.input_size < 2:
+            raise ValueError(f"input_size must be an integer of at least 2, got {self.input_size!r}")
+        parameters = (self.interpolation_mean, self.interpolation_std, self.extrapolation_mean, self.extrapolation_std)
+        if self.distribution == "truncated-normal":
+            if any(p is None or isinstance(p, bool) or not np.isfinite(p) for p in parameters) or \
+                    not (self.interpolation_std > 0 and self.extrapolation_std > 0):
+                raise ValueError("a truncated normal needs a finite mean and a positive std for each range, got "
+                                 f"{parameters}")
+        elif any(p is not None for p in parameters):
+            raise ValueError(f"means and stds are the truncated normal's; a {self.distribution} task has none")
+        if self.distribution == "benford":
+            for values in (self.interpolation, self.extrapolation):
+                (low, high), = values.intervals
+                power = round(np.log10(low)) if low > 0 else 0
+                if not (power >= 1 and low == 10.0 ** power and high == 10.0 ** (power + 1)):
+                    raise ValueError(f"a Benford range is [10^k, 10^(k+1)] with k >= 1, got {values}")
+
+    @property
+    def in_features(self) -> int:
+        return self.input_size
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.input_size,)
+
+    def layout(self, seed: int) -> np.ndarray:
+        """a = x1, b = x2 of two inputs; of more, two adjacent inputs at the seed's offset."""
+        if self.input_size == 2:
+            return np.eye(2)
+        return StaticTask(input_size=self.input_size, subset_ratio=1 / self.input_size, overlap_ratio=0.0,
+                          placement="random").layout(seed)
+
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n inputs of shape (n, d): row i from row i of ``draws``."""
+        u = uniform(draws, (n, self.input_size), np.float64)
+        return self.from_uniform(u, extrapolation).astype(dtype, copy=False)
+
+    totals = sample
+
+    def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
+        values = self.extrapolation if extrapolation else self.interpolation
+        (low, high), = values.intervals
+        if self.distribution == "uniform":
+            return values.from_uniform(u)
+        if self.distribution == "truncated-normal":
+            return truncated_normal(u, *self.normal(extrapolation), low, high)
+        return benford(u, low, high)
+
+    def normal(self, extrapolation: bool) -> tuple[float, float]:
+        """The truncated normal's mean and std on the extrapolation or the interpolation range."""
+        if extrapolation:
+            return float(self.extrapolation_mean), float(self.extrapolation_std)
+        return float(self.interpolation_mean), float(self.interpolation_std)
+
+    def describe_values(self, values: Range, extrapolation: bool | None = None) -> str:
+        (low, high), = values.intervals
+        if self.distribution == "benford":
+            return f"Benford integers of [{low:g}, {high:g})"
+        if self.distribution == "truncated-normal":
+            mean, std = self.normal(values == self.extrapolation if extrapolation is None else extrapolation)
+            return f"N({mean:g}, {std:g}²) truncated to [{low:g}, {high:g}]"
+        return f"U[{low:g}, {high:g}]"
+
+    def describe(self) -> str:
+        inputs = "[a, b]" if self.input_size == 2 else f"x ∈ R^{self.input_size}, a and b two adjacent inputs at a seed's offset,"
+        return (f"{inputs} each from {self.describe_values(self.interpolation, False)} (train) / "
+                f"{self.describe_values(self.extrapolation, True)} (test), "
+                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+
+
+def benford(u: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Benford integers of [low, high) = [10^k, 10^(k+1)) from U(0, 1) draws ``u`` (:class:`BoundedDistributionTask`)."""
+    ends = np.cumsum(BENFORD)
+    ends = ends / ends[-1]
+    digit = np.minimum(np.searchsorted(ends, u, side="right"), len(BENFORD) - 1)  # 0 for first digit 1
+    start = np.where(digit == 0, 0.0, ends[np.maximum(digit - 1, 0)])
+    within = np.clip((u - start) / (ends[digit] - start), 0.0, np.nextafter(1.0, 0.0))  # u's place in its bin
+    first, last = low / 10, high / 10  # the reference's randint(low/10, high/10): o in [first, last)
+    return (digit + 1) * low + first + np.floor(within * (last - first))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .distributions import DistributionTask, SelectorTask
+from .distributions import BoundedDistributionTask, DistributionTask, SelectorTask
 from .halves import HalvesTask
 from .protocol import Task
 from .ranges import Range
@@ -14,7 +14,7 @@ from .static import PoolTask, PrefixTask, StaticTask
 TASK_KINDS: dict[str, type] = {"StaticTask": StaticTask, "PoolTask": PoolTask, "RecurrentTask": RecurrentTask,
                              "DistributionTask": DistributionTask, "SobolTask": SobolTask,
                              "HalvesTask": HalvesTask, "PrefixTask": PrefixTask,
-                             "SelectorTask": SelectorTask}
+                             "SelectorTask": SelectorTask, "BoundedDistributionTask": BoundedDistributionTask}
 
 
 def task_to_dict(task: Task) -> dict:
