@@ -71,15 +71,29 @@ def regularizer_scale(config: TrainConfig, value: float) -> TrainConfig:
 @dataclass(frozen=True)
 class LongerRuns:
     """A ``configure`` that multiplies the run's iterations by ``factors[value]`` (1 where a value
-    has none), leaving step schedules as resolved for the base length: stable-nalu runs its
-    larger inputs longer with the regularizer's ramp where it was. (A class, not a closure:
-    the workload travels to worker processes.)
+    has none). Without ``ramp``, step schedules stay as resolved for the base length: stable-nalu
+    runs its larger inputs longer with the regularizer's ramp where it was. With ``ramp = (start,
+    end)``, each value in ``factors`` ramps every unit's regularizer (where the unit has one) from
+    ``start`` to ``end`` of its longer run: Mistry et al.'s ten-input division settings
+    (``sltr-in10.sh``: 100,000 steps, ramp 50,000 → 75,000). (A class, not a closure: the
+    workload travels to worker processes.)
 
     >>> LongerRuns({300: 3})(TrainConfig(iterations=10), 300).iterations
     30
+    >>> config = TrainConfig(iterations=100, unit_options={"nru": {"regularizer_start": 40, "regularizer_end": 70}})
+    >>> LongerRuns({"in": 2}, ramp=(0.5, 0.75))(config, "in").unit_options
+    {'nru': {'regularizer_start': 100, 'regularizer_end': 150}}
     """
 
     factors: dict
+    ramp: tuple[float, float] | None = None
 
     def __call__(self, config: TrainConfig, value) -> TrainConfig:
-        return config.replace(iterations=config.iterations * self.factors.get(value, 1))
+        if value not in self.factors:
+            return config
+        iterations = config.iterations * self.factors[value]
+        if self.ramp is None:
+            return config.replace(iterations=iterations)
+        ramp = {"regularizer_start": round(self.ramp[0] * iterations), "regularizer_end": round(self.ramp[1] * iterations)}
+        options = {unit: {**o, **{k: v for k, v in ramp.items() if k in o}} for unit, o in config.unit_options.items()}
+        return config.replace(iterations=iterations, unit_options=options)
