@@ -56,16 +56,39 @@ def hidden_size(config: TrainConfig, value: int) -> TrainConfig:
     return config.replace(hidden=value)
 
 
-def regularizer_scale(config: TrainConfig, value: float) -> TrainConfig:
-    """The config with every unit's regularizer scaled by ``value``, as stable-nalu's one
-    ``--regualizer`` scales the sum of every layer's term; the units' ramps are kept.
+@dataclass(frozen=True)
+class UnitOptions:
+    """A ``configure`` that sets the unit options ``names`` to a value wherever a unit has them,
+    leaving units without them as they are. With one name the value (after ``parse``) is the
+    option's; with several, a tuple of one per name. (A class, not a closure: the workload
+    travels to worker processes; ``parse`` is a module-level function for the same reason.)
 
-    >>> regularizer_scale(TrainConfig(unit_options={"nmu": {"regularizer_scale": 10.0}}), 0.1).unit_options
-    {'nmu': {'regularizer_scale': 0.1}}
+    Args:
+        names: the options set.
+        parse: maps an axis value to the option's value (or the tuple of them); ``None``: as is.
+
+    >>> UnitOptions(("beta_start", "beta_end"))(TrainConfig(unit_options={"npu": {"beta_start": 1e-9, "beta_end": 1e-7},
+    ...                                         "nau": {}}), (1e-3, 1e-1)).unit_options
+    {'npu': {'beta_start': 0.001, 'beta_end': 0.1}, 'nau': {}}
     """
-    options = {unit: {**o, "regularizer_scale": float(value)} if "regularizer_scale" in o else o
-               for unit, o in config.unit_options.items()}
-    return config.replace(unit_options=options)
+
+    names: tuple[str, ...]
+    parse: Callable[[Any], Any] | None = None
+
+    def __call__(self, config: TrainConfig, value) -> TrainConfig:
+        value = value if self.parse is None else self.parse(value)
+        values = dict(zip(self.names, value if len(self.names) > 1 else (value,), strict=True))
+        options = {unit: {**o, **{k: v for k, v in values.items() if k in o}} for unit, o in config.unit_options.items()}
+        return config.replace(unit_options=options)
+
+
+regularizer_scale = UnitOptions(("regularizer_scale",), parse=float)
+"""Every unit's regularizer scaled by the value, as stable-nalu's one ``--regualizer`` scales the
+sum of every layer's term; the units' ramps are kept.
+
+>>> regularizer_scale(TrainConfig(unit_options={"nmu": {"regularizer_scale": 10.0}}), 0.1).unit_options
+{'nmu': {'regularizer_scale': 0.1}}
+"""
 
 
 @dataclass(frozen=True)
