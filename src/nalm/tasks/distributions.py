@@ -18,14 +18,13 @@ from scipy.special import ndtr, ndtri
 from ..philox import Draws, uniform
 from ..streams import LAYOUT
 from .ranges import Range
-from .static import stream
-from .targets import check_target
+from .static import RangeInputs, stream
 
 DISTRIBUTIONS = ("uniform", "truncated-normal", "exponential")
 
 
 @dataclass(frozen=True)
-class DistributionTask:
+class DistributionTask(RangeInputs):
     """Input [a, b], each drawn from ``distribution`` parametrized by a range [low, high]:
 
     * ``'uniform'``: U[low, high];
@@ -51,32 +50,19 @@ class DistributionTask:
     train_samples: int | None = None
 
     in_features: ClassVar[int] = 2
-    input_shape: ClassVar[tuple[int, ...]] = (2,)
-    recurrent: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         if self.distribution not in DISTRIBUTIONS:
             raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {self.distribution!r}")
-        for name in ("interpolation", "extrapolation"):
-            value = Range.parse(getattr(self, name))
+        self.check_ranges()
+        for name, value in zip(("interpolation", "extrapolation"), self.input_ranges):
             if len(value.intervals) != 1:
                 raise ValueError(f"a {self.distribution} {name} range is one interval, got {value}")
-            object.__setattr__(self, name, value)
-        if self.train_samples is not None and self.train_samples < 1:
-            raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
-
-    @property
-    def input_ranges(self) -> tuple[Range, ...]:
-        return self.interpolation, self.extrapolation
 
     @property
     def uniform_inputs(self) -> bool:
         """Only a uniform task's values are uniform draws that the compiled kernels can map."""
         return self.distribution == "uniform"
-
-    def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name``."""
-        check_target(name)
 
     def layout(self, seed: int) -> np.ndarray:
         return np.eye(2)
@@ -98,8 +84,6 @@ class DistributionTask:
         lower, upper = ndtr((low - mean) / std), ndtr((high - mean) / std)
         return np.clip(mean + std * ndtri(lower + u * (upper - lower)), low, high)
 
-    totals = sample
-
     def normal_std(self, low: float, high: float) -> float:
         """The standard deviation of the truncated normal on [low, high]."""
         return (high - low) / 6
@@ -115,8 +99,7 @@ class DistributionTask:
 
     def describe(self) -> str:
         return (f"[a, b] each from {self.describe_values(self.interpolation)} (train) / "
-                f"{self.describe_values(self.extrapolation)} (test), "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                f"{self.describe_values(self.extrapolation)} (test), " + self.describe_training())
 
 
 SELECTOR_SHARES = (0.5, 0.25)
@@ -162,10 +145,6 @@ class SelectorTask(DistributionTask):
     def in_features(self) -> int:
         return self.input_size
 
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.input_size,)
-
     def normal_std(self, low: float, high: float) -> float:
         return (high - low) / 6 if self.std is None else self.std
 
@@ -182,10 +161,7 @@ class SelectorTask(DistributionTask):
         u = uniform(draws, (n, self.input_size), np.float64)
         return self.from_uniform(u, extrapolation).astype(dtype, copy=False)
 
-    totals = sample
-
     def describe(self) -> str:
         return (f"x ∈ R^{self.input_size}, each from {self.describe_values(self.interpolation)} (train) / "
                 f"{self.describe_values(self.extrapolation)} (test); per seed each input summed into a (chance "
-                f"{SELECTOR_SHARES[0]:g}), b ({SELECTOR_SHARES[1]:g}) or neither, "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                f"{SELECTOR_SHARES[0]:g}), b ({SELECTOR_SHARES[1]:g}) or neither, " + self.describe_training())
