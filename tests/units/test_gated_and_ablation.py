@@ -117,6 +117,9 @@ def test_separate_nalu_is_the_nalu_with_two_nacs():
     x = inputs(seed=4)
     assert torch.equal(unit(x), plain(x))
     assert {"W_hat_mul", "M_hat_mul"} <= {name for name, _ in unit.named_parameters()}
+    # The shared NALU under the separate name would mislabel a model and its report.
+    with pytest.raises(ValueError, match="separate weights: for shared ones, use NALU"):
+        build_model("nalu-separate", 3, 1, hidden=None, unit_options={"nalu-separate": {"shared_weights": True}})
 
 
 @pytest.mark.parametrize("cls, bounds", [(NAU, (-1.0, 1.0)), (NMU, (0.0, 1.0))])
