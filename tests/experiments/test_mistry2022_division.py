@@ -8,6 +8,7 @@ import io
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+import torch
 
 from nalm.cli.main import main
 from nalm.experiments import EXPERIMENTS
@@ -20,6 +21,8 @@ from nalm.runner.plan import prepare
 from nalm.scoring.thresholds import MistryDivision, MistryReference
 from nalm.philox import Draws
 from nalm.tasks import HalvesTask, StaticTask, presets, task_from_dict, task_to_dict
+from nalm.train.data import PopulationData
+from nalm.train.population import Member
 
 NAME = "mistry2022-division"
 DIVISION = EXPERIMENTS[NAME]
@@ -102,6 +105,12 @@ def test_mixed_signs_draw_each_half_from_its_range(index):
         for part, values in ((x[:, :half], ranges[0]), (x[:, half:], ranges[1])):
             (low, high), = values.intervals
             assert low <= part.min() and part.max() <= high and part.max() - part.min() > 0.9 * (high - low)
+    # Training batches too: the compiled kernels map every input to one range, so these tasks are drawn by sample.
+    data = PopulationData([Member(1, "div", task)], batch_size=2000, eval_samples=4, device="cpu", dtype=torch.float64)
+    x = data.train_batch(0)[0][0].numpy()
+    for part, values in ((x[:, :half], task.interpolation), (x[:, half:], task.second_interpolation)):
+        (low, high), = values.intervals
+        assert low <= part.min() and part.max() <= high and part.max() - part.min() > 0.9 * (high - low)
     signs = {15: (-1, 1), 16: (1, -1), 18: (1, -1), 19: (-1, 1)}[index]
     assert (task.interpolation.intervals[0][0] * signs[0] > 0) and (task.second_extrapolation.intervals[0][1] * signs[1] > 0)
     assert DIVISION.workload.threshold(index, "div") == DIVISION.workload.threshold(9, "div")  # the ±[2, 6] one

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import nalm
-from nalm.units import NALU, NAU, NMU, GatedNAUNMU, SeparateNALU, build_model, reinitialize_member_, seed_members_
+from nalm.units import NALU, NAU, NMU, ArithmeticUnit, GatedNAUNMU, SeparateNALU, build_model, reinitialize_member_, seed_members_
 from nalm.units.base import population_layers
 
 F64 = torch.float64
@@ -117,6 +117,9 @@ def test_separate_nalu_is_the_nalu_with_two_nacs():
     x = inputs(seed=4)
     assert torch.equal(unit(x), plain(x))
     assert {"W_hat_mul", "M_hat_mul"} <= {name for name, _ in unit.named_parameters()}
+    # The shared NALU under the separate name would mislabel a model and its report.
+    with pytest.raises(ValueError, match="separate weights: for shared ones, use NALU"):
+        build_model("nalu-separate", 3, 1, hidden=None, unit_options={"nalu-separate": {"shared_weights": True}})
 
 
 @pytest.mark.parametrize("cls, bounds", [(NAU, (-1.0, 1.0)), (NMU, (0.0, 1.0))])
@@ -152,3 +155,23 @@ def test_clip_must_be_a_boolean():
 
 def test_registered():
     assert nalm.UNITS["gated-nau-nmu"] is GatedNAUNMU and nalm.UNITS["nalu-separate"] is SeparateNALU
+
+
+def test_a_unit_made_of_units_is_regularized_projected_and_trained_as_its_parts_by_default():
+    class Sum(ArithmeticUnit):  # no regularizer, projection or forward flag of its own
+        def __init__(self, in_features, out_features, **paths):
+            super().__init__(in_features, out_features)
+            self.add, self.mul = NAU(in_features, out_features, **paths), NMU(in_features, out_features, **paths)
+
+        def forward(self, x):
+            return self.add(x) + self.mul(x)
+
+    unit = Sum(2, 1, regularizer_scale=1.0, regularizer_start=0, regularizer_end=0, dtype=F64)
+    with torch.no_grad():
+        unit.add.W.copy_(torch.tensor([[1.5, 0.4]], dtype=F64))
+        unit.mul.W.copy_(torch.tensor([[-0.2, 0.75]], dtype=F64))
+    expected = unit.add.regularization(5) + unit.mul.regularization(5)
+    assert expected.item() > 0 and torch.equal(unit.regularization(5), expected)
+    unit.project_()
+    assert unit.add.W.tolist() == [[1.0, 0.4]] and unit.mul.W.tolist() == [[0.0, 0.75]]
+    assert not unit.trains_through_forward and Sum(2, 1, clip=False).trains_through_forward

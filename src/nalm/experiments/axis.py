@@ -56,30 +56,67 @@ def hidden_size(config: TrainConfig, value: int) -> TrainConfig:
     return config.replace(hidden=value)
 
 
-def regularizer_scale(config: TrainConfig, value: float) -> TrainConfig:
-    """The config with every unit's regularizer scaled by ``value``, as stable-nalu's one
-    ``--regualizer`` scales the sum of every layer's term; the units' ramps are kept.
+@dataclass(frozen=True)
+class UnitOptions:
+    """A ``configure`` that sets the unit options ``names`` to a value wherever a unit has them,
+    leaving units without them as they are. With one name the value (after ``parse``) is the
+    option's; with several, a tuple of one per name. (A class, not a closure: the workload
+    travels to worker processes; ``parse`` is a module-level function for the same reason.)
 
-    >>> regularizer_scale(TrainConfig(unit_options={"nmu": {"regularizer_scale": 10.0}}), 0.1).unit_options
-    {'nmu': {'regularizer_scale': 0.1}}
+    Args:
+        names: the options set.
+        parse: maps an axis value to the option's value (or the tuple of them); ``None``: as is.
+
+    >>> UnitOptions(("beta_start", "beta_end"))(TrainConfig(unit_options={"npu": {"beta_start": 1e-9, "beta_end": 1e-7},
+    ...                                         "nau": {}}), (1e-3, 1e-1)).unit_options
+    {'npu': {'beta_start': 0.001, 'beta_end': 0.1}, 'nau': {}}
     """
-    options = {unit: {**o, "regularizer_scale": float(value)} if "regularizer_scale" in o else o
-               for unit, o in config.unit_options.items()}
-    return config.replace(unit_options=options)
+
+    names: tuple[str, ...]
+    parse: Callable[[Any], Any] | None = None
+
+    def __call__(self, config: TrainConfig, value) -> TrainConfig:
+        value = value if self.parse is None else self.parse(value)
+        values = dict(zip(self.names, value if len(self.names) > 1 else (value,), strict=True))
+        options = {unit: {**o, **{k: v for k, v in values.items() if k in o}} for unit, o in config.unit_options.items()}
+        return config.replace(unit_options=options)
+
+
+regularizer_scale = UnitOptions(("regularizer_scale",), parse=float)
+"""Every unit's regularizer scaled by the value, as stable-nalu's one ``--regualizer`` scales the
+sum of every layer's term; the units' ramps are kept.
+
+>>> regularizer_scale(TrainConfig(unit_options={"nmu": {"regularizer_scale": 10.0}}), 0.1).unit_options
+{'nmu': {'regularizer_scale': 0.1}}
+"""
 
 
 @dataclass(frozen=True)
 class LongerRuns:
     """A ``configure`` that multiplies the run's iterations by ``factors[value]`` (1 where a value
-    has none), leaving step schedules as resolved for the base length: stable-nalu runs its
-    larger inputs longer with the regularizer's ramp where it was. (A class, not a closure:
-    the workload travels to worker processes.)
+    has none). Without ``ramp``, step schedules stay as resolved for the base length: stable-nalu
+    runs its larger inputs longer with the regularizer's ramp where it was. With ``ramp = (start,
+    end)``, each value in ``factors`` ramps every unit's regularizer (where the unit has one) from
+    ``start`` to ``end`` of its longer run: Mistry et al.'s ten-input division settings
+    (``sltr-in10.sh``: 100,000 steps, ramp 50,000 → 75,000). (A class, not a closure: the
+    workload travels to worker processes.)
 
     >>> LongerRuns({300: 3})(TrainConfig(iterations=10), 300).iterations
     30
+    >>> config = TrainConfig(iterations=100, unit_options={"nru": {"regularizer_start": 40, "regularizer_end": 70}})
+    >>> LongerRuns({"in": 2}, ramp=(0.5, 0.75))(config, "in").unit_options
+    {'nru': {'regularizer_start': 100, 'regularizer_end': 150}}
     """
 
     factors: dict
+    ramp: tuple[float, float] | None = None
 
     def __call__(self, config: TrainConfig, value) -> TrainConfig:
-        return config.replace(iterations=config.iterations * self.factors.get(value, 1))
+        if value not in self.factors:
+            return config
+        iterations = config.iterations * self.factors[value]
+        if self.ramp is None:
+            return config.replace(iterations=iterations)
+        ramp = {"regularizer_start": round(self.ramp[0] * iterations), "regularizer_end": round(self.ramp[1] * iterations)}
+        options = {unit: {**o, **{k: v for k, v in ramp.items() if k in o}} for unit, o in config.unit_options.items()}
+        return config.replace(iterations=iterations, unit_options=options)

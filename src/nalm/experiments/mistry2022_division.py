@@ -29,7 +29,6 @@ nine ranges are ``mistry2022-single``'s ÷ cells (same units, options and thresh
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 from ..report.published import Published
 from ..scoring.thresholds import MistryDivision
@@ -38,7 +37,7 @@ from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
 from ..units.network import option_keys
 from .arithmetic import ArithmeticTasks
-from .axis import Axis
+from .axis import Axis, LongerRuns
 from .mistry2022_single import EXPERIMENT as SINGLE, unit_options as single_unit_options
 from .spec import Deviation, Experiment
 
@@ -146,32 +145,8 @@ RECIPROCAL = tuple(i for i, (label, _, _) in enumerate(SETTINGS) if label.starts
 LABELS = tuple(label for label, _, _ in SETTINGS)
 
 
-@dataclass(frozen=True)
-class RedundantRuns:
-    """The training config of a setting: the in-10 settings run ``factor`` times longer, every
-    unit's regularizer ramped over ``ramp`` of the longer run (``sltr-in10.sh``: 100,000 steps,
-    ramp 50,000 → 75,000); the others as resolved. (A class, not a closure: the workload travels
-    to worker processes.)
-
-    >>> config = TrainConfig(iterations=100, unit_options={"nru": {"regularizer_start": 40, "regularizer_end": 70}})
-    >>> RedundantRuns(frozenset({"in"}))(config, "in").unit_options
-    {'nru': {'regularizer_start': 100, 'regularizer_end': 150}}
-    """
-
-    longer: frozenset
-    factor: int = 2
-    ramp: tuple[float, float] = (0.5, 0.75)
-
-    def __call__(self, config: TrainConfig, value) -> TrainConfig:
-        if value not in self.longer:
-            return config
-        iterations = config.iterations * self.factor
-        ramp = {"regularizer_start": round(self.ramp[0] * iterations), "regularizer_end": round(self.ramp[1] * iterations)}
-        options = {unit: {**o, **{k: v for k, v in ramp.items() if k in o}} for unit, o in config.unit_options.items()}
-        return config.replace(iterations=iterations, unit_options=options)
-
-
-AXIS = Axis("setting", LABELS, configure=RedundantRuns(frozenset(label for label, _, in10 in SETTINGS if in10)),
+# the in-10 settings run twice as long, the regularizers ramped over 50% → 75% of the longer run (sltr-in10.sh)
+AXIS = Axis("setting", LABELS, configure=LongerRuns({label: 2 for label, _, in10 in SETTINGS if in10}, ramp=(0.5, 0.75)),
             categorical=True)
 
 

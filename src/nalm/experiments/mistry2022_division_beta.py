@@ -10,14 +10,12 @@ repository does not hold).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..scoring.thresholds import MistryDivision
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
 from ..train import TrainConfig
 from .arithmetic import ArithmeticTasks
-from .axis import Axis
+from .axis import Axis, UnitOptions
 from .mistry2022_division import PAPER_ITERATIONS, REPO, unit_options
 from .mistry2022_single import EXPERIMENT as SINGLE
 from .spec import Deviation, Experiment
@@ -28,24 +26,9 @@ BETAS = ((1e-11, 1e-9), (1e-9, 1e-7), (1e-8, 1e-6), (1e-7, 1e-5), (1e-5, 1e-3), 
 (``neurips_csv_merger.r:99``)."""
 
 
-@dataclass(frozen=True)
-class L1Strength:
-    """The training config of one (β_start, β_end) value: the RealNPU's L1 schedule from it.
-    (A class, not a closure: the workload travels to worker processes.)
-
-    >>> L1Strength()(TrainConfig(unit_options={"real-npu": {"beta_start": 1e-9}}), (1e-3, 1e-1)).unit_options
-    {'real-npu': {'beta_start': 0.001, 'beta_end': 0.1}}
-    """
-
-    def __call__(self, config: TrainConfig, value) -> TrainConfig:
-        start, end = value
-        options = {unit: {**o, "beta_start": start, "beta_end": end} if "beta_start" in o else o
-                   for unit, o in config.unit_options.items()}
-        return config.replace(unit_options=options)
-
-
-AXIS = Axis("L1 β (start, end)", tuple(beta for beta in BETAS for _ in MISTRY2022_RANGES), configure=L1Strength(),
-            categorical=True)
+# each value (β_start, β_end) sets the RealNPU's L1 schedule
+AXIS = Axis("L1 β (start, end)", tuple(beta for beta in BETAS for _ in MISTRY2022_RANGES),
+            configure=UnitOptions(("beta_start", "beta_end")), categorical=True)
 TASKS = tuple(task for _ in BETAS for task in presets.mistry2022_ranges())
 LABELS = tuple(f"β {start:g} -> {end:g}, {i} -> {e}" for start, end in BETAS for i, e in MISTRY2022_RANGES)
 

@@ -9,12 +9,10 @@ results exist as a figure only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..tasks import StaticTask
 from ..train import TrainConfig
 from .arithmetic import ArithmeticTasks
-from .axis import Axis
+from .axis import Axis, UnitOptions
 from .mistry2022_robust_nmu import (EXPERIMENT as ROBUST, ITERATIONS, PAPER_ITERATIONS, RANGES, REFERENCE,
                                     unit_options)
 from .spec import Deviation, Experiment
@@ -30,25 +28,18 @@ def noise_label(noise: tuple[float, float]) -> str:
     return f"U[{noise[0]:g},{noise[1]:g}]"
 
 
-@dataclass(frozen=True)
-class NoiseRange:
-    """A ``configure`` that sets the sNMU's noise range to a value's, ``"U[a,b]"``. (A class,
-    not a closure: the workload travels to worker processes.)
+def parse_noise(label: str) -> tuple[float, float]:
+    """``(a, b)`` of a noise range named ``"U[a,b]"`` (:func:`noise_label`).
 
-    >>> config = TrainConfig(unit_options={"snmu": {"noise_range": (1.0, 5.0)}, "nau": {}})
-    >>> NoiseRange()(config, "U[0.1,0.5]").unit_options["snmu"]
-    {'noise_range': (0.1, 0.5)}
+    >>> parse_noise("U[0.1,0.5]")
+    (0.1, 0.5)
     """
-
-    def __call__(self, config: TrainConfig, value: str) -> TrainConfig:
-        noise = tuple(float(v) for v in value[2:-1].split(","))
-        options = {unit: {**o, "noise_range": noise} if unit == "snmu" else o
-                   for unit, o in config.unit_options.items()}
-        return config.replace(unit_options=options)
+    low, high = (float(v) for v in label[2:-1].split(","))
+    return low, high
 
 
 AXIS = Axis("sNMU noise", tuple(noise_label(noise) for noise in NOISE_RANGES for _ in RANGES), categorical=True,
-            configure=NoiseRange())
+            configure=UnitOptions(("noise_range",), parse=parse_noise))
 """One value per task: each noise range once for every training range, so that the runs of one
 noise range train as one population (the task labels name the training ranges)."""
 

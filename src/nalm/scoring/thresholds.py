@@ -242,6 +242,8 @@ class MistryReference:
 
     name: ClassVar[str] = "mistry-reference"
     targets: ClassVar[tuple[str, ...]] = ("add", "sub", "mul", "div")
+    # a and b may be two of many inputs for these: the Primer's 10 and 100 inputs for add and sub
+    redundant_targets: ClassVar[tuple[str, ...]] = ("add", "sub")
 
     def __post_init__(self) -> None:
         _check_eps(self.eps)
@@ -262,15 +264,15 @@ class MistryReference:
         return (2.0 * eps / (1.0 + eps)) ** 2 * square * inverse
 
     def check_task(self, task, target: str) -> None:
-        """Raise a ValueError unless a and b are one input each: the only two for mul and div,
-        two among any number for add and sub (the Primer's 10 and 100 inputs)."""
+        """Raise a ValueError unless a and b are two different single inputs: the only two, or,
+        for ``redundant_targets``, two among any number."""
         layout = np.asarray(task.layout(0))
         single = (not getattr(task, "recurrent", False) and layout.shape[1] == 2
                   and np.array_equal(layout.sum(axis=0), [1, 1]) and layout.sum(axis=1).max() == 1)
         if not single:
-            raise ValueError("the single-module threshold needs a task whose input is [a, b] (two inputs, a = x1, "
-                             f"b = x2; for add and sub, a and b may be one input each among more), got {task!r}")
-        if layout.shape[0] != 2 and target not in ("add", "sub"):
+            raise ValueError("the single-module threshold needs a task whose input is [a, b], two different single "
+                             f"inputs (for {' and '.join(self.redundant_targets)}, two among any number), got {task!r}")
+        if layout.shape[0] != 2 and target not in self.redundant_targets:
             raise ValueError(f"the single-module threshold of {target} needs a task whose input is [a, b], two "
                              f"inputs; got {layout.shape[0]}")
 
@@ -336,18 +338,12 @@ class MistryDivision(MistryReference):
     ``export/single_layer_task/exp_setups.csv``, rows ``op-reciprocal`` ``zero.range.easy`` (one input) and
     ``zero.range.medium`` (two), the NRU's exact error on the fixed test set of 10,000
     (``generate_divBy0_extrap_thresholds.py:98-121``) plus the float32 epsilon."""
+    redundant_targets: ClassVar[tuple[str, ...]] = ("div",)  # the other inputs' weights are zero in the solution
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not (isinstance(self.zero, (int, float)) and 0 < self.zero < math.inf):
             raise ValueError(f"the bound on ranges holding zero must be a positive MSE, got {self.zero!r}")
-
-    def check_task(self, task, target: str) -> None:
-        layout = np.asarray(task.layout(0))
-        if (getattr(task, "recurrent", False) or layout.shape[1] != 2 or not np.all(layout.sum(axis=0) == 1)
-                or np.any(layout.sum(axis=1) > 1)):
-            raise ValueError("the division threshold needs a task whose a and b are two different single inputs, "
-                             f"got {task!r}")
 
     def threshold(self, task, target: str) -> float:
         if target == "reciprocal":

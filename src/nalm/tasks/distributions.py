@@ -21,14 +21,13 @@ from scipy.special import ndtr, ndtri
 from ..philox import Draws, uniform
 from ..streams import LAYOUT
 from .ranges import Range
-from .static import StaticTask, stream
-from .targets import check_target
+from .static import RangeInputs, StaticTask, stream
 
 DISTRIBUTIONS = ("uniform", "truncated-normal", "exponential")
 
 
 @dataclass(frozen=True)
-class DistributionTask:
+class DistributionTask(RangeInputs):
     """Input [a, b], each drawn from ``distribution`` parametrized by a range [low, high]:
 
     * ``'uniform'``: U[low, high];
@@ -54,33 +53,20 @@ class DistributionTask:
     train_samples: int | None = None
 
     in_features: ClassVar[int] = 2
-    input_shape: ClassVar[tuple[int, ...]] = (2,)
-    recurrent: ClassVar[bool] = False
     distributions: ClassVar[tuple[str, ...]] = DISTRIBUTIONS
 
     def __post_init__(self) -> None:
         if self.distribution not in self.distributions:
             raise ValueError(f"distribution must be one of {self.distributions}, got {self.distribution!r}")
-        for name in ("interpolation", "extrapolation"):
-            value = Range.parse(getattr(self, name))
+        self.check_ranges()
+        for name, value in zip(("interpolation", "extrapolation"), self.input_ranges):
             if len(value.intervals) != 1:
                 raise ValueError(f"a {self.distribution} {name} range is one interval, got {value}")
-            object.__setattr__(self, name, value)
-        if self.train_samples is not None and self.train_samples < 1:
-            raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
-
-    @property
-    def input_ranges(self) -> tuple[Range, ...]:
-        return self.interpolation, self.extrapolation
 
     @property
     def uniform_inputs(self) -> bool:
         """Only a uniform task's values are uniform draws that the compiled kernels can map."""
         return self.distribution == "uniform"
-
-    def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name``."""
-        check_target(name)
 
     def layout(self, seed: int) -> np.ndarray:
         return np.eye(2)
@@ -100,8 +86,6 @@ class DistributionTask:
             return low - (high - low) * np.log1p(-u)
         return truncated_normal(u, (low + high) / 2, self.normal_std(low, high), low, high)
 
-    totals = sample
-
     def normal_std(self, low: float, high: float) -> float:
         """The standard deviation of the truncated normal on [low, high]."""
         return (high - low) / 6
@@ -117,8 +101,7 @@ class DistributionTask:
 
     def describe(self) -> str:
         return (f"[a, b] each from {self.describe_values(self.interpolation)} (train) / "
-                f"{self.describe_values(self.extrapolation)} (test), "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                f"{self.describe_values(self.extrapolation)} (test), " + self.describe_training())
 
 
 def truncated_normal(u: np.ndarray, mean: float, std: float, low: float, high: float) -> np.ndarray:
@@ -170,10 +153,6 @@ class SelectorTask(DistributionTask):
     def in_features(self) -> int:
         return self.input_size
 
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.input_size,)
-
     def normal_std(self, low: float, high: float) -> float:
         return (high - low) / 6 if self.std is None else self.std
 
@@ -190,13 +169,10 @@ class SelectorTask(DistributionTask):
         u = uniform(draws, (n, self.input_size), np.float64)
         return self.from_uniform(u, extrapolation).astype(dtype, copy=False)
 
-    totals = sample
-
     def describe(self) -> str:
         return (f"x ∈ R^{self.input_size}, each from {self.describe_values(self.interpolation)} (train) / "
                 f"{self.describe_values(self.extrapolation)} (test); per seed each input summed into a (chance "
-                f"{SELECTOR_SHARES[0]:g}), b ({SELECTOR_SHARES[1]:g}) or neither, "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                f"{SELECTOR_SHARES[0]:g}), b ({SELECTOR_SHARES[1]:g}) or neither, " + self.describe_training())
 
 
 BOUNDED_DISTRIBUTIONS = ("uniform", "truncated-normal", "benford")
@@ -275,10 +251,6 @@ class BoundedDistributionTask(DistributionTask):
     def in_features(self) -> int:
         return self.input_size
 
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.input_size,)
-
     def layout(self, seed: int) -> np.ndarray:
         """a = x1, b = x2 of two inputs; of more, two adjacent inputs at the seed's offset."""
         if self.input_size == 2:
@@ -321,7 +293,7 @@ class BoundedDistributionTask(DistributionTask):
         inputs = "[a, b]" if self.input_size == 2 else f"x ∈ R^{self.input_size}, a and b two adjacent inputs at a seed's offset,"
         return (f"{inputs} each from {self.describe_values(self.interpolation, False)} (train) / "
                 f"{self.describe_values(self.extrapolation, True)} (test), "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                + self.describe_training())
 
 
 def benford(u: np.ndarray, low: float, high: float) -> np.ndarray:

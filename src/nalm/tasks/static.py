@@ -27,8 +27,57 @@ def stream(seed: int, which: int) -> np.random.Generator:
     return np.random.default_rng([seed, which])
 
 
+class RangeInputs:
+    """What a task whose inputs come from a training and a test range shares: its fields
+    ``interpolation``, ``extrapolation`` and ``train_samples`` read and checked
+    (:meth:`check_ranges`, called by ``__post_init__``), the ranges it names, its targets, the
+    shape of a sample (``(in_features,)``), a sample as ``in_features`` uniform draws mapped to
+    the range (:meth:`from_uniform`), a sample's totals as the sample itself, and the end of
+    its description. Field-less, so that a dataclass keeps its own fields in their order.
+    """
+
+    recurrent: ClassVar[bool] = False
+
+    def check_ranges(self) -> None:
+        """Read the two ranges (a range or what :meth:`Range.parse` takes) and check ``train_samples``."""
+        object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
+        object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
+        if self.train_samples is not None and self.train_samples < 1:
+            raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
+
+    @property
+    def input_ranges(self) -> tuple[Range, ...]:
+        return self.interpolation, self.extrapolation
+
+    def check_target(self, name: str) -> None:
+        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
+        check_target(name)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample."""
+        return (self.in_features,)
+
+    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
+        """n inputs of shape (n, d) from the interpolation or the extrapolation range: row i is
+        row i of ``draws``."""
+        return self.from_uniform(uniform(draws, (n, self.in_features), dtype), extrapolation)
+
+    def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
+        """Inputs from U(0, 1) draws of any shape ``(..., d)``; what :meth:`sample` does after drawing."""
+        return (self.extrapolation if extrapolation else self.interpolation).from_uniform(u)
+
+    def totals(self, n: int, draws: Draws, extrapolation: bool = False) -> np.ndarray:
+        """n vectors of shape (n, d) whose subsets sum to a and b: here, the inputs themselves."""
+        return self.sample(n, draws, extrapolation)
+
+    def describe_training(self) -> str:
+        """How the task trains: on fresh batches or a fixed set; the end of :meth:`describe`."""
+        return "a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"
+
+
 @dataclass(frozen=True)
-class StaticTask:
+class StaticTask(RangeInputs):
     """Input x ∈ R^d from a range; a and b are sums over two subsets of x.
 
     Args:
@@ -56,12 +105,10 @@ class StaticTask:
     extrapolation: Range = field(default_factory=lambda: Range.parse([2, 6]))
     train_samples: int | None = None
 
-    recurrent: ClassVar[bool] = False
     uniform_inputs: ClassVar[bool] = True  # each value a uniform draw mapped to the range (see Task)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
-        object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
+        self.check_ranges()
         if not isinstance(self.input_size, int) or self.input_size < 1:
             raise ValueError(f"input_size must be a positive integer, got {self.input_size!r}")
         if not 0 < self.subset_ratio <= 1 or not 0 <= self.overlap_ratio <= 1:
@@ -71,25 +118,10 @@ class StaticTask:
         if self.placement != "scattered" and self.span > self.input_size:
             raise ValueError(f"two subsets of {self.subset_size} overlapping by {self.overlap_size} "
                              f"do not fit in {self.input_size} inputs")
-        if self.train_samples is not None and self.train_samples < 1:
-            raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
 
     @property
     def in_features(self) -> int:
         return self.input_size
-
-    @property
-    def input_ranges(self) -> tuple[Range, ...]:
-        return self.interpolation, self.extrapolation
-
-    def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
-        check_target(name)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """The shape of one sample."""
-        return (self.input_size,)
 
     @property
     def subset_size(self) -> int:
@@ -120,27 +152,14 @@ class StaticTask:
             matrix[indices, column] = 1.0
         return matrix
 
-    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
-        """n inputs of shape (n, d) from the interpolation or the extrapolation range: row i is
-        row i of ``draws``."""
-        return self.from_uniform(uniform(draws, (n, self.input_size), dtype), extrapolation)
-
-    def from_uniform(self, u: np.ndarray, extrapolation: bool = False) -> np.ndarray:
-        """Inputs from U(0, 1) draws of any shape ``(..., d)``; what :meth:`sample` does after drawing."""
-        return (self.extrapolation if extrapolation else self.interpolation).from_uniform(u)
-
-    def totals(self, n: int, draws: Draws, extrapolation: bool = False) -> np.ndarray:
-        """n vectors of shape (n, d) whose subsets sum to a and b: here, the inputs themselves."""
-        return self.sample(n, draws, extrapolation)
-
     def describe(self) -> str:
         return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.input_size}, "
                 f"subsets of {self.subset_size} overlapping by {self.overlap_size}, placement {self.placement}, "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                + self.describe_training())
 
 
 @dataclass(frozen=True)
-class PrefixTask:
+class PrefixTask(RangeInputs):
     """Input x ∈ R^d from a range; a sums the first ``a_size`` inputs and b the first ``b_size``,
     so that one subset holds the other, d = max(a_size, b_size). The same layout for every seed.
 
@@ -160,34 +179,18 @@ class PrefixTask:
     extrapolation: Range = field(default_factory=lambda: Range.parse([2, 6]))
     train_samples: int | None = None
 
-    recurrent: ClassVar[bool] = False
     uniform_inputs: ClassVar[bool] = True
 
-    @property
-    def input_ranges(self) -> tuple[Range, ...]:
-        return self.interpolation, self.extrapolation
-
     def __post_init__(self) -> None:
-        object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
-        object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
+        self.check_ranges()
         for name in ("a_size", "b_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.train_samples is not None and self.train_samples < 1:
-            raise ValueError(f"train_samples must be positive or None, got {self.train_samples}")
 
     @property
     def in_features(self) -> int:
         return max(self.a_size, self.b_size)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.in_features,)
-
-    def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
-        check_target(name)
 
     def layout(self, seed: int) -> np.ndarray:
         """(d, 2): ones over the first ``a_size`` rows of column a and the first ``b_size`` of column b."""
@@ -196,21 +199,13 @@ class PrefixTask:
         matrix[:self.b_size, 1] = 1.0
         return matrix
 
-    def sample(self, n: int, draws: Draws, extrapolation: bool = False, dtype=np.float64) -> np.ndarray:
-        """n inputs of shape (n, d), as :meth:`StaticTask.sample`."""
-        return (self.extrapolation if extrapolation else self.interpolation).from_uniform(
-            uniform(draws, (n, self.in_features), dtype))
-
-    totals = sample
-
     def describe(self) -> str:
         return (f"x in {self.interpolation} (train) / {self.extrapolation} (test), d={self.in_features}, a the sum "
-                f"of the first {self.a_size} inputs, b of the first {self.b_size}, "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                f"of the first {self.a_size} inputs, b of the first {self.b_size}, " + self.describe_training())
 
 
 @dataclass(frozen=True)
-class PoolTask:
+class PoolTask(RangeInputs):
     """The seed blog's task: the model sees [a, b], sums of entries of one fixed vector.
 
     Per seed, a vector v of ``pool_size`` values is drawn from the range; each sample picks
@@ -234,23 +229,12 @@ class PoolTask:
     train_samples: int | None = 500
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "interpolation", Range.parse(self.interpolation))
-        object.__setattr__(self, "extrapolation", Range.parse(self.extrapolation))
+        self.check_ranges()
         if 2 * self.terms > self.pool_size:
             raise ValueError(f"{2 * self.terms} distinct terms do not fit in a pool of {self.pool_size}")
 
     in_features = 2
-    input_shape = (2,)
-    recurrent = False
     uniform_inputs = False  # sums of entries of a drawn vector
-
-    @property
-    def input_ranges(self) -> tuple[Range, ...]:
-        return self.interpolation, self.extrapolation
-
-    def check_target(self, name: str) -> None:
-        """Raise a ValueError unless the task computes target ``name`` (one of :data:`~nalm.tasks.targets.TARGETS`)."""
-        check_target(name)
 
     def layout(self, seed: int) -> np.ndarray:
         return np.eye(2)
@@ -268,9 +252,6 @@ class PoolTask:
         sums = v[picks].reshape(n, 2, self.terms).sum(-1)
         return sums.astype(dtype)
 
-    totals = sample
-
     def describe(self) -> str:
         return (f"[a, b] = sums of {self.terms} of the {self.pool_size} entries of a vector from {self.interpolation} "
-                f"(train) / {self.extrapolation} (test), "
-                + ("a fresh batch every step" if self.train_samples is None else f"{self.train_samples} training samples"))
+                f"(train) / {self.extrapolation} (test), " + self.describe_training())

@@ -2,16 +2,17 @@
 
 A unit is a ``torch.nn.Module`` with these extra duties:
 
-* ``regularization(step, error=None)``: the term added to the loss at a training step (zero
-  by default); ``error`` is each member's interpolation MSE at the latest evaluation, for
+* ``regularization(step, error=None)``: the term added to the loss at a training step (by
+  default, the sum of the terms of the units it is made of, :meth:`~ArithmeticUnit.parts`:
+  zero for most); ``error`` is each member's interpolation MSE at the latest evaluation, for
   regularizers that switch on once a member fits (iNALU's), and the others ignore it;
 * ``plateau_reset``: ``None``, or a :class:`PlateauReset` under which the training loop
   re-initializes a member whose error has stopped falling;
 * ``step_schedules()``: what the unit does from fixed training steps on (a regularizer's ramp,
   a re-initialization's first step: :class:`StepSchedule`), so that a run too short for it is
   told before it trains (``nalm run`` warns, ``nalm show`` states them);
-* ``project_()``: an in-place correction applied after every optimizer step (a no-op by
-  default; NAU and NMU clip their weights here);
+* ``project_()``: an in-place correction applied after every optimizer step (by default,
+  each part's; NAU and NMU clip their weights here);
 * ``kernel_layer()``: optionally, the unit's forward pass as one of the layer kinds of the
   fused CPU step (:mod:`nalm.train.kernels`), with its effective weights (or a parameter and
   the bounds it is clamped to, which the step applies itself); a network whose
@@ -289,7 +290,8 @@ class ArithmeticUnit(nn.Module):
             part.reset_member(index)
 
     def parts(self) -> list["ArithmeticUnit"]:
-        """The units this unit is made of (its child modules that are units; none for most)."""
+        """The units this unit is made of (its child modules that are units; none for most):
+        by default they are reset, regularized and projected with it."""
         return [m for m in self.children() if isinstance(m, ArithmeticUnit)]
 
     def member_parameters(self, index: int | None) -> dict[str, Tensor]:
@@ -333,23 +335,27 @@ class ArithmeticUnit(nn.Module):
         return [] if self.plateau_reset is None else [self.plateau_reset.step_schedule()]
 
     def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        """The loss term at ``step``: a scalar, or one value per member ``(M,)``.
+        """The loss term at ``step``: a scalar, or one value per member ``(M,)``. By default the
+        sum of the parts' terms (:meth:`parts`), zero for a unit without parts.
 
         ``error``: each member's interpolation MSE at the latest evaluation, scalar or ``(M,)``
         (``None`` when unknown); units whose regularizer does not depend on it ignore it.
         """
-        return self.new_zeros_per_member()
+        terms = [part.regularization(step, error) for part in self.parts()]
+        return sum(terms) if terms else self.new_zeros_per_member()
 
     def project_(self) -> None:
-        """Called after each optimizer step; the default does nothing."""
+        """Called after each optimizer step; the default projects each part (:meth:`parts`)."""
+        for part in self.parts():
+            part.project_()
 
     @property
     def trains_through_forward(self) -> bool:
         """Training must call this unit's ``forward`` (it keeps what it sees, as R_z keeps its
         inputs, or draws noise, as the sNMU), so neither the fused step nor the recurrent linear
         shortcut may stand in for it; :meth:`kernel_layer` still describes its forward pass in
-        evaluation (``explain`` reads it). False by default."""
-        return False
+        evaluation (``explain`` reads it). By default, whether any part (:meth:`parts`) must."""
+        return any(part.trains_through_forward for part in self.parts())
 
     def kernel_layer(self) -> KernelLayer | None:
         """This unit's forward pass for the fused CPU step, or ``None`` (the default): trained

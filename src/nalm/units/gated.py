@@ -84,23 +84,11 @@ class GatedNAUNMU(_Gated):
         self.check_input(x)
         return F.gated_mix(self.gate_values(x), self.add(x), self.mul(x))
 
-    def regularization(self, step: int, error: Tensor | None = None) -> Tensor:
-        """The two paths' sparsity regularizers, summed."""
-        return self.add.regularization(step, error) + self.mul.regularization(step, error)
-
-    def project_(self) -> None:
-        for path in self.parts():
-            path.project_()
-
     def sparsity_error(self) -> Tensor:
         """The larger of the two paths' sparsity errors; the gate is not measured (stable-nalu
         logs each path's ``W/sparsity_error`` and its export keeps the largest,
         ``export/function_task_static_nalu.r:62``)."""
         return torch.maximum(self.add.sparsity_error(), self.mul.sparsity_error())
-
-    @property
-    def trains_through_forward(self) -> bool:
-        return any(path.trains_through_forward for path in self.parts())
 
     def options(self) -> dict:
         return {"gate": self.gate, "gate_bias": self.gate_bias is not None, **self.mul.options()}

@@ -214,7 +214,7 @@ class SeparateNALU(NALU):
     report tell it from the paper's NALU.
 
     Args:
-        As for :class:`NALU`; ``shared_weights`` defaults to ``False``.
+        As for :class:`NALU`; ``shared_weights`` may only be ``False`` (the shared NALU is ``nalu``).
 
     Examples::
 
@@ -229,7 +229,9 @@ class SeparateNALU(NALU):
     """
 
     def __init__(self, in_features: int, out_features: int, *, shared_weights: bool = False, **kwargs):
-        super().__init__(in_features, out_features, shared_weights=shared_weights, **kwargs)
+        if shared_weights:
+            raise ValueError("SeparateNALU has separate weights: for shared ones, use NALU (nalu)")
+        super().__init__(in_features, out_features, shared_weights=False, **kwargs)
 
 
 LN_GOLDEN_RATIO = math.log((1 + math.sqrt(5)) / 2)
