@@ -1,4 +1,4 @@
-"""Mistry et al. (2021), Learning Division with NALMs: NRU, NMRU and RealNPUs on ÷ near zero, with redundant inputs, mixed signs and wide ranges.
+"""Mistry et al. (2021), Learning Division with NALMs: NRU, NMRU and RealNPUs on ÷ and 1/a near zero, with redundant inputs, mixed signs, wide ranges and Benford and truncated-normal inputs.
 
 "Learning Division with Neural Arithmetic Logic Modules" (Mistry, Farrahi & Hare, 2021;
 bmistry4/nalm-division): one division module learns a / b on four groups of settings, every
