@@ -26,8 +26,9 @@ def execute(path: Path = NOTEBOOK):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    # record_timing=False: saved outputs change only when what the cells show changes
-    NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3", record_timing=False,
+    # record_timing=False: saved outputs change only when what the cells show changes; and
+    # coalesce_streams: a cell's prints are one output however the kernel's messages fall in time
+    NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3", record_timing=False, coalesce_streams=True,
                    resources={"metadata": {"path": str(ROOT)}}).execute()
     return notebook
 
