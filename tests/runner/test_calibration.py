@@ -53,6 +53,11 @@ def test_what_does_not_change_a_steps_cost_does_not_change_the_shape():
         return shape_of(dataclasses.replace(part, config=part.config.replace(device="cuda")))
     assert on_cuda(eval_every=5) != on_cuda() == on_cuda(iterations=500, lr=0.1)
 
+    def triton_on_cpu(**overrides):  # the kernel through Triton's interpreter launches the same way
+        part = parts_of(plan_of(**overrides))[0]
+        return shape_of(dataclasses.replace(part, config=part.config.replace(kernel="triton")))
+    assert triton_on_cpu(eval_every=5) != triton_on_cpu()
+
 
 def test_on_a_gpu_the_pool_is_sampled_at_once_after_one_member(monkeypatch):
     """Its members run side by side: the CPU's rule (cost in proportion to the members) samples
@@ -87,6 +92,21 @@ def test_a_step_kernels_steps_are_timed_in_launches_as_long_as_the_runs(monkeypa
         assert calls[0] == (3, None) and len(calls) > 2 and calls[1] == expected
         assert all(launch == expected[1] for _, launch in calls[1:])
         assert launched == 1 or set(calls[1:]) == {expected}  # steps one by one: the largest sample's as time allows
+
+
+def test_a_launch_too_slow_for_the_budget_is_shortened(monkeypatch):
+    """Steps of a second each (Triton's interpreter) in a 100 s budget: launches of 100 / (4 · LAUNCHES)
+    steps, not the run's 1000."""
+    calls = []
+
+    def measure(part, members, eval_samples, steps, read_back=False, launch=None):
+        calls.append(launch)
+        return Sample(len(members), eval_samples, 0.0, 0.0, (1.0,) * 3, 0.0, 0.0, "triton", 3), []
+    monkeypatch.setattr(calibration, "measure", measure)
+    part = parts_of(plan_of(seeds=1))[0]
+    part = dataclasses.replace(part, config=part.config.replace(iterations=5000, eval_every=1000))
+    calibration.sample_steps(part, part.members, 100.0, warm_read_back=False)
+    assert calls[1] == int(100.0 / (4 * calibration.LAUNCHES)) < 1000
 
 
 def test_parts_of_one_shape_are_calibrated_once(tmp_path, monkeypatch):

@@ -178,7 +178,10 @@ def evaluations(config) -> int:
 def shape_of(part: Part) -> str:
     """The cost shape of ``part``, as a JSON text: parts of one shape cost the same for the same
     number of members. A unit from outside nalm is known by its source."""
-    per_run = PER_RUN if part.config.device == "cpu" else tuple(n for n in PER_RUN if n != "eval_every")
+    # a step kernel (on a GPU, or Triton asked for) launches once per evaluation: a step's cost
+    # then depends on how often it evaluates
+    launches = part.config.device != "cpu" or part.config.kernel == "triton"
+    per_run = tuple(n for n in PER_RUN if n != "eval_every") if launches else PER_RUN
     settings = {name: value for name, value in part.config.to_dict().items() if name not in per_run}
     units = {name: source_record(unit) for name in re.split("[/+]", part.model) if (unit := custom_unit(name))}
     return json.dumps({"experiment": part.experiment, "model": part.model, "units": units,
@@ -311,6 +314,8 @@ def sample_steps(part: Part, pool: list, seconds: float, warm_read_back: bool) -
     if warm_read_back:
         part.workload.read_back(dataclasses.replace(part, members=pool[:1], runs=[]), results)
     launch = min(part.config.eval_every, part.config.iterations) if warm.launch > 1 else None
+    if launch:  # within the budget: a launch of that length may be slow (Triton's interpreter)
+        launch = min(launch, max(1, int(seconds / (4 * LAUNCHES * max(warm.steps[1], 1e-9)))))
     steps = SAMPLE_STEPS if not launch else LAUNCHES * launch
     samples = [measure(part, pool[:1], small, steps, read_back=True, launch=launch)[0]]
     if not part.config.iterations:
