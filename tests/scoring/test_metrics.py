@@ -39,6 +39,14 @@ def test_wilson_matches_formula(k, n):
     assert 0.0 <= low <= k / n <= high <= 1.0
 
 
+def test_wilson_bounds_at_none_and_all_are_exact():
+    """0 of n has a low of exactly 0 and n of n a high of exactly 1, for every n (rounding gave
+    1e-17 for 0 of 10 and 1 - 1e-16 for 13 of 13, and an error bar below its bar made
+    matplotlib refuse the success figure)."""
+    for n in range(1, 201):
+        assert wilson_interval(0, n)[0] == 0.0 and wilson_interval(n, n)[1] == 1.0, n
+
+
 def test_wilson_known_values():
     assert wilson_interval(0, 100) == (0.0, pytest.approx(0.0370, abs=1e-4))
     assert wilson_interval(100, 100) == (pytest.approx(0.9630, abs=1e-4), 1.0)

@@ -99,8 +99,11 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     z2_n = z * z / trials
     center = (p + z2_n / 2.0) / (1.0 + z2_n)
     half = z / (1.0 + z2_n) * math.sqrt(p * (1.0 - p) / trials + z2_n / (4.0 * trials))
-    # Clamp only rounding noise: at p = 0 (or 1) center and half are equal in exact arithmetic.
-    return max(0.0, center - half), min(1.0, center + half)
+    # At p = 0 (or 1) center and half are equal in exact arithmetic: the bound is exactly 0 (or 1),
+    # which rounding would miss by an ulp (0 of 10 gave a low of 1e-17, and 13 of 13 a high below 1).
+    low = 0.0 if successes == 0 else max(0.0, center - half)
+    high = 1.0 if successes == trials else min(1.0, center + half)
+    return low, high
 
 
 # --------------------------------------------------------------------------- threshold
