@@ -54,6 +54,10 @@ GOLD = f"{REPO} export/single_layer_task/divBy0_test_errors.csv"
 
 MODELS = ("nru", "nmru", "real-npu", "real-npu-modified")
 PAPER_ITERATIONS = 50_000
+
+TRAIN = TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=5_000, eval_every=1000,
+                    eval_samples=10_000, hidden=None)
+"""The default scale of the division experiments (a tenth of the scripts' 5e4 steps), one unit, no hidden layer."""
 """``--max-iterations 50000`` of the two-input runs (``divBy0.sh:119, 130, 142``, ``sltr-in2.sh:45``)."""
 
 ZERO_RANGES = ("[0,1e-4]", "[0,1e-3]", "[0,1e-2]", "[0,1e-1]", "[0,1]")
@@ -310,8 +314,7 @@ EXPERIMENT = Experiment(
     models=MODELS,
     targets=("div", "reciprocal"),
     seeds=2,
-    train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=5_000, eval_every=1000,
-                      eval_samples=10_000, hidden=None),
+    train=TRAIN,
     paper_seeds=25,
     paper_scale={"iterations": PAPER_ITERATIONS},
     unit_options=unit_options,

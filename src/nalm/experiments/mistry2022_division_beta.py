@@ -13,10 +13,9 @@ from __future__ import annotations
 from ..scoring.thresholds import MistryDivision
 from ..tasks import presets
 from ..tasks.presets import MISTRY2022_RANGES
-from ..train import TrainConfig
 from .arithmetic import ArithmeticTasks
 from .axis import Axis, UnitOptions
-from .mistry2022_division import PAPER_ITERATIONS, REPO, unit_options
+from .mistry2022_division import PAPER_ITERATIONS, REPO, TRAIN, unit_options
 from .mistry2022_single import EXPERIMENT as SINGLE
 from .spec import Deviation, Experiment
 
@@ -45,8 +44,7 @@ EXPERIMENT = Experiment(
     models=("real-npu",),
     targets=("div",),
     seeds=2,
-    train=TrainConfig(optimizer="adam", lr=1e-3, batch_size=128, iterations=5_000, eval_every=1000,
-                      eval_samples=10_000, hidden=None),
+    train=TRAIN,
     paper_seeds=25,
     paper_scale={"iterations": PAPER_ITERATIONS},
     unit_options=unit_options,
